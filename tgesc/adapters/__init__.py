@@ -1,0 +1,1 @@
+"""The outside world: Telegram (only `telegram.py` imports pyrogram), RQ queues, Redis."""

@@ -1,0 +1,245 @@
+"""Process settings: command-line flags, `TGESC_*` environment variables, a `.env` file, defaults.
+
+Precedence is exactly that order. Every resolved value remembers where it came from so that
+`tgesc config show` can explain it, and secrets are masked whenever a value is shown.
+Validation collects every problem at once and raises `ConfigInvalid` (exit 78).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from tgesc.domain.errors import ConfigInvalid
+
+ENV_PREFIX = "TGESC_"
+SECRET_MASK = "********"
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting: its name (`TGESC_<NAME>` in the environment), help and how to check it."""
+
+    name: str
+    help: str
+    secret: bool = False
+    check: Callable[[str], str | None] | None = None
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+
+def _check_database_url(value: str) -> str | None:
+    scheme = urlsplit(value).scheme
+    if scheme == "sqlite":
+        return None if value.startswith("sqlite:///") else "a SQLite URL looks like sqlite:////abs/path.db"
+    if scheme in ("postgresql", "postgres"):
+        parts = urlsplit(value)
+        return None if parts.path.strip("/") else "a PostgreSQL URL needs a database name: postgresql://host/dbname"
+    return f"unsupported scheme {scheme + ':' if scheme else '(none)'}; use sqlite:/// or postgresql://"
+
+
+def _check_redis_url(value: str) -> str | None:
+    if not value:
+        return None
+    if urlsplit(value).scheme in ("redis", "rediss", "unix"):
+        return None
+    return "use redis://host:port/db, rediss://... or unix:///path/to.sock (empty: embedded Redis)"
+
+
+def _check_timezone(value: str) -> str | None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin or UTC"
+    return None
+
+
+def _check_int(value: str) -> str | None:
+    return None if value.strip().lstrip("-").isdigit() else f"{value!r} is not an integer"
+
+
+def _check_log_level(value: str) -> str | None:
+    levels = ("DEBUG", "INFO", "WARNING", "ERROR")
+    return None if value.upper() in levels else f"use one of {', '.join(levels)}"
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("home", "data directory: the SQLite database, later the Telegram session"),
+    SettingSpec("database_url", "sqlite:////path/file.db (default: in the data directory) or postgresql://...",
+                secret=False, check=_check_database_url),
+    SettingSpec("redis_url", "redis://host:6379/0; empty: an embedded Redis in the data directory",
+                check=_check_redis_url),
+    SettingSpec("timezone", "the zone times are shown in (IANA name)", check=_check_timezone),
+    SettingSpec("actor", "staff member (Telegram id or name) recorded for CLI changes when --as is not given"),
+    SettingSpec("log_level", "DEBUG, INFO, WARNING or ERROR", check=_check_log_level),
+    SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker", check=_check_int),
+    SettingSpec("api_hash", "Telegram API hash, needed by the bot worker", secret=True),
+    SettingSpec("bot_token", "Telegram bot token from @BotFather, needed by the bot worker", secret=True),
+)
+SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
+
+
+@dataclass(frozen=True)
+class Value:
+    """A resolved setting and its source: 'flag', 'env', '.env (<path>)' or 'default'."""
+
+    value: str
+    source: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The effective settings of one process. Build them with `load_settings`."""
+
+    values: Mapping[str, Value] = field(default_factory=dict)
+
+    def get(self, name: str) -> str:
+        return self.values[name].value
+
+    @property
+    def home(self) -> Path:
+        return Path(self.get("home")).expanduser()
+
+    @property
+    def database_url(self) -> str:
+        return self.get("database_url")
+
+    @property
+    def redis_url(self) -> str:
+        return self.get("redis_url")
+
+    @property
+    def timezone(self) -> str:
+        return self.get("timezone")
+
+    def require(self, *names: str, purpose: str) -> None:
+        """Raise ConfigInvalid naming every setting in `names` that is empty, for `purpose`."""
+        missing = [SPEC_BY_NAME[n].env for n in names if not self.get(n)]
+        if missing:
+            raise ConfigInvalid(
+                f"{purpose} needs settings that are not set (flag, environment or .env file):",
+                problems=[f"{env} is not set" for env in missing],
+            )
+
+    def shown(self) -> list[dict[str, str]]:
+        """Rows for `config show`: name, environment variable, masked value, source."""
+        return [
+            {"setting": spec.name, "env": spec.env, "value": masked(spec, self.get(spec.name)),
+             "source": self.values[spec.name].source}
+            for spec in SPECS
+        ]
+
+
+def masked(spec: SettingSpec, value: str) -> str:
+    """The value safe to print: secrets replaced, passwords inside URLs replaced."""
+    if not value:
+        return ""
+    if spec.secret:
+        return SECRET_MASK
+    if spec.name in ("database_url", "redis_url"):
+        return mask_url_password(value)
+    return value
+
+
+def mask_url_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", f":{SECRET_MASK}@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def _default_home(environ: Mapping[str, str]) -> str:
+    xdg = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", "~")) / ".local" / "share")
+    return str(Path(xdg).expanduser() / "tgesc")
+
+
+def _default_timezone() -> str:
+    """The machine's zone name when it can be read from /etc/localtime or $TZ, else UTC."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and _check_timezone(tz) is None:
+        return tz
+    try:
+        target = os.path.realpath("/etc/localtime")
+    except OSError:
+        return "UTC"
+    marker = "zoneinfo/"
+    name = target.split(marker, 1)[1] if marker in target else "UTC"
+    return name if _check_timezone(name) is None else "UTC"
+
+
+def _read_env_file(path: Path | None) -> tuple[dict[str, str], str]:
+    if path is None or not path.is_file():
+        return {}, ""
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    return values, f".env ({path})"
+
+
+def load_settings(
+    flags: Mapping[str, str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
+    env_file: Path | None = None,
+) -> Settings:
+    """Resolve every setting by precedence and validate them all; raise ConfigInvalid listing each problem.
+
+    `env_file` defaults to `$TGESC_ENV_FILE`, else `./.env` when it exists.
+    """
+    environ = os.environ if environ is None else environ
+    flags = {k: v for k, v in (flags or {}).items() if v is not None}
+    if env_file is None:
+        env_file = Path(environ.get(ENV_PREFIX + "ENV_FILE") or ".env")
+    dotenv, dotenv_source = _read_env_file(env_file)
+
+    resolved: dict[str, Value] = {}
+    for spec in SPECS:
+        if spec.name in flags:
+            resolved[spec.name] = Value(str(flags[spec.name]), "flag")
+        elif spec.env in environ:
+            resolved[spec.name] = Value(environ[spec.env], "env")
+        elif spec.env in dotenv:
+            resolved[spec.name] = Value(dotenv[spec.env], dotenv_source)
+        else:
+            resolved[spec.name] = Value(_default(spec.name, resolved, environ), "default")
+    settings = Settings(resolved)
+    _validate(settings, extra_keys=_unknown_keys(dotenv, dotenv_source))
+    return settings
+
+
+def _default(name: str, resolved: Mapping[str, Value], environ: Mapping[str, str]) -> str:
+    if name == "home":
+        return _default_home(environ)
+    if name == "database_url":
+        home = Path(resolved["home"].value).expanduser().resolve()
+        return f"sqlite:///{home / 'tgesc.db'}"
+    if name == "timezone":
+        return _default_timezone()
+    if name == "log_level":
+        return "INFO"
+    return ""
+
+
+def _unknown_keys(dotenv: Mapping[str, str], source: str) -> Iterable[str]:
+    known = {spec.env for spec in SPECS} | {ENV_PREFIX + "ENV_FILE"}
+    return [f"{source}: unknown setting {key}" for key in dotenv if key.startswith(ENV_PREFIX) and key not in known]
+
+
+def _validate(settings: Settings, extra_keys: Iterable[str] = ()) -> None:
+    problems = list(extra_keys)
+    for spec in SPECS:
+        value = settings.get(spec.name)
+        if value and spec.check is not None:
+            problem = spec.check(value)
+            if problem:
+                source = settings.values[spec.name].source
+                problems.append(f"{spec.env}={masked(spec, value)!s} (from {source}): {problem}")
+    if problems:
+        raise ConfigInvalid("invalid settings:", problems=problems)

@@ -1,0 +1,86 @@
+"""Opening the database named by a URL, and its versioned migrations (`playhouse.migrations`).
+
+SQLite (the default, a file in the data directory) runs in WAL mode with foreign keys on and a busy
+timeout; PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection failures
+become `DependencyUnavailable` (exit 69) with the password masked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+from tgesc.config import mask_url_password
+from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
+from tgesc.models import database
+
+MIGRATIONS_TABLE = "schema_migration"
+SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
+
+
+def open_database(url: str) -> peewee.Database:
+    """Bind the models to the database at `url` and connect; raise DependencyUnavailable if unreachable."""
+    db = _make_database(url)
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+    except peewee.OperationalError as exc:
+        raise DependencyUnavailable(
+            f"cannot open the database {mask_url_password(url)}: {_first_line(exc)}; "
+            "check TGESC_DATABASE_URL and that the server is running"
+        ) from None
+    return db
+
+
+def _make_database(url: str) -> peewee.Database:
+    scheme = urlsplit(url).scheme
+    if scheme == "sqlite":
+        path = Path(url[len("sqlite:///"):])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10)
+    if scheme in ("postgresql", "postgres"):
+        return connect_url(url.replace("postgres://", "postgresql://", 1))
+    raise ConfigInvalid(f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://")
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    name: str
+    applied_at: datetime | None
+
+
+def _runner(db: peewee.Database):
+    from playhouse.migrations import Runner
+
+    return Runner(db, str(files("tgesc") / "migrations"), table_name=MIGRATIONS_TABLE)
+
+
+def migration_status(db: peewee.Database) -> list[MigrationState]:
+    """Every migration shipped or recorded, in order, with when it was applied (None: pending)."""
+    return [MigrationState(m.name, m.applied) for m in _runner(db).status()]
+
+
+def upgrade(db: peewee.Database) -> list[str]:
+    """Apply every pending migration in order (each in a transaction); return the names applied."""
+    return _runner(db).up()
+
+
+def require_current(db: peewee.Database) -> None:
+    """Raise ConfigInvalid when the schema is missing or behind: the user must run `tgesc db upgrade`."""
+    pending = [m.name for m in migration_status(db) if m.applied_at is None]
+    if pending:
+        raise ConfigInvalid(
+            f"the database schema is not up to date ({len(pending)} pending migration(s): {', '.join(pending)}); "
+            "run `tgesc init` (new database) or `tgesc db upgrade`"
+        )

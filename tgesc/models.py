@@ -1,0 +1,334 @@
+"""peewee models: the storage of the whole desk (configuration, customers, tickets, audit, outbox, surveys).
+
+Storage only: no behaviour beyond (de)serialising values. All timestamps are stored as UTC and come
+back as aware UTC datetimes. Tables are created by the versioned migrations in `tgesc/migrations/`,
+never by `create_tables` at run time; a change here needs a new migration file.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from peewee import (
+    BigIntegerField,
+    BooleanField,
+    CharField,
+    DatabaseProxy,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+database = DatabaseProxy()
+
+
+class JSONField(TextField):
+    """JSON in a text column (portable across SQLite and PostgreSQL), keys sorted for stable diffs."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class UTCDateTimeField(DateTimeField):
+    """Takes aware datetimes, stores naive UTC, returns aware UTC. Naive input is a programming error."""
+
+    def db_value(self, value):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} given to {self.name}; pass an aware UTC time")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+
+class BaseModel(Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class Meta(BaseModel):
+    """Key/value facts about this database (e.g. when the shipped defaults were loaded)."""
+
+    key = CharField(primary_key=True, max_length=64)
+    value = TextField()
+
+
+# --- escalation configuration ------------------------------------------------------------------
+
+
+class Calendar(BaseModel):
+    """Business hours: weekday intervals in local time, holidays and per-date overrides."""
+
+    name = CharField(unique=True, max_length=64)
+    timezone = CharField(max_length=64)
+    hours = JSONField(default=dict)  # {"mon": ["09:00-12:00", ...], ...}
+    holidays = JSONField(default=list)  # ["2026-12-25", ...]
+    overrides = JSONField(default=dict)  # {"2026-12-24": ["09:00-12:00"]}
+    deadline_at_close = CharField(max_length=16, default="close")  # close | next-open
+
+
+class Tier(BaseModel):
+    """A support line (L1, L2, L3): its order, staff chat and calendar."""
+
+    code = CharField(unique=True, max_length=16)
+    name = CharField(max_length=128)
+    level = IntegerField(unique=True)
+    staff_chat_id = BigIntegerField(null=True)
+    is_forum = BooleanField(default=False)
+    calendar = ForeignKeyField(Calendar, null=True, on_delete="RESTRICT", backref="tiers")
+    description = TextField(default="")
+
+
+class Staff(BaseModel):
+    """A staff member, known by Telegram user id."""
+
+    telegram_id = BigIntegerField(unique=True)
+    name = CharField(max_length=128)
+    username = CharField(max_length=64, null=True)
+    role = CharField(max_length=8, default="agent")  # agent | lead | admin
+    language = CharField(max_length=8, default="en")
+    active = BooleanField(default=True)
+
+
+class StaffTier(BaseModel):
+    """Which tiers a staff member works in."""
+
+    staff = ForeignKeyField(Staff, on_delete="CASCADE", backref="tier_links")
+    tier = ForeignKeyField(Tier, on_delete="RESTRICT", backref="staff_links")
+
+    class Meta:
+        indexes = ((("staff", "tier"), True),)
+
+
+class SlaPolicy(BaseModel):
+    """The SLA of one priority: budgets in seconds, the calendar they run on, warnings and breach action."""
+
+    priority = CharField(unique=True, max_length=8)  # urgent | high | medium | low
+    first_response_s = IntegerField()
+    next_response_s = IntegerField(null=True)
+    resolution_s = IntegerField()
+    calendar = ForeignKeyField(Calendar, null=True, on_delete="RESTRICT", backref="sla_policies")
+    warn_at = JSONField(default=lambda: [50, 80])  # percentages of each budget
+    pause_when_waiting = BooleanField(default=True)
+    breach_action = CharField(max_length=16)  # notify-admins | notify-leads | remind-tier | none | escalate
+    escalate_to = ForeignKeyField(Tier, null=True, on_delete="RESTRICT", backref="+")
+
+
+class TriggerRule(BaseModel):
+    """A rule that tags, prioritises, replies to or escalates a ticket (see the config reference)."""
+
+    name = CharField(unique=True, max_length=64)
+    kind = CharField(max_length=24)  # keyword | repeated-request | unresolved-for | emotion | urgent-reply
+    enabled = BooleanField(default=True)
+    position = IntegerField(default=0)
+    phrases = JSONField(default=dict)  # {"en": [...], "zh": [...]}
+    tags = JSONField(default=list)
+    priority = CharField(max_length=8, null=True)
+    escalate_to = ForeignKeyField(Tier, null=True, on_delete="RESTRICT", backref="+")
+    reply = CharField(max_length=64, null=True)  # template key
+    count = IntegerField(null=True)
+    after_s = IntegerField(null=True)
+    emotions = JSONField(default=list)
+
+
+class Template(BaseModel):
+    """A reply template that overrides the shipped default of the same key and language."""
+
+    key = CharField(max_length=64)
+    language = CharField(max_length=8)
+    body = TextField()
+
+    class Meta:
+        indexes = ((("key", "language"), True),)
+
+
+class FaqEntry(BaseModel):
+    """Phrases that, in a customer's message, are answered automatically with a template."""
+
+    name = CharField(unique=True, max_length=64)
+    phrases = JSONField(default=dict)
+    answer = CharField(max_length=64)  # template key
+    enabled = BooleanField(default=True)
+
+
+# --- customers, tickets and their history ------------------------------------------------------
+
+
+class Customer(BaseModel):
+    telegram_id = BigIntegerField(unique=True)
+    access_hash = BigIntegerField(null=True)
+    username = CharField(max_length=64, null=True, index=True)
+    first_name = CharField(max_length=128, default="")
+    last_name = CharField(max_length=128, default="")
+    language = CharField(max_length=8, default="en")
+    timezone = CharField(max_length=64, null=True)
+    throttled_until = UTCDateTimeField(null=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+
+class Ticket(BaseModel):
+    number = IntegerField(unique=True)
+    customer = ForeignKeyField(Customer, on_delete="RESTRICT", backref="tickets")
+    status = CharField(max_length=16, default="open")  # open | waiting | resolved | closed
+    tier = ForeignKeyField(Tier, on_delete="RESTRICT", backref="tickets")
+    priority = CharField(max_length=8, default="medium")
+    assignee = ForeignKeyField(Staff, null=True, on_delete="SET NULL", backref="tickets")
+    tags = JSONField(default=list)
+    emotion = CharField(max_length=16, default="calm")  # calm | dissatisfied | angry | threatening
+    emotion_set_by_staff = BooleanField(default=False)
+    problem = TextField(default="")  # the customer's own first words
+    first_occurred = CharField(max_length=128, null=True)  # handover checklist
+    evidence_provided = BooleanField(default=False)
+    expected_resolution = CharField(max_length=128, null=True)
+    manager_requests_in_row = IntegerField(default=0)
+    urgent_reply_used = BooleanField(default=False)
+    staff_chat_id = BigIntegerField(null=True)
+    topic_id = IntegerField(null=True)
+    card_message_id = IntegerField(null=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+    last_customer_message_at = UTCDateTimeField(null=True)
+    resolved_at = UTCDateTimeField(null=True)
+    closed_at = UTCDateTimeField(null=True)
+    # SLA clocks (UTC); the sweep reads next_check_at, the earliest instant something may fire.
+    first_response_due = UTCDateTimeField(null=True)
+    first_responded_at = UTCDateTimeField(null=True)
+    next_response_due = UTCDateTimeField(null=True)
+    resolution_due = UTCDateTimeField(null=True)
+    paused_since = UTCDateTimeField(null=True)
+    sla_paused = JSONField(default=list)  # [[start_iso, end_iso], ...] waiting-on-customer periods
+    next_check_at = UTCDateTimeField(null=True)
+    escalate_unresolved_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("status", "next_check_at"), False),
+            (("status", "escalate_unresolved_at"), False),
+            (("customer", "status"), False),
+            (("tier", "status"), False),
+        )
+
+
+class Message(BaseModel):
+    """Every message in or out of a ticket's conversation, idempotent on (chat id, message id)."""
+
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="CASCADE", backref="messages")
+    chat_id = BigIntegerField()
+    message_id = BigIntegerField()
+    direction = CharField(max_length=4)  # in | out
+    sender = CharField(max_length=8)  # customer | staff | bot
+    staff = ForeignKeyField(Staff, null=True, on_delete="SET NULL", backref="+")
+    text = TextField(default="")
+    media_type = CharField(max_length=16, null=True)  # photo | document | voice | video | sticker ...
+    file_id = CharField(max_length=256, null=True)
+    is_key = BooleanField(default=False)
+    is_internal = BooleanField(default=False)
+    sent_at = UTCDateTimeField()
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("chat_id", "message_id"), True), (("ticket", "sent_at"), False))
+
+
+class MessageEdit(BaseModel):
+    message = ForeignKeyField(Message, on_delete="CASCADE", backref="edits")
+    edited_at = UTCDateTimeField()
+    text = TextField(default="")
+
+    class Meta:
+        indexes = ((("message", "edited_at"), True),)
+
+
+class TriedSolution(BaseModel):
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="tried")
+    text = TextField()
+    staff = ForeignKeyField(Staff, null=True, on_delete="SET NULL", backref="+")
+    actor = CharField(max_length=128)
+    at = UTCDateTimeField()
+
+
+class Event(BaseModel):
+    """The audit log: who did what to which ticket (or configuration), when, with details."""
+
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="CASCADE", backref="events")
+    kind = CharField(max_length=48)
+    actor = CharField(max_length=128)  # "staff:5001 (Bob)", "system", "cli"
+    at = UTCDateTimeField(index=True)
+    details = JSONField(default=dict)
+
+    class Meta:
+        indexes = ((("ticket", "at"), False),)
+
+
+class Firing(BaseModel):
+    """Once-only marker: an escalation, warning, breach notice or survey per (ticket, kind, level)."""
+
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="firings")
+    kind = CharField(max_length=32)
+    level = CharField(max_length=32)
+    at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("ticket", "kind", "level"), True),)
+
+
+class Outbox(BaseModel):
+    """An outbound Telegram message, written in the same transaction as the change that caused it."""
+
+    ticket = ForeignKeyField(Ticket, null=True, on_delete="SET NULL", backref="outbox")
+    chat_id = BigIntegerField()
+    thread_id = IntegerField(null=True)
+    reply_to = BigIntegerField(null=True)
+    kind = CharField(max_length=32)  # message | topic | copy | edit | answer-callback
+    text = TextField(default="")
+    buttons = JSONField(null=True)
+    payload = JSONField(default=dict)
+    dedupe_key = CharField(max_length=128, null=True, unique=True)
+    status = CharField(max_length=8, default="pending")  # pending | sent | failed | dead
+    attempts = IntegerField(default=0)
+    not_before = UTCDateTimeField()
+    created_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True)
+    telegram_message_id = BigIntegerField(null=True)
+    error = TextField(null=True)
+
+    class Meta:
+        indexes = ((("status", "not_before"), False),)
+
+
+class Survey(BaseModel):
+    """A return-visit survey of a resolved ticket (one per resolution round)."""
+
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="surveys")
+    round = IntegerField(default=1)
+    status = CharField(max_length=12, default="scheduled")  # scheduled|sent|reminded|answered|expired|cancelled
+    due_at = UTCDateTimeField()
+    sent_at = UTCDateTimeField(null=True)
+    remind_at = UTCDateTimeField(null=True)
+    expires_at = UTCDateTimeField(null=True)
+    stars = IntegerField(null=True)
+    comment = TextField(null=True)
+    answered_at = UTCDateTimeField(null=True)
+    answered_by = BigIntegerField(null=True)
+
+    class Meta:
+        indexes = ((("ticket", "round"), True), (("status", "due_at"), False))
+
+
+MODELS = (
+    Meta, Calendar, Tier, Staff, StaffTier, SlaPolicy, TriggerRule, Template, FaqEntry,
+    Customer, Ticket, Message, MessageEdit, TriedSolution, Event, Firing, Outbox, Survey,
+)

@@ -1,0 +1,1 @@
+"""Use cases: each function takes the database, a clock and ports as arguments."""

@@ -1,0 +1,1 @@
+"""Process entry points (bot, run, cron, up) and RQ job functions."""
