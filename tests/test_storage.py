@@ -1,0 +1,67 @@
+"""Storage on both backends: migrations, value round-trips, unique indexes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import peewee
+import pytest
+
+from tgesc import db as tgesc_db
+from tgesc.models import Calendar, Customer, Message, Tier
+
+NOW = datetime(2026, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)
+
+
+def test_upgrade_applies_every_migration_once(db):
+    status = tgesc_db.migration_status(db)
+    assert status, "no migrations found"
+    assert [s.name for s in status if s.applied_at is None] == []
+    assert tgesc_db.upgrade(db) == []
+    tgesc_db.require_current(db)
+
+
+def test_config_rows_round_trip(db):
+    cal = Calendar.create(
+        name="office", timezone="Europe/Berlin",
+        hours={"mon": ["09:00-12:00", "13:00-18:00"], "sat": []},
+        holidays=["2026-12-25"], overrides={"2026-12-24": ["09:00-12:00"]},
+    )
+    Tier.create(code="L2", name="Second line — 二线", level=2, staff_chat_id=-1002233445566778,
+                is_forum=True, calendar=cal)
+
+    tier = Tier.get(Tier.code == "L2")
+    assert (tier.name, tier.level, tier.staff_chat_id, tier.is_forum) == (
+        "Second line — 二线", 2, -1002233445566778, True)
+    got = tier.calendar
+    assert got.hours == {"mon": ["09:00-12:00", "13:00-18:00"], "sat": []}
+    assert got.holidays == ["2026-12-25"]
+    assert got.overrides == {"2026-12-24": ["09:00-12:00"]}
+    assert got.deadline_at_close == "close"
+
+
+def test_utc_datetimes_round_trip_aware(db):
+    berlin_evening = datetime(2026, 3, 14, 21, 0, tzinfo=timezone(timedelta(hours=1)))
+    Customer.create(telegram_id=7_000_000_001, access_hash=-(2**62), created_at=NOW,
+                    updated_at=berlin_evening, throttled_until=None)
+
+    c = Customer.get(Customer.telegram_id == 7_000_000_001)
+    assert c.access_hash == -(2**62)
+    assert c.created_at == NOW and c.created_at.tzinfo is UTC
+    assert c.updated_at == datetime(2026, 3, 14, 20, 0, tzinfo=UTC) and c.updated_at.tzinfo is UTC
+    assert c.throttled_until is None
+    assert Customer.select().where(Customer.created_at < NOW + timedelta(seconds=1)).count() == 1
+
+
+def test_naive_datetime_is_refused(db):
+    with pytest.raises(ValueError, match="naive"):
+        Customer.create(telegram_id=1, created_at=datetime(2026, 1, 1), updated_at=NOW)
+
+
+def test_message_is_unique_per_chat_and_message_id(db):
+    Message.create(chat_id=42, message_id=1, direction="in", sender="customer", sent_at=NOW, created_at=NOW)
+    Message.create(chat_id=43, message_id=1, direction="in", sender="customer", sent_at=NOW, created_at=NOW)
+    with pytest.raises(peewee.IntegrityError), db.atomic():
+        Message.create(chat_id=42, message_id=1, direction="in", sender="customer", sent_at=NOW,
+                       created_at=NOW)
+    assert Message.select().count() == 2
