@@ -94,8 +94,9 @@ class Tier(BaseModel):
 class Staff(BaseModel):
     """A staff member, known by Telegram user id."""
 
+    handle = CharField(unique=True, max_length=64)  # how config, CLI (--as) and scenarios name them
     telegram_id = BigIntegerField(unique=True)
-    name = CharField(max_length=128)
+    name = CharField(max_length=128, default="")
     username = CharField(max_length=64, null=True)
     role = CharField(max_length=8, default="agent")  # agent | lead | admin
     language = CharField(max_length=8, default="en")

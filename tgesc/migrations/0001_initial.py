@@ -45,8 +45,9 @@ def up(migrator, db):
     db.create_tables([Tier])
 
     class Staff(Model):
+        handle = CharField(unique=True, max_length=64)
         telegram_id = BigIntegerField(unique=True)
-        name = CharField(max_length=128)
+        name = CharField(max_length=128, default='')
         username = CharField(null=True, max_length=64)
         role = CharField(max_length=8, default='agent')
         language = CharField(max_length=8, default='en')

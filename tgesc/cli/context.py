@@ -1,0 +1,62 @@
+"""Per-invocation state of the CLI: the global flags, the settings they resolve to, the open database.
+
+Settings and the database are loaded lazily, so `--help` and commands that need neither stay fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tgesc.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    import peewee
+
+
+@dataclass
+class CliState:
+    flags: dict[str, str | None] = field(default_factory=dict)
+    env_file: Path | None = None
+    _settings: Settings | None = None
+    _db: peewee.Database | None = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.flags, env_file=self.env_file)
+        return self._settings
+
+    def database(self, *, require_schema: bool = True) -> peewee.Database:
+        """The open database; unless told otherwise, refuse to work on a schema that is missing or behind."""
+        if self._db is None:
+            from tgesc.db import open_database, require_current
+
+            self._db = open_database(self.settings().database_url)
+            if require_schema:
+                require_current(self._db)
+        return self._db
+
+    def actor(self, as_: str | None) -> str:
+        """Who a CLI change is recorded as: `--as`, else the configured actor, else 'cli'."""
+        return as_ or self.settings().get("actor") or "cli"
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+
+_state = CliState()
+
+
+def state() -> CliState:
+    return _state
+
+
+def reset(flags: dict[str, str | None], env_file: Path | None) -> CliState:
+    """Start a fresh invocation (the root callback calls this once per command line)."""
+    global _state
+    _state.close()
+    _state = CliState(flags=flags, env_file=env_file)
+    return _state

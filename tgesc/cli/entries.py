@@ -1,0 +1,92 @@
+"""The list / show / add / set / remove verbs shared by every configuration noun (tier, staff, sla ...).
+
+Each noun module declares its own options and hands the fields to these; the service re-validates the
+whole configuration, so a CLI edit obeys exactly the rules of a configuration file.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import typer
+
+from tgesc.adapters.clock import utc_now
+from tgesc.cli.context import state
+from tgesc.cli.output import KEY_COLUMNS, emit, info, keyed_rows
+
+AS_OPTION = typer.Option(None, "--as", help="Staff handle recorded in the audit log [env TGESC_ACTOR].")
+YES_OPTION = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
+DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Say what would happen, change nothing.")
+
+
+def duration(value: str | None) -> str | None:
+    """Typer parser for duration options: canonical text such as '1d4h', or a usage error (exit 2)."""
+    if value is None or value == "":
+        return value
+    from tgesc.domain.durations import DurationError, format_duration, parse_duration
+
+    try:
+        return format_duration(parse_duration(value))
+    except DurationError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def unset_empty(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """For `set`: drop options not given; an empty string means 'unset this field' (None)."""
+    return {k: (None if v == "" else v) for k, v in fields.items() if v is not None}
+
+
+def list_cmd(section: str, as_json: bool, columns: Sequence[str] | None = None) -> None:
+    from tgesc.services.configuration import list_entries
+
+    entries = list_entries(state().database(), section)
+    if as_json:
+        emit(entries, True)
+    else:
+        rows = keyed_rows(section, entries)
+        emit(rows, False, columns=[KEY_COLUMNS[section], *columns] if columns else None)
+
+
+def show_cmd(section: str, key: str, as_json: bool) -> None:
+    from tgesc.services.configuration import get_entry
+
+    entry = get_entry(state().database(), section, key)
+    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+
+
+def add_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool) -> None:
+    from tgesc.services.configuration import add_entry
+
+    cli = state()
+    entry = add_entry(cli.database(), section, key, fields, actor=cli.actor(as_), now=utc_now())
+    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    info(f"Added {section}.{key}.")
+
+
+def set_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool) -> None:
+    from tgesc.services.configuration import set_entry
+
+    if not fields:
+        raise typer.BadParameter("nothing to change: give at least one option (see --help)")
+    cli = state()
+    entry = set_entry(cli.database(), section, key, unset_empty(fields), actor=cli.actor(as_), now=utc_now())
+    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    info(f"Updated {section}.{key}.")
+
+
+def remove_cmd(section: str, key: str, as_: str | None, yes: bool, dry_run: bool) -> None:
+    from tgesc.services.configuration import get_entry, remove_entry
+
+    cli = state()
+    get_entry(cli.database(), section, key)
+    if dry_run:
+        info(f"Would remove {section}.{key} (dry run: nothing changed).")
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise typer.BadParameter(f"removing {section}.{key} needs --yes (or run it on a terminal to confirm)")
+        typer.confirm(f"Remove {section}.{key}?", abort=True, err=True)
+    remove_entry(cli.database(), section, key, actor=cli.actor(as_), now=utc_now())
+    info(f"Removed {section}.{key}.")

@@ -1,0 +1,84 @@
+"""The `tgesc` command: global options, the command groups, and the mapping of errors to exit codes.
+
+Exit codes (DESIGN.md): 0 ok, 1 domain error, 2 usage error, 69 dependency unavailable (DB, Redis),
+78 configuration error. A user mistake never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from tgesc.cli import config, db, tier
+from tgesc.cli.context import reset
+from tgesc.domain.errors import DependencyUnavailable, TgescError
+
+app = typer.Typer(
+    name="tgesc",
+    help="Telegram customer-service escalation desk: tiers L1→L2→L3, SLA clocks, tickets and surveys.\n\n"
+         "Start with `tgesc init`, then `tgesc config show` and `tgesc tier list`.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@app.callback()
+def root(
+    home: str = typer.Option(None, "--home", help="Data directory [env TGESC_HOME]."),
+    database_url: str = typer.Option(None, "--database-url", help="Database URL [env TGESC_DATABASE_URL]."),
+    redis_url: str = typer.Option(None, "--redis-url", help="Redis URL [env TGESC_REDIS_URL]."),
+    timezone: str = typer.Option(None, "--tz", help="Zone for shown times [env TGESC_TIMEZONE]."),
+    env_file: Path = typer.Option(None, "--env-file", help="Settings file [default ./.env].", dir_okay=False),
+) -> None:
+    reset({"home": home, "database_url": database_url, "redis_url": redis_url, "timezone": timezone},
+          env_file)
+
+
+app.command("init")(db.init)
+app.add_typer(config.app, name="config")
+app.add_typer(db.app, name="db")
+app.add_typer(tier.app, name="tier")
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run one command line; return its exit code (errors rendered as `Error: ...` on stderr)."""
+    from tgesc.cli.context import state
+
+    try:
+        app(args=argv, prog_name="tgesc")
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except TgescError as exc:
+        return _fail(exc)
+    except Exception as exc:
+        if _is_database_unavailable(exc):
+            return _fail(DependencyUnavailable(f"the database is unavailable: {exc}".splitlines()[0]))
+        raise
+    finally:
+        state().close()
+    return 0
+
+
+def _is_database_unavailable(exc: Exception) -> bool:
+    """A lost connection or a lock held too long; any other database error is a bug and shows a traceback."""
+    peewee = sys.modules.get("peewee")
+    if peewee is None:
+        return False
+    if isinstance(exc, peewee.InterfaceError):
+        return True
+    text = str(exc).lower()
+    return isinstance(exc, peewee.OperationalError) and any(
+        marker in text for marker in ("database is locked", "server closed", "connection", "terminating"))
+
+
+def _fail(exc: TgescError) -> int:
+    print(f"Error: {exc.render()}", file=sys.stderr)
+    return exc.exit_code
+
+
+def main() -> None:
+    sys.exit(run())

@@ -1,0 +1,78 @@
+"""Rendering for the CLI: data to stdout (a table, or one JSON document with --json), messages to stderr."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import typer
+
+JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
+
+
+MAX_CELL = 60
+KEY_COLUMNS = {"tiers": "code", "staff": "handle", "sla": "priority", "calendars": "calendar",
+               "rules": "rule", "templates": "key", "faq": "faq"}
+
+
+def keyed_rows(section: str, entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a configuration section: the entry's key first, under the section's name for it."""
+    key = KEY_COLUMNS.get(section, "name")
+    return [{key: name, **entry} for name, entry in entries.items()]
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
+def _cell(value: Any) -> str:
+    return _short(_full_cell(value))
+
+
+def _full_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(_full_cell(v) for v in value)
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {_full_cell(v)}" for k, v in value.items())
+    return " ".join(str(value).split())
+
+
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """A plain-text table of `rows` (columns default to the first row's keys)."""
+    from tabulate import tabulate
+
+    if not rows:
+        return "(none)"
+    columns = list(columns or rows[0].keys())
+    body = [[_cell(row.get(col)) for col in columns] for row in rows]
+    return tabulate(body, headers=columns, tablefmt="simple", disable_numparse=True)
+
+
+def emit(data: Any, as_json: bool, *, columns: Sequence[str] | None = None) -> None:
+    """Print rows (a list of dicts) or one record (a dict) as a table, or `data` as JSON."""
+    if as_json:
+        print(json.dumps(data, indent=2, ensure_ascii=False, sort_keys=False, default=str))
+        return
+    if isinstance(data, Mapping):
+        from tabulate import tabulate
+
+        print(tabulate([[k, _full_cell(v)] for k, v in data.items()], headers=["field", "value"],
+                       tablefmt="simple", disable_numparse=True, maxcolwidths=[None, 100]))
+    else:
+        print(table(list(data), columns))
+
+
+def info(message: str) -> None:
+    """A human message on stderr (never mixed into data on stdout)."""
+    print(message, file=sys.stderr)
+
+
+def lines(items: Iterable[str]) -> None:
+    for item in items:
+        print(item)

@@ -1,0 +1,109 @@
+"""`tgesc tier ...`: the support lines (L1, L2, L3), their order, staff chat and calendar."""
+
+from __future__ import annotations
+
+import typer
+
+from tgesc.cli.entries import (
+    AS_OPTION,
+    DRY_RUN_OPTION,
+    YES_OPTION,
+    add_cmd,
+    list_cmd,
+    remove_cmd,
+    set_cmd,
+    show_cmd,
+)
+from tgesc.cli.output import JSON_OPTION
+
+app = typer.Typer(help="Support tiers (L1 → L2 → L3).", no_args_is_help=True)
+SECTION = "tiers"
+CODE = typer.Argument(..., help="Tier code, e.g. L2.")
+
+
+@app.command("list")
+def list_(as_json: bool = JSON_OPTION) -> None:
+    """List tiers in escalation order.
+
+    Example:
+
+      tgesc tier list
+    """
+    list_cmd(SECTION, as_json, ["name", "level", "staff_chat", "forum", "calendar", "description"])
+
+
+@app.command("show")
+def show(code: str = CODE, as_json: bool = JSON_OPTION) -> None:
+    """Show one tier.
+
+    Example:
+
+      tgesc tier show L2 --json
+    """
+    show_cmd(SECTION, code, as_json)
+
+
+@app.command("add")
+def add(
+    code: str = CODE,
+    name: str = typer.Option(..., "--name", help="Display name."),
+    level: int = typer.Option(..., "--level", min=1, help="Order: 1 is the front line."),
+    chat: int = typer.Option(None, "--chat", help="Telegram chat id of the staff group."),
+    forum: bool = typer.Option(False, "--forum/--no-forum", help="The staff chat is a forum."),
+    calendar: str = typer.Option(None, "--calendar", help="Business-hours calendar (default: always open)."),
+    description: str = typer.Option(None, "--description", help="What this tier handles."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a tier.
+
+    Example:
+
+      tgesc tier add L4 --name "Vendor escalation" --level 4 --chat -1001234567890 --forum
+    """
+    add_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": chat, "forum": forum,
+                            "calendar": calendar, "description": description}, as_, as_json)
+
+
+@app.command("set")
+def set_(
+    code: str = CODE,
+    name: str = typer.Option(None, "--name"),
+    level: int = typer.Option(None, "--level", min=1),
+    chat: str = typer.Option(None, "--chat", help="Chat id; '' removes it."),
+    forum: bool = typer.Option(None, "--forum/--no-forum"),
+    calendar: str = typer.Option(None, "--calendar", help="Calendar name; '' means always open."),
+    description: str = typer.Option(None, "--description"),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change fields of a tier; options not given stay as they are.
+
+    Examples:
+
+      tgesc tier set L2 --chat -1009876543210 --forum
+
+      tgesc tier set L2 --calendar ''
+    """
+    set_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": _chat_id(chat), "forum": forum,
+                            "calendar": calendar, "description": description}, as_, as_json)
+
+
+def _chat_id(value: str | None) -> int | str | None:
+    if value in (None, ""):
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise typer.BadParameter(f"--chat must be a Telegram chat id (an integer), not {value!r}") from None
+
+
+@app.command("remove")
+def remove(code: str = CODE, as_: str = AS_OPTION, yes: bool = YES_OPTION, dry_run: bool = DRY_RUN_OPTION) -> None:
+    """Remove a tier no ticket, staff member, rule or SLA policy uses.
+
+    Example:
+
+      tgesc tier remove L4 --yes
+    """
+    remove_cmd(SECTION, code, as_, yes, dry_run)

@@ -1,0 +1,179 @@
+"""Validating a whole escalation configuration document and comparing two of them.
+
+`validate_document` turns a parsed TOML mapping into the canonical document or reports every problem
+at once (dotted paths). `plan` compares the current and the desired document, entry by entry, into
+the `+` / `~` / `-` changes that `tgesc config apply` prints and carries out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tgesc.domain import templates
+from tgesc.domain.config_schema import (
+    PRIORITIES,
+    SECTION_ORDER,
+    SECTIONS,
+    Problems,
+    normalize_calendars,
+    normalize_entry,
+    rule_problems,
+    sla_problems,
+)
+
+Document = dict[str, dict[str, dict[str, Any]]]
+
+
+def empty_document() -> Document:
+    return {name: {} for name in SECTION_ORDER}
+
+
+def validate_document(raw: Mapping[str, Any]) -> tuple[Document, Problems]:
+    """The canonical document for `raw` and every problem found (the document is only usable if none)."""
+    problems: Problems = [f"{name}: unknown section (allowed: {', '.join(SECTION_ORDER)})"
+                          for name in raw if name not in SECTION_ORDER]
+    doc = empty_document()
+    for name in SECTION_ORDER:
+        section_raw = raw.get(name, {})
+        if not isinstance(section_raw, Mapping):
+            problems.append(f"{name}: expected a table of entries, e.g. [{name}.NAME]")
+            continue
+        doc[name], found = _normalize_section(name, section_raw)
+        problems += found
+    problems += _reference_problems(doc) + _uniqueness_problems(doc)
+    return doc, problems
+
+
+def _normalize_section(name: str, raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:
+    if name == "calendars":
+        return normalize_calendars(raw)
+    if name == "templates":
+        return _normalize_templates(raw)
+    section = SECTIONS[name]
+    entries, problems = {}, []
+    for key in _ordered_keys(name, raw):
+        entry, found = normalize_entry(section, key, raw[key])
+        problems += found
+        if name == "rules":
+            problems += rule_problems(key, entry)
+        elif name == "sla":
+            problems += sla_problems(key, entry)
+        entries[key] = entry
+    return entries, problems
+
+
+def _ordered_keys(name: str, raw: Mapping[str, Any]) -> list[str]:
+    """Canonical entry order: tiers by level, SLA by priority, everything else by name."""
+    keys = sorted(raw)
+    if name == "tiers":
+        return sorted(keys, key=lambda k: (_level(raw[k]), k))
+    if name == "sla":
+        return sorted(keys, key=lambda k: (PRIORITIES.index(k) if k in PRIORITIES else 99, k))
+    return keys
+
+
+def _level(entry: Any) -> int:
+    level = entry.get("level") if isinstance(entry, Mapping) else None
+    return level if isinstance(level, int) else 0
+
+
+def _normalize_templates(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:
+    """`[templates.KEY]` holds one body per language: `en = "..."`, `zh = "..."`."""
+    result, problems = {}, []
+    for key in sorted(raw):
+        bodies = raw[key]
+        path = f"templates.{key}"
+        problems += [f"{path}: {p}" for p in templates.check_key(key)]
+        if not isinstance(bodies, Mapping) or not bodies:
+            problems.append(f'{path}: expected a table of bodies per language, e.g. en = "..."')
+            continue
+        entry = {}
+        for language in sorted(bodies):
+            body = bodies[language]
+            if not isinstance(body, str):
+                problems.append(f"{path}.{language}: expected a string")
+                continue
+            problems += [f"{path}.{language}: {p}" for p in templates.check_body(key, body)]
+            problems += [f"{path}.{language}: {p}" for p in templates.check_length_at_save(key, body)]
+            entry[language] = body
+        result[key] = entry
+    return result, problems
+
+
+def _reference_problems(doc: Document) -> Problems:
+    problems = []
+    for name, section in SECTIONS.items():
+        for key, entry in doc[name].items():
+            for spec in section.fields:
+                if spec.ref is None or spec.name not in entry:
+                    continue
+                values = entry[spec.name] if isinstance(entry[spec.name], list) else [entry[spec.name]]
+                problems += [f"{name}.{key}.{spec.name}: {_missing(spec.ref, value)}"
+                             for value in values if not _exists(doc, spec.ref, value)]
+    return problems
+
+
+def _exists(doc: Document, section: str, key: str) -> bool:
+    if section == "templates":
+        return key in doc["templates"] or key in templates.TEMPLATE_KEYS
+    return key in doc[section]
+
+
+def _missing(section: str, key: str) -> str:
+    what = {"tiers": "tier", "calendars": "calendar", "templates": "template"}[section]
+    return f"there is no {what} {key!r}; define [{section}.{key}] or name an existing one"
+
+
+def _uniqueness_problems(doc: Document) -> Problems:
+    problems = []
+    for field_name, section in (("level", "tiers"), ("id", "staff")):
+        seen: dict[Any, str] = {}
+        for key, entry in doc[section].items():
+            value = entry.get(field_name)
+            if value is None:
+                continue
+            if value in seen:
+                problems.append(f"{section}.{key}.{field_name}: {value} is already used by {section}.{seen[value]}")
+            else:
+                seen[value] = key
+    return problems
+
+
+# --- planning --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Change:
+    op: str  # "+" add, "~" change, "-" remove
+    section: str
+    key: str
+    fields: tuple[str, ...] = ()  # for "~": the fields whose value changes
+    entry: dict[str, Any] = field(default_factory=dict)  # the desired entry ("+" and "~")
+
+    def describe(self) -> str:
+        suffix = f" ({', '.join(self.fields)})" if self.fields else ""
+        return f"{self.op} {self.section}.{self.key}{suffix}"
+
+
+def plan(current: Document, desired: Document, *, prune: bool) -> list[Change]:
+    """Changes that turn `current` into `desired`; removals only with `prune`. Adds/changes come in
+    dependency order (calendars before tiers ...), removals in reverse."""
+    upserts, removals = [], []
+    for section in SECTION_ORDER:
+        have, want = current.get(section, {}), desired.get(section, {})
+        for key, entry in want.items():
+            if key not in have:
+                upserts.append(Change("+", section, key, entry=entry))
+            elif have[key] != entry:
+                changed = tuple(f for f in _field_union(have[key], entry) if have[key].get(f) != entry.get(f))
+                upserts.append(Change("~", section, key, changed, entry))
+        if prune:
+            removals += [Change("-", section, key) for key in have if key not in want]
+    removals.sort(key=lambda c: -SECTION_ORDER.index(c.section))
+    return upserts + removals
+
+
+def _field_union(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[str]:
+    return list(dict.fromkeys([*a, *b]))

@@ -1,0 +1,280 @@
+"""The schema of the escalation configuration document (the TOML sysadmins keep in git).
+
+One declarative description per section drives everything: validating a file, normalising values to
+one canonical form (so export → apply → export is byte-identical), and checking single edits made
+from the CLI. A document is `{section: {key: {field: value}}}`; canonical values are plain TOML types
+(durations as canonical strings such as "1d4h", hours as "HH:MM-HH:MM").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tgesc.domain.durations import DurationError, format_duration, parse_duration
+from tgesc.domain.hours import normalize_calendar, validate_calendar
+
+PRIORITIES = ("urgent", "high", "medium", "low")
+ROLES = ("agent", "lead", "admin")
+BREACH_ACTIONS = ("notify-admins", "notify-leads", "remind-tier", "none", "escalate")
+RULE_KINDS = ("keyword", "repeated-request", "unresolved-for", "emotion", "urgent-reply")
+EMOTIONS = ("calm", "dissatisfied", "angry", "threatening")
+LANGUAGE_CODE_MAX = 8
+
+Problems = list[str]
+
+
+class Bad(ValueError):
+    """A field value is invalid; the message says why (the path is added by the caller)."""
+
+
+# --- field types: each converts a raw value to its canonical form or raises Bad -----------------
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Bad(f"expected a string, got {type(value).__name__}")
+    if not value.strip():
+        raise Bad("must not be empty")
+    return value
+
+
+def optional_text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Bad(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def integer(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Bad(f"expected an integer, got {type(value).__name__}")
+    return value
+
+
+def positive_integer(value: Any) -> int:
+    if integer(value) < 1:
+        raise Bad("must be 1 or more")
+    return value
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Bad(f"expected true or false, got {value!r}")
+    return value
+
+
+def duration(value: Any) -> str:
+    if not isinstance(value, str):
+        raise Bad(f"expected a duration string like \"15m\", got {value!r}")
+    try:
+        return format_duration(parse_duration(value))
+    except DurationError as exc:
+        raise Bad(str(exc)) from None
+
+
+def positive_duration(value: Any) -> str:
+    canonical = duration(value)
+    if parse_duration(canonical) == 0:
+        raise Bad("must be longer than 0s")
+    return canonical
+
+
+def one_of(*choices: str) -> Callable[[Any], str]:
+    def check(value: Any) -> str:
+        if value not in choices:
+            raise Bad(f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def string_list(value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise Bad("expected a list of non-empty strings")
+    return sorted(set(value), key=value.index)
+
+
+def sorted_string_list(value: Any) -> list[str]:
+    return sorted(set(string_list(value)))
+
+
+def phrase_table(value: Any) -> dict[str, list[str]]:
+    """Phrases per language: `{ "en" = ["refund"], "zh" = ["退款"] }`."""
+    if not isinstance(value, Mapping):
+        raise Bad('expected a table of languages, e.g. phrases.en = ["refund"]')
+    result = {}
+    for language in sorted(value):
+        if not language or len(language) > LANGUAGE_CODE_MAX:
+            raise Bad(f"language code {language!r} is not valid")
+        try:
+            result[language] = string_list(value[language])
+        except Bad as exc:
+            raise Bad(f"{language}: {exc}") from None
+    return result
+
+
+def percentages(value: Any) -> list[int]:
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise Bad("expected a list of whole percentages, e.g. [50, 80]")
+    if any(not 0 < v < 100 for v in value):
+        raise Bad("each warning threshold must be between 1 and 99 percent")
+    return sorted(set(value))
+
+
+def emotion_list(value: Any) -> list[str]:
+    items = string_list(value)
+    bad = [v for v in items if v not in EMOTIONS]
+    if bad:
+        raise Bad(f"unknown emotion(s) {', '.join(bad)}; use {', '.join(EMOTIONS)}")
+    return sorted(items, key=EMOTIONS.index)
+
+
+# --- sections ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    convert: Callable[[Any], Any]
+    required: bool = False
+    default: Any = None  # filled in when absent (None: the field is simply absent)
+    ref: str | None = None  # section whose key this field names ("tiers", "calendars")
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    fields: tuple[Field, ...]
+    key_help: str
+
+    def field(self, name: str) -> Field:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def field_names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+
+TIERS = Section("tiers", (
+    Field("name", text, required=True, help="display name"),
+    Field("level", positive_integer, required=True, help="order: 1 is the front line"),
+    Field("staff_chat", integer, help="Telegram chat id of the tier's staff group"),
+    Field("forum", boolean, default=False, help="the staff chat is a forum (one topic per ticket)"),
+    Field("calendar", text, ref="calendars", help="business hours; absent: always open"),
+    Field("description", optional_text, default="", help="what this tier handles"),
+), key_help="tier code, e.g. L2")
+
+STAFF = Section("staff", (
+    Field("id", integer, required=True, help="Telegram user id"),
+    Field("name", optional_text, default="", help="display name"),
+    Field("username", optional_text, help="Telegram @username without the @"),
+    Field("role", one_of(*ROLES), default="agent", help="agent, lead or admin"),
+    Field("tiers", sorted_string_list, default=[], ref="tiers", help="tiers this person works in"),
+    Field("language", text, default="en", help="language of notices to this person"),
+    Field("active", boolean, default=True, help="inactive staff get no notices and may not act"),
+), key_help="handle, e.g. bob")
+
+SLA = Section("sla", (
+    Field("first_response", positive_duration, required=True, help="budget for the first staff reply"),
+    Field("next_response", positive_duration, help="budget for each later reply a customer awaits"),
+    Field("resolution", positive_duration, required=True, help="budget to resolve"),
+    Field("calendar", text, ref="calendars", help="business hours the clock runs in; absent: 24/7"),
+    Field("warn_at", percentages, default=[50, 80], help="warning thresholds, % of each budget"),
+    Field("pause_when_waiting", boolean, default=True, help="clock stops while waiting on the customer"),
+    Field("on_breach", one_of(*BREACH_ACTIONS), required=True, help=", ".join(BREACH_ACTIONS)),
+    Field("escalate_to", text, ref="tiers", help="tier for on_breach = escalate"),
+), key_help="priority: urgent, high, medium or low")
+
+RULES = Section("rules", (
+    Field("kind", one_of(*RULE_KINDS), required=True, help=", ".join(RULE_KINDS)),
+    Field("enabled", boolean, default=True),
+    Field("position", integer, default=0, help="evaluation order (ascending, then by name)"),
+    Field("phrases", phrase_table, default={}, help="per language; matched case-insensitively"),
+    Field("tags", sorted_string_list, default=[], help="tags added to the ticket"),
+    Field("priority", one_of(*PRIORITIES), help="priority raised to (never lowered)"),
+    Field("escalate_to", text, ref="tiers", help="tier the ticket is escalated to"),
+    Field("reply", text, ref="templates", help="template key sent to the customer"),
+    Field("count", positive_integer, help="repeated-request: consecutive messages needed"),
+    Field("after", positive_duration, help="unresolved-for: how long"),
+    Field("emotions", emotion_list, default=[], help="emotion: which assessments fire"),
+), key_help="rule name")
+
+FAQ = Section("faq", (
+    Field("phrases", phrase_table, required=True, help="per language; any one matches"),
+    Field("answer", text, required=True, ref="templates", help="template key of the answer"),
+    Field("enabled", boolean, default=True),
+), key_help="FAQ entry name")
+
+# Calendars and templates have shapes of their own (validated by hours.py and templates.py).
+SECTIONS: dict[str, Section] = {s.name: s for s in (TIERS, STAFF, SLA, RULES, FAQ)}
+SECTION_ORDER = ("calendars", "tiers", "staff", "sla", "templates", "rules", "faq")
+
+RULE_REQUIREMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # kind: (required fields, fields at least one of which must act)
+    "keyword": (("phrases",), ("tags", "priority", "escalate_to", "reply")),
+    "repeated-request": (("phrases", "count"), ("escalate_to", "priority", "reply")),
+    "unresolved-for": (("after",), ("escalate_to", "priority")),
+    "emotion": (("emotions",), ("priority", "escalate_to", "reply", "tags")),
+    "urgent-reply": (("phrases",), ("priority",)),
+}
+RULE_ONLY_FIELDS = {"count": "repeated-request", "after": "unresolved-for", "emotions": "emotion"}
+
+
+def normalize_entry(section: Section, key: str, raw: Any) -> tuple[dict[str, Any], Problems]:
+    """Canonicalise one entry: known fields only, converted, defaults filled, in schema order."""
+    path = f"{section.name}.{key}"
+    if not isinstance(raw, Mapping):
+        return {}, [f"{path}: expected a table"]
+    problems = [f"{path}.{name}: unknown key (allowed: {', '.join(section.field_names)})"
+                for name in raw if name not in section.field_names]
+    entry: dict[str, Any] = {}
+    for spec in section.fields:
+        if spec.name not in raw:
+            if spec.required:
+                problems.append(f"{path}.{spec.name}: required ({spec.help or spec.name})")
+            elif spec.default is not None:
+                entry[spec.name] = spec.default
+            continue
+        try:
+            entry[spec.name] = spec.convert(raw[spec.name])
+        except Bad as exc:
+            problems.append(f"{path}.{spec.name}: {exc}")
+    return entry, problems
+
+
+def rule_problems(key: str, entry: Mapping[str, Any]) -> Problems:
+    """Which fields each rule kind needs, and which make no sense for it."""
+    kind = entry.get("kind")
+    if kind not in RULE_REQUIREMENTS:
+        return []
+    required, actions = RULE_REQUIREMENTS[kind]
+    path = f"rules.{key}"
+    problems = [f"{path}.{name}: required for kind = {kind!r}" for name in required if not entry.get(name)]
+    if not any(entry.get(name) for name in actions):
+        problems.append(f"{path}: a {kind} rule must set at least one of {', '.join(actions)}")
+    problems += [f"{path}.{name}: only allowed for kind = {owner!r}"
+                 for name, owner in RULE_ONLY_FIELDS.items() if entry.get(name) and owner != kind]
+    return problems
+
+
+def sla_problems(key: str, entry: Mapping[str, Any]) -> Problems:
+    problems = []
+    if key not in PRIORITIES:
+        problems.append(f"sla.{key}: unknown priority; use {', '.join(PRIORITIES)}")
+    if entry.get("on_breach") == "escalate" and not entry.get("escalate_to"):
+        problems.append(f"sla.{key}.escalate_to: required when on_breach = \"escalate\"")
+    if entry.get("escalate_to") and entry.get("on_breach") != "escalate":
+        problems.append(f"sla.{key}.escalate_to: only used when on_breach = \"escalate\"")
+    return problems
+
+
+def normalize_calendars(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:
+    result, problems = {}, []
+    for name, spec in raw.items():
+        found = validate_calendar(name, spec)
+        problems += found
+        if not found:
+            result[name] = normalize_calendar(spec)
+    return result, problems

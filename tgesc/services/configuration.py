@@ -1,0 +1,159 @@
+"""Configuration as code: export the escalation configuration as TOML, plan and apply a file, edit one entry.
+
+Every write validates the whole resulting document first and happens in one transaction, so a bad
+file or a bad edit never leaves half a configuration behind. Each applied change is audited.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from tgesc.domain.config_document import Change, Document, plan, validate_document
+from tgesc.domain.errors import ConfigInvalid, DomainError, NotFound
+from tgesc.models import Event
+from tgesc.services import config_store
+
+EXPORT_HEADER = (
+    "# tgesc escalation configuration.\n"
+    "# Apply with: tgesc config apply FILE [--dry-run] [--prune]. Reference: README.md, Configuration file.\n\n"
+)
+SINGULAR = {"calendars": "calendar", "tiers": "tier", "staff": "staff member", "sla": "SLA policy",
+            "templates": "template", "rules": "rule", "faq": "FAQ entry"}
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML text; a syntax error names the source, line and column (ConfigInvalid, exit 78)."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigInvalid(f"{source}: malformed TOML: {exc}") from None
+
+
+def export_toml(db: peewee.Database) -> str:
+    """The whole stored configuration as canonical TOML."""
+    import tomli_w
+
+    with db.atomic():
+        doc = config_store.load_document()
+    body = tomli_w.dumps({name: entries for name, entries in doc.items() if entries}, multiline_strings=True)
+    return EXPORT_HEADER + body
+
+
+def current_document(db: peewee.Database) -> Document:
+    with db.atomic():
+        return config_store.load_document()
+
+
+def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, prune: bool, dry_run: bool,
+                 actor: str, now: datetime) -> list[Change]:
+    """Validate `raw`, compute the plan against the database and (unless dry_run) carry it out atomically."""
+    desired, problems = validate_document(raw)
+    if problems:
+        raise ConfigInvalid(f"{source}: {len(problems)} problem(s); nothing was applied:", problems=problems)
+    with db.atomic() as txn:
+        changes = plan(config_store.load_document(), desired, prune=prune)
+        if dry_run or not changes:
+            txn.rollback()
+            return changes
+        _execute(changes)
+        Event.create(kind="config.apply", actor=actor, at=now,
+                     details={"source": source, "changes": [c.describe() for c in changes]})
+    return changes
+
+
+def _execute(changes: list[Change]) -> None:
+    reordered = [c.key for c in changes if c.section == "tiers" and c.op == "~" and "level" in c.fields]
+    config_store.free_tier_levels(reordered)
+    for change in changes:
+        if change.op == "-":
+            config_store.delete_entry(change.section, change.key)
+        else:
+            config_store.save_entry(change.section, change.key, change.entry)
+
+
+def get_entry(db: peewee.Database, section: str, key: str) -> dict[str, Any]:
+    entries = current_document(db)[section]
+    if key not in entries:
+        raise NotFound(f"there is no {SINGULAR[section]} {key!r}; `tgesc {_noun(section)} list` shows them")
+    return entries[key]
+
+
+def list_entries(db: peewee.Database, section: str) -> dict[str, dict[str, Any]]:
+    return current_document(db)[section]
+
+
+def add_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, Any], *, actor: str,
+              now: datetime) -> dict[str, Any]:
+    """Create one entry (DomainError if it exists); the whole configuration is re-validated."""
+
+    def created(current: dict[str, Any] | None) -> dict[str, Any]:
+        if current is not None:
+            raise DomainError(
+                f"{SINGULAR[section]} {key!r} already exists; change it with `tgesc {_noun(section)} set`")
+        return {k: v for k, v in fields.items() if v is not None}
+
+    return _edit(db, section, key, actor, now, created)
+
+
+def set_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, Any], *, actor: str,
+              now: datetime) -> dict[str, Any]:
+    """Change fields of one entry; a field given as None is unset (falls back to its default)."""
+
+    def merged(current: dict[str, Any] | None) -> dict[str, Any]:
+        if current is None:
+            raise NotFound(f"there is no {SINGULAR[section]} {key!r}; add it with `tgesc {_noun(section)} add`")
+        entry = dict(current)
+        for name, value in fields.items():
+            if value is None:
+                entry.pop(name, None)
+            else:
+                entry[name] = value
+        return entry
+
+    return _edit(db, section, key, actor, now, merged)
+
+
+def remove_entry(db: peewee.Database, section: str, key: str, *, actor: str, now: datetime) -> None:
+    """Remove one entry; refused (DomainError) while other configuration still refers to it."""
+    with db.atomic():
+        doc = config_store.load_document()
+        if key not in doc[section]:
+            raise NotFound(f"there is no {SINGULAR[section]} {key!r}")
+        del doc[section][key]
+        _validated(doc, f"{SINGULAR[section]} {key!r} cannot be removed")
+        config_store.delete_entry(section, key)
+        _audit(actor, now, Change("-", section, key))
+
+
+def _edit(db, section, key, actor, now, build) -> dict[str, Any]:
+    with db.atomic():
+        current = config_store.load_document()
+        doc = copy.deepcopy(current)
+        doc[section][key] = build(current[section].get(key))
+        desired = _validated(doc, f"{SINGULAR[section]} {key!r} was not saved")
+        changes = plan(current, desired, prune=False)
+        _execute(changes)
+        for change in changes:
+            _audit(actor, now, change)
+        return desired[section][key]
+
+
+def _validated(doc: Document, failure: str) -> Document:
+    desired, problems = validate_document(doc)
+    if problems:
+        raise DomainError(f"{failure}:", problems=problems)
+    return desired
+
+
+def _audit(actor: str, now: datetime, change: Change) -> None:
+    Event.create(kind="config.change", actor=actor, at=now, details={"change": change.describe()})
+
+
+def _noun(section: str) -> str:
+    return {"calendars": "calendar", "tiers": "tier", "rules": "rule", "templates": "template"}.get(section, section)
