@@ -198,11 +198,15 @@ def save_entry(section: str, key: str, entry: dict[str, Any]) -> None:
     SAVERS[section](key, entry)
 
 
-def free_tier_levels(codes: list[str]) -> None:
-    """Move the given tiers' levels out of the way (negative) so a reorder cannot collide mid-apply."""
-    for tier in Tier.select().where(Tier.code.in_(codes)):
+def free_unique_slots(tiers: list[str], staff: list[str]) -> None:
+    """Park the unique values (tier level, staff Telegram id) of entries about to change or go, so that
+    another entry can take them over within the same apply without tripping a unique index."""
+    for tier in Tier.select().where(Tier.code.in_(tiers)):
         tier.level = -tier.id
         tier.save()
+    for person in Staff.select().where(Staff.handle.in_(staff)):
+        person.telegram_id = -person.id
+        person.save()
 
 
 # --- delete ----------------------------------------------------------------------------------------

@@ -68,8 +68,10 @@ def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, pr
 
 
 def _execute(changes: list[Change]) -> None:
-    reordered = [c.key for c in changes if c.section == "tiers" and c.op == "~" and "level" in c.fields]
-    config_store.free_tier_levels(reordered)
+    def moving(section: str, unique_field: str) -> list[str]:
+        return [c.key for c in changes if c.section == section and (c.op == "-" or unique_field in c.fields)]
+
+    config_store.free_unique_slots(tiers=moving("tiers", "level"), staff=moving("staff", "id"))
     for change in changes:
         if change.op == "-":
             config_store.delete_entry(change.section, change.key)
