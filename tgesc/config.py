@@ -27,6 +27,7 @@ class SettingSpec:
     help: str
     secret: bool = False
     check: Callable[[str], str | None] | None = None
+    flag: str | None = None  # the global command-line option, where there is one
 
     @property
     def env(self) -> str:
@@ -71,12 +72,12 @@ def _check_log_level(value: str) -> str | None:
 
 
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("home", "data directory: the SQLite database, later the Telegram session"),
+    SettingSpec("home", "data directory: the SQLite database, later the Telegram session", flag="--home"),
     SettingSpec("database_url", "sqlite:////path/file.db (default: in the data directory) or postgresql://...",
-                secret=False, check=_check_database_url),
+                check=_check_database_url, flag="--database-url"),
     SettingSpec("redis_url", "redis://host:6379/0; empty: an embedded Redis in the data directory",
-                check=_check_redis_url),
-    SettingSpec("timezone", "the zone times are shown in (IANA name)", check=_check_timezone),
+                check=_check_redis_url, flag="--redis-url"),
+    SettingSpec("timezone", "the zone times are shown in (IANA name)", check=_check_timezone, flag="--tz"),
     SettingSpec("actor", "staff member (Telegram id or name) recorded for CLI changes when --as is not given"),
     SettingSpec("log_level", "DEBUG, INFO, WARNING or ERROR", check=_check_log_level),
     SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker", check=_check_int),
@@ -240,6 +241,7 @@ def _validate(settings: Settings, extra_keys: Iterable[str] = ()) -> None:
             problem = spec.check(value)
             if problem:
                 source = settings.values[spec.name].source
-                problems.append(f"{spec.env}={masked(spec, value)!s} (from {source}): {problem}")
+                name = f"{spec.flag} " if source == "flag" else f"{spec.env}="
+                problems.append(f"{name}{masked(spec, value)} (from {source}): {problem}")
     if problems:
         raise ConfigInvalid("invalid settings:", problems=problems)

@@ -1,0 +1,107 @@
+"""`tgesc init`, `tgesc db ...` and `tgesc config export | apply` through the real CLI entry point."""
+
+from __future__ import annotations
+
+import json
+
+
+def test_init_creates_the_database_once_and_prints_the_configuration(cli, db_url):
+    first = cli("init")
+    assert first.exit_code == 0, first
+    assert "Applied migrations: 0001_initial" in first.stderr
+    assert "Loaded the shipped defaults" in first.stderr
+    assert "[tiers]" in first.stdout and "Second line" in first.stdout
+    again = cli("init", "--json")
+    assert again.exit_code == 0, again
+    assert "nothing changed" in again.stderr
+    doc = json.loads(again.stdout)
+    assert list(doc["tiers"]) == ["L1", "L2", "L3"]
+    assert doc["sla"]["urgent"] == {"first_response": "15m", "next_response": "15m", "resolution": "2h",
+                                    "warn_at": [50, 80], "pause_when_waiting": True, "on_breach": "notify-admins"}
+
+
+def test_db_status_and_upgrade(cli):
+    assert cli("db", "upgrade").stderr.strip() == "Applied: 0001_initial"
+    assert cli("db", "upgrade").stderr.strip() == "The schema is up to date."
+    rows = json.loads(cli("db", "status", "--json").stdout)
+    assert [(r["migration"], r["state"]) for r in rows] == [("0001_initial", "applied")]
+
+
+def test_export_to_file_and_apply_round_trip(cli, tmp_path, db_url):
+    cli("init", "--quiet")
+    target = tmp_path / "desk.toml"
+    assert cli("config", "export", str(target)).exit_code == 0
+    stdout_export = cli("config", "export").stdout
+    assert target.read_text(encoding="utf-8") == stdout_export
+    result = cli("config", "apply", str(target))
+    assert result.exit_code == 0, result
+    assert result.stdout == "" and "No changes" in result.stderr
+
+
+def test_apply_prints_the_plan_and_dry_run_changes_nothing(cli, tmp_path):
+    cli("init", "--quiet")
+    text = cli("config", "export").stdout.replace('name = "Second line"', 'name = "Billing line"')
+    text += '\n[staff.bob]\nid = 5001\ntiers = ["L1"]\n'
+    path = tmp_path / "desk.toml"
+    path.write_text(text, encoding="utf-8")
+    dry = cli("config", "apply", str(path), "--dry-run")
+    assert dry.exit_code == 0, dry
+    assert dry.stdout.splitlines() == ["~ tiers.L2 (name)", "+ staff.bob"]
+    assert "2 change(s) would apply." in dry.stderr
+    assert "Second line" in cli("tier", "show", "L2").stdout
+    applied = cli("config", "apply", str(path), "--json")
+    assert json.loads(applied.stdout)["changes"][1] == {"op": "+", "section": "staff", "key": "bob", "fields": []}
+    assert "Billing line" in cli("tier", "show", "L2").stdout
+
+
+def test_apply_from_stdin_with_prune(cli):
+    cli("init", "--quiet")
+    text = cli("config", "export").stdout.split("[faq.reset-2fa]")[0]
+    result = cli("config", "apply", "-", "--prune", input=text)
+    assert result.exit_code == 0, result
+    assert result.stdout.splitlines() == ["- faq.reset-2fa"]
+
+
+def test_bad_file_exits_78_and_names_line_and_column(cli, tmp_path):
+    cli("init", "--quiet")
+    path = tmp_path / "broken.toml"
+    path.write_text('[tiers.L1]\nname = "Front\n', encoding="utf-8")
+    result = cli("config", "apply", str(path))
+    assert result.exit_code == 78, result
+    assert f"Error: {path}: malformed TOML: " in result.stderr and "line 2" in result.stderr
+    missing = cli("config", "apply", str(tmp_path / "nope.toml"))
+    assert missing.exit_code == 78 and "No such file" in missing.stderr
+
+
+def test_bad_references_exit_78_listing_each(cli, tmp_path):
+    cli("init", "--quiet")
+    path = tmp_path / "refs.toml"
+    path.write_text('[tiers.L4]\nname = "x"\nlevel = 4\ncalendar = "weekend"\n'
+                    '[sla.urgent]\nfirst_response = "1x"\nresolution = "2h"\non_breach = "escalate"\n'
+                    'escalate_to = "L9"\n', encoding="utf-8")
+    result = cli("config", "apply", str(path))
+    assert result.exit_code == 78, result
+    assert "3 problem(s); nothing was applied" in result.stderr
+    for fragment in ("tiers.L4.calendar: there is no calendar 'weekend'", "sla.urgent.first_response:",
+                     "sla.urgent.escalate_to: there is no tier 'L9'"):
+        assert fragment in result.stderr
+    assert "L4" not in cli("tier", "list").stdout
+
+
+def test_tier_crud_and_exit_codes(cli):
+    cli("init", "--quiet")
+    added = cli("tier", "add", "L4", "--name", "Vendor", "--level", "4", "--chat", "-100123", "--forum", "--json")
+    assert added.exit_code == 0, added
+    assert json.loads(added.stdout) == {"code": "L4", "name": "Vendor", "level": 4, "staff_chat": -100123,
+                                        "forum": True, "description": ""}
+    assert cli("tier", "add", "L4", "--name", "Again", "--level", "5").exit_code == 1
+    assert cli("tier", "add", "L5", "--name", "Clash", "--level", "4").exit_code == 1
+    assert cli("tier", "set", "L4", "--chat", "").exit_code == 0
+    assert "staff_chat" not in json.loads(cli("tier", "show", "L4", "--json").stdout)
+    assert cli("tier", "set", "L4", "--calendar", "nope").exit_code == 1
+    assert cli("tier", "remove", "L4").exit_code == 2  # needs --yes off a terminal
+    assert cli("tier", "remove", "L4", "--dry-run").exit_code == 0
+    assert cli("tier", "remove", "L4", "--yes").exit_code == 0
+    assert cli("tier", "show", "L4").exit_code == 1
+    refused = cli("tier", "remove", "L3", "--yes")
+    assert refused.exit_code == 1 and "rules.data-leak.escalate_to: there is no tier 'L3'" in refused.stderr

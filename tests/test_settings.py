@@ -1,0 +1,91 @@
+"""Settings: precedence (flag > environment > .env > default), sources, masking, validation (exit 78)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tgesc.config import load_settings
+from tgesc.domain.errors import ConfigInvalid
+
+
+def write_env(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "settings.env"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_precedence_flag_env_dotenv_default(tmp_path):
+    env_file = write_env(tmp_path, "TGESC_TIMEZONE=Asia/Shanghai\nTGESC_ACTOR=from-dotenv\nTGESC_LOG_LEVEL=DEBUG\n")
+    environ = {"HOME": str(tmp_path), "TGESC_TIMEZONE": "Europe/Moscow", "TGESC_ACTOR": "from-env"}
+    settings = load_settings({"timezone": "America/New_York"}, environ=environ, env_file=env_file)
+    assert settings.values["timezone"].value == "America/New_York"
+    assert settings.values["timezone"].source == "flag"
+    assert (settings.get("actor"), settings.values["actor"].source) == ("from-env", "env")
+    assert (settings.get("log_level"), settings.values["log_level"].source) == ("DEBUG", f".env ({env_file})")
+    assert settings.values["redis_url"].source == "default"
+
+
+def test_default_home_follows_xdg_and_database_lives_in_it(tmp_path):
+    settings = load_settings({}, environ={"XDG_DATA_HOME": str(tmp_path / "xdg")}, env_file=tmp_path / "none")
+    assert settings.home == tmp_path / "xdg" / "tgesc"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'xdg' / 'tgesc' / 'tgesc.db'}"
+    moved = load_settings({}, environ={"TGESC_HOME": str(tmp_path / "h")}, env_file=tmp_path / "none")
+    assert moved.database_url == f"sqlite:///{tmp_path / 'h' / 'tgesc.db'}"
+
+
+def test_every_invalid_setting_is_listed_at_once(tmp_path):
+    env_file = write_env(tmp_path, "TGESC_API_ID=abc\nTGESC_COLOUR=red\n")
+    environ = {"TGESC_DATABASE_URL": "mysql://db/x", "TGESC_REDIS_URL": "http://x"}
+    with pytest.raises(ConfigInvalid) as caught:
+        load_settings({"timezone": "Mars/Olympus"}, environ=environ, env_file=env_file)
+    text = caught.value.render()
+    assert caught.value.exit_code == 78
+    assert len(caught.value.problems) == 5, text
+    for expected in ("unknown setting TGESC_COLOUR", "TGESC_API_ID=abc", "TGESC_DATABASE_URL=mysql://db/x",
+                     "TGESC_REDIS_URL=http://x", "--tz Mars/Olympus (from flag): unknown time zone"):
+        assert expected in text
+
+
+def test_require_names_each_missing_setting(tmp_path):
+    settings = load_settings({}, environ={"TGESC_API_ID": "1"}, env_file=tmp_path / "none")
+    with pytest.raises(ConfigInvalid) as caught:
+        settings.require("api_id", "api_hash", "bot_token", purpose="the bot worker")
+    assert caught.value.problems == ["TGESC_API_HASH is not set", "TGESC_BOT_TOKEN is not set"]
+
+
+def test_config_show_masks_secrets_and_passwords(cli, tmp_path):
+    env_file = write_env(tmp_path, "TGESC_BOT_TOKEN=123456:SECRET-token\n")
+    result = cli("config", "show", "--json", env={
+        "TGESC_ENV_FILE": str(env_file), "TGESC_API_HASH": "deadbeefcafe",
+        "TGESC_DATABASE_URL": "postgresql://desk:hunter2@db.internal/tgesc"})
+    assert result.exit_code == 0, result
+    rows = {row["setting"]: row for row in json.loads(result.stdout)}
+    assert rows["bot_token"] == {"setting": "bot_token", "env": "TGESC_BOT_TOKEN", "value": "********",
+                                 "source": f".env ({env_file})"}
+    assert rows["api_hash"]["value"] == "********" and rows["api_hash"]["source"] == "env"
+    assert rows["database_url"]["value"] == "postgresql://desk:********@db.internal/tgesc"
+    for secret in ("SECRET-token", "deadbeefcafe", "hunter2"):
+        assert secret not in result.stdout + result.stderr
+
+
+def test_invalid_settings_exit_78_with_one_message(cli):
+    result = cli("--tz", "Nowhere/City", "tier", "list", env={"TGESC_REDIS_URL": "ftp://x"})
+    assert result.exit_code == 78, result
+    assert result.stderr.startswith("Error: invalid settings:")
+    assert result.stderr.count("\n  - ") == 2
+    assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_unreachable_database_exits_69_without_leaking_the_password(cli):
+    result = cli("tier", "list", env={"TGESC_DATABASE_URL": "postgresql://desk:hunter2@127.0.0.1:1/tgesc"})
+    assert result.exit_code == 69, result
+    assert "hunter2" not in result.stderr and "postgresql://desk:********@127.0.0.1:1/tgesc" in result.stderr
+
+
+def test_commands_refuse_an_unmigrated_database(cli):
+    result = cli("tier", "list")
+    assert result.exit_code == 78, result
+    assert "tgesc init" in result.stderr and "tgesc db upgrade" in result.stderr
