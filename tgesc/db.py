@@ -14,7 +14,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import peewee
-from playhouse.db_url import connect as connect_url
 
 from tgesc.config import mask_url_password
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
@@ -45,6 +44,8 @@ def _make_database(url: str) -> peewee.Database:
         path.parent.mkdir(parents=True, exist_ok=True)
         return peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10)
     if scheme in ("postgresql", "postgres"):
+        from playhouse.db_url import connect as connect_url
+
         return connect_url(url.replace("postgres://", "postgresql://", 1))
     raise ConfigInvalid(f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://")
 
@@ -76,9 +77,19 @@ def upgrade(db: peewee.Database) -> list[str]:
     return _runner(db).up()
 
 
+def pending_migrations(db: peewee.Database) -> list[str]:
+    """Names of shipped migrations not yet applied: one cheap query, for every command's start-up check."""
+    directory = files("tgesc") / "migrations"
+    shipped = sorted(p.name[:-3] for p in directory.iterdir() if p.name[:1].isdigit() and p.name.endswith(".py"))
+    if not db.table_exists(MIGRATIONS_TABLE):
+        return shipped
+    applied = {row[0] for row in db.execute_sql(f'SELECT name FROM "{MIGRATIONS_TABLE}"')}
+    return [name for name in shipped if name not in applied]
+
+
 def require_current(db: peewee.Database) -> None:
     """Raise ConfigInvalid when the schema is missing or behind: the user must run `tgesc db upgrade`."""
-    pending = [m.name for m in migration_status(db) if m.applied_at is None]
+    pending = pending_migrations(db)
     if pending:
         raise ConfigInvalid(
             f"the database schema is not up to date ({len(pending)} pending migration(s): {', '.join(pending)}); "

@@ -16,7 +16,7 @@ from tgesc.adapters.clock import utc_now
 from tgesc.cli.context import state
 from tgesc.cli.output import KEY_COLUMNS, emit, info, keyed_rows
 
-AS_OPTION = typer.Option(None, "--as", help="Staff handle recorded in the audit log [env TGESC_ACTOR].")
+AS_OPTION = typer.Option(None, "--as", help="Staff handle recorded in the audit log (env TGESC_ACTOR).")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
 DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Say what would happen, change nothing.")
 

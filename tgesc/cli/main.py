@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from tgesc.cli import config, db, tier
+from tgesc.cli import calendar, config, db, rule, sla, staff, template, tier
 from tgesc.cli.context import reset
 from tgesc.domain.errors import DependencyUnavailable, TgescError
 
@@ -28,11 +28,11 @@ app = typer.Typer(
 
 @app.callback()
 def root(
-    home: str = typer.Option(None, "--home", help="Data directory [env TGESC_HOME]."),
-    database_url: str = typer.Option(None, "--database-url", help="Database URL [env TGESC_DATABASE_URL]."),
-    redis_url: str = typer.Option(None, "--redis-url", help="Redis URL [env TGESC_REDIS_URL]."),
-    timezone: str = typer.Option(None, "--tz", help="Zone for shown times [env TGESC_TIMEZONE]."),
-    env_file: Path = typer.Option(None, "--env-file", help="Settings file [default ./.env].", dir_okay=False),
+    home: str = typer.Option(None, "--home", help="Data directory (env TGESC_HOME)."),
+    database_url: str = typer.Option(None, "--database-url", help="Database URL (env TGESC_DATABASE_URL)."),
+    redis_url: str = typer.Option(None, "--redis-url", help="Redis URL (env TGESC_REDIS_URL)."),
+    timezone: str = typer.Option(None, "--tz", help="Zone for shown times (env TGESC_TIMEZONE)."),
+    env_file: Path = typer.Option(None, "--env-file", help="Settings file (default ./.env).", dir_okay=False),
 ) -> None:
     reset({"home": home, "database_url": database_url, "redis_url": redis_url, "timezone": timezone},
           env_file)
@@ -42,6 +42,11 @@ app.command("init")(db.init)
 app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
 app.add_typer(tier.app, name="tier")
+app.add_typer(staff.app, name="staff")
+app.add_typer(sla.app, name="sla")
+app.add_typer(calendar.app, name="calendar")
+app.add_typer(template.app, name="template")
+app.add_typer(rule.app, name="rule")
 
 
 def run(argv: list[str] | None = None) -> int:

@@ -13,7 +13,6 @@ from typing import Any
 
 from tgesc.domain import templates
 from tgesc.domain.config_schema import (
-    PRIORITIES,
     SECTION_ORDER,
     SECTIONS,
     Problems,
@@ -22,6 +21,7 @@ from tgesc.domain.config_schema import (
     rule_problems,
     sla_problems,
 )
+from tgesc.domain.priority import rank
 
 Document = dict[str, dict[str, dict[str, Any]]]
 
@@ -70,7 +70,7 @@ def _ordered_keys(name: str, raw: Mapping[str, Any]) -> list[str]:
     if name == "tiers":
         return sorted(keys, key=lambda k: (_level(raw[k]), k))
     if name == "sla":
-        return sorted(keys, key=lambda k: (PRIORITIES.index(k) if k in PRIORITIES else 99, k))
+        return sorted(keys, key=lambda k: (rank(k), k))
     return keys
 
 

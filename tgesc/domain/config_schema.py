@@ -14,8 +14,8 @@ from typing import Any
 
 from tgesc.domain.durations import DurationError, format_duration, parse_duration
 from tgesc.domain.hours import normalize_calendar, validate_calendar
+from tgesc.domain.priority import PRIORITIES
 
-PRIORITIES = ("urgent", "high", "medium", "low")
 ROLES = ("agent", "lead", "admin")
 BREACH_ACTIONS = ("notify-admins", "notify-leads", "remind-tier", "none", "escalate")
 RULE_KINDS = ("keyword", "repeated-request", "unresolved-for", "emotion", "urgent-reply")

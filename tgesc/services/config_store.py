@@ -12,11 +12,9 @@ from typing import Any
 
 from peewee import JOIN
 
-from tgesc.domain.config_document import Document, empty_document
-from tgesc.domain.config_schema import PRIORITIES
 from tgesc.domain.durations import format_duration, parse_duration
 from tgesc.domain.errors import DomainError
-from tgesc.domain.hours import normalize_calendar
+from tgesc.domain.priority import rank
 from tgesc.models import (
     Calendar,
     FaqEntry,
@@ -55,6 +53,8 @@ def _tier_id(code: str | None) -> int | None:
 
 
 def _load_calendars() -> dict[str, Any]:
+    from tgesc.domain.hours import normalize_calendar
+
     return {c.name: normalize_calendar({
         "timezone": c.timezone, "hours": c.hours, "holidays": c.holidays,
         "overrides": c.overrides, "deadline_at_close": c.deadline_at_close,
@@ -80,7 +80,7 @@ def _load_staff() -> dict[str, Any]:
 
 
 def _load_sla() -> dict[str, Any]:
-    policies = sorted(SlaPolicy.select(), key=lambda p: PRIORITIES.index(p.priority))
+    policies = sorted(SlaPolicy.select(), key=lambda p: rank(p.priority))
     return {p.priority: _present(
         first_response=_duration(p.first_response_s), next_response=_duration(p.next_response_s),
         resolution=_duration(p.resolution_s), calendar=p.calendar.name if p.calendar_id else None,
@@ -115,12 +115,14 @@ LOADERS: dict[str, Callable[[], dict[str, Any]]] = {
 }
 
 
-def load_document() -> Document:
-    """The configuration as it is stored, in canonical form."""
-    doc = empty_document()
-    for section, loader in LOADERS.items():
-        doc[section] = loader()
-    return doc
+def load_section(section: str) -> dict[str, Any]:
+    """One section as it is stored, in canonical form."""
+    return LOADERS[section]()
+
+
+def load_document() -> dict[str, dict[str, Any]]:
+    """The whole configuration as it is stored, in canonical form."""
+    return {section: loader() for section, loader in LOADERS.items()}
 
 
 # --- per-section save ---------------------------------------------------------------------------

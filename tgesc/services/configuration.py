@@ -7,17 +7,21 @@ file or a bad edit never leaves half a configuration behind. Each applied change
 from __future__ import annotations
 
 import copy
-import tomllib
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee
 
-from tgesc.domain.config_document import Change, Document, plan, validate_document
 from tgesc.domain.errors import ConfigInvalid, DomainError, NotFound
 from tgesc.models import Event
 from tgesc.services import config_store
+
+if TYPE_CHECKING:
+    from tgesc.domain.config_document import Change, Document
+
+# Validation and planning (tgesc.domain.config_document) are imported by the functions that write,
+# so that read-only commands such as `tgesc tier list` start fast.
 
 EXPORT_HEADER = (
     "# tgesc escalation configuration.\n"
@@ -29,6 +33,8 @@ SINGULAR = {"calendars": "calendar", "tiers": "tier", "staff": "staff member", "
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
     """Parse TOML text; a syntax error names the source, line and column (ConfigInvalid, exit 78)."""
+    import tomllib
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -53,6 +59,8 @@ def current_document(db: peewee.Database) -> Document:
 def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, prune: bool, dry_run: bool,
                  actor: str, now: datetime) -> list[Change]:
     """Validate `raw`, compute the plan against the database and (unless dry_run) carry it out atomically."""
+    from tgesc.domain.config_document import plan, validate_document
+
     desired, problems = validate_document(raw)
     if problems:
         raise ConfigInvalid(f"{source}: {len(problems)} problem(s); nothing was applied:", problems=problems)
@@ -80,14 +88,15 @@ def _execute(changes: list[Change]) -> None:
 
 
 def get_entry(db: peewee.Database, section: str, key: str) -> dict[str, Any]:
-    entries = current_document(db)[section]
+    entries = list_entries(db, section)
     if key not in entries:
         raise NotFound(f"there is no {SINGULAR[section]} {key!r}; `tgesc {_noun(section)} list` shows them")
     return entries[key]
 
 
 def list_entries(db: peewee.Database, section: str) -> dict[str, dict[str, Any]]:
-    return current_document(db)[section]
+    with db.atomic():
+        return config_store.load_section(section)
 
 
 def add_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, Any], *, actor: str,
@@ -128,12 +137,16 @@ def remove_entry(db: peewee.Database, section: str, key: str, *, actor: str, now
         if key not in doc[section]:
             raise NotFound(f"there is no {SINGULAR[section]} {key!r}")
         del doc[section][key]
+        from tgesc.domain.config_document import Change
+
         _validated(doc, f"{SINGULAR[section]} {key!r} cannot be removed")
         config_store.delete_entry(section, key)
         _audit(actor, now, Change("-", section, key))
 
 
 def _edit(db, section, key, actor, now, build) -> dict[str, Any]:
+    from tgesc.domain.config_document import plan
+
     with db.atomic():
         current = config_store.load_document()
         doc = copy.deepcopy(current)
@@ -147,6 +160,8 @@ def _edit(db, section, key, actor, now, build) -> dict[str, Any]:
 
 
 def _validated(doc: Document, failure: str) -> Document:
+    from tgesc.domain.config_document import validate_document
+
     desired, problems = validate_document(doc)
     if problems:
         raise DomainError(f"{failure}:", problems=problems)
