@@ -1,0 +1,47 @@
+"""The `set` verb for nouns whose options also edit part of a field (--add-tier, --remove-holiday ...).
+
+Like `entries.set_cmd`, options not given stay as they are and '' unsets a field; the list and table
+edits go to `services.entry_edits.edit_entry`, which applies everything in one validated transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import typer
+
+from tgesc.adapters.clock import utc_now
+from tgesc.cli.context import state
+from tgesc.cli.entries import unset_empty
+from tgesc.cli.output import KEY_COLUMNS, emit, info
+
+Path = tuple[str, ...]
+
+
+def edit_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool, *,
+             put: Iterable[tuple[Path, Any]] = (), drop: Iterable[Path] = (),
+             add: Iterable[tuple[Path, Any]] = (), discard: Iterable[tuple[Path, Any]] = ()) -> None:
+    from tgesc.services.entry_edits import Edits, edit_entry
+
+    edits = Edits(fields=unset_empty(fields), put=list(put), drop=list(drop), add=list(add),
+                  discard=list(discard))
+    if not edits:
+        raise typer.BadParameter("nothing to change: give at least one option (see --help)")
+    cli = state()
+    entry = edit_entry(cli.database(), section, key, edits, actor=cli.actor(as_), now=utc_now())
+    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    info(f"Updated {section}.{key}.")
+
+
+def put_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool) -> None:
+    """`set` that creates the entry from the given fields when it does not exist (SLA policies)."""
+    from tgesc.services.entry_edits import put_entry
+
+    changes = unset_empty(fields)
+    if not changes:
+        raise typer.BadParameter("nothing to change: give at least one option (see --help)")
+    cli = state()
+    entry, created = put_entry(cli.database(), section, key, changes, actor=cli.actor(as_), now=utc_now())
+    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    info(f"{'Added' if created else 'Updated'} {section}.{key}.")
