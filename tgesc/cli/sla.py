@@ -1,0 +1,93 @@
+"""`tgesc sla ...`: the SLA policy of each priority (response and resolution budgets, what a breach does).
+
+There is exactly one policy per priority (urgent, high, medium, low) and `tgesc init` creates all four,
+so the verbs are list, show and set; there is no add or remove. `set` on a priority whose policy was
+pruned by `tgesc config apply --prune` creates it again (then --first-response, --resolution and
+--on-breach are required).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import typer
+
+from tgesc.cli.entries import AS_OPTION, duration, list_cmd, show_cmd
+from tgesc.cli.output import JSON_OPTION
+from tgesc.cli.parsing import BREACH_ACTIONS, PRIORITIES
+
+app = typer.Typer(help="SLA policies per priority: first response, next response, resolution, breach action.",
+                  no_args_is_help=True)
+SECTION = "sla"
+Priority = Literal[PRIORITIES]
+BreachAction = Literal[BREACH_ACTIONS]
+PRIORITY = typer.Argument(..., help="Priority: urgent, high, medium or low.")
+COLUMNS = ["first_response", "next_response", "resolution", "calendar", "warn_at", "pause_when_waiting",
+           "on_breach", "escalate_to"]
+
+
+@app.command("list")
+def list_(as_json: bool = JSON_OPTION) -> None:
+    """List the SLA policies, most urgent first.
+
+    Examples:
+
+      tgesc sla list
+
+      tgesc sla list --json | jq -r '.urgent.first_response'
+    """
+    list_cmd(SECTION, as_json, COLUMNS)
+
+
+@app.command("show")
+def show(priority: Priority = PRIORITY, as_json: bool = JSON_OPTION) -> None:
+    """Show the SLA policy of one priority.
+
+    Example:
+
+      tgesc sla show urgent --json
+    """
+    show_cmd(SECTION, priority, as_json)
+
+
+@app.command("set")
+def set_(
+    priority: Priority = PRIORITY,
+    first_response: str = typer.Option(None, "--first-response", parser=duration,
+                                       help="Budget for the first staff reply, e.g. 15m."),
+    next_response: str = typer.Option(None, "--next-response", parser=duration,
+                                      help="Budget for each later reply; '' removes it."),
+    resolution: str = typer.Option(None, "--resolution", parser=duration, help="Budget to resolve, e.g. 2h, 1d."),
+    calendar: str = typer.Option(None, "--calendar", help="Business-hours calendar the clock runs in; '' = 24/7."),
+    warn_at: list[int] = typer.Option(None, "--warn-at", min=1, max=99,
+                                      help="Warning threshold in % of each budget (repeat; replaces the list)."),
+    no_warnings: bool = typer.Option(False, "--no-warnings", help="Send no warnings before a breach."),
+    pause: bool = typer.Option(None, "--pause-when-waiting/--no-pause-when-waiting",
+                               help="Stop the clock while waiting on the customer."),
+    on_breach: BreachAction = typer.Option(None, "--on-breach", help="What a breach does."),
+    escalate_to: str = typer.Option(None, "--escalate-to", help="Tier for --on-breach escalate; '' unsets it."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change the SLA policy of one priority; options not given stay as they are.
+
+    Durations: 90s, 15m, 2h, 1d4h. A calendar makes the clock run in business hours only.
+
+    Examples:
+
+      tgesc sla set urgent --first-response 10m --resolution 1h30m
+
+      tgesc sla set high --warn-at 50 --warn-at 90 --calendar office-hours
+
+      tgesc sla set medium --on-breach escalate --escalate-to L2
+
+      tgesc sla set medium --on-breach remind-tier --escalate-to ''
+    """
+    from tgesc.cli.edits import put_cmd
+
+    if warn_at and no_warnings:
+        raise typer.BadParameter("give either --warn-at or --no-warnings, not both")
+    put_cmd(SECTION, priority, {
+        "first_response": first_response, "next_response": next_response, "resolution": resolution,
+        "calendar": calendar, "warn_at": [] if no_warnings else (warn_at or None), "pause_when_waiting": pause,
+        "on_breach": on_breach, "escalate_to": escalate_to}, as_, as_json)
