@@ -33,19 +33,6 @@ def cells(line: str) -> list[str]:
     return re.split(r"\s{2,}", line.strip())
 
 
-def test_cli_vocabularies_match_the_schema():
-    from tgesc.cli import parsing
-    from tgesc.domain import config_schema, hours
-
-    assert parsing.PRIORITIES == config_schema.PRIORITIES
-    assert parsing.ROLES == config_schema.ROLES
-    assert parsing.BREACH_ACTIONS == config_schema.BREACH_ACTIONS
-    assert parsing.RULE_KINDS == config_schema.RULE_KINDS
-    assert parsing.EMOTIONS == config_schema.EMOTIONS
-    assert parsing.WEEKDAYS == hours.WEEKDAYS
-    assert parsing.DEADLINE_AT_CLOSE == hours.DEADLINE_AT_CLOSE
-
-
 def test_list_shows_actions_and_phrase_counts(cli, db_url):
     assert cli("init", "--quiet").exit_code == 0
     listed = cli("rule", "list")

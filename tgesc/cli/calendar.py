@@ -16,7 +16,7 @@ import typer
 from tgesc.cli.edits import edit_cmd
 from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION, add_cmd, remove_cmd
 from tgesc.cli.output import JSON_OPTION, emit
-from tgesc.cli.parsing import DEADLINE_AT_CLOSE, WEEKDAYS
+from tgesc.domain.vocabulary import DEADLINE_AT_CLOSE, WEEKDAYS
 
 app = typer.Typer(help="Business-hours calendars used by tiers and SLA policies.", no_args_is_help=True)
 SECTION = "calendars"

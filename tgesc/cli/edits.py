@@ -1,6 +1,6 @@
 """The `set` verb for nouns whose options also edit part of a field (--add-tier, --remove-holiday ...).
 
-Like `entries.set_cmd`, options not given stay as they are and '' unsets a field; the list and table
+Options not given stay as they are and '' unsets a field; the list and table
 edits go to `services.entry_edits.edit_entry`, which applies everything in one validated transaction.
 """
 

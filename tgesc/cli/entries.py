@@ -65,17 +65,6 @@ def add_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, 
     info(f"Added {section}.{key}.")
 
 
-def set_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool) -> None:
-    from tgesc.services.configuration import set_entry
-
-    if not fields:
-        raise typer.BadParameter("nothing to change: give at least one option (see --help)")
-    cli = state()
-    entry = set_entry(cli.database(), section, key, unset_empty(fields), actor=cli.actor(as_), now=utc_now())
-    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
-    info(f"Updated {section}.{key}.")
-
-
 def remove_cmd(section: str, key: str, as_: str | None, yes: bool, dry_run: bool) -> None:
     from tgesc.services.configuration import get_entry, remove_entry
 

@@ -2,10 +2,6 @@
 
 Each returns a parser function for `typer.Option(..., parser=...)`; an empty string passes through
 unchanged where the option allows '' (meaning "unset" or "clear" in `set` commands).
-
-The vocabularies below repeat those of `tgesc.domain.config_schema` and `tgesc.domain.hours`: Typer
-needs them when it builds the command tree, on every run, and importing the schema there would slow
-every command down. tests/cli/test_rule.py checks that they match.
 """
 
 from __future__ import annotations
@@ -14,15 +10,6 @@ import re
 from collections.abc import Callable, Sequence
 
 import typer
-
-from tgesc.domain.priority import PRIORITIES as PRIORITIES  # re-exported
-
-ROLES = ("agent", "lead", "admin")
-BREACH_ACTIONS = ("notify-admins", "notify-leads", "remind-tier", "none", "escalate")
-RULE_KINDS = ("keyword", "repeated-request", "unresolved-for", "emotion", "urgent-reply")
-EMOTIONS = ("calm", "dissatisfied", "angry", "threatening")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEADLINE_AT_CLOSE = ("close", "next-open")
 
 _LANGUAGE = re.compile(r"[a-z]{2,8}", re.ASCII)
 

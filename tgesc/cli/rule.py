@@ -14,15 +14,8 @@ import typer
 from tgesc.cli.edits import edit_cmd
 from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION, add_cmd, duration, remove_cmd, show_cmd
 from tgesc.cli.output import JSON_OPTION, emit
-from tgesc.cli.parsing import (
-    EMOTIONS,
-    PRIORITIES,
-    RULE_KINDS,
-    choice,
-    choices_metavar,
-    language_text,
-    positive_int_or_empty,
-)
+from tgesc.cli.parsing import choice, choices_metavar, language_text, positive_int_or_empty
+from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, RULE_KINDS
 
 app = typer.Typer(help="Trigger rules: what makes a ticket tagged, raised, escalated or answered.",
                   no_args_is_help=True)

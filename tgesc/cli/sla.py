@@ -14,7 +14,7 @@ import typer
 
 from tgesc.cli.entries import AS_OPTION, duration, list_cmd, show_cmd
 from tgesc.cli.output import JSON_OPTION
-from tgesc.cli.parsing import BREACH_ACTIONS, PRIORITIES
+from tgesc.domain.vocabulary import BREACH_ACTIONS, PRIORITIES
 
 app = typer.Typer(help="SLA policies per priority: first response, next response, resolution, breach action.",
                   no_args_is_help=True)

@@ -17,7 +17,7 @@ from tgesc.cli.entries import (
     show_cmd,
 )
 from tgesc.cli.output import JSON_OPTION
-from tgesc.cli.parsing import ROLES
+from tgesc.domain.vocabulary import ROLES
 
 app = typer.Typer(help="Staff members: Telegram id, role (agent, lead, admin) and the tiers they work in.",
                   no_args_is_help=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from tgesc.cli.edits import edit_cmd
 from tgesc.cli.entries import (
     AS_OPTION,
     DRY_RUN_OPTION,
@@ -11,7 +12,6 @@ from tgesc.cli.entries import (
     add_cmd,
     list_cmd,
     remove_cmd,
-    set_cmd,
     show_cmd,
 )
 from tgesc.cli.output import JSON_OPTION
@@ -85,7 +85,7 @@ def set_(
 
       tgesc tier set L2 --calendar ''
     """
-    set_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": _chat_id(chat), "forum": forum,
+    edit_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": _chat_id(chat), "forum": forum,
                             "calendar": calendar, "description": description}, as_, as_json)
 
 

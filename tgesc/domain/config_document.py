@@ -21,7 +21,7 @@ from tgesc.domain.config_schema import (
     rule_problems,
     sla_problems,
 )
-from tgesc.domain.priority import rank
+from tgesc.domain.vocabulary import rank
 
 Document = dict[str, dict[str, dict[str, Any]]]
 

@@ -14,12 +14,8 @@ from typing import Any
 
 from tgesc.domain.durations import DurationError, format_duration, parse_duration
 from tgesc.domain.hours import normalize_calendar, validate_calendar
-from tgesc.domain.priority import PRIORITIES
+from tgesc.domain.vocabulary import BREACH_ACTIONS, EMOTIONS, PRIORITIES, ROLES, RULE_KINDS
 
-ROLES = ("agent", "lead", "admin")
-BREACH_ACTIONS = ("notify-admins", "notify-leads", "remind-tier", "none", "escalate")
-RULE_KINDS = ("keyword", "repeated-request", "unresolved-for", "emotion", "urgent-reply")
-EMOTIONS = ("calm", "dissatisfied", "angry", "threatening")
 LANGUAGE_CODE_MAX = 8
 
 Problems = list[str]

@@ -16,9 +16,8 @@ import zoneinfo
 from typing import Any
 
 from tgesc.domain.errors import ConfigInvalid
+from tgesc.domain.vocabulary import DEADLINE_AT_CLOSE, WEEKDAYS
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DEADLINE_AT_CLOSE: tuple[str, ...] = ("close", "next-open")
 DEFAULT_DEADLINE_AT_CLOSE = "close"
 CALENDAR_KEYS: tuple[str, ...] = ("timezone", "hours", "holidays", "overrides", "deadline_at_close")
 DAY_MINUTES = 1440

@@ -242,7 +242,7 @@ def lookup(key: str, language: str, overrides: Mapping[tuple[str, str], str]) ->
         if lang in SHIPPED_LANGUAGES and key in _load(lang):
             return _load(lang)[key], f"shipped:{lang}"
     raise NotFound(
-        f"there is no template {key!r} for {wanted!r} or {FALLBACK_LANGUAGE!r}, neither configured nor "
+        f"there is no template {key!r} for {' or '.join(map(repr, languages))}, neither configured nor "
         f"shipped; add it under [templates.{key}] in the escalation config, or use a registry key "
         f"({', '.join(TEMPLATE_KEYS)})"
     )

@@ -14,7 +14,7 @@ from peewee import JOIN
 
 from tgesc.domain.durations import format_duration, parse_duration
 from tgesc.domain.errors import DomainError
-from tgesc.domain.priority import rank
+from tgesc.domain.vocabulary import rank
 from tgesc.models import (
     Calendar,
     FaqEntry,
