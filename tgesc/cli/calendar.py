@@ -14,7 +14,7 @@ from typing import Any, Literal
 import typer
 
 from tgesc.cli.edits import edit_cmd
-from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION, add_cmd, remove_cmd
+from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION, add_cmd, list_cmd, remove_cmd
 from tgesc.cli.output import JSON_OPTION, emit
 from tgesc.domain.vocabulary import DEADLINE_AT_CLOSE, WEEKDAYS
 
@@ -122,16 +122,14 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 
       tgesc calendar list --json
     """
-    from tgesc.cli.context import state
-    from tgesc.services.configuration import list_entries
+    list_cmd(SECTION, as_json, summary)
 
-    entries = list_entries(state().database(), SECTION)
-    if as_json:
-        emit(entries, True)
-        return
-    emit([{"calendar": name, "timezone": c["timezone"], "hours": hours_summary(c["hours"]),
-           "holidays": str(len(c["holidays"])), "overrides": str(len(c["overrides"])),
-           "deadline_at_close": c["deadline_at_close"]} for name, c in entries.items()], False)
+
+def summary(entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Calendars with their weekly hours in short and how many holidays and overrides they have."""
+    return [{"calendar": name, "timezone": c["timezone"], "hours": hours_summary(c["hours"]),
+             "holidays": len(c["holidays"]), "overrides": len(c["overrides"]),
+             "deadline_at_close": c["deadline_at_close"]} for name, c in entries.items()]
 
 
 @app.command("show")

@@ -9,7 +9,7 @@ import typer
 
 from tgesc.adapters.clock import utc_now
 from tgesc.cli.context import state
-from tgesc.cli.output import JSON_OPTION, emit, info, keyed_rows, table
+from tgesc.cli.output import JSON_OPTION, emit, info, table
 
 app = typer.Typer(help="Settings, and the escalation configuration as a TOML file.", no_args_is_help=True)
 
@@ -95,15 +95,27 @@ def _read(file: Path) -> str:
 
 
 def render_document(doc: dict, as_json: bool) -> None:
-    """The configuration as one JSON document, or one table per non-empty section."""
+    """The configuration as one JSON document, or each non-empty section's summary table."""
     if as_json:
         emit(doc, True)
         return
+    from tgesc.cli import calendar, rule, sla, staff, tier
+
+    views = {"calendars": calendar.summary, "tiers": tier.summary, "staff": staff.summary, "sla": sla.summary,
+             "templates": _template_summary, "rules": rule.summary, "faq": _faq_summary}
     for section, entries in doc.items():
-        if not entries:
-            continue
-        rows = keyed_rows(section, entries)
-        columns = list(dict.fromkeys(col for row in rows for col in row))
-        print(f"[{section}]")
-        print(table(rows, columns))
-        print()
+        if entries:
+            print(f"[{section}]")
+            print(table(views[section](entries)))
+            print()
+
+
+def _template_summary(entries: dict) -> list[dict]:
+    return [{"key": key, "languages": sorted(bodies)} for key, bodies in entries.items()]
+
+
+def _faq_summary(entries: dict) -> list[dict]:
+    from tgesc.cli.rule import phrase_counts
+
+    return [{"faq": name, "answer": e["answer"], "enabled": e["enabled"], "phrases": phrase_counts(e["phrases"])}
+            for name, e in entries.items()]

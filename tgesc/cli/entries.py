@@ -7,14 +7,14 @@ whole configuration, so a CLI edit obeys exactly the rules of a configuration fi
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import typer
 
 from tgesc.adapters.clock import utc_now
 from tgesc.cli.context import state
-from tgesc.cli.output import KEY_COLUMNS, emit, info, keyed_rows
+from tgesc.cli.output import KEY_COLUMNS, emit, info
 
 AS_OPTION = typer.Option(None, "--as", help="Staff handle recorded in the audit log (env TGESC_ACTOR).")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
@@ -38,15 +38,26 @@ def unset_empty(fields: Mapping[str, Any]) -> dict[str, Any]:
     return {k: (None if v == "" else v) for k, v in fields.items() if v is not None}
 
 
-def list_cmd(section: str, as_json: bool, columns: Sequence[str] | None = None) -> None:
+Entries = Mapping[str, Mapping[str, Any]]
+Summary = Callable[[Entries], list[dict[str, Any]]]
+
+
+def columns(section: str, names: Sequence[str]) -> Summary:
+    """A summary view of a section: its key column, then the given fields."""
+
+    def view(entries: Entries) -> list[dict[str, Any]]:
+        return [{KEY_COLUMNS[section]: key, **{name: entry.get(name) for name in names}}
+                for key, entry in entries.items()]
+
+    return view
+
+
+def list_cmd(section: str, as_json: bool, summary: Summary) -> None:
+    """`list`: the section's summary table, or every entry in full with --json."""
     from tgesc.services.configuration import list_entries
 
     entries = list_entries(state().database(), section)
-    if as_json:
-        emit(entries, True)
-    else:
-        rows = keyed_rows(section, entries)
-        emit(rows, False, columns=[KEY_COLUMNS[section], *columns] if columns else None)
+    emit(entries if as_json else summary(entries), as_json)
 
 
 def show_cmd(section: str, key: str, as_json: bool) -> None:

@@ -12,15 +12,9 @@ import typer
 JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instead of a table.")
 
 
-MAX_CELL = 60
+MAX_CELL = 72
 KEY_COLUMNS = {"tiers": "code", "staff": "handle", "sla": "priority", "calendars": "calendar",
                "rules": "rule", "templates": "key", "faq": "faq"}
-
-
-def keyed_rows(section: str, entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Rows for a configuration section: the entry's key first, under the section's name for it."""
-    key = KEY_COLUMNS.get(section, "name")
-    return [{key: name, **entry} for name, entry in entries.items()]
 
 
 def _short(text: str) -> str:

@@ -12,8 +12,17 @@ from typing import Any, Literal
 import typer
 
 from tgesc.cli.edits import edit_cmd
-from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION, add_cmd, duration, remove_cmd, show_cmd
-from tgesc.cli.output import JSON_OPTION, emit
+from tgesc.cli.entries import (
+    AS_OPTION,
+    DRY_RUN_OPTION,
+    YES_OPTION,
+    add_cmd,
+    duration,
+    list_cmd,
+    remove_cmd,
+    show_cmd,
+)
+from tgesc.cli.output import JSON_OPTION
 from tgesc.cli.parsing import choice, choices_metavar, language_text, positive_int_or_empty
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, RULE_KINDS
 
@@ -40,23 +49,15 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 
       tgesc rule list --json | jq -r 'to_entries[] | select(.value.enabled | not) | .key'
     """
-    from tgesc.cli.context import state
-    from tgesc.services.configuration import list_entries
+    list_cmd(SECTION, as_json, summary)
 
-    entries = list_entries(state().database(), SECTION)
-    if as_json:
-        emit(entries, True)
-        return
+
+def summary(entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rules in evaluation order: what fires each and what it does."""
     ordered = sorted(entries.items(), key=lambda item: (item[1].get("position", 0), item[0]))
-    rows = [[name, e["kind"], "yes" if e.get("enabled", True) else "no", str(e.get("position", 0)),
-             trigger_summary(e), action_summary(e), phrase_counts(e.get("phrases", {}))] for name, e in ordered]
-    _print_table(rows, ["rule", "kind", "enabled", "position", "when", "actions", "phrases"])
-
-
-def _print_table(rows: list[list[str]], headers: list[str]) -> None:
-    from tabulate import tabulate
-
-    print(tabulate(rows, headers=headers, tablefmt="simple", disable_numparse=True) if rows else "(none)")
+    return [{"rule": name, "kind": e["kind"], "enabled": e.get("enabled", True), "position": e.get("position", 0),
+             "when": trigger_summary(e), "actions": action_summary(e),
+             "phrases": phrase_counts(e.get("phrases", {}))} for name, e in ordered]
 
 
 def action_summary(entry: Mapping[str, Any]) -> str:

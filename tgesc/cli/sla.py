@@ -12,7 +12,7 @@ from typing import Literal
 
 import typer
 
-from tgesc.cli.entries import AS_OPTION, duration, list_cmd, show_cmd
+from tgesc.cli.entries import AS_OPTION, columns, duration, list_cmd, show_cmd
 from tgesc.cli.output import JSON_OPTION
 from tgesc.domain.vocabulary import BREACH_ACTIONS, PRIORITIES
 
@@ -22,8 +22,8 @@ SECTION = "sla"
 Priority = Literal[PRIORITIES]
 BreachAction = Literal[BREACH_ACTIONS]
 PRIORITY = typer.Argument(..., help="Priority: urgent, high, medium or low.")
-COLUMNS = ["first_response", "next_response", "resolution", "calendar", "warn_at", "pause_when_waiting",
-           "on_breach", "escalate_to"]
+summary = columns(SECTION, ["first_response", "next_response", "resolution", "calendar", "warn_at",
+                           "pause_when_waiting", "on_breach", "escalate_to"])
 
 
 @app.command("list")
@@ -36,7 +36,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 
       tgesc sla list --json | jq -r '.urgent.first_response'
     """
-    list_cmd(SECTION, as_json, COLUMNS)
+    list_cmd(SECTION, as_json, summary)
 
 
 @app.command("show")

@@ -12,6 +12,7 @@ from tgesc.cli.entries import (
     DRY_RUN_OPTION,
     YES_OPTION,
     add_cmd,
+    columns,
     list_cmd,
     remove_cmd,
     show_cmd,
@@ -25,6 +26,7 @@ SECTION = "staff"
 HANDLE = typer.Argument(..., help="Staff handle, e.g. bob (what --as and the audit log use).")
 Role = Literal[ROLES]
 
+summary = columns(SECTION, ["id", "name", "username", "role", "tiers", "language", "active"])
 
 @app.command("list")
 def list_(as_json: bool = JSON_OPTION) -> None:
@@ -36,7 +38,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 
       tgesc staff list --json | jq -r 'to_entries[] | select(.value.role == "lead") | .key'
     """
-    list_cmd(SECTION, as_json, ["id", "name", "username", "role", "tiers", "language", "active"])
+    list_cmd(SECTION, as_json, summary)
 
 
 @app.command("show")

@@ -10,6 +10,7 @@ from tgesc.cli.entries import (
     DRY_RUN_OPTION,
     YES_OPTION,
     add_cmd,
+    columns,
     list_cmd,
     remove_cmd,
     show_cmd,
@@ -19,6 +20,7 @@ from tgesc.cli.output import JSON_OPTION
 app = typer.Typer(help="Support tiers (L1 → L2 → L3).", no_args_is_help=True)
 SECTION = "tiers"
 CODE = typer.Argument(..., help="Tier code, e.g. L2.")
+summary = columns(SECTION, ["name", "level", "staff_chat", "forum", "calendar", "description"])
 
 
 @app.command("list")
@@ -29,7 +31,7 @@ def list_(as_json: bool = JSON_OPTION) -> None:
 
       tgesc tier list
     """
-    list_cmd(SECTION, as_json, ["name", "level", "staff_chat", "forum", "calendar", "description"])
+    list_cmd(SECTION, as_json, summary)
 
 
 @app.command("show")
