@@ -14,8 +14,8 @@ from typing import Any, Literal
 import typer
 
 from tgesc.cli.edits import edit_cmd
-from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION, add_cmd, list_cmd, remove_cmd
-from tgesc.cli.output import JSON_OPTION, emit
+from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION, add_cmd, list_cmd, remove_cmd, show_cmd
+from tgesc.cli.output import JSON_OPTION
 from tgesc.domain.vocabulary import DEADLINE_AT_CLOSE, WEEKDAYS
 
 app = typer.Typer(help="Business-hours calendars used by tiers and SLA policies.", no_args_is_help=True)
@@ -140,11 +140,7 @@ def show(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
 
       tgesc calendar show office-hours
     """
-    from tgesc.cli.context import state
-    from tgesc.services.configuration import get_entry
-
-    calendar = get_entry(state().database(), SECTION, name)
-    emit({"calendar": name, **calendar} if as_json else calendar_rows(name, calendar), as_json)
+    show_cmd(SECTION, name, as_json, calendar_rows)
 
 
 HOURS_HELP = "DAY=HH:MM-HH:MM[,HH:MM-HH:MM], DAY a weekday or a range like mon-fri (repeatable)"
@@ -176,7 +172,7 @@ def add(
     add_cmd(SECTION, name, {
         "timezone": timezone, "hours": {d: iv for d, iv in _weekly(hours).items() if iv},
         "holidays": sorted(set(holidays or [])), "overrides": dict(overrides or []),
-        "deadline_at_close": deadline_at_close}, as_, as_json)
+        "deadline_at_close": deadline_at_close}, as_, as_json, calendar_rows)
 
 
 @app.command("set")
@@ -212,7 +208,7 @@ def set_(
              + [(("overrides", day), intervals) for day, intervals in overrides or []],
              drop=[("overrides", day) for day in remove_overrides or []],
              add=[(("holidays",), day) for day in add_holidays or []],
-             discard=[(("holidays",), day) for day in remove_holidays or []])
+             discard=[(("holidays",), day) for day in remove_holidays or []], view=calendar_rows)
 
 
 @app.command("remove")

@@ -13,15 +13,16 @@ import typer
 
 from tgesc.adapters.clock import utc_now
 from tgesc.cli.context import state
-from tgesc.cli.entries import unset_empty
-from tgesc.cli.output import KEY_COLUMNS, emit, info
+from tgesc.cli.entries import RecordView, emit_entry, unset_empty
+from tgesc.cli.output import info
 
 Path = tuple[str, ...]
 
 
 def edit_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool, *,
              put: Iterable[tuple[Path, Any]] = (), drop: Iterable[Path] = (),
-             add: Iterable[tuple[Path, Any]] = (), discard: Iterable[tuple[Path, Any]] = ()) -> None:
+             add: Iterable[tuple[Path, Any]] = (), discard: Iterable[tuple[Path, Any]] = (),
+             view: RecordView | None = None) -> None:
     from tgesc.services.entry_edits import Edits, edit_entry
 
     edits = Edits(fields=unset_empty(fields), put=list(put), drop=list(drop), add=list(add),
@@ -30,7 +31,7 @@ def edit_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None,
         raise typer.BadParameter("nothing to change: give at least one option (see --help)")
     cli = state()
     entry = edit_entry(cli.database(), section, key, edits, actor=cli.actor(as_), now=utc_now())
-    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    emit_entry(section, key, entry, as_json, view)
     info(f"Updated {section}.{key}.")
 
 
@@ -43,5 +44,5 @@ def put_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, 
         raise typer.BadParameter("nothing to change: give at least one option (see --help)")
     cli = state()
     entry, created = put_entry(cli.database(), section, key, changes, actor=cli.actor(as_), now=utc_now())
-    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    emit_entry(section, key, entry, as_json)
     info(f"{'Added' if created else 'Updated'} {section}.{key}.")

@@ -60,19 +60,30 @@ def list_cmd(section: str, as_json: bool, summary: Summary) -> None:
     emit(entries if as_json else summary(entries), as_json)
 
 
-def show_cmd(section: str, key: str, as_json: bool) -> None:
+RecordView = Callable[[str, Mapping[str, Any]], Mapping[str, Any]]
+
+
+def emit_entry(section: str, key: str, entry: Mapping[str, Any], as_json: bool, view: RecordView | None = None) -> None:
+    """One entry: its full JSON, or a field/value table (`view` may lay the fields out its own way)."""
+    if as_json or view is None:
+        emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    else:
+        emit(view(key, entry), False)
+
+
+def show_cmd(section: str, key: str, as_json: bool, view: RecordView | None = None) -> None:
     from tgesc.services.configuration import get_entry
 
-    entry = get_entry(state().database(), section, key)
-    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    emit_entry(section, key, get_entry(state().database(), section, key), as_json, view)
 
 
-def add_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool) -> None:
+def add_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool,
+            view: RecordView | None = None) -> None:
     from tgesc.services.configuration import add_entry
 
     cli = state()
     entry = add_entry(cli.database(), section, key, fields, actor=cli.actor(as_), now=utc_now())
-    emit({KEY_COLUMNS[section]: key, **entry}, as_json)
+    emit_entry(section, key, entry, as_json, view)
     info(f"Added {section}.{key}.")
 
 
