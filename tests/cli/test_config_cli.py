@@ -104,4 +104,6 @@ def test_tier_crud_and_exit_codes(cli):
     assert cli("tier", "remove", "L4", "--yes").exit_code == 0
     assert cli("tier", "show", "L4").exit_code == 1
     refused = cli("tier", "remove", "L3", "--yes")
-    assert refused.exit_code == 1 and "rules.data-leak.escalate_to: there is no tier 'L3'" in refused.stderr
+    assert refused.exit_code == 1, refused
+    assert refused.stderr == ("Error: tier 'L3' cannot be removed: it is still used by rules.data-leak.escalate_to, "
+                              "rules.outage.escalate_to; change those first\n")

@@ -115,6 +115,21 @@ def _reference_problems(doc: Document) -> Problems:
     return problems
 
 
+def referrers(doc: Document, section: str, key: str) -> list[str]:
+    """Dotted paths of the fields that name `section.key` (what stops it from being removed). A shipped
+    template key is never stopped: removing its override falls back to the shipped body."""
+    if section == "templates" and key in templates.TEMPLATE_KEYS:
+        return []
+    found = []
+    for name, spec_section in SECTIONS.items():
+        for entry_key, entry in doc[name].items():
+            for spec in spec_section.fields:
+                value = entry.get(spec.name)
+                if spec.ref == section and (value == key or (isinstance(value, list) and key in value)):
+                    found.append(f"{name}.{entry_key}.{spec.name}")
+    return found
+
+
 def _exists(doc: Document, section: str, key: str) -> bool:
     if section == "templates":
         return key in doc["templates"] or key in templates.TEMPLATE_KEYS

@@ -136,9 +136,13 @@ def remove_entry(db: peewee.Database, section: str, key: str, *, actor: str, now
         doc = config_store.load_document()
         if key not in doc[section]:
             raise NotFound(f"there is no {SINGULAR[section]} {key!r}")
-        del doc[section][key]
-        from tgesc.domain.config_document import Change
+        from tgesc.domain.config_document import Change, referrers
 
+        users = referrers(doc, section, key)
+        if users:
+            raise DomainError(f"{SINGULAR[section]} {key!r} cannot be removed: it is still used by "
+                              f"{', '.join(users)}; change those first")
+        del doc[section][key]
         _validated(doc, f"{SINGULAR[section]} {key!r} cannot be removed")
         config_store.delete_entry(section, key)
         _audit(actor, now, Change("-", section, key))

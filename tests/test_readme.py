@@ -1,0 +1,45 @@
+"""The README's `console` examples are real: each `$ tgesc ...` line runs, in order, against one fresh
+data directory, and must print exactly what the README shows (stdout; with a trailing `2>&1`, stdout
+then stderr). Other code blocks (`text`, `toml`, `sh`) are illustrations and are not run."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.M | re.S)
+
+
+def examples(text: str) -> list[tuple[str, str]]:
+    """(command, expected output) pairs from every console block, in document order."""
+    pairs: list[tuple[str, str]] = []
+    for block in CONSOLE_BLOCK.findall(text):
+        for chunk in re.split(r"^\$ ", block, flags=re.M)[1:]:
+            command, _, output = chunk.partition("\n")
+            pairs.append((command.strip(), output))
+    return pairs
+
+
+def normalized(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def test_readme_has_a_two_command_quick_start():
+    text = README.read_text(encoding="utf-8")
+    quick = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"^```sh\n(.*?)^```", quick, re.M | re.S)[0].strip().splitlines()
+    assert [c.split("#")[0].strip() for c in commands] == ["./scripts/demo", "./scripts/test"]
+
+
+def test_readme_console_examples_print_what_they_show(cli):
+    pairs = examples(README.read_text(encoding="utf-8"))
+    assert len(pairs) >= 10
+    for command, expected in pairs:
+        args = shlex.split(command)
+        assert args[0] == "tgesc", f"README console examples run tgesc only: {command}"
+        merge = args[-1] == "2>&1"
+        result = cli(*args[1:len(args) - merge])
+        shown = result.stdout + (result.stderr if merge else "")
+        assert normalized(shown) == normalized(expected), f"$ {command}\n{result}"
