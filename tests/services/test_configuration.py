@@ -80,6 +80,10 @@ BAD_FILES = [
     ('[rules.r]\nkind = "keyword"\nphrases.en = ["x"]\nescalate_to = "L9"',
      "rules.r.escalate_to: there is no tier 'L9'"),
     ("[nonsense]\nx = 1", "nonsense: unknown section"),
+    ('[tiers.second-line-billing]\nname = "x"\nlevel = 4', "tiers.second-line-billing: invalid name"),
+    ('[tiers."L 4"]\nname = "x"\nlevel = 4', "tiers.L 4: invalid name 'L 4'"),
+    ('[staff.bob]\nid = 1\nname = "' + "b" * 129 + '"', "staff.bob.name: is 129 characters long; at most 128"),
+    ('[staff.bob]\nid = 1\nlanguage = "English"', "staff.bob.language: 'English' is not a language code"),
 ]
 
 
@@ -120,9 +124,10 @@ on_breach = "escalate"
 
 codes = st.lists(st.sampled_from(["L1", "L2", "L3", "L4", "VIP", "ops"]), min_size=1, max_size=4, unique=True)
 durations = st.sampled_from(["90s", "15m", "1h30m", "2h", "1d", "1d4h"])
-phrases = st.dictionaries(st.sampled_from(["en", "zh", "ru"]),
-                          st.lists(st.text("abcxyz退款возврат ", min_size=1, max_size=8).filter(str.strip),
-                                   min_size=1, max_size=3, unique=True), min_size=1, max_size=3)
+awkward = st.text("ab z退款возврат\"'\\\n\t#=[]{}.é🙂", min_size=1, max_size=12)
+phrases = st.dictionaries(st.sampled_from(["en", "zh", "ru", "pt-br"]),
+                          st.lists(awkward.filter(str.strip), min_size=1, max_size=3, unique=True),
+                          min_size=1, max_size=3)
 
 
 @st.composite
@@ -149,10 +154,10 @@ def configurations(draw):
                "warn_at": draw(st.lists(st.integers(1, 99), unique=True, max_size=3)),
                "on_breach": "escalate", "escalate_to": draw(st.sampled_from(tier_codes))}
            for p in draw(st.lists(st.sampled_from(["urgent", "high", "medium", "low"]), unique=True))}
-    rules = {f"kw{i}": {"kind": "keyword", "phrases": draw(phrases), "tags": draw(st.lists(
+    rules = {f"kw-{i}.x": {"kind": "keyword", "phrases": draw(phrases), "tags": draw(st.lists(
         st.sampled_from(["billing", "vip", "bug"]), min_size=1, unique=True)), "position": i}
         for i in range(draw(st.integers(0, 3)))}
-    templates = {"faq_a": {"en": "Answer for #$ticket", "zh": "答案 #$ticket"}} if draw(st.booleans()) else {}
+    templates = {"faq_a": {"en": draw(awkward) + " #$ticket", "zh": "答案\n#$ticket"}} if draw(st.booleans()) else {}
     return {"calendars": calendars, "tiers": tiers, "staff": staff, "sla": sla, "rules": rules,
             "templates": templates}
 

@@ -8,6 +8,7 @@ from the CLI. A document is `{section: {key: {field: value}}}`; canonical values
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +17,11 @@ from tgesc.domain.durations import DurationError, format_duration, parse_duratio
 from tgesc.domain.hours import normalize_calendar, validate_calendar
 from tgesc.domain.vocabulary import BREACH_ACTIONS, EMOTIONS, PRIORITIES, ROLES, RULE_KINDS
 
-LANGUAGE_CODE_MAX = 8
-
 Problems = list[str]
+
+
+_KEY = re.compile(r"[\w.-]+")
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?", re.ASCII)
 
 
 class Bad(ValueError):
@@ -33,6 +36,25 @@ def text(value: Any) -> str:
         raise Bad(f"expected a string, got {type(value).__name__}")
     if not value.strip():
         raise Bad("must not be empty")
+    return value
+
+
+def bounded(convert: Callable[[Any], str], limit: int) -> Callable[[Any], str]:
+    """A text converter that also refuses more than `limit` characters (the column's size)."""
+
+    def check(value: Any) -> str:
+        result = convert(value)
+        if len(result) > limit:
+            raise Bad(f"is {len(result)} characters long; at most {limit}")
+        return result
+
+    return check
+
+
+def language_code(value: Any) -> str:
+    """A Telegram-style language code: `en`, `zh`, `pt-br`."""
+    if not isinstance(value, str) or not _LANGUAGE.fullmatch(value):
+        raise Bad(f"{value!r} is not a language code; use lowercase letters such as en, zh, ru or pt-br")
     return value
 
 
@@ -101,8 +123,7 @@ def phrase_table(value: Any) -> dict[str, list[str]]:
         raise Bad('expected a table of languages, e.g. phrases.en = ["refund"]')
     result = {}
     for language in sorted(value):
-        if not language or len(language) > LANGUAGE_CODE_MAX:
-            raise Bad(f"language code {language!r} is not valid")
+        language_code(language)
         try:
             result[language] = string_list(value[language])
         except Bad as exc:
@@ -144,6 +165,7 @@ class Section:
     name: str
     fields: tuple[Field, ...]
     key_help: str
+    key_max: int = 64  # the size of the key's column
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)
@@ -154,21 +176,21 @@ class Section:
 
 
 TIERS = Section("tiers", (
-    Field("name", text, required=True, help="display name"),
+    Field("name", bounded(text, 128), required=True, help="display name"),
     Field("level", positive_integer, required=True, help="order: 1 is the front line"),
     Field("staff_chat", integer, help="Telegram chat id of the tier's staff group"),
     Field("forum", boolean, default=False, help="the staff chat is a forum (one topic per ticket)"),
     Field("calendar", text, ref="calendars", help="business hours; absent: always open"),
     Field("description", optional_text, default="", help="what this tier handles"),
-), key_help="tier code, e.g. L2")
+), key_help="tier code, e.g. L2", key_max=16)
 
 STAFF = Section("staff", (
     Field("id", integer, required=True, help="Telegram user id"),
-    Field("name", optional_text, default="", help="display name"),
-    Field("username", optional_text, help="Telegram @username without the @"),
+    Field("name", bounded(optional_text, 128), default="", help="display name"),
+    Field("username", bounded(optional_text, 64), help="Telegram @username without the @"),
     Field("role", one_of(*ROLES), default="agent", help="agent, lead or admin"),
     Field("tiers", sorted_string_list, default=[], ref="tiers", help="tiers this person works in"),
-    Field("language", text, default="en", help="language of notices to this person"),
+    Field("language", language_code, default="en", help="language of notices to this person"),
     Field("active", boolean, default=True, help="inactive staff get no notices and may not act"),
 ), key_help="handle, e.g. bob")
 
@@ -223,8 +245,9 @@ def normalize_entry(section: Section, key: str, raw: Any) -> tuple[dict[str, Any
     path = f"{section.name}.{key}"
     if not isinstance(raw, Mapping):
         return {}, [f"{path}: expected a table"]
-    problems = [f"{path}.{name}: unknown key (allowed: {', '.join(section.field_names)})"
-                for name in raw if name not in section.field_names]
+    problems = key_problems(section.name, key, section.key_max)
+    problems += [f"{path}.{name}: unknown key (allowed: {', '.join(section.field_names)})"
+                 for name in raw if name not in section.field_names]
     entry: dict[str, Any] = {}
     for spec in section.fields:
         if spec.name not in raw:
@@ -238,6 +261,13 @@ def normalize_entry(section: Section, key: str, raw: Any) -> tuple[dict[str, Any
         except Bad as exc:
             problems.append(f"{path}.{spec.name}: {exc}")
     return entry, problems
+
+
+def key_problems(section: str, key: str, limit: int = 64) -> Problems:
+    """An entry's name: letters, digits, '_', '-' and '.', at most `limit` characters."""
+    if _KEY.fullmatch(key) and len(key) <= limit:
+        return []
+    return [f"{section}.{key}: invalid name {key!r}; use up to {limit} letters, digits, '_', '-' or '.'"]
 
 
 def rule_problems(key: str, entry: Mapping[str, Any]) -> Problems:
@@ -269,7 +299,7 @@ def sla_problems(key: str, entry: Mapping[str, Any]) -> Problems:
 def normalize_calendars(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:
     result, problems = {}, []
     for name, spec in raw.items():
-        found = validate_calendar(name, spec)
+        found = key_problems("calendars", name) + validate_calendar(name, spec)
         problems += found
         if not found:
             result[name] = normalize_calendar(spec)

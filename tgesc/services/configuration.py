@@ -43,12 +43,11 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
 
 def export_toml(db: peewee.Database) -> str:
     """The whole stored configuration as canonical TOML."""
-    import tomli_w
+    from tgesc.services import config_toml
 
     with db.atomic():
         doc = config_store.load_document()
-    body = tomli_w.dumps({name: entries for name, entries in doc.items() if entries}, multiline_strings=True)
-    return EXPORT_HEADER + body
+    return config_toml.dumps(doc, EXPORT_HEADER)
 
 
 def current_document(db: peewee.Database) -> Document:
