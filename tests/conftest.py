@@ -263,7 +263,7 @@ class Cli:
 
     def __call__(self, *args: str, input: str | None = None, env: dict[str, str | None] | None = None
                  ) -> CliResult:
-        from click.testing import CliRunner
+        from typer.testing import CliRunner
 
         from tgesc.models import database
 
