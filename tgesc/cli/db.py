@@ -9,8 +9,10 @@ from tgesc.cli.context import state
 from tgesc.cli.output import JSON_OPTION, emit, info
 
 app = typer.Typer(help="Database schema: versioned migrations.", no_args_is_help=True)
+init_app = typer.Typer(add_completion=False)  # `tgesc init`, a top-level command
 
 
+@init_app.command("init")
 def init(
     as_json: bool = JSON_OPTION,
     show: bool = typer.Option(True, "--show/--quiet", help="Print the configuration afterwards."),

@@ -6,16 +6,50 @@ Exit codes (DESIGN.md): 0 ok, 1 domain error, 2 usage error, 69 dependency unava
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 
 import typer
+from typer.core import TyperGroup
 
-from tgesc.cli import calendar, config, db, rule, sla, staff, template, tier
 from tgesc.cli.context import reset
 from tgesc.domain.errors import DependencyUnavailable, TgescError
 
+# Each noun's module, imported only when that noun runs (or when --help lists them all): a command
+# pays the start-up cost of its own noun alone (bench/cli_startup.py).
+NOUNS = {
+    "init": "tgesc.cli.db:init_app",
+    "config": "tgesc.cli.config:app",
+    "db": "tgesc.cli.db:app",
+    "tier": "tgesc.cli.tier:app",
+    "staff": "tgesc.cli.staff:app",
+    "calendar": "tgesc.cli.calendar:app",
+    "sla": "tgesc.cli.sla:app",
+    "rule": "tgesc.cli.rule:app",
+    "template": "tgesc.cli.template:app",
+}
+
+
+class LazyNouns(TyperGroup):
+    """The root command group, building a noun's click command on first use."""
+
+    def list_commands(self, ctx) -> list[str]:
+        return list(NOUNS)
+
+    def get_command(self, ctx, cmd_name: str):
+        if cmd_name not in NOUNS:
+            return None
+        module, attribute = NOUNS[cmd_name].split(":")
+        noun: typer.Typer = getattr(importlib.import_module(module), attribute)
+        multiple = len(noun.registered_commands) > 1 or noun.registered_groups
+        command = typer.main.get_group(noun) if multiple else typer.main.get_command(noun)
+        command.name = cmd_name
+        return command
+
+
 app = typer.Typer(
+    cls=LazyNouns,
     name="tgesc",
     help="Telegram customer-service escalation desk: tiers L1→L2→L3, SLA clocks, tickets and surveys.\n\n"
          "Start with `tgesc init`, then `tgesc config show` and `tgesc tier list`.",
@@ -37,16 +71,6 @@ def root(
     reset({"home": home, "database_url": database_url, "redis_url": redis_url, "timezone": timezone},
           env_file)
 
-
-app.command("init")(db.init)
-app.add_typer(config.app, name="config")
-app.add_typer(db.app, name="db")
-app.add_typer(tier.app, name="tier")
-app.add_typer(staff.app, name="staff")
-app.add_typer(sla.app, name="sla")
-app.add_typer(calendar.app, name="calendar")
-app.add_typer(template.app, name="template")
-app.add_typer(rule.app, name="rule")
 
 
 def run(argv: list[str] | None = None) -> int:
