@@ -6,6 +6,7 @@ import json
 import re
 
 import pytest
+from support import ok_json
 
 BERLIN = {"calendar": "berlin", "timezone": "Europe/Berlin",
           "hours": {day: ["09:00-12:00", "13:00-17:00"] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -18,17 +19,14 @@ ADD_BERLIN = ("calendar", "add", "berlin", "--timezone", "Europe/Berlin",
 
 
 @pytest.fixture
-def desk(cli):
-    assert cli("init", "--quiet").exit_code == 0
-    added = cli(*ADD_BERLIN)
+def desk(desk):
+    added = desk(*ADD_BERLIN)
     assert added.exit_code == 0, added
-    return cli
+    return desk
 
 
 def show(cli, name: str) -> dict:
-    result = cli("calendar", "show", name, "--json")
-    assert result.exit_code == 0, result
-    return json.loads(result.stdout)
+    return ok_json(cli("calendar", "show", name, "--json"))
 
 
 def test_add_show_round_trip(cli, db_url):

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
+from support import cells, ok_json
 
 CHARGEBACK = {"rule": "chargeback", "kind": "keyword", "enabled": True, "position": 5,
               "phrases": {"en": ["chargeback", "dispute: card"], "zh": ["拒付"]}, "tags": ["billing", "card"],
@@ -16,21 +16,14 @@ ADD_CHARGEBACK = ("rule", "add", "chargeback", "--kind", "keyword", "--phrase", 
 
 
 @pytest.fixture
-def desk(cli):
-    assert cli("init", "--quiet").exit_code == 0
-    added = cli(*ADD_CHARGEBACK)
+def desk(desk):
+    added = desk(*ADD_CHARGEBACK)
     assert added.exit_code == 0, added
-    return cli
+    return desk
 
 
 def show(cli, name: str) -> dict:
-    result = cli("rule", "show", name, "--json")
-    assert result.exit_code == 0, result
-    return json.loads(result.stdout)
-
-
-def cells(line: str) -> list[str]:
-    return re.split(r"\s{2,}", line.strip())
+    return ok_json(cli("rule", "show", name, "--json"))
 
 
 def test_list_shows_actions_and_phrase_counts(cli, db_url):

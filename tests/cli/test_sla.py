@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import json
 
-import pytest
+from support import ok_json
 
 URGENT = {"priority": "urgent", "first_response": "15m", "next_response": "15m", "resolution": "2h",
           "warn_at": [50, 80], "pause_when_waiting": True, "on_breach": "notify-admins"}
 
 
-@pytest.fixture
-def desk(cli):
-    assert cli("init", "--quiet").exit_code == 0
-    return cli
-
-
 def show(cli, priority: str) -> dict:
-    result = cli("sla", "show", priority, "--json")
-    assert result.exit_code == 0, result
-    return json.loads(result.stdout)
+    return ok_json(cli("sla", "show", priority, "--json"))
 
 
 def test_list_table_and_json(cli, db_url):

@@ -5,24 +5,22 @@ from __future__ import annotations
 import json
 
 import pytest
+from support import ok_json
 
 BOB = {"handle": "bob", "id": 5001, "name": "Bob Li", "username": "boblee", "role": "agent",
        "tiers": ["L1", "L2"], "language": "en", "active": True}
 
 
 @pytest.fixture
-def desk(cli):
-    assert cli("init", "--quiet").exit_code == 0
-    added = cli("staff", "add", "bob", "--id", "5001", "--name", "Bob Li", "--username", "@boblee",
+def desk(desk):
+    added = desk("staff", "add", "bob", "--id", "5001", "--name", "Bob Li", "--username", "@boblee",
                 "--tier", "L2", "--tier", "L1")
     assert added.exit_code == 0, added
-    return cli
+    return desk
 
 
 def show(cli, handle: str) -> dict:
-    result = cli("staff", "show", handle, "--json")
-    assert result.exit_code == 0, result
-    return json.loads(result.stdout)
+    return ok_json(cli("staff", "show", handle, "--json"))
 
 
 def test_add_show_and_list_round_trip(cli, db_url):

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import re
 
-import pytest
+from support import cells, ok_json
 
 from tgesc.domain.templates import shipped
 
@@ -13,20 +12,8 @@ COMFORT_EN = shipped("en")["comfort"]
 COMFORT_RU = shipped("ru")["comfort"]
 
 
-@pytest.fixture
-def desk(cli):
-    assert cli("init", "--quiet").exit_code == 0
-    return cli
-
-
 def show(cli, key: str, lang: str = "en") -> dict:
-    result = cli("template", "show", key, "--lang", lang, "--json")
-    assert result.exit_code == 0, result
-    return json.loads(result.stdout)
-
-
-def cells(line: str) -> list[str]:
-    return re.split(r"\s{2,}", line.strip())
+    return ok_json(cli("template", "show", key, "--lang", lang, "--json"))
 
 
 def test_list_shows_source_per_language(cli, db_url):
