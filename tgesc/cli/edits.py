@@ -37,7 +37,7 @@ def edit_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None,
 
 def put_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool) -> None:
     """`set` that creates the entry from the given fields when it does not exist (SLA policies)."""
-    from tgesc.services.entry_edits import put_entry
+    from tgesc.services.configuration import put_entry
 
     changes = unset_empty(fields)
     if not changes:

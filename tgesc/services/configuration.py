@@ -130,6 +130,16 @@ def set_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, 
     return _edit(db, section, key, actor, now, merged)
 
 
+def put_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, Any], *, actor: str,
+              now: datetime) -> tuple[dict[str, Any], bool]:
+    """Change the given fields of an entry, or create the entry from them if it does not exist yet
+    (then every required field must be given). Returns (entry as stored, created)."""
+    with db.atomic():
+        if key in list_entries(db, section):
+            return set_entry(db, section, key, fields, actor=actor, now=now), False
+        return add_entry(db, section, key, fields, actor=actor, now=now), True
+
+
 def remove_entry(db: peewee.Database, section: str, key: str, *, actor: str, now: datetime) -> None:
     """Remove one entry; refused (DomainError) while other configuration still refers to it."""
     with db.atomic():

@@ -20,7 +20,7 @@ from typing import Any
 import peewee
 
 from tgesc.domain.errors import DomainError
-from tgesc.services.configuration import add_entry, current_document, get_entry, set_entry
+from tgesc.services.configuration import get_entry, set_entry
 
 Path = tuple[str, ...]
 
@@ -51,16 +51,6 @@ def edit_entry(db: peewee.Database, section: str, key: str, edits: Edits, *, act
         entry = apply_edits(current, edits, f"{section}.{key}")
         changed = {name: entry.get(name) for name in dict.fromkeys([*current, *entry])}
         return set_entry(db, section, key, changed, actor=actor, now=now)
-
-
-def put_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, Any], *, actor: str,
-              now: datetime) -> tuple[dict[str, Any], bool]:
-    """Change the given fields of an entry, or create the entry from them if it does not exist yet
-    (then every required field must be given). Returns (entry as stored, created)."""
-    with db.atomic():
-        if key in current_document(db)[section]:
-            return set_entry(db, section, key, fields, actor=actor, now=now), False
-        return add_entry(db, section, key, fields, actor=actor, now=now), True
 
 
 def apply_edits(entry: Mapping[str, Any], edits: Edits, where: str) -> dict[str, Any]:

@@ -16,18 +16,14 @@ import peewee
 
 from tgesc.domain import templates
 from tgesc.domain.errors import NotFound, UsageError
-from tgesc.services.configuration import add_entry, current_document, remove_entry, set_entry
+from tgesc.services.configuration import list_entries, put_entry, remove_entry, set_entry
 
 SECTION = "templates"
 
 
-def overrides_of(document: Mapping[str, Any]) -> dict[tuple[str, str], str]:
-    """{(key, language): body} for every body stored in a configuration document."""
-    return {(key, lang): body for key, bodies in document[SECTION].items() for lang, body in bodies.items()}
-
-
 def overrides(db: peewee.Database) -> dict[tuple[str, str], str]:
-    return overrides_of(current_document(db))
+    """{(key, language): body} for every body stored in the database."""
+    return {(key, lang): body for key, bodies in list_entries(db, SECTION).items() for lang, body in bodies.items()}
 
 
 def template_rows(db: peewee.Database, language: str | None = None) -> list[dict[str, str]]:
@@ -67,10 +63,7 @@ def save_override(db: peewee.Database, key: str, language: str, body: str, *, ac
                   now: datetime) -> dict[str, str]:
     """Store `body` for (key, language), keeping the key's other languages. DomainError listing every
     problem (bad key, unknown variables, bad HTML, too long) if it is not valid."""
-    with db.atomic():
-        if key in current_document(db)[SECTION]:
-            return set_entry(db, SECTION, key, {language: body}, actor=actor, now=now)
-        return add_entry(db, SECTION, key, {language: body}, actor=actor, now=now)
+    return put_entry(db, SECTION, key, {language: body}, actor=actor, now=now)[0]
 
 
 def remove_override(db: peewee.Database, key: str, language: str, *, actor: str, now: datetime,
@@ -79,7 +72,7 @@ def remove_override(db: peewee.Database, key: str, language: str, *, actor: str,
     Returns True if the entry went too. NotFound if there is no such override; DomainError if the
     key is a custom one still used by a rule or FAQ entry and this was its last body."""
     with db.atomic():
-        entry = current_document(db)[SECTION].get(key)
+        entry = list_entries(db, SECTION).get(key)
         if entry is None or language not in entry:
             have = ", ".join(sorted(entry)) if entry else "none"
             raise NotFound(f"template {key!r} has no {language!r} override (overrides: {have}); "
