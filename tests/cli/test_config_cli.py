@@ -54,12 +54,17 @@ def test_apply_prints_the_plan_and_dry_run_changes_nothing(cli, tmp_path):
     assert "Billing line" in cli("tier", "show", "L2").stdout
 
 
-def test_apply_from_stdin_with_prune(cli):
+def test_apply_from_stdin_with_prune_needs_yes(cli):
     cli("init", "--quiet")
     text = cli("config", "export").stdout.split("[faq.reset-2fa]")[0]
-    result = cli("config", "apply", "-", "--prune", input=text)
+    refused = cli("config", "apply", "-", "--prune", input=text)
+    assert refused.exit_code == 2, refused
+    assert "the plan removes 1 entry (- faq.reset-2fa); pass --yes" in refused.stderr
+    assert "reset-2fa" in cli("config", "export").stdout
+    result = cli("config", "apply", "-", "--prune", "--yes", input=text)
     assert result.exit_code == 0, result
     assert result.stdout.splitlines() == ["- faq.reset-2fa"]
+    assert "reset-2fa" not in cli("config", "export").stdout
 
 
 def test_bad_file_exits_78_and_names_line_and_column(cli, tmp_path):

@@ -99,7 +99,7 @@ def test_set_recreates_a_pruned_policy(desk, tmp_path):
     end = text.index("\n[", start + 1)
     path = tmp_path / "desk.toml"
     path.write_text(text[:start] + text[end + 1:], encoding="utf-8")
-    assert desk("config", "apply", str(path), "--prune").exit_code == 0
+    assert desk("config", "apply", str(path), "--prune", "--yes").exit_code == 0
     assert desk("sla", "show", "low").exit_code == 1
     incomplete = desk("sla", "set", "low", "--first-response", "8h")
     assert incomplete.exit_code == 1 and "sla.low.resolution: required" in incomplete.stderr

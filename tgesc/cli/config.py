@@ -52,19 +52,21 @@ def apply(
     file: Path = typer.Argument(..., help="TOML file ('-' for stdin).", allow_dash=True),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, change nothing."),
     prune: bool = typer.Option(False, "--prune", help="Also remove entries the file does not list."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Apply a plan that removes entries without asking."),
     as_: str = typer.Option(None, "--as", help="Staff handle recorded in the audit log."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Make the stored configuration match FILE, in one transaction.
 
     Prints the plan: '+' add, '~' change (with the changed fields), '-' remove (only with --prune).
+    A plan that removes entries asks first on a terminal, and needs --yes elsewhere.
     A file with any problem applies nothing and exits 78.
 
     Examples:
 
       tgesc config apply desk.toml --dry-run
 
-      tgesc config apply desk.toml --prune
+      tgesc config apply desk.toml --prune --yes
     """
     from tgesc.services.configuration import apply_config, parse_toml
 
@@ -72,7 +74,7 @@ def apply(
     raw = parse_toml(_read(file), source)
     cli = state()
     changes = apply_config(cli.database(), raw, source=source, prune=prune, dry_run=dry_run,
-                           actor=cli.actor(as_), now=utc_now())
+                           actor=cli.actor(as_), now=utc_now(), confirm_removals=None if yes else _confirm)
     if as_json:
         emit({"dry_run": dry_run, "changes": [{"op": c.op, "section": c.section, "key": c.key,
                                                "fields": list(c.fields)} for c in changes]}, True)
@@ -81,6 +83,17 @@ def apply(
             print(change.describe())
     verb = "would apply" if dry_run else "applied"
     info(f"{len(changes)} change(s) {verb}." if changes else "No changes: the configuration already matches.")
+
+
+def _confirm(changes: list) -> bool:
+    """Ask on a terminal before removing entries; off a terminal, removals need --yes."""
+    removals = [change.describe() for change in changes if change.op == "-"]
+    if not sys.stdin.isatty():
+        raise typer.BadParameter(f"the plan removes {len(removals)} entr{'y' if len(removals) == 1 else 'ies'} "
+                                 f"({', '.join(removals)}); pass --yes to apply it, or --dry-run to look first")
+    for change in changes:
+        info(change.describe())
+    return typer.confirm(f"Apply these {len(changes)} change(s), removing {len(removals)}?", err=True, abort=True)
 
 
 def _read(file: Path) -> str:

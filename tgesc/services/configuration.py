@@ -7,7 +7,7 @@ file or a bad edit never leaves half a configuration behind. Each applied change
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -57,8 +57,12 @@ def current_document(db: peewee.Database) -> Document:
 
 
 def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, prune: bool, dry_run: bool,
-                 actor: str, now: datetime) -> list[Change]:
-    """Validate `raw`, compute the plan against the database and (unless dry_run) carry it out atomically."""
+                 actor: str, now: datetime,
+                 confirm_removals: Callable[[list[Change]], bool] | None = None) -> list[Change]:
+    """Validate `raw`, compute the plan against the database and (unless dry_run) carry it out atomically.
+
+    A plan that removes entries is carried out only if `confirm_removals(plan)` agrees (when given);
+    it is asked inside the transaction, so what was confirmed is exactly what is applied."""
     from tgesc.domain.config_document import plan, validate_document
 
     desired, problems = validate_document(raw)
@@ -69,6 +73,9 @@ def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, pr
         if dry_run or not changes:
             txn.rollback()
             return changes
+        removes = any(change.op == "-" for change in changes)
+        if removes and confirm_removals is not None and not confirm_removals(changes):
+            raise DomainError("the plan was not confirmed; nothing was applied")
         _execute(changes)
         Event.create(kind="config.apply", actor=actor, at=now,
                      details={"source": source, "changes": [c.describe() for c in changes]})
