@@ -1,0 +1,258 @@
+"""Business-time arithmetic on a calendar: when a budget of business time runs out, and how much business
+time lies between two instants.
+
+Business hours are local wall-clock hours in the calendar's zone: on a DST day a calendar still opens
+at its local opening time, and inside an open interval real elapsed time counts (a 24/7 calendar has a
+23-hour and a 25-hour day). A local time that does not exist (inside a DST gap) maps to the instant the
+clocks jumped plus its distance into the gap, and an ambiguous one (a repeated hour) to its first
+occurrence, as Python's zoneinfo does with fold=0. Pauses are ranges of instants that do not count.
+
+All arithmetic is in integer microseconds since the epoch, so results are exact. Cost grows with the
+open intervals crossed, not with minutes: days are computed once and cached, and whole weeks that hold
+no holiday, override, pause or DST change are skipped using the precomputed length of a standard week.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tgesc.domain.errors import DomainError
+from tgesc.domain.hours import parse_day
+from tgesc.domain.vocabulary import WEEKDAYS
+
+US = 1_000_000
+DAY_US = 86_400 * US
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+MAX_CACHED_DAYS = 20_000
+
+Span = tuple[int, int]  # [start, end) in microseconds since the epoch
+
+
+class CalendarError(DomainError):
+    """The calendar cannot answer (it has no business time at all, or none after some date)."""
+
+
+def to_us(instant: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime."""
+    if instant.tzinfo is None:
+        raise ValueError(f"naive datetime {instant!r}: business-time maths needs aware instants")
+    return (instant - EPOCH) // timedelta(microseconds=1)
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def budget_us(budget: timedelta) -> int:
+    value = budget // timedelta(microseconds=1)
+    if value < 0:
+        raise ValueError(f"a business-time budget cannot be negative ({budget})")
+    return value
+
+
+class BusinessCalendar:
+    """A calendar in the canonical form of `tgesc.domain.hours.normalize_calendar`."""
+
+    def __init__(self, spec: Mapping[str, Any], name: str = "calendar") -> None:
+        self.name = name
+        self.zone = ZoneInfo(spec["timezone"])
+        self.deadline_at_close = spec.get("deadline_at_close", "close")
+        hours = spec.get("hours", {})
+        self._weekly = [tuple(parse_day(hours.get(day, []))) for day in WEEKDAYS]
+        self._holidays = {date.fromisoformat(str(d)).toordinal() for d in spec.get("holidays", [])}
+        self._overrides = {date.fromisoformat(str(d)).toordinal(): tuple(parse_day(list(iv)))
+                           for d, iv in spec.get("overrides", {}).items()}
+        self._special = sorted(self._holidays | set(self._overrides))
+        self._standard_week_us = sum(end - start for day in self._weekly for start, end in day) * 60 * US
+        open_overrides = [d for d, iv in self._overrides.items() if iv]
+        self._last_open_override = max(open_overrides, default=None)
+        if not self._standard_week_us and self._last_open_override is None:
+            raise CalendarError(f"calendar {name!r} has no open hours at all; give it weekly hours")
+        self._days: dict[int, tuple[Span, ...]] = {}
+        self._weeks: dict[int, int] = {}
+        self._offsets: dict[int, timedelta] = {}
+
+    # --- days and weeks as UTC spans ----------------------------------------------------------------
+
+    def local_ordinal(self, us: int) -> int:
+        """The proleptic ordinal of the local date at instant `us`."""
+        return from_us(us).astimezone(self.zone).toordinal()
+
+    def _wall_to_us(self, ordinal: int, minute: int) -> int:
+        day = date.fromordinal(ordinal)
+        wall = datetime(day.year, day.month, day.day, tzinfo=self.zone) + timedelta(minutes=minute)
+        offset = self.zone.utcoffset(wall)
+        return ((ordinal - EPOCH_ORDINAL) * 1440 + minute) * 60 * US - offset // timedelta(microseconds=1)
+
+    def local_hours(self, ordinal: int) -> Sequence[tuple[int, int]]:
+        """That local date's open intervals in minutes since local midnight."""
+        if ordinal in self._overrides:
+            return self._overrides[ordinal]
+        if ordinal in self._holidays:
+            return ()
+        return self._weekly[date.fromordinal(ordinal).weekday()]
+
+    def day(self, ordinal: int) -> tuple[Span, ...]:
+        """That local date's open intervals as instants (cached)."""
+        spans = self._days.get(ordinal)
+        if spans is None:
+            if len(self._days) > MAX_CACHED_DAYS:
+                self._days.clear()
+            spans = tuple(span for start, end in self.local_hours(ordinal)
+                          if (span := (self._wall_to_us(ordinal, start), self._wall_to_us(ordinal, end)))[1] > span[0])
+            self._days[ordinal] = spans
+        return spans
+
+    def week_length(self, monday: int) -> int:
+        """Business microseconds in the local week starting on that Monday (cached)."""
+        length = self._weeks.get(monday)
+        if length is None:
+            if self._is_standard_week(monday):
+                length = self._standard_week_us
+            else:
+                length = sum(end - start for d in range(monday, monday + 7) for start, end in self.day(d))
+            self._weeks[monday] = length
+        return length
+
+    def _is_standard_week(self, monday: int) -> bool:
+        i = bisect_left(self._special, monday)
+        if i < len(self._special) and self._special[i] < monday + 7:
+            return False
+        return self._midnight_offset(monday) == self._midnight_offset(monday + 7)
+
+    def _midnight_offset(self, ordinal: int) -> timedelta:
+        offset = self._offsets.get(ordinal)
+        if offset is None:
+            day = date.fromordinal(ordinal)
+            midnight = datetime(day.year, day.month, day.day, tzinfo=self.zone)
+            offset = self._offsets[ordinal] = self.zone.utcoffset(midnight)
+        return offset
+
+    def _check_horizon(self, ordinal: int) -> None:
+        if not self._standard_week_us and ordinal > self._last_open_override:
+            last = date.fromordinal(self._last_open_override)
+            raise CalendarError(f"calendar {self.name!r} has no business time after {last}: "
+                                "it has no weekly hours and no later override")
+
+    # --- the two questions ------------------------------------------------------------------------------
+
+    def due(self, start: datetime, budget: timedelta, pauses: Iterable[tuple[datetime, datetime]] = ()) -> datetime:
+        """The instant at which `budget` of business time has elapsed since `start`, in `start`'s zone."""
+        result = self.due_us(to_us(start), budget_us(budget), Pauses(pauses))
+        return from_us(result).astimezone(start.tzinfo)
+
+    def elapsed(self, start: datetime, end: datetime, pauses: Iterable[tuple[datetime, datetime]] = ()) -> timedelta:
+        """Business time between two instants (zero when `end` is not after `start`)."""
+        return timedelta(microseconds=self.elapsed_us(to_us(start), to_us(end), Pauses(pauses)))
+
+    def due_us(self, start: int, remaining: int, pauses: Pauses) -> int:
+        ordinal = self.local_ordinal(start)
+        first = ordinal
+        while True:
+            self._check_horizon(ordinal)
+            if ordinal > first and date.fromordinal(ordinal).weekday() == 0:
+                skipped = self._skip_weeks(ordinal, remaining, pauses)
+                if skipped is not None:
+                    ordinal, remaining = skipped
+                    continue
+            for span_start, span_end in pauses.cut(self.day(ordinal)):
+                span_start = max(span_start, start)
+                length = span_end - span_start
+                if length <= 0:
+                    continue
+                if remaining < length:
+                    return span_start + remaining
+                remaining -= length
+                if remaining == 0 and self.deadline_at_close == "close":
+                    return span_end
+            ordinal += 1
+
+    def _skip_weeks(self, monday: int, remaining: int, pauses: Pauses) -> tuple[int, int] | None:
+        """Skip the whole weeks from `monday` that the budget outlasts (None if not even one)."""
+        skipped = False
+        while not (pauses and pauses.touch(self._wall_to_us(monday, 0), self._wall_to_us(monday + 7, 0))):
+            length = self.week_length(monday)
+            if remaining <= length:
+                break
+            remaining -= length
+            monday += 7
+            skipped = True
+            self._check_horizon(monday)
+        return (monday, remaining) if skipped else None
+
+    def elapsed_us(self, start: int, end: int, pauses: Pauses) -> int:
+        total = 0
+        ordinal = self.local_ordinal(start)
+        last = self.local_ordinal(end) if end > start else ordinal - 1
+        while ordinal <= last:
+            if date.fromordinal(ordinal).weekday() == 0 and ordinal + 6 < last:
+                week_start, week_end = self._wall_to_us(ordinal, 0), self._wall_to_us(ordinal + 7, 0)
+                if week_start >= start and week_end <= end and not pauses.touch(week_start, week_end):
+                    total += self.week_length(ordinal)
+                    ordinal += 7
+                    continue
+            for span_start, span_end in pauses.cut(self.day(ordinal)):
+                total += max(0, min(span_end, end) - max(span_start, start))
+            ordinal += 1
+        return total
+
+    def next_open(self, instant: datetime) -> datetime:
+        """`instant` itself if it is in business time, else the next opening."""
+        return self.due(instant, timedelta(0))
+
+    def is_open(self, instant: datetime) -> bool:
+        us = to_us(instant)
+        return any(start <= us < end for start, end in self.day(self.local_ordinal(us)))
+
+    def week(self, monday: date) -> list[tuple[datetime, datetime]]:
+        """The open intervals of the local week starting at `monday`, as aware datetimes in the zone."""
+        first = monday.toordinal()
+        return [(from_us(a).astimezone(self.zone), from_us(b).astimezone(self.zone))
+                for ordinal in range(first, first + 7) for a, b in self.day(ordinal)]
+
+
+class Pauses:
+    """Sorted, merged ranges of instants during which business time does not count."""
+
+    def __init__(self, ranges: Iterable[tuple[datetime, datetime]] = ()) -> None:
+        spans = sorted((to_us(a), to_us(b)) for a, b in ranges)
+        for a, b in spans:
+            if b < a:
+                raise ValueError(f"a pause ends before it starts: {from_us(a).isoformat()}/{from_us(b).isoformat()}")
+        merged: list[list[int]] = []
+        for a, b in spans:
+            if merged and a <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], b)
+            elif b > a:
+                merged.append([a, b])
+        self._starts = [a for a, _ in merged]
+        self._ends = [b for _, b in merged]
+
+    def __bool__(self) -> bool:
+        return bool(self._starts)
+
+    def touch(self, start: int, end: int) -> bool:
+        """Whether any pause overlaps [start, end)."""
+        i = bisect_right(self._ends, start)
+        return i < len(self._starts) and self._starts[i] < end
+
+    def cut(self, spans: Iterable[Span]) -> Iterator[Span]:
+        """The parts of `spans` outside every pause."""
+        if not self._starts:
+            yield from spans
+            return
+        for start, end in spans:
+            i = bisect_right(self._ends, start)
+            while start < end:
+                if i >= len(self._starts) or self._starts[i] >= end:
+                    yield start, end
+                    break
+                if self._starts[i] > start:
+                    yield start, self._starts[i]
+                start = max(start, self._ends[i])
+                i += 1
