@@ -202,9 +202,11 @@ class Ticket(BaseModel):
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
     last_customer_message_at = UTCDateTimeField(null=True)
+    awaiting_reply_since = UTCDateTimeField(null=True)  # a customer message no staff reply has answered yet
     resolved_at = UTCDateTimeField(null=True)
     closed_at = UTCDateTimeField(null=True)
     # SLA clocks (UTC); the sweep reads next_check_at, the earliest instant something may fire.
+    sla_policy = JSONField(null=True)  # the policy (and calendar) the clocks run on, as of when it was taken
     first_response_due = UTCDateTimeField(null=True)
     first_responded_at = UTCDateTimeField(null=True)
     next_response_due = UTCDateTimeField(null=True)

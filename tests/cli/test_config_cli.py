@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+import tgesc
 
 
 def test_init_creates_the_database_once_and_prints_the_configuration(cli, db_url):
@@ -21,10 +24,12 @@ def test_init_creates_the_database_once_and_prints_the_configuration(cli, db_url
 
 
 def test_db_status_and_upgrade(cli):
-    assert cli("db", "upgrade").stderr.strip() == "Applied: 0001_initial"
+    shipped = sorted(p.stem for p in (Path(tgesc.__file__).parent / "migrations").glob("[0-9]*.py"))
+    assert shipped[:2] == ["0001_initial", "0002_ticket_sla_snapshot"]
+    assert cli("db", "upgrade").stderr.strip() == f"Applied: {', '.join(shipped)}"
     assert cli("db", "upgrade").stderr.strip() == "The schema is up to date."
     rows = json.loads(cli("db", "status", "--json").stdout)
-    assert [(r["migration"], r["state"]) for r in rows] == [("0001_initial", "applied")]
+    assert [(r["migration"], r["state"]) for r in rows] == [(name, "applied") for name in shipped]
 
 
 def test_export_to_file_and_apply_round_trip(cli, tmp_path, db_url):

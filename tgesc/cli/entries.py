@@ -96,8 +96,13 @@ def remove_cmd(section: str, key: str, as_: str | None, yes: bool, dry_run: bool
         info(f"Would remove {section}.{key} (dry run: nothing changed).")
         return
     if not yes:
-        if not sys.stdin.isatty():
-            raise typer.BadParameter(f"removing {section}.{key} needs --yes (or run it on a terminal to confirm)")
-        typer.confirm(f"Remove {section}.{key}?", abort=True, err=True)
+        confirm_bulk(f"Remove {section}.{key}?")
     remove_entry(cli.database(), section, key, actor=cli.actor(as_), now=utc_now())
     info(f"Removed {section}.{key}.")
+
+
+def confirm_bulk(question: str) -> None:
+    """Destructive or bulk work: ask on a terminal (abort on no); elsewhere it needs --yes (exit 2)."""
+    if not sys.stdin.isatty():
+        raise typer.BadParameter(f"{question.rstrip('?')}: this needs --yes (or a terminal to confirm)")
+    typer.confirm(question, abort=True, err=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import typer
@@ -70,3 +70,17 @@ def info(message: str) -> None:
 def lines(items: Iterable[str]) -> None:
     for item in items:
         print(item)
+
+
+def progress(description: str) -> Callable[[Iterable[Any], int], Iterable[Any]]:
+    """A wrapper that shows Rich's progress bar on stderr while iterating, when stderr is a terminal."""
+
+    def wrap(items: Iterable[Any], total: int) -> Iterable[Any]:
+        if not sys.stderr.isatty():
+            return items
+        from rich.console import Console
+        from rich.progress import track
+
+        return track(items, total=total, description=description, console=Console(stderr=True), transient=True)
+
+    return wrap

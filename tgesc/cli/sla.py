@@ -12,7 +12,7 @@ from typing import Literal
 
 import typer
 
-from tgesc.cli.entries import AS_OPTION, columns, duration, list_cmd, show_cmd
+from tgesc.cli.entries import AS_OPTION, columns, confirm_bulk, duration, list_cmd, show_cmd
 from tgesc.cli.output import JSON_OPTION
 from tgesc.domain.vocabulary import BREACH_ACTIONS, PRIORITIES
 
@@ -91,3 +91,47 @@ def set_(
         "first_response": first_response, "next_response": next_response, "resolution": resolution,
         "calendar": calendar, "warn_at": [] if no_warnings else (warn_at or None), "pause_when_waiting": pause,
         "on_breach": on_breach, "escalate_to": escalate_to}, as_, as_json)
+
+
+@app.command("recompute")
+def recompute(
+    dry_run: bool = typer.Option(False, "--dry-run", help="List what would change, change nothing."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Move every open ticket onto the SLA policy now configured for its priority.
+
+    Editing a policy does not change the deadlines of tickets already open: each keeps the policy
+    (and calendar) it was opened or last re-prioritised under. This command applies the current
+    policies to them and lists every deadline, warning set or breach action that changes.
+
+    Examples:
+
+      tgesc sla recompute --dry-run
+
+      tgesc sla recompute --yes
+    """
+    from tgesc.adapters.clock import utc_now
+    from tgesc.cli.context import state
+    from tgesc.cli.output import emit, info, progress
+    from tgesc.services.sla import recompute as recompute_tickets
+
+    if not dry_run and not yes:
+        confirm_bulk("Recompute the SLA deadlines of every open ticket?")
+    cli = state()
+    changes = recompute_tickets(cli.database(), now=utc_now(), actor=cli.actor(as_), dry_run=dry_run,
+                                progress=progress("Recomputing"))
+    zone = cli.settings().timezone
+    emit([{"ticket": f"#{c.ticket}", "what": c.what, "old": _shown(c.old, zone), "new": _shown(c.new, zone)}
+          for c in changes], as_json)
+    tickets = len({c.ticket for c in changes})
+    info(f"{tickets} open ticket(s) {'would change' if dry_run else 'changed'}." if tickets
+         else "Every open ticket already runs on the current policies.")
+
+
+def _shown(value, zone: str):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return value.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes") if isinstance(value, datetime) else value

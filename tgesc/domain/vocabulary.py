@@ -13,6 +13,8 @@ RULE_KINDS: tuple[str, ...] = ("keyword", "repeated-request", "unresolved-for", 
 EMOTIONS: tuple[str, ...] = ("calm", "dissatisfied", "angry", "threatening")  # mildest first
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEADLINE_AT_CLOSE: tuple[str, ...] = ("close", "next-open")
+TICKET_STATUSES: tuple[str, ...] = ("open", "waiting", "resolved", "closed")  # waiting: on the customer
+OPEN_STATUSES: tuple[str, ...] = ("open", "waiting")
 
 
 def rank(priority: str) -> int:
