@@ -103,9 +103,19 @@ class BusinessCalendar:
         if spans is None:
             if len(self._days) > MAX_CACHED_DAYS:
                 self._days.clear()
-            spans = tuple(span for start, end in self.local_hours(ordinal)
-                          if (span := (self._wall_to_us(ordinal, start), self._wall_to_us(ordinal, end)))[1] > span[0])
-            self._days[ordinal] = spans
+            # On a spring-forward day an end inside the gap maps (fold=0) past the instant of a later
+            # interval's start ("01:00-02:30" + "03:00-05:00" in Berlin: 01:30Z > 01:00Z): sort and merge,
+            # or the overlap would count twice and the spans would not be in order.
+            merged: list[list[int]] = []
+            for start, end in sorted((self._wall_to_us(ordinal, start), self._wall_to_us(ordinal, end))
+                                     for start, end in self.local_hours(ordinal)):
+                if end <= start:
+                    continue
+                if merged and start < merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], end)
+                else:
+                    merged.append([start, end])
+            spans = self._days[ordinal] = tuple((start, end) for start, end in merged)
         return spans
 
     def week_length(self, monday: int) -> int:
