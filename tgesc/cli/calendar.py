@@ -2,7 +2,8 @@
 
 Tiers and SLA policies name a calendar; their clocks run only while it is open. Hours are given per
 weekday (or a range such as mon-fri) as comma-separated HH:MM-HH:MM intervals; an empty value closes
-the day. Overrides replace the weekly hours on one date (empty: closed that day).
+the day. Overrides replace the weekly hours on one date (empty: closed that day). `calendar due`,
+`calendar elapsed` and `calendar show NAME --week DATE` (business time on a calendar) are in calendar_time.
 """
 
 from __future__ import annotations
@@ -133,13 +134,32 @@ def summary(entries: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 @app.command("show")
-def show(name: str = NAME, as_json: bool = JSON_OPTION) -> None:
+def show(
+    name: str = NAME,
+    week: str = typer.Option(None, "--week", parser=date_option, metavar="YYYY-MM-DD",
+                             help="Instead, list the open hours of the week (Monday to Sunday) holding this date, "
+                                  "in the calendar's zone and in yours (--tz / TGESC_TIMEZONE)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
     """Show one calendar: the hours of each weekday, then holidays and overrides.
 
-    Example:
+    With --week DATE: the open hours of the week holding DATE, from its Monday to its Sunday.
+
+    One row per open interval: its day, its hours in the calendar's zone and in yours (--tz), and its length.
+
+    Your hours carry a date where it differs from the calendar's; DST days show as the clock counts them.
+
+    --week with --json: a list of intervals with ISO 8601 instants.
+
+    Examples:
 
       tgesc calendar show office-hours
+
+      tgesc --tz Europe/Berlin calendar show cn-support --week 2026-12-24
     """
+    if week is not None:
+        calendar_time.show_week(name, dt.date.fromisoformat(week), as_json)
+        return
     show_cmd(SECTION, name, as_json, calendar_rows)
 
 
@@ -220,3 +240,7 @@ def remove(name: str = NAME, as_: str = AS_OPTION, yes: bool = YES_OPTION, dry_r
       tgesc calendar remove berlin --yes
     """
     remove_cmd(SECTION, name, as_, yes, dry_run)
+
+
+# `calendar due`, `calendar elapsed` and the `show --week` view live in their own module, on this app.
+from tgesc.cli import calendar_time  # noqa: E402
