@@ -103,20 +103,32 @@ class BusinessCalendar:
         if spans is None:
             if len(self._days) > MAX_CACHED_DAYS:
                 self._days.clear()
-            # On a spring-forward day an end inside the gap maps (fold=0) past the instant of a later
-            # interval's start ("01:00-02:30" + "03:00-05:00" in Berlin: 01:30Z > 01:00Z): sort and merge,
-            # or the overlap would count twice and the spans would not be in order.
-            merged: list[list[int]] = []
-            for start, end in sorted((self._wall_to_us(ordinal, start), self._wall_to_us(ordinal, end))
-                                     for start, end in self.local_hours(ordinal)):
-                if end <= start:
-                    continue
-                if merged and start < merged[-1][1]:
-                    merged[-1][1] = max(merged[-1][1], end)
-                else:
-                    merged.append([start, end])
-            spans = self._days[ordinal] = tuple((start, end) for start, end in merged)
+                self._offsets.clear()
+                self._weeks.clear()
+            spans = self._days[ordinal] = self._build_day(ordinal)
         return spans
+
+    def _build_day(self, ordinal: int) -> tuple[Span, ...]:
+        hours = self.local_hours(ordinal)
+        if not hours:
+            return ()
+        offset = self._midnight_offset(ordinal)
+        if offset == self._midnight_offset(ordinal + 1):  # no DST change that day: one offset for all
+            base = (ordinal - EPOCH_ORDINAL) * DAY_US - offset // timedelta(microseconds=1)
+            return tuple((base + start * 60 * US, base + end * 60 * US) for start, end in hours)
+        # On a spring-forward day an end inside the gap maps (fold=0) past the instant of a later
+        # interval's start ("01:00-02:30" + "03:00-05:00" in Berlin: 01:30Z > 01:00Z): sort and merge,
+        # or the overlap would count twice and the spans would not be in order.
+        merged: list[list[int]] = []
+        for start, end in sorted((self._wall_to_us(ordinal, start), self._wall_to_us(ordinal, end))
+                                 for start, end in hours):
+            if end <= start:
+                continue
+            if merged and start < merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        return tuple((start, end) for start, end in merged)
 
     def week_length(self, monday: int) -> int:
         """Business microseconds in the local week starting on that Monday (cached)."""
