@@ -191,11 +191,12 @@ class Ticket(BaseModel):
     emotion = CharField(max_length=16, default="calm")  # calm | dissatisfied | angry | threatening
     emotion_set_by_staff = BooleanField(default=False)
     problem = TextField(default="")  # the customer's own first words
-    first_occurred = CharField(max_length=128, null=True)  # handover checklist
+    first_occurred_at = UTCDateTimeField(null=True)  # handover checklist
     evidence_provided = BooleanField(default=False)
-    expected_resolution = CharField(max_length=128, null=True)
+    expected_resolution_by = UTCDateTimeField(null=True)
     manager_requests_in_row = IntegerField(default=0)
     urgent_reply_used = BooleanField(default=False)
+    version = IntegerField(default=0)  # bumped by every change: a stale writer is refused, not lost
     staff_chat_id = BigIntegerField(null=True)
     topic_id = IntegerField(null=True)
     card_message_id = IntegerField(null=True)
