@@ -1,0 +1,69 @@
+"""Durations and instants as customers read them, in English, Chinese and Russian (others fall back to English).
+
+Used for template variables such as `$eta` ("30 minutes (by 10:30, Mon 2 Mar)") and `$opens_at`. Instants are
+shown in the customer's zone: their own when known, else the usual zone of their language.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+LANGUAGE_ZONES = {"en": "UTC", "zh": "Asia/Shanghai", "ru": "Europe/Moscow"}
+_UNITS = {
+    "en": (("day", "days"), ("hour", "hours"), ("minute", "minutes")),
+    "zh": (("天", "天"), ("小时", "小时"), ("分钟", "分钟")),
+}
+_RU_UNITS = (("день", "дня", "дней"), ("час", "часа", "часов"), ("минута", "минуты", "минут"))
+_WEEKDAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+             "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+             "ru": ("пн", "вт", "ср", "чт", "пт", "сб", "вс")}
+_MONTHS = {"en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+           "ru": ("янв", "фев", "мар", "апр", "мая", "июн", "июл", "авг", "сен", "окт", "ноя", "дек")}
+
+
+def language_of(code: str | None) -> str:
+    primary = (code or "en").split("-")[0].lower()
+    return primary if primary in ("en", "zh", "ru") else "en"
+
+
+def zone_for(timezone: str | None, language: str | None) -> ZoneInfo:
+    """The customer's zone, else the usual zone of their language."""
+    return ZoneInfo(timezone or LANGUAGE_ZONES[language_of(language)])
+
+
+def _ru_plural(n: int, forms: tuple[str, str, str]) -> str:
+    if n % 10 == 1 and n % 100 != 11:
+        return forms[0]
+    return forms[1] if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14 else forms[2]
+
+
+def duration_text(span: timedelta, language: str | None) -> str:
+    """`1 day 3 hours`, `45 minutes` (rounded up to the minute; at most two units)."""
+    lang = language_of(language)
+    minutes = max(1, -(-int(span.total_seconds()) // 60))
+    parts = [(minutes // 1440, 0), (minutes % 1440 // 60, 1), (minutes % 60, 2)]
+    shown = [(n, unit) for n, unit in parts if n][:2]
+    if lang == "ru":
+        return " ".join(f"{n} {_ru_plural(n, _RU_UNITS[unit])}" for n, unit in shown)
+    return " ".join(f"{n} {_UNITS[lang][unit][n != 1]}" for n, unit in shown)
+
+
+def instant_text(instant: datetime, zone: ZoneInfo, language: str | None) -> str:
+    """`10:30, Mon 2 Mar` / `3月2日 周一 10:30` / `10:30, пн 2 мар` in `zone`."""
+    lang = language_of(language)
+    local = instant.astimezone(zone)
+    clock = local.strftime("%H:%M")
+    weekday = _WEEKDAYS[lang][local.weekday()]
+    if lang == "zh":
+        return f"{local.month}月{local.day}日 {weekday} {clock}"
+    return f"{clock}, {weekday} {local.day} {_MONTHS[lang][local.month - 1]}"
+
+
+def eta_text(now: datetime, due: datetime, zone: ZoneInfo, language: str | None) -> str:
+    """How long until `due` and when that is: `30 minutes (by 10:30, Mon 2 Mar)`."""
+    lang = language_of(language)
+    by = {"en": "by", "zh": "", "ru": "до"}[lang]
+    when = instant_text(due, zone, lang)
+    suffix = f"（{when}前）" if lang == "zh" else f" ({by} {when})"
+    return duration_text(due - now, lang) + suffix
