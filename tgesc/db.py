@@ -95,3 +95,11 @@ def require_current(db: peewee.Database) -> None:
             f"the database schema is not up to date ({len(pending)} pending migration(s): {', '.join(pending)}); "
             "run `tgesc init` (new database) or `tgesc db upgrade`"
         )
+
+
+def write_transaction(db: peewee.Database):
+    """A transaction that will write: on SQLite it takes the write lock at BEGIN (IMMEDIATE), so two
+    writers queue up instead of one failing half-way with 'database is locked'."""
+    if isinstance(db, peewee.SqliteDatabase):
+        return db.atomic(lock_type="IMMEDIATE")
+    return db.atomic()

@@ -202,6 +202,7 @@ class Ticket(BaseModel):
     card_message_id = IntegerField(null=True)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    clocks_started_at = UTCDateTimeField(null=True)  # a reopened ticket's clocks start again (else created_at)
     last_customer_message_at = UTCDateTimeField(null=True)
     awaiting_reply_since = UTCDateTimeField(null=True)  # a customer message no staff reply has answered yet
     resolved_at = UTCDateTimeField(null=True)

@@ -1,4 +1,4 @@
-"""The handover checklist holds instants (first occurred, expected resolution); tickets get a version."""
+"""Checklist instants (first occurred, expected resolution), a ticket version, and when clocks (re)started."""
 from peewee import DateTimeField, IntegerField
 
 
@@ -9,6 +9,7 @@ def up(migrator, db):
         migrator.add_column("ticket", "first_occurred_at", DateTimeField(null=True)),
         migrator.add_column("ticket", "expected_resolution_by", DateTimeField(null=True)),
         migrator.add_column("ticket", "version", IntegerField(default=0)),
+        migrator.add_column("ticket", "clocks_started_at", DateTimeField(null=True)),
     )
 
 
@@ -16,6 +17,7 @@ def down(migrator, db):
     from peewee import CharField
 
     migrator.migrate(
+        migrator.drop_column("ticket", "clocks_started_at"),
         migrator.drop_column("ticket", "version"),
         migrator.drop_column("ticket", "expected_resolution_by"),
         migrator.drop_column("ticket", "first_occurred_at"),

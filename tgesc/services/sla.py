@@ -39,7 +39,7 @@ def calendar_for(policy: Policy) -> BusinessCalendar:
 
 def ticket_times(ticket: Ticket) -> TicketTimes:
     return TicketTimes(
-        opened_at=ticket.created_at, first_responded_at=ticket.first_responded_at,
+        opened_at=ticket.clocks_started_at or ticket.created_at, first_responded_at=ticket.first_responded_at,
         awaiting_reply_since=ticket.awaiting_reply_since, resolved_at=ticket.resolved_at,
         pauses=[(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in ticket.sla_paused or []],
         paused_since=ticket.paused_since)

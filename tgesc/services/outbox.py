@@ -1,0 +1,42 @@
+"""Writing outbound Telegram messages as outbox rows, in the transaction of the change that causes them.
+
+A row is sent at most once by the bot worker (a later issue), which records the Telegram message id.
+Texts are rendered here from templates in the recipient's language (database overrides first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from tgesc.domain import templates
+from tgesc.domain.humanize import language_of
+from tgesc.models import Outbox, Template, Ticket
+
+
+def render_template(key: str, language: str | None, variables: Mapping[str, Any]) -> str:
+    """A template in `language` (falling back to English) with its variables, HTML-escaped."""
+    lang = language_of(language)
+    overrides = {(row.key, row.language): row.body
+                 for row in Template.select().where(Template.key == key)}
+    body, _ = templates.lookup(key, lang, overrides)
+    allowed = templates.allowed_variables(key)
+    return templates.render(key, body, {k: str(v) for k, v in variables.items() if k in allowed})
+
+
+def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind: str = "message",
+          thread_id: int | None = None, reply_to: int | None = None, buttons: Any = None,
+          payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None) -> Outbox:
+    """One outbound message, to be delivered by the bot worker."""
+    return Outbox.create(ticket=ticket, chat_id=chat_id, thread_id=thread_id, reply_to=reply_to, kind=kind,
+                         text=text, buttons=buttons, payload=dict(payload or {}), dedupe_key=dedupe_key,
+                         not_before=now, created_at=now)
+
+
+def to_customer(ticket: Ticket, key: str, variables: Mapping[str, Any], *, now: datetime,
+                dedupe_key: str | None = None) -> Outbox:
+    """A template message to the ticket's customer, in their language."""
+    customer = ticket.customer
+    text = render_template(key, customer.language, {"ticket": ticket.number, **variables})
+    return queue(ticket, customer.telegram_id, text, now=now, payload={"template": key}, dedupe_key=dedupe_key)
