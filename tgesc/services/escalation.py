@@ -1,0 +1,110 @@
+"""Escalating a ticket to another tier, by hand or by a rule, in the caller's transaction.
+
+One escalation records the event (from, to, trigger, reason, actor), moves the ticket, recomputes its SLA
+clocks, and writes two outbox rows: the escalation notice to the customer (in their language, with the
+expected first response computed on the target tier's calendar and shown in their zone, plus the
+off-hours notice when that team is closed now) and the context card to the target tier's staff chat.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import peewee
+
+from tgesc.db import write_transaction
+from tgesc.domain.errors import DomainError, NotFound, UsageError
+from tgesc.domain.humanize import eta_text, instant_text, zone_for
+from tgesc.domain.sla import ALWAYS_OPEN, Policy
+from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
+from tgesc.models import Event, Ticket, Tier
+from tgesc.services import outbox, sla
+from tgesc.services.calendars import calendar_from_spec
+from tgesc.services.configuration import get_entry
+from tgesc.services.ticket_view import card_html, view
+from tgesc.services.tickets import checklist, event, find, save
+
+
+def escalate_ticket(db: peewee.Database, number: int, *, to: str | None, reason: str, actor: str, now: datetime,
+                    quick: bool = False, priority: str | None = None, down: bool = False) -> Ticket:
+    """`tgesc ticket escalate`: the manual escalation, in its own transaction."""
+    with write_transaction(db):
+        ticket = find(number)
+        escalate(db, ticket, to=to, reason=reason, actor=actor, now=now, quick=quick, priority=priority,
+                 down=down)
+        save(ticket, now)
+        return ticket
+
+
+def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str, actor: str, now: datetime,
+             trigger: str = "manual", quick: bool = False, priority: str | None = None, down: bool = False) -> Tier:
+    """Move `ticket` to tier `to` (quick: the top tier by default; else the next tier up). The caller saves."""
+    if not reason or not reason.strip():
+        raise UsageError("an escalation needs a reason (--reason): the next tier reads it first")
+    if ticket.status not in OPEN_STATUSES:
+        raise DomainError(f"ticket #{ticket.number} is {ticket.status}; reopen it before escalating")
+    if priority is not None and priority not in PRIORITIES:
+        raise UsageError(f"unknown priority {priority!r}; use {', '.join(PRIORITIES)}")
+    source, target = ticket.tier, _target(ticket, to, quick)
+    if target.level == source.level:
+        raise DomainError(f"ticket #{ticket.number} is already at {target.code}")
+    if target.level < source.level and not down:
+        raise DomainError(f"{target.code} is below {source.code}; pass --down to send ticket #{ticket.number} back")
+    if trigger == "manual" and not quick:
+        missing = checklist(ticket).missing
+        if missing:
+            raise DomainError(f"ticket #{ticket.number} was not escalated: the handover checklist is incomplete "
+                              "(fill it in, or use --quick for an obviously urgent case):", problems=missing)
+    ticket.tier = target
+    if priority and priority != ticket.priority:
+        ticket.priority = priority
+        sla.take_policy(db, ticket)
+    else:
+        sla.refresh(ticket)
+    event(ticket, "ticket.escalated", actor, now, **{"from": source.code}, to=target.code, trigger=trigger,
+          reason=reason.strip(), quick=quick, priority=ticket.priority)
+    notify(db, ticket, target, now)
+    return target
+
+
+def _target(ticket: Ticket, to: str | None, quick: bool) -> Tier:
+    if to is not None:
+        tier = Tier.get_or_none(Tier.code == to)
+        if tier is None:
+            raise NotFound(f"there is no tier {to!r}; `tgesc tier list` shows them")
+        return tier
+    tiers = Tier.select().order_by(Tier.level)
+    above = [t for t in tiers if t.level > ticket.tier.level]
+    if not above:
+        raise DomainError(f"ticket #{ticket.number} is already at the top tier ({ticket.tier.code})")
+    return above[-1] if quick else above[0]
+
+
+def tier_calendar(db: peewee.Database, tier: Tier):
+    """The business calendar of a tier (always open when it has none)."""
+    if tier.calendar_id is None:
+        return calendar_from_spec("24/7", ALWAYS_OPEN)
+    return calendar_from_spec(tier.calendar.name, get_entry(db, "calendars", tier.calendar.name))
+
+
+def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> None:
+    """The customer's escalation notice (and off-hours notice), and the staff chat's context card."""
+    customer = ticket.customer
+    zone = zone_for(customer.timezone, customer.language)
+    calendar = tier_calendar(db, target)
+    due = calendar.due(now, Policy.from_json(ticket.sla_policy).first_response)
+    outbox.to_customer(ticket, "escalation_notice", {
+        "tier": target.name, "eta": eta_text(now, due, zone, customer.language)}, now=now)
+    if not calendar.is_open(now):
+        outbox.to_customer(ticket, "off_hours", {
+            "opens_at": instant_text(calendar.next_open(now), zone, customer.language)}, now=now)
+    if target.staff_chat_id is not None:
+        card = card_html(view(ticket, now, UTC))
+        outbox.queue(ticket, target.staff_chat_id, card, now=now, kind="card",
+                     payload={"forum": target.is_forum, "tier": target.code,
+                              "title": " · ".join(part for part in (f"#{ticket.number}", customer.first_name
+                                                                    or customer.username, *ticket.tags[:1]) if part)})
+
+
+def escalation_notice_sent(ticket: Ticket) -> bool:
+    return Event.select().where((Event.ticket == ticket) & (Event.kind == "ticket.escalated")).exists()

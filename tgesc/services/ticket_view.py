@@ -1,0 +1,94 @@
+"""Everything a person taking over a ticket needs, in one document: the article's six core items, the
+handover checklist, the SLA clocks and the timeline. `ticket show` prints it, `--json` emits it, and the
+staff context card sent on escalation is rendered from it.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, tzinfo
+from typing import Any
+
+from tgesc.domain.durations import format_duration
+from tgesc.models import Event, Message, Ticket, TriedSolution
+from tgesc.services import sla
+from tgesc.services.tickets import checklist
+
+KEY_MESSAGES = 5
+
+
+def _at(value: datetime | None, zone: tzinfo) -> str | None:
+    return None if value is None else value.astimezone(zone).isoformat(timespec="seconds")
+
+
+def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
+    """The ticket as one JSON-ready document, instants in `zone`."""
+    customer = ticket.customer
+    clocks = sla.clock_report(ticket, now) if ticket.sla_policy else []
+    items = checklist(ticket)
+    return {
+        "number": ticket.number, "status": ticket.status, "tier": ticket.tier.code, "priority": ticket.priority,
+        "emotion": ticket.emotion, "emotion_set_by_staff": ticket.emotion_set_by_staff, "tags": ticket.tags,
+        "assignee": ticket.assignee.handle if ticket.assignee_id else None,
+        "customer": {"id": customer.telegram_id, "username": customer.username,
+                     "name": " ".join(p for p in (customer.first_name, customer.last_name) if p),
+                     "language": customer.language, "timezone": customer.timezone},
+        "problem": ticket.problem,
+        "tried": [{"text": t.text, "by": t.actor, "at": _at(t.at, zone)}
+                  for t in TriedSolution.select().where(TriedSolution.ticket == ticket).order_by(TriedSolution.at)],
+        "key_messages": [_message(m, zone) for m in key_messages(ticket)],
+        "checklist": {"first_occurred_at": _at(items.first_occurred_at, zone),
+                      "evidence_provided": items.evidence_provided,
+                      "expected_resolution_by": _at(items.expected_resolution_by, zone), "missing": items.missing},
+        "sla": {"first_response_due": _at(ticket.first_response_due, zone),
+                "next_response_due": _at(ticket.next_response_due, zone),
+                "resolution_due": _at(ticket.resolution_due, zone),
+                "breached": [c["clock"] for c in clocks if c["state"] in ("breached", "met late")],
+                "clocks": [_clock(c, zone) for c in clocks]},
+        "created_at": _at(ticket.created_at, zone), "updated_at": _at(ticket.updated_at, zone),
+        "events": [{"at": _at(e.at, zone), "kind": e.kind, "actor": e.actor, "detail": e.details}
+                   for e in Event.select().where(Event.ticket == ticket).order_by(Event.at, Event.id)],
+    }
+
+
+def key_messages(ticket: Ticket) -> list[Message]:
+    """The last few customer messages, plus any staff marked as key, oldest first."""
+    base = Message.select().where(Message.ticket == ticket)
+    last = list(base.where(Message.sender == "customer").order_by(Message.sent_at.desc()).limit(KEY_MESSAGES))
+    marked = list(base.where(Message.is_key))
+    chosen = {m.id: m for m in [*last, *marked]}
+    return sorted(chosen.values(), key=lambda m: (m.sent_at, m.id))
+
+
+def _message(message: Message, zone: tzinfo) -> dict[str, Any]:
+    return {"id": message.message_id, "at": _at(message.sent_at, zone), "from": message.sender,
+            "text": message.text, "media_type": message.media_type, "file_id": message.file_id,
+            "marked": message.is_key}
+
+
+def _clock(report: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
+    return {"clock": report["clock"], "state": report["state"], "due": _at(report["due"], zone),
+            "budget": format_duration(int(report["budget"].total_seconds())),
+            "used": format_duration(int(report["used"].total_seconds())),
+            "left": format_duration(int(report["left"].total_seconds())), "percent": report["percent"]}
+
+
+def card_html(doc: dict[str, Any]) -> str:
+    """The staff context card (Telegram HTML): six core items, checklist, clocks, last messages."""
+    e = html.escape
+    customer = doc["customer"]
+    who = f"@{customer['username']}" if customer["username"] else customer["name"] or "customer"
+    lines = [f"<b>#{doc['number']}</b> · {e(who)} (id {customer['id']}) · {doc['tier']} · "
+             f"priority <b>{doc['priority']}</b> · {doc['emotion']}" + (f" · {e(', '.join(doc['tags']))}"
+                                                                          if doc["tags"] else ""),
+             f"<b>Problem</b> (customer's words): {e(doc['problem'][:1500])}"]
+    tried = "; ".join(f"{e(t['text'])} ({e(t['by'])})" for t in doc["tried"])
+    lines.append(f"<b>Tried</b>: {tried or 'nothing yet'}")
+    if doc["checklist"]["missing"]:
+        lines.append("<b>Checklist missing</b>: " + ", ".join(m.split(" ")[0] for m in doc["checklist"]["missing"]))
+    lines.append("<b>SLA</b>: " + "; ".join(f"{c['clock'].replace('_', ' ')} {c['state']}, due {c['due'] or '-'}"
+                                             for c in doc["sla"]["clocks"]))
+    for message in doc["key_messages"]:
+        attachment = f" [{message['media_type']}]" if message["media_type"] else ""
+        lines.append(f"› {e((message['text'] or '')[:300])}{attachment}")
+    return "\n".join(lines)[:4000]
