@@ -1,0 +1,151 @@
+"""Ingest: a customer's message becomes part of a ticket, and the rules react, all in one transaction.
+
+The customer and the message are persisted first, idempotently on (chat id, message id): a replay after
+a crash or a catch-up changes nothing. The message then continues the customer's open ticket, reopens
+one resolved within the reopen window, or opens a new one; the rules run (tags, priority, escalation,
+replies, FAQ answers), the SLA clocks move, and every reply is an outbox row of the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import peewee
+
+from tgesc.db import write_transaction
+from tgesc.domain.errors import UsageError
+from tgesc.domain.vocabulary import OPEN_STATUSES
+from tgesc.models import Customer, Message, MessageEdit, Ticket
+from tgesc.services import sla, tickets
+from tgesc.services.reactions import react
+
+REOPEN_WINDOW = timedelta(days=3)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One customer message as the bot (or the simulator) received it."""
+
+    chat_id: int
+    message_id: int
+    sent_at: datetime
+    user_id: int
+    text: str = ""
+    access_hash: int | None = None
+    username: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    language_code: str | None = None
+    media_type: str | None = None  # photo, document, voice, video, sticker ...
+    file_id: str | None = None
+    edited_at: datetime | None = None  # set for an edit of an earlier message
+
+
+@dataclass(frozen=True)
+class Ingested:
+    ticket: int | None
+    duplicate: bool = False
+    opened: bool = False
+    reopened: bool = False
+    edit: bool = False
+
+
+def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
+           reopen_window: timedelta = REOPEN_WINDOW) -> Ingested:
+    """Persist `message` and let the desk react to it."""
+    with write_transaction(db):
+        customer = upsert_customer(message, now)
+        if message.edited_at is not None:
+            return _record_edit(message)
+        known = Message.get_or_none((Message.chat_id == message.chat_id) & (Message.message_id == message.message_id))
+        if known is not None:
+            return Ingested(ticket=known.ticket.number if known.ticket_id else None, duplicate=True)
+        ticket, how = _ticket_for(db, customer, message, now, reopen_window)
+        Message.create(ticket=ticket, chat_id=message.chat_id, message_id=message.message_id, direction="in",
+                       sender="customer", text=message.text, media_type=message.media_type,
+                       file_id=message.file_id, sent_at=message.sent_at, created_at=now)
+        _absorb(ticket, message, now, new=how == "opened")
+        react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}")
+        sla.refresh(ticket)
+        tickets.save(ticket, now)
+        return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened")
+
+
+def upsert_customer(message: Inbound, now: datetime) -> Customer:
+    """Create or refresh the customer's Telegram identity (access_hash lets the bot write to them later)."""
+    customer = Customer.get_or_none(Customer.telegram_id == message.user_id)
+    values = {"username": message.username, "first_name": message.first_name or "",
+              "last_name": message.last_name or "", "language": (message.language_code or "en")[:8]}
+    if message.access_hash is not None:
+        values["access_hash"] = message.access_hash
+    if customer is None:
+        return Customer.create(telegram_id=message.user_id, created_at=now, updated_at=now, **values)
+    if any(getattr(customer, k) != v for k, v in values.items()):
+        Customer.update(updated_at=now, **values).where(Customer.id == customer.id).execute()
+        for key, value in values.items():
+            setattr(customer, key, value)
+    return customer
+
+
+def _record_edit(message: Inbound) -> Ingested:
+    original = Message.get_or_none((Message.chat_id == message.chat_id) & (Message.message_id == message.message_id))
+    if original is None:
+        return Ingested(ticket=None, edit=True)
+    MessageEdit.insert(message=original, edited_at=message.edited_at, text=message.text).on_conflict_ignore().execute()
+    return Ingested(ticket=original.ticket.number if original.ticket_id else None, edit=True)
+
+
+def _ticket_for(db, customer: Customer, message: Inbound, now: datetime,
+                reopen_window: timedelta) -> tuple[Ticket, str]:
+    actor = f"customer:{customer.telegram_id}"
+    current = (Ticket.select().where((Ticket.customer == customer) & Ticket.status.in_(OPEN_STATUSES))
+               .order_by(Ticket.number.desc()).first())
+    if current is not None:
+        return current, "continued"
+    recent = (Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "resolved")
+                                    & (Ticket.resolved_at >= message.sent_at - reopen_window))
+              .order_by(Ticket.resolved_at.desc()).first())
+    if recent is not None:
+        recent.status = "open"
+        tickets.restart_clocks(db, recent, message.sent_at)
+        tickets.event(recent, "ticket.reopened", actor, now, reason="the customer wrote again within the reopen window")
+        return recent, "reopened"
+    ticket = tickets.create(db, customer, message.text, message.sent_at)
+    tickets.save(ticket, now)
+    tickets.event(ticket, "ticket.opened", actor, now, channel="telegram")
+    return ticket, "opened"
+
+
+def _absorb(ticket: Ticket, message: Inbound, now: datetime, *, new: bool) -> None:
+    """What the message changes on the ticket before the rules run."""
+    if not new and ticket.first_responded_at is None and message.text:
+        ticket.problem = f"{ticket.problem}\n{message.text}" if ticket.problem else message.text
+    if message.media_type:
+        ticket.evidence_provided = True
+    ticket.last_customer_message_at = message.sent_at
+    if ticket.status == "waiting":
+        ticket.status = "open"
+        sla.end_wait(ticket, message.sent_at)
+        tickets.event(ticket, "ticket.resumed", f"customer:{ticket.customer.telegram_id}", now)
+    if ticket.first_responded_at is not None and ticket.awaiting_reply_since is None:
+        ticket.awaiting_reply_since = message.sent_at
+
+
+def open_ticket(db: peewee.Database, telegram_id: int, text: str, *, actor: str, now: datetime,
+                username: str | None = None, language: str | None = None) -> Ticket:
+    """A ticket for a case that came through another channel (`tgesc ticket open`); the rules run on it."""
+    if not text or not text.strip():
+        raise UsageError("the problem text must not be empty (--text)")
+    with write_transaction(db):
+        customer = Customer.get_or_none(Customer.telegram_id == telegram_id)
+        if customer is None:
+            customer = Customer.create(telegram_id=telegram_id, username=username, language=language or "en",
+                                       created_at=now, updated_at=now)
+        ticket = tickets.create(db, customer, text.strip(), now)
+        tickets.save(ticket, now)
+        tickets.event(ticket, "ticket.opened", actor, now, channel="cli")
+        react(db, ticket, text, now=now, actor=actor, reply=False)
+        sla.refresh(ticket)
+        tickets.save(ticket, now)
+        return ticket
