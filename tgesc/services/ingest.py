@@ -107,9 +107,8 @@ def _ticket_for(db, customer: Customer, message: Inbound, now: datetime,
                                     & (Ticket.resolved_at >= message.sent_at - reopen_window))
               .order_by(Ticket.resolved_at.desc()).first())
     if recent is not None:
-        recent.status = "open"
-        tickets.restart_clocks(db, recent, message.sent_at)
-        tickets.event(recent, "ticket.reopened", actor, now, reason="the customer wrote again within the reopen window")
+        tickets.reopen_in_place(db, recent, actor=actor, now=message.sent_at,
+                                reason="the customer wrote again within the reopen window")
         return recent, "reopened"
     ticket = tickets.create(db, customer, message.text, message.sent_at)
     tickets.save(ticket, now)

@@ -214,13 +214,15 @@ def resolve(db, number: int, *, survey: bool, actor: str, now: datetime) -> Tick
 def reopen(db, number: int, *, actor: str, now: datetime, reason: str = "") -> Ticket:
     """Reopen a resolved or closed ticket: its clocks start again under the current policy."""
 
-    def apply(ticket):
-        ticket.status = transition(ticket.status, "reopen", number)
-        restart_clocks(db, ticket, now)
-        Survey.update(status="cancelled").where((Survey.ticket == ticket) & (Survey.status == "scheduled")).execute()
-        event(ticket, "ticket.reopened", actor, now, reason=reason)
+    return _change(db, number, now, lambda ticket: reopen_in_place(db, ticket, actor=actor, now=now, reason=reason))
 
-    return _change(db, number, now, apply)
+
+def reopen_in_place(db, ticket: Ticket, *, actor: str, now: datetime, reason: str) -> None:
+    """Reopen (by staff, or by the customer writing again): clocks restart, pending surveys are cancelled."""
+    ticket.status = transition(ticket.status, "reopen", ticket.number)
+    restart_clocks(db, ticket, now)
+    Survey.update(status="cancelled").where((Survey.ticket == ticket) & (Survey.status == "scheduled")).execute()
+    event(ticket, "ticket.reopened", actor, now, reason=reason)
 
 
 def restart_clocks(db, ticket: Ticket, now: datetime) -> None:
