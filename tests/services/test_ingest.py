@@ -228,3 +228,19 @@ def test_a_stale_copy_cannot_overwrite_a_newer_change(desk):
     with pytest.raises(DomainError, match="was changed by someone else meanwhile"):
         tickets.save(stale, MON_10)
     assert (Ticket.get().tier.code, Ticket.get().priority) == ("L2", "medium")
+
+
+def test_unresolved_for_fifteen_minutes_escalates_when_the_sweep_runs(desk):
+    from tgesc.services.reactions import react_to_time
+
+    Customer(desk).says("Where is my parcel?", minutes=0)
+    ticket = Ticket.get()
+    assert ticket.escalate_unresolved_at == MON_10 + timedelta(minutes=15)
+    assert not react_to_time(desk, ticket, now=MON_10 + timedelta(minutes=14))
+    assert react_to_time(desk, ticket, now=MON_10 + timedelta(minutes=15))
+    tickets.save(ticket, MON_10 + timedelta(minutes=15))
+    ticket = Ticket.get()
+    assert ticket.tier.code == "L2" and ticket.escalate_unresolved_at is None
+    assert Event.get(Event.kind == "ticket.escalated").details["trigger"] == "rule:unresolved-15m"
+    tickets.resolve(desk, 1, survey=False, actor="bob", now=MON_10 + timedelta(hours=1))
+    assert Ticket.get().escalate_unresolved_at is None

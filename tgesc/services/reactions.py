@@ -14,14 +14,14 @@ import peewee
 
 from tgesc.domain.emotion import assess, more_intense
 from tgesc.domain.humanize import eta_text, zone_for
-from tgesc.domain.rules import MessageContext, combine, evaluate, faq_from, faq_match, rules_from
+from tgesc.domain.rules import MessageContext, combine, evaluate, faq_from, faq_match, rules_from, unresolved_hits
 from tgesc.domain.sla import Policy
 from tgesc.domain.vocabulary import rank
 from tgesc.models import Firing, Ticket, Tier
 from tgesc.services import outbox, sla
 from tgesc.services.configuration import list_entries
 from tgesc.services.escalation import escalate, escalation_notice_sent, tier_calendar
-from tgesc.services.tickets import event
+from tgesc.services.tickets import event, schedule_unresolved
 
 
 def fired(ticket: Ticket, kind: str) -> frozenset[str]:
@@ -42,9 +42,7 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
         fired=fired(ticket, "rule"), tier_level=ticket.tier.level))
     ticket.manager_requests_in_row = evaluation.manager_requests_in_row
     ticket.urgent_reply_used = evaluation.urgent_used
-    for hit in evaluation.hits:
-        Firing.create(ticket=ticket, kind="rule", level=hit.rule, at=now)
-        event(ticket, "rule.fired", f"rule:{hit.rule}", now, rule=hit.rule, rule_kind=hit.kind, why=hit.why)
+    _record(ticket, evaluation.hits, now)
     outcome = combine(evaluation.hits)
     why = "; ".join(f"{h.rule}: {h.why}" for h in evaluation.hits)
     _raise(db, ticket, outcome, why=why, now=now, hits=evaluation.hits)
@@ -56,6 +54,30 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
         escalate(db, ticket, to=target.code, reason=why, actor=f"rule:{rule}", now=now, trigger=f"rule:{rule}")
     elif reply:
         _answer_faq(db, ticket, text, now)
+    schedule_unresolved(db, ticket)
+
+
+def react_to_time(db: peewee.Database, ticket: Ticket, *, now: datetime) -> bool:
+    """Fire the unresolved-for rules due at `now` (the sweep calls this for tickets whose
+    `escalate_unresolved_at` has passed); the caller saves. Returns whether anything fired."""
+    rules = rules_from(list_entries(db, "rules"))
+    hits = unresolved_hits(rules, ticket.clocks_started_at or ticket.created_at, now, fired(ticket, "rule"))
+    _record(ticket, hits, now)
+    outcome = combine(hits)
+    why = "; ".join(f"{h.rule}: {h.why}" for h in hits)
+    _raise(db, ticket, outcome, why=why, now=now, hits=hits)
+    target = _highest(outcome.escalations, ticket.tier.level)
+    if target is not None:
+        rule = next(h.rule for h in hits if h.escalate_to == target.code)
+        escalate(db, ticket, to=target.code, reason=why, actor=f"rule:{rule}", now=now, trigger=f"rule:{rule}")
+    schedule_unresolved(db, ticket)
+    return bool(hits)
+
+
+def _record(ticket: Ticket, hits, now: datetime) -> None:
+    for hit in hits:
+        Firing.create(ticket=ticket, kind="rule", level=hit.rule, at=now)
+        event(ticket, "rule.fired", f"rule:{hit.rule}", now, rule=hit.rule, rule_kind=hit.kind, why=hit.why)
 
 
 def _raise(db, ticket: Ticket, outcome, *, why: str, now: datetime, hits) -> None:

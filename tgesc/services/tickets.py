@@ -17,8 +17,8 @@ from peewee import fn
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.ticket_rules import Checklist, transition
-from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES
-from tgesc.models import Customer, Event, Staff, Survey, Ticket, Tier, TriedSolution, TriggerRule
+from tgesc.domain.vocabulary import EMOTIONS, OPEN_STATUSES, PRIORITIES
+from tgesc.models import Customer, Event, Firing, Staff, Survey, Ticket, Tier, TriedSolution, TriggerRule
 from tgesc.services import sla
 
 DEFAULT_PRIORITY = "medium"
@@ -74,6 +74,19 @@ def create(db: peewee.Database, customer: Customer, problem: str, now: datetime,
                     problem=problem, created_at=now, updated_at=now, clocks_started_at=now)
     sla.take_policy(db, ticket)
     return ticket
+
+
+def schedule_unresolved(db, ticket: Ticket) -> None:
+    """Store when an unresolved-for rule could next fire (the sweep's column), or None."""
+    from tgesc.domain.rules import rules_from, unresolved_check_at
+    from tgesc.services.configuration import list_entries
+
+    if ticket.status not in OPEN_STATUSES:
+        ticket.escalate_unresolved_at = None
+        return
+    fired = {f.level for f in Firing.select(Firing.level).where((Firing.ticket == ticket) & (Firing.kind == "rule"))}
+    ticket.escalate_unresolved_at = unresolved_check_at(rules_from(list_entries(db, "rules")),
+                                                        ticket.clocks_started_at or ticket.created_at, fired)
 
 
 def checklist(ticket: Ticket) -> Checklist:
@@ -201,7 +214,7 @@ def resolve(db, number: int, *, survey: bool, actor: str, now: datetime) -> Tick
 
     def apply(ticket):
         ticket.status = transition(ticket.status, "resolve", number)
-        ticket.resolved_at, ticket.paused_since = now, None
+        ticket.resolved_at, ticket.paused_since, ticket.escalate_unresolved_at = now, None, None
         sla.refresh(ticket)
         if survey:
             rounds = Survey.select().where(Survey.ticket == ticket).count()
@@ -221,6 +234,7 @@ def reopen_in_place(db, ticket: Ticket, *, actor: str, now: datetime, reason: st
     """Reopen (by staff, or by the customer writing again): clocks restart, pending surveys are cancelled."""
     ticket.status = transition(ticket.status, "reopen", ticket.number)
     restart_clocks(db, ticket, now)
+    schedule_unresolved(db, ticket)
     Survey.update(status="cancelled").where((Survey.ticket == ticket) & (Survey.status == "scheduled")).execute()
     event(ticket, "ticket.reopened", actor, now, reason=reason)
 
@@ -234,7 +248,7 @@ def restart_clocks(db, ticket: Ticket, now: datetime) -> None:
 def close(db, number: int, *, actor: str, now: datetime) -> Ticket:
     def apply(ticket):
         ticket.status = transition(ticket.status, "close", number)
-        ticket.closed_at = now
+        ticket.closed_at, ticket.escalate_unresolved_at = now, None
         sla.refresh(ticket)
         event(ticket, "ticket.closed", actor, now)
 
