@@ -244,3 +244,14 @@ def test_unresolved_for_fifteen_minutes_escalates_when_the_sweep_runs(desk):
     assert Event.get(Event.kind == "ticket.escalated").details["trigger"] == "rule:unresolved-15m"
     tickets.resolve(desk, 1, survey=False, actor="bob", now=MON_10 + timedelta(hours=1))
     assert Ticket.get().escalate_unresolved_at is None
+
+
+def test_rule_edits_apply_to_the_next_message(desk):
+    alice = Customer(desk)
+    alice.says("hello")  # the rules are now cached for this database
+    set_entry(desk, "rules", "refund", {"enabled": False}, actor="test", now=MON_10)
+    alice.says("I want a refund")
+    assert Ticket.get().tier.code == "L1"
+    set_entry(desk, "rules", "refund", {"enabled": True}, actor="test", now=MON_10)
+    alice.says("refund, please")
+    assert Ticket.get().tier.code == "L2"

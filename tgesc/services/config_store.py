@@ -18,6 +18,7 @@ from tgesc.domain.vocabulary import rank
 from tgesc.models import (
     Calendar,
     FaqEntry,
+    Meta,
     SlaPolicy,
     Staff,
     StaffTier,
@@ -230,3 +231,19 @@ def delete_entry(section: str, key: str) -> None:
     if section == "staff":
         StaffTier.delete().where(StaffTier.staff.in_(Staff.select().where(Staff.handle == key))).execute()
     model.delete().where(key_field == key).execute()
+
+
+# --- change generation ---------------------------------------------------------------------------------
+
+GENERATION = "config_generation"
+
+
+def generation() -> int:
+    """A number that changes whenever the configuration does (caches compare it)."""
+    row = Meta.get_or_none(Meta.key == GENERATION)
+    return int(row.value) if row else 0
+
+
+def bump_generation() -> None:
+    if not Meta.update(value=str(generation() + 1)).where(Meta.key == GENERATION).execute():
+        Meta.insert(key=GENERATION, value="1").on_conflict_ignore().execute()

@@ -83,6 +83,7 @@ def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, pr
 
 
 def _execute(changes: list[Change]) -> None:
+    config_store.bump_generation()
     def moving(section: str, unique_field: str) -> list[str]:
         return [c.key for c in changes if c.section == section and (c.op == "-" or unique_field in c.fields)]
 
@@ -104,6 +105,20 @@ def get_entry(db: peewee.Database, section: str, key: str) -> dict[str, Any]:
 def list_entries(db: peewee.Database, section: str) -> dict[str, dict[str, Any]]:
     with db.atomic():
         return config_store.load_section(section)
+
+
+_cache: dict[tuple[str, str], tuple[int, dict[str, dict[str, Any]]]] = {}
+
+
+def cached_entries(db: peewee.Database, section: str) -> dict[str, dict[str, Any]]:
+    """A section for hot paths (ingest): read again only after a configuration change, by any process.
+    The result is shared: do not modify it."""
+    generation = config_store.generation()
+    key = (str(db.database), section)
+    hit = _cache.get(key)
+    if hit is None or hit[0] != generation:
+        hit = _cache[key] = (generation, config_store.load_section(section))
+    return hit[1]
 
 
 def add_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, Any], *, actor: str,
@@ -162,6 +177,7 @@ def remove_entry(db: peewee.Database, section: str, key: str, *, actor: str, now
         del doc[section][key]
         _validated(doc, f"{SINGULAR[section]} {key!r} cannot be removed")
         config_store.delete_entry(section, key)
+        config_store.bump_generation()
         _audit(actor, now, Change("-", section, key))
 
 

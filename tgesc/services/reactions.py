@@ -19,7 +19,7 @@ from tgesc.domain.sla import Policy
 from tgesc.domain.vocabulary import rank
 from tgesc.models import Firing, Ticket, Tier
 from tgesc.services import outbox, sla
-from tgesc.services.configuration import list_entries
+from tgesc.services.configuration import cached_entries
 from tgesc.services.escalation import escalate, escalation_notice_sent, tier_calendar
 from tgesc.services.tickets import event, schedule_unresolved
 
@@ -36,7 +36,7 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
         event(ticket, "ticket.emotion", actor, now, old=ticket.emotion, new=assessment.level,
               signals=list(assessment.signals))
         ticket.emotion = assessment.level
-    evaluation = evaluate(rules_from(list_entries(db, "rules")), MessageContext(
+    evaluation = evaluate(rules_from(cached_entries(db, "rules")), MessageContext(
         text=text, emotion=assessment, manager_requests_in_row=ticket.manager_requests_in_row,
         escalation_notice_sent=escalation_notice_sent(ticket), urgent_used=ticket.urgent_reply_used,
         fired=fired(ticket, "rule"), tier_level=ticket.tier.level))
@@ -60,7 +60,7 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
 def react_to_time(db: peewee.Database, ticket: Ticket, *, now: datetime) -> bool:
     """Fire the unresolved-for rules due at `now` (the sweep calls this for tickets whose
     `escalate_unresolved_at` has passed); the caller saves. Returns whether anything fired."""
-    rules = rules_from(list_entries(db, "rules"))
+    rules = rules_from(cached_entries(db, "rules"))
     hits = unresolved_hits(rules, ticket.clocks_started_at or ticket.created_at, now, fired(ticket, "rule"))
     _record(ticket, hits, now)
     outcome = combine(hits)
@@ -116,7 +116,7 @@ def _answer_faq(db, ticket: Ticket, text: str, now: datetime) -> None:
     lowest = Tier.select(Tier.level).order_by(Tier.level).first()
     if lowest is None or ticket.tier.level != lowest.level:
         return
-    found = faq_match([e for e in faq_from(list_entries(db, "faq")) if e.name not in fired(ticket, "faq")], text)
+    found = faq_match([e for e in faq_from(cached_entries(db, "faq")) if e.name not in fired(ticket, "faq")], text)
     if found is None:
         return
     entry, phrase = found

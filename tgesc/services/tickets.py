@@ -79,13 +79,13 @@ def create(db: peewee.Database, customer: Customer, problem: str, now: datetime,
 def schedule_unresolved(db, ticket: Ticket) -> None:
     """Store when an unresolved-for rule could next fire (the sweep's column), or None."""
     from tgesc.domain.rules import rules_from, unresolved_check_at
-    from tgesc.services.configuration import list_entries
+    from tgesc.services.configuration import cached_entries
 
     if ticket.status not in OPEN_STATUSES:
         ticket.escalate_unresolved_at = None
         return
     fired = {f.level for f in Firing.select(Firing.level).where((Firing.ticket == ticket) & (Firing.kind == "rule"))}
-    ticket.escalate_unresolved_at = unresolved_check_at(rules_from(list_entries(db, "rules")),
+    ticket.escalate_unresolved_at = unresolved_check_at(rules_from(cached_entries(db, "rules")),
                                                         ticket.clocks_started_at or ticket.created_at, fired)
 
 
