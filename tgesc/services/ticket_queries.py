@@ -9,6 +9,7 @@ NULLs differ).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from typing import Any
@@ -66,7 +67,8 @@ def queue(db: peewee.Database, *, now: datetime, statuses: Sequence[str] = OPEN_
         if breaching:
             query = query.where(_breaching(now))
         for tag in tags:  # a coarse match on the JSON text, checked exactly below
-            query = query.where(Ticket.tags.contains(f'"{tag}"'))
+            pattern = peewee.Value(f"%{json.dumps(tag, ensure_ascii=False)}%", converter=False)
+            query = query.where(peewee.Expression(Ticket.tags, peewee.OP.ILIKE, pattern))
         rows = [_row(t, now) for t in query if all(tag in t.tags for tag in tags)]
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return sorted(rows, key=lambda r: (r["next_deadline"] is None, r["next_deadline"] or far, r["number"]))
