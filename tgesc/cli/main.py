@@ -28,6 +28,7 @@ NOUNS = {
     "sla": "tgesc.cli.sla:app",
     "rule": "tgesc.cli.rule:app",
     "template": "tgesc.cli.template:app",
+    "ticket": "tgesc.cli.ticket:app",
 }
 
 

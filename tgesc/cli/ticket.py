@@ -1,0 +1,418 @@
+"""`tgesc ticket ...`: open, list, show and work tickets; escalate them L1 → L2 → L3; turn solved cases into FAQ.
+
+Every changing command is recorded with its actor (`--as HANDLE`, default the configured actor) and
+prints where the ticket stands (number, status, tier, priority, emotion, tags, assignee); the message
+saying what happened goes to stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import typer
+
+from tgesc.adapters.clock import utc_now
+from tgesc.cli.context import state
+from tgesc.cli.entries import AS_OPTION
+from tgesc.cli.output import JSON_OPTION, emit
+from tgesc.cli.parsing import choice, choices_metavar, language
+from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, TICKET_STATUSES
+
+app = typer.Typer(help="Tickets: the queue, the context card, staff actions, escalation, FAQ.", no_args_is_help=True)
+NUMBER = typer.Argument(..., min=1, metavar="N", help="Ticket number, e.g. 1042.")
+STATUSES = (*TICKET_STATUSES, "all")
+
+
+def _priority_option(help_text: str, multiple: bool = False):
+    return typer.Option(None, "--priority", parser=choice(PRIORITIES), metavar=choices_metavar(PRIORITIES),
+                        help=help_text + (" Repeatable." if multiple else ""))
+
+
+def _done(ticket, as_json: bool, message: str | Callable[[dict[str, Any]], str]) -> None:
+    """A changing command's output: the ticket's short record on stdout, what happened on stderr
+    (`message` may be made from the record)."""
+    from tgesc.cli.output import info
+    from tgesc.services.ticket_queries import summary
+
+    record = summary(state().database(), ticket)
+    emit(record, as_json)
+    info(message if isinstance(message, str) else message(record))
+
+
+def _change(function, number: int, as_: str | None, **kwargs: Any):
+    """Call a ticket service the usual way: the database, the number, the actor and now."""
+    return function(state().database(), number, actor=state().actor(as_), now=utc_now(), **kwargs)
+
+
+@app.command("open")
+def open_(
+    customer: int = typer.Option(..., "--customer", help="The customer's Telegram user id."),
+    text: str = typer.Option(..., "--text", help="The problem in the customer's own words."),
+    username: str = typer.Option(None, "--username", help="Telegram username of a new customer."),
+    lang: str = typer.Option(None, "--lang", parser=language, metavar="LANG", help="Language of a new customer."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Open a ticket for a case that came through another channel (phone, e-mail); the rules run on it.
+
+    Examples:
+
+      tgesc ticket open --customer 123456789 --text "I was charged twice for March"
+
+      tgesc ticket open --customer 987654321 --username ana --lang zh --text "我的账号被封了"
+    """
+    from tgesc.services.ingest import open_ticket
+
+    ticket = open_ticket(state().database(), customer, text, actor=state().actor(as_), now=utc_now(),
+                         username=username.lstrip("@") if username else None, language=lang)
+    _done(ticket, as_json, f"Opened ticket #{ticket.number}.")
+
+
+@app.command("list")
+def list_(
+    status: list[str] = typer.Option(None, "--status", parser=choice(STATUSES), metavar=choices_metavar(STATUSES),
+                                     help="Only these statuses (repeatable; default: open and waiting)."),
+    tier: list[str] = typer.Option(None, "--tier", help="Only tickets at this tier (repeatable)."),
+    priority: list[str] = _priority_option("Only this priority.", multiple=True),
+    tag: list[str] = typer.Option(None, "--tag", help="Only tickets with this tag (repeatable: all of them)."),
+    assignee: str = typer.Option(None, "--assignee", help="Only tickets assigned to this staff handle."),
+    breaching: bool = typer.Option(False, "--breaching", help="Only open tickets with a running clock past due."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The ticket queue, most urgent deadline first.
+
+    The next deadline is the earliest due instant of a running SLA clock, in the viewer's zone (--tz or
+    TGESC_TIMEZONE); `overdue` marks one already past. --breaching keeps only those tickets.
+
+    Examples:
+
+      tgesc ticket list
+
+      tgesc ticket list --tier L2 --priority urgent --priority high --breaching
+
+      tgesc ticket list --status all --tag refund --json | jq -r '.[].number'
+    """
+    from tgesc.cli.ticket_render import LIST_COLUMNS, list_rows
+    from tgesc.domain.vocabulary import OPEN_STATUSES
+    from tgesc.services.ticket_queries import queue
+
+    statuses = TICKET_STATUSES if "all" in (status or []) else (status or OPEN_STATUSES)
+    rows = queue(state().database(), now=utc_now(), statuses=statuses, tiers=tier or (), priorities=priority or (),
+                 tags=tag or (), assignee=assignee, breaching=breaching)
+    emit(list_rows(rows, state().settings().timezone, as_json), as_json, columns=LIST_COLUMNS)
+
+
+@app.command("show")
+def show(number: int = NUMBER, as_json: bool = JSON_OPTION) -> None:
+    """The context card of one ticket, for whoever takes it over.
+
+    Header, the six core items (customer, problem, tried, key messages, emotion, priority), the handover
+    checklist with what is missing, the SLA clocks (due in the viewer's zone, time left) and the timeline
+    of events and messages. --json prints the document the staff card is made from.
+
+    Examples:
+
+      tgesc ticket show 1042
+
+      tgesc --tz Asia/Shanghai ticket show 1042 --json | jq .checklist.missing
+    """
+    from zoneinfo import ZoneInfo
+
+    from tgesc.cli.ticket_render import show_text
+    from tgesc.services.ticket_queries import document
+
+    zone = state().settings().timezone
+    doc = document(state().database(), number, now=utc_now(), zone=ZoneInfo(zone), messages=not as_json)
+    emit(doc, True) if as_json else print(show_text(doc, zone))
+
+
+@app.command("escalate")
+def escalate(
+    number: int = NUMBER,
+    to: str = typer.Option(None, "--to", help="Target tier (default: the next one up; with --quick the top)."),
+    reason: str = typer.Option(..., "--reason", help="Why: the next tier reads it first."),
+    priority: str = _priority_option("Also set this priority."),
+    quick: bool = typer.Option(False, "--quick", help="Obviously urgent: skip the handover checklist."),
+    down: bool = typer.Option(False, "--down", help="Allow sending the ticket to a lower tier."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Escalate a ticket to another tier with its whole context.
+
+    Unless --quick, the handover checklist must be complete (when the problem first occurred, evidence,
+    what was tried, when the customer expects a resolution); otherwise every missing item is listed.
+    The customer is told (in their language, with the expected reply time, and that the team is off
+    duty if so) and the tier's staff chat gets the context card.
+
+    Examples:
+
+      tgesc ticket escalate 1042 --to L2 --reason "refund over the L1 limit"
+
+      tgesc ticket escalate 1042 --quick --priority urgent --reason "data leak reported"
+
+      tgesc ticket escalate 1042 --to L1 --down --reason "answered; L1 follows up"
+    """
+    from tgesc.services.escalation import escalate_ticket
+
+    ticket = _change(escalate_ticket, number, as_, to=to, reason=reason, quick=quick, priority=priority, down=down)
+    _done(ticket, as_json, lambda record: f"Escalated ticket #{number} to {record['tier']}.")
+
+
+@app.command("tried")
+def tried(number: int = NUMBER, text: str = typer.Argument(..., help="What was tried."), as_: str = AS_OPTION,
+          as_json: bool = JSON_OPTION) -> None:
+    """Record a solution the front line tried (a checklist item; who and when are recorded).
+
+    Example:
+
+      tgesc ticket tried 1042 "asked the customer to log out and in again" --as alice
+    """
+    from tgesc.services.tickets import add_tried
+
+    _done(_change(add_tried, number, as_, text=text), as_json, f"Recorded a tried solution on ticket #{number}.")
+
+
+@app.command("note")
+def note(number: int = NUMBER, text: str = typer.Argument(..., help="The note (staff only)."), as_: str = AS_OPTION,
+         as_json: bool = JSON_OPTION) -> None:
+    """Add an internal note to the ticket's timeline (the customer never sees it).
+
+    Example:
+
+      tgesc ticket note 1042 "customer called again, very upset"
+    """
+    from tgesc.services.tickets import add_note
+
+    _done(_change(add_note, number, as_, text=text), as_json, f"Added a note to ticket #{number}.")
+
+
+@app.command("assign")
+def assign(
+    number: int = NUMBER,
+    staff: str = typer.Argument(None, help="Staff handle (see `tgesc staff list`)."),
+    unassign: bool = typer.Option(False, "--unassign", help="Remove the assignee instead."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Assign the ticket to a staff member (or remove the assignee).
+
+    Examples:
+
+      tgesc ticket assign 1042 bob
+
+      tgesc ticket assign 1042 --unassign
+    """
+    from tgesc.services.tickets import assign as assign_ticket
+
+    if (staff is None) == (not unassign):
+        raise typer.BadParameter("give either a STAFF handle or --unassign")
+    ticket = _change(assign_ticket, number, as_, handle=staff)
+    _done(ticket, as_json, f"Ticket #{number} is {'assigned to ' + staff if staff else 'unassigned'}.")
+
+
+@app.command("priority")
+def priority_(
+    number: int = NUMBER,
+    priority: str = typer.Argument(..., parser=choice(PRIORITIES), metavar=choices_metavar(PRIORITIES),
+                                   help="The new priority."),
+    reason: str = typer.Option("", "--reason", help="Why (kept in the timeline)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Change the priority; the ticket's SLA clocks move to that priority's current policy.
+
+    Example:
+
+      tgesc ticket priority 1042 urgent --reason "VIP customer"
+    """
+    from tgesc.services.tickets import set_priority
+
+    ticket = _change(set_priority, number, as_, priority=priority, reason=reason)
+    _done(ticket, as_json, f"Ticket #{number} now has priority {priority}.")
+
+
+@app.command("tag")
+def tag(
+    number: int = NUMBER,
+    changes: list[str] = typer.Argument(None, metavar="[+TAG|-TAG]...",
+                                        help="+TAG adds, -TAG removes; put them after `--` (a leading - "
+                                             "would look like an option)."),
+    add: list[str] = typer.Option(None, "--add", help="Tag to add (repeatable)."),
+    remove: list[str] = typer.Option(None, "--remove", help="Tag to remove (repeatable)."),
+    new: bool = typer.Option(False, "--new", help="Allow a tag no rule sets and no ticket has yet."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add and remove tags. Unknown tags (typos) are refused unless --new.
+
+    Examples:
+
+      tgesc ticket tag 1042 -- +vip -refund
+
+      tgesc ticket tag 1042 --add vip --remove refund
+
+      tgesc ticket tag 1042 --new --add chargeback-2026
+    """
+    from tgesc.cli.ticket_render import tag_changes
+    from tgesc.services.tickets import retag
+
+    added, removed = tag_changes(changes or [], add or [], remove or [])
+    ticket = _change(retag, number, as_, add=added, remove=removed, allow_new=new)
+    _done(ticket, as_json, f"Retagged ticket #{number}.")
+
+
+@app.command("checklist")
+def checklist(
+    number: int = NUMBER,
+    first_occurred: str = typer.Option(None, "--first-occurred", metavar="WHEN",
+                                       help="When the problem first occurred."),
+    expected_by: str = typer.Option(None, "--expected-by", metavar="WHEN",
+                                    help="When the customer expects it solved."),
+    evidence: bool = typer.Option(None, "--evidence/--no-evidence", help="Screenshots or logs were provided."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Fill in the handover checklist that escalation needs.
+
+    WHEN is an ISO 8601 instant (2026-03-02T09:30+01:00, 2026-03-02T08:30Z) or date (2026-03-02: local
+    midnight); a date or time without an offset is in the viewer's zone (--tz or TGESC_TIMEZONE).
+
+    Examples:
+
+      tgesc ticket checklist 1042 --first-occurred 2026-03-01 --evidence
+
+      tgesc --tz Europe/Berlin ticket checklist 1042 --expected-by "2026-03-03 18:00"
+    """
+    from tgesc.cli.ticket_render import typed_instant
+    from tgesc.services.tickets import set_checklist
+
+    zone = state().settings().timezone
+    ticket = _change(set_checklist, number, as_, evidence=evidence,
+                     first_occurred_at=typed_instant(first_occurred, zone, "--first-occurred"),
+                     expected_resolution_by=typed_instant(expected_by, zone, "--expected-by"))
+    _done(ticket, as_json, f"Updated the checklist of ticket #{number}.")
+
+
+@app.command("emotion")
+def emotion(
+    number: int = NUMBER,
+    level: str = typer.Argument(..., parser=choice(EMOTIONS), metavar=choices_metavar(EMOTIONS),
+                                help="The customer's emotion as staff judge it."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Override the assessed emotion (later messages no longer change it).
+
+    Example:
+
+      tgesc ticket emotion 1042 angry
+    """
+    from tgesc.services.tickets import set_emotion
+
+    _done(_change(set_emotion, number, as_, emotion=level), as_json, f"Ticket #{number}: emotion set to {level}.")
+
+
+@app.command("mark")
+def mark(
+    number: int = NUMBER,
+    message_id: int = typer.Argument(..., help="Telegram message id, as `ticket show` lists it (#ID)."),
+    unmark: bool = typer.Option(False, "--unmark", help="No longer a key message."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Mark a message as key: it always shows among the key messages of the context card.
+
+    Examples:
+
+      tgesc ticket mark 1042 5531
+
+      tgesc ticket mark 1042 5531 --unmark
+    """
+    from tgesc.services.ticket_messages import mark_key
+
+    ticket = _change(mark_key, number, as_, message_id=message_id, key=not unmark)
+    _done(ticket, as_json, f"Message {message_id} of ticket #{number} is {'no longer ' if unmark else ''}"
+                                 "marked as key.")
+
+
+@app.command("resolve")
+def resolve(
+    number: int = NUMBER,
+    survey: bool = typer.Option(True, "--survey/--no-survey", help="Schedule the return-visit survey (24 h later)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Resolve an open or waiting ticket; a return-visit survey follows unless --no-survey.
+
+    Examples:
+
+      tgesc ticket resolve 1042
+
+      tgesc ticket resolve 1042 --no-survey --as bob
+    """
+    from tgesc.services.tickets import resolve as resolve_ticket
+
+    _done(_change(resolve_ticket, number, as_, survey=survey), as_json, f"Resolved ticket #{number}.")
+
+
+@app.command("reopen")
+def reopen(
+    number: int = NUMBER,
+    reason: str = typer.Option("", "--reason", help="Why (kept in the timeline)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Reopen a resolved or closed ticket: its SLA clocks start again, a pending survey is cancelled.
+
+    Example:
+
+      tgesc ticket reopen 1042 --reason "the refund did not arrive"
+    """
+    from tgesc.services.tickets import reopen as reopen_ticket
+
+    _done(_change(reopen_ticket, number, as_, reason=reason), as_json, f"Reopened ticket #{number}.")
+
+
+@app.command("close")
+def close(number: int = NUMBER, as_: str = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
+    """Close a ticket (no survey); `reopen` brings it back.
+
+    Example:
+
+      tgesc ticket close 1042
+    """
+    from tgesc.services.tickets import close as close_ticket
+
+    _done(_change(close_ticket, number, as_), as_json, f"Closed ticket #{number}.")
+
+
+@app.command("to-faq")
+def to_faq(
+    number: int = NUMBER,
+    keywords: str = typer.Option(..., "--keywords", help="Comma-separated phrases that trigger the answer."),
+    answer: str = typer.Option(..., "--answer", help="The answer (Telegram HTML; $customer_name, $ticket)."),
+    lang: str = typer.Option(None, "--lang", parser=language, metavar="LANG",
+                             help="Language of phrases and answer (default: the customer's)."),
+    name: str = typer.Option(None, "--name", help="FAQ entry name (default ticket_N); the template is faq_NAME."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Turn a resolved or closed case into an FAQ auto-answer (knowledge accumulation).
+
+    Creates the custom template faq_NAME holding the answer and the FAQ entry [faq.NAME] with the
+    phrases, validated like any configuration edit; `tgesc config export` shows them.
+
+    Examples:
+
+      tgesc ticket to-faq 1042 --name reset_2fa --keywords "reset 2fa,lost authenticator" \\
+        --answer "Open Settings → Security → Reset 2FA; it takes 24 hours."
+
+      tgesc ticket to-faq 1043 --lang zh --keywords "重置密码,忘记密码" --answer "请在登录页点击“忘记密码”。"
+    """
+    from tgesc.cli.output import info
+    from tgesc.services.knowledge import to_faq as make_faq
+
+    created = _change(make_faq, number, as_, keywords=keywords.split(","), answer=answer, name=name, language=lang)
+    emit(created, as_json)
+    info(f"Added FAQ entry {created['faq']} answered by template {created['template']} ({created['language']}).")

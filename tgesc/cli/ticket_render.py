@@ -1,0 +1,202 @@
+"""The ticket noun's text in and out: layouts of `tgesc ticket show` (the context card as sections) and
+`tgesc ticket list` rows, and the parsing of what people type (`+tag -tag`, instants and dates).
+
+The layouts take documents the services built (instants already in the viewer's zone for `show`, aware
+UTC datetimes for `list`) and only lay them out: no queries here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from tgesc.domain.durations import format_duration
+
+LABEL = 14  # width of the labels of the six core items
+
+
+def when(iso: str | None) -> str:
+    """`2026-03-02T10:05:00+08:00` → `2026-03-02 10:05+08:00` (or '-')."""
+    if not iso:
+        return "-"
+    moment = datetime.fromisoformat(iso)
+    return moment.isoformat(sep=" ", timespec="minutes" if moment.second == 0 else "seconds")
+
+
+def _item(label: str, text: str) -> list[str]:
+    """`label  first line`, later lines indented under the first."""
+    body = text.splitlines() or [""]
+    pad = " " * LABEL
+    return [f"{label:<{LABEL}}{body[0]}", *(f"{pad}{line}" for line in body[1:])]
+
+
+def _items(label: str, entries: Sequence[str], empty: str) -> list[str]:
+    if not entries:
+        return _item(label, empty)
+    out = _item(label, "- " + entries[0])
+    for entry in entries[1:]:
+        out += _item("", "- " + entry)
+    return out
+
+
+def attachment(message: Mapping[str, Any]) -> str:
+    if not message.get("media_type"):
+        return ""
+    return f"[{message['media_type']}{' ' + message['file_id'] if message.get('file_id') else ''}]"
+
+
+def _message_text(message: Mapping[str, Any]) -> str:
+    text = " ".join((message.get("text") or "").split())
+    return " ".join(part for part in (text, attachment(message)) if part) or "(empty)"
+
+
+def header(doc: Mapping[str, Any]) -> str:
+    tags = f"tags: {', '.join(doc['tags'])}" if doc["tags"] else "no tags"
+    assignee = f"assignee: {doc['assignee']}" if doc.get("assignee") else "unassigned"
+    return " · ".join([f"#{doc['number']}", doc["status"], doc["tier"], doc["priority"], doc["emotion"], tags,
+                       assignee])
+
+
+def core_items(doc: Mapping[str, Any]) -> list[str]:
+    """The article's six core items: customer, problem, tried, key messages, emotion, priority."""
+    customer = doc["customer"]
+    who = [f"id {customer['id']}", f"@{customer['username']}" if customer["username"] else "no username",
+           *([customer["name"]] if customer.get("name") else []), f"language {customer['language']}",
+           f"zone {customer['timezone'] or 'unknown'}"]
+    tried = [f"{t['text']} ({t['by']}, {when(t['at'])})" for t in doc["tried"]]
+    key = [f"{when(m['at'])} {m['from']} #{m['id']}{' (marked)' if m['marked'] else ''}: {_message_text(m)}"
+           for m in doc["key_messages"]]
+    emotion = doc["emotion"] + (" (set by staff)" if doc.get("emotion_set_by_staff") else "")
+    return [*_item("Customer", " · ".join(who)), *_item("Problem", doc["problem"] or "(none recorded)"),
+            *_items("Tried", tried, "nothing yet"), *_items("Key messages", key, "none"),
+            *_item("Emotion", emotion), *_item("Priority", doc["priority"])]
+
+
+def checklist(doc: Mapping[str, Any]) -> list[str]:
+    items = doc["checklist"]
+    missing = items["missing"]
+    title = "Checklist: complete" if not missing else f"Checklist: {len(missing)} of 4 missing"
+    lines = [title,
+             f"  first occurred   {when(items['first_occurred_at'])}",
+             f"  evidence         {'yes' if items['evidence_provided'] else 'no'}",
+             f"  tried            {len(doc['tried'])} solution(s)",
+             f"  expected by      {when(items['expected_resolution_by'])}"]
+    return lines + [f"  missing: {item}" for item in missing]
+
+
+def clocks(doc: Mapping[str, Any], zone: str) -> list[str]:
+    from tabulate import tabulate
+
+    rows = [[c["clock"], c["state"], when(c["due"]), c["left"] if c["state"] in ("running", "paused") else "-",
+             f"{c['used']} of {c['budget']}"] for c in doc["sla"]["clocks"]]
+    if not rows:
+        return ["SLA clocks: none (no policy taken)"]
+    body = tabulate(rows, headers=["clock", "state", "due", "left", "used"], tablefmt="simple",
+                    disable_numparse=True)
+    return [f"SLA clocks (times in {zone})", *("  " + line for line in body.splitlines())]
+
+
+def _detail(detail: Mapping[str, Any]) -> str:
+    def value(v: Any) -> str:
+        if isinstance(v, list):
+            return ",".join(map(str, v))
+        return " ".join(str(v).split()) if v is not None else "-"
+
+    return ", ".join(f"{k}={value(v)}" for k, v in detail.items() if v not in ("", [], None))
+
+
+def timeline(doc: Mapping[str, Any]) -> list[str]:
+    """Events and messages merged by time (a message before the event it caused at the same instant)."""
+    entries = [(m["at"], 0, i, f"message  {m['from']} #{m['id']}"
+                + (f" ({m['staff']})" if m.get("staff") else "") + f": {_message_text(m)}")
+               for i, m in enumerate(doc.get("messages", []))]
+    entries += [(e["at"], 1, i, f"{e['kind']}  by {e['actor']}" + (f": {_detail(e['detail'])}" if e["detail"]
+                                                                    else ""))
+                for i, e in enumerate(doc["events"])]
+    entries.sort(key=lambda e: (datetime.fromisoformat(e[0]), e[1], e[2]))
+    return ["Timeline", *(f"  {when(at)}  {text}" for at, _, _, text in entries)] if entries else \
+        ["Timeline: empty"]
+
+
+def show_text(doc: Mapping[str, Any], zone: str) -> str:
+    """`ticket show N`: header, six core items, checklist, SLA clocks, timeline (blank lines between)."""
+    sections = [[header(doc)], core_items(doc), checklist(doc), clocks(doc, zone), timeline(doc)]
+    return "\n\n".join("\n".join(lines) for lines in sections)
+
+
+# --- ticket list ----------------------------------------------------------------------------------
+
+LIST_COLUMNS = ["number", "status", "tier", "priority", "emotion", "customer", "assignee", "tags",
+                "next deadline", "age"]
+
+
+def age_text(seconds: float) -> str:
+    minutes = int(seconds) // 60
+    return format_duration(minutes * 60) if minutes else "<1m"
+
+
+def list_rows(rows: Sequence[Mapping[str, Any]], zone: str, as_json: bool) -> list[dict[str, Any]]:
+    """Queue rows for output: deadlines in the viewer's zone, ages as durations (`1h30m`)."""
+    tz = ZoneInfo(zone)
+    out = []
+    for row in rows:
+        due = row["next_deadline"].astimezone(tz).isoformat(timespec="seconds") if row["next_deadline"] else None
+        age = row["age"].total_seconds()
+        if as_json:
+            out.append({**{k: v for k, v in row.items() if k not in ("created_at", "age")}, "next_deadline": due,
+                        "created_at": row["created_at"].astimezone(tz).isoformat(timespec="seconds"),
+                        "age": age_text(age), "age_seconds": int(age)})
+            continue
+        customer = row["customer"]
+        out.append({"number": row["number"], "status": row["status"], "tier": row["tier"],
+                    "priority": row["priority"], "emotion": row["emotion"],
+                    "customer": f"@{customer['username']}" if customer["username"] else str(customer["id"]),
+                    "assignee": row["assignee"], "tags": row["tags"],
+                    "next deadline": (when(due) + (" overdue" if row["breaching"] else "")) if due else "-",
+                    "age": age_text(age)})
+    return out
+
+
+# --- what people type -----------------------------------------------------------------------------
+
+_DATE = re.compile(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}", re.ASCII)
+
+
+def tag_changes(changes: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> tuple[list[str], list[str]]:
+    """`+a -b` arguments (given after `--`) plus --add/--remove options → (added, removed)."""
+    added, removed = [t.strip() for t in add], [t.strip() for t in remove]
+    for item in changes:
+        sign, name = item[:1], item[1:].strip()
+        if sign not in ("+", "-") or not name:
+            raise typer.BadParameter(f"{item!r}: write +TAG to add or -TAG to remove (after --), "
+                                     "or use --add / --remove")
+        (added if sign == "+" else removed).append(name)
+    if not added and not removed:
+        raise typer.BadParameter("give the tags to change: -- +TAG -TAG, or --add TAG / --remove TAG")
+    if not all(added + removed):
+        raise typer.BadParameter("a tag must not be empty")
+    return added, removed
+
+
+def typed_instant(text: str | None, zone: str, option: str) -> datetime | None:
+    """An ISO 8601 instant or date typed by a person; a bare date is local midnight and a time without
+    an offset is local time, both in the viewer's `zone`."""
+    if text is None:
+        return None
+    from tgesc.domain.instants import InstantError, parse_instant
+
+    stripped = text.strip()
+    if _DATE.fullmatch(stripped):
+        try:
+            stripped = date.fromisoformat(stripped).isoformat() + "T00:00"
+        except ValueError as exc:
+            raise typer.BadParameter(f"{option}: {text!r} is not a date: {exc}") from None
+    try:
+        return parse_instant(stripped, ZoneInfo(zone))
+    except InstantError as exc:
+        raise typer.BadParameter(f"{option}: {exc} (or a date such as 2026-03-02)") from None
