@@ -107,20 +107,6 @@ def list_entries(db: peewee.Database, section: str) -> dict[str, dict[str, Any]]
         return config_store.load_section(section)
 
 
-_cache: dict[tuple[str, str], tuple[int, dict[str, dict[str, Any]]]] = {}
-
-
-def cached_entries(db: peewee.Database, section: str) -> dict[str, dict[str, Any]]:
-    """A section for hot paths (ingest): read again only after a configuration change, by any process.
-    The result is shared: do not modify it."""
-    generation = config_store.generation()
-    key = (str(db.database), section)
-    hit = _cache.get(key)
-    if hit is None or hit[0] != generation:
-        hit = _cache[key] = (generation, config_store.load_section(section))
-    return hit[1]
-
-
 def add_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, Any], *, actor: str,
               now: datetime) -> dict[str, Any]:
     """Create one entry (DomainError if it exists); the whole configuration is re-validated."""

@@ -18,6 +18,7 @@ from tgesc.domain.errors import UsageError
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
 from tgesc.services import sla, tickets
+from tgesc.services.firings import Firings
 from tgesc.services.reactions import react
 
 REOPEN_WINDOW = timedelta(days=3)
@@ -66,8 +67,9 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
                        sender="customer", text=message.text, media_type=message.media_type,
                        file_id=message.file_id, sent_at=message.sent_at, created_at=now)
         _absorb(ticket, message, now, new=how == "opened")
-        react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}")
-        sla.refresh(ticket)
+        firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
+        react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
+        sla.refresh(ticket, firings.pairs)
         tickets.save(ticket, now)
         return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened")
 
@@ -102,11 +104,13 @@ def _ticket_for(db, customer: Customer, message: Inbound, now: datetime,
     current = (Ticket.select().where((Ticket.customer == customer) & Ticket.status.in_(OPEN_STATUSES))
                .order_by(Ticket.number.desc()).first())
     if current is not None:
+        current.customer = customer  # already loaded: spares the lazy load
         return current, "continued"
     recent = (Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "resolved")
                                     & (Ticket.resolved_at >= message.sent_at - reopen_window))
               .order_by(Ticket.resolved_at.desc()).first())
     if recent is not None:
+        recent.customer = customer
         tickets.reopen_in_place(db, recent, actor=actor, now=message.sent_at,
                                 reason="the customer wrote again within the reopen window")
         return recent, "reopened"

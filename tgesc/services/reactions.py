@@ -14,69 +14,82 @@ import peewee
 
 from tgesc.domain.emotion import assess, more_intense
 from tgesc.domain.humanize import eta_text, zone_for
-from tgesc.domain.rules import MessageContext, combine, evaluate, faq_from, faq_match, rules_from, unresolved_hits
+from tgesc.domain.rules import MessageContext, combine, evaluate, faq_match, unresolved_hits
 from tgesc.domain.sla import Policy
 from tgesc.domain.vocabulary import rank
-from tgesc.models import Firing, Ticket, Tier
+from tgesc.models import Ticket, Tier
 from tgesc.services import outbox, sla
-from tgesc.services.configuration import cached_entries
 from tgesc.services.escalation import escalate, escalation_notice_sent, tier_calendar
+from tgesc.services.firings import Firings
+from tgesc.services.snapshot import Snapshot, snapshot
 from tgesc.services.tickets import event, schedule_unresolved
 
 
-def fired(ticket: Ticket, kind: str) -> frozenset[str]:
-    return frozenset(f.level for f in Firing.select(Firing.level).where((Firing.ticket == ticket)
-                                                                          & (Firing.kind == kind)))
-
-
-def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, actor: str, reply: bool = True) -> None:
-    """Assess, evaluate the rules and carry out what fired; `reply=False` sends nothing to the customer."""
+def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, actor: str, reply: bool = True,
+          firings: Firings | None = None) -> None:
+    """Assess, evaluate the rules and carry out what fired; `reply=False` sends nothing to the customer.
+    `firings`: the ticket's firings when the caller has them (kept current here; else they are read)."""
+    config = snapshot(db)
+    firings = firings if firings is not None else Firings.load(ticket)
+    tier = ticket_tier(config, ticket)
     assessment = assess(text, ticket.customer.language)
     if not ticket.emotion_set_by_staff and ticket.emotion != more_intense(ticket.emotion, assessment.level):
         event(ticket, "ticket.emotion", actor, now, old=ticket.emotion, new=assessment.level,
               signals=list(assessment.signals))
         ticket.emotion = assessment.level
-    evaluation = evaluate(rules_from(cached_entries(db, "rules")), MessageContext(
+    fired_rules = firings.of("rule")
+    notice_matters = not ticket.urgent_reply_used and config.urgent_reply_live(fired_rules)
+    evaluation = evaluate(config.rules, MessageContext(
         text=text, emotion=assessment, manager_requests_in_row=ticket.manager_requests_in_row,
-        escalation_notice_sent=escalation_notice_sent(ticket), urgent_used=ticket.urgent_reply_used,
-        fired=fired(ticket, "rule"), tier_level=ticket.tier.level))
+        escalation_notice_sent=notice_matters and escalation_notice_sent(ticket), urgent_used=ticket.urgent_reply_used,
+        fired=fired_rules, tier_level=tier.level))
     ticket.manager_requests_in_row = evaluation.manager_requests_in_row
     ticket.urgent_reply_used = evaluation.urgent_used
-    _record(ticket, evaluation.hits, now)
+    _record(ticket, firings, evaluation.hits, now)
     outcome = combine(evaluation.hits)
     why = "; ".join(f"{h.rule}: {h.why}" for h in evaluation.hits)
     _raise(db, ticket, outcome, why=why, now=now, hits=evaluation.hits)
-    target = _highest(outcome.escalations, ticket.tier.level)
+    target = _highest(config, outcome.escalations, tier.level)
     if reply:
-        _reply(db, ticket, outcome.replies, target or ticket.tier, now)
+        _reply(db, ticket, firings, outcome.replies, target or tier, now)
     if target is not None:
         rule = next(h.rule for h in evaluation.hits if h.escalate_to == target.code)
         escalate(db, ticket, to=target.code, reason=why, actor=f"rule:{rule}", now=now, trigger=f"rule:{rule}")
     elif reply:
-        _answer_faq(db, ticket, text, now)
-    schedule_unresolved(db, ticket)
+        _answer_faq(config, ticket, firings, text, now)
+    schedule_unresolved(db, ticket, firings.of("rule"), config.rules)
 
 
 def react_to_time(db: peewee.Database, ticket: Ticket, *, now: datetime) -> bool:
     """Fire the unresolved-for rules due at `now` (the sweep calls this for tickets whose
     `escalate_unresolved_at` has passed); the caller saves. Returns whether anything fired."""
-    rules = rules_from(cached_entries(db, "rules"))
-    hits = unresolved_hits(rules, ticket.clocks_started_at or ticket.created_at, now, fired(ticket, "rule"))
-    _record(ticket, hits, now)
+    config = snapshot(db)
+    firings = Firings.load(ticket)
+    hits = unresolved_hits(config.rules, ticket.clocks_started_at or ticket.created_at, now, firings.of("rule"))
+    _record(ticket, firings, hits, now)
     outcome = combine(hits)
     why = "; ".join(f"{h.rule}: {h.why}" for h in hits)
     _raise(db, ticket, outcome, why=why, now=now, hits=hits)
-    target = _highest(outcome.escalations, ticket.tier.level)
+    target = _highest(config, outcome.escalations, ticket_tier(config, ticket).level)
     if target is not None:
         rule = next(h.rule for h in hits if h.escalate_to == target.code)
         escalate(db, ticket, to=target.code, reason=why, actor=f"rule:{rule}", now=now, trigger=f"rule:{rule}")
-    schedule_unresolved(db, ticket)
+    schedule_unresolved(db, ticket, firings.of("rule"), config.rules)
     return bool(hits)
 
 
-def _record(ticket: Ticket, hits, now: datetime) -> None:
+def ticket_tier(config: Snapshot, ticket: Ticket) -> Tier:
+    """The ticket's tier, from the snapshot when it is there (no query), attached to the ticket."""
+    tier = config.tiers.get(ticket.tier_id)
+    if tier is None:
+        return ticket.tier
+    ticket.tier = tier
+    return tier
+
+
+def _record(ticket: Ticket, firings: Firings, hits, now: datetime) -> None:
     for hit in hits:
-        Firing.create(ticket=ticket, kind="rule", level=hit.rule, at=now)
+        firings.record("rule", hit.rule, now)
         event(ticket, "rule.fired", f"rule:{hit.rule}", now, rule=hit.rule, rule_kind=hit.kind, why=hit.why)
 
 
@@ -91,20 +104,21 @@ def _raise(db, ticket: Ticket, outcome, *, why: str, now: datetime, hits) -> Non
         sla.take_policy(db, ticket)
 
 
-def _highest(codes, level: int) -> Tier | None:
-    tiers = [t for t in Tier.select().where(Tier.code.in_(list(codes))) if t.level > level]
-    return max(tiers, key=lambda t: t.level, default=None)
+def _highest(config: Snapshot, codes, level: int) -> Tier | None:
+    tiers = [config.tier_codes[code] for code in codes if code in config.tier_codes]
+    return max((t for t in tiers if t.level > level), key=lambda t: t.level, default=None)
 
 
-def _reply(db, ticket: Ticket, keys, tier: Tier, now: datetime) -> None:
+def _reply(db, ticket: Ticket, firings: Firings, keys, tier: Tier, now: datetime) -> None:
     """Template replies, each at most once per ticket; `$eta` is the first response on `tier`'s calendar."""
+    if not keys:
+        return
     customer = ticket.customer
     zone = zone_for(customer.timezone, customer.language)
-    sent = fired(ticket, "reply")
     for key in keys:
-        if key in sent:
+        if ("reply", key) in firings.pairs:
             continue
-        Firing.create(ticket=ticket, kind="reply", level=key, at=now)
+        firings.record("reply", key, now)
         variables = {"customer_name": customer.first_name or customer.username or ""}
         if key == "comfort":
             due = tier_calendar(db, tier).due(now, Policy.from_json(ticket.sla_policy).first_response)
@@ -112,15 +126,15 @@ def _reply(db, ticket: Ticket, keys, tier: Tier, now: datetime) -> None:
         outbox.to_customer(ticket, key, variables, now=now)
 
 
-def _answer_faq(db, ticket: Ticket, text: str, now: datetime) -> None:
-    lowest = Tier.select(Tier.level).order_by(Tier.level).first()
-    if lowest is None or ticket.tier.level != lowest.level:
+def _answer_faq(config: Snapshot, ticket: Ticket, firings: Firings, text: str, now: datetime) -> None:
+    if config.lowest_level is None or ticket_tier(config, ticket).level != config.lowest_level:
         return
-    found = faq_match([e for e in faq_from(cached_entries(db, "faq")) if e.name not in fired(ticket, "faq")], text)
+    answered = firings.of("faq")
+    found = faq_match([e for e in config.faq if e.name not in answered], text)
     if found is None:
         return
     entry, phrase = found
-    Firing.create(ticket=ticket, kind="faq", level=entry.name, at=now)
+    firings.record("faq", entry.name, now)
     customer = ticket.customer
     outbox.to_customer(ticket, entry.answer, {"customer_name": customer.first_name or customer.username or ""},
                        now=now)

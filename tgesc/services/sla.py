@@ -8,7 +8,7 @@ the same transaction as the change that caused it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -56,14 +56,16 @@ def take_policy(db: peewee.Database, ticket: Ticket) -> None:
     refresh(ticket)
 
 
-def refresh(ticket: Ticket) -> list[Clock]:
-    """Recompute the ticket's clocks from its policy snapshot and store due instants and the next check."""
+def refresh(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) -> list[Clock]:
+    """Recompute the ticket's clocks from its policy snapshot and store due instants and the next check.
+    `fired`: the ticket's (kind, level) firings when the caller has them already (else they are read)."""
     found = ticket_clocks(ticket)
     by_name = {clock.name: clock for clock in found}
     for name, column in DUE_FIELDS.items():
         setattr(ticket, column, by_name[name].due if name in by_name else None)
-    fired = set() if ticket.id is None else {
-        (f.kind, f.level) for f in Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket)}
+    if fired is None:
+        fired = set() if ticket.id is None else {
+            (f.kind, f.level) for f in Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket)}
     ticket.next_check_at = next_check(found, fired) if ticket.status in OPEN_STATUSES else None
     return found
 

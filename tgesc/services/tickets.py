@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee
 from peewee import fn
@@ -20,6 +20,9 @@ from tgesc.domain.ticket_rules import Checklist, transition
 from tgesc.domain.vocabulary import EMOTIONS, OPEN_STATUSES, PRIORITIES
 from tgesc.models import Customer, Event, Firing, Staff, Survey, Ticket, Tier, TriedSolution, TriggerRule
 from tgesc.services import sla
+
+if TYPE_CHECKING:
+    from tgesc.domain.rules import Rule
 
 DEFAULT_PRIORITY = "medium"
 SURVEY_DELAY = timedelta(hours=24)  # issue 6 moves it into the customer's daytime
@@ -76,16 +79,20 @@ def create(db: peewee.Database, customer: Customer, problem: str, now: datetime,
     return ticket
 
 
-def schedule_unresolved(db, ticket: Ticket) -> None:
-    """Store when an unresolved-for rule could next fire (the sweep's column), or None."""
-    from tgesc.domain.rules import rules_from, unresolved_check_at
-    from tgesc.services.configuration import cached_entries
+def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
+                        rules: tuple[Rule, ...] | None = None) -> None:
+    """Store when an unresolved-for rule could next fire (the sweep's column), or None. `fired` (the names
+    of the rules fired on the ticket) and `rules` (the configured rules): when the caller has them already."""
+    from tgesc.domain.rules import unresolved_check_at
+    from tgesc.services.snapshot import snapshot
 
     if ticket.status not in OPEN_STATUSES:
         ticket.escalate_unresolved_at = None
         return
-    fired = {f.level for f in Firing.select(Firing.level).where((Firing.ticket == ticket) & (Firing.kind == "rule"))}
-    ticket.escalate_unresolved_at = unresolved_check_at(rules_from(cached_entries(db, "rules")),
+    if fired is None:
+        fired = {f.level for f in Firing.select(Firing.level).where((Firing.ticket == ticket)
+                                                                    & (Firing.kind == "rule"))}
+    ticket.escalate_unresolved_at = unresolved_check_at(snapshot(db).rules if rules is None else rules,
                                                         ticket.clocks_started_at or ticket.created_at, fired)
 
 

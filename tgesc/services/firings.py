@@ -1,0 +1,36 @@
+"""A ticket's once-only markers (`firing` rows), read once per use case and kept current as rows are added.
+
+Ingest asks "has this rule / reply / FAQ answer / SLA milestone fired?" several times per message; one
+`Firings` answers all of them from a single query, and `record` adds the row and the pair together.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tgesc.models import Firing, Ticket
+
+
+class Firings:
+    """The (kind, level) pairs that have fired on one ticket, as of loading plus what was recorded since."""
+
+    def __init__(self, ticket: Ticket, pairs: set[tuple[str, str]]) -> None:
+        self.ticket = ticket
+        self.pairs = pairs
+
+    @classmethod
+    def load(cls, ticket: Ticket) -> Firings:
+        """The ticket's firings from the database (none for a ticket not saved yet)."""
+        if ticket.id is None:
+            return cls(ticket, set())
+        query = Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket).tuples()
+        return cls(ticket, set(query))
+
+    def of(self, kind: str) -> frozenset[str]:
+        """The levels of `kind` that have fired (for rules: the rule names)."""
+        return frozenset(level for k, level in self.pairs if k == kind)
+
+    def record(self, kind: str, level: str, now: datetime) -> None:
+        """Store a new firing (the unique index refuses a second one) and remember it."""
+        Firing.create(ticket=self.ticket, kind=kind, level=level, at=now)
+        self.pairs.add((kind, level))

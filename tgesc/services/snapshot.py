@@ -1,0 +1,53 @@
+"""The configuration the hot paths (ingest) need, parsed once per configuration generation.
+
+`snapshot(db)` checks the generation (one query) and returns the parsed rules and FAQ entries and the
+tiers by id and code; it is rebuilt only after a configuration change, by any process. The snapshot is
+shared between calls: do not modify it or its tiers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import peewee
+
+from tgesc.domain.rules import FaqEntry, Rule, faq_from, rules_from
+from tgesc.models import Tier
+from tgesc.services import config_store
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One configuration generation, ready to use."""
+
+    generation: int
+    rules: tuple[Rule, ...]
+    faq: tuple[FaqEntry, ...]
+    tiers: Mapping[int, Tier]  # by id
+    tier_codes: Mapping[str, Tier]
+
+    @property
+    def lowest_level(self) -> int | None:
+        """The front line's level (None when no tier is configured)."""
+        return min((tier.level for tier in self.tiers.values()), default=None)
+
+    def urgent_reply_live(self, fired: frozenset[str]) -> bool:
+        """Whether an enabled urgent-reply rule has not fired yet (only then does a notice matter)."""
+        return any(r.enabled and r.kind == "urgent-reply" and r.name not in fired for r in self.rules)
+
+
+_snapshots: dict[str, Snapshot] = {}
+
+
+def snapshot(db: peewee.Database) -> Snapshot:
+    """The current configuration's snapshot (read again only after a configuration change)."""
+    generation = config_store.generation()
+    key = str(db.database)
+    hit = _snapshots.get(key)
+    if hit is None or hit.generation != generation:
+        tiers = list(Tier.select())
+        hit = _snapshots[key] = Snapshot(
+            generation, rules_from(config_store.load_section("rules")), faq_from(config_store.load_section("faq")),
+            {t.id: t for t in tiers}, {t.code: t for t in tiers})
+    return hit
