@@ -59,13 +59,15 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
         customer = upsert_customer(message, now)
         if message.edited_at is not None:
             return _record_edit(message)
-        known = Message.get_or_none((Message.chat_id == message.chat_id) & (Message.message_id == message.message_id))
-        if known is not None:
-            return Ingested(ticket=known.ticket.number if known.ticket_id else None, duplicate=True)
-        ticket, how = _ticket_for(db, customer, message, now, reopen_window)
-        Message.create(ticket=ticket, chat_id=message.chat_id, message_id=message.message_id, direction="in",
-                       sender="customer", text=message.text, media_type=message.media_type,
-                       file_id=message.file_id, sent_at=message.sent_at, created_at=now)
+        ticket, how = _open_ticket(customer), "continued"
+        if ticket is None or not _insert_new(message, ticket, now):
+            known = Message.get_or_none((Message.chat_id == message.chat_id)
+                                        & (Message.message_id == message.message_id))
+            if known is not None:
+                return Ingested(ticket=known.ticket.number if known.ticket_id else None, duplicate=True)
+            if ticket is None:
+                ticket, how = _reopened_or_new(db, customer, message, now, reopen_window)
+            Message.insert(_row(message, ticket, now)).execute()  # any other constraint problem raises here
         _absorb(ticket, message, now, new=how == "opened")
         firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
         react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
@@ -98,14 +100,30 @@ def _record_edit(message: Inbound) -> Ingested:
     return Ingested(ticket=original.ticket.number if original.ticket_id else None, edit=True)
 
 
-def _ticket_for(db, customer: Customer, message: Inbound, now: datetime,
-                reopen_window: timedelta) -> tuple[Ticket, str]:
-    actor = f"customer:{customer.telegram_id}"
+def _row(message: Inbound, ticket: Ticket, now: datetime) -> dict:
+    return {"ticket": ticket, "chat_id": message.chat_id, "message_id": message.message_id, "direction": "in",
+            "sender": "customer", "text": message.text, "media_type": message.media_type,
+            "file_id": message.file_id, "sent_at": message.sent_at, "created_at": now}
+
+
+def _insert_new(message: Inbound, ticket: Ticket, now: datetime) -> bool:
+    """Store the message on `ticket` unless a row with its (chat id, message id) exists; whether it was stored."""
+    return bool(Message.insert(_row(message, ticket, now)).on_conflict_ignore().as_rowcount().execute())
+
+
+def _open_ticket(customer: Customer) -> Ticket | None:
+    """The customer's open ticket (the newest, should there be several), its customer attached."""
     current = (Ticket.select().where((Ticket.customer == customer) & Ticket.status.in_(OPEN_STATUSES))
                .order_by(Ticket.number.desc()).first())
     if current is not None:
         current.customer = customer  # already loaded: spares the lazy load
-        return current, "continued"
+    return current
+
+
+def _reopened_or_new(db, customer: Customer, message: Inbound, now: datetime,
+                     reopen_window: timedelta) -> tuple[Ticket, str]:
+    """For a customer without an open ticket: the one resolved within the window, reopened, or a new one."""
+    actor = f"customer:{customer.telegram_id}"
     recent = (Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "resolved")
                                     & (Ticket.resolved_at >= message.sent_at - reopen_window))
               .order_by(Ticket.resolved_at.desc()).first())

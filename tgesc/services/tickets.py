@@ -47,16 +47,18 @@ def event(ticket: Ticket | None, kind: str, actor: str, now: datetime, **details
 
 
 def save(ticket: Ticket, now: datetime) -> None:
-    """Write the ticket if its version is still the one read; otherwise refuse (DomainError)."""
+    """Write the ticket if its version is still the one read; otherwise refuse (DomainError).
+    Only the columns assigned since it was read or last saved are written (with version and updated_at)."""
     seen = ticket.version
     ticket.version, ticket.updated_at = seen + 1, now
     if ticket.id is None:
         ticket.save()
         return
-    values = {Ticket._meta.fields[name]: value for name, value in ticket.__data__.items() if name != "id"}
+    values = {field: ticket.__data__[field.name] for field in ticket.dirty_fields if field.name != "id"}
     if not Ticket.update(values).where((Ticket.id == ticket.id) & (Ticket.version == seen)).execute():
         raise DomainError(f"ticket #{ticket.number} was changed by someone else meanwhile; nothing was done. "
                           f"Look at it again (tgesc ticket show {ticket.number}) and retry")
+    ticket._dirty.clear()
 
 
 def next_number() -> int:
