@@ -18,7 +18,7 @@ from tgesc.domain.humanize import eta_text, instant_text, zone_for
 from tgesc.domain.sla import ALWAYS_OPEN, Policy
 from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Event, Ticket, Tier
-from tgesc.services import outbox, sla
+from tgesc.services import outbox, prepared, sla
 from tgesc.services.calendars import calendar_from_spec
 from tgesc.services.configuration import get_entry
 from tgesc.services.ticket_view import card_html, view
@@ -106,5 +106,7 @@ def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> 
                                                                     or customer.username, *ticket.tags[:1]) if part)})
 
 
-def escalation_notice_sent(ticket: Ticket) -> bool:
-    return Event.select().where((Event.ticket == ticket) & (Event.kind == "ticket.escalated")).exists()
+def escalation_notice_sent(db: peewee.Database, ticket: Ticket) -> bool:
+    """Whether the ticket was ever escalated (the customer then had an escalation notice)."""
+    return prepared.first(db, Event, "escalation of a ticket", lambda: Event.select(Event.id).where(
+        (Event.ticket == ticket.id) & (Event.kind == "ticket.escalated")), [ticket.id, "ticket.escalated"]) is not None

@@ -17,7 +17,7 @@ from tgesc.db import write_transaction
 from tgesc.domain.errors import UsageError
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
-from tgesc.services import sla, tickets
+from tgesc.services import prepared, sla, tickets
 from tgesc.services.firings import Firings
 from tgesc.services.reactions import react
 
@@ -56,10 +56,10 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
            reopen_window: timedelta = REOPEN_WINDOW) -> Ingested:
     """Persist `message` and let the desk react to it."""
     with write_transaction(db):
-        customer = upsert_customer(message, now)
+        customer = upsert_customer(db, message, now)
         if message.edited_at is not None:
             return _record_edit(message)
-        ticket, how = _open_ticket(customer), "continued"
+        ticket, how = _open_ticket(db, customer), "continued"
         if ticket is None or not _insert_new(message, ticket, now):
             known = Message.get_or_none((Message.chat_id == message.chat_id)
                                         & (Message.message_id == message.message_id))
@@ -76,9 +76,11 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
         return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened")
 
 
-def upsert_customer(message: Inbound, now: datetime) -> Customer:
+def upsert_customer(db: peewee.Database, message: Inbound, now: datetime) -> Customer:
     """Create or refresh the customer's Telegram identity (access_hash lets the bot write to them later)."""
-    customer = Customer.get_or_none(Customer.telegram_id == message.user_id)
+    customer = prepared.first(db, Customer, "customer by telegram id",
+                              lambda: Customer.select().where(Customer.telegram_id == message.user_id),
+                              [message.user_id])
     values = {"username": message.username, "first_name": message.first_name or "",
               "last_name": message.last_name or "", "language": (message.language_code or "en")[:8]}
     if message.access_hash is not None:
@@ -111,10 +113,11 @@ def _insert_new(message: Inbound, ticket: Ticket, now: datetime) -> bool:
     return bool(Message.insert(_row(message, ticket, now)).on_conflict_ignore().as_rowcount().execute())
 
 
-def _open_ticket(customer: Customer) -> Ticket | None:
+def _open_ticket(db: peewee.Database, customer: Customer) -> Ticket | None:
     """The customer's open ticket (the newest, should there be several), its customer attached."""
-    current = (Ticket.select().where((Ticket.customer == customer) & Ticket.status.in_(OPEN_STATUSES))
-               .order_by(Ticket.number.desc()).first())
+    current = prepared.first(db, Ticket, "open ticket of a customer", lambda: (
+        Ticket.select().where((Ticket.customer == customer.id) & Ticket.status.in_(OPEN_STATUSES))
+        .order_by(Ticket.number.desc())), [customer.id, *OPEN_STATUSES])
     if current is not None:
         current.customer = customer  # already loaded: spares the lazy load
     return current
