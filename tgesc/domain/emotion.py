@@ -200,7 +200,7 @@ _DISSATISFIED_TERMS = _compile(DISSATISFIED)
 def _concepts(folded: str, terms: tuple[tuple[str, str, bool], ...]) -> list[str]:
     found: list[str] = []
     for concept, term, whole in terms:
-        if concept not in found and contains(folded, term, whole_word=whole):
+        if concept not in found and term in folded and contains(folded, term, whole_word=whole):
             found.append(concept)
     return found
 

@@ -30,6 +30,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tgesc.domain.durations import format_duration, parse_duration
@@ -119,9 +120,16 @@ def _each(phrases: Phrases) -> Iterator[tuple[str, str]]:
             yield language, phrase
 
 
+@lru_cache(maxsize=4096)
+def _folded_phrase(phrase: str) -> str:
+    """`fold(phrase)`, remembered: the configured phrases are folded for every message."""
+    return fold(phrase)
+
+
 def find_phrase(phrases: Phrases, folded_text: str) -> tuple[str, str] | None:
     """(language, phrase) of the first phrase, in table order, occurring in already folded text."""
-    return next(((lang, p) for lang, p in _each(phrases) if contains(folded_text, fold(p))), None)
+    return next(((lang, p) for lang, p in _each(phrases)
+                 if (term := _folded_phrase(p)) in folded_text and contains(folded_text, term)), None)
 
 
 def phrase_match(phrases: Phrases, text: str) -> str | None:
@@ -145,7 +153,8 @@ def urgent_word(phrases: Phrases, text: str) -> tuple[str, str] | None:
     and has no negation ("not urgent", "не срочно", "不紧急" do not count)."""
     folded = fold(text)
     core = _core(folded)
-    exact = next(((lang, p) for lang, p in _each(phrases) if _core(fold(p)) and core == _core(fold(p))), None)
+    exact = next(((lang, p) for lang, p in _each(phrases)
+                  if _core(_folded_phrase(p)) and core == _core(_folded_phrase(p))), None)
     if exact:
         return exact
     tokens = _TOKEN.findall(folded)

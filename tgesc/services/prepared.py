@@ -1,10 +1,10 @@
-"""Hot-path selects built by peewee once per database kind, then run from their SQL text.
+"""Hot-path statements built by peewee once per database kind, then run from their SQL text.
 
-Building a many-column query costs peewee far longer than running it costs the database, and ingest
-runs the same few queries for every message. `first` builds a query the first time (checking that the
-parameters given are exactly the built query's, in order, so a call site cannot pass them wrongly),
-keeps its SQL, and from then on runs that SQL with the parameters given, as the model's raw query: rows
-become model instances with the same column conversions as the built query's rows.
+Building a statement costs peewee far longer than running it costs the database, and ingest runs the
+same few statements for every message. A statement is built the first time it is needed (checking that
+the parameters given are exactly the built statement's, in order, so a call site cannot pass them
+wrongly) and its SQL kept; from then on that SQL runs with the parameters given. Selects run as the
+model's raw query: rows become model instances with the same column conversions as a built query's.
 """
 
 from __future__ import annotations
@@ -19,14 +19,24 @@ M = TypeVar("M", bound=peewee.Model)
 _sql: dict[tuple[type, str], str] = {}
 
 
+def _statement(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence) -> str:
+    key = (type(getattr(db, "obj", None) or db), name)  # a models' DatabaseProxy stands for its database
+    sql = _sql.get(key)
+    if sql is None:
+        sql, built = build().sql()
+        if list(built) != list(params):
+            raise ValueError(f"prepared statement {name!r}: parameters {list(params)!r} are not its {built!r}")
+        _sql[key] = sql
+    return sql
+
+
 def first(db: peewee.Database, model: type[M], name: str, build: Callable[[], peewee.ModelSelect],
           params: Sequence) -> M | None:
     """The first row of `model`'s query `name` (what `build()` returns, given exactly `params`), or None."""
-    key = (type(db), name)
-    sql = _sql.get(key)
-    if sql is None:
-        sql, built = build().limit(1).sql()
-        if list(built) != [*params, 1]:
-            raise ValueError(f"prepared query {name!r}: parameters {list(params)!r} are not the query's {built!r}")
-        _sql[key] = sql
+    sql = _statement(db, name, lambda: build().limit(1), [*params, 1])
     return next(iter(model.raw(sql, *params, 1)), None)
+
+
+def execute(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence) -> int:
+    """Run statement `name` (what `build()` returns, given exactly `params`); the number of rows it changed."""
+    return db.execute_sql(_statement(db, name, build, params), list(params)).rowcount

@@ -19,7 +19,7 @@ from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.ticket_rules import Checklist, transition
 from tgesc.domain.vocabulary import EMOTIONS, OPEN_STATUSES, PRIORITIES
 from tgesc.models import Customer, Event, Firing, Staff, Survey, Ticket, Tier, TriedSolution, TriggerRule
-from tgesc.services import sla
+from tgesc.services import prepared, sla
 
 if TYPE_CHECKING:
     from tgesc.domain.rules import Rule
@@ -54,8 +54,13 @@ def save(ticket: Ticket, now: datetime) -> None:
     if ticket.id is None:
         ticket.save()
         return
-    values = {field: ticket.__data__[field.name] for field in ticket.dirty_fields if field.name != "id"}
-    if not Ticket.update(values).where((Ticket.id == ticket.id) & (Ticket.version == seen)).execute():
+    changed = [field for field in Ticket._meta.sorted_fields if field.name in ticket._dirty and field.name != "id"]
+    values = {field: ticket.__data__[field.name] for field in changed}
+    params = [*(field.db_value(value) for field, value in values.items()), ticket.id, seen]
+    written = prepared.execute(Ticket._meta.database, "ticket update " + ",".join(f.name for f in changed),
+                               lambda: Ticket.update(values).where((Ticket.id == ticket.id) & (Ticket.version == seen)),
+                               params)
+    if not written:
         raise DomainError(f"ticket #{ticket.number} was changed by someone else meanwhile; nothing was done. "
                           f"Look at it again (tgesc ticket show {ticket.number}) and retry")
     ticket._dirty.clear()
