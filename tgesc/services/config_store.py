@@ -27,6 +27,7 @@ from tgesc.models import (
     Tier,
     TriggerRule,
 )
+from tgesc.services import prepared
 
 
 def _present(**fields: Any) -> dict[str, Any]:
@@ -240,7 +241,8 @@ GENERATION = "config_generation"
 
 def generation() -> int:
     """A number that changes whenever the configuration does (caches compare it)."""
-    row = Meta.get_or_none(Meta.key == GENERATION)
+    row = prepared.first(Meta._meta.database, Meta, "configuration generation",
+                         lambda: Meta.select().where(Meta.key == GENERATION), [GENERATION])
     return int(row.value) if row else 0
 
 

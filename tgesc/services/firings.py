@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from tgesc.models import Firing, Ticket
+from tgesc.services import prepared
 
 
 class Firings:
@@ -23,8 +24,10 @@ class Firings:
         """The ticket's firings from the database (none for a ticket not saved yet)."""
         if ticket.id is None:
             return cls(ticket, set())
-        query = Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket).tuples()
-        return cls(ticket, set(query))
+        found = prepared.rows(Firing._meta.database, Firing, "firings of a ticket",
+                              lambda: Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket.id),
+                              [ticket.id])
+        return cls(ticket, {(f.kind, f.level) for f in found})
 
     def of(self, kind: str) -> frozenset[str]:
         """The levels of `kind` that have fired (for rules: the rule names)."""

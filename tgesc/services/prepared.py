@@ -37,6 +37,12 @@ def first(db: peewee.Database, model: type[M], name: str, build: Callable[[], pe
     return next(iter(model.raw(sql, *params, 1)), None)
 
 
+def rows(db: peewee.Database, model: type[M], name: str, build: Callable[[], peewee.ModelSelect],
+         params: Sequence) -> list[M]:
+    """The rows of `model`'s query `name` (what `build()` returns, given exactly `params`)."""
+    return list(model.raw(_statement(db, name, build, params), *params))
+
+
 def execute(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence) -> int:
     """Run statement `name` (what `build()` returns, given exactly `params`); the number of rows it changed."""
     return db.execute_sql(_statement(db, name, build, params), list(params)).rowcount
