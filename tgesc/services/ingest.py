@@ -60,7 +60,7 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
         if message.edited_at is not None:
             return _record_edit(message)
         ticket, how = _open_ticket(db, customer), "continued"
-        if ticket is None or not _insert_new(message, ticket, now):
+        if ticket is None or not _insert_new(db, message, ticket, now):
             known = Message.get_or_none((Message.chat_id == message.chat_id)
                                         & (Message.message_id == message.message_id))
             if known is not None:
@@ -103,14 +103,16 @@ def _record_edit(message: Inbound) -> Ingested:
 
 
 def _row(message: Inbound, ticket: Ticket, now: datetime) -> dict:
+    """The message's row, every column given."""
     return {"ticket": ticket, "chat_id": message.chat_id, "message_id": message.message_id, "direction": "in",
-            "sender": "customer", "text": message.text, "media_type": message.media_type,
-            "file_id": message.file_id, "sent_at": message.sent_at, "created_at": now}
+            "sender": "customer", "staff": None, "text": message.text, "media_type": message.media_type,
+            "file_id": message.file_id, "is_key": False, "is_internal": False, "sent_at": message.sent_at,
+            "created_at": now}
 
 
-def _insert_new(message: Inbound, ticket: Ticket, now: datetime) -> bool:
+def _insert_new(db: peewee.Database, message: Inbound, ticket: Ticket, now: datetime) -> bool:
     """Store the message on `ticket` unless a row with its (chat id, message id) exists; whether it was stored."""
-    return bool(Message.insert(_row(message, ticket, now)).on_conflict_ignore().as_rowcount().execute())
+    return prepared.insert_new(db, Message, "customer message", _row(message, ticket, now))
 
 
 def _open_ticket(db: peewee.Database, customer: Customer) -> Ticket | None:

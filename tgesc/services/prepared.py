@@ -46,3 +46,11 @@ def rows(db: peewee.Database, model: type[M], name: str, build: Callable[[], pee
 def execute(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence) -> int:
     """Run statement `name` (what `build()` returns, given exactly `params`); the number of rows it changed."""
     return db.execute_sql(_statement(db, name, build, params), list(params)).rowcount
+
+
+def insert_new(db: peewee.Database, model: type[peewee.Model], name: str, row: dict) -> bool:
+    """Insert `row` (a value for every column but the primary key) unless it conflicts with a unique index;
+    whether it was inserted."""
+    params = [field.db_value(row[field.name]) for field in model._meta.sorted_fields if field.name in row]
+    return bool(execute(db, name, lambda: model.insert(row).on_conflict_ignore().as_rowcount(), params))
+
