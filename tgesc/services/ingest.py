@@ -129,9 +129,11 @@ def _reopened_or_new(db, customer: Customer, message: Inbound, now: datetime,
                      reopen_window: timedelta) -> tuple[Ticket, str]:
     """For a customer without an open ticket: the one resolved within the window, reopened, or a new one."""
     actor = f"customer:{customer.telegram_id}"
-    recent = (Ticket.select().where((Ticket.customer == customer) & (Ticket.status == "resolved")
-                                    & (Ticket.resolved_at >= message.sent_at - reopen_window))
-              .order_by(Ticket.resolved_at.desc()).first())
+    since = message.sent_at - reopen_window
+    recent = prepared.first(db, Ticket, "recently resolved ticket of a customer", lambda: (
+        Ticket.select().where((Ticket.customer == customer.id) & (Ticket.status == "resolved")
+                              & (Ticket.resolved_at >= since)).order_by(Ticket.resolved_at.desc())),
+        [customer.id, "resolved", Ticket.resolved_at.db_value(since)])
     if recent is not None:
         recent.customer = customer
         tickets.reopen_in_place(db, recent, actor=actor, now=message.sent_at,
