@@ -48,9 +48,17 @@ def execute(db: peewee.Database, name: str, build: Callable[[], peewee.Query], p
     return db.execute_sql(_statement(db, name, build, params), list(params)).rowcount
 
 
+def insert(db: peewee.Database, model: type[peewee.Model], name: str, row: dict) -> None:
+    """Insert `row` (a value for every column but the primary key)."""
+    execute(db, name, lambda: model.insert(row).as_rowcount(), _row_params(model, row))
+
+
 def insert_new(db: peewee.Database, model: type[peewee.Model], name: str, row: dict) -> bool:
     """Insert `row` (a value for every column but the primary key) unless it conflicts with a unique index;
     whether it was inserted."""
-    params = [field.db_value(row[field.name]) for field in model._meta.sorted_fields if field.name in row]
-    return bool(execute(db, name, lambda: model.insert(row).on_conflict_ignore().as_rowcount(), params))
+    return bool(execute(db, name, lambda: model.insert(row).on_conflict_ignore().as_rowcount(),
+                        _row_params(model, row)))
 
+
+def _row_params(model: type[peewee.Model], row: dict) -> list:
+    return [field.db_value(row[field.name]) for field in model._meta.sorted_fields if field.name in row]
