@@ -96,7 +96,11 @@ def _execute(changes: list[Change]) -> None:
 
 
 def get_entry(db: peewee.Database, section: str, key: str) -> dict[str, Any]:
-    entries = list_entries(db, section)
+    return entry_in(list_entries(db, section), section, key)
+
+
+def entry_in(entries: Mapping[str, dict[str, Any]], section: str, key: str) -> dict[str, Any]:
+    """`entries[key]` of `section`, or NotFound pointing at the section's list command."""
     if key not in entries:
         raise NotFound(f"there is no {SINGULAR[section]} {key!r}; `tgesc {_noun(section)} list` shows them")
     return entries[key]

@@ -20,7 +20,7 @@ from tgesc.domain.sla import ALWAYS_OPEN, Clock, Policy, TicketTimes, clocks, ne
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Event, Firing, Ticket
 from tgesc.services.calendars import calendar_from_spec
-from tgesc.services.configuration import get_entry
+from tgesc.services.snapshot import snapshot
 
 DUE_FIELDS = {"first_response": "first_response_due", "next_response": "next_response_due",
               "resolution": "resolution_due"}
@@ -28,8 +28,9 @@ DUE_FIELDS = {"first_response": "first_response_due", "next_response": "next_res
 
 def current_policy(db: peewee.Database, priority: str) -> Policy:
     """The configured SLA of `priority` with its calendar's definition (NotFound if unconfigured)."""
-    entry = get_entry(db, "sla", priority)
-    calendar = get_entry(db, "calendars", entry["calendar"]) if entry.get("calendar") else None
+    config = snapshot(db)
+    entry = config.entry("sla", priority)
+    calendar = config.entry("calendars", entry["calendar"]) if entry.get("calendar") else None
     return Policy.from_entry(priority, entry, calendar)
 
 

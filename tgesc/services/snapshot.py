@@ -1,20 +1,22 @@
 """The configuration the hot paths (ingest) need, parsed once per configuration generation.
 
-`snapshot(db)` checks the generation (one query) and returns the parsed rules and FAQ entries and the
-tiers by id and code; it is rebuilt only after a configuration change, by any process. The snapshot is
-shared between calls: do not modify it or its tiers.
+`snapshot(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the
+tiers by id and code, and the SLA policies and calendars; it is rebuilt only after a configuration
+change, by any process. The snapshot is shared between calls: do not modify it, its tiers or entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import peewee
 
 from tgesc.domain.rules import FaqEntry, Rule, faq_from, rules_from
 from tgesc.models import Tier
 from tgesc.services import config_store
+from tgesc.services.configuration import entry_in
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,11 @@ class Snapshot:
     faq: tuple[FaqEntry, ...]
     tiers: Mapping[int, Tier]  # by id
     tier_codes: Mapping[str, Tier]
+    sections: Mapping[str, Mapping[str, dict[str, Any]]]  # SNAPSHOT_SECTIONS as stored
+
+    def entry(self, section: str, key: str) -> dict[str, Any]:
+        """One entry of a section in SNAPSHOT_SECTIONS, or NotFound (as `configuration.get_entry`)."""
+        return entry_in(self.sections[section], section, key)
 
     @property
     def lowest_level(self) -> int | None:
@@ -37,6 +44,7 @@ class Snapshot:
         return any(r.enabled and r.kind == "urgent-reply" and r.name not in fired for r in self.rules)
 
 
+SNAPSHOT_SECTIONS = ("sla", "calendars")
 _snapshots: dict[str, Snapshot] = {}
 
 
@@ -49,5 +57,6 @@ def snapshot(db: peewee.Database) -> Snapshot:
         tiers = list(Tier.select())
         hit = _snapshots[key] = Snapshot(
             generation, rules_from(config_store.load_section("rules")), faq_from(config_store.load_section("faq")),
-            {t.id: t for t in tiers}, {t.code: t for t in tiers})
+            {t.id: t for t in tiers}, {t.code: t for t in tiers},
+            {section: config_store.load_section(section) for section in SNAPSHOT_SECTIONS})
     return hit
