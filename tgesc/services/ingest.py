@@ -58,16 +58,16 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
     with write_transaction(db):
         customer = upsert_customer(db, message, now)
         if message.edited_at is not None:
-            return _record_edit(message)
+            return _record_edit(db, message)
         ticket, how = _open_ticket(db, customer), "continued"
         if ticket is None or not _insert_new(db, message, ticket, now):
-            known = Message.get_or_none((Message.chat_id == message.chat_id)
-                                        & (Message.message_id == message.message_id))
+            known = _stored(db, message)
             if known is not None:
-                return Ingested(ticket=known.ticket.number if known.ticket_id else None, duplicate=True)
+                return Ingested(ticket=_number_of(known), duplicate=True)
             if ticket is None:
                 ticket, how = _reopened_or_new(db, customer, message, now, reopen_window)
-            Message.insert(_row(message, ticket, now)).execute()  # any other constraint problem raises here
+            # a plain INSERT: any other constraint problem raises here
+            prepared.insert(db, Message, "customer message, plain", _row(message, ticket, now))
         _absorb(ticket, message, now, new=how == "opened")
         firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
         react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
@@ -94,12 +94,24 @@ def upsert_customer(db: peewee.Database, message: Inbound, now: datetime) -> Cus
     return customer
 
 
-def _record_edit(message: Inbound) -> Ingested:
-    original = Message.get_or_none((Message.chat_id == message.chat_id) & (Message.message_id == message.message_id))
+def _stored(db: peewee.Database, message: Inbound) -> Message | None:
+    """The stored message with the (chat id, message id) of `message`, if any."""
+    return prepared.first(db, Message, "message by chat and id", lambda: Message.select().where(
+        (Message.chat_id == message.chat_id) & (Message.message_id == message.message_id)),
+        [message.chat_id, message.message_id])
+
+
+def _number_of(stored: Message) -> int | None:
+    """The number of the ticket a stored message belongs to (None: it has none)."""
+    return stored.ticket.number if stored.ticket_id else None
+
+
+def _record_edit(db: peewee.Database, message: Inbound) -> Ingested:
+    original = _stored(db, message)
     if original is None:
         return Ingested(ticket=None, edit=True)
     MessageEdit.insert(message=original, edited_at=message.edited_at, text=message.text).on_conflict_ignore().execute()
-    return Ingested(ticket=original.ticket.number if original.ticket_id else None, edit=True)
+    return Ingested(ticket=_number_of(original), edit=True)
 
 
 def _row(message: Inbound, ticket: Ticket, now: datetime) -> dict:

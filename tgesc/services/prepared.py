@@ -53,6 +53,19 @@ def insert(db: peewee.Database, model: type[peewee.Model], name: str, row: dict)
     execute(db, name, lambda: model.insert(row).as_rowcount(), _row_params(model, row))
 
 
+def insert_returning_id(db: peewee.Database, model: type[peewee.Model], name: str, row: dict) -> int:
+    """Insert `row` (a value for every column but the primary key); the new row's primary key."""
+    params = _row_params(model, row)
+    cursor = db.execute_sql(_statement(db, name, lambda: model.insert(row), params), params)
+    return cursor.fetchone()[0] if cursor.description else cursor.lastrowid  # RETURNING where supported
+
+
+def scalar(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence):
+    """The first column of the first row of statement `name` (what `build()` returns, given exactly `params`)."""
+    row = db.execute_sql(_statement(db, name, build, params), list(params)).fetchone()
+    return row[0] if row else None
+
+
 def insert_new(db: peewee.Database, model: type[peewee.Model], name: str, row: dict) -> bool:
     """Insert `row` (a value for every column but the primary key) unless it conflicts with a unique index;
     whether it was inserted."""

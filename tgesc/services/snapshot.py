@@ -37,7 +37,13 @@ class Snapshot:
     @property
     def lowest_level(self) -> int | None:
         """The front line's level (None when no tier is configured)."""
-        return min((tier.level for tier in self.tiers.values()), default=None)
+        tier = self.front_line
+        return None if tier is None else tier.level
+
+    @property
+    def front_line(self) -> Tier | None:
+        """The lowest tier (None when no tier is configured)."""
+        return min(self.tiers.values(), key=lambda tier: tier.level, default=None)
 
     def urgent_reply_live(self, fired: frozenset[str]) -> bool:
         """Whether an enabled urgent-reply rule has not fired yet (only then does a notice matter)."""

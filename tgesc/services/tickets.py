@@ -20,6 +20,7 @@ from tgesc.domain.ticket_rules import Checklist, transition
 from tgesc.domain.vocabulary import EMOTIONS, OPEN_STATUSES, PRIORITIES
 from tgesc.models import Customer, Event, Firing, Staff, Survey, Ticket, Tier, TriedSolution, TriggerRule
 from tgesc.services import prepared, sla
+from tgesc.services.snapshot import snapshot
 
 if TYPE_CHECKING:
     from tgesc.domain.rules import Rule
@@ -54,7 +55,10 @@ def save(ticket: Ticket, now: datetime) -> None:
     seen = ticket.version
     ticket.version, ticket.updated_at = seen + 1, now
     if ticket.id is None:
-        ticket.save()
+        row = {field.name: ticket.__data__.get(field.name) for field in Ticket._meta.sorted_fields
+               if field.name != "id"}
+        ticket.id = prepared.insert_returning_id(Ticket._meta.database, Ticket, "ticket insert", row)
+        ticket._dirty.clear()
         return
     changed = [field for field in Ticket._meta.sorted_fields if field.name in ticket._dirty and field.name != "id"]
     values = {field: ticket.__data__[field.name] for field in changed}
@@ -69,11 +73,15 @@ def save(ticket: Ticket, now: datetime) -> None:
 
 
 def next_number() -> int:
-    return (Ticket.select(fn.MAX(Ticket.number)).scalar() or 0) + 1
+    """The number the next new ticket gets."""
+    highest = prepared.scalar(Ticket._meta.database, "highest ticket number",
+                              lambda: Ticket.select(fn.MAX(Ticket.number)), [])
+    return (highest or 0) + 1
 
 
-def front_line() -> Tier:
-    tier = Tier.select().order_by(Tier.level).first()
+def front_line(db: peewee.Database) -> Tier:
+    """The lowest tier, from the configuration snapshot (DomainError when none is configured)."""
+    tier = snapshot(db).front_line
     if tier is None:
         raise DomainError("no tier is configured; run `tgesc init` or add one with `tgesc tier add`")
     return tier
@@ -82,7 +90,7 @@ def front_line() -> Tier:
 def create(db: peewee.Database, customer: Customer, problem: str, now: datetime,
            priority: str = DEFAULT_PRIORITY) -> Ticket:
     """A new ticket at the front line, its clocks started (the caller saves and audits it)."""
-    ticket = Ticket(number=next_number(), customer=customer, tier=front_line(), priority=priority,
+    ticket = Ticket(number=next_number(), customer=customer, tier=front_line(db), priority=priority,
                     problem=problem, created_at=now, updated_at=now, clocks_started_at=now)
     sla.take_policy(db, ticket)
     return ticket
@@ -93,7 +101,6 @@ def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
     """Store when an unresolved-for rule could next fire (the sweep's column), or None. `fired` (the names
     of the rules fired on the ticket) and `rules` (the configured rules): when the caller has them already."""
     from tgesc.domain.rules import unresolved_check_at
-    from tgesc.services.snapshot import snapshot
 
     if ticket.status not in OPEN_STATUSES:
         ticket.escalate_unresolved_at = None
