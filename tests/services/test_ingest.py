@@ -3,12 +3,13 @@ effects (exact events and outbox rows), reopening, waiting, idempotency, transit
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tgesc.domain.errors import DomainError
-from tgesc.models import Event, Message, MessageEdit, Outbox, Survey, Ticket
+from tgesc.models import Event, Firing, Message, MessageEdit, Outbox, Survey, Ticket
 from tgesc.services import tickets
 from tgesc.services.configuration import set_entry
 from tgesc.services.escalation import escalate_ticket
@@ -138,6 +139,15 @@ def test_urgent_reply_after_a_notice_raises_priority_once(desk):
     tickets.set_priority(desk, 1, "high", actor="bob", now=MON_10 + timedelta(minutes=3))
     alice.says("URGENT!")
     assert Ticket.get().priority == "high"
+
+
+def test_tickets_escalated_before_notice_firings_get_them_from_the_migration(desk):
+    alice = Customer(desk)
+    alice.says("refund my money")
+    Firing.delete().where(Firing.kind == "notice").execute()  # as escalated before migration 0004
+    importlib.import_module("tgesc.migrations.0004_notice_firings").up(None, desk)
+    alice.says("urgent")
+    assert Ticket.get().priority == "urgent"
 
 
 def test_urgent_without_a_notice_does_nothing(desk):

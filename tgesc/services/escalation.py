@@ -17,8 +17,8 @@ from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.humanize import eta_text, instant_text, zone_for
 from tgesc.domain.sla import ALWAYS_OPEN, Policy
 from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
-from tgesc.models import Event, Ticket, Tier
-from tgesc.services import outbox, prepared, sla
+from tgesc.models import Ticket, Tier
+from tgesc.services import firings, outbox, sla
 from tgesc.services.calendars import calendar_from_spec
 from tgesc.services.configuration import get_entry
 from tgesc.services.ticket_view import card_html, view
@@ -88,11 +88,13 @@ def tier_calendar(db: peewee.Database, tier: Tier):
 
 
 def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> None:
-    """The customer's escalation notice (and off-hours notice), and the staff chat's context card."""
+    """The customer's escalation notice (and off-hours notice, and its `firings.NOTICE` marker), and the
+    staff chat's context card."""
     customer = ticket.customer
     zone = zone_for(customer.timezone, customer.language)
     calendar = tier_calendar(db, target)
     due = calendar.due(now, Policy.from_json(ticket.sla_policy).first_response)
+    firings.mark(ticket, *firings.NOTICE, now)
     outbox.to_customer(ticket, "escalation_notice", {
         "tier": target.name, "eta": eta_text(now, due, zone, customer.language)}, now=now)
     if not calendar.is_open(now):
@@ -105,8 +107,3 @@ def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> 
                               "title": " · ".join(part for part in (f"#{ticket.number}", customer.first_name
                                                                     or customer.username, *ticket.tags[:1]) if part)})
 
-
-def escalation_notice_sent(db: peewee.Database, ticket: Ticket) -> bool:
-    """Whether the ticket was ever escalated (the customer then had an escalation notice)."""
-    return prepared.first(db, Event, "escalation of a ticket", lambda: Event.select(Event.id).where(
-        (Event.ticket == ticket.id) & (Event.kind == "ticket.escalated")), [ticket.id, "ticket.escalated"]) is not None

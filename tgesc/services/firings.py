@@ -11,6 +11,14 @@ from datetime import datetime
 from tgesc.models import Firing, Ticket
 from tgesc.services import prepared
 
+NOTICE = ("notice", "escalation")  # the customer was told of an escalation (and may reply "urgent")
+
+
+def mark(ticket: Ticket, kind: str, level: str, now: datetime) -> None:
+    """Store a firing unless the ticket has it already (for use cases without a loaded `Firings`)."""
+    prepared.insert_new(Firing._meta.database, Firing, "firing, once",
+                        {"ticket": ticket.id, "kind": kind, "level": level, "at": now})
+
 
 class Firings:
     """The (kind, level) pairs that have fired on one ticket, as of loading plus what was recorded since."""
@@ -33,7 +41,13 @@ class Firings:
         """The levels of `kind` that have fired (for rules: the rule names)."""
         return frozenset(level for k, level in self.pairs if k == kind)
 
+    @property
+    def notice_sent(self) -> bool:
+        """Whether the customer had an escalation notice on this ticket (see `NOTICE`)."""
+        return NOTICE in self.pairs
+
     def record(self, kind: str, level: str, now: datetime) -> None:
         """Store a new firing (the unique index refuses a second one) and remember it."""
-        Firing.create(ticket=self.ticket, kind=kind, level=level, at=now)
+        prepared.insert(Firing._meta.database, Firing, "firing",
+                        {"ticket": self.ticket.id, "kind": kind, "level": level, "at": now})
         self.pairs.add((kind, level))

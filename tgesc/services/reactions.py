@@ -19,7 +19,7 @@ from tgesc.domain.sla import Policy
 from tgesc.domain.vocabulary import rank
 from tgesc.models import Ticket, Tier
 from tgesc.services import outbox, sla
-from tgesc.services.escalation import escalate, escalation_notice_sent, tier_calendar
+from tgesc.services.escalation import escalate, tier_calendar
 from tgesc.services.firings import Firings
 from tgesc.services.snapshot import Snapshot, snapshot
 from tgesc.services.tickets import event, schedule_unresolved
@@ -38,11 +38,9 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
               signals=list(assessment.signals))
         ticket.emotion = assessment.level
     fired_rules = firings.of("rule")
-    notice_sent = (not ticket.urgent_reply_used and config.urgent_reply_live(fired_rules)
-                   and escalation_notice_sent(db, ticket))  # it only matters to a live urgent-reply rule
     evaluation = evaluate(config.rules, MessageContext(
         text=text, emotion=assessment, manager_requests_in_row=ticket.manager_requests_in_row,
-        escalation_notice_sent=notice_sent, urgent_used=ticket.urgent_reply_used,
+        escalation_notice_sent=firings.notice_sent, urgent_used=ticket.urgent_reply_used,
         fired=fired_rules, tier_level=tier.level))
     ticket.manager_requests_in_row = evaluation.manager_requests_in_row
     ticket.urgent_reply_used = evaluation.urgent_used

@@ -45,10 +45,6 @@ class Snapshot:
         """The lowest tier (None when no tier is configured)."""
         return min(self.tiers.values(), key=lambda tier: tier.level, default=None)
 
-    def urgent_reply_live(self, fired: frozenset[str]) -> bool:
-        """Whether an enabled urgent-reply rule has not fired yet (only then does a notice matter)."""
-        return any(r.enabled and r.kind == "urgent-reply" and r.name not in fired for r in self.rules)
-
 
 SNAPSHOT_SECTIONS = ("sla", "calendars")
 _snapshots: dict[str, Snapshot] = {}
