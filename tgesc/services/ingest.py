@@ -56,10 +56,13 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
            reopen_window: timedelta = REOPEN_WINDOW) -> Ingested:
     """Persist `message` and let the desk react to it."""
     with write_transaction(db):
-        customer = upsert_customer(db, message, now)
+        customer, ticket = _customer_and_open_ticket(db, message.user_id)
+        customer = _refreshed(customer, message, now)
         if message.edited_at is not None:
             return _record_edit(db, message)
-        ticket, how = _open_ticket(db, customer), "continued"
+        how = "continued"
+        if ticket is not None:
+            ticket.customer = customer  # already loaded: spares the lazy load
         if ticket is None or not _insert_new(db, message, ticket, now):
             known = _stored(db, message)
             if known is not None:
@@ -76,11 +79,9 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
         return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened")
 
 
-def upsert_customer(db: peewee.Database, message: Inbound, now: datetime) -> Customer:
-    """Create or refresh the customer's Telegram identity (access_hash lets the bot write to them later)."""
-    customer = prepared.first(db, Customer, "customer by telegram id",
-                              lambda: Customer.select().where(Customer.telegram_id == message.user_id),
-                              [message.user_id])
+def _refreshed(customer: Customer | None, message: Inbound, now: datetime) -> Customer:
+    """`customer` (None: not known yet) created or brought up to date with the Telegram identity in `message`
+    (access_hash lets the bot write to them later)."""
     values = {"username": message.username, "first_name": message.first_name or "",
               "last_name": message.last_name or "", "language": (message.language_code or "en")[:8]}
     if message.access_hash is not None:
@@ -127,14 +128,13 @@ def _insert_new(db: peewee.Database, message: Inbound, ticket: Ticket, now: date
     return prepared.insert_new(db, Message, "customer message", _row(message, ticket, now))
 
 
-def _open_ticket(db: peewee.Database, customer: Customer) -> Ticket | None:
-    """The customer's open ticket (the newest, should there be several), its customer attached."""
-    current = prepared.first(db, Ticket, "open ticket of a customer", lambda: (
-        Ticket.select().where((Ticket.customer == customer.id) & Ticket.status.in_(OPEN_STATUSES))
-        .order_by(Ticket.number.desc())), [customer.id, *OPEN_STATUSES])
-    if current is not None:
-        current.customer = customer  # already loaded: spares the lazy load
-    return current
+def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Customer | None, Ticket | None]:
+    """The customer with Telegram id `user_id` and their open ticket (the newest, should there be several)."""
+    customer, ticket = prepared.first_joined(db, (Customer, Ticket), "customer and open ticket", lambda: (
+        Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
+                               & Ticket.status.in_(OPEN_STATUSES))
+        .where(Customer.telegram_id == user_id).order_by(Ticket.number.desc())), [*OPEN_STATUSES, user_id])
+    return customer, ticket
 
 
 def _reopened_or_new(db, customer: Customer, message: Inbound, now: datetime,

@@ -43,6 +43,28 @@ def rows(db: peewee.Database, model: type[M], name: str, build: Callable[[], pee
     return list(model.raw(_statement(db, name, build, params), *params))
 
 
+def first_joined(db: peewee.Database, models: Sequence[type[peewee.Model]], name: str,
+                 build: Callable[[], peewee.ModelSelect], params: Sequence) -> list[peewee.Model | None]:
+    """The first row of query `name` (what `build()` returns, given exactly `params`, joining `models`) as one
+    instance per model, each with every field (None where an outer join found no row)."""
+    fields = [field for model in models for field in model._meta.sorted_fields]
+    row = db.execute_sql(_statement(db, name, lambda: build().select(*fields).limit(1), [*params, 1]),
+                         [*params, 1]).fetchone()
+    found: list[peewee.Model | None] = []
+    for model in models:
+        own = model._meta.sorted_fields
+        values, row = row[:len(own)] if row else None, row[len(own):] if row else None
+        found.append(None if values is None or values[0] is None else _instance(model, own, values))
+    return found
+
+
+def _instance(model: type[M], fields: Sequence[peewee.Field], values: Sequence) -> M:
+    """A model instance as a query's row becomes one (converted, nothing marked changed)."""
+    instance = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)})
+    instance._dirty.clear()
+    return instance
+
+
 def execute(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence) -> int:
     """Run statement `name` (what `build()` returns, given exactly `params`); the number of rows it changed."""
     return db.execute_sql(_statement(db, name, build, params), list(params)).rowcount
