@@ -246,6 +246,11 @@ def generation() -> int:
     return int(row.value) if row else 0
 
 
+bumps = 0  # generations bumped by this process: a cache checked within one transaction compares it
+
+
 def bump_generation() -> None:
+    global bumps
+    bumps += 1
     if not Meta.update(value=str(generation() + 1)).where(Meta.key == GENERATION).execute():
         Meta.insert(key=GENERATION, value="1").on_conflict_ignore().execute()

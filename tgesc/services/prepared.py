@@ -60,8 +60,8 @@ def first_joined(db: peewee.Database, models: Sequence[type[peewee.Model]], name
 
 def _instance(model: type[M], fields: Sequence[peewee.Field], values: Sequence) -> M:
     """A model instance as a query's row becomes one (converted, nothing marked changed)."""
-    instance = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)})
-    instance._dirty.clear()
+    instance = model(__no_default__=1)
+    instance.__data__ = {f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)}
     return instance
 
 

@@ -48,13 +48,19 @@ class Snapshot:
 
 SNAPSHOT_SECTIONS = ("sla", "calendars")
 _snapshots: dict[str, Snapshot] = {}
+_checked: dict[str, tuple[Any, int]] = {}  # database → (its transaction, config_store.bumps) at the last check
 
 
 def snapshot(db: peewee.Database) -> Snapshot:
-    """The current configuration's snapshot (read again only after a configuration change)."""
-    generation = config_store.generation()
+    """The current configuration's snapshot (read again only after a configuration change). Within one
+    transaction the generation is checked once, again only after this process changed the configuration."""
     key = str(db.database)
     hit = _snapshots.get(key)
+    state = (_transaction(db), config_store.bumps)
+    if hit is not None and state[0] is not None and _checked.get(key, (None, -1)) == state:
+        return hit
+    generation = config_store.generation()
+    _checked[key] = state
     if hit is None or hit.generation != generation:
         tiers = list(Tier.select())
         hit = _snapshots[key] = Snapshot(
@@ -62,3 +68,10 @@ def snapshot(db: peewee.Database) -> Snapshot:
             {t.id: t for t in tiers}, {t.code: t for t in tiers},
             {section: config_store.load_section(section) for section in SNAPSHOT_SECTIONS})
     return hit
+
+
+def _transaction(db: peewee.Database) -> Any:
+    """The outermost transaction `db` is in on this thread (None: none). Held in `_checked`, so a later
+    transaction is never the same object."""
+    transactions = (getattr(db, "obj", None) or db)._state.transactions
+    return transactions[0] if transactions else None
