@@ -29,6 +29,7 @@ DAY_US = 86_400 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 MAX_CACHED_DAYS = 20_000
+MAX_CACHED_DUES = 4_096  # `due` answers remembered per calendar (ingest asks the same ones per message)
 
 Span = tuple[int, int]  # [start, end) in microseconds since the epoch
 
@@ -76,6 +77,7 @@ class BusinessCalendar:
         self._days: dict[int, tuple[Span, ...]] = {}
         self._weeks: dict[int, int] = {}
         self._offsets: dict[int, timedelta] = {}
+        self._dues: dict[tuple, int] = {}
 
     # --- days and weeks as UTC spans ----------------------------------------------------------------
 
@@ -165,7 +167,14 @@ class BusinessCalendar:
 
     def due(self, start: datetime, budget: timedelta, pauses: Iterable[tuple[datetime, datetime]] = ()) -> datetime:
         """The instant at which `budget` of business time has elapsed since `start`, in `start`'s zone."""
-        result = self.due_us(to_us(start), budget_us(budget), Pauses(pauses))
+        ranges = tuple((a, b) for a, b in pauses)
+        key = (to_us(start), budget_us(budget), ranges)
+        result = self._dues.get(key)
+        if result is None:
+            result = self.due_us(key[0], key[1], Pauses(ranges))
+            if len(self._dues) >= MAX_CACHED_DUES:
+                self._dues.clear()
+            self._dues[key] = result
         return from_us(result).astimezone(start.tzinfo)
 
     def elapsed(self, start: datetime, end: datetime, pauses: Iterable[tuple[datetime, datetime]] = ()) -> timedelta:
