@@ -13,6 +13,7 @@ from typing import Any
 from tgesc.domain import templates
 from tgesc.domain.humanize import language_of
 from tgesc.models import Outbox, Template, Ticket
+from tgesc.services import prepared
 
 
 def render_template(key: str, language: str | None, variables: Mapping[str, Any]) -> str:
@@ -27,16 +28,16 @@ def render_template(key: str, language: str | None, variables: Mapping[str, Any]
 
 def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind: str = "message",
           thread_id: int | None = None, reply_to: int | None = None, buttons: Any = None,
-          payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None) -> Outbox:
-    """One outbound message, to be delivered by the bot worker."""
-    return Outbox.create(ticket=ticket, chat_id=chat_id, thread_id=thread_id, reply_to=reply_to, kind=kind,
-                         text=text, buttons=buttons, payload=dict(payload or {}), dedupe_key=dedupe_key,
-                         not_before=now, created_at=now)
+          payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None) -> None:
+    """One outbound message, to be delivered by the bot worker (a prepared INSERT: ingest writes them)."""
+    row = Outbox(ticket=ticket, chat_id=chat_id, thread_id=thread_id, reply_to=reply_to, kind=kind, text=text,
+                 buttons=buttons, payload=dict(payload or {}), dedupe_key=dedupe_key, not_before=now, created_at=now)
+    prepared.insert_instance(Outbox._meta.database, row, "outbox row")
 
 
 def to_customer(ticket: Ticket, key: str, variables: Mapping[str, Any], *, now: datetime,
-                dedupe_key: str | None = None) -> Outbox:
+                dedupe_key: str | None = None) -> None:
     """A template message to the ticket's customer, in their language."""
     customer = ticket.customer
     text = render_template(key, customer.language, {"ticket": ticket.number, **variables})
-    return queue(ticket, customer.telegram_id, text, now=now, payload={"template": key}, dedupe_key=dedupe_key)
+    queue(ticket, customer.telegram_id, text, now=now, payload={"template": key}, dedupe_key=dedupe_key)

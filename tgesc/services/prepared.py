@@ -82,6 +82,18 @@ def insert_returning_id(db: peewee.Database, model: type[peewee.Model], name: st
     return cursor.fetchone()[0] if cursor.description else cursor.lastrowid  # RETURNING where supported
 
 
+def insert_instance(db: peewee.Database, instance: peewee.Model, name: str) -> int:
+    """Insert a new, unsaved model instance (its defaults filled in, unset columns NULL), as `save()` would;
+    its primary key is set, nothing is left marked changed, and the key is returned."""
+    meta = type(instance)._meta
+    row = {field.name: instance.__data__.get(field.name) for field in meta.sorted_fields
+           if field is not meta.primary_key}
+    key = insert_returning_id(db, type(instance), name, row)
+    setattr(instance, meta.primary_key.name, key)
+    instance._dirty.clear()
+    return key
+
+
 def scalar(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence):
     """The first column of the first row of statement `name` (what `build()` returns, given exactly `params`)."""
     row = db.execute_sql(_statement(db, name, build, params), list(params)).fetchone()

@@ -55,10 +55,7 @@ def save(ticket: Ticket, now: datetime) -> None:
     seen = ticket.version
     ticket.version, ticket.updated_at = seen + 1, now
     if ticket.id is None:
-        row = {field.name: ticket.__data__.get(field.name) for field in Ticket._meta.sorted_fields
-               if field.name != "id"}
-        ticket.id = prepared.insert_returning_id(Ticket._meta.database, Ticket, "ticket insert", row)
-        ticket._dirty.clear()
+        prepared.insert_instance(Ticket._meta.database, ticket, "ticket insert")
         return
     changed = [field for field in Ticket._meta.sorted_fields if field.name in ticket._dirty and field.name != "id"]
     values = {field: ticket.__data__[field.name] for field in changed}
