@@ -74,7 +74,9 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
         _absorb(ticket, message, now, new=how == "opened")
         firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
         react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
-        sla.refresh(ticket, firings.pairs)
+        # the clocks were computed when the ticket was opened, reopened, resumed, given a priority or
+        # escalated (each refreshes them); only a change since then (or since it was read) moves them
+        sla.refresh_if_moved(ticket, firings.pairs)
         tickets.save(ticket, now)
         return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened")
 

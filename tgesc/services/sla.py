@@ -24,6 +24,11 @@ from tgesc.services.snapshot import snapshot
 
 DUE_FIELDS = {"first_response": "first_response_due", "next_response": "next_response_due",
               "resolution": "resolution_due"}
+# The ticket columns `refresh` reads (with the ticket's SLA firings, which only the clocks' own milestones
+# are: a rule, reply, FAQ or notice firing never moves a clock). While none of them changes, the due
+# instants and next check stored by the last refresh stay what a refresh would compute.
+CLOCK_INPUTS = frozenset({"sla_policy", "priority", "clocks_started_at", "created_at", "first_responded_at",
+                          "awaiting_reply_since", "resolved_at", "sla_paused", "paused_since", "status"})
 
 
 def current_policy(db: peewee.Database, priority: str) -> Policy:
@@ -69,6 +74,14 @@ def refresh(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) ->
             (f.kind, f.level) for f in Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket)}
     ticket.next_check_at = next_check(found, fired) if ticket.status in OPEN_STATUSES else None
     return found
+
+
+def refresh_if_moved(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) -> None:
+    """`refresh`, unless no column in CLOCK_INPUTS was assigned since the ticket was read or last saved
+    (then the stored due instants and next check are still current). `fired` as for `refresh`; the
+    caller must not have recorded SLA milestone firings since then."""
+    if not CLOCK_INPUTS.isdisjoint(ticket._dirty):
+        refresh(ticket, fired)
 
 
 def begin_wait(ticket: Ticket, now: datetime) -> None:
