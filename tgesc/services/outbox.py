@@ -14,13 +14,14 @@ from tgesc.domain import templates
 from tgesc.domain.humanize import language_of
 from tgesc.models import Outbox, Template, Ticket
 from tgesc.services import prepared
+from tgesc.services.snapshot import snapshot
 
 
 def render_template(key: str, language: str | None, variables: Mapping[str, Any]) -> str:
     """A template in `language` (falling back to English) with its variables, HTML-escaped."""
     lang = language_of(language)
-    overrides = {(row.key, row.language): row.body
-                 for row in Template.select().where(Template.key == key)}
+    stored = snapshot(Template._meta.database).sections["templates"].get(key, {})
+    overrides = {(key, code): body for code, body in stored.items()}
     body, _ = templates.lookup(key, lang, overrides)
     allowed = templates.allowed_variables(key)
     return templates.render(key, body, {k: str(v) for k, v in variables.items() if k in allowed})

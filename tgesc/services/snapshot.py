@@ -1,8 +1,9 @@
 """The configuration the hot paths (ingest) need, parsed once per configuration generation.
 
 `snapshot(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the
-tiers by id and code, and the SLA policies and calendars; it is rebuilt only after a configuration
-change, by any process. The snapshot is shared between calls: do not modify it, its tiers or entries.
+tiers by id and code, the SLA policies and calendars, and the template overrides; it is rebuilt only
+after a configuration change, by any process. The snapshot is shared between calls: do not modify it,
+its tiers or entries.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ class Snapshot:
         return min(self.tiers.values(), key=lambda tier: tier.level, default=None)
 
 
-SNAPSHOT_SECTIONS = ("sla", "calendars")
+SNAPSHOT_SECTIONS = ("sla", "calendars", "templates")
 _snapshots: dict[str, Snapshot] = {}
 _checked: dict[str, tuple[Any, int]] = {}  # database → (its transaction, config_store.bumps) at the last check
 
