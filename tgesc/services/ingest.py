@@ -89,7 +89,9 @@ def _refreshed(customer: Customer | None, message: Inbound, now: datetime) -> Cu
     if message.access_hash is not None:
         values["access_hash"] = message.access_hash
     if customer is None:
-        return Customer.create(telegram_id=message.user_id, created_at=now, updated_at=now, **values)
+        customer = Customer(telegram_id=message.user_id, created_at=now, updated_at=now, **values)
+        prepared.insert_instance(Customer._meta.database, customer, "customer insert")  # as create() would
+        return customer
     if any(getattr(customer, k) != v for k, v in values.items()):
         Customer.update(updated_at=now, **values).where(Customer.id == customer.id).execute()
         for key, value in values.items():
