@@ -32,10 +32,10 @@ class Firings:
         """The ticket's firings from the database (none for a ticket not saved yet)."""
         if ticket.id is None:
             return cls(ticket, set())
-        found = prepared.rows(Firing._meta.database, Firing, "firings of a ticket",
-                              lambda: Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket.id),
-                              [ticket.id])
-        return cls(ticket, {(f.kind, f.level) for f in found})
+        found = prepared.tuples(Firing._meta.database, "firings of a ticket",
+                                lambda: Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket.id),
+                                [ticket.id])
+        return cls(ticket, {(kind, level) for kind, level in found})  # text columns: nothing to convert
 
     def of(self, kind: str) -> frozenset[str]:
         """The levels of `kind` that have fired (for rules: the rule names)."""

@@ -43,6 +43,12 @@ def rows(db: peewee.Database, model: type[M], name: str, build: Callable[[], pee
     return list(model.raw(_statement(db, name, build, params), *params))
 
 
+def tuples(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence) -> list[tuple]:
+    """The rows of query `name` (what `build()` returns, given exactly `params`) as the driver gives them: for
+    columns whose fields convert nothing on reading (text, integers), no model instances needed."""
+    return db.execute_sql(_statement(db, name, build, params), list(params)).fetchall()
+
+
 def first_joined(db: peewee.Database, models: Sequence[type[peewee.Model]], name: str,
                  build: Callable[[], peewee.ModelSelect], params: Sequence) -> list[peewee.Model | None]:
     """The first row of query `name` (what `build()` returns, given exactly `params`, joining `models`) as one
