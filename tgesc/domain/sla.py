@@ -107,11 +107,6 @@ class Clock:
         return self.stopped_at is None and self.due is not None
 
 
-def calendar_of(policy: Policy) -> BusinessCalendar:
-    """The calendar the policy's clocks run on (24/7 when it names none). Build it once and reuse it."""
-    return BusinessCalendar(policy.calendar or ALWAYS_OPEN, policy.calendar_name or "24/7")
-
-
 def clocks(policy: Policy, times: TicketTimes, calendar: BusinessCalendar) -> list[Clock]:
     """The ticket's clocks under `policy` on `calendar` (the policy's calendar, or 24/7)."""
     pauses = list(times.pauses) if policy.pause_when_waiting else []

@@ -15,6 +15,7 @@ from typing import Any
 import peewee
 
 from tgesc.domain.business_time import BusinessCalendar
+from tgesc.domain.sla import ALWAYS_OPEN
 from tgesc.services.configuration import get_entry
 
 
@@ -26,6 +27,11 @@ def _cached(name: str, spec_json: str) -> BusinessCalendar:
 def calendar_from_spec(name: str, spec: Mapping[str, Any]) -> BusinessCalendar:
     """The (cached) calendar object for a canonical calendar definition."""
     return _cached(name, json.dumps(spec, sort_keys=True))
+
+
+def calendar_or_always_open(name: str | None, spec: Mapping[str, Any] | None) -> BusinessCalendar:
+    """The calendar with that definition, or a 24/7 one when there is none (a policy or tier without)."""
+    return calendar_from_spec(name or "24/7", spec) if spec else calendar_from_spec("24/7", ALWAYS_OPEN)
 
 
 def business_calendar(db: peewee.Database, name: str) -> BusinessCalendar:

@@ -15,11 +15,11 @@ import peewee
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.humanize import eta_text, instant_text, zone_for
-from tgesc.domain.sla import ALWAYS_OPEN, Policy
+from tgesc.domain.sla import Policy
 from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Ticket, Tier
 from tgesc.services import firings, outbox, sla
-from tgesc.services.calendars import calendar_from_spec
+from tgesc.services.calendars import calendar_or_always_open
 from tgesc.services.configuration import get_entry
 from tgesc.services.ticket_view import card_html, view
 from tgesc.services.tickets import checklist, event, find, save
@@ -83,8 +83,8 @@ def _target(ticket: Ticket, to: str | None, quick: bool) -> Tier:
 def tier_calendar(db: peewee.Database, tier: Tier):
     """The business calendar of a tier (always open when it has none)."""
     if tier.calendar_id is None:
-        return calendar_from_spec("24/7", ALWAYS_OPEN)
-    return calendar_from_spec(tier.calendar.name, get_entry(db, "calendars", tier.calendar.name))
+        return calendar_or_always_open(None, None)
+    return calendar_or_always_open(tier.calendar.name, get_entry(db, "calendars", tier.calendar.name))
 
 
 def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> None:

@@ -16,10 +16,10 @@ from typing import Any
 import peewee
 
 from tgesc.domain.business_time import BusinessCalendar
-from tgesc.domain.sla import ALWAYS_OPEN, Clock, Policy, TicketTimes, clocks, next_check, report
+from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Event, Firing, Ticket
-from tgesc.services.calendars import calendar_from_spec
+from tgesc.services.calendars import calendar_or_always_open
 from tgesc.services.snapshot import snapshot
 
 DUE_FIELDS = {"first_response": "first_response_due", "next_response": "next_response_due",
@@ -40,7 +40,7 @@ def current_policy(db: peewee.Database, priority: str) -> Policy:
 
 
 def calendar_for(policy: Policy) -> BusinessCalendar:
-    return calendar_from_spec(policy.calendar_name or "24/7", policy.calendar or ALWAYS_OPEN)
+    return calendar_or_always_open(policy.calendar_name, policy.calendar)
 
 
 def ticket_times(ticket: Ticket) -> TicketTimes:
