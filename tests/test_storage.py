@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import peewee
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tgesc import db as tgesc_db
 from tgesc.models import Calendar, Customer, Message, Tier
@@ -51,6 +53,16 @@ def test_utc_datetimes_round_trip_aware(db):
     assert c.updated_at == datetime(2026, 3, 14, 20, 0, tzinfo=UTC) and c.updated_at.tzinfo is UTC
     assert c.throttled_until is None
     assert Customer.select().where(Customer.created_at < NOW + timedelta(seconds=1)).count() == 1
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(moment=st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 31), timezones=st.just(UTC)))
+def test_any_utc_instant_reads_back_exactly(db, moment):
+    """Whole seconds and microseconds alike (SQLite keeps ISO text, read back by a fast path)."""
+    Customer.delete().where(Customer.telegram_id == 7_000_000_002).execute()
+    Customer.create(telegram_id=7_000_000_002, created_at=moment, updated_at=moment)
+    got = Customer.get(Customer.telegram_id == 7_000_000_002)
+    assert (got.created_at, got.created_at.tzinfo) == (moment, UTC)
 
 
 def test_naive_datetime_is_refused(db):

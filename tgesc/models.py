@@ -46,7 +46,13 @@ class UTCDateTimeField(DateTimeField):
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def python_value(self, value):
-        value = super().python_value(value)
+        if isinstance(value, str):  # SQLite: ISO text; fromisoformat is far quicker than peewee's strptime loop
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError:
+                value = super().python_value(value)
+        else:
+            value = super().python_value(value)
         if isinstance(value, datetime):
             return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value
