@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from peewee import JOIN
+from peewee import JOIN, ModelSelect
 
 from tgesc.domain.durations import format_duration, parse_duration
 from tgesc.domain.errors import DomainError
@@ -239,11 +239,15 @@ def delete_entry(section: str, key: str) -> None:
 GENERATION = "config_generation"
 
 
+def generation_query() -> ModelSelect:
+    """The query for the generation's text (no row: 0), alone or as a subquery of a larger read."""
+    return Meta.select(Meta.value).where(Meta.key == GENERATION)
+
+
 def generation() -> int:
     """A number that changes whenever the configuration does (caches compare it)."""
-    row = prepared.first(Meta._meta.database, Meta, "configuration generation",
-                         lambda: Meta.select().where(Meta.key == GENERATION), [GENERATION])
-    return int(row.value) if row else 0
+    value = prepared.scalar(Meta._meta.database, "configuration generation", generation_query, [GENERATION])
+    return int(value) if value is not None else 0
 
 
 bumps = 0  # generations bumped by this process: a cache checked within one transaction compares it

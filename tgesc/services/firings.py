@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import peewee
+
 from tgesc.models import Firing, Ticket
 from tgesc.services import prepared
 
 NOTICE = ("notice", "escalation")  # the customer was told of an escalation (and may reply "urgent")
+_BETWEEN, _AFTER = "\x1f", "\x1e"  # control characters no kind or level contains: kind BETWEEN level AFTER ...
+AGGREGATED_PARAMS = (_BETWEEN, _AFTER)  # the parameters of `Firings.aggregated`, in order
 
 
 def mark(ticket: Ticket, kind: str, level: str, now: datetime) -> None:
@@ -36,6 +40,20 @@ class Firings:
                                 lambda: Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket.id),
                                 [ticket.id])
         return cls(ticket, {(kind, level) for kind, level in found})  # text columns: nothing to convert
+
+    @staticmethod
+    def aggregated(db: peewee.Database, ticket_id: peewee.Node) -> peewee.Node:
+        """A subquery for a select whose rows have a ticket id (`ticket_id`): that ticket's firings as one text
+        (read with `from_aggregate`), so the ticket and its firings come in one round trip."""
+        real = getattr(db, "obj", None) or db
+        concat = peewee.fn.STRING_AGG if isinstance(real, peewee.PostgresqlDatabase) else peewee.fn.GROUP_CONCAT
+        return Firing.select(concat(Firing.kind.concat(_BETWEEN).concat(Firing.level), _AFTER)).where(
+            Firing.ticket == ticket_id)
+
+    @classmethod
+    def from_aggregate(cls, ticket: Ticket, text: str | None) -> Firings:
+        """The firings `aggregated` read for `ticket` (None: it has none)."""
+        return cls(ticket, {tuple(pair.split(_BETWEEN, 1)) for pair in text.split(_AFTER)} if text else set())
 
     def of(self, kind: str) -> frozenset[str]:
         """The levels of `kind` that have fired (for rules: the rule names)."""

@@ -18,8 +18,10 @@ from tgesc.domain.errors import UsageError
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
 from tgesc.services import prepared, sla, tickets
-from tgesc.services.firings import Firings
+from tgesc.services.config_store import GENERATION, generation_query
+from tgesc.services.firings import AGGREGATED_PARAMS, Firings
 from tgesc.services.reactions import react
+from tgesc.services.snapshot import snapshot
 
 REOPEN_WINDOW = timedelta(days=3)
 
@@ -56,13 +58,13 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
            reopen_window: timedelta = REOPEN_WINDOW) -> Ingested:
     """Persist `message` and let the desk react to it."""
     with write_transaction(db):
-        customer, ticket = _customer_and_open_ticket(db, message.user_id)
+        customer, ticket, firings = _customer_and_open_ticket(db, message.user_id)
         customer = _refreshed(customer, message, now)
         if message.edited_at is not None:
             return _record_edit(db, message)
         how = "continued"
         if ticket is not None:
-            ticket.customer = customer  # already loaded: spares the lazy load
+            tickets.attach(ticket, "customer", customer)
         if ticket is None or not _insert_new(db, message, ticket, now):
             known = _stored(db, message)
             if known is not None:
@@ -72,7 +74,8 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
             # a plain INSERT: any other constraint problem raises here
             prepared.insert(db, Message, "customer message, plain", _row(message, ticket, now))
         _absorb(ticket, message, now, new=how == "opened")
-        firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
+        if how != "continued":
+            firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
         react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
         # the clocks were computed when the ticket was opened, reopened, resumed, given a priority or
         # escalated (each refreshes them); only a change since then (or since it was read) moves them
@@ -132,13 +135,19 @@ def _insert_new(db: peewee.Database, message: Inbound, ticket: Ticket, now: date
     return prepared.insert_new(db, Message, "customer message", _row(message, ticket, now))
 
 
-def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Customer | None, Ticket | None]:
-    """The customer with Telegram id `user_id` and their open ticket (the newest, should there be several)."""
-    customer, ticket = prepared.first_joined(db, (Customer, Ticket), "customer and open ticket", lambda: (
-        Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
-                               & Ticket.status.in_(OPEN_STATUSES))
-        .where(Customer.telegram_id == user_id).order_by(Ticket.number.desc())), [*OPEN_STATUSES, user_id])
-    return customer, ticket
+def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Customer | None, Ticket | None, Firings]:
+    """The customer with Telegram id `user_id`, their open ticket (the newest, should there be several) and its
+    firings, in one query that also checks the configuration generation for the snapshot."""
+    customer, ticket, generation, fired = prepared.first_joined(
+        db, (Customer, Ticket), "customer, open ticket, its firings, configuration generation", lambda: (
+            Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
+                                   & Ticket.status.in_(OPEN_STATUSES))
+            .where(Customer.telegram_id == user_id).order_by(Ticket.number.desc())),
+        [GENERATION, *AGGREGATED_PARAMS, *OPEN_STATUSES, user_id],
+        extra=(generation_query(), Firings.aggregated(db, Ticket.id)))
+    if generation is not None:
+        snapshot(db, generation=int(generation))
+    return customer, ticket, Firings.from_aggregate(ticket, fired)
 
 
 def _reopened_or_new(db, customer: Customer, message: Inbound, now: datetime,
@@ -151,7 +160,7 @@ def _reopened_or_new(db, customer: Customer, message: Inbound, now: datetime,
                               & (Ticket.resolved_at >= since)).order_by(Ticket.resolved_at.desc())),
         [customer.id, "resolved", Ticket.resolved_at.db_value(since)])
     if recent is not None:
-        recent.customer = customer
+        tickets.attach(recent, "customer", customer)
         tickets.reopen_in_place(db, recent, actor=actor, now=message.sent_at,
                                 reason="the customer wrote again within the reopen window")
         return recent, "reopened"

@@ -22,7 +22,7 @@ from tgesc.services import outbox, sla
 from tgesc.services.escalation import escalate, tier_calendar
 from tgesc.services.firings import Firings
 from tgesc.services.snapshot import Snapshot, snapshot
-from tgesc.services.tickets import event, schedule_unresolved
+from tgesc.services.tickets import attach, event, schedule_unresolved, set_changed
 
 
 def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, actor: str, reply: bool = True,
@@ -42,8 +42,8 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
         text=text, emotion=assessment, manager_requests_in_row=ticket.manager_requests_in_row,
         escalation_notice_sent=firings.notice_sent, urgent_used=ticket.urgent_reply_used,
         fired=fired_rules, tier_level=tier.level))
-    ticket.manager_requests_in_row = evaluation.manager_requests_in_row
-    ticket.urgent_reply_used = evaluation.urgent_used
+    set_changed(ticket, manager_requests_in_row=evaluation.manager_requests_in_row,
+                urgent_reply_used=evaluation.urgent_used)
     _record(ticket, firings, evaluation.hits, now)
     outcome = combine(evaluation.hits)
     why = "; ".join(f"{h.rule}: {h.why}" for h in evaluation.hits)
@@ -82,7 +82,7 @@ def ticket_tier(config: Snapshot, ticket: Ticket) -> Tier:
     tier = config.tiers.get(ticket.tier_id)
     if tier is None:
         return ticket.tier
-    ticket.tier = tier
+    attach(ticket, "tier", tier)
     return tier
 
 

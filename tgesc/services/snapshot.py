@@ -52,15 +52,17 @@ _snapshots: dict[str, Snapshot] = {}
 _checked: dict[str, tuple[Any, int]] = {}  # database → (its transaction, config_store.bumps) at the last check
 
 
-def snapshot(db: peewee.Database) -> Snapshot:
+def snapshot(db: peewee.Database, *, generation: int | None = None) -> Snapshot:
     """The current configuration's snapshot (read again only after a configuration change). Within one
-    transaction the generation is checked once, again only after this process changed the configuration."""
+    transaction the generation is checked once, again only after this process changed the configuration;
+    `generation`: the caller read it already, in this transaction (ingest reads it with the ticket)."""
     key = str(db.database)
     hit = _snapshots.get(key)
     state = (_transaction(db), config_store.bumps)
-    if hit is not None and state[0] is not None and _checked.get(key, (None, -1)) == state:
+    if generation is None and hit is not None and state[0] is not None and _checked.get(key, (None, -1)) == state:
         return hit
-    generation = config_store.generation()
+    if generation is None:
+        generation = config_store.generation()
     _checked[key] = state
     if hit is None or hit.generation != generation:
         tiers = list(Tier.select())

@@ -49,6 +49,22 @@ def event(ticket: Ticket | None, kind: str, actor: str, now: datetime, **details
                     {"ticket": ticket, "kind": kind, "actor": actor, "at": now, "details": details})
 
 
+def set_changed(ticket: Ticket, **values: Any) -> None:
+    """Set the columns in `values` that differ (`save` writes only what was set: unchanged stays unwritten)."""
+    for name, value in values.items():
+        if getattr(ticket, name) != value:
+            setattr(ticket, name, value)
+
+
+def attach(ticket: Ticket, relation: str, row: peewee.Model) -> None:
+    """Give the ticket its already loaded `relation` row (spares a lazy query); the column is marked changed
+    only when `row` is another row than the one it refers to."""
+    if ticket.__data__.get(relation) == row.id:
+        ticket.__rel__[relation] = row  # what peewee's foreign-key accessor reads first
+    else:
+        setattr(ticket, relation, row)
+
+
 def save(ticket: Ticket, now: datetime) -> None:
     """Write the ticket if its version is still the one read; otherwise refuse (DomainError).
     Only the columns assigned since it was read or last saved are written (with version and updated_at)."""
@@ -100,13 +116,13 @@ def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
     from tgesc.domain.rules import unresolved_check_at
 
     if ticket.status not in OPEN_STATUSES:
-        ticket.escalate_unresolved_at = None
+        set_changed(ticket, escalate_unresolved_at=None)
         return
     if fired is None:
         fired = {f.level for f in Firing.select(Firing.level).where((Firing.ticket == ticket)
                                                                     & (Firing.kind == "rule"))}
-    ticket.escalate_unresolved_at = unresolved_check_at(snapshot(db).rules if rules is None else rules,
-                                                        ticket.clocks_started_at or ticket.created_at, fired)
+    set_changed(ticket, escalate_unresolved_at=unresolved_check_at(
+        snapshot(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired))
 
 
 def checklist(ticket: Ticket) -> Checklist:
