@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from tgesc.config import load_settings
 from tgesc.domain.errors import ConfigInvalid
+from tgesc.domain.rates import Rate
 
 
 def write_env(tmp_path: Path, text: str) -> Path:
@@ -89,3 +91,14 @@ def test_commands_refuse_an_unmigrated_database(cli):
     result = cli("tier", "list")
     assert result.exit_code == 78, result
     assert "tgesc init" in result.stderr and "tgesc db upgrade" in result.stderr
+
+
+def test_desk_rates_and_reopen_window_have_defaults_and_are_checked(tmp_path):
+    settings = load_settings(environ={"HOME": str(tmp_path)}, env_file=tmp_path / "none")
+    assert settings.reopen_window == timedelta(days=3)
+    assert [settings.rate(n) for n in ("flood_limit", "send_rate", "chat_rate", "group_rate")] == [
+        Rate(20, 60), Rate(25, 1), Rate(1, 1), Rate(20, 60)]
+    with pytest.raises(ConfigInvalid) as caught:
+        load_settings(environ={"HOME": str(tmp_path), "TGESC_SEND_RATE": "40", "TGESC_REOPEN_WINDOW": "soon"},
+                      env_file=tmp_path / "none")
+    assert len(caught.value.problems) == 2

@@ -10,10 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from tgesc.domain.errors import ConfigInvalid
+
+if TYPE_CHECKING:
+    from tgesc.domain.rates import Rate
 
 ENV_PREFIX = "TGESC_"
 SECRET_MASK = "********"
@@ -66,6 +71,26 @@ def _check_int(value: str) -> str | None:
     return None if value.strip().lstrip("-").isdigit() else f"{value!r} is not an integer"
 
 
+def _check_duration(value: str) -> str | None:
+    from tgesc.domain.durations import DurationError, parse_duration
+
+    try:
+        parse_duration(value)
+    except DurationError as error:
+        return str(error)
+    return None
+
+
+def _check_rate(value: str) -> str | None:
+    from tgesc.domain.rates import RateError, parse_rate
+
+    try:
+        parse_rate(value)
+    except RateError as error:
+        return str(error)
+    return None
+
+
 def _check_log_level(value: str) -> str | None:
     levels = ("DEBUG", "INFO", "WARNING", "ERROR")
     return None if value.upper() in levels else f"use one of {', '.join(levels)}"
@@ -83,7 +108,16 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker", check=_check_int),
     SettingSpec("api_hash", "Telegram API hash, needed by the bot worker", secret=True),
     SettingSpec("bot_token", "Telegram bot token from @BotFather, needed by the bot worker", secret=True),
+    SettingSpec("reopen_window", "a customer writing this soon after a resolution reopens that ticket (duration)",
+                check=_check_duration),
+    SettingSpec("flood_limit", "customer messages per window before the bot throttles them (e.g. 20/1m)",
+                check=_check_rate),
+    SettingSpec("send_rate", "outbound messages per window in total (Telegram allows about 30/1s)", check=_check_rate),
+    SettingSpec("chat_rate", "outbound messages per window to one chat", check=_check_rate),
+    SettingSpec("group_rate", "outbound messages per window to one group chat", check=_check_rate),
 )
+DEFAULTS = {"log_level": "INFO", "reopen_window": "3d", "flood_limit": "20/1m", "send_rate": "25/1s",
+            "chat_rate": "1/1s", "group_rate": "20/1m"}
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
@@ -119,6 +153,18 @@ class Settings:
     @property
     def timezone(self) -> str:
         return self.get("timezone")
+
+    @property
+    def reopen_window(self) -> timedelta:
+        from tgesc.domain.durations import parse_duration
+
+        return timedelta(seconds=parse_duration(self.get("reopen_window")))
+
+    def rate(self, name: str) -> Rate:
+        """One of the rate settings (flood_limit, send_rate, chat_rate, group_rate), parsed."""
+        from tgesc.domain.rates import parse_rate
+
+        return parse_rate(self.get(name))
 
     def require(self, *names: str, purpose: str) -> None:
         """Raise ConfigInvalid naming every setting in `names` that is empty, for `purpose`."""
@@ -223,9 +269,7 @@ def _default(name: str, resolved: Mapping[str, Value], environ: Mapping[str, str
         return f"sqlite:///{home / 'tgesc.db'}"
     if name == "timezone":
         return _default_timezone()
-    if name == "log_level":
-        return "INFO"
-    return ""
+    return DEFAULTS.get(name, "")
 
 
 def _unknown_keys(dotenv: Mapping[str, str], source: str) -> Iterable[str]:

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tgesc.domain.rates import Rate, RateError, parse_rate
+
+
+@pytest.mark.parametrize(("text", "rate"), [("25/1s", Rate(25, 1)), ("20/1m", Rate(20, 60)), (" 1/1s ", Rate(1, 1)),
+                                            ("3/1h30m", Rate(3, 5400))])
+def test_parses(text, rate):
+    assert parse_rate(text) == rate
+
+
+@pytest.mark.parametrize(("text", "why"), [("25", "no '/'"), ("0/1s", "positive count"), ("-1/1s", "positive count"),
+                                           ("x/1s", "positive count"), ("5/0s", "longer than 0s"),
+                                           ("5/soon", "not a duration")])
+def test_refuses_with_reason(text, why):
+    with pytest.raises(RateError, match=why):
+        parse_rate(text)
+
+
+def test_interval_spreads_the_window():
+    assert parse_rate("20/1m").interval_s == 3.0
+
+
+@given(count=st.integers(1, 10_000), window=st.integers(1, 7 * 86400))
+def test_canonical_text_round_trips(count, window):
+    rate = Rate(count, window)
+    assert parse_rate(str(rate)) == rate

@@ -1,0 +1,49 @@
+"""Rates as people type them in settings: `25/1s`, `20/1m`, `1/1s` — N events per window.
+
+Telegram's limits (messages per second in total, per chat, per group) and the customer flood limit are
+rates. `parse_rate` turns the text into a `Rate`; `str(rate)` gives it back in canonical form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tgesc.domain.durations import DurationError, format_duration, parse_duration
+
+_FORM = "expected a rate like 25/1s or 20/1m: a positive count, a slash and a duration"
+
+
+class RateError(ValueError):
+    """A rate text is not acceptable; the message says why and shows the accepted form."""
+
+
+@dataclass(frozen=True)
+class Rate:
+    """At most `count` events in any `window_s` seconds."""
+
+    count: int
+    window_s: int
+
+    @property
+    def interval_s(self) -> float:
+        """The even spacing that keeps to the rate: seconds between two events."""
+        return self.window_s / self.count
+
+    def __str__(self) -> str:
+        return f"{self.count}/{format_duration(self.window_s)}"
+
+
+def parse_rate(text: str) -> Rate:
+    """The rate `text` denotes (`N/DURATION`), or RateError saying what is wrong."""
+    count, slash, window = str(text).strip().partition("/")
+    if not slash:
+        raise RateError(f"{text!r} is not a rate: no '/'; {_FORM}")
+    if not count.strip().isdigit() or int(count) <= 0:
+        raise RateError(f"{text!r} is not a rate: {count.strip()!r} is not a positive count; {_FORM}")
+    try:
+        seconds = parse_duration(window)
+    except DurationError as error:
+        raise RateError(f"{text!r} is not a rate: {error}") from None
+    if seconds <= 0:
+        raise RateError(f"{text!r} is not a rate: the window must be longer than 0s; {_FORM}")
+    return Rate(int(count), seconds)
