@@ -1,0 +1,98 @@
+"""What tgesc exchanges with Telegram, as plain data: the updates the bot receives, the requests it makes,
+and the port (interface) the Telegram adapter implements.
+
+Only `tgesc.adapters.telegram` knows pyrogram; it turns the library's updates into these dataclasses and
+carries out `TelegramPort` calls. Services and tests of services work with these types alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+TEXT_LIMIT = 4096  # characters in one message text
+CAPTION_LIMIT = 1024  # characters in one media caption
+CALLBACK_DATA_LIMIT = 64  # bytes of an inline button's callback data
+
+
+@dataclass(frozen=True)
+class User:
+    """The sender of an update, as Telegram describes them."""
+
+    id: int
+    access_hash: int | None = None
+    username: str | None = None
+    first_name: str = ""
+    last_name: str = ""
+    language_code: str | None = None
+    is_bot: bool = False
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A new or edited message in a private chat or a group, from a person (service messages are dropped)."""
+
+    chat_id: int
+    chat_type: str  # private | group | supergroup | channel
+    message_id: int
+    sender: User
+    sent_at: datetime
+    text: str = ""  # the text, or a media message's caption
+    media_type: str | None = None  # photo | document | voice | video | video_note | audio | sticker | animation
+    file_id: str | None = None
+    thread_id: int | None = None  # the forum topic (its creating message id), when in one
+    reply_to_message_id: int | None = None
+    is_forum: bool = False
+    edited_at: datetime | None = None  # set for an edit of an earlier message
+
+
+@dataclass(frozen=True)
+class ButtonPress:
+    """A press of an inline button (a callback query)."""
+
+    query_id: str
+    sender: User
+    chat_id: int
+    message_id: int
+    data: str
+
+
+@dataclass(frozen=True)
+class Button:
+    """An inline button: its label and the callback data (at most 64 bytes) a press sends back."""
+
+    text: str
+    data: str
+
+
+class Undeliverable(Exception):
+    """Telegram refused for good: the user blocked the bot, was deleted, or the peer is unknown."""
+
+
+class RetryAfter(Exception):
+    """Telegram asked to wait (FLOOD_WAIT, SLOWMODE_WAIT) `seconds` before trying again."""
+
+    def __init__(self, seconds: float, reason: str = "flood wait") -> None:
+        super().__init__(f"{reason}: retry after {seconds:g} s")
+        self.seconds = seconds
+        self.reason = reason
+
+
+class TelegramPort(Protocol):
+    """The outbound calls services make. Each blocks until Telegram answered; each raises RetryAfter or
+    Undeliverable as above, any other failure as it is. Texts are HTML (Telegram's subset)."""
+
+    def send_message(self, chat_id: int, text: str, *, thread_id: int | None = None,
+                     reply_to: int | None = None, buttons: list[list[Button]] | None = None) -> int:
+        """Send a text; the new message's id."""
+
+    def copy_message(self, chat_id: int, from_chat_id: int, message_id: int, *, thread_id: int | None = None,
+                     reply_to: int | None = None) -> int:
+        """Copy a message (media included, without the forward header); the new message's id."""
+
+    def create_topic(self, chat_id: int, title: str) -> int:
+        """Open a forum topic in a forum supergroup; its thread id."""
+
+    def answer_button(self, query_id: str, text: str = "") -> None:
+        """Acknowledge a button press, with an optional short notice."""
