@@ -19,6 +19,11 @@ EXPECTED_VARIABLES = {
     "survey_thanks": {"ticket", "stars"},
     "review_invitation": {"ticket"},
     "low_score_followup": {"ticket"},
+    "status": {"tickets"},
+    "status_none": set(),
+    "language_changed": {"language"},
+    "language_help": {"languages"},
+    "flood_notice": {"ticket"},
 }
 
 

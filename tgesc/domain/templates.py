@@ -57,6 +57,11 @@ REGISTRY: Mapping[str, TemplateSpec] = {
         _spec("survey_thanks", "thanks for a survey rating", "ticket", "stars"),
         _spec("review_invitation", "invites a satisfied customer (4-5 stars) to leave a review", "ticket"),
         _spec("low_score_followup", "asks a dissatisfied customer (1-3 stars) what went wrong", "ticket"),
+        _spec("status", "answer to /status: the customer's open tickets, one line each", "tickets"),
+        _spec("status_none", "answer to /status when the customer has no open ticket"),
+        _spec("language_changed", "answer to /language CODE", "language"),
+        _spec("language_help", "answer to /language without a code: the languages to choose from", "languages"),
+        _spec("flood_notice", "sent once to a customer writing faster than the flood limit", "ticket"),
     )
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(REGISTRY)
@@ -69,6 +74,10 @@ SAMPLE_VALUES: Mapping[str, str] = {
     "tier": "L3 " + "W" * 61,
     "opens_at": "Wednesday 2026-12-30 09:00 (America/Argentina/Buenos_Aires)",
     "stars": "5",
+    "tickets": "\n".join(["#99999999 · waiting for your reply · a reply is expected within 1 day 23 hours 59 minutes"]
+                         * 20),
+    "language": "English",
+    "languages": "/language en — English\n/language zh — 中文\n/language ru — Русский",
 }
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}", re.ASCII)
