@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tgesc import db as tgesc_db
-from tgesc.models import Calendar, Customer, Message, Tier
+from tgesc.models import MODELS, Calendar, Customer, Message, Tier
 
 NOW = datetime(2026, 3, 14, 9, 26, 53, 589000, tzinfo=UTC)
 
@@ -21,6 +21,18 @@ def test_upgrade_applies_every_migration_once(db):
     assert [s.name for s in status if s.applied_at is None] == []
     assert tgesc_db.upgrade(db) == []
     tgesc_db.require_current(db)
+
+
+def test_migrations_build_the_schema_the_models_describe(db):
+    """Every model's table, columns and indexes exist after the migrations (a model change needs one)."""
+    for model in MODELS:
+        table = model._meta.table_name
+        columns = {c.name for c in db.get_columns(table)}
+        assert columns == {f.column_name for f in model._meta.sorted_fields}, table
+        indexed = {tuple(i.columns) for i in db.get_indexes(table)}
+        for fields, _unique in model._meta.indexes:
+            wanted = tuple(model._meta.fields[f].column_name for f in fields)
+            assert wanted in indexed, (table, wanted)
 
 
 def test_config_rows_round_trip(db):

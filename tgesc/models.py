@@ -182,6 +182,7 @@ class Customer(BaseModel):
     language = CharField(max_length=8, default="en")
     timezone = CharField(max_length=64, null=True)
     throttled_until = UTCDateTimeField(null=True)
+    unreachable_at = UTCDateTimeField(null=True)  # Telegram refused for good (blocked the bot, deleted)
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
@@ -320,6 +321,19 @@ class Outbox(BaseModel):
         indexes = ((("status", "not_before"), False),)
 
 
+class SentMessage(BaseModel):
+    """A Telegram message the bot sent for an outbox row (a long text is sent in several parts)."""
+
+    outbox = ForeignKeyField(Outbox, on_delete="CASCADE", backref="sent")
+    part = IntegerField(default=0)
+    chat_id = BigIntegerField()
+    message_id = BigIntegerField()
+    sent_at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("chat_id", "message_id"), True), (("outbox", "part"), True))
+
+
 class Survey(BaseModel):
     """A return-visit survey of a resolved ticket (one per resolution round)."""
 
@@ -341,5 +355,5 @@ class Survey(BaseModel):
 
 MODELS = (
     Meta, Calendar, Tier, Staff, StaffTier, SlaPolicy, TriggerRule, Template, FaqEntry,
-    Customer, Ticket, Message, MessageEdit, TriedSolution, Event, Firing, Outbox, Survey,
+    Customer, Ticket, Message, MessageEdit, TriedSolution, Event, Firing, Outbox, SentMessage, Survey,
 )
