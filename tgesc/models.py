@@ -183,6 +183,7 @@ class Customer(BaseModel):
     timezone = CharField(max_length=64, null=True)
     throttled_until = UTCDateTimeField(null=True)
     unreachable_at = UTCDateTimeField(null=True)  # Telegram refused for good (blocked the bot, deleted)
+    language_chosen = BooleanField(default=False)  # set with /language: Telegram's language code no longer counts
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 

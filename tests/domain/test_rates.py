@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tgesc.domain.rates import Rate, RateError, parse_rate
+from tgesc.domain.rates import Rate, RateError, SlidingWindow, parse_rate
 
 
 @pytest.mark.parametrize(("text", "rate"), [("25/1s", Rate(25, 1)), ("20/1m", Rate(20, 60)), (" 1/1s ", Rate(1, 1)),
@@ -29,3 +29,20 @@ def test_interval_spreads_the_window():
 def test_canonical_text_round_trips(count, window):
     rate = Rate(count, window)
     assert parse_rate(str(rate)) == rate
+
+
+@given(instants=st.lists(st.floats(0, 600, allow_nan=False), max_size=80).map(sorted),
+       count=st.integers(1, 10), window=st.integers(1, 120))
+def test_sliding_window_says_over_exactly_when_more_than_count_fall_in_the_window(instants, count, window):
+    counter = SlidingWindow(Rate(count, window))
+    for i, at in enumerate(instants):
+        within = sum(1 for earlier in instants[:i + 1] if earlier > at - window)
+        assert counter.hit("chat", at) == (within > count)
+
+
+def test_sliding_window_keys_are_independent_and_idle_ones_forgotten():
+    counter = SlidingWindow(Rate(1, 60))
+    assert not counter.hit("a", 0) and not counter.hit("b", 1)
+    assert counter.hit("a", 30)
+    counter.forget_idle(200)
+    assert not counter.hit("a", 201)

@@ -67,3 +67,22 @@ def eta_text(now: datetime, due: datetime, zone: ZoneInfo, language: str | None)
     when = instant_text(due, zone, lang)
     suffix = f"（{when}前）" if lang == "zh" else f" ({by} {when})"
     return duration_text(due - now, lang) + suffix
+
+
+LANGUAGE_NAMES = {"en": "English", "zh": "中文", "ru": "Русский"}
+_STATUS_WORDS = {"en": {"open": "open", "waiting": "waiting for your reply", "reply": "a reply is expected within",
+                        "late": "a reply is overdue; we are on it"},
+                 "zh": {"open": "处理中", "waiting": "等待您的回复", "reply": "预计回复时间:",
+                        "late": "回复已超时,我们正在加紧处理"},
+                 "ru": {"open": "в работе", "waiting": "ждём вашего ответа", "reply": "ответ ожидается через",
+                        "late": "ответ задерживается, мы уже занимаемся"}}
+
+
+def ticket_status_line(number: int, status: str, now: datetime, due: datetime | None, zone: ZoneInfo,
+                       language: str | None) -> str:
+    """One line of a customer's /status: `#12 · open · a reply is expected within 30 minutes (by …)`."""
+    words = _STATUS_WORDS[language_of(language)]
+    parts = [f"#{number}", words.get(status, status)]
+    if due is not None and status == "open":
+        parts.append(f"{words['reply']} {eta_text(now, due, zone, language)}" if due > now else words["late"])
+    return " · ".join(parts)

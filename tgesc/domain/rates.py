@@ -6,6 +6,7 @@ rates. `parse_rate` turns the text into a `Rate`; `str(rate)` gives it back in c
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 
 from tgesc.domain.durations import DurationError, format_duration, parse_duration
@@ -47,3 +48,30 @@ def parse_rate(text: str) -> Rate:
     if seconds <= 0:
         raise RateError(f"{text!r} is not a rate: the window must be longer than 0s; {_FORM}")
     return Rate(int(count), seconds)
+
+
+class SlidingWindow:
+    """Counts events per key over the last `rate.window_s` seconds: `hit` says when a key goes over the rate.
+
+    Memory stays bounded: a key keeps at most `rate.count + 1` instants, and idle keys are dropped as
+    they are met again or when `forget_idle` is called."""
+
+    def __init__(self, rate: Rate) -> None:
+        self.rate = rate
+        self._events: dict[object, deque[float]] = {}
+
+    def hit(self, key: object, at: float) -> bool:
+        """Record an event of `key` at `at` (seconds); whether `key` now has more than `rate.count` events
+        within the window ending at `at`."""
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= at - self.rate.window_s:
+            events.popleft()
+        events.append(at)
+        if len(events) > self.rate.count + 1:
+            events.popleft()
+        return len(events) > self.rate.count
+
+    def forget_idle(self, now: float) -> None:
+        """Drop keys with no event within the window ending at `now`."""
+        for key in [k for k, events in self._events.items() if not events or events[-1] <= now - self.rate.window_s]:
+            del self._events[key]

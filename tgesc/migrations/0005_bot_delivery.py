@@ -1,6 +1,7 @@
 """The bot worker: every Telegram message sent for an outbox row (so a staff reply to a relayed message
-finds its ticket), and customers Telegram will not let the bot reach any more."""
-from peewee import BigIntegerField, DateTimeField, ForeignKeyField, IntegerField, Model
+finds its ticket), customers Telegram will not let the bot reach any more, and customers who chose their
+language with /language (Telegram's language code no longer overrides it)."""
+from peewee import BigIntegerField, BooleanField, DateTimeField, ForeignKeyField, IntegerField, Model
 
 
 def up(migrator, db):
@@ -21,9 +22,11 @@ def up(migrator, db):
 
     SentMessage._meta.set_database(db)
     SentMessage.create_table()
-    migrator.migrate(migrator.add_column("customer", "unreachable_at", DateTimeField(null=True)))
+    migrator.migrate(migrator.add_column("customer", "unreachable_at", DateTimeField(null=True)),
+                     migrator.add_column("customer", "language_chosen", BooleanField(default=False)))
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_column("customer", "unreachable_at"))
+    migrator.migrate(migrator.drop_column("customer", "language_chosen"),
+                     migrator.drop_column("customer", "unreachable_at"))
     db.execute_sql("DROP TABLE sent_message")

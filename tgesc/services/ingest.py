@@ -8,7 +8,7 @@ replies, FAQ answers), the SLA clocks move, and every reply is an outbox row of 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import peewee
@@ -52,11 +52,13 @@ class Ingested:
     opened: bool = False
     reopened: bool = False
     edit: bool = False
+    row: Ticket | None = field(default=None, compare=False, repr=False)  # the ticket as saved (None: duplicate)
 
 
 def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
-           reopen_window: timedelta = REOPEN_WINDOW) -> Ingested:
-    """Persist `message` and let the desk react to it."""
+           reopen_window: timedelta = REOPEN_WINDOW, reactions: bool = True) -> Ingested:
+    """Persist `message` and let the desk react to it (`reactions=False`, for a customer flooding the bot:
+    stored on the ticket, but no rule runs and nothing is answered)."""
     with write_transaction(db):
         customer, ticket, firings = _customer_and_open_ticket(db, message.user_id)
         customer = _refreshed(customer, message, now)
@@ -76,19 +78,28 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
         _absorb(ticket, message, now, new=how == "opened")
         if how != "continued":
             firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
-        react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
+        if reactions:
+            react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
         # the clocks were computed when the ticket was opened, reopened, resumed, given a priority or
         # escalated (each refreshes them); only a change since then (or since it was read) moves them
         sla.refresh_if_moved(ticket, firings.pairs)
         tickets.save(ticket, now)
-        return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened")
+        return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened", row=ticket)
+
+
+def remember_customer(db: peewee.Database, message: Inbound, now: datetime) -> Customer:
+    """The sender of `message` as a customer, created or brought up to date (for their bot commands)."""
+    with write_transaction(db):
+        return _refreshed(Customer.get_or_none(Customer.telegram_id == message.user_id), message, now)
 
 
 def _refreshed(customer: Customer | None, message: Inbound, now: datetime) -> Customer:
     """`customer` (None: not known yet) created or brought up to date with the Telegram identity in `message`
     (access_hash lets the bot write to them later)."""
     values = {"username": message.username, "first_name": message.first_name or "",
-              "last_name": message.last_name or "", "language": (message.language_code or "en")[:8]}
+              "last_name": message.last_name or ""}
+    if customer is None or not customer.language_chosen:
+        values["language"] = (message.language_code or "en")[:8]
     if message.access_hash is not None:
         values["access_hash"] = message.access_hash
     if customer is None:

@@ -40,5 +40,12 @@ def to_customer(ticket: Ticket, key: str, variables: Mapping[str, Any], *, now: 
                 dedupe_key: str | None = None) -> None:
     """A template message to the ticket's customer, in their language."""
     customer = ticket.customer
-    text = render_template(key, customer.language, {"ticket": ticket.number, **variables})
-    queue(ticket, customer.telegram_id, text, now=now, payload={"template": key}, dedupe_key=dedupe_key)
+    template_to(customer.telegram_id, customer.language, key, {"ticket": ticket.number, **variables}, now=now,
+                ticket=ticket, dedupe_key=dedupe_key)
+
+
+def template_to(chat_id: int, language: str | None, key: str, variables: Mapping[str, Any], *, now: datetime,
+                ticket: Ticket | None = None, dedupe_key: str | None = None) -> None:
+    """A template message to any chat, in `language`."""
+    queue(ticket, chat_id, render_template(key, language, variables), now=now, payload={"template": key},
+          dedupe_key=dedupe_key)

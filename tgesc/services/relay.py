@@ -1,0 +1,82 @@
+"""The two directions between a customer's private chat and their ticket's staff thread.
+
+A customer's message is mirrored into the thread of the tier now handling the ticket (its forum topic,
+or replies to its card in a plain group); a staff member's message in a thread is relayed to the
+customer and answers them for the SLA (first or next response). Which ticket a staff thread belongs to
+is found from the Telegram messages the bot sent there (`sent_message`): the topic it opened, the card,
+every mirrored message — so a reply to any of them, even in an older tier's thread, finds its ticket.
+
+Outbox rows here carry `payload["ticket_thread"]`: the delivery resolves the thread when it sends (the
+card that opens it may still be waiting in the outbox, ahead in the same chat's queue).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+from tgesc.domain.telegram import IncomingMessage
+from tgesc.models import Customer, Outbox, SentMessage, Staff, Ticket
+from tgesc.services import outbox, sla
+from tgesc.services.tickets import event
+
+TOPIC_PART = -1  # the sent_message part recording the forum topic a card row opened
+
+
+def ticket_of_thread(chat_id: int, thread_id: int | None, reply_to: int | None) -> Ticket | None:
+    """The ticket whose staff thread a message in `chat_id` is in: by its topic, else by the bot message it
+    replies to (None: neither is the bot's)."""
+    for message_id in (thread_id, reply_to):
+        if message_id is None:
+            continue
+        found = (Ticket.select().join(Outbox, on=(Outbox.ticket == Ticket.id))
+                 .join(SentMessage, on=(SentMessage.outbox == Outbox.id))
+                 .where((SentMessage.chat_id == chat_id) & (SentMessage.message_id == message_id)).first())
+        if found is not None:
+            return found
+    return None
+
+
+def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
+    """Show a customer's new message in the ticket's current staff thread (nothing when it has none)."""
+    if ticket.staff_chat_id is None:
+        return
+    customer = ticket.customer
+    who = html.escape(customer.first_name or (f"@{customer.username}" if customer.username else "customer"))
+    thread = {"ticket_thread": True, "customer_message": message.message_id}
+    if message.media_type:
+        outbox.queue(ticket, ticket.staff_chat_id, "", now=now, kind="copy",
+                     payload={**thread, "from_chat": message.chat_id, "message_id": message.message_id})
+    if message.text and not message.media_type:
+        outbox.queue(ticket, ticket.staff_chat_id, f"<b>{who}</b> (#{ticket.number}): {html.escape(message.text)}",
+                     now=now, kind="message", payload=thread)
+
+
+def copy_attachments(ticket: Ticket, chat_id: int, now: datetime) -> None:
+    """Copy every attachment the customer sent on the ticket into its thread in `chat_id` (after the card)."""
+    from tgesc.models import Message
+
+    customer_chat = ticket.customer.telegram_id
+    for message in (Message.select().where((Message.ticket == ticket) & (Message.sender == "customer")
+                                           & Message.file_id.is_null(False)).order_by(Message.id)):
+        outbox.queue(ticket, chat_id, "", now=now, kind="copy", payload={
+            "ticket_thread": True, "from_chat": customer_chat, "message_id": message.message_id})
+
+
+def staff_reply(ticket: Ticket, staff: Staff, message: IncomingMessage, now: datetime) -> None:
+    """Relay a staff member's message to the customer; it is the first or next response for the SLA.
+    The caller has stored the message and saves the ticket."""
+    customer: Customer = ticket.customer
+    if message.media_type:
+        outbox.queue(ticket, customer.telegram_id, "", now=now, kind="copy",
+                     payload={"from_chat": message.chat_id, "message_id": message.message_id})
+    elif message.text:
+        outbox.queue(ticket, customer.telegram_id, html.escape(message.text), now=now, kind="message",
+                     payload={"staff": staff.handle})
+    first = ticket.first_responded_at is None
+    if first:
+        ticket.first_responded_at = now
+    ticket.awaiting_reply_since = None
+    sla.refresh(ticket)
+    event(ticket, "ticket.replied", staff.handle, now, first=first, chat_id=message.chat_id,
+          message_id=message.message_id)
