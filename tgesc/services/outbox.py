@@ -29,23 +29,31 @@ def render_template(key: str, language: str | None, variables: Mapping[str, Any]
 
 def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind: str = "message",
           thread_id: int | None = None, reply_to: int | None = None, buttons: Any = None,
-          payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None) -> None:
-    """One outbound message, to be delivered by the bot worker (a prepared INSERT: ingest writes them)."""
-    row = Outbox(ticket=ticket, chat_id=chat_id, thread_id=thread_id, reply_to=reply_to, kind=kind, text=text,
-                 buttons=buttons, payload=dict(payload or {}), dedupe_key=dedupe_key, not_before=now, created_at=now)
-    prepared.insert_instance(Outbox._meta.database, row, "outbox row")
+          payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None) -> bool:
+    """One outbound message, to be delivered by the bot worker (a prepared INSERT: ingest writes them).
+    With a `dedupe_key` a second row with the same key is not written (e.g. the answer to a command that
+    a catch-up delivers again); whether the row was written."""
+    row = {"ticket": ticket, "chat_id": chat_id, "thread_id": thread_id, "reply_to": reply_to, "kind": kind,
+           "text": text, "buttons": buttons, "payload": dict(payload or {}), "dedupe_key": dedupe_key,
+           "status": "pending", "attempts": 0, "not_before": now, "created_at": now, "sent_at": None,
+           "telegram_message_id": None, "error": None}
+    db = Outbox._meta.database
+    if dedupe_key is None:
+        prepared.insert(db, Outbox, "outbox row", row)
+        return True
+    return prepared.insert_new(db, Outbox, "outbox row, once", row)
 
 
 def to_customer(ticket: Ticket, key: str, variables: Mapping[str, Any], *, now: datetime,
-                dedupe_key: str | None = None) -> None:
-    """A template message to the ticket's customer, in their language."""
+                dedupe_key: str | None = None) -> bool:
+    """A template message to the ticket's customer, in their language (whether it was written, see `queue`)."""
     customer = ticket.customer
-    template_to(customer.telegram_id, customer.language, key, {"ticket": ticket.number, **variables}, now=now,
+    return template_to(customer.telegram_id, customer.language, key, {"ticket": ticket.number, **variables}, now=now,
                 ticket=ticket, dedupe_key=dedupe_key)
 
 
 def template_to(chat_id: int, language: str | None, key: str, variables: Mapping[str, Any], *, now: datetime,
-                ticket: Ticket | None = None, dedupe_key: str | None = None) -> None:
-    """A template message to any chat, in `language`."""
-    queue(ticket, chat_id, render_template(key, language, variables), now=now, payload={"template": key},
+                ticket: Ticket | None = None, dedupe_key: str | None = None) -> bool:
+    """A template message to any chat, in `language` (whether it was written, see `queue`)."""
+    return queue(ticket, chat_id, render_template(key, language, variables), now=now, payload={"template": key},
           dedupe_key=dedupe_key)
