@@ -47,7 +47,7 @@ def initialised_home(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("argv", [["sla", "list"], ["tier", "list", "--json"], ["config", "show"]],
+@pytest.mark.parametrize("argv", [["sla", "list"], ["tier", "list", "--json"], ["faq", "list"], ["config", "show"]],
                          ids=" ".join)
 def test_db_only_command_imports_no_queue_redis_or_telegram(argv, initialised_home, tmp_path):
     report = tmp_path / "modules.json"

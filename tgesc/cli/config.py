@@ -112,10 +112,10 @@ def render_document(doc: dict, as_json: bool) -> None:
     if as_json:
         emit(doc, True)
         return
-    from tgesc.cli import calendar, rule, sla, staff, tier
+    from tgesc.cli import calendar, faq, rule, sla, staff, tier
 
     views = {"calendars": calendar.summary, "tiers": tier.summary, "staff": staff.summary, "sla": sla.summary,
-             "templates": _template_summary, "rules": rule.summary, "faq": _faq_summary}
+             "templates": _template_summary, "rules": rule.summary, "faq": faq.summary}
     for section, entries in doc.items():
         if entries:
             print(f"[{section}]")
@@ -125,10 +125,3 @@ def render_document(doc: dict, as_json: bool) -> None:
 
 def _template_summary(entries: dict) -> list[dict]:
     return [{"key": key, "languages": sorted(bodies)} for key, bodies in entries.items()]
-
-
-def _faq_summary(entries: dict) -> list[dict]:
-    from tgesc.cli.rule import phrase_counts
-
-    return [{"faq": name, "answer": e["answer"], "enabled": e["enabled"], "phrases": phrase_counts(e["phrases"])}
-            for name, e in entries.items()]

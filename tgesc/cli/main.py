@@ -27,6 +27,7 @@ NOUNS = {
     "calendar": "tgesc.cli.calendar:app",
     "sla": "tgesc.cli.sla:app",
     "rule": "tgesc.cli.rule:app",
+    "faq": "tgesc.cli.faq:app",
     "template": "tgesc.cli.template:app",
     "ticket": "tgesc.cli.ticket:app",
 }

@@ -45,6 +45,19 @@ def language_text(value: str) -> tuple[str, str]:
     return language(lang.strip()), text.strip()
 
 
+def phrase_table(pairs: list[tuple[str, str]] | None) -> dict[str, list[str]] | None:
+    """Repeated `--phrase LANG:TEXT` values grouped per language (None when none was given); a ''
+    among them (from `--phrase ''`, where the option allows it) leaves the table empty."""
+    if not pairs:
+        return None
+    table: dict[str, list[str]] = {}
+    for pair in pairs:
+        if pair != "":
+            lang, text = pair
+            table.setdefault(lang, []).append(text)
+    return table
+
+
 def key_value(value: str) -> tuple[str, str]:
     """`NAME=VALUE` (split at the first '='; the value may be empty)."""
     name, sep, text = value.partition("=")

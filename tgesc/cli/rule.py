@@ -23,7 +23,7 @@ from tgesc.cli.entries import (
     show_cmd,
 )
 from tgesc.cli.output import JSON_OPTION
-from tgesc.cli.parsing import choice, choices_metavar, language_text, positive_int_or_empty
+from tgesc.cli.parsing import choice, choices_metavar, language_text, phrase_table, positive_int_or_empty
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, RULE_KINDS
 
 app = typer.Typer(help="Trigger rules: what makes a ticket tagged, raised, escalated or answered.",
@@ -136,21 +136,9 @@ def add(
     """
     add_cmd(SECTION, name, {
         "kind": kind, "enabled": False if disabled else None, "position": position,
-        "phrases": _phrase_table(phrases), "tags": tags or None, "priority": priority,
+        "phrases": phrase_table(phrases), "tags": tags or None, "priority": priority,
         "escalate_to": escalate_to, "reply": reply, "count": count, "after": after or None,
         "emotions": emotions or None}, as_, as_json)
-
-
-def _phrase_table(pairs: list[tuple[str, str]] | None) -> dict[str, list[str]] | None:
-    """(lang, text) pairs grouped per language; [''] (from --phrase '') is the empty table."""
-    if not pairs:
-        return None
-    table: dict[str, list[str]] = {}
-    for pair in pairs:
-        if pair != "":
-            lang, text = pair
-            table.setdefault(lang, []).append(text)
-    return table
 
 
 def _list_or_empty(values: list[str] | None) -> list[str] | None:
@@ -199,7 +187,7 @@ def set_(
       tgesc rule set unresolved-15m --after 20m
     """
     edit_cmd(SECTION, name, {
-        "kind": kind, "enabled": enabled, "position": position, "phrases": _phrase_table(phrases),
+        "kind": kind, "enabled": enabled, "position": position, "phrases": phrase_table(phrases),
         "tags": _list_or_empty(tags), "priority": priority, "escalate_to": escalate_to, "reply": reply,
         "count": count, "after": after, "emotions": _list_or_empty(emotions)}, as_, as_json,
         add=[(("phrases", lang), text) for lang, text in add_phrases or []]

@@ -131,6 +131,14 @@ def phrase_table(value: Any) -> dict[str, list[str]]:
     return result
 
 
+def nonempty_phrase_table(value: Any) -> dict[str, list[str]]:
+    """A phrase table holding at least one phrase (an FAQ entry without any could never answer)."""
+    table = phrase_table(value)
+    if not any(table.values()):
+        raise Bad("needs at least one phrase in some language; an entry without phrases never answers")
+    return table
+
+
 def percentages(value: Any) -> list[int]:
     if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise Bad("expected a list of whole percentages, e.g. [50, 80]")
@@ -220,7 +228,7 @@ RULES = Section("rules", (
 ), key_help="rule name")
 
 FAQ = Section("faq", (
-    Field("phrases", phrase_table, required=True, help="per language; any one matches"),
+    Field("phrases", nonempty_phrase_table, required=True, help="per language; any one matches"),
     Field("answer", text, required=True, ref="templates", help="template key of the answer"),
     Field("enabled", boolean, default=True),
 ), key_help="FAQ entry name")
