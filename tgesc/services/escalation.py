@@ -20,6 +20,7 @@ from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Ticket, Tier
 from tgesc.services import firings, outbox, sla
 from tgesc.services.calendars import calendar_or_always_open
+from tgesc.services.relay import copy_attachments
 from tgesc.services.configuration import get_entry
 from tgesc.services.ticket_view import card_html, view
 from tgesc.services.tickets import checklist, event, find, save
@@ -106,4 +107,5 @@ def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> 
                      payload={"forum": target.is_forum, "tier": target.code,
                               "title": " · ".join(part for part in (f"#{ticket.number}", customer.first_name
                                                                     or customer.username, *ticket.tags[:1]) if part)})
+        copy_attachments(ticket, target.staff_chat_id, now)
 

@@ -16,7 +16,7 @@ import html
 from datetime import datetime
 
 from tgesc.domain.telegram import IncomingMessage
-from tgesc.models import Customer, Outbox, SentMessage, Staff, Ticket
+from tgesc.models import Customer, Message, Outbox, SentMessage, Staff, Ticket
 from tgesc.services import outbox, sla
 from tgesc.services.tickets import event
 
@@ -54,8 +54,6 @@ def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
 
 def copy_attachments(ticket: Ticket, chat_id: int, now: datetime) -> None:
     """Copy every attachment the customer sent on the ticket into its thread in `chat_id` (after the card)."""
-    from tgesc.models import Message
-
     customer_chat = ticket.customer.telegram_id
     for message in (Message.select().where((Message.ticket == ticket) & (Message.sender == "customer")
                                            & Message.file_id.is_null(False)).order_by(Message.id)):
