@@ -1,0 +1,429 @@
+"""The Telegram connection: kurigram (`import pyrogram`, the only tgesc module that does) translated to and from
+`tgesc.domain.telegram`. No business rules here.
+
+Threading: a `TelegramConnection` owns an asyncio loop in a background thread; the `Client` is created and started
+in it. Handlers (`on_message`, `on_press`) run ON that thread, one update at a time (workers=1: a chat's messages
+arrive in order). Outbound methods are called from any OTHER thread and block until Telegram answered (from a
+handler they would deadlock, so they raise). Import this module outside a running event loop: pyrogram.sync
+remembers the importing thread's loop and would run the library's coroutines there if it were running.
+
+Offline (tests, `tgesc simulate`): pass `session_factory` (builds a `pyrogram.session.Session` subclass for the
+client) and nothing touches the network; `feed(updates)` hands raw updates to the library as the server would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pyrogram import Client, enums, errors, filters, raw, types
+from pyrogram.handlers import CallbackQueryHandler, EditedMessageHandler, MessageHandler, RawUpdateHandler
+from pyrogram.session import Session
+from pyrogram.storage import SQLiteStorage, UpdateState
+
+from tgesc.domain.telegram import Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable, User
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+MEDIA_KINDS = ("photo", "document", "voice", "video", "video_note", "audio", "sticker", "animation")
+CHAT_TYPES = {
+    enums.ChatType.PRIVATE: "private", enums.ChatType.BOT: "private", enums.ChatType.GROUP: "group",
+    enums.ChatType.SUPERGROUP: "supergroup", enums.ChatType.FORUM: "supergroup",
+    enums.ChatType.CHANNEL: "channel", enums.ChatType.DIRECT: "channel",
+}
+UNDELIVERABLE = (errors.UserIsBlocked, errors.InputUserDeactivated, errors.PeerIdInvalid, errors.UserIdInvalid,
+                 errors.UserDeactivated, errors.ChatWriteForbidden)
+
+
+class DurableStorage(SQLiteStorage):
+    """The session file (mode 0600), committed after every write: a killed process loses no peer and no update
+    state (stock kurigram commits at stop). WAL + synchronous=NORMAL: survives a kill, not a power cut, without an
+    fsync per update. Session fields are written by the base class in `with conn:`, which commits. Channel states
+    without pts are neither stored nor returned: catch-up would crash on them (kurigram issue 465)."""
+
+    def __init__(self, name: str, workdir: str | Path) -> None:
+        super().__init__(name, workdir=Path(workdir), use_wal=True)
+
+    async def open(self) -> None:
+        await super().open()
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        for suffix in ("", "-wal", "-shm"):
+            path = Path(f"{self.database}{suffix}")
+            if path.exists():
+                os.chmod(path, 0o600)
+
+    async def update_peers(self, peers: Iterable[tuple[int, int, str, str | None]]) -> None:
+        await super().update_peers(peers)
+        self.conn.commit()
+
+    async def update_usernames(self, usernames: Iterable[tuple[int, list[str | None]]]) -> None:
+        await super().update_usernames(usernames)
+        self.conn.commit()
+
+    async def set_update_state(self, update_state: UpdateState | Iterable[UpdateState]) -> None:
+        states = [update_state] if isinstance(update_state, UpdateState) else list(update_state)
+        states = [s for s in states if s.id == 0 or s.pts is not None]
+        if states:
+            await super().set_update_state(states)
+            self.conn.commit()
+
+    async def get_update_states(self, ids: int | Iterable[int] | None = None) -> list[UpdateState]:
+        states = await super().get_update_states(ids)
+        if any(s.pts is None for s in states):
+            log.warning("ignoring stored update states without pts (kurigram issue 465)")
+        return [s for s in states if s.pts is not None]
+
+    async def close(self) -> None:
+        if self._conn is not None:  # idempotent: a failed start may close what was never opened
+            await super().close()
+            self._conn = None
+
+    async def delete_update_state(self, state_id: int | Iterable[int]) -> None:
+        await super().delete_update_state(state_id)
+        self.conn.commit()
+
+
+class _Barrier:
+    """Put on the dispatcher's queue: when the single handler worker reaches it, all before it is handled."""
+
+    def __init__(self) -> None:
+        self.done = asyncio.Event()
+
+
+def _utc(timestamp: int | None, fallback: datetime | None) -> datetime | None:
+    if timestamp:
+        return datetime.fromtimestamp(timestamp, UTC)
+    return fallback.astimezone(UTC) if fallback is not None else None
+
+
+class TelegramConnection:
+    """The bot's connection, implementing `TelegramPort`: `start()`, outbound calls from other threads, `stop()`."""
+
+    def __init__(self, name: str, workdir: str | Path, api_id: int, api_hash: str, bot_token: str, *,
+                 on_message: Callable[[IncomingMessage], None], on_press: Callable[[ButtonPress], None],
+                 session_factory: Callable[[Client], Session] | None = None, call_timeout: float = 120.0,
+                 test_mode: bool = False) -> None:
+        self.name = name
+        self.workdir = Path(workdir)
+        self._api_id, self._api_hash, self._bot_token = api_id, api_hash, bot_token
+        self._on_message, self._on_press = on_message, on_press
+        self._session_factory = session_factory
+        self._test_mode = test_mode
+        self.call_timeout = call_timeout
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._client: Client | None = None
+        self.bot: User | None = None  # the bot itself, known once started
+
+    def __repr__(self) -> str:  # never the token or the api hash
+        return f"TelegramConnection({self.name!r}, offline={self._session_factory is not None}, running={self.running})"
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- life cycle -------------------------------------------------------------------------------------------
+
+    def start(self, timeout: float = 120.0) -> None:
+        """Start the loop thread and the client in it; missed updates (getDifference) are queued to the handlers."""
+        if self._thread is not None:
+            raise RuntimeError("the Telegram connection is already started")
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._thread = threading.Thread(target=self._run_loop, args=(loop,), name=f"telegram-{self.name}",
+                                        daemon=True)
+        self._thread.start()
+        try:
+            asyncio.run_coroutine_threadsafe(self._boot(), loop).result(timeout)
+        except BaseException:
+            with contextlib.suppress(BaseException):  # close what the failed start opened
+                asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
+            self._halt_loop()
+            raise
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Let the handlers finish what is queued, save and close the session, stop the loop thread."""
+        if self._thread is None or self._loop is None:
+            return
+        try:
+            if self._client is not None and self._thread.is_alive():
+                asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout)
+        finally:
+            self._halt_loop()
+
+    @staticmethod
+    def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_forever()
+            for task in asyncio.all_tasks(loop):
+                task.cancel()
+            loop.run_until_complete(asyncio.sleep(0))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()
+
+    def _halt_loop(self) -> None:
+        loop, thread, client = self._loop, self._thread, self._client
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(loop.stop)
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(30)
+        if client is not None:
+            client.executor.shutdown(wait=False)
+        self._loop = self._thread = self._client = None
+
+    async def _boot(self) -> None:
+        client = Client(
+            self.name, api_id=self._api_id, api_hash=self._api_hash, bot_token=self._bot_token,
+            workdir=str(self.workdir), storage_engine=DurableStorage(self.name, self.workdir),
+            workers=1, skip_updates=False, sleep_threshold=0, parse_mode=enums.ParseMode.HTML,
+            fetch_replies=False, fetch_topics=False, fetch_stories=False, fetch_stickers=False,
+            test_mode=self._test_mode, loop=asyncio.get_running_loop(),
+        )
+        client.add_handler(MessageHandler(partial(self._deliver, edited=False)))
+        client.add_handler(EditedMessageHandler(partial(self._deliver, edited=True)))
+        client.add_handler(CallbackQueryHandler(self._handle_press))
+        client.add_handler(RawUpdateHandler(self._handle_barrier, filters.create(_is_barrier)), group=-1)
+        await asyncio.sleep(0)  # add_handler registers in a task: let it run before updates can arrive
+        self._client = client
+        if self._session_factory is None:
+            await client.start()
+        else:
+            await self._start_offline(client, self._session_factory)
+        me = client.me
+        self.bot = User(id=me.id, username=me.username, first_name=me.first_name or "",
+                        last_name=me.last_name or "", is_bot=True)
+
+    async def _start_offline(self, client: Client, session_factory: Callable[[Client], Session]) -> None:
+        """`Client.start()` after its connect, with `session_factory(client)` as the server."""
+        storage = client.storage
+        await storage.open()
+        if await storage.user_id() is None:
+            await storage.api_id(self._api_id)
+            await storage.test_mode(self._test_mode)
+            await storage.auth_key(os.urandom(256))
+            await storage.user_id(int(self._bot_token.split(":", 1)[0]))
+            await storage.is_bot(True)
+            await storage.date(int(time.time()))
+        session = session_factory(client)
+        client.session = session
+        await session.start()
+        client.is_connected = True
+        state = await client.invoke(raw.functions.updates.GetState())
+        if not await storage.get_update_states(0):
+            await storage.set_update_state(UpdateState(0, state.pts, state.qts, state.date, state.seq))
+            await storage.save()
+        client.me = await client.get_me()
+        await client.initialize()
+
+    async def _shutdown(self) -> None:
+        client = self._client
+        if client is None:
+            return
+        if client.is_initialized:
+            await client.stop()
+        elif client.is_connected:
+            await client.disconnect()
+        else:
+            await client.storage.close()
+
+    # --- inbound ----------------------------------------------------------------------------------------------
+
+    def feed(self, updates: Any, timeout: float = 30.0) -> None:
+        """Hand raw `Updates` (one or a list) to the library as the server would; wait until they are handled."""
+        batch = list(updates) if isinstance(updates, list | tuple) else [updates]
+
+        async def go() -> None:
+            for item in batch:
+                await self._live().handle_updates(item)
+            await self._drain()
+
+        self._call(go, timeout)
+
+    def drain(self, timeout: float = 30.0) -> None:
+        """Wait until every update queued so far (e.g. by the catch-up at start) has been handled."""
+        self._call(self._drain, timeout)
+
+    async def _drain(self) -> None:
+        barrier = _Barrier()
+        self._live().dispatcher.updates_queue.put_nowait((barrier, {}, {}))
+        await barrier.done.wait()
+
+    async def _handle_barrier(self, _client: Client, update: _Barrier, _users: Any, _chats: Any) -> None:
+        update.done.set()
+
+    async def _deliver(self, client: Client, message: types.Message, *, edited: bool) -> None:
+        try:
+            incoming = await self._incoming(client, message, edited)
+        except Exception:
+            log.exception("could not read message %s in chat %s", message.id, getattr(message.chat, "id", None))
+            return
+        if incoming is not None:
+            _hand_over(self._on_message, incoming)
+
+    async def _incoming(self, client: Client, message: types.Message, edited: bool) -> IncomingMessage | None:
+        user = message.from_user
+        if message.empty or message.service or message.outgoing or user is None or message.chat is None:
+            return None  # service message, channel post / anonymous admin, or our own
+        if client.me is not None and user.id == client.me.id:
+            return None
+        media_type = file_id = None
+        if message.media is not None and message.media != enums.MessageMediaType.WEB_PAGE:
+            media_type = message.media.value
+            if media_type in MEDIA_KINDS:
+                file_id = getattr(message, media_type).file_id
+        topic = bool(getattr(message, "topic_message", False))
+        thread_id = message.message_thread_id if topic else None
+        reply_to = message.reply_to_message_id
+        if topic and message.reply_to_top_message_id is None:
+            reply_to = None  # a message that merely sits in the topic points at the topic's first message
+        raw_message = message.raw
+        sent_at = _utc(getattr(raw_message, "date", None), message.date)
+        return IncomingMessage(
+            chat_id=message.chat.id, chat_type=CHAT_TYPES.get(message.chat.type, "private"),
+            message_id=message.id, sender=await self._user(client, user), sent_at=sent_at,
+            text=str(message.text or message.caption or ""), media_type=media_type, file_id=file_id,
+            thread_id=thread_id, reply_to_message_id=reply_to,
+            is_forum=bool(message.chat.is_forum) or message.chat.type == enums.ChatType.FORUM,
+            edited_at=(_utc(getattr(raw_message, "edit_date", None), message.edit_date) or sent_at) if edited else None,
+        )
+
+    async def _handle_press(self, client: Client, query: types.CallbackQuery) -> None:
+        try:
+            message = query.message
+            if message is None or message.chat is None:
+                log.warning("ignoring button press %s: its message is unknown", query.id)
+                return
+            data = query.data.decode("utf-8", "replace") if isinstance(query.data, bytes) else query.data or ""
+            press = ButtonPress(query_id=str(query.id), sender=await self._user(client, query.from_user),
+                                chat_id=message.chat.id, message_id=message.id, data=data)
+        except Exception:
+            log.exception("could not read button press %s", query.id)
+            return
+        _hand_over(self._on_press, press)
+
+    @staticmethod
+    async def _user(client: Client, user: types.User) -> User:
+        raw_user = user.raw
+        access_hash = None if getattr(raw_user, "min", False) else getattr(raw_user, "access_hash", None)
+        if access_hash is None:  # a "min" user: the stored peer has the real one, if we ever saw it
+            try:
+                access_hash = getattr(await client.storage.get_peer_by_id(user.id), "access_hash", None)
+            except KeyError:
+                pass
+        return User(id=user.id, access_hash=access_hash, username=user.username, first_name=user.first_name or "",
+                    last_name=user.last_name or "", language_code=user.language_code, is_bot=bool(user.is_bot))
+
+    # --- outbound ---------------------------------------------------------------------------------------------
+
+    def send_message(self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None,
+                     buttons: list[list[Button]] | None = None) -> int:
+        async def go() -> int:
+            markup = types.InlineKeyboardMarkup([[types.InlineKeyboardButton(b.text, callback_data=b.data)
+                                                  for b in row] for row in buttons]) if buttons else None
+            sent = await self._live().send_message(
+                chat_id, text, parse_mode=enums.ParseMode.HTML, message_thread_id=thread_id,
+                reply_parameters=types.ReplyParameters(message_id=reply_to) if reply_to else None,
+                reply_markup=markup)
+            return _message_id(sent)
+
+        return self._call(go)
+
+    def copy_message(self, chat_id: int, from_chat_id: int, message_id: int, *, thread_id: int | None = None,
+                     reply_to: int | None = None) -> int:
+        """A forward without the author (messages.forwardMessages drop_author): media stays on the server."""
+        async def go() -> int:
+            sent = await self._live().forward_messages(
+                chat_id, from_chat_id, message_id, message_thread_id=thread_id, hide_sender_name=True,
+                reply_parameters=types.ReplyParameters(message_id=reply_to) if reply_to else None)
+            return _message_id(sent)
+
+        return self._call(go)
+
+    def create_topic(self, chat_id: int, title: str) -> int:
+        async def go() -> int:
+            created = await self._live().create_forum_topic(chat_id, title)
+            return int(created.id)
+
+        return self._call(go)
+
+    def answer_button(self, query_id: str, text: str = "") -> None:
+        async def go() -> None:
+            await self._live().answer_callback_query(str(query_id), text=text or None)
+
+        self._call(go)
+
+    def remember_peer(self, user_id: int, access_hash: int) -> None:
+        """Make a user known only to our DB writable (session file lost); a peer already held is kept."""
+        async def go() -> None:
+            storage = self._live().storage
+            try:
+                await storage.get_peer_by_id(user_id)
+            except KeyError:
+                await storage.update_peers([(user_id, access_hash, "user", None)])
+
+        self._call(go)
+
+    # --- plumbing ---------------------------------------------------------------------------------------------
+
+    def _live(self) -> Client:
+        if self._client is None:
+            raise RuntimeError("the Telegram connection is not started")
+        return self._client
+
+    def _call(self, make: Callable[[], Awaitable[T]], timeout: float | None = None) -> T:
+        """Run `make()` on the client's loop (the coroutine is created there: see pyrogram.sync) and wait."""
+        loop, thread = self._loop, self._thread
+        if loop is None or thread is None or not thread.is_alive():
+            raise RuntimeError("the Telegram connection is not started")
+        if threading.current_thread() is thread:
+            raise RuntimeError("TelegramConnection calls block: make them from another thread, not a handler")
+        future = asyncio.run_coroutine_threadsafe(_translated(make), loop)
+        try:
+            return future.result(self.call_timeout if timeout is None else timeout)
+        except TimeoutError:
+            future.cancel()
+            raise
+
+
+async def _translated(make: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await make()
+    except errors.SlowmodeWait as exc:
+        raise RetryAfter(float(exc.value or 0), "slowmode wait") from exc
+    except errors.Flood as exc:
+        if not isinstance(exc.value, int):
+            raise
+        raise RetryAfter(float(exc.value), "flood wait") from exc
+    except UNDELIVERABLE as exc:
+        raise Undeliverable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _message_id(sent: Any) -> int:
+    if not getattr(sent, "id", None):
+        raise RuntimeError("Telegram answered without the new message")
+    return int(sent.id)
+
+
+def _hand_over(handler: Callable[[Any], None], item: IncomingMessage | ButtonPress) -> None:
+    try:
+        handler(item)
+    except Exception:  # one bad update never stops the loop
+        log.exception("the handler failed on %s of chat %s, message %s", type(item).__name__, item.chat_id,
+                      item.message_id)
+
+
+def _is_barrier(_flt: Any, _client: Any, update: Any) -> bool:
+    return isinstance(update, _Barrier)
