@@ -1,0 +1,500 @@
+"""The Telegram adapter through the real kurigram library: raw updates in (client.handle_updates), raw TL
+functions out (a fake server at the session layer, tests/telegram_wire.py). Nothing of tgesc is mocked."""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import threading
+import time
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from pyrogram import errors, raw
+from pyrogram.file_id import FileId, FileType
+from telegram_wire import MEDIA_KINDS, FakeWire
+
+from tgesc.adapters.telegram import DurableStorage, TelegramConnection
+from tgesc.domain.telegram import Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable
+
+TESTS = Path(__file__).resolve().parents[1]
+SendMessage = raw.functions.messages.SendMessage
+
+
+class Inbox:
+    """What the handlers received, in order."""
+
+    def __init__(self) -> None:
+        self.messages: list[IncomingMessage] = []
+        self.presses: list[ButtonPress] = []
+        self.threads: set[str] = set()
+
+    def on_message(self, message: IncomingMessage) -> None:
+        self.threads.add(threading.current_thread().name)
+        self.messages.append(message)
+
+    def on_press(self, press: ButtonPress) -> None:
+        self.presses.append(press)
+
+    @property
+    def texts(self) -> list[str]:
+        return [m.text for m in self.messages]
+
+
+@pytest.fixture
+def wire() -> FakeWire:
+    return FakeWire()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def connect(wire, data_dir):
+    """connect(inbox=None, wire=None) -> a started offline TelegramConnection on `data_dir` (stopped at the end)."""
+    made: list[TelegramConnection] = []
+
+    def make(inbox: Inbox | None = None, *, on_wire: FakeWire | None = None, **handlers) -> TelegramConnection:
+        box = inbox or Inbox()
+        server = on_wire or wire
+        conn = TelegramConnection(
+            "desk", data_dir, 12345, "api-hash-secret", server.bot_token,
+            on_message=handlers.get("on_message", box.on_message), on_press=handlers.get("on_press", box.on_press),
+            session_factory=server.session_factory)
+        conn.inbox = box
+        made.append(conn)
+        conn.start()
+        return conn
+
+    yield make
+    for conn in made:
+        conn.stop()
+    assert not wire.unhandled, f"the fake server was asked what it cannot answer: {wire.unhandled}"
+
+
+# --- inbound -------------------------------------------------------------------------------------------------
+
+
+def test_private_text_arrives_with_the_senders_access_hash(connect, wire):
+    conn = connect()
+    ann = wire.user(first_name="Ann", last_name="Lee", username="ann_lee", lang_code="ru")
+    updates = wire.private_text(ann, "my order is late")
+    conn.feed(updates)
+
+    [message] = conn.inbox.messages
+    assert message == IncomingMessage(
+        chat_id=ann.id, chat_type="private", message_id=updates.updates[0].message.id, sender=message.sender,
+        sent_at=message.sent_at, text="my order is late")
+    sender = message.sender
+    assert (sender.id, sender.access_hash, sender.username) == (ann.id, ann.access_hash, "ann_lee")
+    assert (sender.first_name, sender.last_name, sender.language_code, sender.is_bot) == ("Ann", "Lee", "ru", False)
+    assert message.sent_at.tzinfo is UTC and message.sent_at.timestamp() == updates.updates[0].message.date
+    assert conn.inbox.threads == {"telegram-desk"}
+
+
+@pytest.mark.parametrize("kind", MEDIA_KINDS)
+def test_media_message_gives_its_type_file_id_and_caption(connect, wire, kind):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_media(ann, kind, caption="see attached" if kind != "sticker" else ""))
+
+    [message] = conn.inbox.messages
+    assert message.media_type == kind
+    assert FileId.decode(message.file_id).file_type == FileType[kind.upper()]
+    assert message.text == ("see attached" if kind != "sticker" else "")
+
+
+def test_an_edit_arrives_as_the_same_message_with_edited_at(connect, wire):
+    conn = connect()
+    ann = wire.user()
+    first = wire.private_text(ann, "helo")
+    conn.feed(first)
+    message_id = first.updates[0].message.id
+    conn.feed(wire.edit(ann.id, message_id, "hello"))
+
+    original, edit = conn.inbox.messages
+    assert (original.text, original.edited_at) == ("helo", None)
+    assert (edit.message_id, edit.text, edit.sent_at) == (message_id, "hello", original.sent_at)
+    assert edit.edited_at is not None and edit.edited_at.tzinfo is UTC
+
+
+def test_service_messages_are_ignored(connect, wire):
+    conn = connect()
+    group, ann = wire.group(), wire.user()
+    conn.feed([wire.service(group, ann), wire.group_text(group, ann, "hi all")])
+    assert conn.inbox.texts == ["hi all"]
+
+
+def test_group_message_and_reply(connect, wire):
+    conn = connect()
+    group, staff = wire.group("Staff L1"), wire.user(first_name="Sam")
+    card = wire.group_text(group, staff, "ticket card")
+    conn.feed([card, wire.group_text(group, staff, "on it", reply_to=card.updates[0].message.id)])
+
+    first, reply = conn.inbox.messages
+    assert (first.chat_id, first.chat_type, first.is_forum, first.thread_id) == (group, "group", False, None)
+    assert reply.reply_to_message_id == first.message_id
+
+
+def test_forum_topic_messages_carry_the_thread(connect, wire):
+    conn = connect()
+    forum, staff = wire.supergroup("Staff L2", forum=True), wire.user(first_name="Sam")
+    topic = wire.topic(forum, "T-42")
+    in_topic = wire.group_text(forum, staff, "looking", thread_id=topic)
+    conn.feed(in_topic)
+    conn.feed(wire.group_text(forum, staff, "done", thread_id=topic, reply_to=in_topic.updates[0].message.id))
+    conn.feed(wire.group_text(forum, staff, "general chatter"))
+
+    plain, reply, general = conn.inbox.messages
+    assert (plain.chat_id, plain.chat_type, plain.is_forum) == (forum, "supergroup", True)
+    assert (plain.thread_id, plain.reply_to_message_id) == (topic, None)
+    assert (reply.thread_id, reply.reply_to_message_id) == (topic, plain.message_id)
+    assert (general.thread_id, general.reply_to_message_id, general.is_forum) == (None, None, True)
+
+
+def test_a_button_press_on_a_message_the_bot_sent(connect, wire):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "hi"))
+    sent = conn.send_message(ann.id, "Rate us", buttons=[[Button("5 stars", "rate:5")]])
+    conn.feed(wire.callback(ann, ann.id, sent, "rate:5"))
+
+    [press] = conn.inbox.presses
+    assert (press.chat_id, press.message_id, press.data) == (ann.id, sent, "rate:5")
+    assert (press.sender.id, press.sender.access_hash) == (ann.id, ann.access_hash)
+    conn.answer_button(press.query_id, "Thanks!")
+    answer = wire.last(raw.functions.messages.SetBotCallbackAnswer)
+    assert (str(answer.query_id), answer.message) == (press.query_id, "Thanks!")
+
+
+def test_a_button_press_after_a_restart_fetches_its_message(connect, wire):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "hi"))
+    sent = conn.send_message(ann.id, "Rate us", buttons=[[Button("1", "rate:1")]])
+    conn.feed(wire.private_text(ann, "ok"))  # the stored pts passes our message: catch-up will not bring it
+    conn.stop()
+
+    again = connect()
+    again.feed(wire.callback(ann, ann.id, sent, b"rate:1"))
+    [press] = again.inbox.presses
+    assert (press.message_id, press.data) == (sent, "rate:1")
+    assert [i.id for i in wire.last(raw.functions.messages.GetMessages).id] == [sent]
+
+
+def test_a_failing_handler_does_not_stop_the_next_updates(connect, wire):
+    inbox = Inbox()
+
+    def fragile(message: IncomingMessage) -> None:
+        if message.text == "boom":
+            raise RuntimeError("handler bug")
+        inbox.on_message(message)
+
+    conn = connect(inbox, on_message=fragile)
+    ann = wire.user()
+    conn.feed([wire.private_text(ann, "boom"), wire.private_text(ann, "after")])
+    assert inbox.texts == ["after"]
+
+
+def test_fifty_messages_of_one_chat_are_handled_in_order(connect, wire):
+    conn = connect()
+    ann = wire.user()
+    conn.feed([wire.private_text(ann, f"m{i}") for i in range(50)])
+    assert conn.inbox.texts == [f"m{i}" for i in range(50)]
+
+
+# --- outbound ------------------------------------------------------------------------------------------------
+
+
+def test_send_message_parses_html_and_builds_the_keyboard(connect, wire):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "hi"))
+    message_id = conn.send_message(
+        ann.id, '<b>Ticket #7</b> &lt;escalated&gt; to <i>L2</i>, <a href="https://x.test/7">details</a>',
+        buttons=[[Button("Close", "close:7"), Button("Reopen", "reopen:7")], [Button("Rate", "rate:7")]])
+
+    request = wire.last(SendMessage)
+    assert request.peer == raw.types.InputPeerUser(user_id=ann.id, access_hash=ann.access_hash)
+    assert request.message == "Ticket #7 <escalated> to L2, details"
+    entities = [(type(e).__name__, e.offset, e.length) for e in request.entities]
+    assert entities == [("MessageEntityBold", 0, 9), ("MessageEntityItalic", 25, 2),
+                        ("MessageEntityTextUrl", 29, 7)]
+    assert request.entities[2].url == "https://x.test/7"
+    rows = [[(b.text, b.type.data) for b in row.buttons] for row in request.reply_markup.rows]
+    assert rows == [[("Close", b"close:7"), ("Reopen", b"reopen:7")], [("Rate", b"rate:7")]]
+    assert {type(b.type) for row in request.reply_markup.rows for b in row.buttons} == {
+        raw.types.InlineButtonTypeCallback}
+    assert request.reply_to is None
+    assert message_id == 2  # the next id of the common box (the customer's message was 1)
+
+
+def test_send_message_into_a_forum_topic_and_as_a_reply(connect, wire):
+    conn = connect()
+    forum, staff = wire.supergroup(forum=True), wire.user()
+    topic = wire.topic(forum)
+    conn.feed(wire.group_text(forum, staff, "seen", thread_id=topic))  # the bot meets the chat
+    in_topic = conn.send_message(forum, "card", thread_id=topic)
+    first = wire.last(SendMessage)
+    conn.send_message(forum, "reply", thread_id=topic, reply_to=in_topic)
+    second = wire.last(SendMessage)
+
+    channel_id = -forum - 1_000_000_000_000
+    assert isinstance(first.peer, raw.types.InputPeerChannel) and first.peer.channel_id == channel_id
+    assert (first.reply_to.reply_to_msg_id, first.reply_to.top_msg_id) == (topic, None)
+    assert (second.reply_to.reply_to_msg_id, second.reply_to.top_msg_id) == (in_topic, topic)
+
+
+def test_copy_message_forwards_without_the_author(connect, wire):
+    conn = connect()
+    ann, forum = wire.user(), wire.supergroup(forum=True)
+    photo = wire.private_media(ann, "photo", caption="the receipt")
+    conn.feed([photo, wire.group_text(forum, wire.user(), "hi")])
+    topic = conn.create_topic(forum, "T-7 Ann")
+    copied = conn.copy_message(forum, ann.id, photo.updates[0].message.id, thread_id=topic)
+
+    request = wire.last(raw.functions.messages.ForwardMessages)
+    assert request.drop_author is True
+    assert request.from_peer == raw.types.InputPeerUser(user_id=ann.id, access_hash=ann.access_hash)
+    assert isinstance(request.to_peer, raw.types.InputPeerChannel)
+    assert (request.id, request.top_msg_id) == ([photo.updates[0].message.id], topic)
+    assert copied > topic
+
+
+def test_create_topic_returns_its_thread_id(connect, wire):
+    conn = connect()
+    forum = wire.supergroup("Staff L3", forum=True)
+    conn.feed(wire.group_text(forum, wire.user(), "hi"))
+    topic = conn.create_topic(forum, "T-9 refund")
+
+    request = wire.last(raw.functions.messages.CreateForumTopic)
+    assert request.title == "T-9 refund" and isinstance(request.peer, raw.types.InputPeerChannel)
+    conn.send_message(forum, "card", thread_id=topic)
+    assert wire.last(SendMessage).reply_to.reply_to_msg_id == topic
+
+
+@pytest.mark.parametrize(("error", "seconds", "reason"), [("FLOOD_WAIT_42", 42, "flood wait"),
+                                                          ("SLOWMODE_WAIT_7", 7, "slowmode wait")])
+def test_flood_waits_surface_as_retry_after(connect, wire, error, seconds, reason):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "hi"))
+    wire.fail_next(SendMessage, error)
+    with pytest.raises(RetryAfter) as caught:
+        conn.send_message(ann.id, "hello")
+    assert (caught.value.seconds, caught.value.reason) == (seconds, reason)
+    assert len(wire.sent(SendMessage)) == 1  # the library did not sleep and retry (sleep_threshold=0)
+    assert conn.send_message(ann.id, "hello") > 0
+
+
+@pytest.mark.parametrize("error", ["USER_IS_BLOCKED", "INPUT_USER_DEACTIVATED", "PEER_ID_INVALID",
+                                   "CHAT_WRITE_FORBIDDEN", "USER_DEACTIVATED"])
+def test_permanent_refusals_are_undeliverable(connect, wire, error):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "hi"))
+    wire.fail_next(SendMessage, error)
+    with pytest.raises(Undeliverable):
+        conn.send_message(ann.id, "hello")
+
+
+def test_other_errors_propagate_as_the_librarys(connect, wire):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "hi"))
+    wire.fail_next(SendMessage, "MESSAGE_TOO_LONG")
+    with pytest.raises(errors.MessageTooLong):
+        conn.send_message(ann.id, "x" * 5000)
+
+
+def test_remember_peer_reaches_a_user_never_seen_in_an_update(connect, wire):
+    conn = connect()
+    stranger = wire.user(first_name="Bob")  # known to our DB only (say the session file was lost)
+    with pytest.raises(Undeliverable):
+        conn.send_message(stranger.id, "hello")
+
+    conn.remember_peer(stranger.id, stranger.access_hash)
+    assert conn.send_message(stranger.id, "hello") > 0
+    assert wire.last(SendMessage).peer == raw.types.InputPeerUser(user_id=stranger.id,
+                                                                  access_hash=stranger.access_hash)
+
+
+def test_outbound_calls_from_a_handler_refuse_instead_of_deadlocking(connect, wire):
+    failures: list[Exception] = []
+    conn: TelegramConnection | None = None
+
+    def reply_inline(message: IncomingMessage) -> None:
+        try:
+            conn.send_message(message.chat_id, "echo")
+        except RuntimeError as exc:
+            failures.append(exc)
+
+    conn = connect(on_message=reply_inline)
+    conn.feed(wire.private_text(wire.user(), "hi"))
+    assert len(failures) == 1 and "another thread" in str(failures[0])
+
+
+def test_a_failed_start_raises_and_leaves_the_session_file_free(connect, wire, data_dir):
+    wire.fail_next(raw.functions.updates.GetState, "AUTH_KEY_UNREGISTERED")
+    with pytest.raises(errors.AuthKeyUnregistered):
+        connect()
+    assert not any(t.name == "telegram-desk" for t in threading.enumerate())
+    conn = connect()  # the same session file opens again: nothing was left holding it
+    assert conn.running and conn.bot.id == wire.bot.id
+
+
+def test_calls_on_a_stopped_connection_raise(connect, wire):
+    conn = connect()
+    conn.stop()
+    with pytest.raises(RuntimeError, match="not started"):
+        conn.send_message(1, "x")
+    assert "api-hash-secret" not in repr(conn) and "FAKE-TOKEN" not in repr(conn)
+
+
+# --- the session file: durability and catch-up ---------------------------------------------------------------
+
+
+def _session_rows(data_dir: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(data_dir / "desk.session") as db:
+        return db.execute(sql).fetchall()
+
+
+def test_peers_and_update_state_are_on_disk_without_stop(connect, wire, data_dir):
+    conn = connect()
+    ann = wire.user(username="ann")
+    conn.feed(wire.private_text(ann, "hi"))
+
+    # read by another connection while the bot still runs: committed, not just held in the bot's transaction
+    assert _session_rows(data_dir, f"SELECT access_hash, type FROM peers WHERE id = {ann.id}") == [
+        (ann.access_hash, "user")]
+    assert _session_rows(data_dir, f"SELECT username FROM usernames WHERE id = {ann.id}") == [("ann",)]
+    assert _session_rows(data_dir, "SELECT pts FROM update_state WHERE id = 0") == [(1,)]
+    [(user_id, is_bot, has_key)] = _session_rows(data_dir, "SELECT user_id, is_bot, auth_key IS NOT NULL "
+                                                           "FROM sessions")
+    assert (user_id, is_bot, has_key) == (wire.bot.id, 1, 1)
+    assert stat.S_IMODE(os.stat(data_dir / "desk.session").st_mode) == 0o600
+    assert conn.running
+
+
+_CRASHING_BOT = """
+import sys, time
+from telegram_wire import FakeWire
+from tgesc.adapters.telegram import TelegramConnection
+wire = FakeWire()
+ann = wire.user(4242, username="ann", access_hash=987654321)
+conn = TelegramConnection("desk", sys.argv[1], 12345, "h", wire.bot_token, on_message=print, on_press=print,
+                          session_factory=wire.session_factory)
+conn.start()
+conn.feed(wire.private_text(ann, "before the crash"))
+print("FED", flush=True)
+time.sleep(120)
+"""
+
+
+def test_a_killed_bot_loses_no_peer_and_no_update_state(connect, data_dir, tmp_path):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), str(TESTS.parent)])}
+    bot = subprocess.Popen([sys.executable, "-c", _CRASHING_BOT, str(data_dir)], cwd=tmp_path, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            ready, _, _ = select.select([bot.stdout], [], [], max(0.0, deadline - time.monotonic()))
+            line = bot.stdout.readline() if ready else ""
+            if line.strip() == "FED":
+                break
+            if not line:
+                pytest.fail(f"the bot did not get going: {bot.poll()=}")
+        bot.send_signal(signal.SIGKILL)
+    finally:
+        bot.kill()
+        bot.wait(10)
+        bot.stdout.close()
+        bot.stderr.close()
+    assert bot.returncode == -signal.SIGKILL
+
+    assert _session_rows(data_dir, "SELECT access_hash FROM peers WHERE id = 4242") == [(987654321,)]
+    assert _session_rows(data_dir, "SELECT pts FROM update_state WHERE id = 0") == [(1,)]
+
+    # the same server history, plus one message while the bot was dead: only that one is delivered
+    wire = FakeWire()
+    ann = wire.user(4242, username="ann", access_hash=987654321)
+    wire.private_text(ann, "before the crash")
+    wire.private_text(ann, "while it was dead")
+    conn = connect(on_wire=wire)
+    conn.drain()
+    assert conn.inbox.texts == ["while it was dead"]
+    assert conn.send_message(4242, "sorry for the wait") > 0  # the peer survived too
+
+
+def test_catch_up_delivers_exactly_the_missed_messages_once(connect, wire):
+    conn = connect()
+    ann, forum, staff = wire.user(), wire.supergroup(forum=True), wire.user(first_name="Sam")
+    conn.feed([wire.private_text(ann, "first"), wire.group_text(forum, staff, "staff before")])
+    conn.send_message(ann.id, "we are on it")  # our own message: in getDifference later, never delivered
+    conn.stop()
+    assert conn.inbox.texts == ["first", "staff before"]
+
+    missed = wire.private_text(ann, "second")  # while the bot is down
+    wire.private_text(ann, "third")
+    wire.edit(ann.id, missed.updates[0].message.id, "second (edited)")
+    wire.group_text(forum, staff, "staff while down")
+
+    again = connect()
+    again.drain()
+    private = [m for m in again.inbox.messages if m.chat_id == ann.id]
+    assert [m.text for m in private] == ["second", "third", "second (edited)"]
+    assert private[2].edited_at is not None
+    assert [m.text for m in again.inbox.messages if m.chat_id == forum] == ["staff while down"]
+    assert wire.last(raw.functions.updates.GetDifference).pts == 1  # from "first": our reply (pts 2) came back too
+    again.stop()
+
+    third = connect()
+    third.drain()
+    assert third.inbox.texts == []
+
+
+def test_a_channel_state_without_pts_does_not_break_catch_up(connect, wire, data_dir):
+    connect().stop()
+    with sqlite3.connect(data_dir / "desk.session") as db:  # as left by kurigram issue 465
+        db.execute("INSERT INTO update_state (id, pts, qts, date, seq) VALUES (-1000000000777, NULL, 5, NULL, NULL)")
+
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "still works"))
+    assert conn.inbox.texts == ["still works"]
+    assert not wire.sent(raw.functions.updates.GetChannelDifference)
+
+
+def test_durable_storage_does_not_store_channel_states_without_pts(tmp_path):
+    import asyncio
+
+    from pyrogram.storage import UpdateState
+
+    async def scenario() -> list[UpdateState]:
+        storage = DurableStorage("s", tmp_path)
+        await storage.open()
+        await storage.set_update_state([UpdateState(-1000000000777, None, 3, None, None),
+                                        UpdateState(-1000000000888, 10, None, None, None)])
+        states = await storage.get_update_states()
+        await storage.close()
+        return states
+
+    states = asyncio.run(scenario())
+    assert [(s.id, s.pts) for s in states if s.id != 0] == [(-1000000000888, 10)]
+
+
+def test_start_and_catch_up_are_fast(connect, wire):
+    started = time.perf_counter()
+    conn = connect()
+    ann = wire.user()
+    conn.feed([wire.private_text(ann, f"m{i}") for i in range(200)])
+    assert len(conn.inbox.messages) == 200
+    assert time.perf_counter() - started < 5

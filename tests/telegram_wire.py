@@ -1,0 +1,518 @@
+"""A fake Telegram server at kurigram's session layer, for tests of the real library without network.
+
+    wire = FakeWire()
+    conn = TelegramConnection("bot", tmp_path, 1, "hash", wire.bot_token, on_message=..., on_press=...,
+                              session_factory=wire.session_factory)
+    conn.start()
+    ann = wire.user(first_name="Ann", username="ann")
+    conn.feed(wire.private_text(ann, "hello"))        # inbound: raw Updates through client.handle_updates
+    conn.send_message(ann.id, "<b>hi</b>")
+    wire.last(raw.functions.messages.SendMessage)      # outbound: every raw function the library sent
+
+What the wire does, like the server:
+- answers getState / getDifference / getChannelDifference from its own update log: every message it built or was
+  sent gets the next pts of its box (the common box for private chats and basic groups, one per channel), so a
+  client that was away gets exactly what happened after its stored pts;
+- numbers messages like Telegram: one increasing id sequence for private chats and basic groups together
+  (messages.getMessages takes bare ids), one per supergroup;
+- checks access hashes: a peer it never showed the client, or a wrong hash, is PEER_ID_INVALID;
+- keeps the messages, so getMessages, forwardMessages (copy) and callback queries work on them;
+- sends every object it answers with through its TL bytes (`TLObject.read(BytesIO(obj.write()))`), so fakes
+  look exactly like decoded server data and are checked against the layer. Requests are serialized (checked)
+  but kept as the library built them: decoding a bare Vector guesses its element type from the byte size.
+Faults: `fail_next(raw.functions.messages.SendMessage, "FLOOD_WAIT_42")` makes the next such call get that
+`RpcError` reply, and the library raises its own exception class for it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from io import BytesIO
+from typing import Any
+
+from pyrogram import raw, utils
+from pyrogram.errors.rpc_error import RPCError
+from pyrogram.raw.core import TLObject
+from pyrogram.session import Session
+
+MEDIA_KINDS = ("photo", "document", "voice", "video", "video_note", "audio", "sticker", "animation")
+ERROR_CODES = {"USER_DEACTIVATED": 401, "USER_DEACTIVATED_BAN": 401, "AUTH_KEY_UNREGISTERED": 401,
+               "CHAT_WRITE_FORBIDDEN": 403, "INTERNAL": 500}
+
+
+def roundtrip(obj: Any) -> Any:
+    """`obj` as the library would decode it from the wire ([] where a hand-built object has None)."""
+    return TLObject.read(BytesIO(obj.write()))
+
+
+def error_code(message: str) -> int:
+    if message.startswith(("FLOOD_WAIT_", "FLOOD_PREMIUM_WAIT_", "SLOWMODE_WAIT_")):
+        return 420
+    return ERROR_CODES.get(message, 400)
+
+
+def rpc_error(message: str, code: int | None = None) -> raw.types.RpcError:
+    return raw.types.RpcError(error_code=code or error_code(message), error_message=message)
+
+
+class WireSession(Session):
+    """The client's session: every request goes to the wire instead of a socket; the library's own retry and
+    flood-wait logic (`Session.invoke`) stays in the path."""
+
+    def __init__(self, client: Any, wire: FakeWire) -> None:
+        super().__init__(client, 2, "127.0.0.1", 443, bytes(256), False)
+        self.wire = wire
+
+    async def start(self) -> None:
+        self.is_started.set()
+
+    async def stop(self) -> None:
+        self.is_started.clear()
+
+    async def send(self, data: TLObject, wait_response: bool = True, timeout: float = Session.WAIT_TIMEOUT) -> Any:
+        result = self.wire.answer(data)
+        if isinstance(result, raw.types.RpcError):
+            query = data.query if isinstance(data, raw.functions.InvokeWithoutUpdates) else data
+            RPCError.raise_it(result, type(query))
+        return result
+
+
+@dataclass
+class _Box:
+    """A message box: the common one (private chats and basic groups) or one channel's."""
+
+    pts: int = 0
+    last_id: int = 0
+    log: list[tuple[int, Any]] = field(default_factory=list)  # (pts, update)
+    messages: dict[int, Any] = field(default_factory=dict)  # id -> raw message
+
+
+class FakeWire:
+    def __init__(self, *, bot_id: int = 5_000_000_001, bot_username: str = "tgesc_desk_bot",
+                 clock: Callable[[], int] | None = None) -> None:
+        self.clock = clock or (lambda: int(time.time()))
+        self.requests: list[TLObject] = []  # every raw function received, in order
+        self.unhandled: list[TLObject] = []  # requests the fake does not know (answered with an error)
+        self._lock = threading.RLock()
+        self._faults: list[tuple[Callable[[Any], bool], raw.types.RpcError]] = []
+        self._users: dict[int, raw.types.User] = {}
+        self._chats: dict[int, raw.types.Chat] = {}  # raw id -> basic group
+        self._channels: dict[int, raw.types.Channel] = {}  # raw id -> supergroup
+        self._common = _Box()
+        self._boxes: dict[int, _Box] = {}  # raw channel id -> box
+        self._topics: set[tuple[int, int]] = set()  # (chat id, topic id)
+        self._media: dict[int, Any] = {}  # photo / document id -> raw MessageMedia
+        self._queries: set[int] = set()
+        self._ids = itertools.count(100_001)
+        self.bot = self._add_user(raw.types.User(
+            id=bot_id, is_self=True, bot=True, access_hash=self._hash(bot_id), first_name="Desk",
+            username=bot_username, bot_info_version=1))
+
+    @property
+    def bot_token(self) -> str:
+        return f"{self.bot.id}:FAKE-TOKEN"
+
+    def session_factory(self, client: Any) -> WireSession:
+        return WireSession(client, self)
+
+    # --- faults and inspection --------------------------------------------------------------------------------
+
+    def fail_next(self, method: type | Callable[[Any], bool], error: str | raw.types.RpcError, *,
+                  code: int | None = None, times: int = 1) -> None:
+        """The next `times` requests matching `method` (a raw function class, or a predicate on the request)
+        get `error` ("FLOOD_WAIT_42", "USER_IS_BLOCKED", or a raw RpcError) instead of an answer."""
+        match = (lambda q: isinstance(q, method)) if isinstance(method, type) else method
+        reply = error if isinstance(error, raw.types.RpcError) else rpc_error(error, code)
+        with self._lock:
+            self._faults.extend([(match, reply)] * times)
+
+    def sent(self, kind: type | None = None) -> list[Any]:
+        with self._lock:
+            return [q for q in self.requests if kind is None or isinstance(q, kind)]
+
+    def last(self, kind: type) -> Any:
+        found = self.sent(kind)
+        assert found, f"no {kind.__name__} was sent; requests: {[type(q).__name__ for q in self.requests]}"
+        return found[-1]
+
+    # --- peers ------------------------------------------------------------------------------------------------
+
+    def user(self, user_id: int | None = None, *, first_name: str = "Ann", last_name: str | None = None,
+             username: str | None = None, lang_code: str | None = "en", access_hash: int | None = None
+             ) -> raw.types.User:
+        """A customer (registered with the wire, not yet seen by the client)."""
+        user_id = user_id or next(self._ids)
+        return self._add_user(raw.types.User(
+            id=user_id, access_hash=access_hash if access_hash is not None else self._hash(user_id),
+            first_name=first_name, last_name=last_name, username=username, lang_code=lang_code))
+
+    def group(self, title: str = "Staff L1") -> int:
+        """A basic group; its chat id as the client sees it (negative)."""
+        chat_id = next(self._ids)
+        self._chats[chat_id] = roundtrip(raw.types.Chat(
+            id=chat_id, title=title, photo=raw.types.ChatPhotoEmpty(), participants_count=3, date=self.clock(),
+            version=1))
+        return -chat_id
+
+    def supergroup(self, title: str = "Staff L2", *, forum: bool = False) -> int:
+        """A supergroup (a forum when `forum`); its chat id as the client sees it (-100...)."""
+        channel_id = next(self._ids)
+        self._channels[channel_id] = roundtrip(raw.types.Channel(
+            id=channel_id, title=title, photo=raw.types.ChatPhotoEmpty(), date=self.clock(), megagroup=True,
+            forum=forum or None, access_hash=self._hash(channel_id)))
+        self._boxes[channel_id] = _Box()
+        return utils.get_channel_id(channel_id)
+
+    def topic(self, chat_id: int, title: str = "Ticket") -> int:
+        """A forum topic created by someone else; its thread id (the id of its creating service message)."""
+        service = self._store(chat_id, lambda mid, peer: raw.types.MessageService(
+            id=mid, peer_id=peer, date=self.clock(), from_id=raw.types.PeerUser(user_id=self.bot.id),
+            action=raw.types.MessageActionTopicCreate(title=title, icon_color=0x6FB9F0)))
+        self._topics.add((chat_id, service.id))
+        return service.id
+
+    # --- inbound updates (each returns raw Updates for TelegramConnection.feed) ---------------------------------
+
+    def private_text(self, user: raw.types.User, text: str, *, entities: list | None = None,
+                     reply_to: int | None = None) -> raw.types.Updates:
+        return self.message(user.id, user, text, entities=entities, reply_to=reply_to)
+
+    def private_media(self, user: raw.types.User, kind: str, *, caption: str = "") -> raw.types.Updates:
+        return self.message(user.id, user, caption, media=kind)
+
+    def group_text(self, chat_id: int, user: raw.types.User, text: str, *, thread_id: int | None = None,
+                   reply_to: int | None = None, media: str | None = None) -> raw.types.Updates:
+        return self.message(chat_id, user, text, thread_id=thread_id, reply_to=reply_to, media=media)
+
+    def message(self, chat_id: int, user: raw.types.User, text: str = "", *, media: str | None = None,
+                entities: list | None = None, thread_id: int | None = None, reply_to: int | None = None
+                ) -> raw.types.Updates:
+        """A new message from `user` in `chat_id` (a private chat when chat_id == user.id)."""
+        header = self._reply_header(chat_id, reply_to or thread_id, thread_id)
+        message = self._store(chat_id, lambda mid, peer: raw.types.Message(
+            id=mid, peer_id=peer, date=self.clock(), message=text, entities=entities,
+            from_id=None if chat_id == user.id else raw.types.PeerUser(user_id=user.id),
+            media=self._new_media(media) if media else None, reply_to=header))
+        return self._updates([self._log_new(chat_id, message)], chat_id, user)
+
+    def edit(self, chat_id: int, message_id: int, text: str) -> raw.types.Updates:
+        """The author edited one of their messages."""
+        with self._lock:
+            box = self._box(chat_id)
+            old = box.messages[message_id]
+            edited = roundtrip(raw.types.Message(
+                id=old.id, peer_id=old.peer_id, date=old.date, message=text, from_id=old.from_id, media=old.media,
+                reply_to=old.reply_to, edit_date=self.clock()))
+            box.messages[message_id] = edited
+            channel = chat_id < utils.ZERO_CHANNEL_ID
+            kind = raw.types.UpdateEditChannelMessage if channel else raw.types.UpdateEditMessage
+            update = self._log(chat_id, lambda pts: kind(message=edited, pts=pts, pts_count=1))
+            sender = self._users[utils.get_raw_peer_id(old.from_id or old.peer_id)]
+        return self._updates([update], chat_id, sender)
+
+    def service(self, chat_id: int, user: raw.types.User) -> raw.types.Updates:
+        """A service message (`user` joined the group)."""
+        message = self._store(chat_id, lambda mid, peer: raw.types.MessageService(
+            id=mid, peer_id=peer, date=self.clock(), from_id=raw.types.PeerUser(user_id=user.id),
+            action=raw.types.MessageActionChatAddUser(users=[user.id])))
+        return self._updates([self._log_new(chat_id, message)], chat_id, user)
+
+    def callback(self, user: raw.types.User, chat_id: int, message_id: int, data: str | bytes
+                 ) -> raw.types.Updates:
+        """`user` pressed an inline button of message `message_id` in `chat_id`."""
+        query_id = next(self._ids) * 7919
+        with self._lock:
+            self._queries.add(query_id)
+        update = raw.types.UpdateBotCallbackQuery(
+            query_id=query_id, user_id=user.id, peer=self._peer(chat_id), msg_id=message_id,
+            chat_instance=chat_id * 31 + 7, data=data.encode() if isinstance(data, str) else data)
+        return self._updates([update], chat_id, user)
+
+    # --- the server side ------------------------------------------------------------------------------------
+
+    def answer(self, query: TLObject) -> Any:
+        """The reply to one raw request: an answer, or an RpcError."""
+        with self._lock:
+            query.write()  # it must serialize; it is kept as built: TL decoding of a bare Vector is a guess
+            self.requests.append(query)  # (elements of 8 bytes, like InputMessageID, come back as longs)
+            inner = query.query if isinstance(query, raw.functions.InvokeWithoutUpdates) else query
+            for index, (match, error) in enumerate(self._faults):
+                if match(inner):
+                    del self._faults[index]
+                    return error
+            handler = getattr(self, f"_on_{type(inner).QUALNAME.replace('.', '_')}", None)
+            if handler is None:
+                self.unhandled.append(inner)
+                return rpc_error("FAKE_WIRE_UNSUPPORTED_METHOD")
+            reply = handler(inner)
+            if isinstance(reply, TLObject) and not isinstance(reply, raw.types.RpcError):
+                return roundtrip(reply)
+            return reply
+
+    def _on_functions_updates_GetState(self, q: Any) -> Any:
+        return raw.types.updates.State(pts=self._common.pts, qts=0, date=self.clock(), seq=0, unread_count=0)
+
+    def _on_functions_users_GetFullUser(self, q: Any) -> Any:
+        user = self.bot if isinstance(q.id, raw.types.InputUserSelf) else self._input_user(q.id)
+        if user is None:
+            return rpc_error("USER_ID_INVALID")
+        full = raw.types.UserFull(id=user.id, settings=raw.types.PeerSettings(),
+                                  notify_settings=raw.types.PeerNotifySettings(), common_chats_count=0)
+        return raw.types.users.UserFull(full_user=full, chats=[], users=[user])
+
+    def _on_functions_users_GetUsers(self, q: Any) -> Any:
+        found = [self.bot if isinstance(i, raw.types.InputUserSelf) else self._input_user(i) for i in q.id]
+        return [u for u in found if u is not None]
+
+    def _on_functions_messages_SendMessage(self, q: Any) -> Any:
+        return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
+                          reply_markup=q.reply_markup)
+
+    def _on_functions_messages_SendMedia(self, q: Any) -> Any:
+        media = self._media.get(getattr(getattr(q.media, "id", None), "id", None))
+        if media is None:
+            return rpc_error("MEDIA_INVALID")
+        return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
+                          reply_markup=q.reply_markup, media=media)
+
+    def _on_functions_messages_ForwardMessages(self, q: Any) -> Any:
+        source = self._chat_of(q.from_peer)
+        if source is None:
+            return rpc_error("PEER_ID_INVALID")
+        originals = [self._box(source).messages.get(i) for i in q.id]
+        if any(m is None or isinstance(m, raw.types.MessageService) for m in originals):
+            return rpc_error("MESSAGE_ID_INVALID")
+        reply_to = q.reply_to or (raw.types.InputReplyToMessage(reply_to_msg_id=q.top_msg_id) if q.top_msg_id else None)
+        updates: list[Any] = []
+        for original, random_id in zip(originals, q.random_id, strict=True):
+            fwd = None if q.drop_author else raw.types.MessageFwdHeader(
+                date=original.date, from_id=original.from_id or original.peer_id)
+            sent = self._send(q.to_peer, random_id, reply_to, text=original.message, entities=original.entities,
+                              media=original.media, fwd_from=fwd)
+            if isinstance(sent, raw.types.RpcError):
+                return sent
+            updates.extend(sent.updates)
+        return raw.types.Updates(updates=updates, users=self._all_users(), chats=self._all_chats(),
+                                 date=self.clock(), seq=0)
+
+    def _on_functions_messages_CreateForumTopic(self, q: Any) -> Any:
+        chat_id = self._chat_of(q.peer)
+        if chat_id is None:
+            return rpc_error("PEER_ID_INVALID")
+        channel = self._channels.get(utils.get_channel_id(chat_id)) if chat_id < utils.ZERO_CHANNEL_ID else None
+        if channel is None or not channel.forum:
+            return rpc_error("CHANNEL_FORUM_MISSING")
+        service = self._store(chat_id, lambda mid, peer: raw.types.MessageService(
+            id=mid, peer_id=peer, date=self.clock(), out=True, from_id=raw.types.PeerUser(user_id=self.bot.id),
+            action=raw.types.MessageActionTopicCreate(title=q.title, icon_color=q.icon_color or 0x6FB9F0)))
+        self._topics.add((chat_id, service.id))
+        update = self._log_new(chat_id, service)
+        return raw.types.Updates(updates=[raw.types.UpdateMessageID(id=service.id, random_id=q.random_id), update],
+                                 users=[self.bot], chats=[channel], date=self.clock(), seq=0)
+
+    def _on_functions_messages_SetBotCallbackAnswer(self, q: Any) -> Any:
+        if q.query_id not in self._queries:
+            return rpc_error("QUERY_ID_INVALID")
+        self._queries.discard(q.query_id)
+        return True
+
+    def _on_functions_messages_GetMessages(self, q: Any) -> Any:
+        found = [self._common.messages.get(i.id) or raw.types.MessageEmpty(id=i.id) for i in q.id]
+        return raw.types.messages.Messages(messages=found, topics=[], chats=self._all_chats(),
+                                           users=self._all_users())
+
+    def _on_functions_channels_GetMessages(self, q: Any) -> Any:
+        box = self._boxes.get(q.channel.channel_id)
+        if box is None:
+            return rpc_error("CHANNEL_INVALID")
+        found = [box.messages.get(i.id) or raw.types.MessageEmpty(id=i.id) for i in q.id]
+        return raw.types.messages.ChannelMessages(pts=box.pts, count=len(found), messages=found, topics=[],
+                                                  chats=self._all_chats(), users=self._all_users())
+
+    def _on_functions_updates_GetDifference(self, q: Any) -> Any:
+        news, others = self._since(self._common, q.pts)
+        if not news and not others:
+            return raw.types.updates.DifferenceEmpty(date=self.clock(), seq=0)
+        state = raw.types.updates.State(pts=self._common.pts, qts=0, date=self.clock(), seq=0, unread_count=0)
+        return raw.types.updates.Difference(new_messages=news, new_encrypted_messages=[], other_updates=others,
+                                            chats=self._all_chats(), users=self._all_users(), state=state)
+
+    def _on_functions_updates_GetChannelDifference(self, q: Any) -> Any:
+        box = self._boxes.get(q.channel.channel_id)
+        if box is None:
+            return rpc_error("CHANNEL_INVALID")
+        news, others = self._since(box, q.pts)
+        if not news and not others:
+            return raw.types.updates.ChannelDifferenceEmpty(pts=box.pts, final=True)
+        return raw.types.updates.ChannelDifference(pts=box.pts, new_messages=news, other_updates=others,
+                                                   chats=self._all_chats(), users=self._all_users(), final=True)
+
+    # --- internals --------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _hash(peer_id: int) -> int:
+        return (peer_id * 2654435761) % (1 << 62) + 1
+
+    def _add_user(self, user: raw.types.User) -> raw.types.User:
+        user = roundtrip(user)
+        with self._lock:
+            self._users[user.id] = user
+        return user
+
+    def _all_users(self) -> list[Any]:
+        return list(self._users.values())
+
+    def _all_chats(self) -> list[Any]:
+        return [*self._chats.values(), *self._channels.values()]
+
+    def _input_user(self, input_user: Any) -> raw.types.User | None:
+        user = self._users.get(getattr(input_user, "user_id", None))
+        if user is None or input_user.access_hash != user.access_hash:
+            return None
+        return user
+
+    def _chat_of(self, peer: Any) -> int | None:
+        """The chat id an InputPeer names, if it is valid (known, with the right access hash)."""
+        if isinstance(peer, raw.types.InputPeerSelf):
+            return self.bot.id
+        if isinstance(peer, raw.types.InputPeerUser):
+            user = self._users.get(peer.user_id)
+            return user.id if user is not None and user.access_hash == peer.access_hash else None
+        if isinstance(peer, raw.types.InputPeerChat):
+            return -peer.chat_id if peer.chat_id in self._chats else None
+        if isinstance(peer, raw.types.InputPeerChannel):
+            channel = self._channels.get(peer.channel_id)
+            ok = channel is not None and channel.access_hash == peer.access_hash
+            return utils.get_channel_id(peer.channel_id) if ok else None
+        return None
+
+    @staticmethod
+    def _peer(chat_id: int) -> Any:
+        if chat_id > 0:
+            return raw.types.PeerUser(user_id=chat_id)
+        if chat_id < utils.ZERO_CHANNEL_ID:
+            return raw.types.PeerChannel(channel_id=utils.get_channel_id(chat_id))
+        return raw.types.PeerChat(chat_id=-chat_id)
+
+    def _box(self, chat_id: int) -> _Box:
+        if chat_id < utils.ZERO_CHANNEL_ID:
+            return self._boxes[utils.get_channel_id(chat_id)]
+        return self._common
+
+    def _store(self, chat_id: int, build: Callable[[int, Any], Any]) -> Any:
+        """A new message in `chat_id` with the box's next id, kept for getMessages / forwarding."""
+        with self._lock:
+            box = self._box(chat_id)
+            box.last_id += 1
+            message = roundtrip(build(box.last_id, self._peer(chat_id)))
+            box.messages[message.id] = message
+            return message
+
+    def _log(self, chat_id: int, build: Callable[[int], Any]) -> Any:
+        with self._lock:
+            box = self._box(chat_id)
+            box.pts += 1
+            update = roundtrip(build(box.pts))
+            box.log.append((box.pts, update))
+            return update
+
+    def _log_new(self, chat_id: int, message: Any) -> Any:
+        kind = raw.types.UpdateNewChannelMessage if chat_id < utils.ZERO_CHANNEL_ID else raw.types.UpdateNewMessage
+        return self._log(chat_id, lambda pts: kind(message=message, pts=pts, pts_count=1))
+
+    @staticmethod
+    def _since(box: _Box, pts: int) -> tuple[list[Any], list[Any]]:
+        news, others = [], []
+        for update_pts, update in box.log:
+            if update_pts <= pts:
+                continue
+            if isinstance(update, raw.types.UpdateNewMessage | raw.types.UpdateNewChannelMessage):
+                news.append(update.message)
+            else:
+                others.append(update)
+        return news, others
+
+    def _chat_objects(self, chat_id: int) -> list[Any]:
+        if chat_id > 0:
+            return []
+        if chat_id < utils.ZERO_CHANNEL_ID:
+            return [self._channels[utils.get_channel_id(chat_id)]]
+        return [self._chats[-chat_id]]
+
+    def _updates(self, updates: list[Any], chat_id: int, user: raw.types.User) -> raw.types.Updates:
+        return roundtrip(raw.types.Updates(updates=updates, users=[user], chats=self._chat_objects(chat_id),
+                                           date=self.clock(), seq=0))
+
+    def _thread_of(self, chat_id: int, message_id: int | None) -> int | None:
+        """The forum topic `message_id` is (or sits in), if any."""
+        if message_id is None:
+            return None
+        if (chat_id, message_id) in self._topics:
+            return message_id
+        target = self._box(chat_id).messages.get(message_id)
+        header = getattr(target, "reply_to", None)
+        if header is not None and header.forum_topic:
+            return header.reply_to_top_id or header.reply_to_msg_id
+        return None
+
+    def _reply_header(self, chat_id: int, reply_to: int | None, top: int | None = None) -> Any:
+        if reply_to is None:
+            return None
+        thread = top or self._thread_of(chat_id, reply_to)
+        return raw.types.MessageReplyHeader(
+            forum_topic=True if thread else None, reply_to_msg_id=reply_to,
+            reply_to_top_id=thread if thread and thread != reply_to else None)
+
+    def _send(self, to_peer: Any, random_id: int, reply_to: Any, *, text: str, entities: Any = None,
+              reply_markup: Any = None, media: Any = None, fwd_from: Any = None) -> Any:
+        chat_id = self._chat_of(to_peer)
+        if chat_id is None:
+            return rpc_error("PEER_ID_INVALID")
+        header = None
+        if isinstance(reply_to, raw.types.InputReplyToMessage):
+            header = self._reply_header(chat_id, reply_to.reply_to_msg_id, reply_to.top_msg_id)
+        message = self._store(chat_id, lambda mid, peer: raw.types.Message(
+            id=mid, peer_id=peer, date=self.clock(), message=text, out=True,
+            from_id=raw.types.PeerUser(user_id=self.bot.id), entities=entities or None, reply_markup=reply_markup,
+            media=media, reply_to=header, fwd_from=fwd_from))
+        update = self._log_new(chat_id, message)
+        users = [self.bot] + ([self._users[chat_id]] if chat_id > 0 else [])
+        chats = self._chat_objects(chat_id)
+        return raw.types.Updates(updates=[raw.types.UpdateMessageID(id=message.id, random_id=random_id), update],
+                                 users=users, chats=chats, date=self.clock(), seq=0)
+
+    def _new_media(self, kind: str) -> Any:
+        if kind not in MEDIA_KINDS:
+            raise ValueError(f"unknown media kind {kind!r}: one of {', '.join(MEDIA_KINDS)}")
+        file_id = next(self._ids)
+        common = {"id": file_id, "access_hash": self._hash(file_id), "file_reference": b"\x01ref", "date": self.clock(),
+                  "dc_id": 2}
+        if kind == "photo":
+            photo = raw.types.Photo(**common, sizes=[raw.types.PhotoSize(type="y", w=1280, h=960, size=200_000)])
+            media = raw.types.MessageMediaPhoto(photo=photo)
+        else:
+            video = raw.types.DocumentAttributeVideo(duration=5.0, w=640, h=480)
+            mime, attributes, flags = {
+                "document": ("application/pdf", [raw.types.DocumentAttributeFilename(file_name="invoice.pdf")], {}),
+                "voice": ("audio/ogg", [raw.types.DocumentAttributeAudio(duration=4, voice=True)], {"voice": True}),
+                "audio": ("audio/mpeg", [raw.types.DocumentAttributeAudio(duration=180, title="Song"),
+                                         raw.types.DocumentAttributeFilename(file_name="song.mp3")], {}),
+                "video": ("video/mp4", [video, raw.types.DocumentAttributeFilename(file_name="clip.mp4")],
+                          {"video": True}),
+                "video_note": ("video/mp4", [raw.types.DocumentAttributeVideo(duration=3.0, w=240, h=240,
+                                                                              round_message=True)], {"round": True}),
+                "sticker": ("image/webp", [raw.types.DocumentAttributeImageSize(w=512, h=512),
+                                           raw.types.DocumentAttributeSticker(
+                                               alt="🙂", stickerset=raw.types.InputStickerSetEmpty())], {}),
+                "animation": ("video/mp4", [video, raw.types.DocumentAttributeAnimated()], {}),
+            }[kind]
+            document = raw.types.Document(**common, mime_type=mime, size=50_000, attributes=attributes)
+            media = raw.types.MessageMediaDocument(document=document, **flags)
+        media = roundtrip(media)
+        with self._lock:
+            self._media[file_id] = media
+        return media
