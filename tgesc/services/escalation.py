@@ -20,8 +20,8 @@ from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Ticket, Tier
 from tgesc.services import firings, outbox, sla
 from tgesc.services.calendars import calendar_or_always_open
-from tgesc.services.relay import copy_attachments
 from tgesc.services.configuration import get_entry
+from tgesc.services.relay import copy_attachments
 from tgesc.services.ticket_view import card_html, view
 from tgesc.services.tickets import checklist, event, find, save
 
