@@ -1,0 +1,211 @@
+"""Commands people type to the bot in Telegram, parsed into a `Command` (name and arguments) or refused with
+a `CommandError` whose message says what is wrong and how the command is used.
+
+Where each is accepted (the caller passes the set as `allowed`):
+- staff, in a ticket's forum topic or card thread (`STAFF_TOPIC_COMMANDS`): /take, /tried TEXT, /note TEXT,
+  /priority P, /tag +a -b, /escalate TIER REASON, /quick REASON, /resolve [--no-survey], /reopen [REASON],
+  /close, /card;
+- staff, in a private chat with the bot (`STAFF_PRIVATE_COMMANDS`): /mine, /queue;
+- customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE].
+
+`/cmd@BotName args` is ours when BotName is our bot (any case); another bot's command is not for us (None).
+Arguments may span lines (TEXT and REASON keep their newlines) and be spaced freely. A staff message
+starting with `//` is an internal note, never relayed to the customer (`is_internal_note`, `note_text`).
+`format_command` writes a command back as text: parsing it gives the same command.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tgesc.domain.vocabulary import PRIORITIES
+
+STAFF_TOPIC_COMMANDS = frozenset({"take", "tried", "note", "priority", "tag", "escalate", "quick", "resolve",
+                                  "reopen", "close", "card"})
+STAFF_PRIVATE_COMMANDS = frozenset({"mine", "queue"})
+CUSTOMER_COMMANDS = frozenset({"start", "status", "language"})
+
+USAGE: Mapping[str, str] = {
+    "take": "/take — assign this ticket to yourself",
+    "tried": "/tried TEXT — record what was already tried (the next tier reads it)",
+    "note": "/note TEXT — add an internal note, never sent to the customer (or start a message with //)",
+    "priority": f"/priority {'|'.join(PRIORITIES)} — change the priority; the SLA clocks follow",
+    "tag": "/tag +TAG -TAG … — add tags (+ or no sign) and remove tags (-)",
+    "escalate": "/escalate TIER REASON — escalate to TIER (e.g. L2); the reason is read there first",
+    "quick": "/quick REASON — escalate an obviously urgent case straight to the top tier",
+    "resolve": "/resolve [--no-survey] — resolve the ticket; the survey follows unless --no-survey",
+    "reopen": "/reopen [REASON] — reopen the ticket",
+    "close": "/close — close the ticket",
+    "card": "/card — show the ticket's card here",
+    "mine": "/mine — your open tickets",
+    "queue": "/queue — the open tickets of your tiers",
+    "start": "/start — write to support",
+    "status": "/status — where your requests stand",
+    "language": "/language [CODE] — choose your language, e.g. /language en (or zh, ru)",
+}
+
+_HEAD = re.compile(r"/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)")
+_TAG = re.compile(r"(?P<sign>[+-]?)(?P<tag>\w[\w.:-]*)")
+_TIER = re.compile(r"[A-Za-z0-9][\w.-]{0,15}", re.ASCII)
+_LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?", re.ASCII)
+_NO_SURVEY = ("nosurvey",)  # --no-survey, nosurvey, no_survey ... once dashes and underscores are dropped
+
+
+class CommandError(ValueError):
+    """A command for us that cannot be carried out as typed; the message (what is wrong, and the usage)
+    is the reply."""
+
+    def __init__(self, message: str, command: str | None = None) -> None:
+        super().__init__(message)
+        self.command = command
+
+
+@dataclass(frozen=True)
+class Command:
+    """A parsed command: its name (without the slash) and its arguments, by the keys each command has:
+    tried/note: text · priority: priority · tag: add, remove (tuples) · escalate: tier, reason ·
+    quick: reason · resolve: no_survey · reopen: reason ('' when none) · language: code (None when
+    none) · start: payload (None when none); the others have none."""
+
+    name: str
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_command(text: str, *, bot_username: str | None, allowed: frozenset[str]) -> Command | None:
+    """The command `text` gives, None when it is not a command (no leading `/name`) or is another bot's;
+    CommandError when it is a command for us that is not `allowed` here or has unusable arguments."""
+    head = _HEAD.match(text.lstrip())
+    if head is None:
+        return None
+    if head["bot"] and bot_username and head["bot"].casefold() != bot_username.lstrip("@").casefold():
+        return None
+    name = head["name"].lower()
+    if name not in allowed or name not in _PARSERS:
+        raise CommandError(f"Unknown command /{name}. Here you can use:\n{help_text(allowed)}", name)
+    return Command(name, _PARSERS[name](text.lstrip()[head.end():].strip()))
+
+
+def help_text(allowed: Iterable[str]) -> str:
+    """One usage line per allowed command, alphabetically."""
+    return "\n".join(USAGE[name] for name in sorted(allowed) if name in USAGE)
+
+
+def format_command(command: Command, *, bot_username: str | None = None) -> str:
+    """`command` as one would type it (parsing it gives `command` back)."""
+    args, name = command.args, command.name
+    words = {
+        "tried": [args.get("text")], "note": [args.get("text")], "priority": [args.get("priority")],
+        "tag": [*(f"+{tag}" for tag in args.get("add", ())), *(f"-{tag}" for tag in args.get("remove", ()))],
+        "escalate": [args.get("tier"), args.get("reason")], "quick": [args.get("reason")],
+        "resolve": ["--no-survey" if args.get("no_survey") else None], "reopen": [args.get("reason")],
+        "language": [args.get("code")], "start": [args.get("payload")],
+    }.get(name, [])
+    suffix = f"@{bot_username.lstrip('@')}" if bot_username else ""
+    return " ".join([f"/{name}{suffix}", *(word for word in words if word)])
+
+
+def is_internal_note(text: str) -> bool:
+    """Whether a staff message is an internal note (starts with `//`): kept on the ticket, never relayed."""
+    return text.lstrip().startswith("//")
+
+
+def note_text(text: str) -> str:
+    """The note an internal-note message carries, without its `//`."""
+    return text.lstrip().removeprefix("//").strip()
+
+
+# --- one parser per command: the text after the command (stripped) to its arguments ---------------------
+
+
+def _refuse(name: str, problem: str) -> CommandError:
+    return CommandError(f"{problem}. Usage: {USAGE[name]}", name)
+
+
+def _nothing(name: str) -> Callable[[str], dict[str, Any]]:
+    def parse(rest: str) -> dict[str, Any]:
+        if rest:
+            raise _refuse(name, f"/{name} takes no arguments")
+        return {}
+    return parse
+
+
+def _ignored(rest: str) -> dict[str, Any]:
+    return {}
+
+
+def _text_of(name: str, key: str) -> Callable[[str], dict[str, Any]]:
+    def parse(rest: str) -> dict[str, Any]:
+        if not rest:
+            raise _refuse(name, f"/{name} needs a {key}")
+        return {key: rest}
+    return parse
+
+
+def _priority(rest: str) -> dict[str, Any]:
+    words = rest.split()
+    if len(words) != 1 or words[0].lower() not in PRIORITIES:
+        raise _refuse("priority", f"/priority needs one of {', '.join(PRIORITIES)}" +
+                      (f", not {rest!r}" if rest else ""))
+    return {"priority": words[0].lower()}
+
+
+def _tags(rest: str) -> dict[str, Any]:
+    add: dict[str, None] = {}
+    remove: dict[str, None] = {}
+    for word in rest.split():
+        match = _TAG.fullmatch(word)
+        if match is None:
+            raise _refuse("tag", f"{word!r} is not a tag: a tag is a word, with + to add it or - to remove it")
+        (remove if match["sign"] == "-" else add)[match["tag"]] = None
+    if not add and not remove:
+        raise _refuse("tag", "/tag needs at least one tag")
+    both = [tag for tag in add if tag in remove]
+    if both:
+        raise _refuse("tag", f"{', '.join(both)}: both added and removed")
+    return {"add": tuple(add), "remove": tuple(remove)}
+
+
+def _escalate(rest: str) -> dict[str, Any]:
+    tier, reason = (rest.split(None, 1) + ["", ""])[:2]
+    reason = reason.strip()
+    if not tier:
+        raise _refuse("escalate", "/escalate needs a tier and a reason")
+    if not _TIER.fullmatch(tier):
+        raise _refuse("escalate", f"{tier!r} is not a tier code (like L2)")
+    if not reason:
+        raise _refuse("escalate", f"/escalate {tier.upper()} needs a reason: the next tier reads it first")
+    return {"tier": tier.upper(), "reason": reason}
+
+
+def _resolve(rest: str) -> dict[str, Any]:
+    flag = rest.lower().replace("-", "").replace("_", "")
+    if rest and flag not in _NO_SURVEY:
+        raise _refuse("resolve", f"unknown option {rest!r}")
+    return {"no_survey": bool(rest)}
+
+
+def _reopen(rest: str) -> dict[str, Any]:
+    return {"reason": rest}
+
+
+def _language(rest: str) -> dict[str, Any]:
+    code = rest.lower().replace("_", "-")
+    if rest and not _LANGUAGE.fullmatch(code):
+        raise _refuse("language", f"{rest!r} is not a language code")
+    return {"code": code or None}
+
+
+def _start(rest: str) -> dict[str, Any]:
+    return {"payload": rest or None}
+
+
+_PARSERS: Mapping[str, Callable[[str], dict[str, Any]]] = {
+    "take": _nothing("take"), "tried": _text_of("tried", "text"), "note": _text_of("note", "text"),
+    "priority": _priority, "tag": _tags, "escalate": _escalate, "quick": _text_of("quick", "reason"),
+    "resolve": _resolve, "reopen": _reopen, "close": _nothing("close"), "card": _nothing("card"),
+    "mine": _nothing("mine"), "queue": _nothing("queue"),
+    "start": _start, "status": _ignored, "language": _language,
+}
