@@ -30,6 +30,7 @@ NOUNS = {
     "faq": "tgesc.cli.faq:app",
     "template": "tgesc.cli.template:app",
     "ticket": "tgesc.cli.ticket:app",
+    "worker": "tgesc.cli.worker:app",
 }
 
 
@@ -44,7 +45,7 @@ class LazyNouns(TyperGroup):
             return None
         module, attribute = NOUNS[cmd_name].split(":")
         noun: typer.Typer = getattr(importlib.import_module(module), attribute)
-        multiple = len(noun.registered_commands) > 1 or noun.registered_groups
+        multiple = len(noun.registered_commands) > 1 or noun.registered_groups or noun.registered_callback
         command = typer.main.get_group(noun) if multiple else typer.main.get_command(noun)
         command.name = cmd_name
         return command

@@ -12,6 +12,8 @@ from typing import Any
 
 from tgesc.domain import templates
 from tgesc.domain.humanize import language_of
+from tgesc.domain.telegram import TEXT_LIMIT
+from tgesc.domain.telegram_text import split_text
 from tgesc.models import Outbox, Template, Ticket
 from tgesc.services import prepared
 from tgesc.services.snapshot import snapshot
@@ -31,17 +33,25 @@ def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind
           thread_id: int | None = None, reply_to: int | None = None, buttons: Any = None,
           payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None) -> bool:
     """One outbound message, to be delivered by the bot worker (a prepared INSERT: ingest writes them).
-    With a `dedupe_key` a second row with the same key is not written (e.g. the answer to a command that
-    a catch-up delivers again); whether the row was written."""
-    row = {"ticket": ticket, "chat_id": chat_id, "thread_id": thread_id, "reply_to": reply_to, "kind": kind,
-           "text": text, "buttons": buttons, "payload": dict(payload or {}), "dedupe_key": dedupe_key,
-           "status": "pending", "attempts": 0, "not_before": now, "created_at": now, "sent_at": None,
-           "telegram_message_id": None, "error": None}
-    db = Outbox._meta.database
-    if dedupe_key is None:
-        prepared.insert(db, Outbox, "outbox row", row)
-        return True
-    return prepared.insert_new(db, Outbox, "outbox row, once", row)
+    A text over Telegram's limit becomes several rows, split on paragraph or line boundaries (the delivery
+    keeps a chat's order; the first replies to `reply_to`, the last carries the buttons). With a
+    `dedupe_key` a second message with the same key is not written (e.g. the answer to a command that a
+    catch-up delivers again); whether it was written."""
+    parts = split_text(text) if len(text) > TEXT_LIMIT else [text]
+    for number, part in enumerate(parts):
+        last = number == len(parts) - 1
+        row = {"ticket": ticket, "chat_id": chat_id, "thread_id": thread_id,
+               "reply_to": reply_to if number == 0 else None, "kind": kind, "text": part,
+               "buttons": buttons if last else None, "payload": dict(payload or {}),
+               "dedupe_key": dedupe_key if number == 0 or dedupe_key is None else f"{dedupe_key}#{number + 1}",
+               "status": "pending", "attempts": 0, "not_before": now, "created_at": now, "sent_at": None,
+               "telegram_message_id": None, "error": None}
+        db = Outbox._meta.database
+        if dedupe_key is None:
+            prepared.insert(db, Outbox, "outbox row", row)
+        elif not prepared.insert_new(db, Outbox, "outbox row, once", row):
+            return False
+    return True
 
 
 def to_customer(ticket: Ticket, key: str, variables: Mapping[str, Any], *, now: datetime,

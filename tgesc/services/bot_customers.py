@@ -1,0 +1,128 @@
+"""A customer's private chat with the bot: their messages become ticket messages, their commands answered.
+
+Every message is persisted through ingest before anything reacts (idempotently: a catch-up replay
+changes nothing), then mirrored into the ticket's staff thread. `/start` greets, `/status` lists the
+customer's own open tickets with the expected reply time, `/language` changes their language. A
+customer writing faster than the flood limit is throttled: what they send is still stored on the ticket,
+but no rule runs and nothing is answered, and they get one notice per throttling period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import peewee
+
+from tgesc.db import write_transaction
+from tgesc.domain.bot_commands import CUSTOMER_COMMANDS, Command, CommandError, parse_command
+from tgesc.domain.humanize import LANGUAGE_NAMES, language_of, ticket_status_line, zone_for
+from tgesc.domain.rates import Rate, SlidingWindow
+from tgesc.domain.telegram import IncomingMessage
+from tgesc.domain.vocabulary import OPEN_STATUSES
+from tgesc.models import Customer, Ticket
+from tgesc.services import outbox, relay
+from tgesc.services.ingest import Inbound, ingest, remember_customer
+from tgesc.services.tickets import event
+
+
+@dataclass
+class CustomerDesk:
+    """What the customer side of the bot needs between messages: its settings and the flood counters."""
+
+    bot_username: str | None
+    reopen_window: timedelta
+    flood_limit: Rate
+    flood: SlidingWindow = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.flood = SlidingWindow(self.flood_limit)
+
+
+def inbound(message: IncomingMessage) -> Inbound:
+    """The ingest service's view of a Telegram message."""
+    sender = message.sender
+    return Inbound(chat_id=message.chat_id, message_id=message.message_id, sent_at=message.sent_at,
+                   user_id=sender.id, text=message.text, access_hash=sender.access_hash, username=sender.username,
+                   first_name=sender.first_name, last_name=sender.last_name, language_code=sender.language_code,
+                   media_type=message.media_type, file_id=message.file_id, edited_at=message.edited_at)
+
+
+def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: IncomingMessage, now: datetime) -> None:
+    """Handle one message of a customer's private chat."""
+    if message.edited_at is None and not message.media_type:
+        try:
+            command = parse_command(message.text, bot_username=desk.bot_username, allowed=CUSTOMER_COMMANDS)
+        except CommandError:
+            command = None  # a customer's "/something" we do not know is just text to the desk
+        if command is not None:
+            _answer_command(db, command, message, now)
+            return
+    flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp())
+    with write_transaction(db):
+        result = ingest(db, inbound(message), now=now, reopen_window=desk.reopen_window, reactions=not flooding)
+        ticket = result.row
+        if ticket is None:  # a duplicate (catch-up replay) or an edit
+            return
+        if flooding:
+            _throttle(ticket, desk.flood_limit, message, now)
+        relay.mirror(ticket, message, now)
+
+
+def _throttle(ticket: Ticket, limit: Rate, message: IncomingMessage, now: datetime) -> None:
+    """One notice per throttling period; the customer is marked throttled until it ends."""
+    customer = ticket.customer
+    if customer.throttled_until is not None and customer.throttled_until > now:
+        return
+    until = now + timedelta(seconds=limit.window_s)
+    Customer.update(throttled_until=until).where(Customer.id == customer.id).execute()
+    customer.throttled_until = until
+    event(ticket, "customer.throttled", f"customer:{customer.telegram_id}", now, limit=str(limit),
+          message_id=message.message_id)
+    outbox.to_customer(ticket, "flood_notice", {}, now=now, dedupe_key=f"flood-{customer.id}-{until.isoformat()}")
+
+
+def _answer_command(db: peewee.Database, command: Command, message: IncomingMessage, now: datetime) -> None:
+    customer = remember_customer(db, inbound(message), now)
+    dedupe = f"cmd-{message.chat_id}-{message.message_id}"  # a replayed command is answered once
+    with write_transaction(db):
+        if command.name == "language":
+            _set_language(customer, command.args.get("code"), dedupe, now)
+        elif command.name == "status":
+            _status(customer, dedupe, now)
+        else:
+            outbox.template_to(customer.telegram_id, customer.language, "greeting",
+                               {"customer_name": customer.first_name or customer.username or ""},
+                               now=now, dedupe_key=dedupe)
+
+
+def _status(customer: Customer, dedupe: str, now: datetime) -> None:
+    """The customer's own open tickets (never anybody else's) with the expected reply time."""
+    zone = zone_for(customer.timezone, customer.language)
+    tickets = list(Ticket.select().where((Ticket.customer == customer.id) & Ticket.status.in_(OPEN_STATUSES))
+                   .order_by(Ticket.number))
+    if not tickets:
+        outbox.template_to(customer.telegram_id, customer.language, "status_none", {}, now=now, dedupe_key=dedupe)
+        return
+    lines = [ticket_status_line(t.number, t.status, now, _reply_due(t), zone, customer.language) for t in tickets]
+    outbox.template_to(customer.telegram_id, customer.language, "status", {"tickets": "\n".join(lines)},
+                       now=now, dedupe_key=dedupe)
+
+
+def _reply_due(ticket: Ticket) -> datetime | None:
+    """When the customer can expect the next answer on `ticket` (None: nobody owes them one)."""
+    if ticket.first_responded_at is None:
+        return ticket.first_response_due
+    return ticket.next_response_due if ticket.awaiting_reply_since is not None else None
+
+
+def _set_language(customer: Customer, code: str | None, dedupe: str, now: datetime) -> None:
+    wanted = language_of(code) if code else None
+    if wanted is None or wanted != (code or "").split("-")[0].lower():
+        choices = "\n".join(f"/language {c} — {name}" for c, name in LANGUAGE_NAMES.items())
+        outbox.template_to(customer.telegram_id, customer.language, "language_help", {"languages": choices},
+                           now=now, dedupe_key=dedupe)
+        return
+    Customer.update(language=wanted, language_chosen=True, updated_at=now).where(Customer.id == customer.id).execute()
+    outbox.template_to(customer.telegram_id, wanted, "language_changed", {"language": LANGUAGE_NAMES[wanted]},
+                       now=now, dedupe_key=dedupe)

@@ -1,0 +1,155 @@
+"""Staff in Telegram: working a ticket in its staff thread, and their private chat with the bot.
+
+In a tier's staff chat, a message in a ticket's thread (its forum topic, or a reply to a message the bot
+posted for it) is stored first — idempotently, so a catch-up replay does nothing twice — and then is
+one of: an internal note (`//...`, never relayed), a staff command (`/take`, `/tried`, `/escalate` … run
+through the same services as the CLI), or an answer relayed to the customer. Only staff of that tier (or
+admins) may do any of it; anybody else is refused with the reason, and the attempt is logged.
+In a private chat, staff get `/mine` (their tickets) and `/queue` (their tiers' open tickets).
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+
+import peewee
+
+from tgesc.db import write_transaction
+from tgesc.domain.bot_commands import (
+    STAFF_PRIVATE_COMMANDS,
+    STAFF_TOPIC_COMMANDS,
+    USAGE,
+    Command,
+    CommandError,
+    is_internal_note,
+    note_text,
+    parse_command,
+)
+from tgesc.domain.errors import TgescError
+from tgesc.domain.telegram import IncomingMessage
+from tgesc.models import Message, Staff, StaffTier, Ticket, Tier
+from tgesc.services import outbox, prepared, relay, ticket_queries
+from tgesc.services.staff_actions import run_staff_command
+from tgesc.services.tickets import event, save
+
+
+def staff_member(telegram_id: int) -> Staff | None:
+    """The active staff member with this Telegram id, if any."""
+    return Staff.get_or_none((Staff.telegram_id == telegram_id) & (Staff.active == True))  # noqa: E712
+
+
+def staff_tier(chat_id: int) -> Tier | None:
+    """The tier whose staff chat `chat_id` is."""
+    return Tier.get_or_none(Tier.staff_chat_id == chat_id)
+
+
+def may_work(staff: Staff | None, tier: Tier) -> bool:
+    """Whether `staff` may work tickets in `tier`'s chat: its staff, and admins."""
+    if staff is None:
+        return False
+    return staff.role == "admin" or StaffTier.select().where(
+        (StaffTier.staff == staff.id) & (StaffTier.tier == tier.id)).exists()
+
+
+def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: Tier, message: IncomingMessage,
+                          now: datetime) -> None:
+    """A message in `tier`'s staff chat (edits and chatter outside ticket threads are ignored)."""
+    if message.edited_at is not None:
+        return
+    ticket = relay.ticket_of_thread(message.chat_id, message.thread_id, message.reply_to_message_id)
+    if ticket is None:
+        return
+    staff = staff_member(message.sender.id)
+    command_text = message.text if message.text.startswith("/") else ""
+    with write_transaction(db):
+        if not _stored(ticket, staff, message, now, internal=bool(command_text) or is_internal_note(message.text)):
+            return  # seen before: a catch-up replay
+        if not may_work(staff, tier):
+            _refuse(ticket, staff, tier, message, now)
+        elif is_internal_note(message.text):
+            event(ticket, "ticket.note", staff.handle, now, text=note_text(message.text), internal=True)
+        elif command_text:
+            _command(db, bot_username, ticket, staff, message, now)
+        elif ticket.customer.unreachable_at is not None:
+            _answer(ticket, message, "Not relayed: the customer has blocked the bot or deleted their account.", now)
+        else:
+            relay.staff_reply(ticket, staff, message, now)
+            save(ticket, now)
+
+
+def _stored(ticket: Ticket, staff: Staff | None, message: IncomingMessage, now: datetime, *, internal: bool) -> bool:
+    """Store a staff-thread message once per (chat, message id); whether it is new."""
+    return prepared.insert_new(Message._meta.database, Message, "staff message", {
+        "ticket": ticket, "chat_id": message.chat_id, "message_id": message.message_id, "direction": "out",
+        "sender": "staff", "staff": staff, "text": message.text, "media_type": message.media_type,
+        "file_id": message.file_id, "is_key": False, "is_internal": internal, "sent_at": message.sent_at,
+        "created_at": now})
+
+
+def _refuse(ticket: Ticket, staff: Staff | None, tier: Tier, message: IncomingMessage, now: datetime) -> None:
+    who = staff.handle if staff else f"telegram:{message.sender.id}"
+    why = (f"{who} is not staff of {tier.code}" if staff else "you are not registered as staff") + \
+        f"; only {tier.code} staff and admins can work ticket #{ticket.number} here. Nothing was relayed."
+    event(ticket, "staff.refused", who, now, chat_id=message.chat_id, message_id=message.message_id,
+          text=message.text[:200])
+    _answer(ticket, message, why, now)
+
+
+def _answer(ticket: Ticket | None, message: IncomingMessage, text: str, now: datetime) -> None:
+    """Reply to `message` where it was written (its thread)."""
+    outbox.queue(ticket, message.chat_id, html.escape(text), now=now, thread_id=message.thread_id,
+                 reply_to=message.message_id, dedupe_key=f"re-{message.chat_id}-{message.message_id}")
+
+
+def _command(db, bot_username: str | None, ticket: Ticket, staff: Staff, message: IncomingMessage,
+             now: datetime) -> None:
+    try:
+        command = parse_command(message.text, bot_username=bot_username, allowed=STAFF_TOPIC_COMMANDS)
+        if command is None:
+            return  # a command for another bot
+        text = run_staff_command(db, command, ticket, staff, message, now)
+    except CommandError as error:
+        text = str(error)
+    except TgescError as error:
+        text = "\n".join([str(error), *(f"- {p}" for p in getattr(error, "problems", []) or [])])
+    if text:
+        _answer(ticket, message, text, now)
+
+
+def on_staff_private_message(db: peewee.Database, bot_username: str | None, staff: Staff,
+                             message: IncomingMessage, now: datetime) -> None:
+    """`/mine` and `/queue` in a staff member's private chat; anything else gets the list of commands."""
+    if message.edited_at is not None:
+        return
+    try:
+        command: Command | None = parse_command(message.text, bot_username=bot_username,
+                                                allowed=STAFF_PRIVATE_COMMANDS)
+    except CommandError as error:
+        command, text = None, str(error)
+    else:
+        text = "\n".join(USAGE[name] for name in sorted(STAFF_PRIVATE_COMMANDS))
+    if command is not None:
+        text = _queue_text(db, staff, command.name, now)
+    with write_transaction(db):
+        _answer(None, message, text, now)
+
+
+def _queue_text(db: peewee.Database, staff: Staff, which: str, now: datetime) -> str:
+    if which == "mine":
+        rows, title = ticket_queries.queue(db, now=now, assignee=staff.handle), "Your open tickets"
+    else:
+        tiers = [link.tier.code for link in StaffTier.select().where(StaffTier.staff == staff.id)]
+        if staff.role == "admin":
+            tiers = []  # every tier
+        elif not tiers:
+            return "You are in no tier yet; an admin can add you with `tgesc staff set`."
+        rows, title = ticket_queries.queue(db, now=now, tiers=tiers), "Open tickets in " + (", ".join(tiers) or
+                                                                                              "every tier")
+    if not rows:
+        return f"{title}: none."
+    lines = [f"#{r['number']} · {r['tier']} · {r['priority']} · {r['status']}"
+             + (f" · due {r['next_deadline']:%Y-%m-%d %H:%M} UTC" if r["next_deadline"] else "")
+             + (" · BREACHING" if r["breaching"] else "") for r in rows[:50]]
+    more = f"\n… and {len(rows) - 50} more" if len(rows) > 50 else ""
+    return f"{title} ({len(rows)}):\n" + "\n".join(lines) + more

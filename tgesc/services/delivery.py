@@ -1,0 +1,184 @@
+"""Delivering the outbox through Telegram: in order per chat, within Telegram's rates, nothing lost or sent twice.
+
+The bot worker's sender calls `Delivery.pump`: pending rows are loaded into a `SendSchedule` (per-chat
+order; global, per-chat and per-group rates; a busy chat never holds up the others) and sent when it says.
+Every Telegram message sent is recorded (`sent_message`) as soon as it is sent, so a staff reply to it
+finds its ticket, and a card interrupted by a crash after opening its topic does not open another.
+(Long texts were split into several rows when queued: `outbox.queue`.) A flood wait postpones the row
+(never drops it); a blocked or deleted user makes the row dead, the customer unreachable, and the ticket's
+staff thread is told.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import peewee
+
+from tgesc.db import write_transaction
+from tgesc.domain.send_schedule import Pending, SendSchedule
+from tgesc.domain.telegram import Button, RetryAfter, TelegramPort, Undeliverable
+from tgesc.domain.telegram_text import check_callback_data
+from tgesc.models import Customer, Outbox, SentMessage, Ticket
+from tgesc.services import outbox
+from tgesc.services.relay import TOPIC_PART
+from tgesc.services.tickets import event
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8  # other failures are retried with a growing delay, then the row is marked failed
+
+
+class Delivery:
+    """Sends pending outbox rows through `port`; `clock` and `sleep` are injected (tests use a virtual clock)."""
+
+    def __init__(self, db: peewee.Database, port: TelegramPort, schedule: SendSchedule,
+                 clock: Callable[[], datetime], sleep: Callable[[float], None]) -> None:
+        self.db, self.port, self.schedule, self.clock, self.sleep = db, port, schedule, clock, sleep
+        self._queued: set[int] = set()
+
+    def load(self) -> int:
+        """Put pending rows not yet scheduled into the schedule (oldest first); how many were added."""
+        added = 0
+        for row_id, chat_id, not_before in (Outbox.select(Outbox.id, Outbox.chat_id, Outbox.not_before)
+                                            .where(Outbox.status == "pending").order_by(Outbox.id).tuples()):
+            if row_id not in self._queued:
+                self._queued.add(row_id)
+                self.schedule.add(Pending(row_id, chat_id, chat_id < 0, _seconds(not_before)))
+                added += 1
+        return added
+
+    def pump(self, budget_s: float, stop: Callable[[], bool] = lambda: False) -> int:
+        """Send what is due now or within `budget_s` seconds (sleeping between sends as the rates say);
+        the number of rows handled. Returns early when nothing more can go within the budget, or once
+        `stop()` says so (after the current message)."""
+        self.load()
+        handled, deadline = 0, _seconds(self.clock()) + budget_s
+        while not stop() and (upcoming := self.schedule.next_send(_seconds(self.clock()))) is not None:
+            item, at = upcoming
+            if at > deadline:
+                break
+            wait = at - _seconds(self.clock())
+            if wait > 0:
+                self.sleep(wait)
+            self._deliver(item)
+            handled += 1
+        return handled
+
+    def next_due_in(self) -> float | None:
+        """Seconds until the schedule's next send (None: nothing is pending)."""
+        now = _seconds(self.clock())
+        upcoming = self.schedule.next_send(now)
+        return None if upcoming is None else max(0.0, upcoming[1] - now)
+
+    def _deliver(self, item: Pending) -> None:
+        row = Outbox.get_or_none(Outbox.id == item.item_id)
+        if row is None or row.status != "pending":
+            self._forget(item)
+            return
+        try:
+            first_id = self._send(row)
+        except RetryAfter as wait:
+            self._postpone(item, row, wait)
+        except Undeliverable as refusal:
+            self._forget(item)
+            self._unreachable(row, str(refusal) or type(refusal).__name__)
+        except Exception as error:  # noqa: BLE001 - any other failure: retried later, never lost
+            log.warning("outbox row %s failed: %s", row.id, error)
+            self._retry_later(item, row, error)
+        else:
+            self.schedule.sent(item.item_id, _seconds(self.clock()))
+            self._queued.discard(item.item_id)
+            Outbox.update(status="sent", sent_at=self.clock(), telegram_message_id=first_id,
+                          attempts=Outbox.attempts + 1, error=None).where(Outbox.id == row.id).execute()
+
+    def _forget(self, item: Pending) -> None:
+        self.schedule.remove(item.item_id)
+        self._queued.discard(item.item_id)
+
+    def _send(self, row: Outbox) -> int | None:
+        """Send the row (unless a crash came between sending and recording it); its Telegram message id."""
+        if row.kind == "answer-callback":
+            self.port.answer_button(row.payload["query_id"], row.text)
+            return None
+        thread_id, reply_to = self._thread(row)
+        if row.kind == "card":
+            thread_id = self._topic_for_card(row, thread_id)
+        if row.kind == "copy":
+            return self._part(row, 0, lambda: self.port.copy_message(
+                row.chat_id, row.payload["from_chat"], row.payload["message_id"], thread_id=thread_id,
+                reply_to=reply_to))
+        buttons = [[Button(b["text"], check_callback_data(b["data"])) for b in line] for line in row.buttons or []]
+        message_id = self._part(row, 0, lambda: self.port.send_message(
+            row.chat_id, row.text, thread_id=thread_id, reply_to=reply_to, buttons=buttons or None))
+        if row.kind == "card" and row.ticket_id is not None and thread_id is None:
+            Ticket.update(staff_chat_id=row.chat_id, card_message_id=message_id).where(
+                Ticket.id == row.ticket_id).execute()
+        return message_id
+
+    def _part(self, row: Outbox, part: int, send: Callable[[], int]) -> int:
+        """Make Telegram call `part` of `row` (0: the message; TOPIC_PART: the topic a card opens) unless it
+        was made before an interruption; the id it returned."""
+        known = SentMessage.get_or_none((SentMessage.outbox == row.id) & (SentMessage.part == part))
+        if known is not None:
+            return known.message_id
+        message_id = send()
+        SentMessage.create(outbox=row.id, part=part, chat_id=row.chat_id, message_id=message_id, sent_at=self.clock())
+        return message_id
+
+    def _thread(self, row: Outbox) -> tuple[int | None, int | None]:
+        """Where in the chat the row goes: its own thread and reply, or its ticket's current staff thread."""
+        if not row.payload.get("ticket_thread") or row.ticket_id is None:
+            return row.thread_id, row.reply_to
+        ticket = Ticket.get_by_id(row.ticket_id)
+        if ticket.staff_chat_id != row.chat_id:
+            return row.thread_id, row.reply_to
+        return ticket.topic_id, (None if ticket.topic_id else ticket.card_message_id)
+
+    def _topic_for_card(self, row: Outbox, thread_id: int | None) -> int | None:
+        """A card for a forum opens the ticket's topic in that chat (once: a resumed row reuses it)."""
+        if not row.payload.get("forum") or row.ticket_id is None:
+            return thread_id
+        topic = self._part(row, TOPIC_PART, lambda: self.port.create_topic(row.chat_id, row.payload.get("title")
+                                                                           or f"#{row.ticket_id}"))
+        Ticket.update(staff_chat_id=row.chat_id, topic_id=topic, card_message_id=None).where(
+            Ticket.id == row.ticket_id).execute()
+        return topic
+
+    def _postpone(self, item: Pending, row: Outbox, wait: RetryAfter) -> None:
+        until = self.clock() + timedelta(seconds=wait.seconds)
+        self.schedule.postpone(row.chat_id, _seconds(until))
+        Outbox.update(not_before=until, attempts=Outbox.attempts + 1, error=str(wait)).where(
+            Outbox.id == row.id).execute()
+        log.info("outbox row %s postponed %.0f s (%s)", row.id, wait.seconds, wait.reason)
+
+    def _retry_later(self, item: Pending, row: Outbox, error: Exception) -> None:
+        self._forget(item)
+        attempts = row.attempts + 1
+        status = "failed" if attempts >= MAX_ATTEMPTS or isinstance(error, ValueError) else "pending"
+        Outbox.update(status=status, attempts=attempts, error=f"{type(error).__name__}: {error}",
+                      not_before=self.clock() + timedelta(seconds=min(300, 2 ** attempts))).where(
+            Outbox.id == row.id).execute()
+
+    def _unreachable(self, row: Outbox, reason: str) -> None:
+        """Telegram refused for good: the row (and everything else pending for that chat) is dead; when the
+        chat is a customer's, they are marked unreachable and the ticket's staff thread is told."""
+        now = self.clock()
+        with write_transaction(self.db):
+            Outbox.update(status="dead", error=reason, attempts=Outbox.attempts + 1).where(
+                (Outbox.chat_id == row.chat_id) & (Outbox.status == "pending")).execute()
+            customer = Customer.get_or_none(Customer.telegram_id == row.chat_id)
+            if customer is None or customer.unreachable_at is not None:
+                return
+            Customer.update(unreachable_at=now).where(Customer.id == customer.id).execute()
+            ticket = Ticket.get_or_none(Ticket.id == row.ticket_id) if row.ticket_id else None
+            event(ticket, "customer.unreachable", "system", now, reason=reason, outbox=row.id)
+            if ticket is not None and ticket.staff_chat_id is not None:
+                outbox.queue(ticket, ticket.staff_chat_id, f"⚠ The customer of #{ticket.number} cannot be reached "
+                             f"any more ({reason}): replies are not delivered.", now=now,
+                             payload={"ticket_thread": True})
+
+
+def _seconds(instant: datetime) -> float:
+    return instant.timestamp()

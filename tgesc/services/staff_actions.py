@@ -1,0 +1,59 @@
+"""Staff commands typed in a ticket's Telegram thread, carried out by the same services as the CLI.
+
+`run_staff_command` runs one parsed command on the thread's ticket as the staff member who typed it and
+returns the confirmation to post in the thread. Errors are the services' own (DomainError, UsageError …),
+so Telegram and the CLI refuse the same things with the same words.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import peewee
+
+from tgesc.domain.bot_commands import Command
+from tgesc.domain.telegram import IncomingMessage
+from tgesc.models import Staff, Ticket
+from tgesc.services import escalation, outbox, tickets
+from tgesc.services.ticket_view import card_html, view
+
+
+def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, staff: Staff,
+                      message: IncomingMessage, now: datetime) -> str:
+    """Carry out `command` on `ticket` as `staff`; the confirmation for the thread."""
+    number, actor, args = ticket.number, staff.handle, command.args
+    name = command.name
+    if name == "take":
+        tickets.assign(db, number, staff.handle, actor=actor, now=now)
+        return f"#{number} is now assigned to {staff.handle}."
+    if name == "tried":
+        tickets.add_tried(db, number, args["text"], actor=actor, now=now)
+        return f"Noted on #{number} as tried: {args['text']}"
+    if name == "note":
+        tickets.add_note(db, number, args["text"], actor=actor, now=now)
+        return f"Note added to #{number}."
+    if name == "priority":
+        tickets.set_priority(db, number, args["priority"], actor=actor, now=now)
+        return f"#{number} now has priority {args['priority']}; its SLA clocks follow the new policy."
+    if name == "tag":
+        changed = tickets.retag(db, number, args["add"], args["remove"], allow_new=False, actor=actor, now=now)
+        return f"#{number} tags: {', '.join(changed.tags) or 'none'}."
+    if name in ("escalate", "quick"):
+        moved = escalation.escalate_ticket(db, number, to=args.get("tier"), reason=args["reason"], actor=actor,
+                                           now=now, quick=name == "quick")
+        return f"#{number} escalated to {moved.tier.code}" + (" (quick channel)." if name == "quick" else ".")
+    if name == "resolve":
+        tickets.resolve(db, number, survey=not args.get("no_survey", False), actor=actor, now=now)
+        return f"#{number} resolved."
+    if name == "reopen":
+        tickets.reopen(db, number, actor=actor, now=now, reason=args.get("reason", ""))
+        return f"#{number} reopened."
+    if name == "close":
+        tickets.close(db, number, actor=actor, now=now)
+        return f"#{number} closed."
+    if name == "card":
+        fresh = tickets.find(number)
+        outbox.queue(fresh, message.chat_id, card_html(view(fresh, now, UTC)), now=now, kind="message",
+                     thread_id=message.thread_id, reply_to=message.message_id)
+        return ""
+    raise ValueError(f"no action for staff command {name!r}")  # parse_command only lets known ones through

@@ -1,0 +1,111 @@
+"""`tgesc worker bot`: the one process that holds the Telegram connection.
+
+Threads: the Telegram client's event loop runs in a background thread (the adapter's), and receives every
+update, handing it to the bot dispatcher; the sender thread delivers the outbox within Telegram's rates;
+the main thread runs an RQ `SimpleWorker` on the `telegram` queue (RQ's signal handling and job timeouts
+work only there, and a process holding a live connection must not fork). A `telegram` job wakes the
+sender; the sender also looks at the outbox every second, so rows written by any process go out.
+
+Only one bot runs per bot token: a second process waits on the Redis lock and takes over within its TTL
+when the first dies. SIGTERM: the current job finishes, the sender stops after its current message, the
+client stops (its session saved), the lock is released, exit 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from tgesc.adapters.bot_lock import BotLock
+from tgesc.adapters.clock import utc_now
+from tgesc.adapters.redis_server import connect
+from tgesc.config import Settings
+from tgesc.db import open_database, require_current
+from tgesc.domain.send_schedule import SendSchedule
+from tgesc.services.bot import BotDispatcher
+from tgesc.services.bot_customers import CustomerDesk
+from tgesc.services.delivery import Delivery
+
+log = logging.getLogger(__name__)
+QUEUE = "telegram"
+SESSION_NAME = "tgesc-bot"
+_sender: Sender | None = None  # the running bot's sender, for the `telegram` jobs
+
+
+class Sender(threading.Thread):
+    """Delivers the outbox: pumps whenever woken, when the next postponed row is due, and every `poll_s`."""
+
+    def __init__(self, delivery: Delivery, *, poll_s: float = 1.0, budget_s: float = 5.0) -> None:
+        super().__init__(name="sender", daemon=True)
+        self.delivery, self.poll_s, self.budget_s = delivery, poll_s, budget_s
+        self._woken, self._stopping = threading.Event(), threading.Event()
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stopping.set()
+        self._woken.set()
+        self.join(timeout)
+
+    def run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                self.delivery.pump(self.budget_s, stop=self._stopping.is_set)
+            except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup; rows stay pending
+                log.exception("delivering the outbox failed; retrying shortly")
+            due = self.delivery.next_due_in()
+            self._woken.wait(self.poll_s if due is None else min(self.poll_s, due))
+            self._woken.clear()
+
+
+def wake_sender(outbox_id: int | None = None) -> None:
+    """The `telegram` queue's job: an outbox row is waiting (the sender reads the row itself)."""
+    if _sender is None:
+        raise RuntimeError("telegram jobs run only in `tgesc worker bot` (the process holding the connection)")
+    _sender.wake()
+
+
+def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None = None,
+            burst: bool = False) -> None:
+    """Run the bot until SIGTERM/SIGINT (or, with `burst`, until the `telegram` queue is empty)."""
+    global _sender
+    from rq import Queue, SimpleWorker
+
+    from tgesc.adapters.telegram import TelegramConnection
+
+    settings.require("api_id", "api_hash", "bot_token", purpose="tgesc worker bot")
+    db = open_database(settings.database_url)
+    require_current(db)
+    redis = connect(settings.redis_url, settings.home)
+    lock = BotLock(redis, settings.get("bot_token"), on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
+    lock.acquire(on_wait=lambda: log.warning("another bot holds the lock for this token; waiting to take over"))
+    desk = CustomerDesk(None, settings.reopen_window, settings.rate("flood_limit"))
+    dispatcher = BotDispatcher(db, desk, utc_now)
+    connection = TelegramConnection(
+        SESSION_NAME, settings.home, int(settings.get("api_id")), settings.get("api_hash"),
+        settings.get("bot_token"), on_message=dispatcher.on_message, on_press=dispatcher.on_press,
+        session_factory=session_factory)
+    try:
+        connection.start()
+        desk.bot_username = connection.bot.username
+        schedule = SendSchedule(settings.rate("send_rate"), settings.rate("chat_rate"), settings.rate("group_rate"))
+        _sender = Sender(Delivery(db, connection, schedule, clock=utc_now, sleep=time.sleep))
+        dispatcher.wake = _sender.wake
+        _sender.start()
+        worker = SimpleWorker([Queue(QUEUE, connection=redis)], connection=redis,
+                              name=f"tgesc-bot-{socket.gethostname()}-{os.getpid()}")
+        worker.work(burst=burst, logging_level=settings.get("log_level").upper())
+    finally:
+        if _sender is not None:
+            _sender.stop()
+            _sender = None
+        connection.stop()
+        lock.release()
+        db.close()
