@@ -113,7 +113,7 @@ class Delivery:
         message_id = self._part(row, 0, lambda: self.port.send_message(
             row.chat_id, row.text, thread_id=thread_id, reply_to=reply_to, buttons=buttons or None))
         if row.kind == "card" and row.ticket_id is not None and thread_id is None:
-            Ticket.update(staff_chat_id=row.chat_id, card_message_id=message_id).where(
+            Ticket.update(staff_chat_id=row.chat_id, topic_id=None, card_message_id=message_id).where(
                 Ticket.id == row.ticket_id).execute()
         return message_id
 
