@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pyrogram import raw
 
-from tgesc.models import Event, Message, SentMessage, Ticket
+from tgesc.models import Customer, Event, Message, SentMessage, Ticket
 
 
 def test_a_refund_request_escalates_to_a_forum_topic_with_the_card(bot):
@@ -53,3 +53,18 @@ def test_internal_notes_stay_internal_and_outsiders_are_refused(bot):
     assert note.is_internal
     kinds = [(e.kind, e.actor) for e in Event.select().where(Event.kind.in_(["ticket.note", "staff.refused"]))]
     assert kinds == [("ticket.note", "carol"), ("staff.refused", "bob")]
+
+
+def test_a_customer_the_client_forgot_is_reintroduced_from_the_database(bot, tmp_path):
+    bot.says("alice", "Hello, how do I change my e-mail?")
+    bot.stop()
+    for path in bot.data_dir.glob("desk.session*"):
+        path.unlink()  # the session file is lost: the client knows no peer any more
+    bot.start()
+    from tgesc.db import write_transaction
+    from tgesc.services import outbox
+    with write_transaction(bot.db):
+        outbox.queue(Ticket.get(), 1001, "We changed it for you.", now=bot.clock())
+    bot.deliver()
+    assert bot.texts_to(1001)[-1] == "We changed it for you."
+    assert Customer.get(Customer.telegram_id == 1001).unreachable_at is None

@@ -96,3 +96,6 @@ class TelegramPort(Protocol):
 
     def answer_button(self, query_id: str, text: str = "") -> None:
         """Acknowledge a button press, with an optional short notice."""
+
+    def remember_peer(self, user_id: int, access_hash: int) -> None:
+        """Let the client write to a user it has not seen (known from the database, with their access hash)."""

@@ -37,6 +37,7 @@ class Delivery:
                  clock: Callable[[], datetime], sleep: Callable[[float], None]) -> None:
         self.db, self.port, self.schedule, self.clock, self.sleep = db, port, schedule, clock, sleep
         self._queued: set[int] = set()
+        self._reintroduced_peers: set[int] = set()
 
     def load(self) -> int:
         """Put pending rows not yet scheduled into the schedule (oldest first); how many were added."""
@@ -82,6 +83,8 @@ class Delivery:
         except RetryAfter as wait:
             self._postpone(item, row, wait)
         except Undeliverable as refusal:
+            if self._reintroduced(row):
+                return  # the client had lost the customer's peer; the row stays pending and goes next
             self._forget(item)
             self._unreachable(row, str(refusal) or type(refusal).__name__)
         except Exception as error:  # noqa: BLE001 - any other failure: retried later, never lost
@@ -92,6 +95,16 @@ class Delivery:
             self._queued.discard(item.item_id)
             Outbox.update(status="sent", sent_at=self.clock(), telegram_message_id=first_id,
                           attempts=Outbox.attempts + 1, error=None).where(Outbox.id == row.id).execute()
+
+    def _reintroduced(self, row: Outbox) -> bool:
+        """Give the client a customer's peer from the database (it lost it, e.g. with its session file) the
+        first time a row to them is refused; whether it was given (then the row is tried again)."""
+        customer = Customer.get_or_none(Customer.telegram_id == row.chat_id)
+        if customer is None or customer.access_hash is None or row.chat_id in self._reintroduced_peers:
+            return False
+        self._reintroduced_peers.add(row.chat_id)
+        self.port.remember_peer(customer.telegram_id, customer.access_hash)
+        return True
 
     def _forget(self, item: Pending) -> None:
         self.schedule.remove(item.item_id)
