@@ -220,3 +220,29 @@ def test_on_postgres_two_processes_that_both_read_the_ticket_the_version_refuses
     assert escalated.actor == next(who for who, p in zip(("p1", "p2"), done, strict=True) if p.returncode == 0)
     assert [(r["chat_id"], r["kind"]) for r in outbox()] == [(1001, "message"), (-100123, "card")]
     assert (ticket().tier.code, ticket().version) == ("L2", 4)
+
+
+def test_the_queued_messages_wake_the_bot_through_its_telegram_queue(desk, db, redis_url):
+    import redis
+    from rq import Queue
+
+    from tgesc.models import Outbox
+
+    open_ticket(db, at=datetime.now(UTC))
+    ready(desk)
+    desk.env["TGESC_REDIS_URL"] = redis_url
+    run(desk, "ticket", "escalate", "1", "--to", "L2", "--reason", "billing dispute", "--as", "bob")
+    rows = [row.id for row in Outbox.select().order_by(Outbox.id)]
+    assert len(rows) == 2  # the customer's notice and the staff card
+    queue = Queue("telegram", connection=redis.Redis.from_url(redis_url))
+    assert sorted(queue.job_ids) == sorted(f"out-{row}" for row in rows)
+    assert queue.fetch_job(f"out-{rows[0]}").func_name == "tgesc.worker.bot.wake_sender"
+
+
+def test_an_unreachable_redis_is_a_warning_and_the_change_stands(desk, db):
+    open_ticket(db, at=datetime.now(UTC))
+    ready(desk)
+    desk.env["TGESC_REDIS_URL"] = "redis://:secret@127.0.0.1:1/0"
+    result = run(desk, "ticket", "escalate", "1", "--to", "L2", "--reason", "billing dispute", "--as", "bob")
+    assert "Warning: Redis at redis://:********@127.0.0.1:1/0 does not answer" in result.stderr
+    assert ticket().tier.code == "L2"

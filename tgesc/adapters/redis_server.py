@@ -36,6 +36,20 @@ def connect(url: str, home: Path) -> redis.Redis:
     return client
 
 
+def connect_if_running(url: str, home: Path) -> redis.Redis | None:
+    """A client for `url`, or for the embedded server of `home` only if it runs (never starts one); None when
+    Redis does not answer (for callers to whom Redis is optional, e.g. the CLI waking the bot)."""
+    if not url and not (home / SOCKET).exists():
+        return None
+    client = redis.Redis.from_url(url, socket_connect_timeout=1) if url else redis.Redis(
+        unix_socket_path=str(home / SOCKET), socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        return None
+    return client
+
+
 def embedded_url(home: Path) -> str:
     """The URL of the embedded server of `home` (for other programs, e.g. `rq info --url`)."""
     return f"unix://{home / SOCKET}"

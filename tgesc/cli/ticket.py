@@ -41,8 +41,13 @@ def _done(ticket, as_json: bool, message: str | Callable[[dict[str, Any]], str])
 
 
 def _change(function, number: int, as_: str | None, **kwargs: Any):
-    """Call a ticket service the usual way: the database, the number, the actor and now."""
-    return function(state().database(), number, actor=state().actor(as_), now=utc_now(), **kwargs)
+    """Call a ticket service the usual way: the database, the number, the actor and now; then wake the bot
+    for the Telegram messages the change queued (escalation notices, cards)."""
+    from tgesc.cli.wake import waking_bot
+
+    database = state().database()
+    with waking_bot():
+        return function(database, number, actor=state().actor(as_), now=utc_now(), **kwargs)
 
 
 @app.command("open")
@@ -62,10 +67,13 @@ def open_(
 
       tgesc ticket open --customer 987654321 --username ana --lang zh --text "我的账号被封了"
     """
+    from tgesc.cli.wake import waking_bot
     from tgesc.services.ingest import open_ticket
 
-    ticket = open_ticket(state().database(), customer, text, actor=state().actor(as_), now=utc_now(),
-                         username=username.lstrip("@") if username else None, language=lang)
+    database = state().database()
+    with waking_bot():
+        ticket = open_ticket(database, customer, text, actor=state().actor(as_), now=utc_now(),
+                             username=username.lstrip("@") if username else None, language=lang)
     _done(ticket, as_json, f"Opened ticket #{ticket.number}.")
 
 

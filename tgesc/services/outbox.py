@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from peewee import fn
+
 from tgesc.domain import templates
 from tgesc.domain.humanize import language_of
 from tgesc.domain.telegram import TEXT_LIMIT
@@ -67,3 +69,14 @@ def template_to(chat_id: int, language: str | None, key: str, variables: Mapping
     """A template message to any chat, in `language` (whether it was written, see `queue`)."""
     return queue(ticket, chat_id, render_template(key, language, variables), now=now, payload={"template": key},
           dedupe_key=dedupe_key)
+
+
+def newest_id() -> int:
+    """The id of the newest outbox row (0: none): taken before a change, `pending_after` finds its rows."""
+    return Outbox.select(fn.MAX(Outbox.id)).scalar() or 0
+
+
+def pending_after(row_id: int) -> list[int]:
+    """The ids of pending rows written after row `row_id`."""
+    return [r for (r,) in Outbox.select(Outbox.id).where((Outbox.id > row_id) & (Outbox.status == "pending"))
+            .order_by(Outbox.id).tuples()]
