@@ -12,13 +12,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
+from tgesc.domain.durations import parse_duration
 from tgesc.domain.errors import ConfigInvalid
-
-if TYPE_CHECKING:
-    from tgesc.domain.rates import Rate
+from tgesc.domain.rates import Rate, parse_rate
 
 ENV_PREFIX = "TGESC_"
 SECRET_MASK = "********"
@@ -71,24 +69,17 @@ def _check_int(value: str) -> str | None:
     return None if value.strip().lstrip("-").isdigit() else f"{value!r} is not an integer"
 
 
-def _check_duration(value: str) -> str | None:
-    from tgesc.domain.durations import DurationError, parse_duration
+def _check_parses(parse: Callable[[str], object]) -> Callable[[str], str | None]:
+    """A check that `parse` accepts the value (its ValueError's message is the problem)."""
 
-    try:
-        parse_duration(value)
-    except DurationError as error:
-        return str(error)
-    return None
+    def check(value: str) -> str | None:
+        try:
+            parse(value)
+        except ValueError as error:
+            return str(error)
+        return None
 
-
-def _check_rate(value: str) -> str | None:
-    from tgesc.domain.rates import RateError, parse_rate
-
-    try:
-        parse_rate(value)
-    except RateError as error:
-        return str(error)
-    return None
+    return check
 
 
 def _check_log_level(value: str) -> str | None:
@@ -109,12 +100,13 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("api_hash", "Telegram API hash, needed by the bot worker", secret=True),
     SettingSpec("bot_token", "Telegram bot token from @BotFather, needed by the bot worker", secret=True),
     SettingSpec("reopen_window", "a customer writing this soon after a resolution reopens that ticket (duration)",
-                check=_check_duration),
+                check=_check_parses(parse_duration)),
     SettingSpec("flood_limit", "customer messages per window before the bot throttles them (e.g. 20/1m)",
-                check=_check_rate),
-    SettingSpec("send_rate", "outbound messages per window in total (Telegram allows about 30/1s)", check=_check_rate),
-    SettingSpec("chat_rate", "outbound messages per window to one chat", check=_check_rate),
-    SettingSpec("group_rate", "outbound messages per window to one group chat", check=_check_rate),
+                check=_check_parses(parse_rate)),
+    SettingSpec("send_rate", "outbound messages per window in total (Telegram allows about 30/1s)",
+                check=_check_parses(parse_rate)),
+    SettingSpec("chat_rate", "outbound messages per window to one chat", check=_check_parses(parse_rate)),
+    SettingSpec("group_rate", "outbound messages per window to one group chat", check=_check_parses(parse_rate)),
 )
 DEFAULTS = {"log_level": "INFO", "reopen_window": "3d", "flood_limit": "20/1m", "send_rate": "25/1s",
             "chat_rate": "1/1s", "group_rate": "20/1m"}
@@ -156,14 +148,10 @@ class Settings:
 
     @property
     def reopen_window(self) -> timedelta:
-        from tgesc.domain.durations import parse_duration
-
         return timedelta(seconds=parse_duration(self.get("reopen_window")))
 
     def rate(self, name: str) -> Rate:
         """One of the rate settings (flood_limit, send_rate, chat_rate, group_rate), parsed."""
-        from tgesc.domain.rates import parse_rate
-
         return parse_rate(self.get(name))
 
     def require(self, *names: str, purpose: str) -> None:
