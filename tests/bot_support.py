@@ -55,3 +55,11 @@ def last_message_id(bot, chat_id: int, *, outgoing: bool | None = None) -> int:
              if utils.get_peer_id(m.peer_id) == chat_id and (outgoing is None or bool(m.out) == outgoing)]
     assert found, f"the wire holds no such message in chat {chat_id}"
     return max(found)
+
+
+def delivered(bot, chat_id: int) -> list:
+    """The messages the bot really posted in `chat_id` (the wire holds them), oldest first: unlike the
+    requests, a refused attempt is not among them."""
+    box = bot.wire._box(chat_id)
+    return [box.messages[i] for i in sorted(box.messages)
+            if utils.get_peer_id(box.messages[i].peer_id) == chat_id and box.messages[i].out]
