@@ -56,7 +56,8 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
         except CommandError:
             command = None  # a customer's "/something" we do not know is just text to the desk
         if command is not None:
-            _answer_command(db, command, message, now)
+            if not desk.flood.hit(message.chat_id, message.sent_at.timestamp()):
+                _answer_command(db, command, message, now)  # a flooding customer's commands go unanswered
             return
     flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp())
     with write_transaction(db):
