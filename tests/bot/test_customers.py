@@ -179,3 +179,13 @@ def test_a_flooding_customer_gets_one_notice_and_every_message_is_stored_but_no_
     bot.says("alice", "I want a refund, I was charged twice", after=120)
     bot.deliver()
     assert Ticket.get().tier.code == "L2" and "refund" in Ticket.get().tags
+
+
+def test_commands_count_toward_the_flood_limit(bot):
+    for _ in range(30):
+        bot.says("alice", "/start", after=1)
+    bot.deliver()
+    assert len(bot.texts_to(1001)) == 20  # the first 20 in the minute are answered, the rest are not
+    bot.says("alice", "/status", after=120)
+    bot.deliver()
+    assert bot.texts_to(1001)[-1] == "You have no open tickets. Just write to us whenever you need help."
