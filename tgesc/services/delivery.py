@@ -146,7 +146,7 @@ class Delivery:
             return row.thread_id, row.reply_to
         ticket = Ticket.get_by_id(row.ticket_id)
         if ticket.staff_chat_id != row.chat_id:
-            return row.thread_id, row.reply_to
+            return _earlier_thread(row)
         return ticket.topic_id, (None if ticket.topic_id else ticket.card_message_id)
 
     def _topic_for_card(self, row: Outbox, thread_id: int | None) -> int | None:
@@ -191,6 +191,22 @@ class Delivery:
                 outbox.queue(ticket, ticket.staff_chat_id, f"⚠ The customer of #{ticket.number} cannot be reached "
                              f"any more ({reason}): replies are not delivered.", now=now,
                              payload={"ticket_thread": True})
+
+
+def _earlier_thread(row: Outbox) -> tuple[int | None, int | None]:
+    """The thread the row's ticket had in the row's chat, which it has left since the row was queued (e.g. a
+    mirrored message held up by a flood wait while the ticket was escalated on): the topic its card opened
+    there, else a reply to that card; the row's own when the ticket never had a card there."""
+    sent = {part: message_id for part, message_id in (
+        SentMessage.select(SentMessage.part, SentMessage.message_id)
+        .join(Outbox, on=(SentMessage.outbox == Outbox.id))
+        .where((Outbox.ticket == row.ticket_id) & (Outbox.kind == "card") & (SentMessage.chat_id == row.chat_id))
+        .order_by(SentMessage.id).tuples())}
+    if TOPIC_PART in sent:
+        return sent[TOPIC_PART], None
+    if 0 in sent:
+        return None, sent[0]
+    return row.thread_id, row.reply_to
 
 
 def _seconds(instant: datetime) -> float:
