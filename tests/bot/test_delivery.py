@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot_support import delivered, escalated_to_l2, last_message_id, thread_of, to_chat
+from bot_support import delivered, escalated_to_l2, last_message_id, peer_id, thread_of, to_chat
 from pyrogram import raw
 
 from tgesc.db import write_transaction
 from tgesc.models import Customer, Event, Outbox, Ticket
 from tgesc.services import outbox
+from tgesc.services.escalation import escalate_ticket
 
 SendMessage = raw.functions.messages.SendMessage
 
@@ -184,3 +185,18 @@ def test_a_button_press_is_acknowledged(bot):
     row = Outbox.get(Outbox.kind == "answer-callback")
     assert (row.status, row.payload["data"]) == ("sent", "survey:1:5")
     assert Ticket.select().count() == 0  # a press is no message to the desk
+
+
+def test_a_message_held_up_while_the_ticket_moved_on_still_goes_into_its_old_topic(bot):
+    ticket = escalated_to_l2(bot)
+    l2 = bot.chats["L2"]
+    bot.wire.fail_next(lambda q: isinstance(q, SendMessage) and peer_id(q.peer) == l2, "FLOOD_WAIT_30")
+    bot.says("alice", "more details: order 4711")
+    bot.deliver(budget_s=5)  # the mirrored message waits 30 s for L2
+    escalate_ticket(bot.db, 1, to="L3", reason="the payment provider is down", actor="dave", now=bot.clock(),
+                    quick=True)
+    bot.deliver()
+    assert Ticket.get().staff_chat_id == bot.chats["L3"]
+    mirrored = [r for r in to_chat(bot, l2) if r.message == "Alice (#1): more details: order 4711"]
+    assert len(mirrored) == 2  # refused once, then sent
+    assert thread_of(mirrored[1]) == ticket.topic_id  # in the ticket's L2 topic, not in the forum's General
