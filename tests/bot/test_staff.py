@@ -159,6 +159,15 @@ def test_in_a_plain_group_the_card_and_mirrored_messages_are_the_thread(bot):
     assert bot.texts_to(1001)[-1] == "Within 3 business days."
     assert [actor for actor, _ in events("ticket.replied")] == ["bob", "bob"]
 
+    # commands work in the card's reply thread too
+    bot.staff_says("bob", "L1", "/take", reply_to=card_id)
+    typed = last_message_id(bot, l1, outgoing=False)
+    bot.deliver()
+    answer = to_chat(bot, l1)[-1]
+    assert (answer.message, replied_to(answer), answer.reply_to.top_msg_id) == (
+        "#1 is now assigned to bob.", typed, None)
+    assert Ticket.get().assignee.handle == "bob"
+
     # chatter in the group that is no ticket's thread is ignored
     bot.staff_says("bob", "L1", "lunch anyone?")
     bot.deliver()
