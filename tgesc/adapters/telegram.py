@@ -425,5 +425,7 @@ def _hand_over(handler: Callable[[Any], None], item: IncomingMessage | ButtonPre
                       item.message_id)
 
 
-def _is_barrier(_flt: Any, _client: Any, update: Any) -> bool:
+async def _is_barrier(_flt: Any, _client: Any, update: Any) -> bool:
+    """Checked for every update (group -1): async, or the library would run it in its thread pool (a thread
+    hop per update; bench/bot.py)."""
     return isinstance(update, _Barrier)

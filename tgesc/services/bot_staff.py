@@ -35,8 +35,10 @@ from tgesc.services.tickets import event, save
 
 
 def staff_member(telegram_id: int) -> Staff | None:
-    """The active staff member with this Telegram id, if any."""
-    return Staff.get_or_none((Staff.telegram_id == telegram_id) & (Staff.active == True))  # noqa: E712
+    """The active staff member with this Telegram id, if any. Asked for every private message (a prepared
+    statement: building the query cost peewee 0.4 ms, a fifth of an update's handling; bench/bot.py)."""
+    return prepared.first(Staff._meta.database, Staff, "active staff by telegram id", lambda: Staff.select().where(
+        (Staff.telegram_id == telegram_id) & (Staff.active == True)), [telegram_id, True])  # noqa: E712
 
 
 def staff_tier(chat_id: int) -> Tier | None:
