@@ -63,7 +63,7 @@ def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: T
     if ticket is None:
         return
     staff = staff_member(message.sender.id)
-    command_text = message.text if message.text.startswith("/") else ""
+    command_text = message.text if _is_command(message.text) else ""
     with write_transaction(db):
         if not _stored(ticket, staff, message, now, internal=bool(command_text) or is_internal_note(message.text)):
             return  # seen before: a catch-up replay
@@ -78,6 +78,15 @@ def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: T
         else:
             relay.staff_reply(ticket, staff, message, now)
             save(ticket, now)
+
+
+def _is_command(text: str) -> bool:
+    """Whether `text` starts with a command, ours or another bot's (`/take`, `/x@OtherBot`): "/etc/hosts is
+    wrong" is an answer for the customer."""
+    try:
+        return parse_command(text, bot_username=None, allowed=frozenset()) is not None
+    except CommandError:
+        return True
 
 
 def _stored(ticket: Ticket, staff: Staff | None, message: IncomingMessage, now: datetime, *, internal: bool) -> bool:
