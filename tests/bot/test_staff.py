@@ -218,3 +218,15 @@ def test_someone_not_in_the_staff_config_is_refused_in_a_staff_topic_and_logged(
     bot.staff_says("dave", "L2", "Dave here, we are on it.", thread_id=Ticket.get().topic_id)
     bot.deliver()
     assert bot.texts_to(1001)[-1] == "Dave here, we are on it."
+
+
+def test_a_staff_answer_starting_with_a_slash_that_is_no_command_is_relayed(bot):
+    ticket = escalated_to_l2(bot)
+    answer = "/etc/hosts on your computer blocks our site: please remove the line with our domain"
+    bot.staff_says("carol", "L2", answer, thread_id=ticket.topic_id)
+    bot.staff_says("carol", "L2", "/take@some_other_bot", thread_id=ticket.topic_id)  # not ours: ignored
+    bot.deliver()
+    assert bot.texts_to(1001)[-1] == answer
+    assert [actor for actor, _ in events("ticket.replied")] == ["carol"]
+    assert not Message.get(Message.text == answer).is_internal
+    assert Message.get(Message.text == "/take@some_other_bot").is_internal and Ticket.get().assignee is None
