@@ -187,6 +187,19 @@ def test_a_button_press_is_acknowledged(bot):
     assert Ticket.select().count() == 0  # a press is no message to the desk
 
 
+def test_an_answer_to_a_press_is_not_held_up_by_the_chats_message_limit(bot):
+    known(bot, "alice")
+    queue(bot, 1001, "How did we do?", buttons=[[{"text": "★★★★★", "data": "survey:1:5"}]])
+    bot.deliver()
+    press = bot.wire.callback(bot.people["alice"], 1001, last_message_id(bot, 1001, outgoing=True), "survey:1:5")
+    for number in range(5):
+        queue(bot, 1001, f"message {number}")  # the chat's 1/s limit: 5 s of messages ahead
+    bot.connection.feed(press)
+    bot.deliver(budget_s=0.5)
+    assert len(bot.wire.sent(raw.functions.messages.SetBotCallbackAnswer)) == 1
+    assert len(to_chat(bot, 1001)) <= 2  # the survey and at most one of the five so far
+
+
 def test_a_message_held_up_while_the_ticket_moved_on_still_goes_into_its_old_topic(bot):
     ticket = escalated_to_l2(bot)
     l2 = bot.chats["L2"]

@@ -64,10 +64,12 @@ def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: T
         return
     staff = staff_member(message.sender.id)
     command_text = message.text if _is_command(message.text) else ""
+    allowed = may_work(staff, tier)
+    internal = not allowed or bool(command_text) or is_internal_note(message.text)
     with write_transaction(db):
-        if not _stored(ticket, staff, message, now, internal=bool(command_text) or is_internal_note(message.text)):
+        if not _stored(ticket, staff, message, now, internal=internal):
             return  # seen before: a catch-up replay
-        if not may_work(staff, tier):
+        if not allowed:
             _refuse(ticket, staff, tier, message, now)
         elif is_internal_note(message.text):
             event(ticket, "ticket.note", staff.handle, now, text=note_text(message.text), internal=True)

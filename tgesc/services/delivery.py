@@ -11,6 +11,7 @@ staff thread is told.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -38,15 +39,23 @@ class Delivery:
         self.db, self.port, self.schedule, self.clock, self.sleep = db, port, schedule, clock, sleep
         self._queued: set[int] = set()
         self._reintroduced_peers: set[int] = set()
+        self._answers: list[Pending] = []  # answers to button presses: outside the schedule
 
     def load(self) -> int:
-        """Put pending rows not yet scheduled into the schedule (oldest first); how many were added."""
+        """Put pending rows not yet scheduled into the schedule (oldest first); how many were added. Answers
+        to button presses are no messages (no chat or group limit applies, and Telegram expects them within
+        seconds): they are kept apart and go first."""
         added = 0
-        for row_id, chat_id, not_before in (Outbox.select(Outbox.id, Outbox.chat_id, Outbox.not_before)
-                                            .where(Outbox.status == "pending").order_by(Outbox.id).tuples()):
+        for row_id, chat_id, kind, not_before in (
+                Outbox.select(Outbox.id, Outbox.chat_id, Outbox.kind, Outbox.not_before)
+                .where(Outbox.status == "pending").order_by(Outbox.id).tuples()):
             if row_id not in self._queued:
                 self._queued.add(row_id)
-                self.schedule.add(Pending(row_id, chat_id, chat_id < 0, _seconds(not_before)))
+                pending = Pending(row_id, chat_id, chat_id < 0, _seconds(not_before))
+                if kind == "answer-callback":
+                    self._answers.append(pending)
+                else:
+                    self.schedule.add(pending)
                 added += 1
         return added
 
@@ -56,6 +65,7 @@ class Delivery:
         `stop()` says so (after the current message)."""
         self.load()
         handled, deadline = 0, _seconds(self.clock()) + budget_s
+        handled += self._answer_presses(stop)
         while not stop() and (upcoming := self.schedule.next_send(_seconds(self.clock()))) is not None:
             item, at = upcoming
             if at > deadline:
@@ -66,6 +76,18 @@ class Delivery:
             self._deliver(item)
             handled += 1
         return handled
+
+    def _answer_presses(self, stop: Callable[[], bool]) -> int:
+        """Send the due answers to button presses; how many."""
+        now = _seconds(self.clock())
+        due = [item for item in self._answers if item.not_before <= now]
+        self._answers = [item for item in self._answers if item.not_before > now]
+        for number, item in enumerate(due):
+            if stop():
+                self._answers.extend(due[number:])
+                return number
+            self._deliver(item)
+        return len(due)
 
     def next_due_in(self) -> float | None:
         """Seconds until the schedule's next send (None: nothing is pending)."""
@@ -83,7 +105,7 @@ class Delivery:
         except RetryAfter as wait:
             self._postpone(item, row, wait)
         except Undeliverable as refusal:
-            if self._reintroduced(row):
+            if "PeerIdInvalid" in str(refusal) and self._reintroduced(row):
                 return  # the client had lost the customer's peer; the row stays pending and goes next
             self._forget(item)
             self._unreachable(row, str(refusal) or type(refusal).__name__)
@@ -91,14 +113,15 @@ class Delivery:
             log.warning("outbox row %s failed: %s", row.id, error)
             self._retry_later(item, row, error)
         else:
-            self.schedule.sent(item.item_id, _seconds(self.clock()))
+            if item.item_id in self.schedule:  # (answers to presses are not in it)
+                self.schedule.sent(item.item_id, _seconds(self.clock()))
             self._queued.discard(item.item_id)
             Outbox.update(status="sent", sent_at=self.clock(), telegram_message_id=first_id,
                           attempts=Outbox.attempts + 1, error=None).where(Outbox.id == row.id).execute()
 
     def _reintroduced(self, row: Outbox) -> bool:
         """Give the client a customer's peer from the database (it lost it, e.g. with its session file) the
-        first time a row to them is refused; whether it was given (then the row is tried again)."""
+        first time it does not know them; whether it was given (then the row is tried again)."""
         customer = Customer.get_or_none(Customer.telegram_id == row.chat_id)
         if customer is None or customer.access_hash is None or row.chat_id in self._reintroduced_peers:
             return False
@@ -119,24 +142,27 @@ class Delivery:
         if row.kind == "card":
             thread_id = self._topic_for_card(row, thread_id)
         if row.kind == "copy":
-            return self._part(row, 0, lambda: self.port.copy_message(
+            return self._part(row, 0, lambda random_id: self.port.copy_message(
                 row.chat_id, row.payload["from_chat"], row.payload["message_id"], thread_id=thread_id,
-                reply_to=reply_to))
+                reply_to=reply_to, random_id=random_id))
         buttons = [[Button(b["text"], check_callback_data(b["data"])) for b in line] for line in row.buttons or []]
-        message_id = self._part(row, 0, lambda: self.port.send_message(
-            row.chat_id, row.text, thread_id=thread_id, reply_to=reply_to, buttons=buttons or None))
+        message_id = self._part(row, 0, lambda random_id: self.port.send_message(
+            row.chat_id, row.text, thread_id=thread_id, reply_to=reply_to, buttons=buttons or None,
+            random_id=random_id))
         if row.kind == "card" and row.ticket_id is not None and thread_id is None:
             Ticket.update(staff_chat_id=row.chat_id, topic_id=None, card_message_id=message_id).where(
                 Ticket.id == row.ticket_id).execute()
         return message_id
 
-    def _part(self, row: Outbox, part: int, send: Callable[[], int]) -> int:
+    def _part(self, row: Outbox, part: int, send: Callable[[int], int]) -> int:
         """Make Telegram call `part` of `row` (0: the message; TOPIC_PART: the topic a card opens) unless it
-        was made before an interruption; the id it returned."""
+        was made before an interruption; the id it returned. `send` gets the call's random_id, the same for
+        every attempt: a crash after Telegram made the message and before it is recorded here must not make
+        the next attempt send it again (Telegram answers a repeated random_id with the first call's message)."""
         known = SentMessage.get_or_none((SentMessage.outbox == row.id) & (SentMessage.part == part))
         if known is not None:
             return known.message_id
-        message_id = send()
+        message_id = send(random_id(row, part))
         SentMessage.create(outbox=row.id, part=part, chat_id=row.chat_id, message_id=message_id, sent_at=self.clock())
         return message_id
 
@@ -153,15 +179,18 @@ class Delivery:
         """A card for a forum opens the ticket's topic in that chat (once: a resumed row reuses it)."""
         if not row.payload.get("forum") or row.ticket_id is None:
             return thread_id
-        topic = self._part(row, TOPIC_PART, lambda: self.port.create_topic(row.chat_id, row.payload.get("title")
-                                                                           or f"#{row.ticket_id}"))
+        topic = self._part(row, TOPIC_PART, lambda random_id: self.port.create_topic(
+            row.chat_id, row.payload.get("title") or f"#{row.ticket_id}", random_id=random_id))
         Ticket.update(staff_chat_id=row.chat_id, topic_id=topic, card_message_id=None).where(
             Ticket.id == row.ticket_id).execute()
         return topic
 
     def _postpone(self, item: Pending, row: Outbox, wait: RetryAfter) -> None:
         until = self.clock() + timedelta(seconds=wait.seconds)
-        self.schedule.postpone(row.chat_id, _seconds(until))
+        if item.item_id in self.schedule:
+            self.schedule.postpone(row.chat_id, _seconds(until))
+        else:
+            self._queued.discard(item.item_id)  # an answer to a press: loaded again once due
         Outbox.update(not_before=until, attempts=Outbox.attempts + 1, error=str(wait)).where(
             Outbox.id == row.id).execute()
         log.info("outbox row %s postponed %.0f s (%s)", row.id, wait.seconds, wait.reason)
@@ -207,6 +236,13 @@ def _earlier_thread(row: Outbox) -> tuple[int | None, int | None]:
     if 0 in sent:
         return None, sent[0]
     return row.thread_id, row.reply_to
+
+
+def random_id(row: Outbox, part: int) -> int:
+    """Telegram's random_id for call `part` of outbox row `row`: stable across attempts and restarts, distinct
+    for every row and part (the row's creation instant keeps a database started afresh from reusing ids)."""
+    key = f"tgesc-outbox/{row.id}/{row.created_at.isoformat()}/{part}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big", signed=True) or 1
 
 
 def _seconds(instant: datetime) -> float:
