@@ -60,14 +60,13 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
                 _answer_command(db, command, message, now)  # a flooding customer's commands go unanswered
             return
     flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp())
-    with write_transaction(db):
-        result = ingest(db, inbound(message), now=now, reopen_window=desk.reopen_window, reactions=not flooding)
-        ticket = result.row
-        if ticket is None:  # a duplicate (catch-up replay) or an edit
-            return
+
+    def stored(ticket: Ticket) -> None:  # in ingest's transaction; not for a duplicate (catch-up replay) or an edit
         if flooding:
             _throttle(ticket, desk.flood_limit, message, now)
         relay.mirror(ticket, message, now)
+
+    ingest(db, inbound(message), now=now, reopen_window=desk.reopen_window, reactions=not flooding, then=stored)
 
 
 def _throttle(ticket: Ticket, limit: Rate, message: IncomingMessage, now: datetime) -> None:

@@ -8,6 +8,7 @@ replies, FAQ answers), the SLA clocks move, and every reply is an outbox row of 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -55,10 +56,12 @@ class Ingested:
     row: Ticket | None = field(default=None, compare=False, repr=False)  # the ticket as saved (None: duplicate)
 
 
-def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
-           reopen_window: timedelta = REOPEN_WINDOW, reactions: bool = True) -> Ingested:
+def ingest(db: peewee.Database, message: Inbound, *, now: datetime, reopen_window: timedelta = REOPEN_WINDOW,
+           reactions: bool = True, then: Callable[[Ticket], None] | None = None) -> Ingested:
     """Persist `message` and let the desk react to it (`reactions=False`, for a customer flooding the bot:
-    stored on the ticket, but no rule runs and nothing is answered)."""
+    stored on the ticket, but no rule runs and nothing is answered). `then(ticket)` runs last in the same
+    transaction with the ticket as saved (not for a duplicate or an edit): the bot's follow-up work joins
+    the one transaction instead of wrapping ingest in another (a savepoint per message)."""
     with write_transaction(db):
         customer, ticket, firings = _customer_and_open_ticket(db, message.user_id)
         customer = _refreshed(customer, message, now)
@@ -84,6 +87,8 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime,
         # escalated (each refreshes them); only a change since then (or since it was read) moves them
         sla.refresh_if_moved(ticket, firings.pairs)
         tickets.save(ticket, now)
+        if then is not None:
+            then(ticket)
         return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened", row=ticket)
 
 
