@@ -17,6 +17,8 @@ What the wire does, like the server:
   (messages.getMessages takes bare ids), one per supergroup;
 - checks access hashes: a peer it never showed the client, or a wrong hash, is PEER_ID_INVALID;
 - keeps the messages, so getMessages, forwardMessages (copy) and callback queries work on them;
+- dedupes by random_id as Telegram does: a send, forward or topic creation repeating a random_id already used
+  towards the same chat makes nothing new and answers what the first call made (`duplicates` counts them);
 - sends every object it answers with through its TL bytes (`TLObject.read(BytesIO(obj.write()))`), so fakes
   look exactly like decoded server data and are checked against the layer. Requests are serialized (checked)
   but kept as the library built them: decoding a bare Vector guesses its element type from the byte size.
@@ -107,6 +109,8 @@ class FakeWire:
         self._topics: set[tuple[int, int]] = set()  # (chat id, topic id)
         self._media: dict[int, Any] = {}  # photo / document id -> raw MessageMedia
         self._queries: set[int] = set()
+        self._by_random_id: dict[tuple[int, int], Any] = {}  # (chat id, random_id) -> the first call's answer
+        self.duplicates = 0  # calls answered from _by_random_id
         self._ids = itertools.count(100_001)
         self.bot = self._add_user(raw.types.User(
             id=bot_id, is_self=True, bot=True, access_hash=self._hash(bot_id), first_name="Desk",
@@ -306,13 +310,17 @@ class FakeWire:
         channel = self._channels.get(utils.get_channel_id(chat_id)) if chat_id < utils.ZERO_CHANNEL_ID else None
         if channel is None or not channel.forum:
             return rpc_error("CHANNEL_FORUM_MISSING")
+        if (chat_id, q.random_id) in self._by_random_id:
+            return self._repeated(chat_id, q.random_id)
         service = self._store(chat_id, lambda mid, peer: raw.types.MessageService(
             id=mid, peer_id=peer, date=self.clock(), out=True, from_id=raw.types.PeerUser(user_id=self.bot.id),
             action=raw.types.MessageActionTopicCreate(title=q.title, icon_color=q.icon_color or 0x6FB9F0)))
         self._topics.add((chat_id, service.id))
         update = self._log_new(chat_id, service)
-        return raw.types.Updates(updates=[raw.types.UpdateMessageID(id=service.id, random_id=q.random_id), update],
-                                 users=[self.bot], chats=[channel], date=self.clock(), seq=0)
+        reply = raw.types.Updates(updates=[raw.types.UpdateMessageID(id=service.id, random_id=q.random_id), update],
+                                  users=[self.bot], chats=[channel], date=self.clock(), seq=0)
+        self._by_random_id[chat_id, q.random_id] = reply
+        return reply
 
     def _on_functions_messages_SetBotCallbackAnswer(self, q: Any) -> Any:
         if q.query_id not in self._queries:
@@ -472,6 +480,8 @@ class FakeWire:
         chat_id = self._chat_of(to_peer)
         if chat_id is None:
             return rpc_error("PEER_ID_INVALID")
+        if (chat_id, random_id) in self._by_random_id:
+            return self._repeated(chat_id, random_id)
         header = None
         if isinstance(reply_to, raw.types.InputReplyToMessage):
             header = self._reply_header(chat_id, reply_to.reply_to_msg_id, reply_to.top_msg_id)
@@ -482,8 +492,15 @@ class FakeWire:
         update = self._log_new(chat_id, message)
         users = [self.bot] + ([self._users[chat_id]] if chat_id > 0 else [])
         chats = self._chat_objects(chat_id)
-        return raw.types.Updates(updates=[raw.types.UpdateMessageID(id=message.id, random_id=random_id), update],
-                                 users=users, chats=chats, date=self.clock(), seq=0)
+        reply = raw.types.Updates(updates=[raw.types.UpdateMessageID(id=message.id, random_id=random_id), update],
+                                  users=users, chats=chats, date=self.clock(), seq=0)
+        self._by_random_id[chat_id, random_id] = reply
+        return reply
+
+    def _repeated(self, chat_id: int, random_id: int) -> Any:
+        """The answer to a call repeating a random_id: the first call's, nothing sent again."""
+        self.duplicates += 1
+        return self._by_random_id[chat_id, random_id]
 
     def _new_media(self, kind: str) -> Any:
         if kind not in MEDIA_KINDS:

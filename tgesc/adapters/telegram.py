@@ -20,12 +20,13 @@ import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pyrogram import Client, enums, errors, filters, raw, types
+from pyrogram import Client, enums, errors, filters, raw, types, utils
 from pyrogram.handlers import CallbackQueryHandler, EditedMessageHandler, MessageHandler, RawUpdateHandler
 from pyrogram.session import Session
 from pyrogram.storage import SQLiteStorage, UpdateState
@@ -41,6 +42,7 @@ CHAT_TYPES = {
     enums.ChatType.SUPERGROUP: "supergroup", enums.ChatType.FORUM: "supergroup",
     enums.ChatType.CHANNEL: "channel", enums.ChatType.DIRECT: "channel",
 }
+BREATHE_S = 0.002  # during a backlog of updates, other tasks of the loop run at least this often
 UNDELIVERABLE = (errors.UserIsBlocked, errors.InputUserDeactivated, errors.PeerIdInvalid, errors.UserIdInvalid,
                  errors.UserDeactivated, errors.ChatWriteForbidden)
 
@@ -49,10 +51,22 @@ class DurableStorage(SQLiteStorage):
     """The session file (mode 0600), committed after every write: a killed process loses no peer and no update
     state (stock kurigram commits at stop). WAL + synchronous=NORMAL: survives a kill, not a power cut, without an
     fsync per update. Session fields are written by the base class in `with conn:`, which commits. Channel states
-    without pts are neither stored nor returned: catch-up would crash on them (kurigram issue 465)."""
+    without pts are neither stored nor returned: catch-up would crash on them (kurigram issue 465).
+
+    After `defer_update_state()` the library's own writes of the update state are not saved, only passed to
+    `on_update_state`: it writes an update's pts when the update arrives, before any handler ran, and a catch-up's
+    final pts before the caught-up updates are handled, so a kill -9 with updates still queued lost them for good
+    (the next start asked getDifference from beyond them). The owner saves what was handled with `checkpoint`.
+    The common box's first state (updates.getState at the very first start) is still saved at once."""
 
     def __init__(self, name: str, workdir: str | Path) -> None:
         super().__init__(name, workdir=Path(workdir), use_wal=True)
+        self._deferred = False
+        self._common_saved = False  # the common box's state is in the file (known once seen)
+        self.on_update_state: Callable[[list[UpdateState]], None] = lambda states: None
+
+    def defer_update_state(self) -> None:
+        self._deferred = True
 
     async def open(self) -> None:
         await super().open()
@@ -72,6 +86,17 @@ class DurableStorage(SQLiteStorage):
 
     async def set_update_state(self, update_state: UpdateState | Iterable[UpdateState]) -> None:
         states = [update_state] if isinstance(update_state, UpdateState) else list(update_state)
+        states = [s for s in states if s.id == 0 or s.pts is not None]
+        if self._deferred and states:
+            if not self._common_saved:
+                self._common_saved = self.conn.execute("SELECT 1 FROM update_state WHERE id = 0").fetchone() is not None
+            now = [] if self._common_saved else [s for s in states if s.id == 0 and s.pts is not None]
+            self.on_update_state([s for s in states if s not in now])
+            states = now
+        await self.checkpoint(states)
+
+    async def checkpoint(self, states: Iterable[UpdateState]) -> None:
+        """Save update states (with `defer_update_state`: of updates that have been handled)."""
         states = [s for s in states if s.id == 0 or s.pts is not None]
         if states:
             await super().set_update_state(states)
@@ -100,6 +125,22 @@ class _Barrier:
         self.done = asyncio.Event()
 
 
+class _Checkpoint:
+    """Put on the dispatcher's queue behind a catch-up's updates: the state it reached, saved once they are handled."""
+
+    def __init__(self, states: Iterable[UpdateState]) -> None:
+        self.states = list(states)
+
+
+def _merged(old: UpdateState | None, new: UpdateState) -> UpdateState:
+    """Two states of one box: the further pts, and the newer of every other field that is known."""
+    if old is None:
+        return new
+    pts = max((p for p in (old.pts, new.pts) if p is not None), default=None)
+    return UpdateState(new.id, pts, new.qts if new.qts is not None else old.qts,
+                       new.date if new.date is not None else old.date, new.seq if new.seq is not None else old.seq)
+
+
 def _utc(timestamp: int | None, fallback: datetime | None) -> datetime | None:
     if timestamp:
         return datetime.fromtimestamp(timestamp, UTC)
@@ -124,6 +165,10 @@ class TelegramConnection:
         self._thread: threading.Thread | None = None
         self._client: Client | None = None
         self.bot: User | None = None  # the bot itself, known once started
+        self._catching_up = 0  # catch-ups whose checkpoint the handler worker has not reached yet
+        self._caught_up: dict[int, UpdateState] = {}  # box -> the state the running catch-up reached
+        self._handled_meanwhile: dict[int, UpdateState] = {}  # box -> live updates handled during a catch-up
+        self._breathe_at = 0.0  # monotonic: when the handler worker next lets other tasks of the loop run
 
     def __repr__(self) -> str:  # never the token or the api hash
         return f"TelegramConnection({self.name!r}, offline={self._session_factory is not None}, running={self.running})"
@@ -185,9 +230,13 @@ class TelegramConnection:
         self._loop = self._thread = self._client = None
 
     async def _boot(self) -> None:
+        storage = DurableStorage(self.name, self.workdir)
+        storage.defer_update_state()  # saved by _handled, once the update is handled
+        storage.on_update_state = self._state_reached
+        self._catching_up, self._caught_up, self._handled_meanwhile = 0, {}, {}
         client = Client(
             self.name, api_id=self._api_id, api_hash=self._api_hash, bot_token=self._bot_token,
-            workdir=str(self.workdir), storage_engine=DurableStorage(self.name, self.workdir),
+            workdir=str(self.workdir), storage_engine=storage,
             workers=1, skip_updates=False, sleep_threshold=0, parse_mode=enums.ParseMode.HTML,
             fetch_replies=False, fetch_topics=False, fetch_stories=False, fetch_stickers=False,
             test_mode=self._test_mode, loop=asyncio.get_running_loop(),
@@ -196,6 +245,9 @@ class TelegramConnection:
         client.add_handler(EditedMessageHandler(partial(self._deliver, edited=True)))
         client.add_handler(CallbackQueryHandler(self._handle_press))
         client.add_handler(RawUpdateHandler(self._handle_barrier, filters.create(_is_barrier)), group=-1)
+        client.add_handler(RawUpdateHandler(self._handled), group=1)  # after the handlers: the state is saved
+        client.recover_gaps = partial(self._recover_gaps, client.recover_gaps)  # start's catch-up and the watchdog's
+        client.rnd_id = partial(_random_id, client.rnd_id)  # the caller's random_id where it gave one
         await asyncio.sleep(0)  # add_handler registers in a task: let it run before updates can arrive
         self._client = client
         if self._session_factory is None:
@@ -264,6 +316,52 @@ class TelegramConnection:
     async def _handle_barrier(self, _client: Client, update: _Barrier, _users: Any, _chats: Any) -> None:
         update.done.set()
 
+    # --- the update state: saved for what was handled (see DurableStorage) --------------------------------------
+
+    def _state_reached(self, states: list[UpdateState]) -> None:
+        """A state the library would have saved. During a catch-up it is the catch-up's (or that of an update
+        that arrived meanwhile, queued before the catch-up's checkpoint): saved at the checkpoint. Otherwise it is
+        a live update's, saved by `_handled` once that update is handled."""
+        if self._catching_up:
+            for state in states:
+                self._caught_up[state.id] = _merged(self._caught_up.get(state.id), state)
+
+    async def _recover_gaps(self, recover: Callable[[], Awaitable[Any]]) -> Any:
+        """The library's catch-up (getDifference): it queues the missed updates, then a checkpoint behind them."""
+        self._catching_up += 1
+        try:
+            return await recover()
+        finally:
+            reached, self._caught_up = self._caught_up, {}
+            self._live().dispatcher.updates_queue.put_nowait((_Checkpoint(reached.values()), {}, {}))
+
+    async def _handled(self, client: Client, update: Any, _users: Any, _chats: Any) -> None:
+        """Group 1, after the handlers, on the one handler worker: everything queued before `update` is handled
+        too, so the update state up to it is saved."""
+        if (now := time.monotonic()) >= self._breathe_at:  # a backlog never yields to the loop (the queue is never
+            self._breathe_at = now + BREATHE_S              # empty): let the sender's calls and new packets through
+            await asyncio.sleep(0)
+        if isinstance(update, _Checkpoint):
+            self._catching_up -= 1
+            states = {s.id: s for s in update.states}
+            for box, live in self._handled_meanwhile.items():  # live updates handled during the catch-up
+                states[box] = _merged(states.get(box), live)
+            if not self._catching_up:
+                self._handled_meanwhile.clear()
+            await client.storage.checkpoint(states.values())
+            return
+        pts = getattr(update, "pts", None)
+        if pts is None or getattr(update, "pts_count", None) == -1:  # no state, or caught up: saved at its checkpoint
+            return
+        message = getattr(update, "message", None)
+        channel_id = getattr(getattr(message, "peer_id", None), "channel_id", None) or getattr(update, "channel_id",
+                                                                                               None)
+        state = UpdateState(utils.get_channel_id(channel_id) if channel_id else 0, pts, None, None, None)
+        if self._catching_up:
+            self._handled_meanwhile[state.id] = _merged(self._handled_meanwhile.get(state.id), state)
+        else:
+            await client.storage.checkpoint([state])
+
     async def _deliver(self, client: Client, message: types.Message, *, edited: bool) -> None:
         try:
             incoming = await self._incoming(client, message, edited)
@@ -329,8 +427,9 @@ class TelegramConnection:
     # --- outbound ---------------------------------------------------------------------------------------------
 
     def send_message(self, chat_id: int, text: str, *, thread_id: int | None = None, reply_to: int | None = None,
-                     buttons: list[list[Button]] | None = None) -> int:
+                     buttons: list[list[Button]] | None = None, random_id: int | None = None) -> int:
         async def go() -> int:
+            _plan_random_ids(random_id)
             markup = types.InlineKeyboardMarkup([[types.InlineKeyboardButton(b.text, callback_data=b.data)
                                                   for b in row] for row in buttons]) if buttons else None
             sent = await self._live().send_message(
@@ -342,9 +441,10 @@ class TelegramConnection:
         return self._call(go)
 
     def copy_message(self, chat_id: int, from_chat_id: int, message_id: int, *, thread_id: int | None = None,
-                     reply_to: int | None = None) -> int:
+                     reply_to: int | None = None, random_id: int | None = None) -> int:
         """A forward without the author (messages.forwardMessages drop_author): media stays on the server."""
         async def go() -> int:
+            _plan_random_ids(random_id)
             sent = await self._live().forward_messages(
                 chat_id, from_chat_id, message_id, message_thread_id=thread_id, hide_sender_name=True,
                 reply_parameters=types.ReplyParameters(message_id=reply_to) if reply_to else None)
@@ -352,8 +452,9 @@ class TelegramConnection:
 
         return self._call(go)
 
-    def create_topic(self, chat_id: int, title: str) -> int:
+    def create_topic(self, chat_id: int, title: str, *, random_id: int | None = None) -> int:
         async def go() -> int:
+            _plan_random_ids(random_id)
             created = await self._live().create_forum_topic(chat_id, title)
             return int(created.id)
 
@@ -396,6 +497,20 @@ class TelegramConnection:
         except TimeoutError:
             future.cancel()
             raise
+
+
+_PLANNED_RANDOM_IDS: ContextVar[list[int] | None] = ContextVar("tgesc_planned_random_ids", default=None)
+
+
+def _plan_random_ids(*random_ids: int | None) -> None:
+    """The random_ids the library's next calls of `client.rnd_id` return in this task (one outbound call)."""
+    _PLANNED_RANDOM_IDS.set([r for r in random_ids if r is not None] or None)
+
+
+def _random_id(fresh: Callable[[], int]) -> int:
+    """`client.rnd_id`: a random_id planned for the running call, else a fresh one as the library makes them."""
+    planned = _PLANNED_RANDOM_IDS.get()
+    return planned.pop(0) if planned else fresh()
 
 
 async def _translated(make: Callable[[], Awaitable[T]]) -> T:

@@ -81,17 +81,22 @@ class RetryAfter(Exception):
 
 class TelegramPort(Protocol):
     """The outbound calls services make. Each blocks until Telegram answered; each raises RetryAfter or
-    Undeliverable as above, any other failure as it is. Texts are HTML (Telegram's subset)."""
+    Undeliverable as above, any other failure as it is. Texts are HTML (Telegram's subset).
+
+    `random_id` (a signed 64-bit integer, default: a fresh one) is Telegram's idempotency key: a call with a
+    random_id already used towards the same chat sends nothing new and returns what the first call made, so a
+    call repeated after a crash between Telegram's answer and our record of it makes no second message."""
 
     def send_message(self, chat_id: int, text: str, *, thread_id: int | None = None,
-                     reply_to: int | None = None, buttons: list[list[Button]] | None = None) -> int:
+                     reply_to: int | None = None, buttons: list[list[Button]] | None = None,
+                     random_id: int | None = None) -> int:
         """Send a text; the new message's id."""
 
     def copy_message(self, chat_id: int, from_chat_id: int, message_id: int, *, thread_id: int | None = None,
-                     reply_to: int | None = None) -> int:
+                     reply_to: int | None = None, random_id: int | None = None) -> int:
         """Copy a message (media included, without the forward header); the new message's id."""
 
-    def create_topic(self, chat_id: int, title: str) -> int:
+    def create_topic(self, chat_id: int, title: str, *, random_id: int | None = None) -> int:
         """Open a forum topic in a forum supergroup; its thread id."""
 
     def answer_button(self, query_id: str, text: str = "") -> None:

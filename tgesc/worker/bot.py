@@ -56,11 +56,12 @@ class Sender(threading.Thread):
 
     def run(self) -> None:
         while not self._stopping.is_set():
+            due = None
             try:
                 self.delivery.pump(self.budget_s, stop=self._stopping.is_set)
+                due = self.delivery.next_due_in()
             except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup; rows stay pending
                 log.exception("delivering the outbox failed; retrying shortly")
-            due = self.delivery.next_due_in()
             self._woken.wait(self.poll_s if due is None else min(self.poll_s, due))
             self._woken.clear()
 
@@ -73,8 +74,9 @@ def wake_sender(outbox_id: int | None = None) -> None:
 
 
 def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None = None,
-            burst: bool = False) -> None:
-    """Run the bot until SIGTERM/SIGINT (or, with `burst`, until the `telegram` queue is empty)."""
+            burst: bool = False, lock_ttl_s: float = 30.0) -> None:
+    """Run the bot until SIGTERM/SIGINT (or, with `burst`, until the `telegram` queue is empty). `lock_ttl_s`:
+    the single-bot lock's time to live, how soon a waiting bot takes over from a dead one."""
     global _sender
     from rq import Queue, SimpleWorker
 
@@ -84,7 +86,8 @@ def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None 
     db = open_database(settings.database_url)
     require_current(db)
     redis = connect(settings.redis_url, settings.home)
-    lock = BotLock(redis, settings.get("bot_token"), on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
+    lock = BotLock(redis, settings.get("bot_token"), ttl_s=lock_ttl_s,
+                   on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
     lock.acquire(on_wait=lambda: log.warning("another bot holds the lock for this token; waiting to take over"))
     desk = CustomerDesk(None, settings.reopen_window, settings.rate("flood_limit"))
     dispatcher = BotDispatcher(db, desk, utc_now)

@@ -1,0 +1,87 @@
+"""What a kill -9 of the bot must not lose or repeat, at the adapter: the session file's update state only ever
+covers updates that were handled (live and caught up), and an outbound call repeated with its random_id makes no
+second message (tests/bot/test_bot_process.py kills a real bot process in a burst)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from pyrogram import raw
+from telegram_wire import FakeWire
+
+from tgesc.adapters.telegram import TelegramConnection
+from tgesc.domain.telegram import IncomingMessage
+
+
+def _saved_pts(data_dir: Path) -> int | None:
+    """The common box's pts in the session file, read as a restarted bot would."""
+    with sqlite3.connect(data_dir / "desk.session") as db:
+        row = db.execute("SELECT pts FROM update_state WHERE id = 0").fetchone()
+    return row[0] if row else None
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"
+
+
+@pytest.fixture
+def connect(data_dir, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    made: list[TelegramConnection] = []
+
+    def make(wire: FakeWire, on_message) -> TelegramConnection:
+        conn = TelegramConnection("desk", data_dir, 12345, "api-hash", wire.bot_token, on_message=on_message,
+                                  on_press=lambda press: None, session_factory=wire.session_factory)
+        made.append(conn)
+        conn.start()
+        return conn
+
+    yield make
+    for conn in made:
+        conn.stop()
+
+
+def test_the_update_state_saved_never_covers_an_update_not_yet_handled(connect, data_dir):
+    wire = FakeWire()
+    ann = wire.user(username="ann")
+    seen: list[tuple[str, int | None]] = []
+
+    def handler(message: IncomingMessage) -> None:  # what a process killed right now would restart from
+        seen.append((message.text, _saved_pts(data_dir)))
+
+    conn = connect(wire, handler)
+    conn.feed([wire.private_text(ann, text) for text in ("one", "two", "three")])  # queued together
+    assert seen == [("one", 0), ("two", 1), ("three", 2)]  # the library had already stored pts 3 for each
+    assert _saved_pts(data_dir) == 3
+    conn.stop()
+
+    seen.clear()
+    for text in ("four", "five", "six"):  # while the bot is down
+        wire.private_text(ann, text)
+    conn = connect(wire, handler)
+    conn.drain()
+    assert seen == [("four", 3), ("five", 3), ("six", 3)]  # the catch-up's state is saved behind its updates
+    assert _saved_pts(data_dir) == 6
+
+
+def test_a_call_repeated_with_its_random_id_makes_one_message(connect):
+    wire = FakeWire()
+    ann = wire.user(username="ann")
+    forum = wire.supergroup(forum=True)
+    conn = connect(wire, lambda message: None)
+    conn.feed([wire.private_text(ann, "hi"), wire.service(forum, ann)])
+
+    first = conn.send_message(ann.id, "<b>sorry</b> for the wait", random_id=-42)
+    again = conn.send_message(ann.id, "<b>sorry</b> for the wait", random_id=-42)  # e.g. after a crash
+    other = conn.send_message(ann.id, "<b>sorry</b> for the wait")
+    assert first == again != other
+    sends = wire.sent(raw.functions.messages.SendMessage)
+    assert [q.random_id for q in sends][:2] == [-42, -42] and sends[2].random_id != -42
+    topic = conn.create_topic(forum, "#1 Ann", random_id=7)
+    assert conn.create_topic(forum, "#1 Ann", random_id=7) == topic
+    copied = conn.copy_message(forum, ann.id, 1, thread_id=topic, random_id=8)
+    assert conn.copy_message(forum, ann.id, 1, thread_id=topic, random_id=8) == copied
+    assert wire.duplicates == 3
