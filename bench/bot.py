@@ -33,8 +33,8 @@ in total, 1 to that chat in the last second, or 20 to that group in the last min
 (X: the seconds until the window allows it), which the library raises and Delivery turns into a postponement.
 Throughput is (sends - 1) / (last send - first send) on the wire: the sliding window lets the first second's
 sends go at once, so a run that keeps the pipe full prints the rate or slightly above it. The sends per second
-are printed too, and, when the rate fell off before the end, to how many chats the tail went (the schedule
-serves ready chats first come first served: the chats with the most rows finish last, each at 1/s). Goals:
+are printed too, and, when the rate fell off before the end, to how many chats the tail went (each at most
+1/s; the schedule serves the longest queue first so that the chats with the most rows do not finish last). Goals:
 throughput >= 95 % of the configured rate, no flood wait, each chat's texts on the wire in the order their
 rows were queued (and every row sent once). The default run (both parts, both backends) takes about 50 s on a
 2-core machine.
@@ -622,8 +622,7 @@ def report_outbound(r: OutboundResult) -> None:
         print(f"    sends per second from the first: {shown}; the rates allow all in about {bound:.1f} s")
         if full and tail and span - tail_from > 1:
             print(f"    after {tail_from} s the last {len(tail)} sends went to only {len(set(tail))} chats "
-                  f"({sum(c < 0 for c in set(tail))} of them groups), each at most 1/s: ready chats are served "
-                  f"first come first served, so the chats with the most rows finish last")
+                  f"({sum(c < 0 for c in set(tail))} of them groups), each at most 1/s")
         busy = r.elapsed - r.sleeping
         print(f"    per send: {1e3 * busy / len(times):.2f} ms busy (of which the send_message call "
               f"{1e3 * r.telegram / len(times):.2f} ms: thread hop, library, fake server; the rest database and "

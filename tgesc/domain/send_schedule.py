@@ -11,20 +11,46 @@ The rules:
   (`chat_rate`) and, in addition, to one group chat (`group_rate`). Exactly: a send at `t` is allowed
   when `t >= the count-th most recent send (of that scope) + window_s`;
 - a message never goes before its `not_before`, nor before a postponement of its chat or of all chats;
-- work-conserving and fair: of the chats whose first message may go, the one that became eligible
-  earliest goes first (ties: the oldest message), so a busy chat, or one waiting on its own limits,
-  never holds up the others. A message becomes eligible when its not_before, its chat's postponement
-  and the chat's rates allow, and not before it was added: the latest instant the schedule has been
-  told (a `now` or a send's `at`) when `add` was called. Among ready chats that is first come, first
-  served.
+- work-conserving: the next send is at the earliest instant at which any chat's first message may go
+  (as far as its chat, its not_before and the postponements are concerned) and the global rate allows
+  one more. A chat's first message becomes eligible when its not_before, its chat's postponement and
+  the chat's rates allow, and not before it was added: the latest instant the schedule has been told
+  (a `now` or a send's `at`) when `add` was called. So a busy chat, or one waiting on its own limits,
+  never holds up the others;
+- longest queue first: of the chats whose first message is eligible at that instant, the one with the
+  most messages queued goes (ties: the one eligible earliest, then the oldest message). Each chat may
+  send only `chat_rate` (1/s), so a chat with many messages can only be finished at that pace: served
+  first come first served, the long queues (staff groups with a card per ticket) were all left for a
+  tail in which a few chats send at 1/s each while the global rate goes unused (480 messages, 25/s:
+  25 s instead of the 19 s the rates allow). Serving the longest queue first keeps them going from the
+  start, so the short queues fill the remaining global capacity, and the last messages go at full rate;
+- no starvation: a chat whose first message has been eligible for `max_wait_s` (default 30 s; counted
+  from no earlier than the first instant the schedule was told) is overdue, and overdue chats go before
+  all others, the one eligible earliest first (ties: the oldest message). Without that, a short queue
+  could wait behind long ones for as long as enough of them (global_rate / chat_rate chats) stay longer
+  than it, forever if messages keep coming for them. With it, a chat's first message eligible since `e`
+  goes by `e + max_wait_s + ceil(n * chat_rate.count / global_rate.count) * global_rate.window_s` when
+  `n` chats have messages (and nothing is postponed or sent outside the schedule meanwhile): from
+  `e + max_wait_s` on, only chats eligible before it (or as early, with an older message) go first, each
+  at most `chat_rate.count` times before its own window makes it eligible after it, and work-conserving
+  means a send whenever the global rate allows one. A message waits past its eligibility only while the
+  global rate is used up. Bursts shorter than `max_wait_s` are served purely longest queue first;
+  `max_wait_s=0` is first come, first served.
 
-Every operation is O(log n) amortised (a heap of chats keyed by when their first message may go, entries
-invalidated lazily), for thousands of messages across hundreds of chats.
+Every operation is O(log n) amortised, for thousands of messages across hundreds of chats: chats with a
+first message not yet eligible are in a heap keyed by when it becomes eligible; once it is (at the instant
+`next_send` chooses), they move to two heaps of eligible chats, by priority (most queued) and by
+eligibility (the oldest, to see whether it is overdue). Entries are invalidated lazily (a chat's version
+is renewed whenever its key changes: on every add, send, removal and postponement). When `next_send` looked
+ahead (it answered a later instant) and is then asked about an earlier one (say a message added since may
+go at once), the chats moved for the later instant go back to the first heap: as many as were eligible
+at that instant and not yet sent, normally the few waiting on their own rates.
 """
 
 from __future__ import annotations
 
 import heapq
+import itertools
 from bisect import insort
 from collections import deque
 from collections.abc import Hashable
@@ -34,6 +60,7 @@ from typing import NamedTuple
 from tgesc.domain.rates import Rate
 
 NEVER = float("-inf")  # an instant before any other
+MAX_WAIT_S = 30.0  # a chat eligible this long goes before the longer queues
 
 
 @dataclass(frozen=True)
@@ -92,9 +119,10 @@ class _Chat:
     chat_sends: _Recent
     group_sends: _Recent
     is_group: bool = False
-    queue: deque[_Entry] = field(default_factory=deque)
+    queue: deque[_Entry] = field(default_factory=deque)  # may still hold removed entries after the head
+    count: int = 0  # messages pending for the chat (removed ones not counted)
     postponed_until: float = NEVER
-    version: int = 0  # bumped whenever its heap key changes: older heap entries are stale
+    version: int = 0  # renewed whenever its heap keys change: older heap entries are stale
 
     def eligible_at(self, head: _Entry) -> float:
         """When the chat's first message may go, as far as the chat is concerned."""
@@ -107,19 +135,34 @@ class _Chat:
                    self.group_sends.last() + self.group_sends.rate.window_s)
 
 
+class _Key(NamedTuple):
+    """A chat in the heaps: when its first message is eligible, that message's sequence, and which chat."""
+
+    eligible_at: float
+    sequence: int
+    chat_id: int
+    version: int
+
+
 class SendSchedule:
     """Pending messages, and which one to send next and when (see the module docstring)."""
 
     def __init__(self, global_rate: Rate = Rate(25, 1), chat_rate: Rate = Rate(1, 1),
-                 group_rate: Rate = Rate(20, 60)) -> None:
+                 group_rate: Rate = Rate(20, 60), *, max_wait_s: float = MAX_WAIT_S) -> None:
         self.global_rate, self.chat_rate, self.group_rate = global_rate, chat_rate, group_rate
+        self.max_wait_s = max_wait_s
         self._global_sends = _Recent(global_rate)
         self._postponed_all = NEVER
         self._chats: dict[int, _Chat] = {}
         self._pending: dict[Hashable, _Entry] = {}
         self._sequence = 0
+        self._versions = itertools.count(1)  # across chats: a chat forgotten and met again never matches old entries
         self._latest = NEVER  # the latest instant passed in (a now, a send)
-        self._ready: list[tuple[float, int, int, int]] = []  # (eligible at, head sequence, chat id, version)
+        self._epoch = NEVER  # the first instant passed in: waiting for max_wait_s counts from no earlier
+        self._waiting: list[_Key] = []  # chats with something queued, not yet moved to the eligible heaps
+        self._by_priority: list[tuple[int, _Key]] = []  # eligible chats: (-count, key), the most queued first
+        self._by_age: list[_Key] = []  # the same chats, eligible earliest first
+        self._moved_to = NEVER  # chats eligible by this instant were moved to the eligible heaps
         self._idle: list[tuple[float, int]] = []  # (forgettable after, chat id) for chats with nothing queued
 
     def __len__(self) -> int:
@@ -138,8 +181,8 @@ class SendSchedule:
         chat = self._chat(item.chat_id)
         chat.is_group = item.is_group
         chat.queue.append(entry)
-        if len(chat.queue) == 1:
-            self._reschedule(chat)
+        chat.count += 1
+        self._reschedule(chat)
 
     def remove(self, item_id: Hashable) -> Pending | None:
         """Drop a pending message that will not be sent (failed, cancelled); the item, None if not pending."""
@@ -147,23 +190,30 @@ class SendSchedule:
         if entry is None:
             return None
         chat = self._chats[entry.item.chat_id]
+        chat.count -= 1
         if chat.queue[0] is entry:
             chat.queue.popleft()
-            self._reschedule(chat)
+        self._reschedule(chat)
         return entry.item
 
     def next_send(self, now: float) -> Due | None:
         """The message to send next and the earliest instant (>= now) it may go; None when none is pending."""
-        self._latest = max(self._latest, now)
+        self._told(now)
         self._forget_idle_chats(now)
-        while self._ready:
-            eligible_at, _, chat_id, version = self._ready[0]
-            chat = self._chats.get(chat_id)
-            if chat is not None and chat.version == version:
-                head = chat.queue[0].item
-                return Due(head, max(now, eligible_at, self._global_sends.next_allowed(), self._postponed_all))
-            heapq.heappop(self._ready)
-        return None
+        tops = [key for key in (self._top(self._waiting), self._top(self._by_age)) if key is not None]
+        if not tops:
+            return None
+        earliest = min(tops)
+        at = max(now, earliest.eligible_at, self._global_sends.next_allowed(), self._postponed_all)
+        self._move_eligible(at)
+        oldest = self._top(self._by_age)
+        if oldest is not None and max(oldest.eligible_at, self._epoch) + self.max_wait_s <= at:
+            chosen = oldest  # overdue
+        else:
+            while not self._valid(self._by_priority[0][1]):
+                heapq.heappop(self._by_priority)
+            chosen = self._by_priority[0][1]
+        return Due(self._chats[chosen.chat_id].queue[0].item, at)
 
     def sent(self, item_id: Hashable, at: float) -> Pending:
         """Record that pending message `item_id` was sent at `at` (it leaves the schedule); the item."""
@@ -173,6 +223,7 @@ class SendSchedule:
                            "or record_send() for a message the schedule never had")
         item = entry.item
         chat = self._chats[item.chat_id]
+        chat.count -= 1
         if chat.queue[0] is entry:
             chat.queue.popleft()
         self.record_send(item.chat_id, at, is_group=item.is_group)
@@ -180,7 +231,7 @@ class SendSchedule:
 
     def record_send(self, chat_id: int, at: float, *, is_group: bool = False) -> None:
         """Count a send made outside the schedule (it uses the same rates)."""
-        self._latest = max(self._latest, at)
+        self._told(at)
         self._global_sends.record(at)
         chat = self._chat(chat_id)
         chat.chat_sends.record(at)
@@ -202,29 +253,59 @@ class SendSchedule:
 
     # --- internals ---------------------------------------------------------------------------------------
 
+    def _told(self, instant: float) -> None:
+        self._latest = max(self._latest, instant)
+        if self._epoch == NEVER:
+            self._epoch = self._latest
+
     def _chat(self, chat_id: int) -> _Chat:
         chat = self._chats.get(chat_id)
         if chat is None:
             chat = self._chats[chat_id] = _Chat(chat_id, _Recent(self.chat_rate), _Recent(self.group_rate))
         return chat
 
+    def _valid(self, key: _Key) -> bool:
+        chat = self._chats.get(key.chat_id)
+        return chat is not None and chat.version == key.version
+
+    def _top(self, heap: list[_Key]) -> _Key | None:
+        """The heap's first entry that is not stale (stale ones before it are dropped); None when none."""
+        while heap and not self._valid(heap[0]):
+            heapq.heappop(heap)
+        return heap[0] if heap else None
+
+    def _move_eligible(self, at: float) -> None:
+        """Make the eligible heaps hold exactly the chats whose first message is eligible at `at`."""
+        if at < self._moved_to:  # an earlier next_send looked further ahead (e.g. an item added since may go now)
+            self._waiting.extend(key for key in self._by_age if self._valid(key))
+            heapq.heapify(self._waiting)
+            self._by_age, self._by_priority = [], []
+        while (key := self._top(self._waiting)) is not None and key.eligible_at <= at:
+            heapq.heappop(self._waiting)
+            heapq.heappush(self._by_age, key)
+            heapq.heappush(self._by_priority, (-self._chats[key.chat_id].count, key))
+        self._moved_to = at
+
     def _reschedule(self, chat: _Chat) -> None:
         """Push the chat's new heap key (older entries become stale), or note it idle."""
         while chat.queue and self._pending.get(chat.queue[0].item.item_id) is not chat.queue[0]:
             chat.queue.popleft()  # removed (or sent) earlier, while not at the head
-        chat.version += 1
+        chat.version = next(self._versions)
         if chat.queue:
             head = chat.queue[0]
-            heapq.heappush(self._ready, (chat.eligible_at(head), head.sequence, chat.chat_id, chat.version))
+            heapq.heappush(self._waiting, _Key(chat.eligible_at(head), head.sequence, chat.chat_id, chat.version))
         else:
             heapq.heappush(self._idle, (chat.idle_until(), chat.chat_id))
-        if len(self._ready) > 2 * len(self._chats) + 64:
+        if len(self._waiting) + len(self._by_age) + len(self._by_priority) > 4 * len(self._chats) + 64:
             self._compact()
 
     def _compact(self) -> None:
-        """Drop stale heap entries (they pile up when keys move later, as sends do)."""
-        self._ready = [e for e in self._ready if (c := self._chats.get(e[2])) is not None and c.version == e[3]]
-        heapq.heapify(self._ready)
+        """Drop stale heap entries (they pile up as keys change, as every add and send does)."""
+        self._waiting = [key for key in self._waiting if self._valid(key)]
+        self._by_age = [key for key in self._by_age if self._valid(key)]
+        self._by_priority = [entry for entry in self._by_priority if self._valid(entry[1])]
+        for heap in (self._waiting, self._by_age, self._by_priority):
+            heapq.heapify(heap)
 
     def _forget_idle_chats(self, now: float) -> None:
         """Forget chats with nothing queued whose windows and postponements are over."""
