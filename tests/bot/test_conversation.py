@@ -68,3 +68,16 @@ def test_a_customer_the_client_forgot_is_reintroduced_from_the_database(bot, tmp
     bot.deliver()
     assert bot.texts_to(1001)[-1] == "We changed it for you."
     assert Customer.get(Customer.telegram_id == 1001).unreachable_at is None
+
+
+def test_what_the_customer_writes_before_the_card_goes_out_is_mirrored_after_it(bot):
+    bot.says("alice", "I was charged twice, I want a refund")
+    bot.says("alice", "Order 4711, paid on Friday")  # nothing delivered yet: the card is still queued
+    bot.deliver()
+    l2 = bot.texts_to(bot.chats["L2"])
+    card = next(n for n, text in enumerate(l2) if "Problem" in text)
+    mirrored = next(n for n, text in enumerate(l2) if "Order 4711" in text and "Problem" not in text)
+    assert card < mirrored
+    topic = Ticket.get().topic_id
+    mirror = [r for r in bot.sent() if "Order 4711" in r.message and "Problem" not in r.message][0]
+    assert topic in (getattr(mirror.reply_to, "top_msg_id", None), getattr(mirror.reply_to, "reply_to_msg_id", None))

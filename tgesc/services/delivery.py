@@ -198,7 +198,10 @@ class Delivery:
     def _retry_later(self, item: Pending, row: Outbox, error: Exception) -> None:
         self._forget(item)
         attempts = row.attempts + 1
-        status = "failed" if attempts >= MAX_ATTEMPTS or isinstance(error, ValueError) else "pending"
+        if row.kind == "answer-callback":  # a press can be answered within seconds only: never retried
+            status = "dead"
+        else:
+            status = "failed" if attempts >= MAX_ATTEMPTS or isinstance(error, ValueError) else "pending"
         Outbox.update(status=status, attempts=attempts, error=f"{type(error).__name__}: {error}",
                       not_before=self.clock() + timedelta(seconds=min(300, 2 ** attempts))).where(
             Outbox.id == row.id).execute()

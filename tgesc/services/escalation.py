@@ -102,6 +102,9 @@ def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> 
         outbox.to_customer(ticket, "off_hours", {
             "opens_at": instant_text(calendar.next_open(now), zone, customer.language)}, now=now)
     if target.staff_chat_id is not None:
+        # the ticket's thread is in the target's chat from now on: what the customer writes before the card
+        # goes out is mirrored there too (after the card, which opens the topic: one chat's rows keep their order)
+        ticket.staff_chat_id, ticket.topic_id, ticket.card_message_id = target.staff_chat_id, None, None
         card = card_html(view(ticket, now, UTC))
         outbox.queue(ticket, target.staff_chat_id, card, now=now, kind="card",
                      payload={"forum": target.is_forum, "tier": target.code,
