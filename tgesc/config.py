@@ -82,6 +82,19 @@ def _check_parses(parse: Callable[[str], object]) -> Callable[[str], str | None]
     return check
 
 
+def _positive_duration(value: str) -> int:
+    seconds = parse_duration(value)
+    if seconds < 1:
+        raise ValueError(f"{value!r} is too short: at least 1s")
+    return seconds
+
+
+def _check_clock(value: str) -> str | None:
+    if value.startswith("file:") and len(value) > len("file:"):
+        return None
+    return "use file:/path/to/instant (a file holding an ISO 8601 instant), or leave it empty for real time"
+
+
 def _check_log_level(value: str) -> str | None:
     levels = ("DEBUG", "INFO", "WARNING", "ERROR")
     return None if value.upper() in levels else f"use one of {', '.join(levels)}"
@@ -107,9 +120,23 @@ SPECS: tuple[SettingSpec, ...] = (
                 check=_check_parses(parse_rate)),
     SettingSpec("chat_rate", "outbound messages per window to one chat", check=_check_parses(parse_rate)),
     SettingSpec("group_rate", "outbound messages per window to one group chat", check=_check_parses(parse_rate)),
+    # the scheduled workers (`tgesc worker cron` / `run`): their clock, how often each periodic job is enqueued
+    SettingSpec("clock", "empty: real time; file:/path: a virtual clock, the ISO 8601 instant in that file "
+                "(tests, simulations)", check=_check_clock),
+    SettingSpec("sla_sweep_every", "SLA sweep interval (warnings, breaches)", check=_check_parses(_positive_duration)),
+    SettingSpec("unresolved_sweep_every", "unresolved-for rule sweep interval",
+                check=_check_parses(_positive_duration)),
+    SettingSpec("survey_sweep_every", "survey sweep interval", check=_check_parses(_positive_duration)),
+    SettingSpec("relay_every", "outbox relay interval (re-enqueues lost deliveries)",
+                check=_check_parses(_positive_duration)),
+    SettingSpec("housekeeping_every", "housekeeping interval", check=_check_parses(_positive_duration)),
+    SettingSpec("cron_lock_ttl", "the single-cron lock's time to live: how soon a standby cron takes over",
+                check=_check_parses(_positive_duration)),
 )
 DEFAULTS = {"log_level": "INFO", "reopen_window": "3d", "flood_limit": "20/1m", "send_rate": "25/1s",
-            "chat_rate": "1/1s", "group_rate": "20/1m"}
+            "chat_rate": "1/1s", "group_rate": "20/1m",
+            "sla_sweep_every": "15s", "unresolved_sweep_every": "15s", "survey_sweep_every": "1m",
+            "relay_every": "30s", "housekeeping_every": "1h", "cron_lock_ttl": "30s"}
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
@@ -149,6 +176,10 @@ class Settings:
     @property
     def reopen_window(self) -> timedelta:
         return timedelta(seconds=parse_duration(self.get("reopen_window")))
+
+    def seconds(self, name: str) -> int:
+        """One of the duration settings (e.g. sla_sweep_every), in whole seconds."""
+        return parse_duration(self.get(name))
 
     def rate(self, name: str) -> Rate:
         """One of the rate settings (flood_limit, send_rate, chat_rate, group_rate), parsed."""
