@@ -24,8 +24,8 @@ from pyrogram.parser import Parser
 from remote_wire import WireServer, wait_until
 from telegram_wire import FakeWire
 
-from tgesc.adapters.bot_lock import lock_name
 from tgesc.adapters.clock import utc_now
+from tgesc.adapters.single_lock import bot_lock_name
 from tgesc.models import Message, Outbox, SentMessage, Ticket
 from tgesc.services.configuration import add_entry, set_entry
 from tgesc.services.setup import initialise
@@ -294,7 +294,7 @@ def test_sigterm_stops_the_bot_cleanly_and_frees_the_lock(desk, redis_url):
     desk.introduce_staff_chats()
     desk.says(desk.customer(1), "I want a refund, I was charged twice")
     wait_until(lambda: _settled(1) and Outbox.select().count() > 0, 20, "the message handled and answered")
-    lock_key = lock_name(desk.wire.bot_token)
+    lock_key = bot_lock_name(desk.wire.bot_token)
     client = redis.Redis.from_url(redis_url)
     assert client.exists(lock_key)
 

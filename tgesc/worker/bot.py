@@ -22,9 +22,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tgesc.adapters.bot_lock import BotLock
-from tgesc.adapters.clock import utc_now
+from tgesc.adapters.clock import clock_from
 from tgesc.adapters.redis_server import connect
+from tgesc.adapters.single_lock import SingleActiveLock, bot_lock_name
 from tgesc.config import Settings
 from tgesc.db import open_database, require_current
 from tgesc.domain.send_schedule import SendSchedule
@@ -86,11 +86,12 @@ def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None 
     db = open_database(settings.database_url)
     require_current(db)
     redis = connect(settings.redis_url, settings.home)
-    lock = BotLock(redis, settings.get("bot_token"), ttl_s=lock_ttl_s,
-                   on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
+    lock = SingleActiveLock(redis, bot_lock_name(settings.get("bot_token")), ttl_s=lock_ttl_s,
+                            on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
     lock.acquire(on_wait=lambda: log.warning("another bot holds the lock for this token; waiting to take over"))
     desk = CustomerDesk(None, settings.reopen_window, settings.rate("flood_limit"))
-    dispatcher = BotDispatcher(db, desk, utc_now)
+    clock = clock_from(settings)  # real time, or the virtual clock of TGESC_CLOCK (tests, simulations)
+    dispatcher = BotDispatcher(db, desk, clock)
     connection = TelegramConnection(
         SESSION_NAME, settings.home, int(settings.get("api_id")), settings.get("api_hash"),
         settings.get("bot_token"), on_message=dispatcher.on_message, on_press=dispatcher.on_press,
@@ -99,7 +100,7 @@ def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None 
         connection.start()
         desk.bot_username = connection.bot.username
         schedule = SendSchedule(settings.rate("send_rate"), settings.rate("chat_rate"), settings.rate("group_rate"))
-        _sender = Sender(Delivery(db, connection, schedule, clock=utc_now, sleep=time.sleep))
+        _sender = Sender(Delivery(db, connection, schedule, clock=clock, sleep=time.sleep))
         dispatcher.wake = _sender.wake
         _sender.start()
         worker = SimpleWorker([Queue(QUEUE, connection=redis)], connection=redis,
