@@ -8,15 +8,20 @@ Validation collects every problem at once and raises `ConfigInvalid` (exit 78).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from tgesc.domain.durations import parse_duration
 from tgesc.domain.errors import ConfigInvalid
 from tgesc.domain.rates import Rate, parse_rate
+
+if TYPE_CHECKING:
+    from tgesc.domain.surveys import SurveyPolicy
 
 ENV_PREFIX = "TGESC_"
 SECRET_MASK = "********"
@@ -89,6 +94,27 @@ def _positive_duration(value: str) -> int:
     return seconds
 
 
+def _survey_delay(value: str) -> int:
+    from tgesc.domain.surveys import check_delay
+
+    problem = check_delay(parse_duration(value))
+    if problem:
+        raise ValueError(problem)
+    return parse_duration(value)
+
+
+def _daytime(value: str) -> object:
+    from tgesc.domain.survey_time import parse_daytime
+
+    return parse_daytime(value)
+
+
+def _tier_code(value: str) -> str:
+    if not re.fullmatch(r"[\w.-]{1,16}", value):
+        raise ValueError(f"{value!r} is not a tier code; use one such as L2")
+    return value
+
+
 def _check_clock(value: str) -> str | None:
     if value.startswith("file:") and len(value) > len("file:"):
         return None
@@ -132,11 +158,24 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("housekeeping_every", "housekeeping interval", check=_check_parses(_positive_duration)),
     SettingSpec("cron_lock_ttl", "the single-cron lock's time to live: how soon a standby cron takes over",
                 check=_check_parses(_positive_duration)),
+    # return-visit surveys (tgesc.domain.surveys): when they go out, the reminder, expiry, low-score tier
+    SettingSpec("survey_delay", "a survey goes out this long after the resolution (24h-48h), then in the "
+                "customer's daytime", check=_check_parses(_survey_delay)),
+    SettingSpec("survey_hours", "the customer's daytime surveys are sent in (HH:MM-HH:MM in their zone, else "
+                "their language's usual zone)", check=_check_parses(_daytime)),
+    SettingSpec("survey_remind_after", "one reminder this long after an unanswered survey was sent",
+                check=_check_parses(_positive_duration)),
+    SettingSpec("survey_expire_after", "an unanswered survey expires this long after its reminder",
+                check=_check_parses(_positive_duration)),
+    SettingSpec("survey_low_score_tier", "the tier a ticket rated 1-3 stars is escalated to (code)",
+                check=_check_parses(_tier_code)),
 )
 DEFAULTS = {"log_level": "INFO", "reopen_window": "3d", "flood_limit": "20/1m", "send_rate": "25/1s",
             "chat_rate": "1/1s", "group_rate": "20/1m",
             "sla_sweep_every": "15s", "unresolved_sweep_every": "15s", "survey_sweep_every": "1m",
-            "relay_every": "30s", "housekeeping_every": "1h", "cron_lock_ttl": "30s"}
+            "relay_every": "30s", "housekeeping_every": "1h", "cron_lock_ttl": "30s",
+            "survey_delay": "24h", "survey_hours": "10:00-20:00", "survey_remind_after": "24h",
+            "survey_expire_after": "24h", "survey_low_score_tier": "L2"}
 SPEC_BY_NAME = {spec.name: spec for spec in SPECS}
 
 
@@ -180,6 +219,18 @@ class Settings:
     def seconds(self, name: str) -> int:
         """One of the duration settings (e.g. sla_sweep_every), in whole seconds."""
         return parse_duration(self.get(name))
+
+    @property
+    def survey_policy(self) -> SurveyPolicy:
+        """The survey_* settings, parsed."""
+        from tgesc.domain.survey_time import parse_daytime
+        from tgesc.domain.surveys import SurveyPolicy
+
+        return SurveyPolicy(delay=timedelta(seconds=self.seconds("survey_delay")),
+                            daytime=parse_daytime(self.get("survey_hours")),
+                            remind_after=timedelta(seconds=self.seconds("survey_remind_after")),
+                            expire_after=timedelta(seconds=self.seconds("survey_expire_after")),
+                            low_score_tier=self.get("survey_low_score_tier"))
 
     def rate(self, name: str) -> Rate:
         """One of the rate settings (flood_limit, send_rate, chat_rate, group_rate), parsed."""
