@@ -30,6 +30,7 @@ NOUNS = {
     "faq": "tgesc.cli.faq:app",
     "template": "tgesc.cli.template:app",
     "ticket": "tgesc.cli.ticket:app",
+    "survey": "tgesc.cli.survey:app",
     "worker": "tgesc.cli.worker:app",
 }
 
