@@ -80,3 +80,10 @@ def pending_after(row_id: int) -> list[int]:
     """The ids of pending rows written after row `row_id`."""
     return [r for (r,) in Outbox.select(Outbox.id).where((Outbox.id > row_id) & (Outbox.status == "pending"))
             .order_by(Outbox.id).tuples()]
+
+
+def due_pending(now: datetime, limit: int = 1000) -> list[int]:
+    """The ids of pending rows due by `now` (not postponed by a flood wait or a retry), oldest first, at most
+    `limit`: the rows the outbox relay makes sure have a `telegram` job (one indexed query: status, not_before)."""
+    return [r for (r,) in Outbox.select(Outbox.id).where((Outbox.status == "pending") & (Outbox.not_before <= now))
+            .order_by(Outbox.id).limit(limit).tuples()]

@@ -1,0 +1,134 @@
+"""RQ job functions run by `tgesc worker run` (the `default` queue), enqueued by `tgesc worker cron`.
+
+Each job is a few lines: the process's context (settings from the environment, the database opened once per
+process and reused, the clock of the `clock` setting), one service call, and a wake-up of the bot for the
+outbox rows the call wrote (a `telegram` job per row, as the CLI does: the messages go out at once instead of
+at the bot's next look at the outbox). Every job is safe to run twice or concurrently: the sweeps fire each
+warning, breach, escalation and survey once per (ticket, kind, level), the relay's jobs are unique per row.
+
+In a forking worker each job runs in a child process: the database is opened there (a connection is never
+carried across a fork) and the context of the parent (settings, clock) is inherited.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from tgesc.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    import peewee
+    import redis
+
+log = logging.getLogger(__name__)
+RELAY_BATCH = 1000  # outbox rows looked at by one relay run (the oldest first; the next run takes the rest)
+QUEUES_KEPT = ("default", "telegram")  # the queues housekeeping cleans up after
+
+_settings: Settings | None = None
+_clock: Callable[[], datetime] | None = None
+_db: tuple[int, peewee.Database] | None = None  # (pid, database): opened again in a forked child
+
+
+def bootstrap(settings: Settings | None = None) -> Settings:
+    """Set this process's settings (None: from the environment, `.env` and defaults) and clock."""
+    global _settings, _clock
+    from tgesc.adapters.clock import clock_from
+
+    _settings = settings if settings is not None else load_settings()
+    _clock = clock_from(_settings)
+    return _settings
+
+
+def _context() -> tuple[peewee.Database, datetime]:
+    """The database of this process and the current instant."""
+    global _db
+    if _settings is None or _clock is None:
+        bootstrap()
+    if _db is None or _db[0] != os.getpid():
+        from tgesc.db import open_database, require_current
+
+        database = open_database(_settings.database_url)
+        require_current(database)
+        _db = (os.getpid(), database)
+    return _db[1], _clock()
+
+
+def _redis() -> redis.Redis:
+    """The running job's Redis connection (outside a worker: the configured or embedded Redis)."""
+    from rq import get_current_job
+
+    job = get_current_job()
+    if job is not None:
+        return job.connection
+    from tgesc.adapters.redis_server import connect
+
+    return connect(_settings.redis_url, _settings.home)
+
+
+def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list[dict[str, Any]]:
+    """Run one sweep service at the current instant, then wake the bot for the rows it wrote."""
+    from tgesc.services import outbox
+
+    db, now = _context()
+    before = outbox.newest_id()
+    done = sweep(db, now=now, dry_run=dry_run)
+    if not dry_run:
+        _wake_bot(before)
+    if done:
+        log.info("%s at %s: %d action(s)", sweep.__name__, now.isoformat(), len(done))
+    return done
+
+
+def _wake_bot(after_row: int) -> int:
+    from tgesc.adapters.jobs import enqueue_deliveries
+    from tgesc.services import outbox
+
+    rows = outbox.pending_after(after_row)
+    return enqueue_deliveries(_redis(), rows) if rows else 0
+
+
+def sla_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+    """SLA warnings and breaches due by now: notices, escalations, the customer's update (services.sla_sweep)."""
+    from tgesc.services.sla_sweep import sweep_sla
+
+    return _sweeping(sweep_sla, dry_run)
+
+
+def unresolved_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+    """The unresolved-for rules: tickets open too long climb a tier (services.sla_sweep)."""
+    from tgesc.services.sla_sweep import sweep_unresolved
+
+    return _sweeping(sweep_unresolved, dry_run)
+
+
+def survey_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+    """Return-visit surveys due by now: send, remind, expire (services.surveys)."""
+    from tgesc.services.surveys import sweep_surveys
+
+    return _sweeping(sweep_surveys, dry_run)
+
+
+def outbox_relay() -> int:
+    """Pending outbox rows due by now whose `telegram` job is gone get one again; how many."""
+    from tgesc.adapters.jobs import relay_deliveries
+    from tgesc.services import outbox
+
+    _, now = _context()
+    enqueued = relay_deliveries(_redis(), outbox.due_pending(now, RELAY_BATCH))
+    if enqueued:
+        log.warning("outbox relay: %d pending row(s) had lost their telegram job; enqueued again", enqueued)
+    return enqueued
+
+
+def housekeeping() -> dict[str, Any]:
+    """Routine upkeep that never blocks the desk: the database's (SQLite: a passive WAL checkpoint and
+    `PRAGMA optimize`) and RQ's (expired registry entries, dead workers) for the default and telegram queues."""
+    from tgesc.adapters.jobs import clean_queues
+    from tgesc.db import maintain
+
+    db, _ = _context()
+    return {"database": maintain(db), "queues_cleaned": clean_queues(_redis(), QUEUES_KEPT)}
