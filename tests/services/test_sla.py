@@ -50,12 +50,22 @@ def test_opening_stores_due_instants_and_the_first_warning(desk):
 
 def test_fired_milestones_move_the_next_check_on(desk):
     ticket = open_ticket(desk, "high")
-    Firing.create(ticket=ticket, kind="first_response", level="warn-50", at=at(9, 15))
+    run = int(MON_9.timestamp())  # a firing's level names the run of its clock: its start
+    Firing.create(ticket=ticket, kind="first_response", level=f"warn-50@{run}", at=at(9, 15))
     sla.refresh(ticket)
     assert ticket.next_check_at == at(9, 24)  # 80 % of 30 min
-    Firing.create(ticket=ticket, kind="first_response", level="warn-80", at=at(9, 24))
+    Firing.create(ticket=ticket, kind="first_response", level=f"warn-80@{run}", at=at(9, 24))
     sla.refresh(ticket)
     assert ticket.next_check_at == at(9, 30)  # the breach itself
+
+
+def test_a_firing_of_an_earlier_run_of_the_clock_does_not_count(desk):
+    ticket = open_ticket(desk, "high")
+    earlier = int((MON_9 - timedelta(days=1)).timestamp())  # e.g. before the ticket was reopened
+    Firing.create(ticket=ticket, kind="first_response", level=f"warn-50@{earlier}", at=at(9, 15, day=1))
+    Firing.create(ticket=ticket, kind="first_response", level="warn-50", at=at(9, 15, day=1))  # no run at all
+    sla.refresh(ticket)
+    assert ticket.next_check_at == at(9, 15)
 
 
 def test_answers_stop_the_first_clock_and_start_the_next_response_clock(desk):

@@ -8,11 +8,16 @@ policy says so. While a ticket waits, its clocks have no due instant: they are s
 
 The policy is a snapshot taken when the ticket opened or changed priority (or by `tgesc sla
 recompute`), so editing a policy never moves the deadlines of open tickets behind anyone's back.
+
+Each warning and breach fires once per run of its clock: the firing a sweep records carries the
+milestone's `key`, its level and the clock's start (`warn-50@1772445600`), so a next-response clock
+started again by a later customer message, or every clock of a reopened ticket, warns again, while a
+sweep run twice does not.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -91,6 +96,17 @@ class Milestone:
     clock: str
     level: str  # "warn-50", "warn-80", ... or "breach"
     at: datetime
+    cycle: int = 0  # the clock's start in Unix seconds: which run of the clock this milestone belongs to
+
+    @property
+    def key(self) -> str:
+        """The level its firing records: the threshold and the clock's run, e.g. `warn-50@1772445600`
+        (at most 32 characters for any start from 1970 to 9999)."""
+        return milestone_key(self.level, self.cycle)
+
+    @property
+    def is_breach(self) -> bool:
+        return self.level == BREACH
 
 
 @dataclass(frozen=True)
@@ -115,9 +131,10 @@ def clocks(policy: Policy, times: TicketTimes, calendar: BusinessCalendar) -> li
     for name, start, stop in _clock_spans(policy, times):
         budget = policy.budget(name)
         due = None if stopped and stop is None else calendar.due(start, budget, pauses)
+        cycle = clock_cycle(start)
         milestones = () if due is None or stop is not None else tuple(
-            [Milestone(name, f"warn-{pct}", calendar.due(start, budget * pct / 100, pauses))
-             for pct in policy.warn_at] + [Milestone(name, BREACH, due)])
+            [Milestone(name, f"warn-{pct}", calendar.due(start, budget * pct / 100, pauses), cycle)
+             for pct in policy.warn_at] + [Milestone(name, BREACH, due, cycle)])
         result.append(Clock(name, start, budget, stop, due, milestones))
     return result
 
@@ -130,10 +147,50 @@ def _clock_spans(policy: Policy, times: TicketTimes) -> list[tuple[str, datetime
     return spans
 
 
-def next_check(clock_list: Sequence[Clock], fired: set[tuple[str, str]]) -> datetime | None:
-    """The earliest milestone of a running clock that has not fired yet: what the sweep waits for."""
-    pending = [m.at for c in clock_list if c.running for m in c.milestones if (m.clock, m.level) not in fired]
+def clock_cycle(start: datetime) -> int:
+    """A clock run's identity in a firing's level: its start in whole Unix seconds."""
+    return int(start.timestamp() // 1)
+
+
+def milestone_key(level: str, cycle: int) -> str:
+    return f"{level}@{cycle}"
+
+
+def next_check(clock_list: Sequence[Clock], fired: Collection[tuple[str, str]]) -> datetime | None:
+    """The earliest milestone of a running clock that has not fired in this run of its clock (`fired`:
+    (clock, milestone key) pairs, among any others): what the sweep waits for."""
+    pending = [m.at for c in clock_list if c.running for m in c.milestones if (m.clock, m.key) not in fired]
     return min(pending, default=None)
+
+
+@dataclass(frozen=True)
+class DueMilestone:
+    milestone: Milestone
+    acts: bool  # False: a later milestone of the same clock is due too (a late sweep): recorded, not acted on
+
+
+def due_milestones(clock_list: Sequence[Clock], fired: Collection[tuple[str, str]],
+                   now: datetime) -> list[DueMilestone]:
+    """The milestones of running clocks that are due at `now` and have not fired in this run of their clock,
+    in time order. Of one clock's due milestones only the latest acts: a sweep that comes late (after an
+    outage, or when quiet hours end) sends the breach, not the warnings that lead up to it as well."""
+    found: list[DueMilestone] = []
+    for clock in clock_list:
+        if not clock.running:
+            continue
+        due = sorted((m for m in clock.milestones if m.at <= now and (m.clock, m.key) not in fired),
+                     key=lambda m: (m.at, m.is_breach))
+        found += [DueMilestone(m, acts=i == len(due) - 1) for i, m in enumerate(due)]
+    return sorted(found, key=lambda d: (d.milestone.at, CLOCKS.index(d.milestone.clock)))
+
+
+# Low and medium priority notices wait for the ticket's tier to open; urgent and high ones never wait.
+QUIET_HOURS_PRIORITIES: tuple[str, ...] = ("medium", "low")
+
+
+def waits_for_business_hours(priority: str) -> bool:
+    """Whether this priority's warnings and breach notices wait while the ticket's tier is closed."""
+    return priority in QUIET_HOURS_PRIORITIES
 
 
 def report(clock: Clock, now: datetime, calendar: BusinessCalendar, pauses: Sequence[tuple[datetime, datetime]],
