@@ -24,6 +24,8 @@ EXPECTED_VARIABLES = {
     "language_changed": {"language"},
     "language_help": {"languages"},
     "flood_notice": {"ticket"},
+    "sla_warning": {"ticket", "priority", "tier", "clock", "left", "due", "todo"},
+    "sla_breach": {"ticket", "priority", "tier", "clock", "late", "due", "todo"},
 }
 
 

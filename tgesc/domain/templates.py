@@ -62,6 +62,10 @@ REGISTRY: Mapping[str, TemplateSpec] = {
         _spec("language_changed", "answer to /language CODE", "language"),
         _spec("language_help", "answer to /language without a code: the languages to choose from", "languages"),
         _spec("flood_notice", "sent once to a customer writing faster than the flood limit", "ticket"),
+        _spec("sla_warning", "staff: an SLA deadline is near (the ticket's thread)",
+              "ticket", "priority", "tier", "clock", "left", "due", "todo"),
+        _spec("sla_breach", "staff: an SLA deadline passed (thread, team leads' or admins' private chats)",
+              "ticket", "priority", "tier", "clock", "late", "due", "todo"),
     )
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(REGISTRY)
@@ -78,6 +82,12 @@ SAMPLE_VALUES: Mapping[str, str] = {
                          * 20),
     "language": "English",
     "languages": "/language en — English\n/language zh — 中文\n/language ru — Русский",
+    "priority": "medium",
+    "clock": "next response",
+    "left": "1 day 23 hours",
+    "late": "1 day 23 hours",
+    "due": "10:30, Wed 30 Dec America/Argentina/Buenos_Aires",
+    "todo": "W" * 160,
 }
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}", re.ASCII)
