@@ -8,13 +8,17 @@ import typer
 
 from tgesc.cli.context import state
 
-app = typer.Typer(help="Worker processes: the Telegram bot (and, later, the job worker and the scheduler).",
-                  no_args_is_help=True)
+app = typer.Typer(help="Worker processes: the Telegram bot, the job worker and the scheduler.", no_args_is_help=True)
 
 
 @app.callback()
 def worker() -> None:
-    """Worker processes (a group even while it has one command: `tgesc worker bot`)."""
+    """Worker processes: `bot` (Telegram), `run` (RQ jobs: sweeps, relay, housekeeping), `cron` (schedules them)."""
+
+
+def _logging(settings) -> None:
+    logging.basicConfig(level=settings.get("log_level").upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @app.command("bot")
@@ -32,9 +36,69 @@ def bot() -> None:
       systemctl start tgesc-bot   # see systemd/tgesc-bot.service
     """
     settings = state().settings()
-    logging.basicConfig(level=settings.get("log_level").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging(settings)
     settings.require("api_id", "api_hash", "bot_token", purpose="tgesc worker bot")
     from tgesc.worker.bot import run_bot
 
     run_bot(settings)
+
+
+@app.command("run")
+def run(
+    queues: list[str] = typer.Argument(None, metavar="[QUEUES]...", help="Queues to work, in priority order "
+                                       "(default: default)."),
+    simple: bool = typer.Option(False, "--simple", help="Run jobs in this process (RQ's SimpleWorker) instead of "
+                                "a forked child per job."),
+    burst: bool = typer.Option(False, "--burst", help="Stop once the queues are empty."),
+) -> None:
+    """Execute the jobs `tgesc worker cron` enqueues: sweeps, outbox relay, housekeeping.
+
+    Run as many as you like, on any machine that reaches the database and Redis. Each job runs in a forked
+    child process (`--simple`: in this one). The database must be reachable (exit 69) and its schema
+    current (exit 78). SIGTERM: the current job finishes, exit 0. `rq info` shows queues and workers.
+
+    Examples:
+
+      tgesc worker run
+
+      tgesc worker run default --simple
+
+      systemctl start tgesc-worker@1   # see systemd/tgesc-worker@.service
+    """
+    from tgesc.domain.errors import UsageError
+
+    chosen = tuple(queues or ("default",))
+    if "telegram" in chosen:
+        raise UsageError("the telegram queue is worked by `tgesc worker bot` (it holds the Telegram connection); "
+                         "leave it out")
+    settings = state().settings()
+    _logging(settings)
+    from tgesc.worker.run import run_worker
+
+    run_worker(settings, chosen, simple=simple, burst=burst)
+
+
+@app.command("cron")
+def cron() -> None:
+    """Schedule the periodic jobs `tgesc worker run` executes (one active scheduler).
+
+    SLA sweep and unresolved-for sweep every 15 s, survey sweep every minute, outbox relay every 30 s,
+    housekeeping hourly; change them with TGESC_SLA_SWEEP_EVERY, TGESC_UNRESOLVED_SWEEP_EVERY,
+    TGESC_SURVEY_SWEEP_EVERY, TGESC_RELAY_EVERY, TGESC_HOUSEKEEPING_EVERY (durations: 15s, 2m, 1h).
+
+    Exactly one cron process is active (a Redis lock): start a second one anywhere as a standby; it takes
+    over within TGESC_CRON_LOCK_TTL (30 s) when the active one dies. SIGTERM: exit 0, the lock released.
+
+    Examples:
+
+      tgesc worker cron
+
+      TGESC_SLA_SWEEP_EVERY=5s tgesc worker cron
+
+      systemctl start tgesc-cron   # see systemd/tgesc-cron.service
+    """
+    settings = state().settings()
+    _logging(settings)
+    from tgesc.worker.cron import run_cron
+
+    run_cron(settings)
