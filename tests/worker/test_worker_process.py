@@ -1,0 +1,91 @@
+"""`tgesc worker run` as a real process (forking and --simple) on a real Redis and a SQLite file: it executes the
+periodic jobs on the virtual clock of TGESC_CLOCK (the relay, housekeeping, the sweeps), SIGTERM lets the running
+job finish and exits 0; a database behind its migrations exits 78."""
+
+from __future__ import annotations
+
+import signal
+from datetime import timedelta
+
+import pytest
+import redis
+from rq import Queue
+from rq.job import Job, JobStatus
+from worker_support import START, Processes, wait_until
+
+from tgesc.db import open_database
+from tgesc.models import Outbox
+from tgesc.services import outbox
+from tgesc.services.setup import initialise
+
+JOBS = "tgesc.worker.jobs."
+
+
+@pytest.fixture
+def desk(tmp_path, sqlite_url, redis_url):
+    db = open_database(sqlite_url)
+    initialise(db, now=START, actor="test")
+    processes = Processes(tmp_path, sqlite_url, redis_url)
+    yield processes
+    processes.stop_all()
+    db.close()
+
+
+def run(queue: Queue, name: str, *args, timeout: float = 20) -> object:
+    """Enqueue job `name` of tgesc.worker.jobs, wait until the worker finished it, its result."""
+    job = queue.enqueue(JOBS + name, *args)
+    wait_until(lambda: job.get_status(refresh=True) in (JobStatus.FINISHED, JobStatus.FAILED), timeout,
+               f"the worker to run {name}")
+    assert job.get_status() == JobStatus.FINISHED, job.latest_result().exc_string
+    return job.return_value()
+
+
+def telegram_jobs(client: redis.Redis) -> set[str]:
+    return set(Queue("telegram", connection=client).job_ids)
+
+
+@pytest.mark.parametrize("simple", [False, True], ids=["forking", "simple"])
+def test_the_worker_relays_lost_deliveries_on_the_virtual_clock_and_keeps_house(desk, redis_url, simple):
+    client = redis.Redis.from_url(redis_url)
+    for number in range(4):
+        outbox.queue(None, 7000 + number, f"message {number}", now=START)
+    ids = [row.id for row in Outbox.select().order_by(Outbox.id)]
+    Outbox.update(not_before=START + timedelta(minutes=10)).where(Outbox.id == ids[2]).execute()  # flood wait
+    Outbox.update(status="sent").where(Outbox.id == ids[3]).execute()
+    worker = desk.start("run", *(["--simple"] if simple else []))
+    default = Queue("default", connection=client)
+
+    assert run(default, "outbox_relay") == 2  # the due pending rows had no job (e.g. Redis was flushed)
+    assert telegram_jobs(client) == {f"out-{ids[0]}", f"out-{ids[1]}"}
+    assert run(default, "outbox_relay") == 0  # their jobs wait in the queue: nothing twice
+    desk.move_clock(minutes=15)
+    assert run(default, "outbox_relay") == 1  # the postponed row is due by the virtual clock
+    assert telegram_jobs(client) == {f"out-{i}" for i in ids[:3]}
+
+    kept = run(default, "housekeeping")
+    assert kept["database"]["database"] == "sqlite" and kept["database"]["busy"] is False
+    assert kept["queues_cleaned"] == ["default", "telegram"]
+
+    worker.signal(signal.SIGTERM)
+    assert worker.wait(10) == 0, worker.log()[-3000:]
+    assert "Traceback" not in worker.log()
+    client.close()
+
+
+def test_sigterm_lets_the_running_job_finish_then_exits_0(desk, redis_url):
+    client = redis.Redis.from_url(redis_url)
+    worker = desk.start("run")
+    worker.wait_log("Listening on default", 20)
+    job = Queue("default", connection=client).enqueue("time.sleep", 1.5)
+    wait_until(lambda: job.get_status(refresh=True) == JobStatus.STARTED, 10, "the job to start")
+    worker.signal(signal.SIGTERM)
+    assert worker.wait(10) == 0, worker.log()[-3000:]
+    assert Job.fetch(job.id, connection=client).get_status() == JobStatus.FINISHED
+    client.close()
+
+
+def test_a_database_behind_its_migrations_exits_78(tgesc_bin, tmp_path, redis_url):
+    result = tgesc_bin(["worker", "run", "--burst"], env={"TGESC_DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
+                                                          "TGESC_REDIS_URL": redis_url}, timeout=60)
+    assert result.returncode == 78, result
+    assert "tgesc db upgrade" in result.stderr and "Traceback" not in result.stderr
