@@ -230,3 +230,22 @@ def test_a_staff_answer_starting_with_a_slash_that_is_no_command_is_relayed(bot)
     assert [actor for actor, _ in events("ticket.replied")] == ["carol"]
     assert not Message.get(Message.text == answer).is_internal
     assert Message.get(Message.text == "/take@some_other_bot").is_internal and Ticket.get().assignee is None
+
+
+def test_staff_added_or_deactivated_by_another_process_are_recognised_on_their_next_message(bot, tgesc_bin):
+    bot.person("erin", 5004)
+    bot.says("erin", "hello?")  # not staff yet: a customer
+    assert [m.text for m in Message.select().where(Message.chat_id == 5004)] == ["hello?"]
+    added = tgesc_bin(["staff", "add", "erin", "--id", "5004", "--tier", "L1"])  # the CLI: another process
+    assert added.returncode == 0, added.stderr
+
+    bot.says("erin", "/mine")
+    bot.deliver()
+    assert bot.texts_to(5004)[-1] == "Your open tickets: none."
+    assert Message.select().where(Message.chat_id == 5004).count() == 1  # staff are no customers
+
+    deactivated = tgesc_bin(["staff", "set", "erin", "--inactive"])
+    assert deactivated.returncode == 0, deactivated.stderr
+    bot.says("erin", "hello again")  # a customer once more
+    assert [m.text for m in Message.select().where(Message.chat_id == 5004).order_by(Message.id)] == \
+        ["hello?", "hello again"]

@@ -1,9 +1,9 @@
 """The configuration the hot paths (ingest) need, parsed once per configuration generation.
 
 `snapshot(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the
-tiers by id and code, the SLA policies and calendars, and the template overrides; it is rebuilt only
-after a configuration change, by any process. The snapshot is shared between calls: do not modify it,
-its tiers or entries.
+tiers by id and code, the active staff by Telegram id (the bot asks for every private message), the SLA
+policies and calendars, and the template overrides; it is rebuilt only after a configuration change, by
+any process. The snapshot is shared between calls: do not modify it, its tiers, staff or entries.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 import peewee
 
 from tgesc.domain.rules import FaqEntry, Rule, faq_from, rules_from
-from tgesc.models import Tier
+from tgesc.models import Staff, Tier
 from tgesc.services import config_store
 from tgesc.services.configuration import entry_in
 
@@ -29,6 +29,7 @@ class Snapshot:
     faq: tuple[FaqEntry, ...]
     tiers: Mapping[int, Tier]  # by id
     tier_codes: Mapping[str, Tier]
+    staff: Mapping[int, Staff]  # the active staff by Telegram id
     sections: Mapping[str, Mapping[str, dict[str, Any]]]  # SNAPSHOT_SECTIONS as stored
 
     def entry(self, section: str, key: str) -> dict[str, Any]:
@@ -69,6 +70,7 @@ def snapshot(db: peewee.Database, *, generation: int | None = None) -> Snapshot:
         hit = _snapshots[key] = Snapshot(
             generation, rules_from(config_store.load_section("rules")), faq_from(config_store.load_section("faq")),
             {t.id: t for t in tiers}, {t.code: t for t in tiers},
+            {s.telegram_id: s for s in Staff.select().where(Staff.active == True)},  # noqa: E712
             {section: config_store.load_section(section) for section in SNAPSHOT_SECTIONS})
     return hit
 
