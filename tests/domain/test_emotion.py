@@ -1,11 +1,14 @@
 """Emotion assessment: levels and named signals in English, Chinese and Russian, false-positive guards,
 scoring, matching primitives, and Hypothesis properties (never raises, level consistent with signals)."""
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tgesc.domain.emotion import EMOTIONS, Assessment, assess, contains, fold, more_intense
+from tgesc.domain import emotion
+from tgesc.domain.emotion import EMOTIONS, Assessment, assess, contains, fold, literal_trie, more_intense, shouting
 
 
 def level(text: str) -> str:
@@ -179,3 +182,29 @@ def test_assess_never_raises_and_is_consistent(text, language):
     assert result.level in EMOTIONS
     assert (result.level == "threatening") == any(s.startswith("threat:") for s in result.signals)
     assert (result.score == 0) == (result.level == "calm") == (result.signals == ())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(st.text("ab.*é我", max_size=5), max_size=12), st.text("ab.*é我", max_size=8))
+def test_literal_trie_matches_exactly_its_terms(terms, text):
+    pattern = re.compile(literal_trie(terms))
+    assert bool(pattern.fullmatch(text)) == (text in terms - {""})  # the empty term is no term
+    assert bool(pattern.search(text)) == any(term in text for term in terms if term)
+
+
+_PIECES = st.one_of(
+    st.sampled_from(sorted({term.removesuffix("$") for lexicon in (emotion.THREATS, emotion.ANGER, emotion.DISSATISFIED)
+                            for concepts in lexicon.values() for terms in concepts.values() for term in terms})),
+    st.text(max_size=4), st.sampled_from([" ", "!", "-", "_", "ё", "我", "s", "ИСК", "Still Not"]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(_PIECES, max_size=6).map("".join))
+def test_the_prefilter_finds_every_signal_scanning_every_term_finds(text):
+    folded = fold(text)
+    scanned = [concept for terms in (emotion._THREAT_TERMS, emotion._ANGER_TERMS, emotion._DISSATISFIED_TERMS)
+               for concept in emotion._concepts(folded, terms)]
+    found = [signal.split(":")[-1] for signal in emotion.signals_of(text) if signal not in ("caps", "exclamations")]
+    assert sorted(found) == sorted(scanned)
+    cased = [c for c in text if c.isupper() or c.islower()]
+    assert shouting(text) == (len(cased) >= 8 and sum(c.isupper() for c in cased) >= 0.6 * len(cased))
