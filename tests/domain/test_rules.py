@@ -11,17 +11,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tgesc.domain.config_document import validate_document
-from tgesc.domain.emotion import assess
+from tgesc.domain.emotion import assess, fold
 from tgesc.domain.rules import (
     FaqEntry,
     Hit,
     MessageContext,
     Outcome,
+    PhraseTable,
     Rule,
     combine,
     evaluate,
     faq_from,
     faq_match,
+    find_phrase,
     phrase_match,
     rules_from,
     unresolved_check_at,
@@ -379,3 +381,13 @@ def test_phrase_match_is_case_insensitive(phrases, text):
 def test_a_phrase_matches_itself(phrase):
     assert phrase_match({"en": [phrase]}, phrase) == phrase
     assert urgent_word({"en": [phrase]}, phrase) is not None or not any(c.isalnum() for c in phrase)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["en", "zh", "ru"]), st.lists(PHRASE | LATIN_CYRILLIC, max_size=4)),
+       st.lists(PHRASE | LATIN_CYRILLIC, max_size=4).map(" ".join))
+def test_a_phrase_table_matches_as_its_mapping_does(phrases, text):
+    table = PhraseTable(phrases)
+    assert table == {language: tuple(items) for language, items in phrases.items()}
+    assert find_phrase(table, fold(text)) == find_phrase(phrases, fold(text))
+    assert urgent_word(table, text) == urgent_word(phrases, text)

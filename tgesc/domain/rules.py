@@ -50,8 +50,32 @@ _TOKEN = re.compile(r"[\w']+")
 # --- entries -------------------------------------------------------------------------------------
 
 
-def _phrases(raw: Any) -> dict[str, tuple[str, ...]]:
-    return {language: tuple(items) for language, items in (raw or {}).items()}
+class PhraseTable(Mapping[str, tuple[str, ...]]):
+    """Phrases by language, as configured (read-only), each phrase folded once: a rule's or FAQ entry's
+    phrases are tried on every customer message (`find_phrase`)."""
+
+    __slots__ = ("_phrases", "folded")
+
+    def __init__(self, phrases: Mapping[str, Sequence[str]] | None = None) -> None:
+        self._phrases = {language: tuple(items) for language, items in (phrases or {}).items()}
+        self.folded = tuple((language, phrase, fold(phrase)) for language, items in self._phrases.items()
+                            for phrase in items)  # (language, phrase, folded phrase) in table order
+
+    def __getitem__(self, language: str) -> tuple[str, ...]:
+        return self._phrases[language]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._phrases)
+
+    def __len__(self) -> int:
+        return len(self._phrases)
+
+    def __repr__(self) -> str:
+        return repr(self._phrases)
+
+
+def _phrases(raw: Any) -> PhraseTable:
+    return PhraseTable(raw)
 
 
 @dataclass(frozen=True)
@@ -128,8 +152,12 @@ def _folded_phrase(phrase: str) -> str:
 
 def find_phrase(phrases: Phrases, folded_text: str) -> tuple[str, str] | None:
     """(language, phrase) of the first phrase, in table order, occurring in already folded text."""
-    return next(((lang, p) for lang, p in _each(phrases)
-                 if (term := _folded_phrase(p)) in folded_text and contains(folded_text, term)), None)
+    table = phrases.folded if isinstance(phrases, PhraseTable) else (
+        (lang, p, _folded_phrase(p)) for lang, p in _each(phrases))
+    for language, phrase, term in table:
+        if term in folded_text and contains(folded_text, term):
+            return language, phrase
+    return None
 
 
 def phrase_match(phrases: Phrases, text: str) -> str | None:
@@ -223,8 +251,11 @@ def _live(rules: Iterable[Rule], fired: Iterable[str] = ()) -> tuple[Rule, ...]:
 
 def next_counter(rules: Sequence[Rule], text: str, counter: int) -> int:
     """The shared repeated-request counter after this message: +1 if it asks again, else 0."""
-    folded = fold(text)
-    asking = any(find_phrase(r.phrases, folded) for r in _live(rules) if r.kind == "repeated-request")
+    return _next_counter(rules, fold(text), counter)
+
+
+def _next_counter(rules: Sequence[Rule], folded: str, counter: int) -> int:
+    asking = any(find_phrase(r.phrases, folded) for r in rules if r.enabled and r.kind == "repeated-request")
     return counter + 1 if asking else 0
 
 
@@ -262,7 +293,8 @@ _CHECKS = {"keyword": _keyword, "repeated-request": _repeated, "emotion": _emoti
 def evaluate(rules: Sequence[Rule], ctx: MessageContext) -> Evaluation:
     """The rules one customer message fires, in evaluation order, and the ticket's new counters."""
     emotion = ctx.emotion if ctx.emotion is not None else assess(ctx.text, None)
-    msg = _Message(ctx.text, fold(ctx.text), emotion, next_counter(rules, ctx.text, ctx.manager_requests_in_row),
+    folded = fold(ctx.text)
+    msg = _Message(ctx.text, folded, emotion, _next_counter(rules, folded, ctx.manager_requests_in_row),
                    ctx.escalation_notice_sent)
     hits: list[Hit] = []
     urgent_used = ctx.urgent_used
