@@ -7,11 +7,13 @@ import json
 import os
 import re
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from support import cells, ok_json
 from ticket_support import OPENED, add_message, events, iso, kinds, open_ticket, shown, ticket
 
+from tgesc.domain.survey_time import survey_due
 from tgesc.models import Customer, Survey, TriedSolution
 from tgesc.services.configuration import list_entries
 
@@ -227,7 +229,8 @@ def test_resolve_reopen_close_and_a_closed_ticket_cannot_be_resolved(desk, db):
     assert resolved == {"number": 1, "status": "resolved", "tier": "L1", "priority": "medium", "emotion": "calm",
                         "tags": [], "assignee": None, "version": 2}
     survey = Survey.get()
-    assert (survey.round, survey.status, survey.due_at) == (1, "scheduled", events()[-1].at + timedelta(hours=24))
+    due = survey_due(events()[-1].at, timedelta(hours=24), ZoneInfo("Asia/Shanghai"), (600, 1200))  # then 10-20 h
+    assert (survey.round, survey.status, survey.due_at) == (1, "scheduled", due)
     again = desk("ticket", "resolve", "1")
     assert (again.exit_code, again.stderr) == (1, "Error: ticket #1 is resolved; it cannot be resolved "
                                                   "(only when open, waiting)\n")

@@ -347,7 +347,9 @@ def mark(
 @app.command("resolve")
 def resolve(
     number: int = NUMBER,
-    survey: bool = typer.Option(True, "--survey/--no-survey", help="Schedule the return-visit survey (24 h later)."),
+    survey: bool = typer.Option(True, "--survey/--no-survey",
+                                help="Schedule the return-visit survey (survey_delay later, in the customer's "
+                                     "daytime: survey_hours)."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -361,7 +363,8 @@ def resolve(
     """
     from tgesc.services.tickets import resolve as resolve_ticket
 
-    _done(_change(resolve_ticket, number, as_, survey=survey), as_json, f"Resolved ticket #{number}.")
+    _done(_change(resolve_ticket, number, as_, survey=survey, survey_policy=state().settings().survey_policy),
+          as_json, f"Resolved ticket #{number}.")
 
 
 @app.command("reopen")

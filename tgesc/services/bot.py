@@ -1,7 +1,8 @@
 """Where each Telegram update goes: the one entry point the bot's connection calls.
 
 A private chat is a customer's, unless the sender is active staff (then it is their staff console); a
-group is a tier's staff chat, or not ours (ignored). Button presses are acknowledged through the outbox
+group is a tier's staff chat, or not ours (ignored). A press on a survey's star button records the answer
+(services.surveys); every button press is acknowledged through the outbox
 (handlers run on the connection's event loop and must never wait on Telegram themselves). After each
 update `wake` is called, so the sender delivers what the update queued at once.
 """
@@ -16,7 +17,7 @@ import peewee
 
 from tgesc.db import write_transaction
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
-from tgesc.services import outbox
+from tgesc.services import outbox, surveys
 from tgesc.services.bot_customers import CustomerDesk, on_customer_message
 from tgesc.services.bot_staff import on_staff_chat_message, on_staff_private_message, staff_member, staff_tier
 
@@ -50,8 +51,9 @@ class BotDispatcher:
 
     def on_press(self, press: ButtonPress) -> None:
         now = self.clock()
-        with write_transaction(self.db):
-            outbox.queue(None, press.chat_id, "", now=now, kind="answer-callback",
-                         payload={"query_id": press.query_id, "data": press.data},
-                         dedupe_key=f"press-{press.query_id}")
+        if not surveys.on_press(self.db, press, now):  # a survey's star buttons record the answer
+            with write_transaction(self.db):
+                outbox.queue(None, press.chat_id, "", now=now, kind="answer-callback",
+                             payload={"query_id": press.query_id, "data": press.data},
+                             dedupe_key=f"press-{press.query_id}")
         self.wake()

@@ -4,7 +4,8 @@ Every message is persisted through ingest before anything reacts (idempotently: 
 changes nothing), then mirrored into the ticket's staff thread. `/start` greets, `/status` lists the
 customer's own open tickets with the expected reply time, `/language` changes their language. A
 customer writing faster than the flood limit is throttled: what they send is still stored on the ticket,
-but no rule runs and nothing is answered, and they get one notice per throttling period.
+but no rule runs and nothing is answered, and they get one notice per throttling period. The first message
+after a low return-visit survey score is also stored as that survey's comment.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from tgesc.domain.rates import Rate, SlidingWindow
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Ticket
-from tgesc.services import outbox, relay
+from tgesc.services import outbox, relay, surveys
 from tgesc.services.ingest import Inbound, ingest, remember_customer
 from tgesc.services.tickets import event
 
@@ -65,6 +66,7 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
         if flooding:
             _throttle(ticket, desk.flood_limit, message, now)
         relay.mirror(ticket, message, now)
+        surveys.take_comment(ticket, message.text or f"[{message.media_type}]", now)  # after a low survey score
 
     ingest(db, inbound(message), now=now, reopen_window=desk.reopen_window, reactions=not flooding, then=stored)
 

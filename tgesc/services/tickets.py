@@ -8,7 +8,7 @@ clocks, records an event with the actor, and saves the row only if nobody else c
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import peewee
@@ -24,9 +24,9 @@ from tgesc.services.snapshot import snapshot
 
 if TYPE_CHECKING:
     from tgesc.domain.rules import Rule
+    from tgesc.domain.surveys import SurveyPolicy
 
 DEFAULT_PRIORITY = "medium"
-SURVEY_DELAY = timedelta(hours=24)  # issue 6 moves it into the customer's daytime
 
 
 def find(number: int) -> Ticket:
@@ -245,16 +245,19 @@ def set_emotion(db, number: int, emotion: str, *, actor: str, now: datetime) -> 
     return _change(db, number, now, apply)
 
 
-def resolve(db, number: int, *, survey: bool, actor: str, now: datetime) -> Ticket:
-    """Resolve; unless told otherwise, a return-visit survey is scheduled (article, step 5)."""
+def resolve(db, number: int, *, survey: bool, actor: str, now: datetime,
+            survey_policy: SurveyPolicy | None = None) -> Ticket:
+    """Resolve; unless told otherwise, a return-visit survey is scheduled (article, step 5): after the survey
+    delay, in the customer's daytime (`survey_policy`: the process settings when not given)."""
 
     def apply(ticket):
         ticket.status = transition(ticket.status, "resolve", number)
         ticket.resolved_at, ticket.paused_since, ticket.escalate_unresolved_at = now, None, None
         sla.refresh(ticket)
         if survey:
-            rounds = Survey.select().where(Survey.ticket == ticket).count()
-            Survey.create(ticket=ticket, round=rounds + 1, due_at=now + SURVEY_DELAY)
+            from tgesc.services.surveys import schedule
+
+            schedule(ticket, now=now, policy=survey_policy)
         event(ticket, "ticket.resolved", actor, now, survey=survey)
 
     return _change(db, number, now, apply)

@@ -1,0 +1,387 @@
+"""Return-visit surveys (article, step 5): scheduled on resolve, sent, reminded, answered, expired.
+
+Life of a survey row (`status`, and what `due_at` means in it — the one indexed timer the sweep reads):
+
+    scheduled  due_at: when it goes out (resolution + delay, moved into the customer's daytime)
+    sent       due_at = remind_at: when the one reminder goes out
+    reminded   due_at = expires_at: when it expires unanswered
+    answered · expired · cancelled   (final)
+
+`sweep_surveys` is one indexed query (status, due_at) for what is due, then each survey in its own
+transaction, acted on with a conditional UPDATE on its status: two sweeps at once, or a sweep re-run after a
+crash, act on a survey once (the outbox rows also carry a unique dedupe key). At send time a survey is
+cancelled (with an event) when the customer has another open ticket, the ticket was reopened, or the
+customer cannot be reached.
+
+A press on a star button (`on_press`) records the answer once, only from the ticket's customer, and answers
+the press with a short notice. 1-3 stars reopen the ticket with a second escalation (trigger "survey") to the
+configured tier, tell the staff in the ticket's thread and ask the customer what went wrong: their next
+message (`take_comment`) becomes the survey's comment. 4-5 stars are a success: the review invitation.
+
+The settings (`SurveyPolicy`) come from the caller; without one, from this process's settings
+(`configured_policy`: flags aside, the same environment and .env file the process runs with).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import peewee
+
+from tgesc.db import write_transaction
+from tgesc.domain.errors import DomainError, NotFound, UsageError
+from tgesc.domain.humanize import LANGUAGE_ZONES, language_of, zone_for
+from tgesc.domain.survey_time import survey_due
+from tgesc.domain.surveys import (
+    AWAITING_ANSWER,
+    PENDING,
+    STATUSES,
+    SurveyPolicy,
+    is_low,
+    parse_button,
+    press_notice,
+    star_buttons,
+    stars_text,
+)
+from tgesc.domain.telegram import ButtonPress
+from tgesc.domain.vocabulary import OPEN_STATUSES
+from tgesc.models import Customer, Survey, Ticket, Tier
+from tgesc.services import outbox, tickets
+
+log = logging.getLogger(__name__)
+SYSTEM = "system"
+SENDABLE = ("resolved", "closed")  # a ticket reopened since its resolution gets no survey
+
+
+def configured_policy() -> SurveyPolicy:
+    """The survey settings of this process (environment, .env file, defaults)."""
+    from tgesc.config import load_settings
+
+    return load_settings().survey_policy
+
+
+def customer_zone(customer: Customer) -> ZoneInfo:
+    """The customer's zone; the usual zone of their language when none (or an unknown one) is stored."""
+    try:
+        return zone_for(customer.timezone, customer.language)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(LANGUAGE_ZONES[language_of(customer.language)])
+
+
+# --- scheduling (tickets.resolve) -------------------------------------------------------------------
+
+
+def schedule(ticket: Ticket, *, now: datetime, policy: SurveyPolicy | None = None) -> Survey:
+    """The next survey round of a ticket being resolved now, due after the delay in the customer's daytime."""
+    policy = policy or configured_policy()
+    rounds = Survey.select().where(Survey.ticket == ticket).count()
+    due = survey_due(now, policy.delay, customer_zone(ticket.customer), policy.daytime)
+    return Survey.create(ticket=ticket, round=rounds + 1, due_at=due)
+
+
+# --- the sweep --------------------------------------------------------------------------------------
+
+
+def sweep_surveys(db: peewee.Database, *, now: datetime, dry_run: bool = False,
+                  policy: SurveyPolicy | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+    """Send the surveys due, remind the unanswered ones, expire those past their reminder (at most `limit` per
+    call, earliest due first); what was done (with `dry_run`, what would be done, nothing changed). Each item:
+    survey, ticket, round, action (sent | reminded | expired | cancelled), due_at, and reason for a
+    cancellation."""
+    policy = policy or configured_policy()
+    due = [survey_id for (survey_id,) in Survey.select(Survey.id)
+           .where(Survey.status.in_(list(PENDING)) & (Survey.due_at <= now))
+           .order_by(Survey.due_at, Survey.id).limit(limit).tuples()]
+    done = []
+    for survey_id in due:
+        if dry_run:
+            result = _act(survey_id, now, policy, dry_run=True)
+        else:
+            with write_transaction(db):
+                result = _act(survey_id, now, policy, dry_run=False)
+        if result is not None:
+            done.append(result)
+    return done
+
+
+def _load(survey_id: int) -> Survey | None:
+    return (Survey.select(Survey, Ticket, Customer).join(Ticket).join(Customer)
+            .where(Survey.id == survey_id).first())
+
+
+def _act(survey_id: int, now: datetime, policy: SurveyPolicy, *, dry_run: bool) -> dict[str, Any] | None:
+    survey = _load(survey_id)
+    if survey is None or survey.status not in PENDING or survey.due_at > now:
+        return None  # another sweep got there first
+    if survey.status == "reminded":
+        return _expire(survey, now, dry_run)
+    reason = _why_not_send(survey)
+    if reason:
+        return _cancel(survey, reason, now, dry_run)
+    if survey.status == "scheduled":
+        return _send(survey, now, policy, dry_run)
+    return _remind(survey, now, policy, dry_run)
+
+
+def _why_not_send(survey: Survey) -> str | None:
+    """Why the survey (or its reminder) must not go out now; None when it may."""
+    ticket, customer = survey.ticket, survey.ticket.customer
+    if ticket.status not in SENDABLE:
+        return f"ticket #{ticket.number} is {ticket.status} again"
+    other = (Ticket.select(Ticket.number).where((Ticket.customer == customer.id) & (Ticket.id != ticket.id)
+                                                & Ticket.status.in_(list(OPEN_STATUSES)))
+             .order_by(Ticket.number).first())
+    if other is not None:
+        return f"the customer has another open ticket, #{other.number}"
+    if customer.unreachable_at is not None:
+        return "the customer cannot be reached (Telegram refused to deliver to them)"
+    return None
+
+
+def _item(survey: Survey, action: str, **extra: Any) -> dict[str, Any]:
+    return {"survey": survey.id, "ticket": survey.ticket.number, "round": survey.round, "action": action,
+            "due_at": survey.due_at.isoformat(), **extra}
+
+
+def _move(survey: Survey, to: str, **values: Any) -> bool:
+    """Take the survey from its current status to `to` unless someone else moved it first; whether it was ours."""
+    moved = Survey.update(status=to, **values).where((Survey.id == survey.id) & (Survey.status == survey.status))
+    if not moved.execute():
+        return False
+    survey.status = to
+    for name, value in values.items():
+        setattr(survey, name, value)
+    return True
+
+
+def _cancel(survey: Survey, reason: str, now: datetime, dry_run: bool) -> dict[str, Any] | None:
+    item = _item(survey, "cancelled", reason=reason)
+    if dry_run:
+        return item
+    if not _move(survey, "cancelled"):
+        return None
+    tickets.event(survey.ticket, "survey.cancelled", SYSTEM, now, survey=survey.id, round=survey.round,
+                  reason=reason)
+    return item
+
+
+def _questionnaire(survey: Survey, now: datetime, dedupe: str) -> None:
+    """The survey message with its 1-5 ★ buttons, to the customer in their language."""
+    ticket, customer = survey.ticket, survey.ticket.customer
+    text = outbox.render_template("survey", customer.language, {"ticket": ticket.number})
+    outbox.queue(ticket, customer.telegram_id, text, now=now, buttons=star_buttons(survey.id),
+                 payload={"template": "survey", "survey": survey.id}, dedupe_key=dedupe)
+
+
+def _send(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) -> dict[str, Any] | None:
+    remind_at = now + policy.remind_after
+    item = _item(survey, "sent", remind_at=remind_at.isoformat())
+    if dry_run:
+        return item
+    if not _move(survey, "sent", sent_at=now, remind_at=remind_at, due_at=remind_at):
+        return None
+    _questionnaire(survey, now, f"survey-{survey.id}")
+    tickets.event(survey.ticket, "survey.sent", SYSTEM, now, survey=survey.id, round=survey.round)
+    return item
+
+
+def _remind(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) -> dict[str, Any] | None:
+    expires_at = now + policy.expire_after
+    item = _item(survey, "reminded", expires_at=expires_at.isoformat())
+    if dry_run:
+        return item
+    if not _move(survey, "reminded", expires_at=expires_at, due_at=expires_at):
+        return None
+    _questionnaire(survey, now, f"survey-{survey.id}-reminder")
+    tickets.event(survey.ticket, "survey.reminded", SYSTEM, now, survey=survey.id, round=survey.round)
+    return item
+
+
+def _expire(survey: Survey, now: datetime, dry_run: bool) -> dict[str, Any] | None:
+    item = _item(survey, "expired")
+    if dry_run:
+        return item
+    if not _move(survey, "expired"):
+        return None
+    tickets.event(survey.ticket, "survey.expired", SYSTEM, now, survey=survey.id, round=survey.round)
+    return item
+
+
+# --- staff: send one now ----------------------------------------------------------------------------
+
+
+def send_now(db: peewee.Database, number: int, *, actor: str, now: datetime,
+             policy: SurveyPolicy | None = None) -> dict[str, Any]:
+    """`tgesc survey send TICKET --now`: send the ticket's scheduled survey at once (whatever the customer's
+    time of day). Refused, changing nothing, when it may not go out (another open ticket, ...)."""
+    policy = policy or configured_policy()
+    with write_transaction(db):
+        ticket = tickets.find(number)
+        scheduled = (Survey.select().where((Survey.ticket == ticket) & (Survey.status == "scheduled"))
+                     .order_by(Survey.round.desc()).first())
+        if scheduled is None:
+            raise DomainError(f"ticket #{number} has no scheduled survey (`tgesc survey list --ticket {number}` "
+                              "shows its surveys; resolving a ticket schedules one unless --no-survey)")
+        survey = _load(scheduled.id)
+        reason = _why_not_send(survey)
+        if reason:
+            raise DomainError(f"the survey of ticket #{number} was not sent: {reason}")
+        sent = _send(survey, now, policy, dry_run=False)
+        if sent is None:
+            raise DomainError(f"the survey of ticket #{number} was sent meanwhile; nothing was done")
+        tickets.event(ticket, "survey.sent_now", actor, now, survey=survey.id)
+        return describe(survey)
+
+
+# --- the customer's answer --------------------------------------------------------------------------
+
+
+def on_press(db: peewee.Database, press: ButtonPress, now: datetime, *,
+             policy: SurveyPolicy | None = None) -> bool:
+    """Handle a press on a survey button, answering it (an 'answer-callback' row) in the same transaction;
+    False when the press is not on a survey button (the caller handles it)."""
+    parsed = parse_button(press.data)
+    if parsed is None:
+        return False
+    survey_id, stars = parsed
+    with write_transaction(db):
+        outcome, language, shown = answer(db, survey_id, stars, user_id=press.sender.id, now=now, policy=policy)
+        outbox.queue(None, press.chat_id, press_notice(outcome, language, shown), now=now, kind="answer-callback",
+                     payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
+    return True
+
+
+def answer(db: peewee.Database, survey_id: int, stars: int, *, user_id: int, now: datetime,
+           policy: SurveyPolicy | None = None) -> tuple[str, str, int | None]:
+    """Record `stars` from Telegram user `user_id` (in the caller's transaction). Returns the outcome
+    (`recorded`, `already`, `not_yours`, `closed`), the language to tell them in and the stars to show."""
+    survey = _load(survey_id)
+    if survey is None:
+        return "closed", _language_of_user(user_id), None
+    customer = survey.ticket.customer
+    language = language_of(customer.language)
+    if user_id != customer.telegram_id:
+        log.info("survey %s: a press by user %s, not the customer: ignored", survey_id, user_id)
+        return "not_yours", _language_of_user(user_id), None
+    if survey.status == "answered":
+        return "already", language, survey.stars
+    if survey.status not in AWAITING_ANSWER:
+        return "closed", language, None
+    if not _move(survey, "answered", stars=stars, answered_at=now, answered_by=user_id):
+        fresh = Survey.get_by_id(survey_id)
+        return ("already", language, fresh.stars) if fresh.status == "answered" else ("closed", language, None)
+    _answered(db, survey, now, policy or configured_policy())
+    return "recorded", language, stars
+
+
+def _language_of_user(user_id: int) -> str:
+    someone = Customer.get_or_none(Customer.telegram_id == user_id)
+    return language_of(someone.language if someone else None)
+
+
+def _answered(db: peewee.Database, survey: Survey, now: datetime, policy: SurveyPolicy) -> None:
+    """What a recorded answer sets off: thanks, then the review invitation or the low-score follow-up."""
+    ticket, stars = survey.ticket, survey.stars
+    actor = f"customer:{ticket.customer.telegram_id}"
+    low = is_low(stars)
+    tickets.event(ticket, "survey.answered", actor, now, survey=survey.id, round=survey.round, stars=stars,
+                  outcome="low-score" if low else "success")
+    outbox.to_customer(ticket, "survey_thanks", {"stars": stars}, now=now, dedupe_key=f"survey-{survey.id}-thanks")
+    if not low:
+        outbox.to_customer(ticket, "review_invitation", {}, now=now, dedupe_key=f"survey-{survey.id}-review")
+        return
+    outbox.to_customer(ticket, "low_score_followup", {}, now=now, dedupe_key=f"survey-{survey.id}-followup")
+    _second_escalation(db, ticket, survey, now, policy, actor)
+
+
+def _second_escalation(db: peewee.Database, ticket: Ticket, survey: Survey, now: datetime, policy: SurveyPolicy,
+                       actor: str) -> None:
+    """Reopen the ticket and escalate it to the low-score tier (when it is not there or above already); tell the
+    staff in its thread."""
+    from tgesc.services.escalation import escalate
+
+    reason = f"return-visit survey: the customer rated {survey.stars}/5"
+    if ticket.status not in OPEN_STATUSES:
+        tickets.reopen_in_place(db, ticket, actor=actor, now=now, reason=reason)
+    source = ticket.tier
+    target = Tier.get_or_none(Tier.code == policy.low_score_tier)
+    if target is None:
+        log.warning("survey_low_score_tier %r is not a tier; ticket #%s stays at %s", policy.low_score_tier,
+                    ticket.number, source.code)
+        where = f"it stays at {source.code} (the configured tier {policy.low_score_tier!r} does not exist)"
+    elif target.level > source.level:
+        escalate(db, ticket, to=target.code, reason=reason, actor=actor, now=now, trigger="survey", quick=True)
+        where = f"escalated {source.code} → {target.code}"
+    else:
+        where = f"it stays at {source.code}"
+    tickets.save(ticket, now)
+    if ticket.staff_chat_id is not None:
+        outbox.queue(ticket, ticket.staff_chat_id, _staff_notice(ticket, survey, where), now=now,
+                     payload={"ticket_thread": True, "survey": survey.id})
+
+
+def _staff_notice(ticket: Ticket, survey: Survey, where: str) -> str:
+    customer = ticket.customer
+    who = html.escape(customer.first_name or (f"@{customer.username}" if customer.username else "the customer"))
+    return (f"⚠ Return visit: {who} rated ticket #{ticket.number} {stars_text(survey.stars)} ({survey.stars}/5). "
+            f"The ticket is reopened; {html.escape(where)}. Contact the customer personally to learn what went "
+            "wrong: they were asked, and their next message is stored as the survey comment.")
+
+
+def take_comment(ticket: Ticket, text: str, now: datetime) -> bool:
+    """Store a customer's message as the comment of the low-score answer that reopened `ticket`, when it is the
+    first message since (in the caller's transaction: ingest's, for the message just stored); whether it was.
+    Only a reopened ticket is asked (one UPDATE); a new one has clocks_started_at == created_at."""
+    if ticket.clocks_started_at is None or ticket.clocks_started_at == ticket.created_at:
+        return False
+    stored = Survey.update(comment=text).where(
+        (Survey.ticket == ticket.id) & (Survey.status == "answered") & (Survey.stars <= 3)
+        & Survey.comment.is_null() & (Survey.answered_at >= ticket.clocks_started_at)).execute()
+    if stored:
+        tickets.event(ticket, "survey.commented", f"customer:{ticket.customer.telegram_id}", now, comment=text)
+    return bool(stored)
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def describe(survey: Survey) -> dict[str, Any]:
+    """One survey as a document (instants aware UTC); `next` says what the sweep does next and when."""
+    ticket, customer = survey.ticket, survey.ticket.customer
+    following = {"scheduled": "send", "sent": "remind", "reminded": "expire"}.get(survey.status)
+    return {"id": survey.id, "ticket": ticket.number, "round": survey.round, "status": survey.status,
+            "customer": customer.telegram_id, "language": language_of(customer.language),
+            "zone": customer_zone(customer).key, "due_at": survey.due_at, "sent_at": survey.sent_at,
+            "remind_at": survey.remind_at, "expires_at": survey.expires_at, "stars": survey.stars,
+            "comment": survey.comment, "answered_at": survey.answered_at, "answered_by": survey.answered_by,
+            "next": following, "next_at": survey.due_at if following else None}
+
+
+def list_surveys(db: peewee.Database, *, statuses: tuple[str, ...] = (), ticket: int | None = None,
+                 limit: int | None = None) -> list[dict[str, Any]]:
+    """Surveys, newest first: only `statuses` (any) and only ticket number `ticket` when given."""
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown:
+        raise UsageError(f"unknown survey status {unknown[0]!r}; use {', '.join(STATUSES)}")
+    with db.atomic():
+        query = Survey.select(Survey, Ticket, Customer).join(Ticket).join(Customer)
+        if statuses:
+            query = query.where(Survey.status.in_(list(statuses)))
+        if ticket is not None:
+            query = query.where(Ticket.id == tickets.find(ticket).id)
+        query = query.order_by(Survey.id.desc())
+        if limit:
+            query = query.limit(limit)
+        return [describe(survey) for survey in query]
+
+
+def show(db: peewee.Database, survey_id: int) -> dict[str, Any]:
+    with db.atomic():
+        survey = _load(survey_id)
+        if survey is None:
+            raise NotFound(f"there is no survey {survey_id}; `tgesc survey list` shows the surveys")
+        return describe(survey)
