@@ -1,13 +1,166 @@
-"""`tgesc survey ...`: return-visit surveys (article, step 5): list, show, send now, sweep once."""
+"""`tgesc survey ...`: return-visit surveys (article, step 5): list, show, send one now, sweep once.
+
+Times are shown in the viewer's zone (--tz or TGESC_TIMEZONE), in --json too (ISO 8601 with the offset).
+The periodic sweep runs in `tgesc worker cron`; `survey sweep --once` is the same sweep as one command.
+"""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 import typer
+
+from tgesc.adapters.clock import utc_now
+from tgesc.cli.context import state
+from tgesc.cli.entries import AS_OPTION
+from tgesc.cli.output import JSON_OPTION, emit, info
+from tgesc.cli.parsing import choice, choices_metavar
+from tgesc.domain.errors import UsageError
+from tgesc.domain.surveys import STATUSES
 
 app = typer.Typer(help="Return-visit surveys: 1-5 stars after a resolution; low scores reopen and escalate.",
                   no_args_is_help=True)
+LIST_COLUMNS = ["id", "ticket", "round", "status", "stars", "next", "next at", "sent", "answered", "comment"]
+TIMES = ("sent_at", "remind_at", "expires_at", "answered_at", "next_at")
 
 
 @app.callback()
 def survey() -> None:
-    """Return-visit surveys (the commands follow)."""
+    """Return-visit surveys: scheduled when a ticket is resolved (survey_delay later, in the customer's
+    daytime survey_hours), sent with 1-5 ★ buttons, reminded once (survey_remind_after), expired
+    (survey_expire_after). 1-3 stars reopen the ticket and escalate it to survey_low_score_tier; 4-5 stars
+    invite a review. `tgesc config show` lists these settings.
+    """
+
+
+def _local(record: dict[str, Any]) -> dict[str, Any]:
+    zone = ZoneInfo(state().settings().timezone)
+    return {k: (v.astimezone(zone).isoformat(timespec="seconds") if k in TIMES and isinstance(v, datetime) else v)
+            for k, v in record.items()}
+
+
+def _short_time(iso: str | None) -> str:
+    return iso.replace("T", " ")[:16] if iso else ""
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": record["id"], "ticket": f"#{record['ticket']}", "round": record["round"],
+            "status": record["status"], "stars": record["stars"], "next": record["next"] or "",
+            "next at": _short_time(record["next_at"]), "sent": _short_time(record["sent_at"]),
+            "answered": _short_time(record["answered_at"]), "comment": record["comment"]}
+
+
+@app.command("list")
+def list_(
+    status: list[str] = typer.Option(None, "--status", parser=choice(STATUSES), metavar=choices_metavar(STATUSES),
+                                     help="Only surveys with this status (repeatable; default: all)."),
+    ticket: int = typer.Option(None, "--ticket", min=1, help="Only the surveys of this ticket number."),
+    limit: int = typer.Option(100, "--limit", min=0, help="At most this many, newest first (0: all)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The surveys, newest first, with what the sweep does next (send, remind, expire) and when.
+
+    Examples:
+
+      tgesc survey list
+
+      tgesc survey list --status answered --json | jq '[.[].stars] | add / length'
+
+      tgesc survey list --ticket 1042
+    """
+    from tgesc.services.surveys import list_surveys
+
+    records = [_local(r) for r in list_surveys(state().database(), statuses=tuple(status or ()), ticket=ticket,
+                                               limit=limit or None)]
+    emit(records if as_json else [_row(r) for r in records], as_json, columns=LIST_COLUMNS)
+
+
+@app.command("show")
+def show(
+    survey_id: int = typer.Argument(..., min=1, metavar="ID", help="Survey id (`survey list` shows them)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """One survey: its ticket and round, customer, status, the timer instants, stars and comment.
+
+    ID is the survey's id, not the ticket number (a ticket resolved twice has two surveys);
+    `tgesc survey list --ticket N` finds a ticket's surveys.
+
+    Examples:
+
+      tgesc survey show 17
+
+      tgesc survey show 17 --json | jq .comment
+    """
+    from tgesc.services.surveys import show as show_survey
+
+    emit(_local(show_survey(state().database(), survey_id)), as_json)
+
+
+@app.command("send")
+def send(
+    number: int = typer.Argument(..., min=1, metavar="TICKET", help="Ticket number, e.g. 1042."),
+    now: bool = typer.Option(False, "--now", help="Send it at once (required: the only way to send by hand)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Send a ticket's scheduled survey at once, whatever the customer's time of day.
+
+    Refused (exit 1, nothing changed) when the ticket has no scheduled survey, or when it may not go
+    out: the customer has another open ticket, the ticket was reopened, the customer is unreachable.
+
+    Example:
+
+      tgesc survey send 1042 --now
+    """
+    from tgesc.cli.wake import waking_bot
+    from tgesc.services.surveys import send_now
+
+    if not now:
+        raise UsageError("pass --now to send the survey at once (otherwise it goes out by itself when due: "
+                         f"`tgesc survey list --ticket {number}` shows when)")
+    settings = state().settings()
+    database = state().database()
+    with waking_bot():
+        record = send_now(database, number, actor=state().actor(as_), now=utc_now(), policy=settings.survey_policy)
+    emit(_local(record), as_json)
+    info(f"Sent the survey of ticket #{number} (survey {record['id']}).")
+
+
+@app.command("sweep")
+def sweep(
+    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` "
+                                                   "runs the periodic sweep)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be done; change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Send the surveys due, remind the unanswered, expire those past their reminder: once.
+
+    The same sweep `tgesc worker cron` runs every survey_sweep_every; this runs it now, for cron or a
+    systemd timer, or to look (--dry-run). Prints one row per survey acted on (action: sent, reminded,
+    expired, cancelled with the reason).
+
+    Examples:
+
+      tgesc survey sweep --once --dry-run
+
+      tgesc survey sweep --once --json
+    """
+    from tgesc.cli.wake import waking_bot
+    from tgesc.services.surveys import sweep_surveys
+
+    if not once:
+        raise UsageError("pass --once: this command sweeps once (the periodic sweep runs in `tgesc worker cron`)")
+    settings = state().settings()
+    database = state().database()
+    zone = ZoneInfo(settings.timezone)
+    with waking_bot():
+        done = sweep_surveys(database, now=utc_now(), dry_run=dry_run, policy=settings.survey_policy)
+    for item in done:
+        for key in ("due_at", "remind_at", "expires_at"):
+            if item.get(key):
+                item[key] = datetime.fromisoformat(item[key]).astimezone(zone).isoformat(timespec="seconds")
+    emit(done, as_json, columns=["survey", "ticket", "round", "action", "due_at", "reason"])
+    verb = "would act on" if dry_run else "acted on"
+    info(f"Survey sweep{' (dry run)' if dry_run else ''}: {verb} {len(done)} survey(s).")

@@ -350,12 +350,13 @@ def take_comment(ticket: Ticket, text: str, now: datetime) -> bool:
 
 
 def describe(survey: Survey) -> dict[str, Any]:
-    """One survey as a document (instants aware UTC); `next` says what the sweep does next and when."""
+    """One survey as a document (instants aware UTC); `next` says what the sweep does next (send, remind,
+    expire) and `next_at` when (the row's due_at)."""
     ticket, customer = survey.ticket, survey.ticket.customer
     following = {"scheduled": "send", "sent": "remind", "reminded": "expire"}.get(survey.status)
     return {"id": survey.id, "ticket": ticket.number, "round": survey.round, "status": survey.status,
             "customer": customer.telegram_id, "language": language_of(customer.language),
-            "zone": customer_zone(customer).key, "due_at": survey.due_at, "sent_at": survey.sent_at,
+            "zone": customer_zone(customer).key, "sent_at": survey.sent_at,
             "remind_at": survey.remind_at, "expires_at": survey.expires_at, "stars": survey.stars,
             "comment": survey.comment, "answered_at": survey.answered_at, "answered_by": survey.answered_by,
             "next": following, "next_at": survey.due_at if following else None}
