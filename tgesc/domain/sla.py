@@ -167,6 +167,7 @@ def next_check(clock_list: Sequence[Clock], fired: Collection[tuple[str, str]]) 
 class DueMilestone:
     milestone: Milestone
     acts: bool  # False: a later milestone of the same clock is due too (a late sweep): recorded, not acted on
+    deadline: datetime  # the clock's due instant (the breach's)
 
 
 def due_milestones(clock_list: Sequence[Clock], fired: Collection[tuple[str, str]],
@@ -180,7 +181,7 @@ def due_milestones(clock_list: Sequence[Clock], fired: Collection[tuple[str, str
             continue
         due = sorted((m for m in clock.milestones if m.at <= now and (m.clock, m.key) not in fired),
                      key=lambda m: (m.at, m.is_breach))
-        found += [DueMilestone(m, acts=i == len(due) - 1) for i, m in enumerate(due)]
+        found += [DueMilestone(m, acts=i == len(due) - 1, deadline=clock.due) for i, m in enumerate(due)]
     return sorted(found, key=lambda d: (d.milestone.at, CLOCKS.index(d.milestone.clock)))
 
 

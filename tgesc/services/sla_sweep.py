@@ -1,0 +1,300 @@
+"""The timer sweeps: SLA warnings and breaches, and the unresolved-for rules, for every open ticket that is due.
+
+Each sweep is one indexed query for the tickets that are due (`next_check_at` or `escalate_unresolved_at`
+at or before `now`, status open or waiting: the `(status, column)` indexes), however many tickets are
+open; then each due ticket is handled in its own write transaction, read again (and on PostgreSQL locked,
+`SELECT ... FOR UPDATE`), so a ticket that another sweep, or a staff reply, moved on meanwhile is left
+alone. `tgesc worker cron` runs them every few seconds; `tgesc sla sweep --once` and `tgesc rule sweep
+--once` run them once.
+
+What an SLA milestone does (the ticket's policy snapshot decides, `on_breach`):
+
+- a warning (each `warn_at` percentage of a clock) reminds the tier: a `sla_warning` notice in the
+  ticket's thread in the tier's staff chat, whatever the priority;
+- a breach does the policy's action: notify-admins (a `sla_breach` notice to every active admin's private
+  chat), notify-leads (to the active leads of the ticket's tier; the admins when it has none),
+  remind-tier (the notice in the ticket's thread), escalate (to the policy's tier, trigger `sla:<clock>`;
+  a ticket already at or above it gets the thread notice instead), none (nothing is sent). Every action
+  but none also notes the breach in the ticket's thread (after an escalation: in the new tier's thread);
+- a resolution breach also sends the customer one `breach_update` with a new expected time: the policy's
+  resolution budget again from now, on the tier's calendar, in the customer's zone.
+
+Quiet hours: a low or medium priority ticket whose tier is closed now fires nothing; its next check moves
+to the tier's next opening. Urgent and high priority never wait. A sweep that comes late (after an outage,
+or at the end of quiet hours) acts on the latest due milestone of each clock only: the earlier ones are
+recorded as passed, so nobody gets a warning together with the breach it warned of.
+
+Once only: before acting, the milestone's firing, (ticket, clock, `<level>@<clock start>`), is inserted
+with conflicts ignored in the same transaction, and only an inserted row acts. Two sweeps at once, or a
+sweep run again after a crash, fire nothing twice; a new run of a clock (the next response after a later
+customer message, every clock of a reopened ticket) fires again. Staff notices are in each recipient's
+language (the thread: the language most of the tier's active staff have, English on a tie).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import peewee
+
+from tgesc.db import write_transaction
+from tgesc.domain.errors import DomainError
+from tgesc.domain.humanize import duration_text, eta_text, zone_for
+from tgesc.domain.sla import DueMilestone, Milestone, Policy, due_milestones, waits_for_business_hours
+from tgesc.domain.sla_notices import notice_key, notice_variables
+from tgesc.domain.vocabulary import OPEN_STATUSES
+from tgesc.models import Firing, Staff, StaffTier, Ticket, Tier
+from tgesc.services import outbox, prepared, sla
+from tgesc.services.escalation import escalate, tier_calendar
+from tgesc.services.firings import Firings
+from tgesc.services.reactions import react_to_time, ticket_tier
+from tgesc.services.snapshot import snapshot
+from tgesc.services.tickets import event, save, set_changed
+
+log = logging.getLogger(__name__)
+ACTOR = "sla"
+
+
+# --- the one query each sweep starts with ----------------------------------------------------------------
+
+
+def due_for_sla(db: peewee.Database, *, now: datetime, limit: int | None = None) -> list[int]:
+    """The ids of the open tickets whose next SLA check is due at `now`, most overdue first (at most `limit`)."""
+    return _due(db, Ticket.next_check_at, now, limit)
+
+
+def due_for_rules(db: peewee.Database, *, now: datetime, limit: int | None = None) -> list[int]:
+    """The ids of the open tickets an unresolved-for rule may fire on at `now`, most overdue first."""
+    return _due(db, Ticket.escalate_unresolved_at, now, limit)
+
+
+def _due(db: peewee.Database, column: peewee.Field, now: datetime, limit: int | None) -> list[int]:
+    def build() -> peewee.Query:
+        query = (Ticket.select(Ticket.id).where(Ticket.status.in_(OPEN_STATUSES) & (column <= now))
+                 .order_by(column, Ticket.id))
+        return query if limit is None else query.limit(limit)
+
+    params = [*OPEN_STATUSES, column.db_value(now), *([] if limit is None else [limit])]
+    name = f"due tickets by {column.name}" + ("" if limit is None else ", limited")
+    return [ticket_id for (ticket_id,) in prepared.tuples(db, name, build, params)]
+
+
+# --- the SLA sweep ---------------------------------------------------------------------------------------
+
+
+def sweep_sla(db: peewee.Database, *, now: datetime, dry_run: bool = False,
+              limit: int | None = None) -> list[dict[str, Any]]:
+    """Fire the SLA warnings and breaches due at `now` (see the module's description); what fired, one dict
+    per milestone: ticket (number), priority, clock, level, due, action, recipients, note. `dry_run`: do
+    the same work in transactions that are rolled back (what would fire; nothing changes). `limit`: handle
+    at most that many due tickets (the most overdue); the next sweep takes the rest."""
+    fired: list[dict[str, Any]] = []
+    for ticket_id in due_for_sla(db, now=now, limit=limit):
+        fired += _each_ticket(db, ticket_id, dry_run, lambda ticket: _handle_sla(db, ticket, now))
+    return fired
+
+
+def _each_ticket(db: peewee.Database, ticket_id: int, dry_run: bool,
+                 handle: Callable[[Ticket], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """`handle` one ticket, read again and locked, in its own write transaction (rolled back for a dry run).
+    A ticket changed meanwhile by someone else is left for the next sweep."""
+    try:
+        with write_transaction(db) as txn:
+            ticket = _locked(db, ticket_id)
+            done = [] if ticket is None else handle(ticket)
+            if dry_run:
+                txn.rollback()
+            return done
+    except DomainError as exc:
+        log.warning("sweep: ticket id %s left for the next sweep: %s", ticket_id, exc)
+        return []
+
+
+def _locked(db: peewee.Database, ticket_id: int) -> Ticket | None:
+    """The ticket, read in the current transaction; on PostgreSQL its row is locked until the transaction
+    ends (SQLite's write transaction holds the whole database already)."""
+    query = Ticket.select().where(Ticket.id == ticket_id)
+    if not isinstance(getattr(db, "obj", None) or db, peewee.SqliteDatabase):
+        query = query.for_update()
+    return query.first()
+
+
+def _handle_sla(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
+    if ticket.status not in OPEN_STATUSES or ticket.next_check_at is None or ticket.next_check_at > now:
+        return []  # another sweep, or a change to the ticket, moved it on meanwhile
+    firings = Firings.load(ticket)
+    due = due_milestones(sla.ticket_clocks(ticket), firings.pairs, now)
+    if not due:  # the stored next check was stale: store the current one
+        sla.refresh(ticket, firings.pairs)
+        save(ticket, now)
+        return []
+    policy = Policy.from_json(ticket.sla_policy)
+    tier = ticket_tier(snapshot(db), ticket)
+    calendar = tier_calendar(db, tier)
+    if waits_for_business_hours(policy.priority) and not calendar.is_open(now):
+        opening = calendar.next_open(now)
+        set_changed(ticket, next_check_at=opening)
+        save(ticket, now)
+        return [_row(ticket, policy, d.milestone, "wait", [], f"quiet hours: {tier.code} opens at "
+                     f"{opening.astimezone(calendar.zone).isoformat(timespec='minutes')}") for d in due]
+    firing = _Firing(db, ticket, tier, policy, now)
+    rows = [firing.fire(item) for item in due if _record(ticket, firings, item.milestone, now)]
+    sla.refresh(ticket, firings.pairs)
+    save(ticket, now)
+    return rows
+
+
+def _record(ticket: Ticket, firings: Firings, milestone: Milestone, now: datetime) -> bool:
+    """Insert the milestone's firing unless it exists; whether this call inserted it (then, and only then, act:
+    otherwise another sweep got there first)."""
+    inserted = prepared.insert_new(Firing._meta.database, Firing, "firing, once", {
+        "ticket": ticket.id, "kind": milestone.clock, "level": milestone.key, "at": now})
+    firings.pairs.add((milestone.clock, milestone.key))
+    return inserted
+
+
+class _Firing:
+    """What one ticket's due milestones do, in the sweep's transaction."""
+
+    def __init__(self, db: peewee.Database, ticket: Ticket, tier: Tier, policy: Policy, now: datetime) -> None:
+        self.db, self.ticket, self.tier, self.policy, self.now = db, ticket, tier, policy, now
+
+    def fire(self, item: DueMilestone) -> dict[str, Any]:
+        """Act on one milestone whose firing was just recorded, audit it (`sla.warning` / `sla.breach`)."""
+        milestone = item.milestone
+        if not item.acts:
+            row = self._row(milestone, "skipped", [], "passed: a later milestone of this clock is due too")
+        elif not milestone.is_breach:
+            row = self._row(milestone, "remind-tier", self._to_thread(self.tier, item), "")
+        else:
+            row = self._breach(item)
+        event(self.ticket, "sla.breach" if milestone.is_breach else "sla.warning", ACTOR, self.now,
+              clock=milestone.clock, level=milestone.level, run=milestone.key, due=milestone.at.isoformat(),
+              action=row["action"], recipients=row["recipients"], note=row["note"])
+        return row
+
+    def _breach(self, item: DueMilestone) -> dict[str, Any]:
+        milestone = item.milestone
+        action, recipients, note = self.policy.on_breach, [], ""
+        if action in ("notify-admins", "notify-leads"):
+            people = _active(Staff.role == "admin")
+            if action == "notify-leads":
+                leads = _active((Staff.role == "lead") & Staff.id.in_(
+                    StaffTier.select(StaffTier.staff).where(StaffTier.tier == self.tier.id)))
+                if not leads:
+                    note = f"{self.tier.code} has no active lead: the admins were notified"
+                people = leads or people
+            if not people:
+                note = "nobody to notify: there is no active admin"
+            recipients = [self._to_staff(person, item) for person in people]
+            recipients += self._to_thread(self.tier, item)
+        elif action == "escalate":
+            recipients, note = self._escalate(item)
+        elif action == "remind-tier":
+            recipients = self._to_thread(self.tier, item)
+        if milestone.clock == "resolution":
+            recipients.append(self._update_customer())
+        return self._row(milestone, action, recipients, note)
+
+    def _escalate(self, item: DueMilestone) -> tuple[list[str], str]:
+        """Escalate to the policy's tier (the thread there is told why); a ticket at or above it: remind its tier."""
+        milestone = item.milestone
+        target = snapshot(self.db).tier_codes.get(self.policy.escalate_to or "")
+        if target is None or target.level <= self.tier.level:
+            why = (f"already at {self.tier.code}, not below {target.code}" if target is not None
+                   else "the policy names no tier to escalate to")
+            return self._to_thread(self.tier, item), f"{why}: the tier was reminded instead"
+        late = duration_text(self.now - milestone.at, "en")
+        escalate(self.db, self.ticket, to=target.code, reason=f"SLA: the {milestone.clock.replace('_', ' ')} "
+                 f"deadline passed {late} ago", actor=ACTOR, now=self.now, trigger=f"sla:{milestone.clock}")
+        return [f"tier:{target.code}", *self._to_thread(target, item, "escalated")], ""
+
+    def _to_staff(self, person: Staff, item: DueMilestone) -> str:
+        """The breach notice in a lead's or admin's private chat, in their language."""
+        outbox.template_to(person.telegram_id, person.language, notice_key(True),
+                           self._variables(self.tier, item, "manager", person.language),
+                           now=self.now, ticket=self.ticket)
+        return f"staff:{person.handle}"
+
+    def _to_thread(self, tier: Tier, item: DueMilestone, audience: str = "thread") -> list[str]:
+        """The notice in the ticket's thread in `tier`'s staff chat (nothing when the tier has no chat)."""
+        chat = tier.staff_chat_id if audience == "escalated" or self.ticket.staff_chat_id is None \
+            else self.ticket.staff_chat_id
+        if chat is None:
+            return []
+        language = thread_language(tier)
+        key = notice_key(item.milestone.is_breach)
+        text = outbox.render_template(key, language, self._variables(tier, item, audience, language))
+        outbox.queue(self.ticket, chat, text, now=self.now, payload={"ticket_thread": True, "template": key})
+        return [f"chat:{chat}"]
+
+    def _variables(self, tier: Tier, item: DueMilestone, audience: str, language: str) -> dict[str, str]:
+        milestone = item.milestone
+        return notice_variables(ticket=self.ticket.number, priority=self.ticket.priority, tier=tier.code,
+                                clock=milestone.clock, due=item.deadline, now=self.now, breach=milestone.is_breach,
+                                audience=audience, zone=tier_calendar(self.db, tier).zone, language=language)
+
+    def _update_customer(self) -> str:
+        """The customer's one proactive update on a resolution breach: a new expected time (the resolution
+        budget again from now, on the calendar of the tier now handling the ticket), in the customer's zone."""
+        customer = self.ticket.customer
+        expected = tier_calendar(self.db, self.ticket.tier).due(self.now, self.policy.resolution)
+        outbox.to_customer(self.ticket, "breach_update", {"eta": eta_text(
+            self.now, expected, zone_for(customer.timezone, customer.language), customer.language)}, now=self.now)
+        return f"customer:{customer.telegram_id}"
+
+    def _row(self, milestone: Milestone, action: str, recipients: list[str], note: str) -> dict[str, Any]:
+        return _row(self.ticket, self.policy, milestone, action, recipients, note)
+
+
+def _active(condition: peewee.Expression) -> list[Staff]:
+    return list(Staff.select().where(condition & (Staff.active == True)).order_by(Staff.handle))  # noqa: E712
+
+
+def thread_language(tier: Tier) -> str:
+    """The language of notices in a tier's chat: the one most of its active staff have (English on a tie)."""
+    counts = Counter(language for (language,) in (
+        Staff.select(Staff.language).join(StaffTier, on=(StaffTier.staff == Staff.id))
+        .where((StaffTier.tier == tier.id) & (Staff.active == True)).tuples()))  # noqa: E712
+    leaders = [language for language, count in counts.items() if count == max(counts.values())]
+    return leaders[0] if len(leaders) == 1 else "en"
+
+
+def _row(ticket: Ticket, policy: Policy, milestone: Milestone, action: str, recipients: list[str],
+         note: str) -> dict[str, Any]:
+    return {"ticket": ticket.number, "priority": policy.priority, "clock": milestone.clock,
+            "level": milestone.level, "due": milestone.at, "action": action, "recipients": recipients,
+            "note": note}
+
+
+# --- the unresolved-for sweep ----------------------------------------------------------------------------
+
+
+def sweep_unresolved(db: peewee.Database, *, now: datetime, dry_run: bool = False,
+                     limit: int | None = None) -> list[dict[str, Any]]:
+    """Fire the unresolved-for rules due at `now` (`reactions.react_to_time`, each ticket in its own
+    transaction); one dict per ticket something fired on: ticket (number), rules, escalated_to (a tier code
+    or None), priority. `dry_run` and `limit` as for `sweep_sla`."""
+    fired: list[dict[str, Any]] = []
+    for ticket_id in due_for_rules(db, now=now, limit=limit):
+        fired += _each_ticket(db, ticket_id, dry_run, lambda ticket: _handle_unresolved(db, ticket, now))
+    return fired
+
+
+def _handle_unresolved(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
+    due = ticket.escalate_unresolved_at
+    if ticket.status not in OPEN_STATUSES or due is None or due > now:
+        return []
+    before, tier = Firings.load(ticket).of("rule"), ticket.tier_id
+    react_to_time(db, ticket, now=now)
+    save(ticket, now)
+    rules = sorted(Firings.load(ticket).of("rule") - before)
+    if not rules:
+        return []
+    escalated = snapshot(db).tiers[ticket.tier_id].code if ticket.tier_id != tier else None
+    return [{"ticket": ticket.number, "rules": rules, "escalated_to": escalated, "priority": ticket.priority,
+             "due": due}]
