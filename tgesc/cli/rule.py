@@ -227,3 +227,51 @@ def remove(name: str = NAME, as_: str = AS_OPTION, yes: bool = YES_OPTION, dry_r
       tgesc rule remove outage --yes
     """
     remove_cmd(SECTION, name, as_, yes, dry_run)
+
+
+@app.command("sweep")
+def sweep(
+    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` "
+                                                   "runs the periodic sweep)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would fire; change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Fire the unresolved-for rules that are due now: once.
+
+    An unresolved-for rule fires on a ticket still open that long after it opened (or was reopened):
+    tags, a raised priority, an escalation. Customer messages fire the other rules as they arrive; time
+    fires these, in the sweep `tgesc worker cron` runs every few seconds. This runs it now, for cron or
+    a systemd timer, or to look (--dry-run). Prints one row per ticket a rule fired on: ticket,
+    priority, rules, the tier it was escalated to.
+
+    Examples:
+
+      tgesc rule sweep --once --dry-run
+
+      tgesc rule sweep --once --json
+    """
+    from zoneinfo import ZoneInfo
+
+    from tgesc.adapters.clock import utc_now
+    from tgesc.cli.context import state
+    from tgesc.cli.output import emit, info
+    from tgesc.cli.wake import waking_bot
+    from tgesc.domain.errors import UsageError
+    from tgesc.services.sla_sweep import sweep_unresolved
+
+    if not once:
+        raise UsageError("pass --once: this command sweeps once (the periodic sweep runs in `tgesc worker cron`)")
+    cli = state()
+    database = cli.database()
+    zone = ZoneInfo(cli.settings().timezone)
+    with waking_bot():
+        done = sweep_unresolved(database, now=utc_now(), dry_run=dry_run)
+    rows = [{**row, "due": row["due"].astimezone(zone).isoformat(timespec="seconds")} for row in done]
+    if as_json:
+        emit(rows, True)
+    else:
+        emit([{**row, "ticket": f"#{row['ticket']}"} for row in rows], False,
+             columns=["ticket", "priority", "rules", "escalated_to", "due"])
+    verb = "would fire" if dry_run else "fired"
+    info(f"Rule sweep{' (dry run)' if dry_run else ''}: rules {verb} on {len(done)} ticket(s)."
+         if done else "Rule sweep: nothing fired.")

@@ -3,7 +3,8 @@
 There is exactly one policy per priority (urgent, high, medium, low) and `tgesc init` creates all four,
 so the verbs are list, show and set; there is no add or remove. `set` on a priority whose policy was
 pruned by `tgesc config apply --prune` creates it again (then --first-response, --resolution and
---on-breach are required).
+--on-breach are required). `recompute` moves open tickets onto the policies now configured; `sweep --once`
+fires the warnings and breaches due now (the periodic sweep runs in `tgesc worker cron`).
 """
 
 from __future__ import annotations
@@ -135,3 +136,54 @@ def _shown(value, zone: str):
     from zoneinfo import ZoneInfo
 
     return value.astimezone(ZoneInfo(zone)).isoformat(timespec="minutes") if isinstance(value, datetime) else value
+
+
+@app.command("sweep")
+def sweep(
+    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` "
+                                                   "runs the periodic sweep)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would fire; change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Fire the SLA warnings and breaches that are due now: once.
+
+    The same sweep `tgesc worker cron` runs every few seconds; this runs it now, for cron or a systemd
+    timer, or to look (--dry-run). A warning reminds the ticket's thread in its tier's staff chat; a
+    breach does what the ticket's policy says (notify-admins, notify-leads, remind-tier, escalate,
+    none), and a resolution breach also sends the customer a new expected time. Low and medium
+    priority notices wait while the ticket's tier is closed (action: wait). Prints one row per
+    milestone: ticket, priority, clock, level (warn-N or breach), due, action, recipients, note.
+    Each fires once, however often the sweep runs.
+
+    Examples:
+
+      tgesc sla sweep --once --dry-run
+
+      tgesc sla sweep --once --json | jq -r '.[] | select(.level == "breach") | .ticket'
+    """
+    from zoneinfo import ZoneInfo
+
+    from tgesc.adapters.clock import utc_now
+    from tgesc.cli.context import state
+    from tgesc.cli.output import emit, info
+    from tgesc.cli.wake import waking_bot
+    from tgesc.domain.errors import UsageError
+    from tgesc.services.sla_sweep import sweep_sla
+
+    if not once:
+        raise UsageError("pass --once: this command sweeps once (the periodic sweep runs in `tgesc worker cron`)")
+    cli = state()
+    database = cli.database()
+    zone = ZoneInfo(cli.settings().timezone)
+    with waking_bot():
+        done = sweep_sla(database, now=utc_now(), dry_run=dry_run)
+    rows = [{**row, "due": row["due"].astimezone(zone).isoformat(timespec="seconds")} for row in done]
+    if as_json:
+        emit(rows, True)
+    else:
+        emit([{**row, "ticket": f"#{row['ticket']}"} for row in rows], False,
+             columns=["ticket", "priority", "clock", "level", "due", "action", "recipients", "note"])
+    tickets = len({row["ticket"] for row in done})
+    verb = "would fire" if dry_run else "fired"
+    info(f"SLA sweep{' (dry run)' if dry_run else ''}: {len(done)} milestone(s) {verb} on {tickets} ticket(s)."
+         if done else "SLA sweep: nothing is due.")
