@@ -176,7 +176,8 @@ def test_no_answer_one_reminder_then_it_expires(bot):
     assert sweep_at(bot, sent_at + DAY - timedelta(minutes=1)) == []
     assert sweep_at(bot, sent_at + DAY) == ["reminded"]
     reminder, message_id = survey_message(bot, ALICE)
-    assert len([r for r in to_chat(bot, ALICE) if r.reply_markup is not None]) == 2  # the survey again
+    assert reminder.message == plain(render_template("survey_reminder", "en", {"ticket": 1}))
+    assert len([r for r in to_chat(bot, ALICE) if r.reply_markup is not None]) == 2  # with the buttons again
     assert sweep_at(bot, sent_at + 2 * DAY - timedelta(minutes=1)) == []
     assert sweep_at(bot, sent_at + 2 * DAY) == ["expired"]
     assert survey().status == "expired"

@@ -16,6 +16,7 @@ EXPECTED_VARIABLES = {
     "off_hours": {"ticket", "opens_at"},
     "breach_update": {"ticket", "eta"},
     "survey": {"ticket"},
+    "survey_reminder": {"ticket"},
     "survey_thanks": {"ticket", "stars"},
     "review_invitation": {"ticket"},
     "low_score_followup": {"ticket"},

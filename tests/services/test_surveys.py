@@ -175,7 +175,7 @@ def test_unanswered_one_reminder_then_it_expires(desk):
     reminded = survey_of()
     assert (reminded.status, reminded.expires_at, reminded.due_at) == (
         "reminded", remind + POLICY.expire_after, remind + POLICY.expire_after)
-    assert rows() == [(ALICE, "survey"), (ALICE, "survey")]  # the reminder has the buttons again
+    assert rows() == [(ALICE, "survey"), (ALICE, "survey_reminder")]  # the reminder has the buttons again
     assert Outbox.select().order_by(Outbox.id.desc()).get().buttons is not None
     assert sweep_surveys(desk, now=remind + HOUR, policy=POLICY) == []
     assert [d["action"] for d in sweep_surveys(desk, now=remind + POLICY.expire_after, policy=POLICY)] == ["expired"]

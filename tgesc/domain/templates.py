@@ -54,6 +54,7 @@ REGISTRY: Mapping[str, TemplateSpec] = {
         _spec("breach_update", "apology when the promised response time has passed, with a new ETA",
               "ticket", "eta"),
         _spec("survey", "return-visit question after resolution: rate 1-5 stars", "ticket"),
+        _spec("survey_reminder", "the return-visit question again, once, when the survey was not answered", "ticket"),
         _spec("survey_thanks", "thanks for a survey rating", "ticket", "stars"),
         _spec("review_invitation", "invites a satisfied customer (4-5 stars) to leave a review", "ticket"),
         _spec("low_score_followup", "asks a dissatisfied customer (1-3 stars) what went wrong", "ticket"),

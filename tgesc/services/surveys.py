@@ -169,12 +169,12 @@ def _cancel(survey: Survey, reason: str, now: datetime, dry_run: bool) -> dict[s
     return item
 
 
-def _questionnaire(survey: Survey, now: datetime, dedupe: str) -> None:
-    """The survey message with its 1-5 ★ buttons, to the customer in their language."""
+def _questionnaire(survey: Survey, now: datetime, key: str, dedupe: str) -> None:
+    """The survey (or reminder) message with its 1-5 ★ buttons, to the customer in their language."""
     ticket, customer = survey.ticket, survey.ticket.customer
-    text = outbox.render_template("survey", customer.language, {"ticket": ticket.number})
+    text = outbox.render_template(key, customer.language, {"ticket": ticket.number})
     outbox.queue(ticket, customer.telegram_id, text, now=now, buttons=star_buttons(survey.id),
-                 payload={"template": "survey", "survey": survey.id}, dedupe_key=dedupe)
+                 payload={"template": key, "survey": survey.id}, dedupe_key=dedupe)
 
 
 def _send(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) -> dict[str, Any] | None:
@@ -184,7 +184,7 @@ def _send(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) ->
         return item
     if not _move(survey, "sent", sent_at=now, remind_at=remind_at, due_at=remind_at):
         return None
-    _questionnaire(survey, now, f"survey-{survey.id}")
+    _questionnaire(survey, now, "survey", f"survey-{survey.id}")
     tickets.event(survey.ticket, "survey.sent", SYSTEM, now, survey=survey.id, round=survey.round)
     return item
 
@@ -196,7 +196,7 @@ def _remind(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) 
         return item
     if not _move(survey, "reminded", expires_at=expires_at, due_at=expires_at):
         return None
-    _questionnaire(survey, now, f"survey-{survey.id}-reminder")
+    _questionnaire(survey, now, "survey_reminder", f"survey-{survey.id}-reminder")
     tickets.event(survey.ticket, "survey.reminded", SYSTEM, now, survey=survey.id, round=survey.round)
     return item
 
