@@ -341,7 +341,7 @@ class Survey(BaseModel):
     ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="surveys")
     round = IntegerField(default=1)
     status = CharField(max_length=12, default="scheduled")  # scheduled|sent|reminded|answered|expired|cancelled
-    due_at = UTCDateTimeField()
+    due_at = UTCDateTimeField()  # the sweep's next step: send (scheduled), remind (sent), expire (reminded)
     sent_at = UTCDateTimeField(null=True)
     remind_at = UTCDateTimeField(null=True)
     expires_at = UTCDateTimeField(null=True)
