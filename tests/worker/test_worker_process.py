@@ -1,6 +1,6 @@
 """`tgesc worker run` as a real process (forking and --simple) on a real Redis and a SQLite file: it executes the
 periodic jobs on the virtual clock of TGESC_CLOCK (the relay, housekeeping, the sweeps), SIGTERM lets the running
-job finish and exits 0; a database behind its migrations exits 78."""
+job finish and exits 0; a database behind its migrations exits 78; the telegram queue is refused (the bot's)."""
 
 from __future__ import annotations
 
@@ -82,6 +82,12 @@ def test_sigterm_lets_the_running_job_finish_then_exits_0(desk, redis_url):
     assert worker.wait(10) == 0, worker.log()[-3000:]
     assert Job.fetch(job.id, connection=client).get_status() == JobStatus.FINISHED
     client.close()
+
+
+def test_the_telegram_queue_is_left_to_the_bot(cli):
+    result = cli("worker", "run", "default", "telegram")
+    assert result.exit_code == 2, result
+    assert "tgesc worker bot" in result.stderr
 
 
 def test_a_database_behind_its_migrations_exits_78(tgesc_bin, tmp_path, redis_url):

@@ -8,7 +8,9 @@
   e.g. `2026-03-02T09:30:00Z`; without an offset the time is UTC). The clock stands still until the file
   changes: a test or `tgesc simulate` drives worker processes through hours of virtual time by rewriting
   the file (`set_virtual_time`), and nothing waits for real minutes. A missing or unreadable file is an error
-  naming the file, never a silent fall-back to real time.
+  naming the file, never a silent fall-back to real time. Between two moves no time passes: work paced by
+  the clock (the bot's sending rates) waits in real time for what the virtual clock never grants, so a test
+  that needs the bot to send fast runs it on real time.
 """
 
 from __future__ import annotations
