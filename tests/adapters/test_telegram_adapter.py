@@ -384,6 +384,28 @@ def test_peers_and_update_state_are_on_disk_without_stop(connect, wire, data_dir
     assert conn.running
 
 
+def test_an_update_from_a_known_unchanged_peer_writes_only_the_update_state(connect, wire, data_dir, monkeypatch):
+    conn = connect()
+    ann = wire.user(username="ann")
+
+    def changes_by(update) -> int:
+        async def total() -> int:
+            return conn._live().storage.conn.total_changes
+
+        before = conn._call(total)
+        conn.feed(update)
+        return conn._call(total) - before
+
+    assert changes_by(wire.private_text(ann, "hi")) == 3  # a new peer, its username, the update state
+    assert changes_by(wire.private_text(ann, "again")) == 1  # the update state only
+    ann.access_hash, ann.username = 4711, "ann_new"
+    assert changes_by(wire.private_text(ann, "new name")) > 1
+    assert _session_rows(data_dir, f"SELECT access_hash FROM peers WHERE id = {ann.id}") == [(4711,)]
+    assert _session_rows(data_dir, f"SELECT username FROM usernames WHERE id = {ann.id}") == [("ann_new",)]
+    monkeypatch.setattr("tgesc.adapters.telegram.PEER_REFRESH_S", 0)  # due for its last_update_on
+    assert changes_by(wire.private_text(ann, "later")) == 2  # the peer's row again, the update state
+
+
 _CRASHING_BOT = """
 import sys, time
 from telegram_wire import FakeWire

@@ -43,6 +43,7 @@ CHAT_TYPES = {
     enums.ChatType.CHANNEL: "channel", enums.ChatType.DIRECT: "channel",
 }
 BREATHE_S = 0.002  # during a backlog of updates, other tasks of the loop run at least this often
+PEER_REFRESH_S = 60  # a known, unchanged peer's row is rewritten at most this often (DurableStorage.update_peers)
 UNDELIVERABLE = (errors.UserIsBlocked, errors.InputUserDeactivated, errors.PeerIdInvalid, errors.UserIdInvalid,
                  errors.UserDeactivated, errors.ChatWriteForbidden)
 
@@ -77,12 +78,31 @@ class DurableStorage(SQLiteStorage):
                 os.chmod(path, 0o600)
 
     async def update_peers(self, peers: Iterable[tuple[int, int, str, str | None]]) -> None:
-        await super().update_peers(peers)
-        self.conn.commit()
+        """Write (and commit) only the peers whose row would change: the library passes every peer of every
+        update, nearly always known already. A row written within PEER_REFRESH_S is not rewritten for its
+        `last_update_on` alone (only the library's username lookup reads it, against a TTL of hours)."""
+        latest = {peer[0]: peer for peer in peers}  # should an id come twice, its last row is the one stored
+        changed = [peer for peer in latest.values() if self._peer_changes(peer)]
+        if changed:
+            await super().update_peers(changed)
+            self.conn.commit()
+
+    def _peer_changes(self, peer: tuple[int, int, str, str | None]) -> bool:
+        row = self.conn.execute("SELECT access_hash, type, phone_number, last_update_on FROM peers WHERE id = ?",
+                                (peer[0],)).fetchone()
+        return row is None or row[:3] != tuple(peer[1:]) or abs(time.time() - row[3]) >= PEER_REFRESH_S
 
     async def update_usernames(self, usernames: Iterable[tuple[int, list[str | None]]]) -> None:
-        await super().update_usernames(usernames)
-        self.conn.commit()
+        """Write (and commit) only the peers whose usernames differ from those stored."""
+        entries = list(usernames)
+        wanted: dict[int, list[str]] = {}  # what the library would store for each id: all its entries' names
+        for peer_id, names in entries:
+            wanted.setdefault(peer_id, []).extend(name for name in names if name is not None)
+        changed = {peer_id for peer_id, names in wanted.items() if sorted(names) != sorted(
+            name for (name,) in self.conn.execute("SELECT username FROM usernames WHERE id = ?", (peer_id,)))}
+        if changed:
+            await super().update_usernames([entry for entry in entries if entry[0] in changed])
+            self.conn.commit()
 
     async def set_update_state(self, update_state: UpdateState | Iterable[UpdateState]) -> None:
         states = [update_state] if isinstance(update_state, UpdateState) else list(update_state)
