@@ -117,10 +117,11 @@ def _each_ticket(db: peewee.Database, ticket_id: int, dry_run: bool,
 def _locked(db: peewee.Database, ticket_id: int) -> Ticket | None:
     """The ticket, read in the current transaction; on PostgreSQL its row is locked until the transaction
     ends (SQLite's write transaction holds the whole database already)."""
-    query = Ticket.select().where(Ticket.id == ticket_id)
-    if not isinstance(getattr(db, "obj", None) or db, peewee.SqliteDatabase):
-        query = query.for_update()
-    return query.first()
+    def build() -> peewee.ModelSelect:
+        query = Ticket.select().where(Ticket.id == ticket_id)
+        return query if isinstance(getattr(db, "obj", None) or db, peewee.SqliteDatabase) else query.for_update()
+
+    return prepared.first(db, Ticket, "ticket by id, for a sweep", build, [ticket_id])
 
 
 def _handle_sla(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
@@ -257,9 +258,10 @@ def _active(condition: peewee.Expression) -> list[Staff]:
 
 def thread_language(tier: Tier) -> str:
     """The language of notices in a tier's chat: the one most of its active staff have (English on a tie)."""
-    counts = Counter(language for (language,) in (
-        Staff.select(Staff.language).join(StaffTier, on=(StaffTier.staff == Staff.id))
-        .where((StaffTier.tier == tier.id) & (Staff.active == True)).tuples()))  # noqa: E712
+    counts = Counter(language for (language,) in prepared.tuples(
+        Staff._meta.database, "languages of a tier's active staff", lambda: (
+            Staff.select(Staff.language).join(StaffTier, on=(StaffTier.staff == Staff.id))
+            .where((StaffTier.tier == tier.id) & (Staff.active == True))), [tier.id, True]))  # noqa: E712
     leaders = [language for language, count in counts.items() if count == max(counts.values())]
     return leaders[0] if len(leaders) == 1 else "en"
 
