@@ -1,0 +1,284 @@
+"""How long the SLA sweep takes with 10,000 and with 1,000,000 open tickets, 100 of them due.
+
+For each backend (SQLite in WAL mode with tgesc's pragmas, in a temporary directory; PostgreSQL, in a
+throwaway database `tgesc_bench_<random>` created and dropped by this script) and each size, a fresh
+database is initialised with the shipped defaults (L1 given a staff chat, one admin), then filled:
+
+- background: the open tickets not due, bulk-inserted by one server-side statement per 100,000 rows (a
+  recursive CTE on SQLite, generate_series on PostgreSQL): urgent, at L1, with a real policy snapshot
+  and due instants, their next check spread over the 30 days after the sweeps;
+- due: --rounds batches of 100 urgent tickets opened through the ticket service (`tickets.create`), batch
+  r one virtual second after batch r - 1, so that at batch r's first warning (7 min 30 s after it opened)
+  exactly its 100 tickets are due: the earlier batches were swept already, the later ones are not due yet.
+
+On PostgreSQL the table is then ANALYZEd (autovacuum does this soon after such a load); SQLite gets no
+statistics (none are needed for the plan: the query has one index that fits). Two figures per size:
+
+- select: `sla_sweep.due_for_sla`, the sweep's one query for what is due (status open or waiting and
+  next_check_at at or before now, index (status, next_check_at)), returning the 100 due ids: median of
+  --repeats runs at batch 0's instant (nothing changes between them). Also shown: the same query when
+  nothing is due (what most runs of the 15 s cron find), and the query plan.
+- sweep: `sla_sweep.sweep_sla`, the query plus handling the 100 due tickets, each in its own write
+  transaction (read again, firing inserted, a warning into L1's chat, an event, the ticket's next check
+  stored): median over the --rounds batches, each swept once (a real sweep, committed).
+
+Goals (issue 6), on the select: at most 20 ms with 1,000,000 open tickets, and at most 2x the figure with
+10,000. The sweep's figure grows with the number of due tickets, not of open ones: its ratio is shown
+against the same 2x. This is a benchmark, not a test: it prints PASS or MISS and exits 0 either way.
+
+    python bench/sweep.py [--backend sqlite|postgres|both] [--sizes 10000,1000000] [--rounds 5]
+                          [--repeats 200] [--postgres-url postgresql://127.0.0.1/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import peewee
+
+from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
+from tgesc.models import Customer, Ticket, Tier
+from tgesc.services import sla, tickets
+from tgesc.services.configuration import add_entry, set_entry
+from tgesc.services.setup import initialise
+from tgesc.services.sla_sweep import due_for_sla, sweep_sla
+
+GOAL_MS = 20.0
+GOAL_RATIO = 2.0
+DUE = 100
+CHUNK = 100_000
+START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday; the due batches open from here, a second apart
+WARNING = timedelta(minutes=7, seconds=30)  # urgent: 50 % of the 15 min first response
+SPREAD_S = 30 * 86_400
+DEFAULT_POSTGRES_URL = "postgresql://127.0.0.1/test"
+COLUMNS = ("number, customer_id, status, tier_id, priority, tags, emotion, emotion_set_by_staff, problem, "
+           "evidence_provided, manager_requests_in_row, urgent_reply_used, version, created_at, updated_at, "
+           "clocks_started_at, sla_policy, first_response_due, resolution_due, sla_paused, next_check_at")
+SQLITE_FILL = (f"WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?) "
+               f"INSERT INTO ticket ({COLUMNS}) SELECT n + ?, ?, 'open', ?, 'urgent', '[]', 'calm', 0, "
+               f"'background ticket', 0, 0, 0, 1, ?, ?, ?, ?, ?, ?, '[]', "
+               f"datetime(?, '+' || ((n * 7919) % {SPREAD_S}) || ' seconds') FROM seq")
+POSTGRES_FILL = (f"INSERT INTO ticket ({COLUMNS}) SELECT n + %s, %s, 'open', %s, 'urgent', '[]', 'calm', false, "
+                 f"'background ticket', false, 0, false, 1, %s, %s, %s, %s, %s, %s, '[]', "
+                 f"%s::timestamp + ((n * 7919) %% {SPREAD_S}) * interval '1 second' "
+                 f"FROM generate_series(1, %s) AS n")
+
+
+@dataclass
+class Figures:
+    size: int
+    fill_s: float
+    select_ms: list[float] = field(default_factory=list)
+    idle_ms: list[float] = field(default_factory=list)
+    sweep_ms: list[float] = field(default_factory=list)
+    plan: str = ""
+
+    @property
+    def select(self) -> float:
+        return statistics.median(self.select_ms)
+
+    @property
+    def idle(self) -> float:
+        return statistics.median(self.idle_ms)
+
+    @property
+    def sweep(self) -> float:
+        return statistics.median(self.sweep_ms)
+
+
+def progress(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def fill(db: peewee.Database, size: int, rounds: int) -> float:
+    """The open tickets: `size - rounds * DUE` bulk-inserted in the background, then the due batches."""
+    began = time.perf_counter()
+    customer = Customer.create(telegram_id=1001, first_name="Alice", created_at=START, updated_at=START)
+    tier = Tier.get(Tier.code == "L1")
+    sample = tickets.create(db, customer, "x", START, "urgent")  # for a real policy snapshot and due instants
+    policy = json.dumps(sla.current_policy(db, "urgent").as_json(), sort_keys=True)
+    naive = lambda instant: instant.astimezone(UTC).replace(tzinfo=None)  # noqa: E731
+    times = [naive(START), naive(START), naive(START), policy, naive(sample.first_response_due),
+             naive(sample.resolution_due), naive(START + timedelta(days=1))]
+    background = size - rounds * DUE
+    sqlite = isinstance(db, peewee.SqliteDatabase)
+    for offset in range(0, background, CHUNK):
+        count = min(CHUNK, background - offset)
+        with write_transaction(db):
+            if sqlite:
+                db.execute_sql(SQLITE_FILL, [count, offset, customer.id, tier.id,
+                                             *[t.isoformat(" ") if isinstance(t, datetime) else t for t in times]])
+            else:
+                db.execute_sql(POSTGRES_FILL, [offset, customer.id, tier.id, *times, count])
+        progress(f"  {offset + count:,} / {background:,} background tickets")
+    for batch in range(rounds):
+        opened = START + timedelta(seconds=batch)
+        with write_transaction(db):
+            for _ in range(DUE):
+                ticket = tickets.create(db, customer, "Where is my order?", opened, "urgent")
+                tickets.save(ticket, opened)
+    if not sqlite:
+        db.execute_sql("ANALYZE ticket")
+    return time.perf_counter() - began
+
+
+def timed(call: Callable[[], object]) -> tuple[float, object]:
+    began = time.perf_counter()
+    result = call()
+    return (time.perf_counter() - began) * 1000, result
+
+
+def plan(db: peewee.Database, now: datetime) -> str:
+    sqlite = isinstance(db, peewee.SqliteDatabase)
+    query = (Ticket.select(Ticket.id).where(Ticket.status.in_(("open", "waiting")) & (Ticket.next_check_at <= now))
+             .order_by(Ticket.next_check_at, Ticket.id))
+    sql, params = query.sql()
+    rows = db.execute_sql(("EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN ") + sql, params).fetchall()
+    return "; ".join(str(row[-1]).strip() for row in rows)
+
+
+def measure(url: str, size: int, opts) -> Figures:
+    db = open_database(url)
+    try:
+        initialise(db, now=START - timedelta(days=1), actor="bench")
+        set_entry(db, "tiers", "L1", {"staff_chat": -100111}, actor="bench", now=START)
+        add_entry(db, "staff", "ann", {"id": 5001, "role": "admin"}, actor="bench", now=START)
+        figures = Figures(size, fill(db, size, opts.rounds))
+        first = START + WARNING
+        figures.plan = plan(db, first)
+        for _ in range(opts.repeats):
+            ms, found = timed(lambda: due_for_sla(db, now=first))
+            assert len(found) == DUE, len(found)
+            figures.select_ms.append(ms)
+            ms, found = timed(lambda: due_for_sla(db, now=START))
+            assert found == []
+            figures.idle_ms.append(ms)
+        for batch in range(opts.rounds):
+            now = START + timedelta(seconds=batch) + WARNING
+            ms, fired = timed(lambda now=now: sweep_sla(db, now=now))
+            assert len(fired) == DUE and {row["level"] for row in fired} == {"warn-50"}, (batch, len(fired))
+            figures.sweep_ms.append(ms)
+        return figures
+    finally:
+        db.close()
+
+
+@contextmanager
+def sqlite_database() -> Iterator[tuple[str, str]]:
+    with tempfile.TemporaryDirectory(prefix="tgesc-bench-") as tmp:
+        pragmas = ", ".join(f"{k}={v}" for k, v in SQLITE_PRAGMAS.items() if k != "busy_timeout")
+        yield f"sqlite:///{Path(tmp) / 'tgesc.db'}", f"file in a temp dir, {pragmas}"
+
+
+@contextmanager
+def postgres_database(opts) -> Iterator[tuple[str, str] | str]:
+    """(url, detail) of a throwaway database, dropped afterwards; or why PostgreSQL is skipped."""
+    import psycopg
+    from psycopg import sql
+
+    server, errors = None, []
+    parts = urlsplit(opts.postgres_url)
+    candidates = [opts.postgres_url]
+    if not parts.username:
+        candidates.append(urlunsplit(parts._replace(netloc=f"postgres@{parts.netloc}")))
+    for candidate in candidates:
+        try:
+            with psycopg.connect(candidate, autocommit=True, connect_timeout=5) as conn:
+                version = conn.execute("SHOW server_version").fetchone()[0]
+            server = candidate
+            break
+        except psycopg.Error as exc:
+            errors.append(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
+    if server is None:
+        yield f"skipped, PostgreSQL unreachable at {opts.postgres_url}: {'; '.join(dict.fromkeys(errors))}"
+        return
+    name = f"tgesc_bench_{secrets.token_hex(6)}"
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        host = urlsplit(server).hostname or "local socket"
+        yield urlunsplit(urlsplit(server)._replace(path="/" + name)), f"PostgreSQL {version} on {host}"
+    finally:
+        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def report(backend: str, detail: str, results: list[Figures]) -> None:
+    print(f"{backend}: {detail}")
+    for f in results:
+        print(f"  {f.size:>9,} open tickets (filled in {f.fill_s:.0f} s):")
+        print(f"    select {f.select:8.2f} ms   [due_for_sla, {DUE} due; median of {len(f.select_ms)}, "
+              f"p95 {statistics.quantiles(f.select_ms, n=20)[-1]:.2f} ms; nothing due: {f.idle:.2f} ms]")
+        print(f"    sweep  {f.sweep:8.2f} ms   [sweep_sla: the select + {DUE} tickets handled, "
+              f"{f.sweep / DUE:.2f} ms a ticket; median of {len(f.sweep_ms)} sweeps: "
+              f"{', '.join(f'{ms:.0f}' for ms in f.sweep_ms)}]")
+        print(f"    plan   {f.plan}")
+    small, large = results[0], results[-1]
+    if large.size >= 1_000_000:
+        print(f"  goal: select <= {GOAL_MS:g} ms at {large.size:,}: {large.select:.2f} ms   "
+              f"{verdict(large.select <= GOAL_MS)}")
+    if len(results) > 1:
+        ratio = large.select / small.select
+        print(f"  goal: select at {large.size:,} <= {GOAL_RATIO:g}x at {small.size:,}: {ratio:.2f}x   "
+              f"{verdict(ratio <= GOAL_RATIO)}")
+        ratio = large.sweep / small.sweep
+        print(f"        sweep  at {large.size:,} <= {GOAL_RATIO:g}x at {small.size:,}: {ratio:.2f}x   "
+              f"{verdict(ratio <= GOAL_RATIO)}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--sizes", default="10000,1000000", help="open tickets, comma-separated (default "
+                                                                   "10000,1000000)")
+    parser.add_argument("--rounds", type=int, default=5, help="sweeps per size, each with its own 100 due")
+    parser.add_argument("--repeats", type=int, default=200, help="runs of the select per size")
+    parser.add_argument("--postgres-url", default=os.environ.get(
+        "TGESC_BENCH_POSTGRES_URL", os.environ.get("TGESC_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)),
+        help="a server where this script may create and drop a database")
+    opts = parser.parse_args(argv)
+    sizes = sorted(int(s.replace("_", "")) for s in opts.sizes.split(","))
+    if opts.rounds < 1 or opts.repeats < 2 or min(sizes) < opts.rounds * DUE:
+        parser.error(f"--rounds and --repeats must be at least 1 and 2, and every size at least rounds x {DUE}")
+    print(f"tgesc SLA sweep, Python {platform.python_version()}, peewee {peewee.__version__}, "
+          f"on {platform.machine()} ({os.cpu_count()} CPUs)")
+    for backend in ("sqlite", "postgres"):
+        if opts.backend not in (backend, "both"):
+            continue
+        results, detail = [], ""
+        for size in sizes:
+            progress(f"{backend}: {size:,} open tickets")
+            with sqlite_database() if backend == "sqlite" else postgres_database(opts) as where:
+                if isinstance(where, str):
+                    detail = where
+                    break
+                url, detail = where
+                results.append(measure(url, size, opts))
+        if results:
+            report(backend, detail, results)
+        else:
+            print(f"{backend}: {detail}")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
