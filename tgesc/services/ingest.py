@@ -160,7 +160,7 @@ def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Custom
                                    & Ticket.status.in_(OPEN_STATUSES))
             .where(Customer.telegram_id == user_id).order_by(Ticket.number.desc())),
         [GENERATION, *AGGREGATED_PARAMS, *OPEN_STATUSES, user_id],
-        extra=(generation_query(), Firings.aggregated(db, Ticket.id)))
+        extra=lambda: (generation_query(), Firings.aggregated(db, Ticket.id)))
     if generation is not None:
         snapshot(db, generation=int(generation))
     return customer, ticket, Firings.from_aggregate(ticket, fired)

@@ -50,19 +50,25 @@ def tuples(db: peewee.Database, name: str, build: Callable[[], peewee.Query], pa
 
 
 def first_joined(db: peewee.Database, models: Sequence[type[peewee.Model]], name: str,
-                 build: Callable[[], peewee.ModelSelect], params: Sequence, extra: Sequence = ()) -> list:
+                 build: Callable[[], peewee.ModelSelect], params: Sequence,
+                 extra: Callable[[], Sequence] = tuple) -> list:
     """The first row of query `name` (what `build()` returns, given exactly `params`, joining `models`) as one
     instance per model, each with every field (None where an outer join found no row), followed by the
-    values of the `extra` expressions selected after them (None when no row matched)."""
-    fields = [field for model in models for field in model._meta.sorted_fields]
-    row = db.execute_sql(_statement(db, name, lambda: build().select(*fields, *extra).limit(1), [*params, 1]),
-                         [*params, 1]).fetchone()
+    values of the expressions `extra()` returns, selected after them (None when no row matched). Like
+    `build`, `extra` is called only to build the statement the first time."""
+    def built() -> peewee.ModelSelect:
+        return build().select(*(field for model in models for field in model._meta.sorted_fields), *extra()).limit(1)
+
+    cursor = db.execute_sql(_statement(db, name, built, [*params, 1]), [*params, 1])
+    row = cursor.fetchone()
     found: list = []
+    columns = 0
     for model in models:
         own = model._meta.sorted_fields
+        columns += len(own)
         values, row = row[:len(own)] if row else None, row[len(own):] if row else None
         found.append(None if values is None or values[0] is None else _instance(model, own, values))
-    return found + (list(row) if row else [None] * len(extra))
+    return found + (list(row) if row else [None] * (len(cursor.description) - columns))
 
 
 def _instance(model: type[M], fields: Sequence[peewee.Field], values: Sequence) -> M:
