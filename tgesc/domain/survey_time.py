@@ -40,11 +40,12 @@ def in_daytime(instant: datetime, zone: ZoneInfo, daytime: Daytime) -> bool:
     return start <= minute < end
 
 
-def _local_start(day: date, minute: int, zone: ZoneInfo) -> datetime:
-    """The instant the wall clock in `zone` shows `minute` on `day` (UTC): in a repeated hour the first
-    occurrence; in a gap (the clock jumps over it) an instant past the jump (the jump itself is a candidate of
-    its own, see `_transitions`)."""
-    return datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone).astimezone(UTC)
+def _local_starts(day: date, minute: int, zone: ZoneInfo) -> list[datetime]:
+    """The instants the wall clock in `zone` shows `minute` on `day` (UTC): one, or both occurrences in a
+    repeated hour; in a gap (the clock jumps over it) instants beside the jump, which are not in the window
+    (the jump itself is a candidate of its own, see `_transitions`)."""
+    wall = datetime.combine(day, time(minute // 60, minute % 60), tzinfo=zone)
+    return [wall.astimezone(UTC), wall.replace(fold=1).astimezone(UTC)]
 
 
 def _transitions(zone: ZoneInfo, since: datetime, until: datetime) -> list[datetime]:
@@ -72,13 +73,14 @@ def first_daytime_instant(earliest: datetime, zone: ZoneInfo, daytime: Daytime) 
     """The first instant at or after `earliest` (aware) inside the daytime window in `zone`, in UTC.
 
     Local time runs forward except at the zone's transitions, so the window is entered only where the wall
-    clock passes its start, or where a transition makes the clock jump into it: the answer is the earliest
-    of those candidates (over the next days) that lies in the window."""
+    clock passes its start (either time, in a repeated hour), or where a transition makes the clock jump (or
+    fall back) into it: the answer is the earliest of those candidates (over the next days) in the window."""
     earliest = earliest.astimezone(UTC)
     if in_daytime(earliest, zone, daytime):
         return earliest
     day = earliest.astimezone(zone).date()
-    candidates = [_local_start(day + timedelta(days=offset), daytime[0], zone) for offset in range(3)]
+    candidates = [start for offset in range(3)
+                  for start in _local_starts(day + timedelta(days=offset), daytime[0], zone)]
     candidates += _transitions(zone, earliest, earliest + timedelta(days=3))
     inside = [c for c in candidates if c >= earliest and in_daytime(c, zone, daytime)]
     if not inside:
