@@ -38,6 +38,12 @@ def count_over(client: redis.Redis, seconds: float) -> tuple[int, float]:
     return enqueued(client) - before, time.monotonic() - started
 
 
+def one_scheduler(count: int, elapsed: float) -> bool:
+    """`count` jobs in `elapsed` seconds are one scheduler's (two would enqueue about twice as many). The lower
+    bound is loose: on a loaded machine a tick may come late."""
+    return elapsed / EVERY_S - 2 <= count <= elapsed / EVERY_S + 1
+
+
 def test_two_cron_processes_enqueue_once_and_the_standby_takes_over_after_kill_9(desk, redis_url):
     client = redis.Redis.from_url(redis_url)
     first = desk.start("cron")
@@ -46,7 +52,7 @@ def test_two_cron_processes_enqueue_once_and_the_standby_takes_over_after_kill_9
     second.wait_log(WAITING, 20)
 
     count, elapsed = count_over(client, 4 * EVERY_S)  # both running: one scheduler's worth of jobs
-    assert elapsed / EVERY_S - 1 <= count <= elapsed / EVERY_S + 1, (count, elapsed)
+    assert one_scheduler(count, elapsed), (count, elapsed)
     assert [s.pid for s in CronScheduler.all(client)] == [first.pid]
     assert ACTIVE not in second.log()
     default_queue_jobs = client.llen("rq:queue:default")
@@ -58,8 +64,8 @@ def test_two_cron_processes_enqueue_once_and_the_standby_takes_over_after_kill_9
     second.wait_log(ACTIVE, 10)
     took_over = time.monotonic() - killed
     assert took_over < 2 + 1.5, f"the takeover took {took_over:.1f} s (lock TTL 2 s)"
-    count, elapsed = count_over(client, 3 * EVERY_S)
-    assert elapsed / EVERY_S - 1 <= count <= elapsed / EVERY_S + 1, (count, elapsed)
+    count, elapsed = count_over(client, 4 * EVERY_S)
+    assert one_scheduler(count, elapsed), (count, elapsed)
     assert second.pid in [s.pid for s in CronScheduler.all(client)]
 
     third = desk.start("cron")  # a standby told to stop while it waits
