@@ -63,7 +63,7 @@ def test_two_cron_processes_enqueue_once_and_the_standby_takes_over_after_kill_9
     killed = time.monotonic()
     second.wait_log(ACTIVE, 10)
     took_over = time.monotonic() - killed
-    assert took_over < 2 + 1.5, f"the takeover took {took_over:.1f} s (lock TTL 2 s)"
+    assert took_over < 2 + 3, f"the takeover took {took_over:.1f} s (lock TTL 2 s, standby polling every 0.5 s)"
     count, elapsed = count_over(client, 4 * EVERY_S)
     assert one_scheduler(count, elapsed), (count, elapsed)
     assert second.pid in [s.pid for s in CronScheduler.all(client)]
