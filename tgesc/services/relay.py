@@ -17,7 +17,7 @@ from datetime import datetime
 
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Customer, Message, Outbox, SentMessage, Staff, Ticket
-from tgesc.services import outbox, sla
+from tgesc.services import outbox, prepared, sla
 from tgesc.services.tickets import event
 
 TOPIC_PART = -1  # the sent_message part recording the forum topic a card row opened
@@ -39,8 +39,8 @@ def ticket_of_thread(chat_id: int, thread_id: int | None, reply_to: int | None) 
 
 def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
     """Show a customer's new message in the ticket's current staff thread (nothing when it has none)."""
-    if ticket.staff_chat_id is None:
-        return
+    if ticket.staff_chat_id is None or _card_queued_now(ticket, now):
+        return  # no thread yet; or this very message escalated the ticket, and the card shows it
     customer = ticket.customer
     who = html.escape(customer.first_name or (f"@{customer.username}" if customer.username else "customer"))
     thread = {"ticket_thread": True, "customer_message": message.message_id}
@@ -52,11 +52,18 @@ def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
                      now=now, kind="message", payload=thread)
 
 
+def _card_queued_now(ticket: Ticket, now: datetime) -> bool:
+    """Whether the card for the ticket's current thread was queued by the change happening at `now`."""
+    return Outbox.select().where((Outbox.ticket == ticket.id) & (Outbox.chat_id == ticket.staff_chat_id)
+                                 & (Outbox.kind == "card") & (Outbox.created_at == now)).exists()
+
+
 def copy_attachments(ticket: Ticket, chat_id: int, now: datetime) -> None:
     """Copy every attachment the customer sent on the ticket into its thread in `chat_id` (after the card)."""
     customer_chat = ticket.customer.telegram_id
-    for message in (Message.select().where((Message.ticket == ticket) & (Message.sender == "customer")
-                                           & Message.file_id.is_null(False)).order_by(Message.id)):
+    for message in prepared.rows(Message._meta.database, Message, "attachments of a ticket", lambda: (
+            Message.select().where((Message.ticket == ticket.id) & (Message.sender == "customer")
+                                   & Message.file_id.is_null(False)).order_by(Message.id)), [ticket.id, "customer"]):
         outbox.queue(ticket, chat_id, "", now=now, kind="copy", payload={
             "ticket_thread": True, "from_chat": customer_chat, "message_id": message.message_id})
 
