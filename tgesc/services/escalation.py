@@ -20,8 +20,8 @@ from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Ticket, Tier
 from tgesc.services import firings, outbox, sla
 from tgesc.services.calendars import calendar_or_always_open
-from tgesc.services.configuration import get_entry
 from tgesc.services.relay import copy_attachments
+from tgesc.services.snapshot import snapshot
 from tgesc.services.ticket_view import card_html, view
 from tgesc.services.tickets import checklist, event, find, save
 
@@ -46,7 +46,7 @@ def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str
         raise DomainError(f"ticket #{ticket.number} is {ticket.status}; reopen it before escalating")
     if priority is not None and priority not in PRIORITIES:
         raise UsageError(f"unknown priority {priority!r}; use {', '.join(PRIORITIES)}")
-    source, target = ticket.tier, _target(ticket, to, quick)
+    source, target = ticket.tier, _target(db, ticket, to, quick)
     if target.level == source.level:
         raise DomainError(f"ticket #{ticket.number} is already at {target.code}")
     if target.level < source.level and not down:
@@ -68,24 +68,25 @@ def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str
     return target
 
 
-def _target(ticket: Ticket, to: str | None, quick: bool) -> Tier:
+def _target(db: peewee.Database, ticket: Ticket, to: str | None, quick: bool) -> Tier:
+    """The tier to escalate to (the configuration snapshot's: shared, not to be modified)."""
+    tiers = snapshot(db).tier_codes
     if to is not None:
-        tier = Tier.get_or_none(Tier.code == to)
+        tier = tiers.get(to)
         if tier is None:
             raise NotFound(f"there is no tier {to!r}; `tgesc tier list` shows them")
         return tier
-    tiers = Tier.select().order_by(Tier.level)
-    above = [t for t in tiers if t.level > ticket.tier.level]
+    above = sorted((t for t in tiers.values() if t.level > ticket.tier.level), key=lambda t: t.level)
     if not above:
         raise DomainError(f"ticket #{ticket.number} is already at the top tier ({ticket.tier.code})")
     return above[-1] if quick else above[0]
 
 
 def tier_calendar(db: peewee.Database, tier: Tier):
-    """The business calendar of a tier (always open when it has none)."""
+    """The business calendar of a tier (always open when it has none), from the configuration snapshot."""
     if tier.calendar_id is None:
         return calendar_or_always_open(None, None)
-    return calendar_or_always_open(tier.calendar.name, get_entry(db, "calendars", tier.calendar.name))
+    return calendar_or_always_open(tier.calendar.name, snapshot(db).entry("calendars", tier.calendar.name))
 
 
 def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> None:
