@@ -11,7 +11,7 @@ from typing import Any
 
 from tgesc.domain.durations import format_duration
 from tgesc.models import Event, Message, Ticket, TriedSolution
-from tgesc.services import sla
+from tgesc.services import prepared, sla
 from tgesc.services.tickets import checklist
 
 KEY_MESSAGES = 5
@@ -25,7 +25,12 @@ def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
     """The ticket as one JSON-ready document, instants in `zone`."""
     customer = ticket.customer
     clocks = sla.clock_report(ticket, now) if ticket.sla_policy else []
-    items = checklist(ticket)
+    db = Ticket._meta.database
+    tried = prepared.rows(db, TriedSolution, "tried solutions of a ticket", lambda: TriedSolution.select().where(
+        TriedSolution.ticket == ticket.id).order_by(TriedSolution.at), [ticket.id])
+    events = prepared.rows(db, Event, "events of a ticket", lambda: Event.select().where(
+        Event.ticket == ticket.id).order_by(Event.at, Event.id), [ticket.id])
+    items = checklist(ticket, tried=len(tried))
     return {
         "number": ticket.number, "status": ticket.status, "tier": ticket.tier.code, "priority": ticket.priority,
         "emotion": ticket.emotion, "emotion_set_by_staff": ticket.emotion_set_by_staff, "tags": ticket.tags,
@@ -34,8 +39,7 @@ def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
                      "name": " ".join(p for p in (customer.first_name, customer.last_name) if p),
                      "language": customer.language, "timezone": customer.timezone},
         "problem": ticket.problem,
-        "tried": [{"text": t.text, "by": t.actor, "at": _at(t.at, zone)}
-                  for t in TriedSolution.select().where(TriedSolution.ticket == ticket).order_by(TriedSolution.at)],
+        "tried": [{"text": t.text, "by": t.actor, "at": _at(t.at, zone)} for t in tried],
         "key_messages": [_message(m, zone) for m in key_messages(ticket)],
         "checklist": {"first_occurred_at": _at(items.first_occurred_at, zone),
                       "evidence_provided": items.evidence_provided,
@@ -46,16 +50,18 @@ def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
                 "breached": [c["clock"] for c in clocks if c["state"] in ("breached", "met late")],
                 "clocks": [_clock(c, zone) for c in clocks]},
         "created_at": _at(ticket.created_at, zone), "updated_at": _at(ticket.updated_at, zone),
-        "events": [{"at": _at(e.at, zone), "kind": e.kind, "actor": e.actor, "detail": e.details}
-                   for e in Event.select().where(Event.ticket == ticket).order_by(Event.at, Event.id)],
+        "events": [{"at": _at(e.at, zone), "kind": e.kind, "actor": e.actor, "detail": e.details} for e in events],
     }
 
 
 def key_messages(ticket: Ticket) -> list[Message]:
     """The last few customer messages, plus any staff marked as key, oldest first."""
-    base = Message.select().where(Message.ticket == ticket)
-    last = list(base.where(Message.sender == "customer").order_by(Message.sent_at.desc()).limit(KEY_MESSAGES))
-    marked = list(base.where(Message.is_key))
+    db = Message._meta.database
+    last = prepared.rows(db, Message, "last customer messages of a ticket", lambda: Message.select().where(
+        (Message.ticket == ticket.id) & (Message.sender == "customer")).order_by(Message.sent_at.desc())
+        .limit(KEY_MESSAGES), [ticket.id, "customer", KEY_MESSAGES])
+    marked = prepared.rows(db, Message, "key messages of a ticket", lambda: Message.select().where(
+        (Message.ticket == ticket.id) & (Message.is_key == True)), [ticket.id, True])  # noqa: E712
     chosen = {m.id: m for m in [*last, *marked]}
     return sorted(chosen.values(), key=lambda m: (m.sent_at, m.id))
 

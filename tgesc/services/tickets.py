@@ -125,10 +125,12 @@ def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
         snapshot(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired))
 
 
-def checklist(ticket: Ticket) -> Checklist:
-    return Checklist(ticket.first_occurred_at, ticket.evidence_provided,
-                     TriedSolution.select().where(TriedSolution.ticket == ticket).count(),
-                     ticket.expected_resolution_by)
+def checklist(ticket: Ticket, *, tried: int | None = None) -> Checklist:
+    """The ticket's handover checklist (`tried`: the number of tried solutions, when the caller has them)."""
+    if tried is None:
+        tried = prepared.scalar(TriedSolution._meta.database, "tried solutions of a ticket, count", lambda: (
+            TriedSolution.select(fn.COUNT(TriedSolution.id)).where(TriedSolution.ticket == ticket.id)), [ticket.id])
+    return Checklist(ticket.first_occurred_at, ticket.evidence_provided, tried, ticket.expected_resolution_by)
 
 
 # --- staff actions ------------------------------------------------------------------------------------
