@@ -54,8 +54,10 @@ def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
 
 def _card_queued_now(ticket: Ticket, now: datetime) -> bool:
     """Whether the card for the ticket's current thread was queued by the change happening at `now`."""
-    return Outbox.select().where((Outbox.ticket == ticket.id) & (Outbox.chat_id == ticket.staff_chat_id)
-                                 & (Outbox.kind == "card") & (Outbox.created_at == now)).exists()
+    return prepared.scalar(Outbox._meta.database, "a ticket's card for a chat queued at an instant", lambda: (
+        Outbox.select(Outbox.id).where((Outbox.ticket == ticket.id) & (Outbox.chat_id == ticket.staff_chat_id)
+                                       & (Outbox.kind == "card") & (Outbox.created_at == now)).limit(1)),
+        [ticket.id, ticket.staff_chat_id, "card", Outbox.created_at.db_value(now), 1]) is not None
 
 
 def copy_attachments(ticket: Ticket, chat_id: int, now: datetime) -> None:
