@@ -22,7 +22,7 @@ from tgesc.domain.rates import Rate, SlidingWindow
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Ticket
-from tgesc.services import outbox, relay, surveys
+from tgesc.services import outbox, prepared, relay, surveys
 from tgesc.services.ingest import Inbound, ingest, remember_customer
 from tgesc.services.tickets import event
 
@@ -101,8 +101,9 @@ def _answer_command(db: peewee.Database, command: Command, message: IncomingMess
 def _status(customer: Customer, dedupe: str, now: datetime) -> None:
     """The customer's own open tickets (never anybody else's) with the expected reply time."""
     zone = zone_for(customer.timezone, customer.language)
-    tickets = list(Ticket.select().where((Ticket.customer == customer.id) & Ticket.status.in_(OPEN_STATUSES))
-                   .order_by(Ticket.number))
+    tickets = prepared.rows(Ticket._meta.database, Ticket, "open tickets of a customer", lambda: Ticket.select().where(
+        (Ticket.customer == customer.id) & Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.number),
+        [customer.id, *OPEN_STATUSES])
     if not tickets:
         outbox.template_to(customer.telegram_id, customer.language, "status_none", {}, now=now, dedupe_key=dedupe)
         return

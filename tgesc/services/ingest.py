@@ -95,7 +95,8 @@ def ingest(db: peewee.Database, message: Inbound, *, now: datetime, reopen_windo
 def remember_customer(db: peewee.Database, message: Inbound, now: datetime) -> Customer:
     """The sender of `message` as a customer, created or brought up to date (for their bot commands)."""
     with write_transaction(db):
-        return _refreshed(Customer.get_or_none(Customer.telegram_id == message.user_id), message, now)
+        return _refreshed(prepared.first(db, Customer, "customer by telegram id", lambda: Customer.select().where(
+            Customer.telegram_id == message.user_id), [message.user_id]), message, now)
 
 
 def _refreshed(customer: Customer | None, message: Inbound, now: datetime) -> Customer:
