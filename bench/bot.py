@@ -19,8 +19,9 @@ a manager), FAQ questions, photos, and here also a few /start and /status comman
 later hours, so every round does the same work. Rounds after an untimed warm-up; the best counts.
 Where the time goes is taken with timers around our handler (services: dispatcher, ingest, rules), the
 adapter's translation of the library's Message and the session-file writes; the rest is the library
-(handle_updates, parsing, dispatching) and the hand-over between threads. No staff thread exists yet in
-this run (cards are not delivered), so customer messages are not mirrored. Goal: >= 1,000 updates/s on
+(handle_updates, parsing, dispatching) and the hand-over between threads. Cards are not delivered in this
+run, but an escalation moves the ticket's thread to the target's chat at once, so the later messages of an
+escalated ticket are mirrored (outbox rows, not sent). Goal: >= 1,000 updates/s on
 SQLite (PostgreSQL is printed for reference). --profile adds a round under cProfile (on the client's
 thread, where all of this runs) and prints its top functions.
 
