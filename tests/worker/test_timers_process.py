@@ -10,17 +10,23 @@ press counts once."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
+from bot_support import last_message_id, to_chat
+from pyrogram import raw
+from remote_wire import WireServer
 from rq.cron import get_cron_job_ids
 from rq.job import Job, JobStatus
-from worker_support import START, Processes, wait_until
+from telegram_wire import FakeWire
+from worker_support import START, TESTS, Processes, wait_until
 
 from tgesc.db import open_database, write_transaction
-from tgesc.models import Customer, Firing, Outbox, Ticket
+from tgesc.models import Customer, Event, Firing, Outbox, Survey, Ticket
 from tgesc.services import tickets
 from tgesc.services.configuration import add_entry, set_entry
+from tgesc.services.outbox import render_template
 from tgesc.services.setup import initialise
 
 L1_CHAT, ANN, LEE = -100111, 5001, 5002  # ann is an admin, lee L1's lead
@@ -129,3 +135,155 @@ def test_notices_are_routed_by_priority_and_low_and_medium_ones_wait_for_busines
     for proc in (*workers, cron):
         assert "Traceback" not in proc.log(), proc.log()[-3000:]
     client.close()
+
+
+# --- return-visit surveys: the bot as a process of its own, the cron and a worker --------------------------------
+
+BOT = str(TESTS / "bot_process.py")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def survey_desk(tmp_path, sqlite_url, redis_url, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # kurigram appends unknown errors to ./unknown_errors.txt
+    db = open_database(sqlite_url)
+    initialise(db, now=START, actor="test")
+    wire = FakeWire()
+    server = WireServer(wire)
+    chats = {"L1": wire.group("Staff L1"), "L2": wire.supergroup("Staff L2", forum=True)}
+    for code, chat in chats.items():
+        set_entry(db, "tiers", code, {"staff_chat": chat, "forum": code != "L1"}, actor="test", now=START)
+    add_entry(db, "staff", "carol", {"id": 5003, "name": "Carol", "role": "agent", "tiers": ["L2"]}, actor="test",
+              now=START)
+    processes = Processes(
+        tmp_path, sqlite_url, redis_url, SURVEY_SWEEP_EVERY="1s", RELAY_EVERY="1s", API_ID="12345",
+        API_HASH="api-hash-secret", BOT_TOKEN=wire.bot_token, SEND_RATE="1000/1s", CHAT_RATE="1000/1s",
+        GROUP_RATE="1000/1s", FLOOD_LIMIT="1000/1m", TEST_LOCK_TTL="3")
+    processes.env.update(server.env())
+    processes.db, processes.wire, processes.server, processes.chats = db, wire, server, chats
+    processes.carol = wire.user(5003, first_name="Carol", username="carol")
+    yield processes
+    processes.stop_all()
+    server.close()
+    db.close()
+    assert not wire.unhandled, f"the fake server was asked what it cannot answer: {wire.unhandled}"
+
+
+def moving(desk: Processes, condition, timeout: float, what: str) -> None:
+    """Wait for `condition`, the virtual clock moving on a second at each poll (the bot's rates need time)."""
+    def check() -> bool:
+        if condition():
+            return True
+        desk.move_clock(seconds=1)
+        return False
+    wait_until(check, timeout, what)
+
+
+def undelivered() -> int:
+    return Outbox.select().where(Outbox.status == "pending").count()
+
+
+def texts(desk: Processes, chat_id: int) -> list[str]:
+    return [r.message for r in to_chat(desk, chat_id)]
+
+
+def with_buttons(desk: Processes, chat_id: int) -> list:
+    return [r for r in to_chat(desk, chat_id) if r.reply_markup is not None]
+
+
+def plain(html: str) -> str:
+    return html.replace("<b>", "").replace("</b>", "")
+
+
+def survey_of(number: int) -> Survey:
+    return Survey.get(Survey.ticket == Ticket.get(Ticket.number == number).id)
+
+
+def press(desk: Processes, who, chat_id: int, message_id: int, data: str) -> str:
+    """`who` presses the button with `data`; the text the press was answered with."""
+    answers = len(desk.wire.sent(raw.functions.messages.SetBotCallbackAnswer))
+    desk.server.push(desk.wire.callback(who, chat_id, message_id, data))
+    moving(desk, lambda: len(desk.wire.sent(raw.functions.messages.SetBotCallbackAnswer)) > answers
+           and not undelivered(), 20, f"the press {data} answered and everything delivered")
+    return desk.wire.sent(raw.functions.messages.SetBotCallbackAnswer)[-1].message
+
+
+def test_surveys_go_out_in_the_customers_daytime_and_their_answers_act_once(survey_desk, redis_url):
+    desk, client = survey_desk, redis.Redis.from_url(redis_url)
+    bot = desk.start(BOT)
+    moving(desk, lambda: desk.server.connected and desk.wire.sent(raw.functions.updates.GetDifference), 30,
+           "the bot to connect and catch up")
+    for chat in desk.chats.values():  # the bot was added to each staff chat
+        desk.server.push(desk.wire.service(chat, desk.carol))
+    worker, cron = desk.start("run"), desk.start("cron")
+    cron.wait_log("active cron scheduler", 20)
+
+    alice = desk.wire.user(1001, first_name="Alice", username="alice", lang_code="en")  # zone: UTC
+    wang = desk.wire.user(1002, first_name="Wang", username="wang", lang_code="zh")  # zone: Asia/Shanghai
+    desk.server.push(desk.wire.private_text(alice, "How do I change my e-mail address?"))
+    desk.server.push(desk.wire.private_text(wang, "我怎么修改邮箱地址?"))
+    moving(desk, lambda: Ticket.select().count() == 2 and not undelivered(), 20, "both tickets opened, answered")
+    first, second = (Ticket.get(Ticket.customer == Customer.get(Customer.telegram_id == who.id)).number
+                     for who in (alice, wang))
+
+    resolved_at = datetime(2026, 3, 2, 23, 0, tzinfo=SHANGHAI)  # 15:00 UTC: 23:00 for wang, 15:00 for alice
+    desk.move_clock(seconds=(resolved_at - desk.now).total_seconds())
+    for number in (first, second):
+        tickets.resolve(desk.db, number, survey=True, actor="test", now=desk.now)
+    moving(desk, lambda: not undelivered(), 20, "the resolution notices delivered")
+    # alice's survey: 24 h later is 15:00 in her daytime; wang's: 23:00 on the 3rd is past his 20:00, so 10:00
+    # on the 4th in Shanghai
+    assert survey_of(first).due_at == resolved_at + timedelta(hours=24)
+    assert survey_of(second).due_at == datetime(2026, 3, 4, 10, 0, tzinfo=SHANGHAI)
+
+    desk.move_clock(seconds=(survey_of(first).due_at - desk.now).total_seconds() - 60)
+    settle_surveys(client)
+    assert with_buttons(desk, alice.id) == []
+    desk.move_clock(minutes=1)  # alice's survey is due
+    moving(desk, lambda: with_buttons(desk, alice.id) and not undelivered(), 20, "alice's survey delivered")
+    survey = survey_of(first)
+    [request] = with_buttons(desk, alice.id)
+    assert request.message == plain(render_template("survey", "en", {"ticket": first}))
+    assert [(b.text, b.type.data) for b in request.reply_markup.rows[0].buttons] == [
+        (f"{n} ★", f"survey:{survey.id}:{n}".encode()) for n in range(1, 6)]
+    assert survey_of(second).status == "scheduled" and with_buttons(desk, wang.id) == []
+
+    message_id = last_message_id(desk, alice.id, outgoing=True)
+    before = len(texts(desk, alice.id))
+    assert press(desk, alice, alice.id, message_id, f"survey:{survey.id}:5") == "Thank you! ★★★★★"
+    assert texts(desk, alice.id)[before:] == [
+        plain(render_template("survey_thanks", "en", {"ticket": first, "stars": 5})),
+        plain(render_template("review_invitation", "en", {"ticket": first}))]
+    assert press(desk, alice, alice.id, message_id, f"survey:{survey.id}:1") == \
+        "Your rating is recorded already: ★★★★★"  # the double press counts once: no second thanks
+    assert len(texts(desk, alice.id)) == before + 2
+    assert (survey_of(first).stars, Ticket.get(Ticket.number == first).status) == (5, "resolved")
+    assert Event.select().where(Event.kind == "survey.answered").count() == 1
+
+    wang_due = survey_of(second).due_at
+    desk.move_clock(seconds=(wang_due - desk.now).total_seconds() - 60)  # 09:59 in Shanghai
+    settle_surveys(client)
+    assert with_buttons(desk, wang.id) == []
+    desk.move_clock(minutes=1)
+    moving(desk, lambda: with_buttons(desk, wang.id) and not undelivered(), 20, "wang's survey delivered")
+    survey = survey_of(second)
+    message_id = last_message_id(desk, wang.id, outgoing=True)
+    before, l2_before = len(texts(desk, wang.id)), len(texts(desk, desk.chats["L2"]))
+    press(desk, wang, wang.id, message_id, f"survey:{survey.id}:2")
+    ticket = Ticket.get(Ticket.number == second)
+    assert (ticket.status, ticket.tier.code, survey_of(second).stars) == ("open", "L2", 2)
+    told = texts(desk, wang.id)[before:]
+    assert told[:2] == [plain(render_template("survey_thanks", "zh", {"ticket": second, "stars": 2})),
+                        plain(render_template("low_score_followup", "zh", {"ticket": second}))]
+    l2 = texts(desk, desk.chats["L2"])[l2_before:]
+    assert l2[0].startswith(f"#{second} · @wang")  # the card
+    assert l2[-1].startswith(f"⚠ Return visit: Wang rated ticket #{second} ★★☆☆☆ (2/5).")
+
+    for proc in (bot, worker, cron):
+        assert "Traceback" not in proc.log(), proc.log()[-3000:]
+    client.close()
+
+
+def settle_surveys(client: redis.Redis) -> None:
+    done = sweeps_done(client, "survey_sweep")
+    wait_until(lambda: sweeps_done(client, "survey_sweep") >= done + 2, 20, "two more survey sweeps by the cron")
