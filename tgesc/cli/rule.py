@@ -250,28 +250,12 @@ def sweep(
 
       tgesc rule sweep --once --json
     """
-    from zoneinfo import ZoneInfo
-
-    from tgesc.adapters.clock import utc_now
-    from tgesc.cli.context import state
-    from tgesc.cli.output import emit, info
-    from tgesc.cli.wake import waking_bot
-    from tgesc.domain.errors import UsageError
+    from tgesc.cli.output import info
+    from tgesc.cli.sweeping import sweep_once
     from tgesc.services.sla_sweep import sweep_unresolved
 
-    if not once:
-        raise UsageError("pass --once: this command sweeps once (the periodic sweep runs in `tgesc worker cron`)")
-    cli = state()
-    database = cli.database()
-    zone = ZoneInfo(cli.settings().timezone)
-    with waking_bot():
-        done = sweep_unresolved(database, now=utc_now(), dry_run=dry_run)
-    rows = [{**row, "due": row["due"].astimezone(zone).isoformat(timespec="seconds")} for row in done]
-    if as_json:
-        emit(rows, True)
-    else:
-        emit([{**row, "ticket": f"#{row['ticket']}"} for row in rows], False,
-             columns=["ticket", "priority", "rules", "escalated_to", "due"])
+    done = sweep_once(sweep_unresolved, once=once, dry_run=dry_run, as_json=as_json,
+                      columns=["ticket", "priority", "rules", "escalated_to", "due"])
     verb = "would fire" if dry_run else "fired"
     info(f"Rule sweep{' (dry run)' if dry_run else ''}: rules {verb} on {len(done)} ticket(s)."
          if done else "Rule sweep: nothing fired.")

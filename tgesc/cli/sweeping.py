@@ -1,0 +1,36 @@
+"""`tgesc sla|rule|survey sweep --once`: one sweep now, for cron or a systemd timer, or to look (--dry-run).
+
+The periodic sweeps run in `tgesc worker cron`; these commands run the same service function once,
+wake the bot for the Telegram messages it queued, and print what it did with instants in the viewer's zone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from tgesc.adapters.clock import utc_now
+from tgesc.cli.context import state
+from tgesc.cli.output import emit
+from tgesc.cli.wake import waking_bot
+from tgesc.domain.errors import UsageError
+
+
+def sweep_once(sweep: Callable[..., list[dict[str, Any]]], *, once: bool, dry_run: bool, as_json: bool,
+               columns: Sequence[str], instants: Sequence[str] = ("due",), **options: Any) -> list[dict[str, Any]]:
+    """Run `sweep(db, now=, dry_run=, **options)` once and print its rows (`columns` in the table); the rows."""
+    if not once:
+        raise UsageError("pass --once: this command sweeps once (the periodic sweep runs in `tgesc worker cron`)")
+    cli = state()
+    database = cli.database()
+    zone = ZoneInfo(cli.settings().timezone)
+    with waking_bot():
+        done = sweep(database, now=utc_now(), dry_run=dry_run, **options)
+    rows = [{**row, **{key: row[key].astimezone(zone).isoformat(timespec="seconds")
+                       for key in instants if row.get(key) is not None}} for row in done]
+    if as_json:
+        emit(rows, True)
+    else:
+        emit([{**row, "ticket": f"#{row['ticket']}"} for row in rows], False, columns=list(columns))
+    return done
