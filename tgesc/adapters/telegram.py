@@ -31,6 +31,7 @@ from pyrogram.handlers import CallbackQueryHandler, EditedMessageHandler, Messag
 from pyrogram.session import Session
 from pyrogram.storage import SQLiteStorage, UpdateState
 
+from tgesc.adapters.clock import utc_now
 from tgesc.domain.telegram import Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable, User
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,10 @@ class DurableStorage(SQLiteStorage):
     (the next start asked getDifference from beyond them). The owner saves what was handled with `checkpoint`.
     The common box's first state (updates.getState at the very first start) is still saved at once."""
 
-    def __init__(self, name: str, workdir: str | Path) -> None:
+    def __init__(self, name: str, workdir: str | Path, clock: Callable[[], datetime] = utc_now) -> None:
         super().__init__(name, workdir=Path(workdir), use_wal=True)
+        self._clock = clock
+        self._written_at: dict[int, float] = {}  # peer id -> when this process last wrote its row
         self._deferred = False
         self._common_saved = False  # the common box's state is in the file (known once seen)
         self.on_update_state: Callable[[list[UpdateState]], None] = lambda states: None
@@ -79,18 +82,22 @@ class DurableStorage(SQLiteStorage):
 
     async def update_peers(self, peers: Iterable[tuple[int, int, str, str | None]]) -> None:
         """Write (and commit) only the peers whose row would change: the library passes every peer of every
-        update, nearly always known already. A row written within PEER_REFRESH_S is not rewritten for its
-        `last_update_on` alone (only the library's username lookup reads it, against a TTL of hours)."""
+        update, nearly always known already. A peer this process wrote within PEER_REFRESH_S (on the injected
+        clock) is not rewritten for its `last_update_on` alone (only the library's username lookup reads it,
+        against a TTL of hours)."""
         latest = {peer[0]: peer for peer in peers}  # should an id come twice, its last row is the one stored
-        changed = [peer for peer in latest.values() if self._peer_changes(peer)]
+        now = self._clock().timestamp()
+        changed = [peer for peer in latest.values() if self._peer_changes(peer, now)]
         if changed:
             await super().update_peers(changed)
             self.conn.commit()
+            self._written_at.update((peer[0], now) for peer in changed)
 
-    def _peer_changes(self, peer: tuple[int, int, str, str | None]) -> bool:
-        row = self.conn.execute("SELECT access_hash, type, phone_number, last_update_on FROM peers WHERE id = ?",
+    def _peer_changes(self, peer: tuple[int, int, str, str | None], now: float) -> bool:
+        row = self.conn.execute("SELECT access_hash, type, phone_number FROM peers WHERE id = ?",
                                 (peer[0],)).fetchone()
-        return row is None or row[:3] != tuple(peer[1:]) or abs(time.time() - row[3]) >= PEER_REFRESH_S
+        stale = now - self._written_at.get(peer[0], float("-inf")) >= PEER_REFRESH_S
+        return row is None or tuple(row) != tuple(peer[1:]) or stale
 
     async def update_usernames(self, usernames: Iterable[tuple[int, list[str | None]]]) -> None:
         """Write (and commit) only the peers whose usernames differ from those stored."""
@@ -173,8 +180,9 @@ class TelegramConnection:
     def __init__(self, name: str, workdir: str | Path, api_id: int, api_hash: str, bot_token: str, *,
                  on_message: Callable[[IncomingMessage], None], on_press: Callable[[ButtonPress], None],
                  session_factory: Callable[[Client], Session] | None = None, call_timeout: float = 120.0,
-                 test_mode: bool = False) -> None:
+                 test_mode: bool = False, clock: Callable[[], datetime] = utc_now) -> None:
         self.name = name
+        self._clock = clock
         self.workdir = Path(workdir)
         self._api_id, self._api_hash, self._bot_token = api_id, api_hash, bot_token
         self._on_message, self._on_press = on_message, on_press
@@ -250,7 +258,7 @@ class TelegramConnection:
         self._loop = self._thread = self._client = None
 
     async def _boot(self) -> None:
-        storage = DurableStorage(self.name, self.workdir)
+        storage = DurableStorage(self.name, self.workdir, self._clock)
         storage.defer_update_state()  # saved by _handled, once the update is handled
         storage.on_update_state = self._state_reached
         self._catching_up, self._caught_up, self._handled_meanwhile = 0, {}, {}
@@ -288,7 +296,7 @@ class TelegramConnection:
             await storage.auth_key(os.urandom(256))
             await storage.user_id(int(self._bot_token.split(":", 1)[0]))
             await storage.is_bot(True)
-            await storage.date(int(time.time()))
+            await storage.date(int(self._clock().timestamp()))
         session = session_factory(client)
         client.session = session
         await session.start()

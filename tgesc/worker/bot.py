@@ -95,7 +95,7 @@ def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None 
     connection = TelegramConnection(
         SESSION_NAME, settings.home, int(settings.get("api_id")), settings.get("api_hash"),
         settings.get("bot_token"), on_message=dispatcher.on_message, on_press=dispatcher.on_press,
-        session_factory=session_factory)
+        session_factory=session_factory, clock=clock)
     try:
         connection.start()
         desk.bot_username = connection.bot.username
