@@ -1,6 +1,6 @@
 """The bot's two directions on a fake Telegram: updates in per second, and outbox delivery within Telegram's limits.
 
-The real kurigram client runs offline on `tests/telegram_wire.py`'s FakeWire (a fake server at the library's
+The real kurigram client runs offline on `tgesc/adapters/telegram/wire.py`'s FakeWire (a fake server at the library's
 Session layer), assembled as `tgesc worker bot` assembles it (and as tests/bot/conftest.py does):
 `TelegramConnection` (workers=1, the durable session file) → `BotDispatcher` → the services, and `Delivery`
 with a `SendSchedule` for the way out. Telegram itself is the only fake.
@@ -80,10 +80,10 @@ import ingest as ingest_bench  # noqa: E402
 import peewee  # noqa: E402
 from pyrogram import __version__ as kurigram_version  # noqa: E402
 from pyrogram import raw  # noqa: E402
-from telegram_wire import FakeWire, rpc_error  # noqa: E402
 
 from tgesc.adapters.clock import utc_now  # noqa: E402
 from tgesc.adapters.telegram import TelegramConnection  # noqa: E402
+from tgesc.adapters.telegram.wire import FakeWire, rpc_error  # noqa: E402
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction  # noqa: E402
 from tgesc.domain.rates import Rate  # noqa: E402
 from tgesc.domain.send_schedule import SendSchedule  # noqa: E402

@@ -15,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # telegram_wire, remote_wire
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # remote_wire
 
 from remote_wire import remote_session_factory_from_env  # noqa: E402
 

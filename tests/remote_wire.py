@@ -41,7 +41,8 @@ from typing import Any
 from pyrogram import raw
 from pyrogram.errors.rpc_error import RPCError
 from pyrogram.session import Session
-from telegram_wire import FakeWire, rpc_error
+
+from tgesc.adapters.telegram.wire import FakeWire, rpc_error
 
 log = logging.getLogger(__name__)
 WIRE_ENV, KEY_ENV = "TGESC_TEST_WIRE", "TGESC_TEST_WIRE_KEY"

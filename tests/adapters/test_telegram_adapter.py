@@ -1,5 +1,5 @@
 """The Telegram adapter through the real kurigram library: raw updates in (client.handle_updates), raw TL
-functions out (a fake server at the session layer, tests/telegram_wire.py). Nothing of tgesc is mocked."""
+functions out (a fake server at the session layer, tgesc/adapters/telegram/wire.py). Nothing of tgesc is mocked."""
 
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from pyrogram import errors, raw
 from pyrogram.file_id import FileId, FileType
-from telegram_wire import MEDIA_KINDS, FakeWire
 
 from tgesc.adapters.telegram import DurableStorage, TelegramConnection
+from tgesc.adapters.telegram.wire import MEDIA_KINDS, FakeWire
 from tgesc.domain.telegram import Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -402,13 +402,13 @@ def test_an_update_from_a_known_unchanged_peer_writes_only_the_update_state(conn
     assert changes_by(wire.private_text(ann, "new name")) > 1
     assert _session_rows(data_dir, f"SELECT access_hash FROM peers WHERE id = {ann.id}") == [(4711,)]
     assert _session_rows(data_dir, f"SELECT username FROM usernames WHERE id = {ann.id}") == [("ann_new",)]
-    monkeypatch.setattr("tgesc.adapters.telegram.PEER_REFRESH_S", 0)  # due for its last_update_on
+    monkeypatch.setattr("tgesc.adapters.telegram.storage.PEER_REFRESH_S", 0)  # due for its last_update_on
     assert changes_by(wire.private_text(ann, "later")) == 2  # the peer's row again, the update state
 
 
 _CRASHING_BOT = """
 import sys, time
-from telegram_wire import FakeWire
+from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.adapters.telegram import TelegramConnection
 wire = FakeWire()
 ann = wire.user(4242, username="ann", access_hash=987654321)

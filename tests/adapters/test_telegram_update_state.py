@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from pyrogram import raw
-from telegram_wire import FakeWire
 
 from tgesc.adapters.telegram import TelegramConnection
+from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.domain.telegram import IncomingMessage
 
 

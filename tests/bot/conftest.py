@@ -1,5 +1,5 @@
 """A whole bot on a fake wire: the real kurigram client (offline), the real dispatcher, services, database
-and delivery, with a virtual clock. Telegram itself is the only fake (tests/telegram_wire.py)."""
+and delivery, with a virtual clock. Telegram itself is the only fake (tgesc/adapters/telegram/wire.py)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from pyrogram import raw, utils
-from telegram_wire import FakeWire
 
 from tgesc.adapters.telegram import TelegramConnection
+from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.domain.rates import Rate
 from tgesc.domain.send_schedule import SendSchedule
 from tgesc.models import Outbox

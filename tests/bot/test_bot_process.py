@@ -22,10 +22,10 @@ import redis
 from pyrogram import enums, raw, utils
 from pyrogram.parser import Parser
 from remote_wire import WireServer, wait_until
-from telegram_wire import FakeWire
 
 from tgesc.adapters.clock import utc_now
 from tgesc.adapters.single_lock import bot_lock_name
+from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.models import Message, Outbox, SentMessage, Ticket
 from tgesc.services.configuration import add_entry, set_entry
 from tgesc.services.setup import initialise

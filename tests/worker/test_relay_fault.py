@@ -14,10 +14,10 @@ import redis
 from pyrogram import raw, utils
 from remote_wire import WireServer
 from rq.job import Job
-from telegram_wire import FakeWire
 from worker_support import START, TESTS, Processes, wait_until
 
 from tgesc.adapters.jobs import enqueue_deliveries
+from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.db import open_database, write_transaction
 from tgesc.models import Message, Outbox
 from tgesc.services import outbox

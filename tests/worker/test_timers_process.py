@@ -19,9 +19,9 @@ from pyrogram import raw
 from remote_wire import WireServer
 from rq.cron import get_cron_job_ids
 from rq.job import Job, JobStatus
-from telegram_wire import FakeWire
 from worker_support import START, TESTS, Processes, wait_until
 
+from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Event, Firing, Outbox, Survey, Ticket
 from tgesc.services import tickets

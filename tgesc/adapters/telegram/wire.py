@@ -1,4 +1,5 @@
-"""A fake Telegram server at kurigram's session layer, for tests of the real library without network.
+"""A Telegram server in memory at kurigram's session layer: `tgesc simulate` and the tests drive the real library
+without network.
 
     wire = FakeWire()
     conn = TelegramConnection("bot", tmp_path, 1, "hash", wire.bot_token, on_message=..., on_press=...,
