@@ -73,6 +73,13 @@ def wake_sender(outbox_id: int | None = None) -> None:
     _sender.wake()
 
 
+def serve_wakeups(sender: Any) -> None:
+    """Make `sender` (anything with `wake()`) the one `telegram` jobs wake in this process (`tgesc simulate`
+    delivers in its own loop; `run_bot` sets its sender thread)."""
+    global _sender
+    _sender = sender
+
+
 def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None = None,
             burst: bool = False, lock_ttl_s: float = 30.0) -> None:
     """Run the bot until SIGTERM/SIGINT (or, with `burst`, until the `telegram` queue is empty). `lock_ttl_s`:

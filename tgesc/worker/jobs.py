@@ -31,15 +31,21 @@ QUEUES_KEPT = ("default", "telegram")  # the queues housekeeping cleans up after
 _settings: Settings | None = None
 _clock: Callable[[], datetime] | None = None
 _db: tuple[int, peewee.Database] | None = None  # (pid, database): opened again in a forked child
+_wake = True  # sweeps enqueue a `telegram` job per outbox row they wrote
 
 
-def bootstrap(settings: Settings | None = None) -> Settings:
-    """Set this process's settings (None: from the environment, `.env` and defaults) and clock."""
-    global _settings, _clock
+def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
+              database: peewee.Database | None = None, wake_bot: bool = True) -> Settings:
+    """Set this process's settings (None: from the environment, `.env` and defaults), clock (None: the one the
+    `clock` setting names) and open database (None: opened from the settings at the first job). `wake_bot`
+    False: the sweeps enqueue no `telegram` jobs for what they queued (`tgesc simulate` delivers after each)."""
+    global _settings, _clock, _db, _wake
     from tgesc.adapters.clock import clock_from
 
     _settings = settings if settings is not None else load_settings()
-    _clock = clock_from(_settings)
+    _clock = clock if clock is not None else clock_from(_settings)
+    _db = (os.getpid(), database) if database is not None else None
+    _wake = wake_bot
     return _settings
 
 
@@ -76,7 +82,7 @@ def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list
     db, now = _context()
     before = outbox.newest_id()
     done = sweep(db, now=now, dry_run=dry_run)
-    if not dry_run:
+    if _wake and not dry_run:
         _wake_bot(before)
     if done:
         log.info("%s at %s: %d action(s)", sweep.__name__, now.isoformat(), len(done))

@@ -112,6 +112,7 @@ class FakeWire:
         self._queries: set[int] = set()
         self._by_random_id: dict[tuple[int, int], Any] = {}  # (chat id, random_id) -> the first call's answer
         self.duplicates = 0  # calls answered from _by_random_id
+        self.journal: list[tuple[int, Any]] = []  # (chat id, message): every message stored, in order
         self._ids = itertools.count(100_001)
         self.bot = self._add_user(raw.types.User(
             id=bot_id, is_self=True, bot=True, access_hash=self._hash(bot_id), first_name="Desk",
@@ -155,17 +156,18 @@ class FakeWire:
             id=user_id, access_hash=access_hash if access_hash is not None else self._hash(user_id),
             first_name=first_name, last_name=last_name, username=username, lang_code=lang_code))
 
-    def group(self, title: str = "Staff L1") -> int:
-        """A basic group; its chat id as the client sees it (negative)."""
-        chat_id = next(self._ids)
+    def group(self, title: str = "Staff L1", *, chat_id: int | None = None) -> int:
+        """A basic group (with the client's `chat_id` when given); its chat id as the client sees it (negative)."""
+        chat_id = -chat_id if chat_id is not None else next(self._ids)
         self._chats[chat_id] = roundtrip(raw.types.Chat(
             id=chat_id, title=title, photo=raw.types.ChatPhotoEmpty(), participants_count=3, date=self.clock(),
             version=1))
         return -chat_id
 
-    def supergroup(self, title: str = "Staff L2", *, forum: bool = False) -> int:
-        """A supergroup (a forum when `forum`); its chat id as the client sees it (-100...)."""
-        channel_id = next(self._ids)
+    def supergroup(self, title: str = "Staff L2", *, forum: bool = False, chat_id: int | None = None) -> int:
+        """A supergroup (a forum when `forum`; with the client's `chat_id` when given); its chat id as the client
+        sees it (-100...)."""
+        channel_id = utils.get_raw_peer_id(chat_id) if chat_id is not None else next(self._ids)
         self._channels[channel_id] = roundtrip(raw.types.Channel(
             id=channel_id, title=title, photo=raw.types.ChatPhotoEmpty(), date=self.clock(), megagroup=True,
             forum=forum or None, access_hash=self._hash(channel_id)))
@@ -419,6 +421,7 @@ class FakeWire:
             box.last_id += 1
             message = roundtrip(build(box.last_id, self._peer(chat_id)))
             box.messages[message.id] = message
+            self.journal.append((chat_id, message))
             return message
 
     def _log(self, chat_id: int, build: Callable[[int], Any]) -> Any:

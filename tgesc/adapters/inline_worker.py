@@ -1,0 +1,56 @@
+"""An RQ worker that runs the jobs waiting on its queues when told to, on the caller's thread.
+
+`tgesc simulate` drives time itself: at each virtual instant it enqueues the periodic jobs due, then has them
+executed before the clock moves on. RQ's own `SimpleWorker` does the work (dequeue, the job's bookkeeping in
+Redis, its result or failure); only the polling loop of `work()` is left out, whose start and stop (worker
+registration, the pubsub thread, maintenance) cost about 0.3 s a call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+import redis
+from rq import Queue, SimpleWorker
+from rq.job import Job, JobStatus
+
+
+class JobFailed(RuntimeError):
+    """A job raised: its description and the traceback RQ recorded."""
+
+
+class InlineWorker:
+    """A registered `SimpleWorker` on `queue_names`; `run_pending()` executes what waits, in order."""
+
+    def __init__(self, client: redis.Redis, queue_names: Iterable[str]) -> None:
+        self.client = client
+        self.queues = {name: Queue(name, connection=client) for name in queue_names}
+        self.worker = SimpleWorker(list(self.queues.values()), connection=client,
+                                   name=f"tgesc-inline-{uuid.uuid4().hex[:12]}")
+        self.worker.register_birth()
+
+    def enqueue(self, queue_name: str, func: Any, *args: Any, **kwargs: Any) -> Job:
+        return self.queues[queue_name].enqueue(func, *args, result_ttl=60, failure_ttl=3600, **kwargs)
+
+    def run_pending(self) -> list[Job]:
+        """Execute every job waiting on the queues (including those the jobs enqueue); the jobs run.
+        Raises JobFailed for the first job that failed, after running the rest."""
+        done: list[Job] = []
+        while (found := self.worker.dequeue_job_and_maintain_ttl(None)) is not None:
+            job, queue = found
+            self.worker.execute_job(job, queue)
+            done.append(job)
+        failed = [job for job in done if job.get_status(refresh=True) == JobStatus.FAILED]
+        if failed:
+            job = failed[0]
+            raise JobFailed(f"job {job.description} failed:\n{job.latest_result().exc_string}")
+        return done
+
+    def close(self, *, delete_queues: bool = True) -> None:
+        """Unregister the worker; with `delete_queues`, delete the queues and their jobs too."""
+        self.worker.register_death()
+        if delete_queues:
+            for queue in self.queues.values():
+                queue.delete(delete_jobs=True)
