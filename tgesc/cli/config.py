@@ -7,8 +7,7 @@ from pathlib import Path
 
 import typer
 
-from tgesc.adapters.clock import utc_now
-from tgesc.cli.context import state
+from tgesc.cli.context import current_time, state
 from tgesc.cli.output import JSON_OPTION, emit, info, table
 
 app = typer.Typer(help="Settings, and the escalation configuration as a TOML file.", no_args_is_help=True)
@@ -74,7 +73,7 @@ def apply(
     raw = parse_toml(_read(file), source)
     cli = state()
     changes = apply_config(cli.database(), raw, source=source, prune=prune, dry_run=dry_run,
-                           actor=cli.actor(as_), now=utc_now(), confirm_removals=None if yes else _confirm)
+                           actor=cli.actor(as_), now=current_time(), confirm_removals=None if yes else _confirm)
     if as_json:
         emit({"dry_run": dry_run, "changes": [{"op": c.op, "section": c.section, "key": c.key,
                                                "fields": list(c.fields)} for c in changes]}, True)

@@ -6,6 +6,7 @@ Settings and the database are loaded lazily, so `--help` and commands that need 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,12 @@ class CliState:
                 require_current(self._db)
         return self._db
 
+    def now(self) -> datetime:
+        """The current instant on the clock the `clock` setting names (real time, or a virtual clock's file)."""
+        from tgesc.adapters.clock import clock_from
+
+        return clock_from(self.settings())()
+
     def actor(self, as_: str | None) -> str:
         """Who a CLI change is recorded as: `--as`, else the configured actor, else 'cli'."""
         return as_ or self.settings().get("actor") or "cli"
@@ -52,6 +59,11 @@ _state = CliState()
 
 def state() -> CliState:
     return _state
+
+
+def current_time() -> datetime:
+    """Now, for a change the command makes: `CliState.now` of this invocation."""
+    return _state.now()
 
 
 def reset(flags: dict[str, str | None], env_file: Path | None) -> CliState:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tgesc.adapters.clock import utc_now
-from tgesc.cli.context import state
+from tgesc.cli.context import current_time, state
 from tgesc.cli.output import JSON_OPTION, emit, info
 
 app = typer.Typer(help="Database schema: versioned migrations.", no_args_is_help=True)
@@ -33,7 +32,7 @@ def init(
 
     cli = state()
     database = cli.database(require_schema=False)
-    report = initialise(database, now=utc_now(), actor=cli.actor(None))
+    report = initialise(database, now=current_time(), actor=cli.actor(None))
     if report.migrations_applied:
         info(f"Applied migrations: {', '.join(report.migrations_applied)}")
     if report.defaults_loaded:

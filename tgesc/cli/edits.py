@@ -11,8 +11,7 @@ from typing import Any
 
 import typer
 
-from tgesc.adapters.clock import utc_now
-from tgesc.cli.context import state
+from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import RecordView, emit_entry, unset_empty
 from tgesc.cli.output import info
 
@@ -30,7 +29,7 @@ def edit_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None,
     if not edits:
         raise typer.BadParameter("nothing to change: give at least one option (see --help)")
     cli = state()
-    entry = edit_entry(cli.database(), section, key, edits, actor=cli.actor(as_), now=utc_now())
+    entry = edit_entry(cli.database(), section, key, edits, actor=cli.actor(as_), now=current_time())
     emit_entry(section, key, entry, as_json, view)
     info(f"Updated {section}.{key}.")
 
@@ -43,6 +42,6 @@ def put_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, 
     if not changes:
         raise typer.BadParameter("nothing to change: give at least one option (see --help)")
     cli = state()
-    entry, created = put_entry(cli.database(), section, key, changes, actor=cli.actor(as_), now=utc_now())
+    entry, created = put_entry(cli.database(), section, key, changes, actor=cli.actor(as_), now=current_time())
     emit_entry(section, key, entry, as_json)
     info(f"{'Added' if created else 'Updated'} {section}.{key}.")

@@ -12,8 +12,7 @@ from typing import Any
 
 import typer
 
-from tgesc.adapters.clock import utc_now
-from tgesc.cli.context import state
+from tgesc.cli.context import current_time, state
 from tgesc.cli.output import KEY_COLUMNS, emit, info
 
 AS_OPTION = typer.Option(None, "--as", help="Staff handle recorded in the audit log (env TGESC_ACTOR).")
@@ -82,7 +81,7 @@ def add_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, 
     from tgesc.services.configuration import add_entry
 
     cli = state()
-    entry = add_entry(cli.database(), section, key, fields, actor=cli.actor(as_), now=utc_now())
+    entry = add_entry(cli.database(), section, key, fields, actor=cli.actor(as_), now=current_time())
     emit_entry(section, key, entry, as_json, view)
     info(f"Added {section}.{key}.")
 
@@ -97,7 +96,7 @@ def remove_cmd(section: str, key: str, as_: str | None, yes: bool, dry_run: bool
         return
     if not yes:
         confirm_bulk(f"Remove {section}.{key}?")
-    remove_entry(cli.database(), section, key, actor=cli.actor(as_), now=utc_now())
+    remove_entry(cli.database(), section, key, actor=cli.actor(as_), now=current_time())
     info(f"Removed {section}.{key}.")
 
 

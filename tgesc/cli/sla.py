@@ -113,15 +113,14 @@ def recompute(
 
       tgesc sla recompute --yes
     """
-    from tgesc.adapters.clock import utc_now
-    from tgesc.cli.context import state
+    from tgesc.cli.context import current_time, state
     from tgesc.cli.output import emit, info, progress
     from tgesc.services.sla import recompute as recompute_tickets
 
     if not dry_run and not yes:
         confirm_bulk("Recompute the SLA deadlines of every open ticket?")
     cli = state()
-    changes = recompute_tickets(cli.database(), now=utc_now(), actor=cli.actor(as_), dry_run=dry_run,
+    changes = recompute_tickets(cli.database(), now=current_time(), actor=cli.actor(as_), dry_run=dry_run,
                                 progress=progress("Recomputing"))
     zone = cli.settings().timezone
     emit([{"ticket": f"#{c.ticket}", "what": c.what, "old": _shown(c.old, zone), "new": _shown(c.new, zone)}

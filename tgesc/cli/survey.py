@@ -12,8 +12,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from tgesc.adapters.clock import utc_now
-from tgesc.cli.context import state
+from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import AS_OPTION
 from tgesc.cli.output import JSON_OPTION, emit, info
 from tgesc.cli.parsing import choice, choices_metavar
@@ -123,7 +122,7 @@ def send(
     settings = state().settings()
     database = state().database()
     with waking_bot():
-        record = send_now(database, number, actor=state().actor(as_), now=utc_now(), policy=settings.survey_policy)
+        record = send_now(database, number, actor=state().actor(as_), now=current_time(), policy=settings.survey_policy)
     emit(_local(record), as_json)
     info(f"Sent the survey of ticket #{number} (survey {record['id']}).")
 
@@ -156,7 +155,7 @@ def sweep(
     database = state().database()
     zone = ZoneInfo(settings.timezone)
     with waking_bot():
-        done = sweep_surveys(database, now=utc_now(), dry_run=dry_run, policy=settings.survey_policy)
+        done = sweep_surveys(database, now=current_time(), dry_run=dry_run, policy=settings.survey_policy)
     for item in done:
         for key in ("due_at", "remind_at", "expires_at"):
             if item.get(key):

@@ -10,8 +10,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tgesc.adapters.clock import utc_now
-from tgesc.cli.context import state
+from tgesc.cli.context import current_time, state
 from tgesc.cli.output import emit
 from tgesc.cli.wake import waking_bot
 from tgesc.domain.errors import UsageError
@@ -26,7 +25,7 @@ def sweep_once(sweep: Callable[..., list[dict[str, Any]]], *, once: bool, dry_ru
     database = cli.database()
     zone = ZoneInfo(cli.settings().timezone)
     with waking_bot():
-        done = sweep(database, now=utc_now(), dry_run=dry_run, **options)
+        done = sweep(database, now=current_time(), dry_run=dry_run, **options)
     rows = [{**row, **{key: row[key].astimezone(zone).isoformat(timespec="seconds")
                        for key in instants if row.get(key) is not None}} for row in done]
     if as_json:

@@ -103,8 +103,7 @@ def set_(
 
       tgesc template set faq_refund_policy --lang zh --file refund-zh.html
     """
-    from tgesc.adapters.clock import utc_now
-    from tgesc.cli.context import state
+    from tgesc.cli.context import current_time, state
     from tgesc.services.templates import save_override
 
     if (body is None) == (file is None):
@@ -112,7 +111,7 @@ def set_(
     if file is not None:
         body = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
     cli = state()
-    entry = save_override(cli.database(), key, lang, body, actor=cli.actor(as_), now=utc_now())
+    entry = save_override(cli.database(), key, lang, body, actor=cli.actor(as_), now=current_time())
     emit({"key": key, "language": lang, "source": f"override:{lang}", "body": entry[lang]}, as_json)
     info(f"Saved template {key} ({lang}).")
 
@@ -131,13 +130,12 @@ def remove(
 
       tgesc template remove comfort --lang en --yes
     """
-    from tgesc.adapters.clock import utc_now
-    from tgesc.cli.context import state
+    from tgesc.cli.context import current_time, state
     from tgesc.services.templates import remove_override
 
     cli = state()
     if dry_run:
-        last = remove_override(cli.database(), key, lang, actor=cli.actor(as_), now=utc_now(), dry_run=True)
+        last = remove_override(cli.database(), key, lang, actor=cli.actor(as_), now=current_time(), dry_run=True)
         info(f"Would remove the {lang} override of template {key}{' (its last one)' if last else ''} "
              "(dry run: nothing changed).")
         return
@@ -145,7 +143,7 @@ def remove(
         if not sys.stdin.isatty():
             raise typer.BadParameter(f"removing template {key} ({lang}) needs --yes (or run it on a terminal)")
         typer.confirm(f"Remove the {lang} override of template {key}?", abort=True, err=True)
-    last = remove_override(cli.database(), key, lang, actor=cli.actor(as_), now=utc_now())
+    last = remove_override(cli.database(), key, lang, actor=cli.actor(as_), now=current_time())
     info(f"Removed the {lang} override of template {key}{'; it has no overrides left' if last else ''}.")
 
 

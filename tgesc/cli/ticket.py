@@ -12,8 +12,7 @@ from typing import Any
 
 import typer
 
-from tgesc.adapters.clock import utc_now
-from tgesc.cli.context import state
+from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import AS_OPTION
 from tgesc.cli.output import JSON_OPTION, emit
 from tgesc.cli.parsing import choice, choices_metavar, language
@@ -47,7 +46,7 @@ def _change(function, number: int, as_: str | None, **kwargs: Any):
 
     database = state().database()
     with waking_bot():
-        return function(database, number, actor=state().actor(as_), now=utc_now(), **kwargs)
+        return function(database, number, actor=state().actor(as_), now=current_time(), **kwargs)
 
 
 @app.command("open")
@@ -72,7 +71,7 @@ def open_(
 
     database = state().database()
     with waking_bot():
-        ticket = open_ticket(database, customer, text, actor=state().actor(as_), now=utc_now(),
+        ticket = open_ticket(database, customer, text, actor=state().actor(as_), now=current_time(),
                              username=username.lstrip("@") if username else None, language=lang)
     _done(ticket, as_json, f"Opened ticket #{ticket.number}.")
 
@@ -106,7 +105,7 @@ def list_(
     from tgesc.services.ticket_queries import queue
 
     statuses = TICKET_STATUSES if "all" in (status or []) else (status or OPEN_STATUSES)
-    rows = queue(state().database(), now=utc_now(), statuses=statuses, tiers=tier or (), priorities=priority or (),
+    rows = queue(state().database(), now=current_time(), statuses=statuses, tiers=tier or (), priorities=priority or (),
                  tags=tag or (), assignee=assignee, breaching=breaching)
     emit(list_rows(rows, state().settings().timezone, as_json), as_json, columns=LIST_COLUMNS)
 
@@ -131,7 +130,7 @@ def show(number: int = NUMBER, as_json: bool = JSON_OPTION) -> None:
     from tgesc.services.ticket_queries import document
 
     zone = state().settings().timezone
-    doc = document(state().database(), number, now=utc_now(), zone=ZoneInfo(zone), messages=not as_json)
+    doc = document(state().database(), number, now=current_time(), zone=ZoneInfo(zone), messages=not as_json)
     emit(doc, True) if as_json else print(show_text(doc, zone))
 
 
