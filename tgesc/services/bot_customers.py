@@ -22,7 +22,8 @@ from tgesc.domain.rates import Rate, SlidingWindow
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Ticket
-from tgesc.services import outbox, prepared, relay, surveys
+from tgesc.services import outbox, prepared, relay, surveys, tickets
+from tgesc.services.escalation import open_thread
 from tgesc.services.ingest import Inbound, ingest, remember_customer
 from tgesc.services.tickets import event
 
@@ -65,7 +66,11 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
     def stored(ticket: Ticket) -> None:  # in ingest's transaction; not for a duplicate (catch-up replay) or an edit
         if flooding:
             _throttle(ticket, desk.flood_limit, message, now)
-        relay.mirror(ticket, message, now)
+        if ticket.staff_chat_id is None and ticket.tier.staff_chat_id is not None:
+            open_thread(ticket, ticket.tier, now)  # a new ticket: its card (with this message) opens the thread
+            tickets.save(ticket, now)
+        else:
+            relay.mirror(ticket, message, now)
         surveys.take_comment(ticket, message.text or f"[{message.media_type}]", now)  # after a low survey score
 
     ingest(db, inbound(message), now=now, reopen_window=desk.reopen_window, reactions=not flooding, then=stored)

@@ -102,14 +102,21 @@ def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> 
     if not calendar.is_open(now):
         outbox.to_customer(ticket, "off_hours", {
             "opens_at": instant_text(calendar.next_open(now), zone, customer.language)}, now=now)
-    if target.staff_chat_id is not None:
-        # the ticket's thread is in the target's chat from now on: what the customer writes before the card
-        # goes out is mirrored there too (after the card, which opens the topic: one chat's rows keep their order)
-        ticket.staff_chat_id, ticket.topic_id, ticket.card_message_id = target.staff_chat_id, None, None
-        card = card_html(view(ticket, now, UTC))
-        outbox.queue(ticket, target.staff_chat_id, card, now=now, kind="card",
-                     payload={"forum": target.is_forum, "tier": target.code,
-                              "title": " · ".join(part for part in (f"#{ticket.number}", customer.first_name
-                                                                    or customer.username, *ticket.tags[:1]) if part)})
-        copy_attachments(ticket, target.staff_chat_id, now)
+    open_thread(ticket, target, now)
+
+
+def open_thread(ticket: Ticket, tier: Tier, now: datetime) -> None:
+    """Queue the ticket's card to `tier`'s staff chat (a topic in a forum), with the customer's attachments:
+    the ticket's thread is there from now on (nothing when the tier has no staff chat). What the customer
+    writes before the card goes out is mirrored there too, after it (one chat's rows keep their order)."""
+    if tier.staff_chat_id is None:
+        return
+    customer = ticket.customer
+    ticket.staff_chat_id, ticket.topic_id, ticket.card_message_id = tier.staff_chat_id, None, None
+    card = card_html(view(ticket, now, UTC))
+    outbox.queue(ticket, tier.staff_chat_id, card, now=now, kind="card",
+                 payload={"forum": tier.is_forum, "tier": tier.code,
+                          "title": " · ".join(part for part in (f"#{ticket.number}", customer.first_name
+                                                                or customer.username, *ticket.tags[:1]) if part)})
+    copy_attachments(ticket, tier.staff_chat_id, now)
 

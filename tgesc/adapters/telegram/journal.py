@@ -57,10 +57,15 @@ def buttons(markup: Any) -> list[list[list[str]]] | None:
 
 
 def _data(button: Any) -> str:
-    data = getattr(button, "data", None)
-    if isinstance(data, bytes):
-        return data.decode("utf-8", "replace")
-    return getattr(button, "url", None) or ""
+    """A button's callback data (this layer keeps it in the button's `type`; older ones on the button), or its
+    URL."""
+    for holder in (getattr(button, "type", None), button):
+        data = getattr(holder, "data", None)
+        if isinstance(data, bytes):
+            return data.decode("utf-8", "replace")
+        if getattr(holder, "url", None):
+            return holder.url
+    return ""
 
 
 def thread_of(message: raw.types.Message) -> int | None:
