@@ -32,6 +32,7 @@ NOUNS = {
     "ticket": "tgesc.cli.ticket:app",
     "survey": "tgesc.cli.survey:app",
     "worker": "tgesc.cli.worker:app",
+    "simulate": "tgesc.cli.simulate:app",
 }
 
 

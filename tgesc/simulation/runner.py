@@ -1,0 +1,125 @@
+"""Run one scenario through a simulated desk: the clock moves from step to step with the sweeps ticking in
+between, each step is carried out, everything the bot sends is delivered and recorded. The result is the
+`--json` document: the messages, the tickets and their events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+from tgesc.domain.scenario import Scenario, ScenarioError, Step
+from tgesc.models import Ticket
+from tgesc.simulation.desk import SimulatedDesk
+from tgesc.simulation.report import event_rows, ticket_rows
+from tgesc.simulation.timeline import PERIODIC, SweepTicker
+
+REFUSED_COMMANDS = {"simulate": "a simulation cannot start another", "worker": "workers run for good"}
+
+
+def run_scenario(scenario: Scenario, *, config: Path | None = None, redis_url: str | None = None) -> dict[str, Any]:
+    """Play `scenario` on a fresh desk (`config` instead of the scenario's own); the result document.
+    ScenarioError names the step and field that could not be carried out."""
+    check_commands(scenario)
+    desk = SimulatedDesk(scenario, config=config or scenario.config, redis_url=redis_url).open()
+    try:
+        check_staff(desk, scenario)
+        return Simulation(desk, scenario).run()
+    finally:
+        desk.close()
+
+
+def check_commands(scenario: Scenario) -> None:
+    for step in scenario.steps:
+        if step.cli and step.cli[0] in REFUSED_COMMANDS:
+            raise ScenarioError(f"{scenario.name}: step {step.number}: field 'cli': `tgesc {step.cli[0]}` is not "
+                                f"available in a simulation ({REFUSED_COMMANDS[step.cli[0]]})")
+
+
+def check_staff(desk: SimulatedDesk, scenario: Scenario) -> None:
+    """Every staff member a step names is in the scenario's [staff] or the configuration's."""
+    for step in scenario.steps:
+        if step.staff is not None and step.staff not in desk.staff_keys:
+            known = ", ".join(sorted(desk.staff_keys)) or "none"
+            raise desk.step_error(step, "staff", f"no staff member {step.staff!r} in the scenario or the "
+                                                 f"configuration (known: {known})")
+
+
+class Simulation:
+    def __init__(self, desk: SimulatedDesk, scenario: Scenario) -> None:
+        self.desk, self.scenario = desk, scenario
+        self.zone: tzinfo = scenario.start.tzinfo
+        self.ticker = SweepTicker(scenario.start, {p.every: desk.settings.seconds(p.every) for p in PERIODIC})
+        self.seen: list[dict[str, Any]] = []  # every message so far, as the wire journal gave it
+        self.messages: list[dict[str, Any]] = []
+        self.actions: list[dict[str, Any]] = []  # presses and command lines, for the transcript
+
+    def run(self) -> dict[str, Any]:
+        for step in self.scenario.steps:
+            self.advance_to(step.at)
+            self.carry_out(step)
+            self.settle()
+        return {"scenario": self.scenario.name, "messages": self.messages,
+                "tickets": ticket_rows(self.desk.names), "events": event_rows(self.zone), "actions": self.actions}
+
+    def advance_to(self, target: datetime) -> None:
+        """Move the clock to `target`, running every sweep at each of its ticks with work on the way."""
+        clock = self.desk.clock
+        while (tick := self.ticker.next_tick(clock())) is not None and tick[0] <= target:
+            at, sweeps = tick
+            clock.move_to(at)
+            for periodic in sweeps:
+                self.desk.worker.enqueue(self.desk.queue_name, periodic.job)
+                self.ticker.ran(periodic, at)
+            self.settle()
+        clock.move_to(target)
+
+    def carry_out(self, step: Step) -> None:
+        desk = self.desk
+        if step.kind == "customer":
+            desk.customer_says(step)
+        elif step.kind == "staff":
+            desk.staff_says(step)
+        elif step.kind == "press":
+            self._act(step.customer, f"presses [{desk.press(step, self.seen)}]")
+        elif step.kind == "cli":
+            desk.cli(step)  # what the command printed is left out: the events say what it did
+            self._act("cli", f"$ tgesc {step.cli_line}")
+
+    def settle(self) -> None:
+        """Run the jobs waiting, deliver the outbox, record what crossed the wire."""
+        self.desk.deliver()
+        for entry in self.desk.take_messages():
+            self.seen.append(entry)
+            self.messages.append(self._message(entry))
+
+    def _act(self, who: str, what: str) -> None:
+        self.actions.append({"at": self._at(self.desk.clock()), "who": who, "what": what})
+
+    def _message(self, entry: dict[str, Any]) -> dict[str, Any]:
+        names, chat_id = self.desk.names, entry["chat_id"]
+        return {
+            "at": self._at(datetime.fromtimestamp(entry["date"], self.zone)),
+            "direction": "out" if entry["outgoing"] else "in",
+            "chat": names.get(chat_id, str(chat_id)),
+            "chat_id": chat_id,
+            "thread": entry["thread"],
+            "ticket": _ticket_of(chat_id, entry["thread"]),
+            "from": "bot" if entry["outgoing"] else names.get(entry["sender_id"], str(entry["sender_id"])),
+            "text": entry["text"],
+            "attachment": entry["media"],
+            "buttons": entry["buttons"] or [],
+        }
+
+    def _at(self, instant: datetime) -> str:
+        return instant.astimezone(self.zone).isoformat(timespec="seconds")
+
+
+def _ticket_of(chat_id: int, thread: int | None) -> int | None:
+    """The number of the ticket whose staff thread (forum topic or card) `thread` is, in staff chat `chat_id`."""
+    if thread is None or chat_id > 0:
+        return None
+    in_thread = (Ticket.topic_id == thread) | (Ticket.card_message_id == thread)
+    ticket = Ticket.select(Ticket.number).where((Ticket.staff_chat_id == chat_id) & in_thread).first()
+    return ticket.number if ticket is not None else None

@@ -1,0 +1,66 @@
+"""Virtual time for a simulation: the periodic sweeps `tgesc worker cron` would enqueue, at the instants they
+would run, as real RQ jobs.
+
+RQ's cron runs an interval job when the scheduler starts and every interval after: here, at the scenario's
+start plus whole intervals (`sla_sweep_every`, `unresolved_sweep_every`, `survey_sweep_every`). A tick at which
+a sweep's due query finds nothing changes nothing, so time jumps from one tick with work to the next: the first
+tick at or after the earliest timer the sweep reads (services.timers). Every warning, breach, unresolved
+escalation, survey, reminder and expiry fires at the instant it would in production.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tgesc.services import timers
+from tgesc.worker import jobs
+
+
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    job: Callable[..., object]
+    every: str  # the setting giving its interval
+    next_due: Callable[[], datetime | None]
+
+
+PERIODIC = (
+    Periodic("sla", jobs.sla_sweep, "sla_sweep_every", timers.next_sla_check),
+    Periodic("unresolved", jobs.unresolved_sweep, "unresolved_sweep_every", timers.next_unresolved_check),
+    Periodic("survey", jobs.survey_sweep, "survey_sweep_every", timers.next_survey_step),
+)
+
+
+class SweepTicker:
+    """Which sweeps run next, and when: ticks on each sweep's own grid (start + k * interval)."""
+
+    def __init__(self, start: datetime, intervals: dict[str, int]) -> None:
+        self.start = start
+        self.every = {p.name: timedelta(seconds=intervals[p.every]) for p in PERIODIC}
+        self.last: dict[str, datetime] = {}
+
+    def next_tick(self, now: datetime) -> tuple[datetime, list[Periodic]] | None:
+        """The next instant (at or after `now`) at which some sweep has work, and those sweeps."""
+        ticks: list[tuple[datetime, Periodic]] = []
+        for periodic in PERIODIC:
+            due = periodic.next_due()
+            if due is None:
+                continue
+            earliest = max(due, now)
+            if periodic.name in self.last:  # never twice at one tick (work left for later stays for later)
+                earliest = max(earliest, self.last[periodic.name] + self.every[periodic.name])
+            ticks.append((self._on_grid(earliest, self.every[periodic.name]), periodic))
+        if not ticks:
+            return None
+        first = min(tick for tick, _ in ticks)
+        return first, [periodic for tick, periodic in ticks if tick == first]
+
+    def ran(self, periodic: Periodic, at: datetime) -> None:
+        self.last[periodic.name] = at
+
+    def _on_grid(self, instant: datetime, every: timedelta) -> datetime:
+        steps = max(0, math.ceil((instant - self.start) / every))
+        return self.start + steps * every
