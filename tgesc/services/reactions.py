@@ -94,7 +94,10 @@ def _record(ticket: Ticket, firings: Firings, hits, now: datetime) -> None:
 
 def _raise(db, ticket: Ticket, outcome, *, why: str, now: datetime, hits) -> None:
     """Tags added and the priority raised (never lowered) by what fired."""
-    if outcome.tags and set(outcome.tags) - set(ticket.tags):
+    added = sorted(set(outcome.tags) - set(ticket.tags))
+    if added:
+        rule = next(h.rule for h in hits if set(h.tags) & set(added))
+        event(ticket, "ticket.tags", f"rule:{rule}", now, added=added, removed=[])
         ticket.tags = sorted(set(ticket.tags) | set(outcome.tags))
     if outcome.priority and rank(outcome.priority) < rank(ticket.priority):
         rule = next(h.rule for h in hits if h.priority == outcome.priority)
