@@ -1,0 +1,1 @@
+"""`tgesc simulate`: scripted conversations through the real desk on a virtual clock."""
