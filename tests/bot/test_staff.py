@@ -56,7 +56,8 @@ def test_take_tried_note_priority_and_tags_in_the_forum_topic(bot):
 
     assert command(bot, "/tag +vip -billing") == "#1 tags: refund, vip."
     assert Ticket.get().tags == ["refund", "vip"]
-    assert events("ticket.tags") == [("carol", {"added": ["vip"], "removed": ["billing"]})]
+    assert events("ticket.tags") == [("rule:refund", {"added": ["billing", "refund"], "removed": []}),
+                                     ("carol", {"added": ["vip"], "removed": ["billing"]})]
     refused = command(bot, "/tag +vipp")
     assert "unknown tag 'vipp'" in refused and Ticket.get().tags == ["refund", "vip"]
     assert "not a tag" in command(bot, "/tag +!")

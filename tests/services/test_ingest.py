@@ -75,7 +75,8 @@ def test_refund_keywords_in_three_languages_escalate_with_comfort_first(desk, la
     fired = Event.get(Event.kind == "rule.fired")
     assert fired.details["rule"] == "refund" and f'"{phrase}"' in fired.details["why"]
     assert events() == [("ticket.opened", "customer:1001"), ("rule.fired", "rule:refund"),
-                        ("ticket.priority", "rule:refund"), ("ticket.escalated", "rule:refund")]
+                        ("ticket.tags", "rule:refund"), ("ticket.priority", "rule:refund"),
+                        ("ticket.escalated", "rule:refund")]
 
 
 def test_one_escalation_writes_exactly_its_event_and_outbox_rows(desk):

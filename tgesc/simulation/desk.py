@@ -13,7 +13,7 @@ import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,8 +65,12 @@ class VirtualClock:
 class SimulatedDesk:
     """Set up by `open()`, torn down by `close()` (the directory, the database and an embedded Redis go)."""
 
-    def __init__(self, scenario: Scenario, *, config: Path | None, redis_url: str | None) -> None:
+    def __init__(self, scenario: Scenario, *, config: Path | None, redis_url: str | None,
+                 run_command: Callable[[list[str]], int] | None = None) -> None:
+        """`run_command`: runs a `tgesc` command line in this process, its exit code (`tgesc.cli.main.run`,
+        given by the CLI: this layer is below it); without it, a scenario's `cli` steps are refused."""
         self.scenario, self.config_path, self.redis_url = scenario, config, redis_url
+        self.run_command = run_command
         self.names: dict[int, str] = {}  # chat id -> customer key, staff key or tier code
         self.users: dict[str, Any] = {}  # customer / staff key -> the wire's user
         self.staff_keys: set[str] = set()
@@ -225,13 +229,13 @@ class SimulatedDesk:
 
     def cli(self, step: Step) -> str:
         """Run the step's command line against this desk, as `tgesc ...` would; its output."""
-        from tgesc.cli.main import run
-
+        if self.run_command is None:
+            raise self.step_error(step, "cli", "command lines cannot run here (no command runner was given)")
         argv = ["--home", str(self.home), "--database-url", self.settings.database_url, *step.cli]
         out, err = io.StringIO(), io.StringIO()
         with _environment(TGESC_CLOCK=self.settings.get("clock"), TGESC_REDIS_URL=self.redis_url or ""), \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            code = run(argv)
+            code = self.run_command(argv)
         database.initialize(self.db)  # the command bound the models to its own connection
         if code != 0:
             reason = (err.getvalue().strip() or out.getvalue().strip()).replace("Error: ", "", 1)

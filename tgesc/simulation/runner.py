@@ -5,6 +5,7 @@ between, each step is carried out, everything the bot sends is delivered and rec
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
@@ -18,11 +19,14 @@ from tgesc.simulation.timeline import PERIODIC, SweepTicker
 REFUSED_COMMANDS = {"simulate": "a simulation cannot start another", "worker": "workers run for good"}
 
 
-def run_scenario(scenario: Scenario, *, config: Path | None = None, redis_url: str | None = None) -> dict[str, Any]:
-    """Play `scenario` on a fresh desk (`config` instead of the scenario's own); the result document.
-    ScenarioError names the step and field that could not be carried out."""
+def run_scenario(scenario: Scenario, *, config: Path | None = None, redis_url: str | None = None,
+                 run_command: Callable[[list[str]], int] | None = None) -> dict[str, Any]:
+    """Play `scenario` on a fresh desk (`config` instead of the scenario's own; `run_command` runs its `cli`
+    steps, see SimulatedDesk); the result document. ScenarioError names the step and field that could not be
+    carried out."""
     check_commands(scenario)
-    desk = SimulatedDesk(scenario, config=config or scenario.config, redis_url=redis_url).open()
+    desk = SimulatedDesk(scenario, config=config or scenario.config, redis_url=redis_url,
+                         run_command=run_command).open()
     try:
         check_staff(desk, scenario)
         return Simulation(desk, scenario).run()

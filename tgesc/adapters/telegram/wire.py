@@ -275,6 +275,9 @@ class FakeWire:
         found = [self.bot if isinstance(i, raw.types.InputUserSelf) else self._input_user(i) for i in q.id]
         return [u for u in found if u is not None]
 
+    def _on_functions_messages_GetChats(self, q: Any) -> Any:
+        return raw.types.messages.Chats(chats=[self._chats[i] for i in q.id if i in self._chats])
+
     def _on_functions_messages_SendMessage(self, q: Any) -> Any:
         return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
                           reply_markup=q.reply_markup)
