@@ -42,7 +42,9 @@ def simulate(
     loaded = [load_scenario(path) for path in scenarios]
     for scenario in loaded:
         check_commands(scenario)
-    results = [run_scenario(scenario, config=config, redis_url=redis_url)
+    from tgesc.cli.main import run
+
+    results = [run_scenario(scenario, config=config, redis_url=redis_url, run_command=run)
                for scenario in progress("simulating")(loaded, len(loaded))]
     if as_json:
         documents = [{key: result[key] for key in JSON_KEYS} for result in results]
