@@ -30,8 +30,10 @@ def empty_document() -> Document:
     return {name: {} for name in SECTION_ORDER}
 
 
-def validate_document(raw: Mapping[str, Any]) -> tuple[Document, Problems]:
-    """The canonical document for `raw` and every problem found (the document is only usable if none)."""
+def validate_document(raw: Mapping[str, Any], *, whole: bool = True) -> tuple[Document, Problems]:
+    """The canonical document for `raw` and every problem found (the document is only usable if none).
+    `whole` False: `raw` is laid over another document, so what it names may be there: its references and
+    uniqueness are checked on the result (`overlay`, `cross_problems`), not here."""
     problems: Problems = [f"{name}: unknown section (allowed: {', '.join(SECTION_ORDER)})"
                           for name in raw if name not in SECTION_ORDER]
     doc = empty_document()
@@ -42,8 +44,20 @@ def validate_document(raw: Mapping[str, Any]) -> tuple[Document, Problems]:
             continue
         doc[name], found = _normalize_section(name, section_raw)
         problems += found
-    problems += _reference_problems(doc) + _uniqueness_problems(doc)
+    if whole:
+        problems += cross_problems(doc)
     return doc, problems
+
+
+def cross_problems(doc: Document) -> Problems:
+    """What is wrong between entries: references to missing entries, tier levels and staff ids used twice."""
+    return _reference_problems(doc) + _uniqueness_problems(doc)
+
+
+def overlay(base: Document, top: Document) -> Document:
+    """`base` with every entry of `top` in place of (or beside) its own: what applying `top` without pruning
+    makes of `base`."""
+    return {name: {**base.get(name, {}), **top.get(name, {})} for name in SECTION_ORDER}
 
 
 def _normalize_section(name: str, raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:

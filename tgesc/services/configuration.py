@@ -63,13 +63,18 @@ def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, pr
 
     A plan that removes entries is carried out only if `confirm_removals(plan)` agrees (when given);
     it is asked inside the transaction, so what was confirmed is exactly what is applied."""
-    from tgesc.domain.config_document import plan, validate_document
+    from tgesc.domain.config_document import cross_problems, overlay, plan, validate_document
 
-    desired, problems = validate_document(raw)
+    desired, problems = validate_document(raw, whole=prune)
     if problems:
         raise ConfigInvalid(f"{source}: {len(problems)} problem(s); nothing was applied:", problems=problems)
     with db.atomic() as txn:
-        changes = plan(config_store.load_document(), desired, prune=prune)
+        current = config_store.load_document()
+        if not prune:  # what the file names may be in the database: check the result, not the file alone
+            problems = cross_problems(overlay(current, desired))
+            if problems:
+                raise ConfigInvalid(f"{source}: {len(problems)} problem(s); nothing was applied:", problems=problems)
+        changes = plan(current, desired, prune=prune)
         if dry_run or not changes:
             txn.rollback()
             return changes
