@@ -1,23 +1,38 @@
-"""`tgesc simulate`: rehearse an escalation policy offline, on scripted conversations and a virtual clock."""
+"""`tgesc simulate`: rehearse an escalation policy offline, on scripted conversations and a virtual clock, or
+replay the desk's own history under a candidate configuration (`--replay`) and see what would have changed."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from tgesc.cli.output import emit, progress
+from tgesc.cli.output import emit, progress, table
+from tgesc.domain.errors import UsageError
 
 app = typer.Typer(add_completion=False)
 JSON_KEYS = ("scenario", "messages", "tickets", "events")
+DEFAULT_SINCE = "30d"
 
 
 @app.command("simulate")
 def simulate(
-    scenarios: list[Path] = typer.Argument(..., help="Scenario files (TOML); see examples/.", dir_okay=False),
+    scenarios: list[Path] = typer.Argument(None, help="Scenario files (TOML); see examples/. None with --replay.",
+                                           dir_okay=False, show_default=False),
     config: Path = typer.Option(None, "--config", dir_okay=False,
                                 help="Configuration applied over the shipped defaults (instead of each "
-                                     "scenario's own `config`)."),
+                                     "scenario's own `config`). With --replay: the candidate, applied over the "
+                                     "current configuration as `tgesc config apply` would."),
+    replay: bool = typer.Option(False, "--replay",
+                                help="Replay the customer messages of your database (read-only) under the current "
+                                     "configuration and under --config, and show what would have changed."),
+    since: str = typer.Option(None, "--since", help=f"With --replay: how far back, e.g. 7d or 36h (default "
+                                                    f"{DEFAULT_SINCE})."),
+    prune: bool = typer.Option(False, "--prune", help="With --replay: entries the candidate leaves out are removed, "
+                                                      "as with `tgesc config apply --prune`."),
     as_json: bool = typer.Option(False, "--json", help="One JSON document (a list with several scenarios)."),
     redis_url: str = typer.Option(None, "--redis-url",
                                   help="Redis for the simulation's jobs (default: an embedded one, started "
@@ -29,26 +44,139 @@ def simulate(
     Nothing touches your database or Telegram. Every scenario file is checked before any runs; a bad one
     stops with the file, step and field (exit 1), nothing half-run.
 
+    With --replay, the customers' messages of the last --since (30d), the staff replies, resolutions and
+    survey answers are played again, at their original instants, on two temporary copies of the desk: one with
+    the current configuration, one with the candidate --config applied over it. The summary counts
+    escalations by trigger, SLA warnings and breaches by clock, and surveys in both, and lists each ticket
+    that gained or lost one (numbers of your database). Your database is only read. A candidate is a
+    configuration file as `tgesc config apply` takes it: start from `tgesc config export`.
+
     Examples:
 
       tgesc simulate examples/*.toml
 
       tgesc simulate refund.toml --config candidate.toml --json
+
+      tgesc config export > candidate.toml   # then disable or delete rules in it
+
+      tgesc simulate --replay --since 30d --config candidate.toml --prune
     """
+    if replay:
+        _replay(scenarios or [], config, since or DEFAULT_SINCE, prune, as_json, redis_url)
+        return
+    if since is not None or prune:
+        raise UsageError(f"{'--since' if since is not None else '--prune'} goes with --replay only")
+    if not scenarios:
+        raise UsageError("give one or more SCENARIO files, or --replay --config CANDIDATE.toml")
+    _scenarios(scenarios, config, as_json, redis_url)
+
+
+def _scenarios(scenarios: list[Path], config: Path | None, as_json: bool, redis_url: str | None) -> None:
+    from tgesc.cli.main import run
     from tgesc.domain.scenario import load_scenario
-    from tgesc.simulation.runner import check_commands, run_scenario
+    from tgesc.simulation.runner import check_commands, redis_for_run, run_scenario
     from tgesc.simulation.transcript import render_text
 
     loaded = [load_scenario(path) for path in scenarios]
     for scenario in loaded:
         check_commands(scenario)
-    from tgesc.cli.main import run
-
-    results = [run_scenario(scenario, config=config, redis_url=redis_url, run_command=run)
-               for scenario in progress("simulating")(loaded, len(loaded))]
+    with redis_for_run(redis_url) as url:
+        results = [run_scenario(scenario, config=config, redis_url=url, run_command=run)
+                   for scenario in progress("simulating")(loaded, len(loaded))]
     if as_json:
         documents = [{key: result[key] for key in JSON_KEYS} for result in results]
         emit(documents[0] if len(documents) == 1 else documents, True)
         return
     print("\n\n".join(render_text(result, scenario.start.tzinfo) for result, scenario in zip(results, loaded,
                                                                                               strict=True)))
+
+
+# --- --replay -------------------------------------------------------------------------------------------------
+
+
+def _replay(scenarios: list[Path], candidate: Path | None, since: str, prune: bool, as_json: bool,
+            redis_url: str | None) -> None:
+    from zoneinfo import ZoneInfo
+
+    from tgesc.cli.context import current_time, state
+    from tgesc.simulation.replay import replay
+
+    if scenarios:
+        raise UsageError("--replay replays your database's history: give no SCENARIO files with it")
+    if candidate is None:
+        raise UsageError("--replay needs --config CANDIDATE.toml: the configuration to compare with the current one")
+    window = _window(since)
+    state().database()  # the models are bound to your database: the replay only reads it
+    until = current_time().astimezone(ZoneInfo(state().settings().timezone))
+    try:
+        since_at = until - window
+    except OverflowError:
+        raise UsageError(f"--since: {since} reaches back before the year 1") from None
+    document = replay(since_at, until, candidate, redis_url, prune=prune)
+    if as_json:
+        emit(document, True)
+    elif not document["messages"]:
+        print(f"No customer messages since {document['since']} (--since {since}): nothing to replay.")
+    else:
+        print(render_replay(document, candidate))
+
+
+def _window(since: str) -> timedelta:
+    from tgesc.domain.durations import DurationError, parse_duration
+
+    try:
+        seconds = parse_duration(since)
+    except DurationError as error:
+        raise UsageError(f"--since: {error}") from None
+    if seconds <= 0:
+        raise UsageError(f"--since: {since!r} is no time at all; give a positive duration such as 30d")
+    return timedelta(seconds=seconds)
+
+
+def render_replay(document: Mapping[str, Any], candidate: Path) -> str:
+    """The replay's summary: the counts side by side, the changes ticket by ticket, the steps left out."""
+    head = (f"Replayed {document['messages']} customer message(s) from {document['customers']} customer(s), "
+            f"{document['since']} to {document['until']}, under the current configuration and under {candidate}.")
+    rows = _count_rows(document["current"], document["candidate"])
+    parts = [head, table(rows, ["outcome", "current", "candidate", "change"]), _changes_text(document["changes"])]
+    notes = [f"  {run}: {note}: {count}" for run, found in document["notes"].items() for note, count in found.items()]
+    if notes:
+        parts.append("Steps of the history that did not fit a replay (left out, or done by someone else):\n"
+                     + "\n".join(notes))
+    return "\n\n".join(parts)
+
+
+def _count_rows(current: Mapping[str, Any], candidate: Mapping[str, Any]) -> list[dict[str, Any]]:
+    rows = [_row("tickets", current["tickets"], candidate["tickets"]),
+            _row("escalations (all)", sum(current["escalations"].values()), sum(candidate["escalations"].values()))]
+    for key, label in (("escalations", "escalations: {}"), ("sla_warnings", "SLA warnings: {}"),
+                       ("sla_breaches", "SLA breaches: {}")):
+        for name in sorted(current[key].keys() | candidate[key].keys()):
+            rows.append(_row(label.format(name), current[key].get(name, 0), candidate[key].get(name, 0)))
+    rows += [_row("surveys sent", current["surveys_sent"], candidate["surveys_sent"]),
+             _row("surveys answered", current["surveys_answered"], candidate["surveys_answered"])]
+    return rows
+
+
+def _row(outcome: str, current: int, candidate: int) -> dict[str, Any]:
+    return {"outcome": outcome, "current": current, "candidate": candidate,
+            "change": f"{candidate - current:+d}" if candidate != current else ""}
+
+
+def _changes_text(changes: list[Mapping[str, Any]]) -> str:
+    if not changes:
+        return "No changes: the candidate would have handled this history the same way."
+    return f"Changes ({len(changes)}):\n" + "\n".join("  " + _change_line(change) for change in changes)
+
+
+def _change_line(change: Mapping[str, Any]) -> str:
+    ticket = f"ticket #{change['ticket']}" if change["ticket"] is not None else "a ticket"
+    detail = change["detail"]
+    what = change.get("trigger") or change.get("clock") or ""
+    extra = [f"rule {detail['rule']}" if detail.get("rule") else "", f"to {detail['to']}" if detail.get("to") else "",
+             f"round {detail['round']}" if detail.get("round") else "",
+             f"now at {detail['candidate_at']}" if detail.get("candidate_at") else ""]
+    shown = ", ".join(part for part in extra if part)
+    at = f"{change['at']}  " if change["at"] else ""
+    return f"{at}{ticket} ({change['customer']}): {change['kind']}" + (f": {what}" if what else "") + (
+        f" ({shown})" if shown else "")

@@ -5,11 +5,14 @@ between, each step is carried out, everything the bot sends is delivered and rec
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import tempfile
+from collections.abc import Callable, Iterator
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from tgesc.adapters.redis_server import embedded_url, ensure_embedded, stop_embedded
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.models import Ticket
 from tgesc.simulation.desk import SimulatedDesk
@@ -32,6 +35,21 @@ def run_scenario(scenario: Scenario, *, config: Path | None = None, redis_url: s
         return Simulation(desk, scenario).run()
     finally:
         desk.close()
+
+
+@contextlib.contextmanager
+def redis_for_run(redis_url: str | None) -> Iterator[str]:
+    """The Redis URL a run of simulations uses: the given one, else an embedded server started for the run
+    (in a temporary directory) and stopped after it."""
+    if redis_url:
+        yield redis_url
+        return
+    with tempfile.TemporaryDirectory(prefix="tgesc-simulate-redis-") as folder:
+        ensure_embedded(Path(folder))
+        try:
+            yield embedded_url(Path(folder))
+        finally:
+            stop_embedded(Path(folder))
 
 
 def check_commands(scenario: Scenario) -> None:
