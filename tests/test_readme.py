@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import shutil
 from pathlib import Path
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -33,7 +34,8 @@ def test_readme_has_a_two_command_quick_start():
     assert [c.split("#")[0].strip() for c in commands] == ["./scripts/demo", "./scripts/test"]
 
 
-def test_readme_console_examples_print_what_they_show(cli):
+def test_readme_console_examples_print_what_they_show(cli, tmp_path):
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")  # run as from a checkout (the cwd)
     pairs = examples(README.read_text(encoding="utf-8"))
     assert len(pairs) >= 10
     for command, expected in pairs:
