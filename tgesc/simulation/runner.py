@@ -76,6 +76,7 @@ class Simulation:
         self.seen: list[dict[str, Any]] = []  # every message so far, as the wire journal gave it
         self.messages: list[dict[str, Any]] = []
         self.actions: list[dict[str, Any]] = []  # presses and command lines, for the transcript
+        self.threads: dict[tuple[int, int], int] = {}  # (staff chat, thread) -> ticket number
 
     def run(self) -> dict[str, Any]:
         for step in self.scenario.steps:
@@ -127,7 +128,7 @@ class Simulation:
             "chat": names.get(chat_id, str(chat_id)),
             "chat_id": chat_id,
             "thread": entry["thread"],
-            "ticket": _ticket_of(chat_id, entry["thread"]),
+            "ticket": _ticket_of(chat_id, entry["thread"], self.threads),
             "from": "bot" if entry["outgoing"] else names.get(entry["sender_id"], str(entry["sender_id"])),
             "text": entry["text"],
             "attachment": entry["media"],
@@ -138,10 +139,15 @@ class Simulation:
         return instant.astimezone(self.zone).isoformat(timespec="seconds")
 
 
-def _ticket_of(chat_id: int, thread: int | None) -> int | None:
-    """The number of the ticket whose staff thread (forum topic or card) `thread` is, in staff chat `chat_id`."""
+def _ticket_of(chat_id: int, thread: int | None, known: dict[tuple[int, int], int]) -> int | None:
+    """The number of the ticket whose staff thread (forum topic or card) `thread` is, in staff chat `chat_id`
+    (`known`: threads found before; a thread never changes its ticket)."""
     if thread is None or chat_id > 0:
         return None
-    in_thread = (Ticket.topic_id == thread) | (Ticket.card_message_id == thread)
-    ticket = Ticket.select(Ticket.number).where((Ticket.staff_chat_id == chat_id) & in_thread).first()
-    return ticket.number if ticket is not None else None
+    if (chat_id, thread) not in known:
+        in_thread = (Ticket.topic_id == thread) | (Ticket.card_message_id == thread)
+        ticket = Ticket.select(Ticket.number).where((Ticket.staff_chat_id == chat_id) & in_thread).first()
+        if ticket is None:
+            return None
+        known[chat_id, thread] = ticket.number
+    return known[chat_id, thread]
