@@ -23,7 +23,7 @@ from tgesc.domain.send_schedule import Pending, SendSchedule
 from tgesc.domain.telegram import Button, RetryAfter, TelegramPort, Undeliverable
 from tgesc.domain.telegram_text import check_callback_data
 from tgesc.models import Customer, Outbox, SentMessage, Ticket
-from tgesc.services import outbox
+from tgesc.services import outbox, prepared
 from tgesc.services.relay import TOPIC_PART
 from tgesc.services.tickets import event
 
@@ -46,12 +46,12 @@ class Delivery:
         to button presses are no messages (no chat or group limit applies, and Telegram expects them within
         seconds): they are kept apart and go first."""
         added = 0
-        for row_id, chat_id, kind, not_before in (
+        for row_id, chat_id, kind, not_before in prepared.tuples(self.db, "delivery: pending outbox rows", lambda: (
                 Outbox.select(Outbox.id, Outbox.chat_id, Outbox.kind, Outbox.not_before)
-                .where(Outbox.status == "pending").order_by(Outbox.id).tuples()):
+                .where(Outbox.status == "pending").order_by(Outbox.id)), ["pending"]):
             if row_id not in self._queued:
                 self._queued.add(row_id)
-                pending = Pending(row_id, chat_id, chat_id < 0, _seconds(not_before))
+                pending = Pending(row_id, chat_id, chat_id < 0, _seconds(Outbox.not_before.python_value(not_before)))
                 if kind == "answer-callback":
                     self._answers.append(pending)
                 else:
@@ -96,7 +96,8 @@ class Delivery:
         return None if upcoming is None else max(0.0, upcoming[1] - now)
 
     def _deliver(self, item: Pending) -> None:
-        row = Outbox.get_or_none(Outbox.id == item.item_id)
+        row = prepared.first(self.db, Outbox, "delivery: outbox row by id",
+                             lambda: Outbox.select().where(Outbox.id == item.item_id), [item.item_id])
         if row is None or row.status != "pending":
             self._forget(item)
             return
@@ -116,8 +117,13 @@ class Delivery:
             if item.item_id in self.schedule:  # (answers to presses are not in it)
                 self.schedule.sent(item.item_id, _seconds(self.clock()))
             self._queued.discard(item.item_id)
-            Outbox.update(status="sent", sent_at=self.clock(), telegram_message_id=first_id,
-                          attempts=Outbox.attempts + 1, error=None).where(Outbox.id == row.id).execute()
+            self._mark_sent(row.id, first_id)
+
+    def _mark_sent(self, row_id: int, message_id: int | None) -> None:
+        now = self.clock()
+        prepared.execute(self.db, "delivery: outbox row sent", lambda: Outbox.update(
+            status="sent", sent_at=now, telegram_message_id=message_id, attempts=Outbox.attempts + 1, error=None
+        ).where(Outbox.id == row_id), ["sent", 1, Outbox.sent_at.db_value(now), message_id, None, row_id])
 
     def _reintroduced(self, row: Outbox) -> bool:
         """Give the client a customer's peer from the database (it lost it, e.g. with its session file) the
@@ -150,8 +156,7 @@ class Delivery:
             row.chat_id, row.text, thread_id=thread_id, reply_to=reply_to, buttons=buttons or None,
             random_id=random_id))
         if row.kind == "card" and row.ticket_id is not None and thread_id is None:
-            Ticket.update(staff_chat_id=row.chat_id, topic_id=None, card_message_id=message_id).where(
-                Ticket.id == row.ticket_id).execute()
+            self._set_thread(row, None, message_id)
         return message_id
 
     def _part(self, row: Outbox, part: int, send: Callable[[int], int]) -> int:
@@ -159,21 +164,27 @@ class Delivery:
         was made before an interruption; the id it returned. `send` gets the call's random_id, the same for
         every attempt: a crash after Telegram made the message and before it is recorded here must not make
         the next attempt send it again (Telegram answers a repeated random_id with the first call's message)."""
-        known = SentMessage.get_or_none((SentMessage.outbox == row.id) & (SentMessage.part == part))
+        known = prepared.scalar(self.db, "delivery: sent message of a part", lambda: SentMessage.select(
+            SentMessage.message_id).where((SentMessage.outbox == row.id) & (SentMessage.part == part)), [row.id, part])
         if known is not None:
-            return known.message_id
+            return known
         message_id = send(random_id(row, part))
-        SentMessage.create(outbox=row.id, part=part, chat_id=row.chat_id, message_id=message_id, sent_at=self.clock())
+        prepared.insert(self.db, SentMessage, "delivery: sent message", {
+            "outbox": row.id, "part": part, "chat_id": row.chat_id, "message_id": message_id,
+            "sent_at": self.clock()})
         return message_id
 
     def _thread(self, row: Outbox) -> tuple[int | None, int | None]:
         """Where in the chat the row goes: its own thread and reply, or its ticket's current staff thread."""
         if not row.payload.get("ticket_thread") or row.ticket_id is None:
             return row.thread_id, row.reply_to
-        ticket = Ticket.get_by_id(row.ticket_id)
-        if ticket.staff_chat_id != row.chat_id:
+        staff_chat_id, topic_id, card_message_id = prepared.tuples(
+            self.db, "delivery: ticket thread", lambda: Ticket.select(
+                Ticket.staff_chat_id, Ticket.topic_id, Ticket.card_message_id).where(Ticket.id == row.ticket_id),
+            [row.ticket_id])[0]
+        if staff_chat_id != row.chat_id:
             return _earlier_thread(row)
-        return ticket.topic_id, (None if ticket.topic_id else ticket.card_message_id)
+        return topic_id, (None if topic_id else card_message_id)
 
     def _topic_for_card(self, row: Outbox, thread_id: int | None) -> int | None:
         """A card for a forum opens the ticket's topic in that chat (once: a resumed row reuses it)."""
@@ -181,9 +192,14 @@ class Delivery:
             return thread_id
         topic = self._part(row, TOPIC_PART, lambda random_id: self.port.create_topic(
             row.chat_id, row.payload.get("title") or f"#{row.ticket_id}", random_id=random_id))
-        Ticket.update(staff_chat_id=row.chat_id, topic_id=topic, card_message_id=None).where(
-            Ticket.id == row.ticket_id).execute()
+        self._set_thread(row, topic, None)
         return topic
+
+    def _set_thread(self, row: Outbox, topic_id: int | None, card_message_id: int | None) -> None:
+        """The ticket's staff thread is now in the row's chat: the topic its card opened, or the card."""
+        prepared.execute(self.db, "delivery: ticket thread set", lambda: Ticket.update(
+            staff_chat_id=row.chat_id, topic_id=topic_id, card_message_id=card_message_id).where(
+            Ticket.id == row.ticket_id), [row.chat_id, topic_id, card_message_id, row.ticket_id])
 
     def _postpone(self, item: Pending, row: Outbox, wait: RetryAfter) -> None:
         until = self.clock() + timedelta(seconds=wait.seconds)
