@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tgesc.domain.errors import DependencyUnavailable
 
@@ -72,7 +74,8 @@ def stop_embedded(home: Path) -> bool:
     if not _answers(socket):
         return False
     try:
-        redis.Redis(unix_socket_path=str(socket)).shutdown(save=True)
+        # no retries: the server closing the connection is the answer (redis-py would retry with back-off)
+        redis.Redis(unix_socket_path=str(socket), retry=Retry(NoBackoff(), 0)).shutdown(save=True)
     except redis.ConnectionError:
         pass  # the connection closes as the server goes: that is success
     return True
