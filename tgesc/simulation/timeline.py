@@ -52,7 +52,7 @@ class SweepTicker:
             earliest = max(due, now)
             if periodic.name in self.last:  # never twice at one tick (work left for later stays for later)
                 earliest = max(earliest, self.last[periodic.name] + self.every[periodic.name])
-            ticks.append((self._on_grid(earliest, self.every[periodic.name]), periodic))
+            ticks.append((on_grid(earliest, self.start, self.every[periodic.name]), periodic))
         if not ticks:
             return None
         first = min(tick for tick, _ in ticks)
@@ -61,6 +61,9 @@ class SweepTicker:
     def ran(self, periodic: Periodic, at: datetime) -> None:
         self.last[periodic.name] = at
 
-    def _on_grid(self, instant: datetime, every: timedelta) -> datetime:
-        steps = max(0, math.ceil((instant - self.start) / every))
-        return self.start + steps * every
+
+
+def on_grid(instant: datetime, start: datetime, every: timedelta) -> datetime:
+    """The first tick at or after `instant` of a job run at `start` and every `every` after it."""
+    steps = max(0, math.ceil((instant - start) / every))
+    return start + steps * every
