@@ -93,7 +93,7 @@ class Simulation:
             at, sweeps = tick
             clock.move_to(at)
             for periodic in sweeps:
-                self.desk.worker.enqueue(self.desk.queue_name, periodic.job)
+                self.desk.worker.run_now(self.desk.queue_name, periodic.job)
                 self.ticker.ran(periodic, at)
             self.settle()
         clock.move_to(target)
