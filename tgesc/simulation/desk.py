@@ -26,6 +26,7 @@ from tgesc.adapters.telegram.journal import journal_since
 from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.config import Settings, load_settings
 from tgesc.db import database, open_database
+from tgesc.domain.errors import TgescError
 from tgesc.domain.rates import Rate
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.domain.send_schedule import SendSchedule
@@ -82,21 +83,25 @@ class SimulatedDesk:
     def open(self) -> SimulatedDesk:
         self._tmp = tempfile.TemporaryDirectory(prefix="tgesc-simulate-")
         self.home = Path(self._tmp.name)
-        self.settings = self._settings()
-        self.clock = VirtualClock(self.scenario.start, self.home / "clock")
-        self.db = open_database(self.settings.database_url)
-        initialise(self.db, now=self.clock(), actor=ACTOR)
-        self._apply_config()
-        self._add_staff()
-        self.redis = connect(self.redis_url or "", self.home)
-        self.worker = InlineWorker(self.redis, [self.queue_name, "telegram"])
-        jobs.bootstrap(self.settings, clock=self.clock, database=self.db, wake_bot=False)
-        serve_wakeups(self)
-        self._start_bot()
+        try:
+            self.settings = self._settings()
+            self.clock = VirtualClock(self.scenario.start, self.home / "clock")
+            self.db = open_database(self.settings.database_url)
+            initialise(self.db, now=self.clock(), actor=ACTOR)
+            self._apply_config()
+            self._add_staff()
+            self.redis = connect(self.redis_url or "", self.home)
+            self.worker = InlineWorker(self.redis, [self.queue_name, "telegram"])
+            jobs.bootstrap(self.settings, clock=self.clock, database=self.db, wake_bot=False)
+            serve_wakeups(self)
+            self._start_bot()
+        except BaseException:  # a bad config or staff entry: nothing is left behind (directory, database, Redis)
+            self.close()
+            raise
         return self
 
     def close(self) -> None:
-        for step in (self._stop_bot, self._close_worker, self.db.close, self._stop_redis):
+        for step in (self._stop_bot, self._close_worker, lambda: self.db.close(), self._stop_redis):
             with contextlib.suppress(Exception):
                 step()
         if self._tmp is not None:
@@ -125,9 +130,12 @@ class SimulatedDesk:
 
     def _add_staff(self) -> None:
         for key, person in self.scenario.staff.items():
-            put_entry(self.db, "staff", key, {"id": person.id, "name": person.name, "role": person.role,
-                                              "tiers": list(person.tiers), "language": person.language},
-                      actor=ACTOR, now=self.clock())
+            try:
+                put_entry(self.db, "staff", key, {"id": person.id, "name": person.name, "role": person.role,
+                                                  "tiers": list(person.tiers), "language": person.language},
+                          actor=ACTOR, now=self.clock())
+            except TgescError as error:  # e.g. a tier the configuration does not have, an id it gives another
+                raise ScenarioError(f"{self.scenario.name}: field 'staff.{key}': {error.render()}") from None
 
     def _start_bot(self) -> None:
         self.wire = FakeWire(clock=self.clock.seconds)
@@ -188,7 +196,8 @@ class SimulatedDesk:
         self.worker.close(delete_queues=True)
 
     def _stop_redis(self) -> None:
-        self.redis.close()
+        if hasattr(self, "redis"):
+            self.redis.close()
         if not self.redis_url:
             stop_embedded(self.home)
 
