@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
+from functools import partial
+
+import peewee
 
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Customer, Message, Outbox, SentMessage, Staff, Ticket
@@ -29,12 +32,17 @@ def ticket_of_thread(chat_id: int, thread_id: int | None, reply_to: int | None) 
     for message_id in (thread_id, reply_to):
         if message_id is None:
             continue
-        found = (Ticket.select().join(Outbox, on=(Outbox.ticket == Ticket.id))
-                 .join(SentMessage, on=(SentMessage.outbox == Outbox.id))
-                 .where((SentMessage.chat_id == chat_id) & (SentMessage.message_id == message_id)).first())
+        found = prepared.first(Ticket._meta.database, Ticket, "relay: ticket of a thread",
+                               partial(_ticket_by_sent_message, chat_id, message_id), [chat_id, message_id])
         if found is not None:
             return found
     return None
+
+
+def _ticket_by_sent_message(chat_id: int, message_id: int) -> peewee.ModelSelect:
+    return (Ticket.select().join(Outbox, on=(Outbox.ticket == Ticket.id))
+            .join(SentMessage, on=(SentMessage.outbox == Outbox.id))
+            .where((SentMessage.chat_id == chat_id) & (SentMessage.message_id == message_id)))
 
 
 def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:

@@ -50,7 +50,7 @@ from tgesc.domain.surveys import (
 from tgesc.domain.telegram import ButtonPress
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Survey, Ticket, Tier
-from tgesc.services import outbox, tickets
+from tgesc.services import outbox, prepared, tickets
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
@@ -109,8 +109,15 @@ def sweep_surveys(db: peewee.Database, *, now: datetime, dry_run: bool = False,
 
 
 def _load(survey_id: int) -> Survey | None:
-    return (Survey.select(Survey, Ticket, Customer).join(Ticket).join(Customer)
-            .where(Survey.id == survey_id).first())
+    """The survey with its ticket and customer (one prepared query)."""
+    survey, ticket, customer = prepared.first_joined(
+        Survey._meta.database, (Survey, Ticket, Customer), "surveys: survey with ticket and customer",
+        lambda: Survey.select().join(Ticket).join(Customer).where(Survey.id == survey_id), [survey_id])
+    if survey is None:
+        return None
+    tickets.attach(ticket, "customer", customer)
+    tickets.attach(survey, "ticket", ticket)
+    return survey
 
 
 def _act(survey_id: int, now: datetime, policy: SurveyPolicy, *, dry_run: bool) -> dict[str, Any] | None:

@@ -30,7 +30,8 @@ DEFAULT_PRIORITY = "medium"
 
 
 def find(number: int) -> Ticket:
-    ticket = Ticket.get_or_none(Ticket.number == number)
+    ticket = prepared.first(Ticket._meta.database, Ticket, "tickets: ticket by number",
+                            lambda: Ticket.select().where(Ticket.number == number), [number])
     if ticket is None:
         raise NotFound(f"there is no ticket #{number}; `tgesc ticket list` shows the tickets")
     return ticket
