@@ -222,7 +222,7 @@ class SimulatedDesk:
 
     def press(self, step: Step, sent: list[dict[str, Any]]) -> str:
         """The customer presses the button whose callback data ends in `step.press`, on the last message with
-        buttons the bot sent them (`sent`: the messages so far); the button's label."""
+        buttons the bot sent them (`sent`: the bot's messages with buttons so far); the button's label."""
         user = self.users[step.customer]
         with_buttons = [m for m in sent if m["outgoing"] and m["chat_id"] == user.id and m["buttons"]]
         if not with_buttons:

@@ -73,7 +73,7 @@ class Simulation:
         self.desk, self.scenario = desk, scenario
         self.zone: tzinfo = scenario.start.tzinfo
         self.ticker = SweepTicker(scenario.start, {p.every: desk.settings.seconds(p.every) for p in PERIODIC})
-        self.seen: list[dict[str, Any]] = []  # every message so far, as the wire journal gave it
+        self.with_buttons: list[dict[str, Any]] = []  # the bot's messages with buttons so far (journal entries)
         self.messages: list[dict[str, Any]] = []
         self.actions: list[dict[str, Any]] = []  # presses and command lines, for the transcript
         self.threads: dict[tuple[int, int], int] = {}  # (staff chat, thread) -> ticket number
@@ -105,7 +105,7 @@ class Simulation:
         elif step.kind == "staff":
             desk.staff_says(step)
         elif step.kind == "press":
-            self._act(step.customer, f"presses [{desk.press(step, self.seen)}]")
+            self._act(step.customer, f"presses [{desk.press(step, self.with_buttons)}]")
         elif step.kind == "cli":
             desk.cli(step)  # what the command printed is left out: the events say what it did
             self._act("cli", f"$ tgesc {step.cli_line}")
@@ -114,7 +114,8 @@ class Simulation:
         """Run the jobs waiting, deliver the outbox, record what crossed the wire."""
         self.desk.deliver()
         for entry in self.desk.take_messages():
-            self.seen.append(entry)
+            if entry["outgoing"] and entry["buttons"]:
+                self.with_buttons.append(entry)
             self.messages.append(self._message(entry))
 
     def _act(self, who: str, what: str) -> None:

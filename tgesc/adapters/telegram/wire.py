@@ -306,8 +306,8 @@ class FakeWire:
             if isinstance(sent, raw.types.RpcError):
                 return sent
             updates.extend(sent.updates)
-        return raw.types.Updates(updates=updates, users=self._all_users(), chats=self._all_chats(),
-                                 date=self.clock(), seq=0)
+        users, chats = self._peers_of([u.message for u in updates if hasattr(u, "message")])
+        return raw.types.Updates(updates=updates, users=users, chats=chats, date=self.clock(), seq=0)
 
     def _on_functions_messages_CreateForumTopic(self, q: Any) -> Any:
         chat_id = self._chat_of(q.peer)
@@ -336,16 +336,17 @@ class FakeWire:
 
     def _on_functions_messages_GetMessages(self, q: Any) -> Any:
         found = [self._common.messages.get(i.id) or raw.types.MessageEmpty(id=i.id) for i in q.id]
-        return raw.types.messages.Messages(messages=found, topics=[], chats=self._all_chats(),
-                                           users=self._all_users())
+        users, chats = self._peers_of(found)
+        return raw.types.messages.Messages(messages=found, topics=[], chats=chats, users=users)
 
     def _on_functions_channels_GetMessages(self, q: Any) -> Any:
         box = self._boxes.get(q.channel.channel_id)
         if box is None:
             return rpc_error("CHANNEL_INVALID")
         found = [box.messages.get(i.id) or raw.types.MessageEmpty(id=i.id) for i in q.id]
+        users, chats = self._peers_of(found)
         return raw.types.messages.ChannelMessages(pts=box.pts, count=len(found), messages=found, topics=[],
-                                                  chats=self._all_chats(), users=self._all_users())
+                                                  chats=chats, users=users)
 
     def _on_functions_updates_GetDifference(self, q: Any) -> Any:
         news, others = self._since(self._common, q.pts)
@@ -376,6 +377,22 @@ class FakeWire:
         with self._lock:
             self._users[user.id] = user
         return user
+
+    def _peers_of(self, messages: list[Any]) -> tuple[list[Any], list[Any]]:
+        """The users and chats `messages` name (chat, sender, forwarded from), and the bot: what Telegram sends
+        along with messages (not every peer it knows: a desk with thousands of customers would pay for all)."""
+        users, chats = {self.bot.id: self.bot}, {}
+        for message in messages:
+            fwd = getattr(message, "fwd_from", None)
+            for peer in (getattr(message, "peer_id", None), getattr(message, "from_id", None),
+                         getattr(fwd, "from_id", None)):
+                if isinstance(peer, raw.types.PeerUser) and peer.user_id in self._users:
+                    users[peer.user_id] = self._users[peer.user_id]
+                elif isinstance(peer, raw.types.PeerChat) and peer.chat_id in self._chats:
+                    chats[-peer.chat_id] = self._chats[peer.chat_id]
+                elif isinstance(peer, raw.types.PeerChannel) and peer.channel_id in self._channels:
+                    chats[peer.channel_id] = self._channels[peer.channel_id]
+        return list(users.values()), list(chats.values())
 
     def _all_users(self) -> list[Any]:
         return list(self._users.values())
