@@ -26,7 +26,9 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -53,15 +55,25 @@ from tgesc.models import Customer, Survey, Ticket, Tier
 from tgesc.services import outbox, prepared, tickets
 
 log = logging.getLogger(__name__)
+_policy_cache: dict[str, Any] = {}  # configured_policy: the settings it was read from, and the policy
 SYSTEM = "system"
 SENDABLE = ("resolved", "closed")  # a ticket reopened since its resolution gets no survey
 
 
 def configured_policy() -> SurveyPolicy:
-    """The survey settings of this process (environment, .env file, defaults)."""
-    from tgesc.config import load_settings
+    """The survey settings of this process (environment, .env file, defaults): read again only when the
+    environment or the .env file changed (resolving every setting costs more than a staff command's work)."""
+    from tgesc.config import ENV_PREFIX, load_settings
 
-    return load_settings().survey_policy
+    env_file = Path(os.environ.get(ENV_PREFIX + "ENV_FILE") or ".env")
+    try:
+        stamp = env_file.resolve(), env_file.stat().st_mtime_ns
+    except OSError:
+        stamp = env_file.resolve(), None
+    key = (stamp, tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith(ENV_PREFIX))))
+    if _policy_cache.get("key") != key:
+        _policy_cache.update(key=key, policy=load_settings().survey_policy)
+    return _policy_cache["policy"]
 
 
 def customer_zone(customer: Customer) -> ZoneInfo:

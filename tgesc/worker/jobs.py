@@ -80,9 +80,10 @@ def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list
     from tgesc.services import outbox
 
     db, now = _context()
-    before = outbox.newest_id()
+    waking = _wake and not dry_run
+    before = outbox.newest_id() if waking else 0
     done = sweep(db, now=now, dry_run=dry_run)
-    if _wake and not dry_run:
+    if waking:
         _wake_bot(before)
     if done:
         log.info("%s at %s: %d action(s)", sweep.__name__, now.isoformat(), len(done))
