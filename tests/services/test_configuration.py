@@ -174,3 +174,19 @@ def test_round_trip_of_generated_configurations(db, raw):
     assert set(round_tripped.get("tiers", {})) == set(raw["tiers"])
     for code, tier in raw["tiers"].items():
         assert {k: round_tripped["tiers"][code][k] for k in tier} == tier
+
+
+def test_a_file_applied_without_prune_may_name_entries_the_database_has(db):
+    initialise(db, now=NOW, actor="test")
+    raw = parse_toml('[sla.high]\nfirst_response = "30m"\nresolution = "4h"\non_breach = "none"\n'
+                     'calendar = "office-hours"\n', "p.toml")
+    apply(db, raw)  # office-hours is not in the file but in the database: the result is whole
+    assert tomllib.loads(export_toml(db))["sla"]["high"]["calendar"] == "office-hours"
+    with pytest.raises(ConfigInvalid) as pruned:
+        apply(db, raw, prune=True)  # with --prune the file alone is the configuration
+    assert "sla.high.calendar: there is no calendar 'office-hours'" in pruned.value.render()
+    bad = parse_toml('[sla.high]\nfirst_response = "30m"\nresolution = "4h"\non_breach = "none"\n'
+                     'calendar = "nights"\n', "q.toml")
+    with pytest.raises(ConfigInvalid) as missing:
+        apply(db, bad)
+    assert "sla.high.calendar: there is no calendar 'nights'" in missing.value.render()

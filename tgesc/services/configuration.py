@@ -66,14 +66,12 @@ def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, pr
     from tgesc.domain.config_document import cross_problems, overlay, plan, validate_document
 
     desired, problems = validate_document(raw, whole=prune)
-    if problems:
-        raise ConfigInvalid(f"{source}: {len(problems)} problem(s); nothing was applied:", problems=problems)
     with db.atomic() as txn:
         current = config_store.load_document()
         if not prune:  # what the file names may be in the database: check the result, not the file alone
-            problems = cross_problems(overlay(current, desired))
-            if problems:
-                raise ConfigInvalid(f"{source}: {len(problems)} problem(s); nothing was applied:", problems=problems)
+            problems += cross_problems(overlay(current, desired))
+        if problems:
+            raise ConfigInvalid(f"{source}: {len(problems)} problem(s); nothing was applied:", problems=problems)
         changes = plan(current, desired, prune=prune)
         if dry_run or not changes:
             txn.rollback()
