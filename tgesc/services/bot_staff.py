@@ -44,8 +44,9 @@ def staff_member(telegram_id: int) -> Staff | None:
 
 
 def staff_tier(chat_id: int) -> Tier | None:
-    """The tier whose staff chat `chat_id` is."""
-    return Tier.get_or_none(Tier.staff_chat_id == chat_id)
+    """The tier whose staff chat `chat_id` is (from the configuration snapshot, like the staff)."""
+    tiers = snapshot(Tier._meta.database).tiers.values()
+    return next((tier for tier in tiers if tier.staff_chat_id == chat_id), None)
 
 
 def may_work(staff: Staff | None, tier: Tier) -> bool:
