@@ -45,19 +45,21 @@ OWNER_ID = 777_000_001  # who added the bot to the staff chats (never shown)
 
 
 class VirtualClock:
-    """The simulation's time: read by the bot, the jobs and (through its file) `tgesc` command lines."""
+    """The simulation's time: read by the bot and the jobs, and through its file (written before each command
+    line: `publish`) by `tgesc` command lines."""
 
     def __init__(self, start: datetime, file: Path) -> None:
         self.now, self.file = start, file
-        set_virtual_time(file, start)
+        self.publish()
 
     def __call__(self) -> datetime:
         return self.now
 
     def move_to(self, instant: datetime) -> None:
-        if instant > self.now:
-            self.now = instant
-            set_virtual_time(self.file, instant)
+        self.now = max(self.now, instant)
+
+    def publish(self) -> None:
+        set_virtual_time(self.file, self.now)
 
     def seconds(self) -> int:
         return int(self.now.timestamp())
@@ -240,6 +242,7 @@ class SimulatedDesk:
         """Run the step's command line against this desk, as `tgesc ...` would; its output."""
         if self.run_command is None:
             raise self.step_error(step, "cli", "command lines cannot run here (no command runner was given)")
+        self.clock.publish()
         argv = ["--home", str(self.home), "--database-url", self.settings.database_url, *step.cli]
         out, err = io.StringIO(), io.StringIO()
         with _environment(TGESC_CLOCK=self.settings.get("clock"), TGESC_REDIS_URL=self.redis_url or ""), \
