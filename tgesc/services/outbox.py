@@ -73,7 +73,8 @@ def template_to(chat_id: int, language: str | None, key: str, variables: Mapping
 
 def newest_id() -> int:
     """The id of the newest outbox row (0: none): taken before a change, `pending_after` finds its rows."""
-    return Outbox.select(fn.MAX(Outbox.id)).scalar() or 0
+    return prepared.scalar(Outbox._meta.database, "outbox: newest id", lambda: Outbox.select(fn.MAX(Outbox.id)),
+                           []) or 0
 
 
 def pending_after(row_id: int) -> list[int]:

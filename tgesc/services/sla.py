@@ -19,6 +19,7 @@ from tgesc.domain.business_time import BusinessCalendar
 from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Event, Firing, Ticket
+from tgesc.services import prepared
 from tgesc.services.calendars import calendar_or_always_open
 from tgesc.services.snapshot import snapshot
 
@@ -70,8 +71,9 @@ def refresh(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) ->
     for name, column in DUE_FIELDS.items():
         setattr(ticket, column, by_name[name].due if name in by_name else None)
     if fired is None:
-        fired = set() if ticket.id is None else {
-            (f.kind, f.level) for f in Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket)}
+        fired = set() if ticket.id is None else set(prepared.tuples(
+            Firing._meta.database, "sla: firings of a ticket",
+            lambda: Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket.id), [ticket.id]))
     ticket.next_check_at = next_check(found, fired) if ticket.status in OPEN_STATUSES else None
     return found
 
