@@ -31,7 +31,6 @@ from tgesc.domain.rates import Rate
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.domain.send_schedule import SendSchedule
 from tgesc.models import Customer, Ticket
-from tgesc.services import outbox
 from tgesc.services.bot import BotDispatcher
 from tgesc.services.bot_customers import CustomerDesk
 from tgesc.services.configuration import apply_config, list_entries, parse_toml, put_entry, set_entry
@@ -79,7 +78,6 @@ class SimulatedDesk:
         self.users: dict[str, Any] = {}  # customer / staff key -> the wire's user
         self.staff_keys: set[str] = set()
         self._journal_at = 0
-        self._delivered_up_to = -1  # the newest outbox row when the outbox was last delivered
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     # --- set up and tear down --------------------------------------------------------------------------------
@@ -262,10 +260,7 @@ class SimulatedDesk:
         """Send everything the outbox holds that is due (answers to presses first), and run the `telegram`
         jobs command lines enqueued to wake the bot (the sender is this desk's delivery)."""
         self.worker.run_pending()
-        newest, due_in = outbox.newest_id(), self.delivery.next_due_in()
-        if newest != self._delivered_up_to or (due_in is not None and due_in <= 0):
-            self.delivery.pump(0)
-            self._delivered_up_to = newest
+        self.delivery.pump(0)
 
     def wake(self) -> None:
         """What a `telegram` job does here: nothing more, `deliver` sends the outbox right after the jobs."""
