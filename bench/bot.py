@@ -63,7 +63,6 @@ import platform
 import pstats
 import random
 import re
-import secrets
 import sys
 import tempfile
 import time
@@ -71,15 +70,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]  # bench/ingest.py's workload; the fake wire
+sys.path.insert(0, str(HERE))  # bench/ingest.py's workload, bench/throwaway_postgres.py
 
 import ingest as ingest_bench  # noqa: E402
 import peewee  # noqa: E402
 from pyrogram import __version__ as kurigram_version  # noqa: E402
 from pyrogram import raw  # noqa: E402
+from throwaway_postgres import throwaway_postgres  # noqa: E402
 
 from tgesc.adapters.clock import utc_now  # noqa: E402
 from tgesc.adapters.telegram import TelegramConnection  # noqa: E402
@@ -330,44 +329,6 @@ def profile_round(desk: Desk, opts, languages, steps, number: int) -> str:
     stats.sort_stats("tottime").print_stats(20)
     stats.sort_stats("cumulative").print_stats(25)
     return f"profiled round: {len(updates) / elapsed:,.0f} updates/s under cProfile\n{out.getvalue()}"
-
-
-@contextlib.contextmanager
-def throwaway_postgres(url: str) -> Iterator[tuple[str | None, str]]:
-    """(the URL of a new database, its description), or (None, why not); the database is dropped after."""
-    import psycopg
-    from psycopg import sql
-
-    server, errors = None, []
-    parts = urlsplit(url)
-    candidates = [url] + ([urlunsplit(parts._replace(netloc=f"postgres@{parts.netloc}"))] if not parts.username
-                          else [])
-    for candidate in candidates:
-        try:
-            with psycopg.connect(candidate, autocommit=True, connect_timeout=5) as conn:
-                version = conn.execute("SHOW server_version").fetchone()[0]
-                sync = conn.execute("SHOW synchronous_commit").fetchone()[0]
-            server = candidate
-            break
-        except psycopg.Error as exc:
-            errors.append(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
-    if server is None:
-        yield None, f"skipped, PostgreSQL unreachable at {url}: {'; '.join(dict.fromkeys(errors))}"
-        return
-    name = f"tgesc_bench_{secrets.token_hex(6)}"
-    try:
-        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as exc:
-        yield None, f"skipped, cannot create a database on {url}: {str(exc).strip().splitlines()[0]}"
-        return
-    try:
-        host = urlsplit(server).hostname or "local socket"
-        yield (urlunsplit(urlsplit(server)._replace(path="/" + name)),
-               f"{version} on {host}, synchronous_commit={sync}")
-    finally:
-        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def run_inbound(opts) -> None:

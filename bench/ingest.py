@@ -33,16 +33,15 @@ import collections
 import os
 import platform
 import random
-import secrets
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import peewee
+from throwaway_postgres import throwaway_postgres
 
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
 from tgesc.models import Event, Firing, Message, Outbox, Ticket
@@ -267,38 +266,10 @@ def sqlite_backend(opts, languages, warmup, steps) -> Result:
 
 def postgres_backend(opts, languages, warmup, steps) -> Result | str:
     """The result, or why PostgreSQL was skipped."""
-    import psycopg
-    from psycopg import sql
-
-    server, errors = None, []
-    parts = urlsplit(opts.postgres_url)
-    candidates = [opts.postgres_url]
-    if not parts.username:
-        candidates.append(urlunsplit(parts._replace(netloc=f"postgres@{parts.netloc}")))
-    for candidate in candidates:
-        try:
-            with psycopg.connect(candidate, autocommit=True, connect_timeout=5) as conn:
-                version = conn.execute("SHOW server_version").fetchone()[0]
-                sync = conn.execute("SHOW synchronous_commit").fetchone()[0]
-            server = candidate
-            break
-        except psycopg.Error as exc:
-            errors.append(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
-    if server is None:
-        return f"skipped, PostgreSQL unreachable at {opts.postgres_url}: {'; '.join(dict.fromkeys(errors))}"
-    name = f"tgesc_bench_{secrets.token_hex(6)}"
-    try:
-        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.Error as exc:
-        return f"skipped, cannot create a database on {opts.postgres_url}: {str(exc).strip().splitlines()[0]}"
-    try:
-        host = urlsplit(server).hostname or "local socket"
-        return measure("postgres", urlunsplit(urlsplit(server)._replace(path="/" + name)),
-                       f"{version} on {host}, synchronous_commit={sync}", opts, languages, warmup, steps)
-    finally:
-        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with throwaway_postgres(opts.postgres_url) as (url, detail):
+        if url is None:
+            return detail
+        return measure("postgres", url, detail, opts, languages, warmup, steps)
 
 
 # --- report ---------------------------------------------------------------------------------------------

@@ -36,7 +36,6 @@ import argparse
 import json
 import os
 import platform
-import secrets
 import statistics
 import sys
 import tempfile
@@ -46,9 +45,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import peewee
+from throwaway_postgres import throwaway_postgres
 
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
 from tgesc.models import Customer, Ticket, Tier
@@ -187,34 +186,8 @@ def sqlite_database() -> Iterator[tuple[str, str]]:
 @contextmanager
 def postgres_database(opts) -> Iterator[tuple[str, str] | str]:
     """(url, detail) of a throwaway database, dropped afterwards; or why PostgreSQL is skipped."""
-    import psycopg
-    from psycopg import sql
-
-    server, errors = None, []
-    parts = urlsplit(opts.postgres_url)
-    candidates = [opts.postgres_url]
-    if not parts.username:
-        candidates.append(urlunsplit(parts._replace(netloc=f"postgres@{parts.netloc}")))
-    for candidate in candidates:
-        try:
-            with psycopg.connect(candidate, autocommit=True, connect_timeout=5) as conn:
-                version = conn.execute("SHOW server_version").fetchone()[0]
-            server = candidate
-            break
-        except psycopg.Error as exc:
-            errors.append(str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
-    if server is None:
-        yield f"skipped, PostgreSQL unreachable at {opts.postgres_url}: {'; '.join(dict.fromkeys(errors))}"
-        return
-    name = f"tgesc_bench_{secrets.token_hex(6)}"
-    with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        host = urlsplit(server).hostname or "local socket"
-        yield urlunsplit(urlsplit(server)._replace(path="/" + name)), f"PostgreSQL {version} on {host}"
-    finally:
-        with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    with throwaway_postgres(opts.postgres_url) as (url, detail):
+        yield detail if url is None else (url, f"PostgreSQL {detail}")
 
 
 def verdict(ok: bool) -> str:
