@@ -16,6 +16,15 @@ def peer_id(peer) -> int:
     return utils.get_channel_id(peer.channel_id)
 
 
+def calls_by_random_id(wire, kind: type) -> dict[tuple[int, int], object]:
+    """The calls of `kind` the bot made, one per (chat, random_id); a repeated call must repeat the request."""
+    calls: dict[tuple[int, int], object] = {}
+    for request in wire.sent(kind):
+        key = (peer_id(request.peer), request.random_id)
+        assert calls.setdefault(key, request) == request, f"random_id {key} reused for another call: {request}"
+    return calls
+
+
 def to_chat(bot, chat_id: int, kind=raw.functions.messages.SendMessage) -> list:
     """The requests of `kind` the bot made to `chat_id`, in order (SendMessage / ForwardMessages)."""
     key = "to_peer" if kind is raw.functions.messages.ForwardMessages else "peer"

@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pyrogram import raw, utils
+from bot_support import peer_id
+from pyrogram import raw
 
 from tgesc.adapters.telegram import TelegramConnection
 from tgesc.adapters.telegram.wire import FakeWire
@@ -96,18 +97,10 @@ class Bot:
 
     def texts_to(self, chat_id: int) -> list[str]:
         """The texts the bot sent to `chat_id`, in order."""
-        return [request.message for request in self.sent() if _peer_id(request.peer) == chat_id]
+        return [request.message for request in self.sent() if peer_id(request.peer) == chat_id]
 
     def pending(self) -> list[Outbox]:
         return list(Outbox.select().where(Outbox.status == "pending").order_by(Outbox.id))
-
-
-def _peer_id(peer) -> int:
-    if isinstance(peer, raw.types.InputPeerUser):
-        return peer.user_id
-    if isinstance(peer, raw.types.InputPeerChat):
-        return -peer.chat_id
-    return utils.get_channel_id(peer.channel_id)
 
 
 @pytest.fixture

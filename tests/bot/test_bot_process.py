@@ -10,7 +10,6 @@ import asyncio
 import os
 import random
 import signal
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -19,9 +18,11 @@ from pathlib import Path
 
 import pytest
 import redis
-from pyrogram import enums, raw, utils
+from bot_support import calls_by_random_id, peer_id
+from pyrogram import enums, raw
 from pyrogram.parser import Parser
 from remote_wire import WireServer, wait_until
+from worker_support import Proc
 
 from tgesc.adapters.clock import utc_now
 from tgesc.adapters.single_lock import bot_lock_name
@@ -37,41 +38,6 @@ START_TIMEOUT_S = 30.0
 STAFF = {"bob": (5001, "agent", ["L1"]), "carol": (5002, "agent", ["L2"]), "dave": (5003, "admin", ["L3"])}
 
 
-class BotProcess:
-    """One `run_bot` process; its output (logging) goes to a file, read with `log()`."""
-
-    def __init__(self, env: dict[str, str], cwd: Path, log_path: Path) -> None:
-        self.log_path = log_path
-        with open(log_path, "wb") as out:
-            self.proc = subprocess.Popen([sys.executable, str(BOT_PROCESS)], cwd=cwd, env=env, stdout=out,
-                                         stderr=subprocess.STDOUT)
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def signal(self, signum: int) -> None:
-        self.proc.send_signal(signum)
-
-    def wait(self, timeout: float) -> int:
-        try:
-            return self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"bot {self.pid} still running after {timeout} s; its log:\n{self.log()[-3000:]}"
-                                 ) from None
-
-    def kill(self) -> None:
-        if self.alive():
-            self.proc.kill()
-        self.proc.wait(10)
-
-
 @dataclass
 class Desk:
     """The test side: the desk's database, the wire and its server, and the bot processes started on them."""
@@ -82,14 +48,15 @@ class Desk:
     tmp_path: Path
     chats: dict[str, int] = field(default_factory=dict)
     people: dict[str, raw.types.User] = field(default_factory=dict)
-    bots: list[BotProcess] = field(default_factory=list)
+    bots: list[Proc] = field(default_factory=list)
 
-    def start_bot(self) -> BotProcess:
-        bot = BotProcess(self.env, self.tmp_path, self.tmp_path / f"bot-{len(self.bots) + 1}.log")
+    def start_bot(self) -> Proc:
+        bot = Proc([sys.executable, str(BOT_PROCESS)], self.env, self.tmp_path,
+                   self.tmp_path / f"bot-{len(self.bots) + 1}.log")
         self.bots.append(bot)
         return bot
 
-    def wait_ready(self, bot: BotProcess, connection: int, timeout: float = START_TIMEOUT_S) -> None:
+    def wait_ready(self, bot: Proc, connection: int, timeout: float = START_TIMEOUT_S) -> None:
         """Wait until `bot` is the `connection`th bot on the wire and has caught up (its getDifference)."""
         def caught_up() -> bool:
             if not bot.alive():
@@ -164,23 +131,6 @@ def make_desk(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def desk(make_desk, sqlite_url: str) -> Desk:
     return make_desk(sqlite_url)
-
-
-def _chat_of(peer: object) -> int:
-    if isinstance(peer, raw.types.InputPeerUser):
-        return peer.user_id
-    if isinstance(peer, raw.types.InputPeerChat):
-        return -peer.chat_id
-    return utils.get_channel_id(peer.channel_id)
-
-
-def _calls(wire: FakeWire, kind: type) -> dict[tuple[int, int], object]:
-    """The calls of `kind` the bot made, one per (chat, random_id); a repeated call must repeat the request."""
-    calls: dict[tuple[int, int], object] = {}
-    for request in wire.sent(kind):
-        key = (_chat_of(request.peer), request.random_id)
-        assert calls.setdefault(key, request) == request, f"random_id {key} reused for another call: {request}"
-    return calls
 
 
 def _plain(html_text: str) -> str:
@@ -267,11 +217,11 @@ def test_a_bot_killed_in_a_burst_loses_no_message_and_sends_nothing_twice(db_url
     rows = list(Outbox.select().order_by(Outbox.id))
     assert Counter(r.status for r in rows) == {"sent": len(rows)}
     expected = Counter((r.chat_id, _plain(r.text)) for r in rows if r.kind in ("message", "card"))
-    sends = _calls(desk.wire, raw.functions.messages.SendMessage)
+    sends = calls_by_random_id(desk.wire, raw.functions.messages.SendMessage)
     on_wire = Counter((chat, q.message) for (chat, _), q in sends.items())
     assert on_wire == expected, f"sent twice: {on_wire - expected}; never sent: {expected - on_wire}"
     cards = [r for r in rows if r.kind == "card" and r.payload.get("forum")]
-    assert len(_calls(desk.wire, raw.functions.messages.CreateForumTopic)) == len(cards) > 0
+    assert len(calls_by_random_id(desk.wire, raw.functions.messages.CreateForumTopic)) == len(cards) > 0
     assert SentMessage.select().count() == sum(on_wire.values()) + len(cards)
 
     # the burst did what a burst does: escalations (one topic and card per ticket and tier) and their notices
@@ -330,7 +280,7 @@ def test_a_second_bot_waits_and_takes_over_when_the_first_dies(desk):
     after = desk.says(desk.customer(2), "I want a refund, I was charged twice")
     wait_until(lambda: _settled(2), 20, "the second bot to handle a new message and answer it")
     assert _customer_messages() == {before, after}
-    assert any(_chat_of(q.peer) == after[0] for q in desk.wire.sent(raw.functions.messages.SendMessage))
+    assert any(peer_id(q.peer) == after[0] for q in desk.wire.sent(raw.functions.messages.SendMessage))
     assert took_over < LOCK_TTL_S + 10, f"the takeover took {took_over:.1f} s"
     second.signal(signal.SIGTERM)
     assert second.wait(10) == 0

@@ -11,7 +11,8 @@ from collections import Counter
 
 import pytest
 import redis
-from pyrogram import raw, utils
+from bot_support import calls_by_random_id
+from pyrogram import raw
 from remote_wire import WireServer
 from rq.job import Job
 from worker_support import START, TESTS, Processes, wait_until
@@ -46,14 +47,6 @@ def desk(tmp_path, sqlite_url, redis_url, monkeypatch):
     server.close()
     db.close()
     assert not wire.unhandled, f"the fake server was asked what it cannot answer: {wire.unhandled}"
-
-
-def _chat_of(peer: object) -> int:
-    if isinstance(peer, raw.types.InputPeerUser):
-        return peer.user_id
-    if isinstance(peer, raw.types.InputPeerChat):
-        return -peer.chat_id
-    return utils.get_channel_id(peer.channel_id)
 
 
 def start_bot(desk: Processes, connection: int):
@@ -110,10 +103,7 @@ def test_a_redis_flush_mid_run_loses_no_delivery_and_sends_nothing_twice(desk, r
 
     rows = list(Outbox.select().order_by(Outbox.id))
     assert Counter(r.status for r in rows) == {"sent": len(rows)}
-    calls: dict[tuple[int, int], object] = {}
-    for request in desk.wire.sent(raw.functions.messages.SendMessage):
-        key = (_chat_of(request.peer), request.random_id)
-        assert calls.setdefault(key, request) == request, f"random_id {key} reused for another message"
+    calls = calls_by_random_id(desk.wire, raw.functions.messages.SendMessage)
     on_wire = Counter((chat, q.message) for (chat, _), q in calls.items())
     expected = Counter((r.chat_id, r.text) for r in rows)
     assert on_wire == expected, f"sent twice: {on_wire - expected}; never sent: {expected - on_wire}"
