@@ -24,6 +24,7 @@ from tgesc.cli.entries import (
 )
 from tgesc.cli.output import JSON_OPTION
 from tgesc.cli.parsing import choice, choices_metavar, language_text, phrase_table, positive_int_or_empty
+from tgesc.cli.sweeping import ONCE_OPTION, sweep_once
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, RULE_KINDS
 
 app = typer.Typer(help="Trigger rules: what makes a ticket tagged, raised, escalated or answered.",
@@ -231,9 +232,8 @@ def remove(name: str = NAME, as_: str = AS_OPTION, yes: bool = YES_OPTION, dry_r
 
 @app.command("sweep")
 def sweep(
-    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` "
-                                                   "runs the periodic sweep)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would fire; change nothing."),
+    once: bool = ONCE_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Fire the unresolved-for rules that are due now: once.
@@ -251,7 +251,6 @@ def sweep(
       tgesc rule sweep --once --json
     """
     from tgesc.cli.output import info
-    from tgesc.cli.sweeping import sweep_once
     from tgesc.services.sla_sweep import sweep_unresolved
 
     done = sweep_once(sweep_unresolved, once=once, dry_run=dry_run, as_json=as_json,

@@ -13,8 +13,9 @@ from typing import Literal
 
 import typer
 
-from tgesc.cli.entries import AS_OPTION, columns, confirm_bulk, duration, list_cmd, show_cmd
+from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, columns, confirm_bulk, duration, list_cmd, show_cmd
 from tgesc.cli.output import JSON_OPTION
+from tgesc.cli.sweeping import ONCE_OPTION, sweep_once
 from tgesc.domain.vocabulary import BREACH_ACTIONS, PRIORITIES
 
 app = typer.Typer(help="SLA policies per priority: first response, next response, resolution, breach action.",
@@ -139,9 +140,8 @@ def _shown(value, zone: str):
 
 @app.command("sweep")
 def sweep(
-    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` "
-                                                   "runs the periodic sweep)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would fire; change nothing."),
+    once: bool = ONCE_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Fire the SLA warnings and breaches that are due now: once.
@@ -161,7 +161,6 @@ def sweep(
       tgesc sla sweep --once --json | jq -r '.[] | select(.level == "breach") | .ticket'
     """
     from tgesc.cli.output import info
-    from tgesc.cli.sweeping import sweep_once
     from tgesc.services.sla_sweep import sweep_sla
 
     done = sweep_once(sweep_sla, once=once, dry_run=dry_run, as_json=as_json,

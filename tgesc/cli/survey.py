@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import typer
 
 from tgesc.cli.context import current_time, state
-from tgesc.cli.entries import AS_OPTION
+from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION
 from tgesc.cli.output import JSON_OPTION, emit, info
 from tgesc.cli.parsing import choice, choices_metavar
+from tgesc.cli.sweeping import ONCE_OPTION, sweep_once
 from tgesc.domain.errors import UsageError
 from tgesc.domain.surveys import STATUSES
 
@@ -129,9 +130,8 @@ def send(
 
 @app.command("sweep")
 def sweep(
-    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` "
-                                                   "runs the periodic sweep)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be done; change nothing."),
+    once: bool = ONCE_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Send the surveys due, remind the unanswered, expire those past their reminder: once.
@@ -146,20 +146,11 @@ def sweep(
 
       tgesc survey sweep --once --json
     """
-    from tgesc.cli.wake import waking_bot
     from tgesc.services.surveys import sweep_surveys
 
-    if not once:
-        raise UsageError("pass --once: this command sweeps once (the periodic sweep runs in `tgesc worker cron`)")
-    settings = state().settings()
-    database = state().database()
-    zone = ZoneInfo(settings.timezone)
-    with waking_bot():
-        done = sweep_surveys(database, now=current_time(), dry_run=dry_run, policy=settings.survey_policy)
-    for item in done:
-        for key in ("due_at", "remind_at", "expires_at"):
-            if item.get(key):
-                item[key] = datetime.fromisoformat(item[key]).astimezone(zone).isoformat(timespec="seconds")
-    emit(done, as_json, columns=["survey", "ticket", "round", "action", "due_at", "reason"])
+    done = sweep_once(sweep_surveys, once=once, dry_run=dry_run, as_json=as_json,
+                      columns=["survey", "ticket", "round", "action", "due_at", "reason"],
+                      instants=("due_at", "remind_at", "expires_at"), ticket_marks=False,
+                      policy=state().settings().survey_policy)
     verb = "would act on" if dry_run else "acted on"
     info(f"Survey sweep{' (dry run)' if dry_run else ''}: {verb} {len(done)} survey(s).")

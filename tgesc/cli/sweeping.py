@@ -7,18 +7,26 @@ wake the bot for the Telegram messages it queued, and print what it did with ins
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import typer
 
 from tgesc.cli.context import current_time, state
 from tgesc.cli.output import emit
 from tgesc.cli.wake import waking_bot
 from tgesc.domain.errors import UsageError
 
+ONCE_OPTION = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` runs the "
+                                                 "periodic sweep).")
+
 
 def sweep_once(sweep: Callable[..., list[dict[str, Any]]], *, once: bool, dry_run: bool, as_json: bool,
-               columns: Sequence[str], instants: Sequence[str] = ("due",), **options: Any) -> list[dict[str, Any]]:
-    """Run `sweep(db, now=, dry_run=, **options)` once and print its rows (`columns` in the table); the rows."""
+               columns: Sequence[str], instants: Sequence[str] = ("due",), ticket_marks: bool = True,
+               **options: Any) -> list[dict[str, Any]]:
+    """Run `sweep(db, now=, dry_run=, **options)` once and print its rows (`columns` in the table; `instants`,
+    datetimes or ISO texts, in the viewer's zone; tickets as #N unless not `ticket_marks`); the rows."""
     if not once:
         raise UsageError("pass --once: this command sweeps once (the periodic sweep runs in `tgesc worker cron`)")
     cli = state()
@@ -26,10 +34,15 @@ def sweep_once(sweep: Callable[..., list[dict[str, Any]]], *, once: bool, dry_ru
     zone = ZoneInfo(cli.settings().timezone)
     with waking_bot():
         done = sweep(database, now=current_time(), dry_run=dry_run, **options)
-    rows = [{**row, **{key: row[key].astimezone(zone).isoformat(timespec="seconds")
-                       for key in instants if row.get(key) is not None}} for row in done]
+    rows = [{**row, **{key: _local(row[key], zone) for key in instants if row.get(key)}} for row in done]
     if as_json:
         emit(rows, True)
     else:
-        emit([{**row, "ticket": f"#{row['ticket']}"} for row in rows], False, columns=list(columns))
+        emit([{**row, "ticket": f"#{row['ticket']}"} for row in rows] if ticket_marks else rows, False,
+             columns=list(columns))
     return done
+
+
+def _local(instant: datetime | str, zone: ZoneInfo) -> str:
+    moment = datetime.fromisoformat(instant) if isinstance(instant, str) else instant
+    return moment.astimezone(zone).isoformat(timespec="seconds")
