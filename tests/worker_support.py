@@ -13,11 +13,17 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from remote_wire import WireServer
+
 from tgesc.adapters.clock import set_virtual_time
+from tgesc.adapters.telegram.wire import FakeWire
+from tgesc.db import open_database
+from tgesc.services.setup import initialise
 
 TESTS = Path(__file__).resolve().parent
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday: the default L2 calendar (09-18 UTC) is open
@@ -113,3 +119,26 @@ class Processes:
     def stop_all(self) -> None:
         for proc in self.started:
             proc.kill()
+
+
+@contextmanager
+def wired_processes(tmp_path: Path, database_url: str, redis_url: str, **settings: str) -> Iterator[Processes]:
+    """`Processes` for a desk whose bot talks to a FakeWire in this test process (tests/remote_wire.py): the
+    database initialised (`.db`), the wire (`.wire`) and its server (`.server`), the bot's credentials set.
+    Afterwards the processes are stopped, and the wire must have answered every request it was sent."""
+    db = open_database(database_url)
+    initialise(db, now=START, actor="test")
+    wire = FakeWire()
+    server = WireServer(wire)
+    processes = Processes(tmp_path, database_url, redis_url, API_ID="12345", API_HASH="api-hash-secret",
+                          BOT_TOKEN=wire.bot_token, **settings)
+    processes.env.update(server.env())
+    processes.db, processes.wire, processes.server = db, wire, server
+    try:
+        yield processes
+    finally:
+        processes.stop_all()
+        server.close()
+        db.close()
+    assert not wire.unhandled, f"the fake server was asked what it cannot answer: {wire.unhandled}"
+

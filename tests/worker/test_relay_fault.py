@@ -13,16 +13,13 @@ import pytest
 import redis
 from bot_support import calls_by_random_id
 from pyrogram import raw
-from remote_wire import WireServer
 from rq.job import Job
-from worker_support import START, TESTS, Processes, wait_until
+from worker_support import START, TESTS, Processes, wait_until, wired_processes
 
 from tgesc.adapters.jobs import enqueue_deliveries
-from tgesc.adapters.telegram.wire import FakeWire
-from tgesc.db import open_database, write_transaction
+from tgesc.db import write_transaction
 from tgesc.models import Message, Outbox
 from tgesc.services import outbox
-from tgesc.services.setup import initialise
 
 BOT = str(TESTS / "bot_process.py")
 CUSTOMERS, ROWS_EACH = 4, 20
@@ -32,21 +29,9 @@ LOCK_TTL_S = 3
 @pytest.fixture
 def desk(tmp_path, sqlite_url, redis_url, monkeypatch):
     monkeypatch.chdir(tmp_path)  # kurigram appends unknown errors to ./unknown_errors.txt
-    db = open_database(sqlite_url)
-    initialise(db, now=START, actor="test")
-    wire = FakeWire()
-    server = WireServer(wire)
-    processes = Processes(
-        tmp_path, sqlite_url, redis_url, RELAY_EVERY="1s", API_ID="12345", API_HASH="api-hash-secret",
-        BOT_TOKEN=wire.bot_token, SEND_RATE="1000/1s", CHAT_RATE="5/1s", GROUP_RATE="1000/1s",
-        FLOOD_LIMIT="1000/1m", TEST_LOCK_TTL=str(LOCK_TTL_S))
-    processes.env.update(server.env())
-    processes.wire, processes.server = wire, server
-    yield processes
-    processes.stop_all()
-    server.close()
-    db.close()
-    assert not wire.unhandled, f"the fake server was asked what it cannot answer: {wire.unhandled}"
+    with wired_processes(tmp_path, sqlite_url, redis_url, RELAY_EVERY="1s", SEND_RATE="1000/1s", CHAT_RATE="5/1s",
+                         GROUP_RATE="1000/1s", FLOOD_LIMIT="1000/1m", TEST_LOCK_TTL=str(LOCK_TTL_S)) as processes:
+        yield processes
 
 
 def start_bot(desk: Processes, connection: int):

@@ -16,12 +16,10 @@ import pytest
 import redis
 from bot_support import last_message_id, to_chat
 from pyrogram import raw
-from remote_wire import WireServer
 from rq.cron import get_cron_job_ids
 from rq.job import Job, JobStatus
-from worker_support import START, TESTS, Processes, wait_until
+from worker_support import START, TESTS, Processes, wait_until, wired_processes
 
-from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Event, Firing, Outbox, Survey, Ticket
 from tgesc.services import tickets
@@ -146,27 +144,18 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 def survey_desk(tmp_path, sqlite_url, redis_url, monkeypatch):
     monkeypatch.chdir(tmp_path)  # kurigram appends unknown errors to ./unknown_errors.txt
-    db = open_database(sqlite_url)
-    initialise(db, now=START, actor="test")
-    wire = FakeWire()
-    server = WireServer(wire)
-    chats = {"L1": wire.group("Staff L1"), "L2": wire.supergroup("Staff L2", forum=True)}
-    for code, chat in chats.items():
-        set_entry(db, "tiers", code, {"staff_chat": chat, "forum": code != "L1"}, actor="test", now=START)
-    add_entry(db, "staff", "carol", {"id": 5003, "name": "Carol", "role": "agent", "tiers": ["L2"]}, actor="test",
-              now=START)
-    processes = Processes(
-        tmp_path, sqlite_url, redis_url, SURVEY_SWEEP_EVERY="1s", RELAY_EVERY="1s", API_ID="12345",
-        API_HASH="api-hash-secret", BOT_TOKEN=wire.bot_token, SEND_RATE="1000/1s", CHAT_RATE="1000/1s",
-        GROUP_RATE="1000/1s", FLOOD_LIMIT="1000/1m", TEST_LOCK_TTL="3")
-    processes.env.update(server.env())
-    processes.db, processes.wire, processes.server, processes.chats = db, wire, server, chats
-    processes.carol = wire.user(5003, first_name="Carol", username="carol")
-    yield processes
-    processes.stop_all()
-    server.close()
-    db.close()
-    assert not wire.unhandled, f"the fake server was asked what it cannot answer: {wire.unhandled}"
+    with wired_processes(tmp_path, sqlite_url, redis_url, SURVEY_SWEEP_EVERY="1s", RELAY_EVERY="1s",
+                         SEND_RATE="1000/1s", CHAT_RATE="1000/1s", GROUP_RATE="1000/1s", FLOOD_LIMIT="1000/1m",
+                         TEST_LOCK_TTL="3") as processes:
+        db, wire = processes.db, processes.wire
+        chats = {"L1": wire.group("Staff L1"), "L2": wire.supergroup("Staff L2", forum=True)}
+        for code, chat in chats.items():
+            set_entry(db, "tiers", code, {"staff_chat": chat, "forum": code != "L1"}, actor="test", now=START)
+        add_entry(db, "staff", "carol", {"id": 5003, "name": "Carol", "role": "agent", "tiers": ["L2"]},
+                  actor="test", now=START)
+        processes.chats = chats
+        processes.carol = wire.user(5003, first_name="Carol", username="carol")
+        yield processes
 
 
 def moving(desk: Processes, condition, timeout: float, what: str) -> None:
