@@ -40,7 +40,8 @@ class InlineWorker:
         """Enqueue `func` on the synchronous queue `queue_name`: RQ performs it before this returns."""
         queue = Queue(queue_name, connection=self.client, is_async=False)
         job = queue.enqueue(func, *args, result_ttl=0, failure_ttl=3600, **kwargs)
-        _raise_if_failed([job])
+        if job.get_status(refresh=False) == JobStatus.FAILED:  # RQ's synchronous run records it on the job too
+            _raise_failed(job)
         return job
 
     def run_pending(self) -> list[Job]:
@@ -82,5 +83,8 @@ def _failed(job: Job) -> bool:
 def _raise_if_failed(jobs: Iterable[Job]) -> None:
     failed = [job for job in jobs if _failed(job)]
     if failed:
-        job = failed[0]
-        raise JobFailed(f"job {job.description} failed:\n{job.latest_result().exc_string}")
+        _raise_failed(failed[0])
+
+
+def _raise_failed(job: Job) -> None:
+    raise JobFailed(f"job {job.description} failed:\n{job.latest_result().exc_string}")

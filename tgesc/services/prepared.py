@@ -3,8 +3,9 @@
 Building a statement costs peewee far longer than running it costs the database, and ingest runs the
 same few statements for every message. A statement is built the first time it is needed (checking that
 the parameters given are exactly the built statement's, in order, so a call site cannot pass them
-wrongly) and its SQL kept; from then on that SQL runs with the parameters given. Selects run as the
-model's raw query: rows become model instances with the same column conversions as a built query's.
+wrongly) and its SQL kept; from then on that SQL runs with the parameters given. A select's rows become
+model instances straight from the driver's tuples, converted by the fields it selects as a built query's
+would be (peewee's own raw query costs as much again as running the statement).
 """
 
 from __future__ import annotations
@@ -17,30 +18,48 @@ import peewee
 M = TypeVar("M", bound=peewee.Model)
 
 _sql: dict[tuple[type, str], str] = {}
+_selected: dict[tuple[type, str], tuple[peewee.Field, ...]] = {}  # a select's key -> the fields of its columns
+
+
+def _key(db: peewee.Database, name: str) -> tuple[type, str]:
+    return type(getattr(db, "obj", None) or db), name  # a models' DatabaseProxy stands for its database
 
 
 def _statement(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence) -> str:
-    key = (type(getattr(db, "obj", None) or db), name)  # a models' DatabaseProxy stands for its database
+    key = _key(db, name)
     sql = _sql.get(key)
     if sql is None:
-        sql, built = build().sql()
+        query = build()
+        sql, built = query.sql()
         if list(built) != list(params):
             raise ValueError(f"prepared statement {name!r}: parameters {list(params)!r} are not its {built!r}")
+        if isinstance(query, peewee.ModelSelect) and _plain_columns(query):
+            _selected[key] = tuple(query._returning)
         _sql[key] = sql
     return sql
+
+
+def _plain_columns(query: peewee.ModelSelect) -> bool:
+    """Whether every column the select reads is a field of the queried model (its rows can become instances)."""
+    return all(isinstance(field, peewee.Field) and field.model is query.model for field in query._returning)
 
 
 def first(db: peewee.Database, model: type[M], name: str, build: Callable[[], peewee.ModelSelect],
           params: Sequence) -> M | None:
     """The first row of `model`'s query `name` (what `build()` returns, given exactly `params`), or None."""
-    sql = _statement(db, name, lambda: build().limit(1), [*params, 1])
-    return next(iter(model.raw(sql, *params, 1)), None)
+    found = rows(db, model, name, lambda: build().limit(1), [*params, 1])
+    return found[0] if found else None
 
 
 def rows(db: peewee.Database, model: type[M], name: str, build: Callable[[], peewee.ModelSelect],
          params: Sequence) -> list[M]:
-    """The rows of `model`'s query `name` (what `build()` returns, given exactly `params`)."""
-    return list(model.raw(_statement(db, name, build, params), *params))
+    """The rows of `model`'s query `name` (what `build()` returns, given exactly `params`), as instances with
+    the fields it selects."""
+    sql = _statement(db, name, build, params)
+    fields = _selected.get(_key(db, name))
+    if fields is None:
+        raise ValueError(f"prepared statement {name!r}: select only fields of {model.__name__} for its rows")
+    return [_instance(model, fields, values) for values in db.execute_sql(sql, list(params)).fetchall()]
 
 
 def tuples(db: peewee.Database, name: str, build: Callable[[], peewee.Query], params: Sequence) -> list[tuple]:

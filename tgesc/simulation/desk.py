@@ -78,6 +78,7 @@ class SimulatedDesk:
         self.users: dict[str, Any] = {}  # customer / staff key -> the wire's user
         self.staff_keys: set[str] = set()
         self._journal_at = 0
+        self._command_ran = False  # a command line ran since the last delivery: it may have enqueued wake-ups
         self._tmp: tempfile.TemporaryDirectory | None = None
 
     # --- set up and tear down --------------------------------------------------------------------------------
@@ -249,6 +250,7 @@ class SimulatedDesk:
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = self.run_command(argv)
         database.initialize(self.db)  # the command bound the models to its own connection
+        self._command_ran = True
         if code != 0:
             reason = (err.getvalue().strip() or out.getvalue().strip()).replace("Error: ", "", 1)
             raise self.step_error(step, "cli", f"`tgesc {step.cli_line}` exited {code}: {reason}")
@@ -257,9 +259,12 @@ class SimulatedDesk:
     # --- the bot's side --------------------------------------------------------------------------------------
 
     def deliver(self) -> None:
-        """Send everything the outbox holds that is due (answers to presses first), and run the `telegram`
-        jobs command lines enqueued to wake the bot (the sender is this desk's delivery)."""
-        self.worker.run_pending()
+        """Send everything the outbox holds that is due (answers to presses first), after running the `telegram`
+        jobs a command line enqueued to wake the bot (the sender is this desk's delivery). Nothing else here
+        enqueues them: the sweeps' jobs do not wake the bot, the bot is this desk's."""
+        if self._command_ran:
+            self.worker.run_pending()
+            self._command_ran = False
         self.delivery.pump(0)
 
     def wake(self) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from tgesc.adapters.redis_server import embedded_url, ensure_embedded, stop_embedded
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.models import Ticket
+from tgesc.services import prepared
 from tgesc.simulation.desk import SimulatedDesk
 from tgesc.simulation.report import event_rows, ticket_rows
 from tgesc.simulation.timeline import PERIODIC, SweepTicker
@@ -146,9 +147,10 @@ def _ticket_of(chat_id: int, thread: int | None, known: dict[tuple[int, int], in
     if thread is None or chat_id > 0:
         return None
     if (chat_id, thread) not in known:
-        in_thread = (Ticket.topic_id == thread) | (Ticket.card_message_id == thread)
-        ticket = Ticket.select(Ticket.number).where((Ticket.staff_chat_id == chat_id) & in_thread).first()
-        if ticket is None:
+        number = prepared.scalar(Ticket._meta.database, "simulate: ticket of a staff thread", lambda: Ticket.select(
+            Ticket.number).where((Ticket.staff_chat_id == chat_id) & (
+                (Ticket.topic_id == thread) | (Ticket.card_message_id == thread))), [chat_id, thread, thread])
+        if number is None:
             return None
-        known[chat_id, thread] = ticket.number
+        known[chat_id, thread] = number
     return known[chat_id, thread]
