@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.bot_commands import CUSTOMER_COMMANDS, Command, CommandError, parse_command
 from tgesc.domain.humanize import LANGUAGE_NAMES, language_of, ticket_status_line, zone_for
@@ -22,7 +23,7 @@ from tgesc.domain.rates import Rate, SlidingWindow
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Ticket
-from tgesc.services import outbox, prepared, relay, surveys, tickets
+from tgesc.services import outbox, relay, surveys, tickets
 from tgesc.services.escalation import open_thread
 from tgesc.services.ingest import Inbound, ingest, remember_customer
 from tgesc.services.tickets import event

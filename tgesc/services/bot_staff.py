@@ -15,6 +15,7 @@ from datetime import datetime
 
 import peewee
 
+from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.bot_commands import (
     STAFF_PRIVATE_COMMANDS,
@@ -29,7 +30,7 @@ from tgesc.domain.bot_commands import (
 from tgesc.domain.errors import TgescError
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Message, Staff, StaffTier, Ticket, Tier
-from tgesc.services import outbox, prepared, relay, ticket_queries
+from tgesc.services import outbox, relay, ticket_queries
 from tgesc.services.snapshot import snapshot
 from tgesc.services.staff_actions import run_staff_command
 from tgesc.services.tickets import event, save
@@ -53,8 +54,7 @@ def may_work(staff: Staff | None, tier: Tier) -> bool:
     """Whether `staff` may work tickets in `tier`'s chat: its staff, and admins."""
     if staff is None:
         return False
-    return staff.role == "admin" or StaffTier.select().where(
-        (StaffTier.staff == staff.id) & (StaffTier.tier == tier.id)).exists()
+    return staff.role == "admin" or (staff.id, tier.id) in snapshot(Tier._meta.database).staff_tiers
 
 
 def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: Tier, message: IncomingMessage,

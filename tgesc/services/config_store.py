@@ -12,6 +12,7 @@ from typing import Any
 
 from peewee import JOIN, ModelSelect
 
+from tgesc import prepared
 from tgesc.domain.durations import format_duration, parse_duration
 from tgesc.domain.errors import DomainError
 from tgesc.domain.vocabulary import rank
@@ -27,7 +28,6 @@ from tgesc.models import (
     Tier,
     TriggerRule,
 )
-from tgesc.services import prepared
 
 
 def _present(**fields: Any) -> dict[str, Any]:

@@ -18,12 +18,13 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.send_schedule import Pending, SendSchedule
 from tgesc.domain.telegram import Button, RetryAfter, TelegramPort, Undeliverable
 from tgesc.domain.telegram_text import check_callback_data
 from tgesc.models import Customer, Outbox, SentMessage, Ticket
-from tgesc.services import outbox, prepared
+from tgesc.services import outbox
 from tgesc.services.relay import TOPIC_PART
 from tgesc.services.tickets import event
 

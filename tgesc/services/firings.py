@@ -10,8 +10,8 @@ from datetime import datetime
 
 import peewee
 
+from tgesc import prepared
 from tgesc.models import Firing, Ticket
-from tgesc.services import prepared
 
 NOTICE = ("notice", "escalation")  # the customer was told of an escalation (and may reply "urgent")
 _BETWEEN, _AFTER = "\x1f", "\x1e"  # control characters no kind or level contains: kind BETWEEN level AFTER ...

@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 
 import peewee
 
+from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import UsageError
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
-from tgesc.services import prepared, sla, tickets
+from tgesc.services import sla, tickets
 from tgesc.services.config_store import GENERATION, generation_query
 from tgesc.services.firings import AGGREGATED_PARAMS, Firings
 from tgesc.services.reactions import react

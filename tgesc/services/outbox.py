@@ -12,12 +12,12 @@ from typing import Any
 
 from peewee import fn
 
+from tgesc import prepared
 from tgesc.domain import templates
 from tgesc.domain.humanize import language_of
 from tgesc.domain.telegram import TEXT_LIMIT
 from tgesc.domain.telegram_text import split_text
 from tgesc.models import Outbox, Template, Ticket
-from tgesc.services import prepared
 from tgesc.services.snapshot import snapshot
 
 

@@ -18,9 +18,10 @@ from functools import partial
 
 import peewee
 
+from tgesc import prepared
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Customer, Message, Outbox, SentMessage, Staff, Ticket
-from tgesc.services import outbox, prepared, sla
+from tgesc.services import outbox, sla
 from tgesc.services.tickets import event
 
 TOPIC_PART = -1  # the sent_message part recording the forum topic a card row opened

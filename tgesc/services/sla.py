@@ -15,11 +15,11 @@ from typing import Any
 
 import peewee
 
+from tgesc import prepared
 from tgesc.domain.business_time import BusinessCalendar
 from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Event, Firing, Ticket
-from tgesc.services import prepared
 from tgesc.services.calendars import calendar_or_always_open
 from tgesc.services.snapshot import snapshot
 

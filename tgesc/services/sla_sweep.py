@@ -41,6 +41,7 @@ from typing import Any
 
 import peewee
 
+from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError
 from tgesc.domain.humanize import duration_text, eta_text, zone_for
@@ -48,7 +49,7 @@ from tgesc.domain.sla import DueMilestone, Milestone, Policy, due_milestones, wa
 from tgesc.domain.sla_notices import notice_key, notice_variables
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Firing, Staff, StaffTier, Ticket, Tier
-from tgesc.services import outbox, prepared, sla
+from tgesc.services import outbox, sla
 from tgesc.services.escalation import escalate, tier_calendar
 from tgesc.services.firings import Firings
 from tgesc.services.reactions import react_to_time, ticket_tier

@@ -1,9 +1,10 @@
 """The configuration the hot paths (ingest) need, parsed once per configuration generation.
 
 `snapshot(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the
-tiers by id and code, the active staff by Telegram id (the bot asks for every private message), the SLA
-policies and calendars, and the template overrides; it is rebuilt only after a configuration change, by
-any process. The snapshot is shared between calls: do not modify it, its tiers, staff or entries.
+tiers by id and code, the active staff by Telegram id (the bot asks for every private message) and the
+tiers each works in (asked for every staff message), the SLA policies and calendars, and the template
+overrides; it is rebuilt only after a configuration change, by any process. The snapshot is shared
+between calls: do not modify it, its tiers, staff or entries.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import peewee
 
 from tgesc.domain.rules import FaqEntry, Rule, faq_from, rules_from
-from tgesc.models import Staff, Tier
+from tgesc.models import Staff, StaffTier, Tier
 from tgesc.services import config_store
 from tgesc.services.configuration import entry_in
 
@@ -30,6 +31,7 @@ class Snapshot:
     tiers: Mapping[int, Tier]  # by id
     tier_codes: Mapping[str, Tier]
     staff: Mapping[int, Staff]  # the active staff by Telegram id
+    staff_tiers: frozenset[tuple[int, int]]  # (staff id, tier id): who works in which tier
     sections: Mapping[str, Mapping[str, dict[str, Any]]]  # SNAPSHOT_SECTIONS as stored
 
     def entry(self, section: str, key: str) -> dict[str, Any]:
@@ -71,6 +73,7 @@ def snapshot(db: peewee.Database, *, generation: int | None = None) -> Snapshot:
             generation, rules_from(config_store.load_section("rules")), faq_from(config_store.load_section("faq")),
             {t.id: t for t in tiers}, {t.code: t for t in tiers},
             {s.telegram_id: s for s in Staff.select().where(Staff.active == True)},  # noqa: E712
+            frozenset(StaffTier.select(StaffTier.staff, StaffTier.tier).tuples()),
             {section: config_store.load_section(section) for section in SNAPSHOT_SECTIONS})
     return hit
 

@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import peewee
 
+from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.humanize import LANGUAGE_ZONES, language_of, zone_for
@@ -52,7 +53,7 @@ from tgesc.domain.surveys import (
 from tgesc.domain.telegram import ButtonPress
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Survey, Ticket, Tier
-from tgesc.services import outbox, prepared, tickets
+from tgesc.services import outbox, tickets
 
 log = logging.getLogger(__name__)
 _policy_cache: dict[str, Any] = {}  # configured_policy: the settings it was read from, and the policy

@@ -9,9 +9,10 @@ import html
 from datetime import datetime, tzinfo
 from typing import Any
 
+from tgesc import prepared
 from tgesc.domain.durations import format_duration
 from tgesc.models import Event, Message, Ticket, TriedSolution
-from tgesc.services import prepared, sla
+from tgesc.services import sla
 from tgesc.services.tickets import checklist
 
 KEY_MESSAGES = 5

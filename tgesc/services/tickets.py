@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 import peewee
 from peewee import fn
 
+from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.ticket_rules import Checklist, transition
 from tgesc.domain.vocabulary import EMOTIONS, OPEN_STATUSES, PRIORITIES
 from tgesc.models import Customer, Event, Firing, Staff, Survey, Ticket, Tier, TriedSolution, TriggerRule
-from tgesc.services import prepared, sla
+from tgesc.services import sla
 from tgesc.services.snapshot import snapshot
 
 if TYPE_CHECKING:

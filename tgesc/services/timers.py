@@ -10,10 +10,10 @@ from datetime import datetime
 
 import peewee
 
+from tgesc import prepared
 from tgesc.domain.surveys import PENDING
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Survey, Ticket
-from tgesc.services import prepared
 
 
 def next_sla_check() -> datetime | None:

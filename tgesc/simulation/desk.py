@@ -26,11 +26,12 @@ from tgesc.adapters.telegram.journal import journal_since
 from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.config import Settings, load_settings
 from tgesc.db import database, open_database
-from tgesc.domain.errors import TgescError
+from tgesc.domain.errors import NotFound, TgescError
 from tgesc.domain.rates import Rate
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.domain.send_schedule import SendSchedule
-from tgesc.models import Customer, Ticket
+from tgesc.models import Customer
+from tgesc.services import tickets
 from tgesc.services.bot import BotDispatcher
 from tgesc.services.bot_customers import CustomerDesk
 from tgesc.services.configuration import apply_config, list_entries, parse_toml, put_entry, set_entry
@@ -214,9 +215,10 @@ class SimulatedDesk:
             self.connection.feed(self.wire.private_text(user, step.text))
 
     def staff_says(self, step: Step) -> None:
-        ticket = Ticket.get_or_none(Ticket.number == step.ticket)
-        if ticket is None:
-            raise self.step_error(step, "ticket", f"there is no ticket #{step.ticket} at this point")
+        try:
+            ticket = tickets.find(step.ticket)
+        except NotFound:
+            raise self.step_error(step, "ticket", f"there is no ticket #{step.ticket} at this point") from None
         if ticket.staff_chat_id is None or (ticket.topic_id is None and ticket.card_message_id is None):
             raise self.step_error(step, "ticket", f"ticket #{step.ticket} has no staff thread yet")
         self.connection.feed(self.wire.group_text(

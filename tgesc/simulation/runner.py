@@ -12,10 +12,10 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
+from tgesc import prepared
 from tgesc.adapters.redis_server import embedded_url, ensure_embedded, stop_embedded
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.models import Ticket
-from tgesc.services import prepared
 from tgesc.simulation.desk import SimulatedDesk
 from tgesc.simulation.report import event_rows, ticket_rows
 from tgesc.simulation.timeline import PERIODIC, SweepTicker

@@ -5,7 +5,8 @@ same few statements for every message. A statement is built the first time it is
 the parameters given are exactly the built statement's, in order, so a call site cannot pass them
 wrongly) and its SQL kept; from then on that SQL runs with the parameters given. A select's rows become
 model instances straight from the driver's tuples, converted by the fields it selects as a built query's
-would be (peewee's own raw query costs as much again as running the statement).
+would be (peewee's own raw query costs as much again as running the statement). The models load a related
+row (`ticket.customer`) this way too, which is why this sits beside them rather than among the services.
 """
 
 from __future__ import annotations

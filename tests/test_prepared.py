@@ -1,5 +1,6 @@
-"""Prepared statements (services.prepared): the rows a prepared select gives are the instances peewee's own
-query gives, on SQLite and PostgreSQL, and a misuse is refused rather than answered wrongly."""
+"""Prepared statements (tgesc.prepared): the rows a prepared select gives, and the related rows a foreign key
+loads, are the instances peewee's own query gives, on SQLite and PostgreSQL; a misuse is refused rather than
+answered wrongly."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from datetime import timedelta
 import pytest
 
 from tests.ticket_support import OPENED, open_ticket
+from tgesc import prepared
 from tgesc.models import Customer, Event, Ticket
-from tgesc.services import prepared
 from tgesc.services.setup import initialise
 
 
@@ -53,3 +54,10 @@ def test_parameters_that_are_not_the_statements_are_refused(desk):
     with pytest.raises(ValueError, match="parameters"):
         prepared.rows(desk, Ticket, "test: tickets by priority", lambda: Ticket.select().where(
             Ticket.priority == "high"), ["low"])
+
+
+def test_a_related_row_loads_as_peewees_own_query_loads_it(desk):
+    ticket = Ticket.get(Ticket.number == 2)
+    assert ticket.customer.__data__ == Customer.get(Customer.telegram_id == 1002).__data__
+    assert ticket.customer is ticket.customer  # loaded once per instance
+    assert ticket.tier.code == "L1" and ticket.assignee is None
