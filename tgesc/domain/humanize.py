@@ -15,6 +15,7 @@ _UNITS = {
     "zh": (("天", "天"), ("小时", "小时"), ("分钟", "分钟")),
 }
 _RU_UNITS = (("день", "дня", "дней"), ("час", "часа", "часов"), ("минута", "минуты", "минут"))
+_UNDER_A_MINUTE = {"en": "less than a minute", "zh": "不到 1 分钟", "ru": "несколько секунд"}
 _WEEKDAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
              "zh": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
              "ru": ("пн", "вт", "ср", "чт", "пт", "сб", "вс")}
@@ -39,9 +40,20 @@ def _ru_plural(n: int, forms: tuple[str, str, str]) -> str:
 
 
 def duration_text(span: timedelta, language: str | None) -> str:
-    """`1 day 3 hours`, `45 minutes` (rounded up to the minute; at most two units)."""
+    """How long until something: `1 day 3 hours`, `45 minutes` (rounded up to the minute, at least one; at
+    most two units)."""
+    return _minutes_text(max(1, -(-int(span.total_seconds()) // 60)), language_of(language))
+
+
+def elapsed_text(span: timedelta, language: str | None) -> str:
+    """How long ago something was: the whole minutes passed (`2 hours 5 minutes`; at most two units), or
+    `less than a minute`: a deadline met by a sweep at its very instant did not pass `1 minute ago`."""
     lang = language_of(language)
-    minutes = max(1, -(-int(span.total_seconds()) // 60))
+    minutes = int(span.total_seconds()) // 60
+    return _minutes_text(minutes, lang) if minutes >= 1 else _UNDER_A_MINUTE[lang]
+
+
+def _minutes_text(minutes: int, lang: str) -> str:
     parts = [(minutes // 1440, 0), (minutes % 1440 // 60, 1), (minutes % 60, 2)]
     shown = [(n, unit) for n, unit in parts if n][:2]
     if lang == "ru":

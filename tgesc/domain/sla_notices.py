@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from tgesc.domain.humanize import duration_text, instant_text, language_of
+from tgesc.domain.humanize import duration_text, elapsed_text, instant_text, language_of
 
 AUDIENCES = ("thread", "manager", "escalated")
 CLOCK_NAMES = {
@@ -67,7 +67,7 @@ def notice_variables(*, ticket: int, priority: str, tier: str, clock: str, due: 
                  "due": f"{instant_text(due, zone, lang)} {zone.key}",
                  "todo": what_to_do(clock, audience, ticket, lang)}
     if breach:
-        variables["late"] = duration_text(now - due, lang)
+        variables["late"] = elapsed_text(now - due, lang)
     else:
         variables["left"] = duration_text(due - now, lang)
     return variables

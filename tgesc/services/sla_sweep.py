@@ -44,7 +44,7 @@ import peewee
 from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError
-from tgesc.domain.humanize import duration_text, eta_text, zone_for
+from tgesc.domain.humanize import elapsed_text, eta_text, zone_for
 from tgesc.domain.sla import DueMilestone, Milestone, Policy, due_milestones, waits_for_business_hours
 from tgesc.domain.sla_notices import notice_key, notice_variables
 from tgesc.domain.vocabulary import OPEN_STATUSES
@@ -210,7 +210,7 @@ class _Firing:
             why = (f"already at {self.tier.code}, not below {target.code}" if target is not None
                    else "the policy names no tier to escalate to")
             return self._to_thread(self.tier, item), f"{why}: the tier was reminded instead"
-        late = duration_text(self.now - milestone.at, "en")
+        late = elapsed_text(self.now - milestone.at, "en")
         escalate(self.db, self.ticket, to=target.code, reason=f"SLA: the {milestone.clock.replace('_', ' ')} "
                  f"deadline passed {late} ago", actor=ACTOR, now=self.now, trigger=f"sla:{milestone.clock}")
         return [f"tier:{target.code}", *self._to_thread(target, item, "escalated")], ""

@@ -1,0 +1,51 @@
+"""How spans of time read to people (domain.humanize): a time left is rounded up (a promise is never shorter
+than the truth), a time passed is rounded down (a deadline met at its very instant did not pass a minute ago)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tgesc.domain.humanize import duration_text, elapsed_text
+
+UNIT_MINUTES = {"day": 1440, "days": 1440, "hour": 60, "hours": 60, "minute": 1, "minutes": 1}
+
+
+def minutes_in(text: str) -> int:
+    return sum(int(n) * UNIT_MINUTES[unit] for n, unit in re.findall(r"(\d+) (\w+)", text))
+
+
+@pytest.mark.parametrize(("seconds", "language", "text"), [
+    (0, "en", "less than a minute"),
+    (59, "en", "less than a minute"),
+    (60, "en", "1 minute"),
+    (150, "en", "2 minutes"),
+    (3660, "en", "1 hour 1 minute"),
+    (90000, "en", "1 day 1 hour"),
+    (30, "zh", "不到 1 分钟"),
+    (300, "zh", "5 分钟"),
+    (30, "ru", "несколько секунд"),
+    (120, "ru", "2 минуты"),
+    (1260, "ru", "21 минута"),
+])
+def test_elapsed_time_counts_the_whole_minutes_passed(seconds, language, text):
+    assert elapsed_text(timedelta(seconds=seconds), language) == text
+
+
+@pytest.mark.parametrize(("seconds", "text"), [(0, "1 minute"), (1, "1 minute"), (61, "2 minutes"),
+                                               (1800, "30 minutes"), (7200, "2 hours")])
+def test_time_left_is_rounded_up_to_a_whole_minute(seconds, text):
+    assert duration_text(timedelta(seconds=seconds), "en") == text
+
+
+@given(st.integers(min_value=0, max_value=3 * 1440 * 60))
+def test_time_passed_never_says_more_and_time_left_never_says_less_than_the_span(seconds):
+    span = timedelta(seconds=seconds)
+    passed, left = elapsed_text(span, "en"), duration_text(span, "en")
+    assert minutes_in(passed) * 60 <= seconds
+    if minutes_in(left) < 1440:  # below a day nothing is cut off: the promise covers the whole span
+        assert minutes_in(left) * 60 >= seconds
