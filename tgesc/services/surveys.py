@@ -33,6 +33,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import peewee
+from peewee import fn
 
 from tgesc import prepared
 from tgesc.db import write_transaction
@@ -52,8 +53,9 @@ from tgesc.domain.surveys import (
 )
 from tgesc.domain.telegram import ButtonPress
 from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Customer, Survey, Ticket, Tier
+from tgesc.models import Customer, Survey, Ticket
 from tgesc.services import outbox, tickets
+from tgesc.services.snapshot import snapshot
 
 log = logging.getLogger(__name__)
 _policy_cache: dict[str, Any] = {}  # configured_policy: the settings it was read from, and the policy
@@ -91,9 +93,13 @@ def customer_zone(customer: Customer) -> ZoneInfo:
 def schedule(ticket: Ticket, *, now: datetime, policy: SurveyPolicy | None = None) -> Survey:
     """The next survey round of a ticket being resolved now, due after the delay in the customer's daytime."""
     policy = policy or configured_policy()
-    rounds = Survey.select().where(Survey.ticket == ticket).count()
+    db = Survey._meta.database
+    rounds = prepared.scalar(db, "surveys: rounds of a ticket", lambda: Survey.select(fn.COUNT(Survey.id)).where(
+        Survey.ticket == ticket.id), [ticket.id])
     due = survey_due(now, policy.delay, customer_zone(ticket.customer), policy.daytime)
-    return Survey.create(ticket=ticket, round=rounds + 1, due_at=due)
+    survey = Survey(ticket=ticket, round=rounds + 1, due_at=due)
+    prepared.insert_instance(db, survey, "surveys: new round")
+    return survey
 
 
 # --- the sweep --------------------------------------------------------------------------------------
@@ -152,11 +158,12 @@ def _why_not_send(survey: Survey) -> str | None:
     ticket, customer = survey.ticket, survey.ticket.customer
     if ticket.status not in SENDABLE:
         return f"ticket #{ticket.number} is {ticket.status} again"
-    other = (Ticket.select(Ticket.number).where((Ticket.customer == customer.id) & (Ticket.id != ticket.id)
-                                                & Ticket.status.in_(list(OPEN_STATUSES)))
-             .order_by(Ticket.number).first())
+    other = prepared.scalar(Ticket._meta.database, "surveys: another open ticket of the customer", lambda: (
+        Ticket.select(Ticket.number).where((Ticket.customer == customer.id) & (Ticket.id != ticket.id)
+                                           & Ticket.status.in_(list(OPEN_STATUSES))).order_by(Ticket.number)
+        .limit(1)), [customer.id, ticket.id, *OPEN_STATUSES, 1])
     if other is not None:
-        return f"the customer has another open ticket, #{other.number}"
+        return f"the customer has another open ticket, #{other}"
     if customer.unreachable_at is not None:
         return "the customer cannot be reached (Telegram refused to deliver to them)"
     return None
@@ -328,7 +335,7 @@ def _second_escalation(db: peewee.Database, ticket: Ticket, survey: Survey, now:
     if ticket.status not in OPEN_STATUSES:
         tickets.reopen_in_place(db, ticket, actor=actor, now=now, reason=reason)
     source = ticket.tier
-    target = Tier.get_or_none(Tier.code == policy.low_score_tier)
+    target = snapshot(db).tier_codes.get(policy.low_score_tier)
     if target is None:
         log.warning("survey_low_score_tier %r is not a tier; ticket #%s stays at %s", policy.low_score_tier,
                     ticket.number, source.code)

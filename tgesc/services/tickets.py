@@ -121,8 +121,8 @@ def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
         set_changed(ticket, escalate_unresolved_at=None)
         return
     if fired is None:
-        fired = {f.level for f in Firing.select(Firing.level).where((Firing.ticket == ticket)
-                                                                    & (Firing.kind == "rule"))}
+        fired = {level for (level,) in prepared.tuples(db, "tickets: rules fired on a ticket", lambda: Firing.select(
+            Firing.level).where((Firing.ticket == ticket.id) & (Firing.kind == "rule")), [ticket.id, "rule"])}
     set_changed(ticket, escalate_unresolved_at=unresolved_check_at(
         snapshot(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired))
 
@@ -278,7 +278,8 @@ def reopen_in_place(db, ticket: Ticket, *, actor: str, now: datetime, reason: st
     ticket.status = transition(ticket.status, "reopen", ticket.number)
     restart_clocks(db, ticket, now)
     schedule_unresolved(db, ticket)
-    Survey.update(status="cancelled").where((Survey.ticket == ticket) & (Survey.status == "scheduled")).execute()
+    prepared.execute(db, "tickets: scheduled surveys cancelled", lambda: Survey.update(status="cancelled").where(
+        (Survey.ticket == ticket.id) & (Survey.status == "scheduled")), ["cancelled", ticket.id, "scheduled"])
     event(ticket, "ticket.reopened", actor, now, reason=reason)
 
 
