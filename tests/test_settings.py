@@ -102,3 +102,27 @@ def test_desk_rates_and_reopen_window_have_defaults_and_are_checked(tmp_path):
         load_settings(environ={"HOME": str(tmp_path), "TGESC_SEND_RATE": "40", "TGESC_REOPEN_WINDOW": "soon"},
                       env_file=tmp_path / "none")
     assert len(caught.value.problems) == 2
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("sqlite:///{dir}/x.db?sync=off", "unknown SQLite option 'sync'"),
+    ("sqlite:///{dir}/x.db?synchronous=sometimes", "synchronous='sometimes'; use off, normal or full"),
+    ("sqlite://x.db", "a SQLite URL looks like sqlite:////abs/path.db"),
+])
+def test_a_sqlite_url_takes_only_the_synchronous_option(tmp_path, url, problem):
+    with pytest.raises(ConfigInvalid) as caught:
+        load_settings({"database_url": url.format(dir=tmp_path)}, environ={}, env_file=tmp_path / "none")
+    assert problem in caught.value.render()
+
+
+@pytest.mark.parametrize(("option", "pragma"), [("", 1), ("?synchronous=off", 0), ("?synchronous=FULL", 2)])
+def test_the_synchronous_option_reaches_every_connection(tmp_path, option, pragma):
+    from tgesc.db import open_database
+
+    db = open_database(f"sqlite:///{tmp_path / 'desk.db'}{option}")
+    try:
+        assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == pragma  # 0 off, 1 normal, 2 full
+        assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert (tmp_path / "desk.db").exists()  # the option is not part of the file's name
+    finally:
+        db.close()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from tgesc.domain.durations import parse_duration
 from tgesc.domain.errors import ConfigInvalid
@@ -42,10 +42,32 @@ class SettingSpec:
         return ENV_PREFIX + self.name.upper()
 
 
+SQLITE_SYNCHRONOUS = ("off", "normal", "full")
+
+
+def sqlite_url_parts(url: str) -> tuple[Path, dict[str, str]]:
+    """The file and the pragmas a `sqlite:///` URL asks for: only `?synchronous=off|normal|full` (`off`: no
+    fsync at all, for a throwaway database such as `tgesc simulate`'s). ValueError says what is wrong."""
+    if not url.startswith("sqlite:///"):
+        raise ValueError("a SQLite URL looks like sqlite:////abs/path.db")
+    path, _, query = url[len("sqlite:///"):].partition("?")
+    options = dict(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
+    unknown = sorted(set(options) - {"synchronous"})
+    if unknown:
+        raise ValueError(f"unknown SQLite option {unknown[0]!r}; the only one is synchronous=off|normal|full")
+    if options.get("synchronous", "normal").lower() not in SQLITE_SYNCHRONOUS:
+        raise ValueError(f"synchronous={options['synchronous']!r}; use off, normal or full")
+    return Path(path), {name: value.lower() for name, value in options.items()}
+
+
 def _check_database_url(value: str) -> str | None:
     scheme = urlsplit(value).scheme
     if scheme == "sqlite":
-        return None if value.startswith("sqlite:///") else "a SQLite URL looks like sqlite:////abs/path.db"
+        try:
+            sqlite_url_parts(value)
+        except ValueError as error:
+            return str(error)
+        return None
     if scheme in ("postgresql", "postgres"):
         parts = urlsplit(value)
         return None if parts.path.strip("/") else "a PostgreSQL URL needs a database name: postgresql://host/dbname"

@@ -1,8 +1,9 @@
 """Opening the database named by a URL, and its versioned migrations (`playhouse.migrations`).
 
 SQLite (the default, a file in the data directory) runs in WAL mode with foreign keys on and a busy
-timeout; PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection failures
-become `DependencyUnavailable` (exit 69) with the password masked.
+timeout, fsyncing at checkpoints only (`synchronous=normal`; the URL may say `?synchronous=off` or `full`);
+PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection failures become
+`DependencyUnavailable` (exit 69) with the password masked.
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import peewee
 
-from tgesc.config import mask_url_password
+from tgesc.config import mask_url_password, sqlite_url_parts
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
 from tgesc.models import database
 
@@ -40,9 +40,12 @@ def open_database(url: str) -> peewee.Database:
 def _make_database(url: str) -> peewee.Database:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
-        path = Path(url[len("sqlite:///"):])
+        try:
+            path, pragmas = sqlite_url_parts(url)
+        except ValueError as error:
+            raise ConfigInvalid(f"database URL {mask_url_password(url)}: {error}") from None
         path.parent.mkdir(parents=True, exist_ok=True)
-        return peewee.SqliteDatabase(str(path), pragmas=SQLITE_PRAGMAS, timeout=10)
+        return peewee.SqliteDatabase(str(path), pragmas={**SQLITE_PRAGMAS, **pragmas}, timeout=10)
     if scheme in ("postgresql", "postgres"):
         from playhouse.db_url import connect as connect_url
 

@@ -513,6 +513,23 @@ def test_durable_storage_does_not_store_channel_states_without_pts(tmp_path):
     assert [(s.id, s.pts) for s in states if s.id != 0] == [(-1000000000888, 10)]
 
 
+@pytest.mark.parametrize(("synchronous", "pragma"), [("normal", 1), ("off", 0)])
+def test_the_session_file_is_fsynced_at_checkpoints_unless_it_is_a_throwaway(tmp_path, synchronous, pragma):
+    import asyncio
+
+    async def opened() -> int:
+        storage = DurableStorage("s", tmp_path, synchronous=synchronous)
+        await storage.open()
+        try:
+            return storage.conn.execute("PRAGMA synchronous").fetchone()[0]
+        finally:
+            await storage.close()
+
+    assert asyncio.run(opened()) == pragma
+    with pytest.raises(ValueError, match="use off, normal or full"):
+        DurableStorage("s", tmp_path, synchronous="never")
+
+
 def test_start_and_catch_up_are_fast(connect, wire):
     started = time.perf_counter()
     conn = connect()

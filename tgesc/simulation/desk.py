@@ -116,7 +116,9 @@ class SimulatedDesk:
         return f"tgesc-simulate-{os.getpid()}-{id(self)}"
 
     def _settings(self) -> Settings:
-        flags = {"home": str(self.home), "database_url": f"sqlite:///{self.home / 'desk.db'}",
+        """This desk's settings: its directory, a database there that is never fsynced (nothing in it has to
+        survive a crash: it is deleted at the end), the Redis given, the virtual clock's file."""
+        flags = {"home": str(self.home), "database_url": f"sqlite:///{self.home / 'desk.db'}?synchronous=off",
                  "redis_url": self.redis_url or "", "clock": f"file:{self.home / 'clock'}"}
         return load_settings(flags)
 
@@ -149,7 +151,8 @@ class SimulatedDesk:
         dispatcher = BotDispatcher(self.db, desk, self.clock)
         self.connection = TelegramConnection(
             "simulate", self.home, 1, "simulated", self.wire.bot_token, on_message=dispatcher.on_message,
-            on_press=dispatcher.on_press, session_factory=self.wire.session_factory, clock=self.clock)
+            on_press=dispatcher.on_press, session_factory=self.wire.session_factory, clock=self.clock,
+            session_synchronous="off")
         self.connection.start()
         desk.bot_username = self.connection.bot.username
         for chat_id in self._staff_chats():

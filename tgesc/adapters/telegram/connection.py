@@ -66,8 +66,12 @@ class TelegramConnection:
     def __init__(self, name: str, workdir: str | Path, api_id: int, api_hash: str, bot_token: str, *,
                  on_message: Callable[[IncomingMessage], None], on_press: Callable[[ButtonPress], None],
                  session_factory: Callable[[Client], Session] | None = None, call_timeout: float = 120.0,
-                 test_mode: bool = False, clock: Callable[[], datetime] = utc_now) -> None:
+                 test_mode: bool = False, clock: Callable[[], datetime] = utc_now,
+                 session_synchronous: str = "normal") -> None:
+        """`session_synchronous`: the session file's SQLite `synchronous` (`off` for a throwaway one, as
+        `tgesc simulate`'s: no fsync)."""
         self.name = name
+        self._session_synchronous = session_synchronous
         self._clock = clock
         self.workdir = Path(workdir)
         self._api_id, self._api_hash, self._bot_token = api_id, api_hash, bot_token
@@ -144,7 +148,7 @@ class TelegramConnection:
         self._loop = self._thread = self._client = None
 
     async def _boot(self) -> None:
-        storage = DurableStorage(self.name, self.workdir, self._clock)
+        storage = DurableStorage(self.name, self.workdir, self._clock, synchronous=self._session_synchronous)
         storage.defer_update_state()  # saved by _handled, once the update is handled
         storage.on_update_state = self._state_reached
         self._catching_up, self._caught_up, self._handled_meanwhile = 0, {}, {}

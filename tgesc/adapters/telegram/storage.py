@@ -20,8 +20,9 @@ PEER_REFRESH_S = 60  # a known, unchanged peer's row is rewritten at most this o
 class DurableStorage(SQLiteStorage):
     """The session file (mode 0600), committed after every write: a killed process loses no peer and no update
     state (stock kurigram commits at stop). WAL + synchronous=NORMAL: survives a kill, not a power cut, without an
-    fsync per update. Session fields are written by the base class in `with conn:`, which commits. Channel states
-    without pts are neither stored nor returned: catch-up would crash on them (kurigram issue 465).
+    fsync per update (`synchronous="off"`: no fsync at all, for a throwaway session). Session fields are written
+    by the base class in `with conn:`, which commits. Channel states without pts are neither stored nor
+    returned: catch-up would crash on them (kurigram issue 465).
 
     After `defer_update_state()` the library's own writes of the update state are not saved, only passed to
     `on_update_state`: it writes an update's pts when the update arrives, before any handler ran, and a catch-up's
@@ -29,9 +30,12 @@ class DurableStorage(SQLiteStorage):
     (the next start asked getDifference from beyond them). The owner saves what was handled with `checkpoint`.
     The common box's first state (updates.getState at the very first start) is still saved at once."""
 
-    def __init__(self, name: str, workdir: str | Path, clock: Callable[[], datetime] = utc_now) -> None:
+    def __init__(self, name: str, workdir: str | Path, clock: Callable[[], datetime] = utc_now, *,
+                 synchronous: str = "normal") -> None:
+        if synchronous not in ("off", "normal", "full"):
+            raise ValueError(f"synchronous={synchronous!r}; use off, normal or full")
         super().__init__(name, workdir=Path(workdir), use_wal=True)
-        self._clock = clock
+        self._clock, self._synchronous = clock, synchronous
         self._written_at: dict[int, float] = {}  # peer id -> when this process last wrote its row
         self._deferred = False
         self._common_saved = False  # the common box's state is in the file (known once seen)
@@ -42,7 +46,7 @@ class DurableStorage(SQLiteStorage):
 
     async def open(self) -> None:
         await super().open()
-        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute(f"PRAGMA synchronous={self._synchronous}")
         for suffix in ("", "-wal", "-shm"):
             path = Path(f"{self.database}{suffix}")
             if path.exists():
