@@ -34,7 +34,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from io import BytesIO
 from typing import Any
 
 from pyrogram import raw, utils
@@ -42,24 +41,10 @@ from pyrogram.errors.rpc_error import RPCError
 from pyrogram.raw.core import TLObject
 from pyrogram.session import Session
 
+from tgesc.adapters.telegram.wire_methods import ServerMethods, roundtrip, rpc_error
+
 MEDIA_KINDS = ("photo", "document", "voice", "video", "video_note", "audio", "sticker", "animation")
-ERROR_CODES = {"USER_DEACTIVATED": 401, "USER_DEACTIVATED_BAN": 401, "AUTH_KEY_UNREGISTERED": 401,
-               "CHAT_WRITE_FORBIDDEN": 403, "INTERNAL": 500}
-
-
-def roundtrip(obj: Any) -> Any:
-    """`obj` as the library would decode it from the wire ([] where a hand-built object has None)."""
-    return TLObject.read(BytesIO(obj.write()))
-
-
-def error_code(message: str) -> int:
-    if message.startswith(("FLOOD_WAIT_", "FLOOD_PREMIUM_WAIT_", "SLOWMODE_WAIT_")):
-        return 420
-    return ERROR_CODES.get(message, 400)
-
-
-def rpc_error(message: str, code: int | None = None) -> raw.types.RpcError:
-    return raw.types.RpcError(error_code=code or error_code(message), error_message=message)
+__all__ = ["MEDIA_KINDS", "FakeWire", "WireSession", "roundtrip", "rpc_error"]
 
 
 class WireSession(Session):
@@ -94,7 +79,7 @@ class _Box:
     messages: dict[int, Any] = field(default_factory=dict)  # id -> raw message
 
 
-class FakeWire:
+class FakeWire(ServerMethods):
     def __init__(self, *, bot_id: int = 5_000_000_001, bot_username: str = "tgesc_desk_bot",
                  clock: Callable[[], int] | None = None) -> None:
         self.clock = clock or (lambda: int(time.time()))
@@ -238,133 +223,6 @@ class FakeWire:
             query_id=query_id, user_id=user.id, peer=self._peer(chat_id), msg_id=message_id,
             chat_instance=chat_id * 31 + 7, data=data.encode() if isinstance(data, str) else data)
         return self._updates([update], chat_id, user)
-
-    # --- the server side ------------------------------------------------------------------------------------
-
-    def answer(self, query: TLObject) -> Any:
-        """The reply to one raw request: an answer, or an RpcError."""
-        with self._lock:
-            query.write()  # it must serialize; it is kept as built: TL decoding of a bare Vector is a guess
-            self.requests.append(query)  # (elements of 8 bytes, like InputMessageID, come back as longs)
-            inner = query.query if isinstance(query, raw.functions.InvokeWithoutUpdates) else query
-            for index, (match, error) in enumerate(self._faults):
-                if match(inner):
-                    del self._faults[index]
-                    return error
-            handler = getattr(self, f"_on_{type(inner).QUALNAME.replace('.', '_')}", None)
-            if handler is None:
-                self.unhandled.append(inner)
-                return rpc_error("FAKE_WIRE_UNSUPPORTED_METHOD")
-            reply = handler(inner)
-            if isinstance(reply, TLObject) and not isinstance(reply, raw.types.RpcError):
-                return roundtrip(reply)
-            return reply
-
-    def _on_functions_updates_GetState(self, q: Any) -> Any:
-        return raw.types.updates.State(pts=self._common.pts, qts=0, date=self.clock(), seq=0, unread_count=0)
-
-    def _on_functions_users_GetFullUser(self, q: Any) -> Any:
-        user = self.bot if isinstance(q.id, raw.types.InputUserSelf) else self._input_user(q.id)
-        if user is None:
-            return rpc_error("USER_ID_INVALID")
-        full = raw.types.UserFull(id=user.id, settings=raw.types.PeerSettings(),
-                                  notify_settings=raw.types.PeerNotifySettings(), common_chats_count=0)
-        return raw.types.users.UserFull(full_user=full, chats=[], users=[user])
-
-    def _on_functions_users_GetUsers(self, q: Any) -> Any:
-        found = [self.bot if isinstance(i, raw.types.InputUserSelf) else self._input_user(i) for i in q.id]
-        return [u for u in found if u is not None]
-
-    def _on_functions_messages_GetChats(self, q: Any) -> Any:
-        return raw.types.messages.Chats(chats=[self._chats[i] for i in q.id if i in self._chats])
-
-    def _on_functions_messages_SendMessage(self, q: Any) -> Any:
-        return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
-                          reply_markup=q.reply_markup)
-
-    def _on_functions_messages_SendMedia(self, q: Any) -> Any:
-        media = self._media.get(getattr(getattr(q.media, "id", None), "id", None))
-        if media is None:
-            return rpc_error("MEDIA_INVALID")
-        return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
-                          reply_markup=q.reply_markup, media=media)
-
-    def _on_functions_messages_ForwardMessages(self, q: Any) -> Any:
-        source = self._chat_of(q.from_peer)
-        if source is None:
-            return rpc_error("PEER_ID_INVALID")
-        originals = [self._box(source).messages.get(i) for i in q.id]
-        if any(m is None or isinstance(m, raw.types.MessageService) for m in originals):
-            return rpc_error("MESSAGE_ID_INVALID")
-        reply_to = q.reply_to or (raw.types.InputReplyToMessage(reply_to_msg_id=q.top_msg_id) if q.top_msg_id else None)
-        updates: list[Any] = []
-        for original, random_id in zip(originals, q.random_id, strict=True):
-            fwd = None if q.drop_author else raw.types.MessageFwdHeader(
-                date=original.date, from_id=original.from_id or original.peer_id)
-            sent = self._send(q.to_peer, random_id, reply_to, text=original.message, entities=original.entities,
-                              media=original.media, fwd_from=fwd)
-            if isinstance(sent, raw.types.RpcError):
-                return sent
-            updates.extend(sent.updates)
-        users, chats = self._peers_of([u.message for u in updates if hasattr(u, "message")])
-        return raw.types.Updates(updates=updates, users=users, chats=chats, date=self.clock(), seq=0)
-
-    def _on_functions_messages_CreateForumTopic(self, q: Any) -> Any:
-        chat_id = self._chat_of(q.peer)
-        if chat_id is None:
-            return rpc_error("PEER_ID_INVALID")
-        channel = self._channels.get(utils.get_channel_id(chat_id)) if chat_id < utils.ZERO_CHANNEL_ID else None
-        if channel is None or not channel.forum:
-            return rpc_error("CHANNEL_FORUM_MISSING")
-        if (chat_id, q.random_id) in self._by_random_id:
-            return self._repeated(chat_id, q.random_id)
-        service = self._store(chat_id, lambda mid, peer: raw.types.MessageService(
-            id=mid, peer_id=peer, date=self.clock(), out=True, from_id=raw.types.PeerUser(user_id=self.bot.id),
-            action=raw.types.MessageActionTopicCreate(title=q.title, icon_color=q.icon_color or 0x6FB9F0)))
-        self._topics.add((chat_id, service.id))
-        update = self._log_new(chat_id, service)
-        reply = raw.types.Updates(updates=[raw.types.UpdateMessageID(id=service.id, random_id=q.random_id), update],
-                                  users=[self.bot], chats=[channel], date=self.clock(), seq=0)
-        self._by_random_id[chat_id, q.random_id] = reply
-        return reply
-
-    def _on_functions_messages_SetBotCallbackAnswer(self, q: Any) -> Any:
-        if q.query_id not in self._queries:
-            return rpc_error("QUERY_ID_INVALID")
-        self._queries.discard(q.query_id)
-        return True
-
-    def _on_functions_messages_GetMessages(self, q: Any) -> Any:
-        found = [self._common.messages.get(i.id) or raw.types.MessageEmpty(id=i.id) for i in q.id]
-        users, chats = self._peers_of(found)
-        return raw.types.messages.Messages(messages=found, topics=[], chats=chats, users=users)
-
-    def _on_functions_channels_GetMessages(self, q: Any) -> Any:
-        box = self._boxes.get(q.channel.channel_id)
-        if box is None:
-            return rpc_error("CHANNEL_INVALID")
-        found = [box.messages.get(i.id) or raw.types.MessageEmpty(id=i.id) for i in q.id]
-        users, chats = self._peers_of(found)
-        return raw.types.messages.ChannelMessages(pts=box.pts, count=len(found), messages=found, topics=[],
-                                                  chats=chats, users=users)
-
-    def _on_functions_updates_GetDifference(self, q: Any) -> Any:
-        news, others = self._since(self._common, q.pts)
-        if not news and not others:
-            return raw.types.updates.DifferenceEmpty(date=self.clock(), seq=0)
-        state = raw.types.updates.State(pts=self._common.pts, qts=0, date=self.clock(), seq=0, unread_count=0)
-        return raw.types.updates.Difference(new_messages=news, new_encrypted_messages=[], other_updates=others,
-                                            chats=self._all_chats(), users=self._all_users(), state=state)
-
-    def _on_functions_updates_GetChannelDifference(self, q: Any) -> Any:
-        box = self._boxes.get(q.channel.channel_id)
-        if box is None:
-            return rpc_error("CHANNEL_INVALID")
-        news, others = self._since(box, q.pts)
-        if not news and not others:
-            return raw.types.updates.ChannelDifferenceEmpty(pts=box.pts, final=True)
-        return raw.types.updates.ChannelDifference(pts=box.pts, new_messages=news, other_updates=others,
-                                                   chats=self._all_chats(), users=self._all_users(), final=True)
 
     # --- internals --------------------------------------------------------------------------------------------
 
