@@ -12,6 +12,7 @@ from pathlib import Path
 from pyrogram.storage import SQLiteStorage, UpdateState
 
 from tgesc.adapters.clock import utc_now
+from tgesc.config import SQLITE_SYNCHRONOUS
 
 log = logging.getLogger(__name__)
 PEER_REFRESH_S = 60  # a known, unchanged peer's row is rewritten at most this often (DurableStorage.update_peers)
@@ -32,7 +33,7 @@ class DurableStorage(SQLiteStorage):
 
     def __init__(self, name: str, workdir: str | Path, clock: Callable[[], datetime] = utc_now, *,
                  synchronous: str = "normal") -> None:
-        if synchronous not in ("off", "normal", "full"):
+        if synchronous not in SQLITE_SYNCHRONOUS:
             raise ValueError(f"synchronous={synchronous!r}; use off, normal or full")
         super().__init__(name, workdir=Path(workdir), use_wal=True)
         self._clock, self._synchronous = clock, synchronous
