@@ -38,11 +38,9 @@ from collections.abc import Callable
 from multiprocessing.connection import Client, Connection, Listener
 from typing import Any
 
-from pyrogram import raw
-from pyrogram.errors.rpc_error import RPCError
 from pyrogram.session import Session
 
-from tgesc.adapters.telegram.wire import FakeWire, rpc_error
+from tgesc.adapters.telegram.wire import FakeWire, raised_if_error, rpc_error
 
 log = logging.getLogger(__name__)
 WIRE_ENV, KEY_ENV = "TGESC_TEST_WIRE", "TGESC_TEST_WIRE_KEY"
@@ -209,10 +207,7 @@ class RemoteSession(Session):
             raise TimeoutError("Request timed out") from None
         finally:
             self._waiting.pop(request_id, None)
-        if isinstance(result, raw.types.RpcError):
-            query = data.query if isinstance(data, raw.functions.InvokeWithoutUpdates) else data
-            RPCError.raise_it(result, type(query))
-        return result
+        return raised_if_error(result, data)
 
     def _read(self, conn: Connection, loop: asyncio.AbstractEventLoop) -> None:
         """The receive loop (a thread: multiprocessing connections block); everything else runs on `loop`."""

@@ -44,7 +44,7 @@ from pyrogram.session import Session
 from tgesc.adapters.telegram.wire_methods import ServerMethods, roundtrip, rpc_error
 
 MEDIA_KINDS = ("photo", "document", "voice", "video", "video_note", "audio", "sticker", "animation")
-__all__ = ["MEDIA_KINDS", "FakeWire", "WireSession", "roundtrip", "rpc_error"]
+__all__ = ["MEDIA_KINDS", "FakeWire", "WireSession", "raised_if_error", "roundtrip", "rpc_error"]
 
 
 class WireSession(Session):
@@ -62,11 +62,16 @@ class WireSession(Session):
         self.is_started.clear()
 
     async def send(self, data: TLObject, wait_response: bool = True, timeout: float = Session.WAIT_TIMEOUT) -> Any:
-        result = self.wire.answer(data)
-        if isinstance(result, raw.types.RpcError):
-            query = data.query if isinstance(data, raw.functions.InvokeWithoutUpdates) else data
-            RPCError.raise_it(result, type(query))
-        return result
+        return raised_if_error(self.wire.answer(data), data)
+
+
+def raised_if_error(result: Any, request: TLObject) -> Any:
+    """`result`, the wire's reply to `request`; an RpcError reply raises the library's own exception class for
+    it, as a real session does."""
+    if isinstance(result, raw.types.RpcError):
+        query = request.query if isinstance(request, raw.functions.InvokeWithoutUpdates) else request
+        RPCError.raise_it(result, type(query))
+    return result
 
 
 @dataclass
