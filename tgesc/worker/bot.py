@@ -85,9 +85,10 @@ def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None 
     """Run the bot until SIGTERM/SIGINT (or, with `burst`, until the `telegram` queue is empty). `lock_ttl_s`:
     the single-bot lock's time to live, how soon a waiting bot takes over from a dead one."""
     global _sender
-    from rq import Queue, SimpleWorker
+    from rq import Queue
 
     from tgesc.adapters.telegram import TelegramConnection
+    from tgesc.adapters.workers import SimpleWorker
 
     settings.require("api_id", "api_hash", "bot_token", purpose="tgesc worker bot")
     db = open_database(settings.database_url)

@@ -29,7 +29,9 @@ PRELOADED = ("tgesc.services.outbox", "tgesc.services.sla_sweep", "tgesc.service
 def run_worker(settings: Settings, queues: Sequence[str] = DEFAULT_QUEUES, *, simple: bool = False,
                burst: bool = False) -> None:
     """Work the `queues` until SIGTERM/SIGINT (with `burst`: until they are empty)."""
-    from rq import Queue, SimpleWorker, Worker
+    from rq import Queue
+
+    from tgesc.adapters.workers import SimpleWorker, Worker
 
     db = open_database(settings.database_url)
     try:
