@@ -4,10 +4,16 @@ SQLite (the default, a file in the data directory) runs in WAL mode with foreign
 timeout, fsyncing at checkpoints only (`synchronous=normal`; the URL may say `?synchronous=off` or `full`);
 PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection failures become
 `DependencyUnavailable` (exit 69) with the password masked.
+
+A failure that passes (`passing_failure`: the connection lost or refused, a lock held past the busy timeout, a
+full disk, a server restarting, a serialization conflict) is told apart from one that does not (a constraint, a
+missing table, a bug): long-running processes retry the first kind on a new connection (`reconnect`) and never
+the second.
 """
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
@@ -21,6 +27,13 @@ from tgesc.models import database
 
 MIGRATIONS_TABLE = "schema_migration"
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
+POSTGRES_CONNECT_TIMEOUT_S = 10  # an unreachable host fails in this time, not in the system's TCP timeout
+# What passes, by SQLite's result code: a lock held past the busy timeout, a full disk, an I/O error, a file that
+# could not be opened (a disk gone, a mount not there yet); and by PostgreSQL's SQLSTATE class: connection
+# exception, transaction rollback (serialization, deadlock), insufficient resources (disk full, too many
+# connections), operator intervention (shutdown, starting up, statement timeout), system error; lock not available
+SQLITE_PASSING = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL")
+POSTGRES_PASSING = ("08", "40", "53", "57", "58", "55P03")
 
 
 def open_database(url: str) -> peewee.Database:
@@ -49,8 +62,33 @@ def _make_database(url: str) -> peewee.Database:
     if scheme in ("postgresql", "postgres"):
         from playhouse.db_url import connect as connect_url
 
-        return connect_url(url.replace("postgres://", "postgresql://", 1))
+        url = url.replace("postgres://", "postgresql://", 1)
+        options = {} if "connect_timeout=" in url else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
+        return connect_url(url, **options)
     raise ConfigInvalid(f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://")
+
+
+def passing_failure(exc: BaseException) -> bool:
+    """Whether `exc` is a database failure that passes by itself, so the work is worth retrying on a new
+    connection (see the module docstring); False for anything else, a bug included."""
+    driver = getattr(exc, "orig", None)  # peewee keeps the driver's exception (none: peewee's own, a misuse)
+    if driver is None or not isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
+        return False
+    if isinstance(exc, peewee.InterfaceError):  # the connection is closed (the server went away)
+        return True
+    if hasattr(driver, "sqlite_errorname"):
+        return driver.sqlite_errorname.startswith(SQLITE_PASSING)
+    state = getattr(driver, "sqlstate", None)
+    if state is None:  # psycopg's own: the connection refused, closed or timed out before the server answered
+        return type(driver).__module__.startswith("psycopg")
+    return state.startswith(POSTGRES_PASSING)
+
+
+def reconnect(db: peewee.Database) -> None:
+    """Drop this thread's connection after a passing failure: the next statement opens a new one (peewee connects
+    on first use). Call it outside any transaction (a failed one has already been rolled back)."""
+    with contextlib.suppress(Exception):  # closing a connection the server already closed may fail: it is gone
+        db.close()
 
 
 def _first_line(exc: Exception) -> str:
