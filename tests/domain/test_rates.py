@@ -46,3 +46,13 @@ def test_sliding_window_keys_are_independent_and_idle_ones_forgotten():
     assert counter.hit("a", 30)
     counter.forget_idle(200)
     assert not counter.hit("a", 201)
+
+
+@given(instants=st.lists(st.floats(0, 600, allow_nan=False), max_size=60).map(sorted),
+       retries=st.lists(st.integers(0, 3), min_size=60, max_size=60), count=st.integers(1, 10),
+       window=st.integers(1, 120))
+def test_an_event_retried_counts_once_and_gets_its_first_verdict(instants, retries, count, window):
+    once, retried = SlidingWindow(Rate(count, window)), SlidingWindow(Rate(count, window))
+    for number, (at, again) in enumerate(zip(instants, retries, strict=False)):
+        verdict = once.hit("chat", at, number)
+        assert all(retried.hit("chat", at, number) == verdict for _ in range(1 + again))

@@ -59,10 +59,20 @@ class SlidingWindow:
     def __init__(self, rate: Rate) -> None:
         self.rate = rate
         self._events: dict[object, deque[float]] = {}
+        self._last: dict[object, tuple[object, bool]] = {}  # key -> (its last event's id, the verdict given)
 
-    def hit(self, key: object, at: float) -> bool:
+    def hit(self, key: object, at: float, event: object = None) -> bool:
         """Record an event of `key` at `at` (seconds); whether `key` now has more than `rate.count` events
-        within the window ending at `at`."""
+        within the window ending at `at`. An `event` id equal to the key's last one is that event again (its
+        handling is being retried): it is not counted twice, and gets the same verdict."""
+        if event is not None and event == self._last.get(key, (None, False))[0]:
+            return self._last[key][1]
+        over = self._count(key, at)
+        if event is not None:
+            self._last[key] = (event, over)
+        return over
+
+    def _count(self, key: object, at: float) -> bool:
         events = self._events.setdefault(key, deque())
         while events and events[0] <= at - self.rate.window_s:
             events.popleft()
@@ -75,3 +85,4 @@ class SlidingWindow:
         """Drop keys with no event within the window ending at `now`."""
         for key in [k for k, events in self._events.items() if not events or events[-1] <= now - self.rate.window_s]:
             del self._events[key]
+            self._last.pop(key, None)
