@@ -70,6 +70,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # bench/ingest.py's workload, bench/throwaway_postgres.py
@@ -203,12 +204,13 @@ def started_desk(url: str, workdir: Path) -> Iterator[Desk]:
     dispatcher = BotDispatcher(db, desk, clock)
     timers = Timers()
 
-    def on_message(message) -> None:
+    def on_message(message, raw) -> None:
         clock.now = message.sent_at + timedelta(seconds=1)  # the desk sees each message a second after it was sent
-        dispatcher.on_message(message)
+        dispatcher.on_message(message, raw)
 
-    connection = TelegramConnection("bench", workdir, 12345, "api-hash", wire.bot_token,
-                                    on_message=timers.wrap("services", on_message), on_press=dispatcher.on_press,
+    handlers = SimpleNamespace(on_message=timers.wrap("services", on_message), on_press=dispatcher.on_press,
+                               on_unreadable=dispatcher.on_unreadable)
+    connection = TelegramConnection("bench", workdir, 12345, "api-hash", wire.bot_token, handlers=handlers,
                                     session_factory=wire.session_factory)
     connection._deliver = timers.wrap_async("adapter", connection._deliver)  # bound when the client is built
     connection.start()
@@ -462,8 +464,7 @@ def run_outbound(opts) -> OutboundResult:
         initialise(db, now=utc_now(), actor="bench")
         dispatcher = BotDispatcher(db, desk, utc_now)
         connection = TelegramConnection("bench", Path(tmp) / "session", 12345, "api-hash", wire.bot_token,
-                                        on_message=dispatcher.on_message, on_press=dispatcher.on_press,
-                                        session_factory=wire.session_factory)
+                                        handlers=dispatcher, session_factory=wire.session_factory)
         connection.start()
         try:
             users = [wire.user(7_000_000 + i, first_name=f"Customer {i}", username=f"c{i}") for i in range(opts.chats)]

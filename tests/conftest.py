@@ -329,3 +329,30 @@ def tgesc_bin(tmp_path: Path, request: pytest.FixtureRequest):
         )
 
     return run
+
+
+# --- servers of the tests' own, for fault tests (tests/own_servers.py) --------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def own_postgres():
+    """A PostgreSQL cluster of this session's own, which fault tests may restart and cut off; each test makes its
+    own database in it (`own_postgres.create_database()`). Never the machine's shared server."""
+    from own_servers import OwnPostgres
+
+    with OwnPostgres() as cluster:
+        yield cluster
+
+
+@pytest.fixture
+def own_postgres_url(own_postgres, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh database on the session's own cluster, which is running at the start (a test may stop it)."""
+    request.node.add_marker(pytest.mark.postgres)
+    if not own_postgres.running():
+        own_postgres.start()
+    yield own_postgres.create_database()
+    with contextlib.suppress(Exception):  # tgesc.models binds a global proxy: close what it holds
+        from tgesc.models import database
+
+        if database.obj is not None:
+            database.obj.close()

@@ -377,7 +377,27 @@ class Survey(BaseModel):
         indexes = ((("ticket", "round"), True), (("status", "due_at"), False))
 
 
+class DeadLetter(BaseModel):
+    """An inbound Telegram update whose handling failed for good (a bug, not an outage), kept to be replayed."""
+
+    kind = CharField(max_length=16)  # message | edit | press | unreadable
+    chat_id = BigIntegerField(null=True)
+    update_key = CharField(max_length=64)  # the update's identity: message id, or the press's query id
+    item = JSONField(null=True)  # tgesc.domain.telegram.as_record of the update (None: it could not be read)
+    raw = TextField()  # the update as the Telegram library received it
+    error = TextField()  # the last failure's traceback
+    failures = IntegerField(default=1)
+    status = CharField(max_length=12, default="failed")  # failed | replayed
+    failed_at = UTCDateTimeField()  # the first failure
+    last_failed_at = UTCDateTimeField()
+    replayed_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("kind", "chat_id", "update_key"), True), (("status", "failed_at"), False))
+
+
 MODELS = (
     Meta, Calendar, Tier, Staff, StaffTier, SlaPolicy, TriggerRule, Template, FaqEntry,
     Customer, Ticket, Message, MessageEdit, TriedSolution, Event, Firing, Outbox, SentMessage, Survey,
+    DeadLetter,
 )

@@ -12,8 +12,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import UTC
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pyrogram import errors, raw
@@ -28,19 +30,23 @@ SendMessage = raw.functions.messages.SendMessage
 
 
 class Inbox:
-    """What the handlers received, in order."""
+    """What the handlers received, in order (an `UpdateHandlers`)."""
 
     def __init__(self) -> None:
         self.messages: list[IncomingMessage] = []
         self.presses: list[ButtonPress] = []
+        self.unreadable: list[tuple[str, str, str]] = []
         self.threads: set[str] = set()
 
-    def on_message(self, message: IncomingMessage) -> None:
+    def on_message(self, message: IncomingMessage, raw: str = "") -> None:
         self.threads.add(threading.current_thread().name)
         self.messages.append(message)
 
-    def on_press(self, press: ButtonPress) -> None:
+    def on_press(self, press: ButtonPress, raw: str = "") -> None:
         self.presses.append(press)
+
+    def on_unreadable(self, kind: str, raw: str, error: str) -> None:
+        self.unreadable.append((kind, raw, error))
 
     @property
     def texts(self) -> list[str]:
@@ -66,8 +72,9 @@ def connect(wire, data_dir):
         box = inbox or Inbox()
         server = on_wire or wire
         conn = TelegramConnection(
-            "desk", data_dir, 12345, "api-hash-secret", server.bot_token,
-            on_message=handlers.get("on_message", box.on_message), on_press=handlers.get("on_press", box.on_press),
+            "desk", data_dir, 12345, "api-hash-secret", server.bot_token, handlers=SimpleNamespace(
+                on_message=handlers.get("on_message", box.on_message), on_press=handlers.get("on_press", box.on_press),
+                on_unreadable=handlers.get("on_unreadable", box.on_unreadable)),
             session_factory=server.session_factory)
         conn.inbox = box
         made.append(conn)
@@ -190,18 +197,72 @@ def test_a_button_press_after_a_restart_fetches_its_message(connect, wire):
     assert [i.id for i in wire.last(raw.functions.messages.GetMessages).id] == [sent]
 
 
-def test_a_failing_handler_does_not_stop_the_next_updates(connect, wire):
+def test_an_update_whose_handler_raises_is_handed_over_again_until_it_returns(connect, wire, monkeypatch):
+    monkeypatch.setattr("tgesc.adapters.telegram.connection.RETRY_FIRST_S", 0.01)
+    inbox, attempts = Inbox(), Counter()
+
+    def flaky(message: IncomingMessage, raw: str) -> None:  # the database is down for the first three tries
+        attempts[message.text] += 1
+        if message.text == "during the outage" and attempts[message.text] <= 3:
+            raise ConnectionError("the database is down")
+        inbox.on_message(message, raw)
+
+    conn = connect(inbox, on_message=flaky)
+    ann = wire.user()
+    conn.feed([wire.private_text(ann, "during the outage"), wire.private_text(ann, "after")])
+    assert inbox.texts == ["during the outage", "after"]  # in order: the one behind waited its turn
+    assert attempts == {"during the outage": 4, "after": 1}
+
+
+def test_an_update_left_unhandled_at_a_stop_comes_again_at_the_next_start(connect, wire, monkeypatch):
+    monkeypatch.setattr("tgesc.adapters.telegram.connection.RETRY_FIRST_S", 0.01)
+    down, tries = threading.Event(), Counter()
     inbox = Inbox()
 
-    def fragile(message: IncomingMessage) -> None:
-        if message.text == "boom":
-            raise RuntimeError("handler bug")
-        inbox.on_message(message)
+    def flaky(message: IncomingMessage, raw: str) -> None:
+        tries[message.text] += 1
+        if down.is_set():
+            raise ConnectionError("the database is down")
+        inbox.on_message(message, raw)
 
-    conn = connect(inbox, on_message=fragile)
+    conn = connect(inbox, on_message=flaky)
     ann = wire.user()
-    conn.feed([wire.private_text(ann, "boom"), wire.private_text(ann, "after")])
-    assert inbox.texts == ["after"]
+    conn.feed(wire.private_text(ann, "before"))
+    conn.stop()
+    wire.private_text(ann, "one")  # while the bot is down: the catch-up at the next start brings them
+    wire.private_text(ann, "two")
+    down.set()
+    again = connect(inbox, on_message=flaky)
+    deadline = time.monotonic() + 10
+    while tries["one"] < 3:  # the catch-up's first update fails, and is tried again
+        assert time.monotonic() < deadline, "the catch-up's update was never handed over"
+        time.sleep(0.01)
+    again.stop()  # stopped while "one" is still being retried: neither it nor "two" counts as handled
+    assert inbox.texts == ["before"] and tries["two"] <= 1
+
+    down.clear()
+    third = connect(inbox, on_message=flaky)
+    third.drain()
+    assert inbox.texts == ["before", "one", "two"]
+
+
+def test_an_update_the_library_cannot_parse_goes_whole_to_on_unreadable(connect, wire, monkeypatch):
+    from pyrogram.types import Message
+
+    conn = connect()
+    ann = wire.user()
+    real_parse = Message._parse
+
+    async def failing_parse(client, message, *args, **kwargs):
+        if getattr(message, "message", "") == "poison":
+            raise ValueError("the library cannot read this one")
+        return await real_parse(client, message, *args, **kwargs)
+
+    monkeypatch.setattr(Message, "_parse", staticmethod(failing_parse))
+    conn.feed([wire.private_text(ann, "poison"), wire.private_text(ann, "after")])
+    assert conn.inbox.texts == ["after"]
+    [(kind, raw_update, error)] = conn.inbox.unreadable
+    assert kind == "update" and '"poison"' in raw_update and "the library cannot read this one" in error
 
 
 def test_fifty_messages_of_one_chat_are_handled_in_order(connect, wire):
@@ -331,7 +392,7 @@ def test_outbound_calls_from_a_handler_refuse_instead_of_deadlocking(connect, wi
     failures: list[Exception] = []
     conn: TelegramConnection | None = None
 
-    def reply_inline(message: IncomingMessage) -> None:
+    def reply_inline(message: IncomingMessage, raw: str) -> None:
         try:
             conn.send_message(message.chat_id, "echo")
         except RuntimeError as exc:
@@ -408,11 +469,13 @@ def test_an_update_from_a_known_unchanged_peer_writes_only_the_update_state(conn
 
 _CRASHING_BOT = """
 import sys, time
+from types import SimpleNamespace
 from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.adapters.telegram import TelegramConnection
 wire = FakeWire()
 ann = wire.user(4242, username="ann", access_hash=987654321)
-conn = TelegramConnection("desk", sys.argv[1], 12345, "h", wire.bot_token, on_message=print, on_press=print,
+handlers = SimpleNamespace(on_message=lambda m, raw: print(m), on_press=print, on_unreadable=print)
+conn = TelegramConnection("desk", sys.argv[1], 12345, "h", wire.bot_token, handlers=handlers,
                           session_factory=wire.session_factory)
 conn.start()
 conn.feed(wire.private_text(ann, "before the crash"))

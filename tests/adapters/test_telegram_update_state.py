@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from pyrogram import raw
@@ -33,8 +34,10 @@ def connect(data_dir, tmp_path, monkeypatch):
     made: list[TelegramConnection] = []
 
     def make(wire: FakeWire, on_message) -> TelegramConnection:
-        conn = TelegramConnection("desk", data_dir, 12345, "api-hash", wire.bot_token, on_message=on_message,
-                                  on_press=lambda press: None, session_factory=wire.session_factory)
+        handlers = SimpleNamespace(on_message=on_message, on_press=lambda press, raw: None,
+                                   on_unreadable=lambda kind, raw, error: None)
+        conn = TelegramConnection("desk", data_dir, 12345, "api-hash", wire.bot_token, handlers=handlers,
+                                  session_factory=wire.session_factory)
         made.append(conn)
         conn.start()
         return conn
@@ -49,7 +52,7 @@ def test_the_update_state_saved_never_covers_an_update_not_yet_handled(connect, 
     ann = wire.user(username="ann")
     seen: list[tuple[str, int | None]] = []
 
-    def handler(message: IncomingMessage) -> None:  # what a process killed right now would restart from
+    def handler(message: IncomingMessage, raw: str) -> None:  # what a process killed right now would restart from
         seen.append((message.text, _saved_pts(data_dir)))
 
     conn = connect(wire, handler)
@@ -71,7 +74,7 @@ def test_a_call_repeated_with_its_random_id_makes_one_message(connect):
     wire = FakeWire()
     ann = wire.user(username="ann")
     forum = wire.supergroup(forum=True)
-    conn = connect(wire, lambda message: None)
+    conn = connect(wire, lambda message, raw: None)
     conn.feed([wire.private_text(ann, "hi"), wire.service(forum, ann)])
 
     first = conn.send_message(ann.id, "<b>sorry</b> for the wait", random_id=-42)

@@ -57,8 +57,8 @@ class Bot:
     def start(self) -> Bot:
         dispatcher = BotDispatcher(self.db, self.desk, self.clock)
         self.connection = TelegramConnection(
-            "desk", self.data_dir, 12345, "api-hash", self.wire.bot_token, on_message=dispatcher.on_message,
-            on_press=dispatcher.on_press, session_factory=self.wire.session_factory)
+            "desk", self.data_dir, 12345, "api-hash", self.wire.bot_token, handlers=dispatcher,
+            session_factory=self.wire.session_factory)
         self.connection.start()
         self.desk.bot_username = self.connection.bot.username
         schedule = SendSchedule(Rate(25, 1), Rate(1, 1), Rate(20, 60))

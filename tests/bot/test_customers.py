@@ -4,6 +4,8 @@ and a customer flooding the bot throttled without losing a word."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from bot_support import last_message_id, to_chat
 from pyrogram import raw
 from pyrogram.file_id import FileId
@@ -139,8 +141,10 @@ def test_language_switches_and_telegrams_language_code_no_longer_overrides_it(bo
 
 def test_a_replayed_command_is_answered_once_and_a_replayed_message_stored_once(bot):
     handled = []
-    dispatch = bot.connection._on_message
-    bot.connection._on_message = lambda message: (handled.append(message.message_id), dispatch(message))
+    dispatcher = bot.connection._handlers
+    bot.connection._handlers = SimpleNamespace(
+        on_message=lambda message, raw: (handled.append(message.message_id), dispatcher.on_message(message, raw)),
+        on_press=dispatcher.on_press, on_unreadable=dispatcher.on_unreadable)
     command = bot.wire.private_text(bot.people["alice"], "/start")
     bot.connection.feed(command)
     bot.connection.feed(command)  # the same message again (a catch-up replay)

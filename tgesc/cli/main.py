@@ -31,6 +31,7 @@ NOUNS = {
     "template": "tgesc.cli.template:app",
     "ticket": "tgesc.cli.ticket:app",
     "survey": "tgesc.cli.survey:app",
+    "dead-letter": "tgesc.cli.dead_letter:app",
     "worker": "tgesc.cli.worker:app",
     "simulate": "tgesc.cli.simulate:app",
 }
@@ -98,15 +99,10 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def _is_database_unavailable(exc: Exception) -> bool:
-    """A lost connection or a lock held too long; any other database error is a bug and shows a traceback."""
-    peewee = sys.modules.get("peewee")
-    if peewee is None:
-        return False
-    if isinstance(exc, peewee.InterfaceError):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, peewee.OperationalError) and any(
-        marker in text for marker in ("database is locked", "server closed", "connection", "terminating"))
+    """A lost connection, a lock held too long, a full disk (tgesc.db.passing_failure); any other database error
+    is a bug and shows a traceback."""
+    db = sys.modules.get("tgesc.db")  # not imported: the command never touched the database
+    return db is not None and db.passing_failure(exc)
 
 
 def _fail(exc: TgescError) -> int:

@@ -7,9 +7,9 @@ carries out `TelegramPort` calls. Services and tests of services work with these
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 TEXT_LIMIT = 4096  # characters in one message text
 CAPTION_LIMIT = 1024  # characters in one media caption
@@ -66,6 +66,27 @@ class Button:
     data: str
 
 
+def as_record(item: IncomingMessage | ButtonPress) -> dict[str, Any]:
+    """`item` as JSON-ready data (a dead letter keeps it so): `from_record` gives it back unchanged."""
+    data = asdict(item)
+    for name in ("sent_at", "edited_at"):
+        if isinstance(data.get(name), datetime):
+            data[name] = data[name].isoformat()
+    return {"type": "press" if isinstance(item, ButtonPress) else "message", **data}
+
+
+def from_record(data: dict[str, Any]) -> IncomingMessage | ButtonPress:
+    """The update `as_record` made `data` of."""
+    fields = {name: value for name, value in data.items() if name != "type"}
+    fields["sender"] = User(**fields["sender"])
+    if data.get("type") == "press":
+        return ButtonPress(**fields)
+    for name in ("sent_at", "edited_at"):
+        if fields.get(name) is not None:
+            fields[name] = datetime.fromisoformat(fields[name])
+    return IncomingMessage(**fields)
+
+
 class Undeliverable(Exception):
     """Telegram refused for good: the user blocked the bot, was deleted, or the peer is unknown."""
 
@@ -77,6 +98,23 @@ class RetryAfter(Exception):
         super().__init__(f"{reason}: retry after {seconds:g} s")
         self.seconds = seconds
         self.reason = reason
+
+
+class UpdateHandlers(Protocol):
+    """What the Telegram adapter hands each update to, one update at a time, in order. A handler returns once
+    the update is committed: handled, or kept as a dead letter when handling it failed for good. If it raises,
+    nothing was committed, and the adapter hands the same update over again after a pause (growing to half a
+    minute) until it returns; only then does the update count as handled. `raw` is the update as the library
+    received it (JSON text), kept with a dead letter."""
+
+    def on_message(self, message: IncomingMessage, raw: str) -> None:
+        """A new or edited message."""
+
+    def on_press(self, press: ButtonPress, raw: str) -> None:
+        """A press of an inline button."""
+
+    def on_unreadable(self, kind: str, raw: str, error: str) -> None:
+        """An update the adapter could not read (`kind`: message or press; `error`: the traceback)."""
 
 
 class TelegramPort(Protocol):

@@ -5,23 +5,32 @@ group is a tier's staff chat, or not ours (ignored). A press on a survey's star 
 (services.surveys); every button press is acknowledged through the outbox
 (handlers run on the connection's event loop and must never wait on Telegram themselves). After each
 update `wake` is called, so the sender delivers what the update queued at once.
+
+Nothing is acknowledged before it is committed (tgesc.domain.telegram.UpdateHandlers): when the database fails in
+a way that passes (tgesc.db.passing_failure), the handler drops its connection and raises, and the connection
+hands the same update over again until it goes through; any other failure is a bug met by this one update, which
+is kept as a dead letter (services.dead_letters) so that the updates behind it are not held up.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 import peewee
 
-from tgesc.db import write_transaction
+from tgesc.db import passing_failure, reconnect, write_transaction
+from tgesc.domain.errors import DomainError
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
-from tgesc.services import outbox, surveys
+from tgesc.services import dead_letters, outbox, surveys
 from tgesc.services.bot_customers import CustomerDesk, on_customer_message
 from tgesc.services.bot_staff import on_staff_chat_message, on_staff_private_message, staff_member, staff_tier
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class BotDispatcher:
@@ -31,10 +40,70 @@ class BotDispatcher:
                  wake: Callable[[], None] = lambda: None) -> None:
         self.db, self.desk, self.clock, self.wake = db, desk, clock, wake
 
-    def on_message(self, message: IncomingMessage) -> None:
-        if message.sender.is_bot:
-            return
+    def on_message(self, message: IncomingMessage, raw: str = "") -> None:
+        if not message.sender.is_bot:
+            self._committed(message, raw)
+
+    def on_press(self, press: ButtonPress, raw: str = "") -> None:
+        self._committed(press, raw)
+
+    def on_unreadable(self, kind: str, raw: str, error: str) -> None:
+        """An update the connection could not read: kept whole as a dead letter."""
+        letter = self._unless_passing(lambda: dead_letters.record_unreadable(self.db, kind, raw, error, self.clock()))
+        log.error("could not read a %s update; kept as dead letter %d (`tgesc dead-letter show %d`)", kind, letter,
+                  letter)
+
+    def replay(self, letter_id: int) -> IncomingMessage | ButtonPress:
+        """Handle a dead letter's update again; mark it replayed, or DomainError when it fails again (counted)."""
+        found = dead_letters.letter(letter_id)
+        item = dead_letters.update_of(found)
+        if item is None:
+            raise DomainError(f"dead letter {letter_id} is an update the bot could not read, so there is nothing to "
+                              f"hand over again; its raw form is in `tgesc dead-letter show {letter_id}`")
         now = self.clock()
+        try:
+            self._unless_passing(lambda: self._handle(item, now))
+        except Exception as exc:
+            if passing_failure(exc):
+                raise
+            dead_letters.record(self.db, item, found.raw, traceback.format_exc(), now)
+            raise DomainError(f"dead letter {letter_id} failed again: {type(exc).__name__}: {exc}; "
+                              f"`tgesc dead-letter show {letter_id}` has the traceback") from None
+        dead_letters.mark_replayed(self.db, letter_id, now)
+        return item
+
+    def _committed(self, item: IncomingMessage | ButtonPress, raw: str) -> None:
+        """Handle `item`, or keep it as a dead letter when that fails for good; raise on a passing failure."""
+        now = self.clock()
+        try:
+            self._unless_passing(lambda: self._handle(item, now))
+        except Exception as exc:
+            if passing_failure(exc):
+                raise
+            error = traceback.format_exc()
+            letter = self._unless_passing(lambda: dead_letters.record(self.db, item, raw, error, now))
+            log.error("handling %s %s of chat %s failed; kept as dead letter %d (`tgesc dead-letter show %d`):\n%s",
+                      dead_letters.kind_of(item), getattr(item, "message_id", None), item.chat_id, letter, letter,
+                      error)
+        self.wake()
+
+    def _unless_passing(self, work: Callable[[], T]) -> T:
+        """`work()`; after a passing database failure, this thread's connection is dropped (the next try opens a
+        new one) and the failure raised."""
+        try:
+            return work()
+        except Exception as exc:
+            if passing_failure(exc):
+                reconnect(self.db)
+            raise
+
+    def _handle(self, item: IncomingMessage | ButtonPress, now: datetime) -> None:
+        if isinstance(item, ButtonPress):
+            self._press(item, now)
+        else:
+            self._message(item, now)
+
+    def _message(self, message: IncomingMessage, now: datetime) -> None:
         if message.chat_type == "private":
             staff = staff_member(message.sender.id)
             if staff is not None:
@@ -47,13 +116,10 @@ class BotDispatcher:
                 log.debug("ignoring chat %s: not a tier's staff chat", message.chat_id)
                 return
             on_staff_chat_message(self.db, self.desk.bot_username, tier, message, now)
-        self.wake()
 
-    def on_press(self, press: ButtonPress) -> None:
-        now = self.clock()
+    def _press(self, press: ButtonPress, now: datetime) -> None:
         if not surveys.on_press(self.db, press, now):  # a survey's star buttons record the answer
             with write_transaction(self.db):
                 outbox.queue(None, press.chat_id, "", now=now, kind="answer-callback",
                              payload={"query_id": press.query_id, "data": press.data},
                              dedupe_key=f"press-{press.query_id}")
-        self.wake()

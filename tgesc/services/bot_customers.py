@@ -59,10 +59,11 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
         except CommandError:
             command = None  # a customer's "/something" we do not know is just text to the desk
         if command is not None:
-            if not desk.flood.hit(message.chat_id, message.sent_at.timestamp()):
+            if not desk.flood.hit(message.chat_id, message.sent_at.timestamp(), message.message_id):
                 _answer_command(db, command, message, now)  # a flooding customer's commands go unanswered
             return
-    flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp())
+    flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp(),
+                                                            message.message_id)
 
     def stored(ticket: Ticket) -> None:  # in ingest's transaction; not for a duplicate (catch-up replay) or an edit
         if flooding:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 import peewee
 
 from tgesc import prepared
-from tgesc.db import write_transaction
+from tgesc.db import passing_failure, write_transaction
 from tgesc.domain.send_schedule import Pending, SendSchedule
 from tgesc.domain.telegram import Button, RetryAfter, TelegramPort, Undeliverable
 from tgesc.domain.telegram_text import check_callback_data
@@ -112,6 +112,9 @@ class Delivery:
             self._forget(item)
             self._unreachable(row, str(refusal) or type(refusal).__name__)
         except Exception as error:  # noqa: BLE001 - any other failure: retried later, never lost
+            if passing_failure(error):  # the database's failure, not the row's: loaded again once it is back
+                self._forget(item)
+                raise
             log.warning("outbox row %s failed: %s", row.id, error)
             self._retry_later(item, row, error)
         else:

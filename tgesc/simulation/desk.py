@@ -150,9 +150,8 @@ class SimulatedDesk:
         desk = CustomerDesk(None, self.settings.reopen_window, self.settings.rate("flood_limit"))
         dispatcher = BotDispatcher(self.db, desk, self.clock)
         self.connection = TelegramConnection(
-            "simulate", self.home, 1, "simulated", self.wire.bot_token, on_message=dispatcher.on_message,
-            on_press=dispatcher.on_press, session_factory=self.wire.session_factory, clock=self.clock,
-            session_synchronous="off")
+            "simulate", self.home, 1, "simulated", self.wire.bot_token, handlers=dispatcher,
+            session_factory=self.wire.session_factory, clock=self.clock, session_synchronous="off")
         self.connection.start()
         desk.bot_username = self.connection.bot.username
         for chat_id in self._staff_chats():

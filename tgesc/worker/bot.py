@@ -26,7 +26,7 @@ from tgesc.adapters.clock import clock_from
 from tgesc.adapters.redis_server import connect
 from tgesc.adapters.single_lock import SingleActiveLock, bot_lock_name
 from tgesc.config import Settings
-from tgesc.db import open_database, require_current
+from tgesc.db import open_database, passing_failure, reconnect, require_current
 from tgesc.domain.send_schedule import SendSchedule
 from tgesc.services.bot import BotDispatcher
 from tgesc.services.bot_customers import CustomerDesk
@@ -60,8 +60,12 @@ class Sender(threading.Thread):
             try:
                 self.delivery.pump(self.budget_s, stop=self._stopping.is_set)
                 due = self.delivery.next_due_in()
-            except Exception:  # noqa: BLE001 - the sender must outlive a database hiccup; rows stay pending
-                log.exception("delivering the outbox failed; retrying shortly")
+            except Exception as exc:  # noqa: BLE001 - the sender outlives any failure; the rows stay pending
+                if passing_failure(exc):
+                    reconnect(self.delivery.db)  # the next pump opens a new connection
+                    log.warning("delivering the outbox: the database failed (%s); trying again shortly", exc)
+                else:
+                    log.exception("delivering the outbox failed; trying again shortly")
             self._woken.wait(self.poll_s if due is None else min(self.poll_s, due))
             self._woken.clear()
 
@@ -102,8 +106,7 @@ def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None 
     dispatcher = BotDispatcher(db, desk, clock)
     connection = TelegramConnection(
         SESSION_NAME, settings.home, int(settings.get("api_id")), settings.get("api_hash"),
-        settings.get("bot_token"), on_message=dispatcher.on_message, on_press=dispatcher.on_press,
-        session_factory=session_factory, clock=clock)
+        settings.get("bot_token"), handlers=dispatcher, session_factory=session_factory, clock=clock)
     try:
         connection.start()
         desk.bot_username = connection.bot.username

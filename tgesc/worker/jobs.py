@@ -8,15 +8,21 @@ warning, breach, escalation and survey once per (ticket, kind, level), the relay
 
 In a forking worker each job runs in a child process: the database is opened there (a connection is never
 carried across a fork) and the context of the parent (settings, clock) is inherited.
+
+A database failure that passes (tgesc.db.passing_failure: a server restarting, a connection cut, a lock held past
+the busy timeout) does not fail the job at once: its connection is dropped and the job's work done again on a new
+one (each try is one transaction, rolled back when it failed), for up to `DB_RETRY_FOR_S`; only then does the job
+fail, and the next periodic run does the work.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tgesc.config import Settings, load_settings
 
@@ -25,6 +31,8 @@ if TYPE_CHECKING:
     import redis
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+DB_RETRY_FIRST_S, DB_RETRY_MAX_S, DB_RETRY_FOR_S = 0.5, 8.0, 60.0  # pauses between tries of a job's work; in all
 RELAY_BATCH = 1000  # outbox rows looked at by one relay run (the oldest first; the next run takes the rest)
 QUEUES_KEPT = ("default", "telegram")  # the queues housekeeping cleans up after
 
@@ -63,6 +71,28 @@ def _context() -> tuple[peewee.Database, datetime]:
     return _db[1], _clock()
 
 
+def _on_database(work: Callable[[peewee.Database, datetime], T]) -> T:
+    """`work(db, now)`, done again on a new connection after a database failure that passes (see the module
+    docstring); any other failure, or one that outlasts DB_RETRY_FOR_S, is raised."""
+    from tgesc.db import passing_failure, reconnect
+    from tgesc.domain.errors import DependencyUnavailable
+
+    pause, deadline = DB_RETRY_FIRST_S, time.monotonic() + DB_RETRY_FOR_S
+    while True:
+        db = None
+        try:
+            db, now = _context()
+            return work(db, now)
+        except Exception as exc:
+            if not (isinstance(exc, DependencyUnavailable) or passing_failure(exc)) or time.monotonic() > deadline:
+                raise
+            if db is not None:
+                reconnect(db)
+            log.warning("the database failed (%s); trying again in %.1f s", str(exc).strip().splitlines()[0], pause)
+            time.sleep(pause)
+            pause = min(2 * pause, DB_RETRY_MAX_S)
+
+
 def _redis() -> redis.Redis:
     """The running job's Redis connection (outside a worker: the configured or embedded Redis)."""
     from rq import get_current_job
@@ -79,12 +109,16 @@ def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list
     """Run one sweep service at the current instant, then wake the bot for the rows it wrote."""
     from tgesc.services import outbox
 
-    db, now = _context()
     waking = _wake and not dry_run
-    before = outbox.newest_id() if waking else 0
-    done = sweep(db, now=now, dry_run=dry_run)
-    if waking:
-        _wake_bot(before)
+
+    def swept(db: peewee.Database, now: datetime) -> tuple[list[dict[str, Any]], datetime]:
+        before = outbox.newest_id() if waking else 0
+        done = sweep(db, now=now, dry_run=dry_run)
+        if waking:
+            _wake_bot(before)
+        return done, now
+
+    done, now = _on_database(swept)
     if done:
         log.info("%s at %s: %d action(s)", sweep.__name__, now.isoformat(), len(done))
     return done
@@ -124,8 +158,7 @@ def outbox_relay() -> int:
     from tgesc.adapters.jobs import relay_deliveries
     from tgesc.services import outbox
 
-    _, now = _context()
-    enqueued = relay_deliveries(_redis(), outbox.due_pending(now, RELAY_BATCH))
+    enqueued = relay_deliveries(_redis(), _on_database(lambda _db, now: outbox.due_pending(now, RELAY_BATCH)))
     if enqueued:
         log.warning("outbox relay: %d pending row(s) had lost their telegram job; enqueued again", enqueued)
     return enqueued
@@ -137,5 +170,5 @@ def housekeeping() -> dict[str, Any]:
     from tgesc.adapters.jobs import clean_queues
     from tgesc.db import maintain
 
-    db, _ = _context()
-    return {"database": maintain(db), "queues_cleaned": clean_queues(_redis(), QUEUES_KEPT)}
+    return {"database": _on_database(lambda db, _now: maintain(db)), "queues_cleaned": clean_queues(_redis(),
+                                                                                                       QUEUES_KEPT)}

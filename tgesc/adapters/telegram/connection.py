@@ -1,14 +1,24 @@
 """The bot's connection: a kurigram `Client` on its own event-loop thread, translated to and from
-`tgesc.domain.telegram` (see the package docstring for the threading rules)."""
+`tgesc.domain.telegram` (see the package docstring for the threading rules).
+
+Inbound, every update goes to the `UpdateHandlers` one at a time, in order, and counts as handled (its update
+state saved, so a restart's catch-up will not bring it again) only once a handler returned: a handler that
+raises gets the same update again after a pause (`RETRY_FIRST_S`, doubling up to `RETRY_MAX_S`) while the loop
+goes on serving the sender's calls. An update the library or this adapter cannot read goes to `on_unreadable`
+whole. When the connection stops while an update is still being retried, nothing from then on is saved: the next
+start's catch-up brings that update and those behind it again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import threading
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -18,12 +28,21 @@ from typing import Any, TypeVar
 
 from pyrogram import Client, enums, errors, filters, raw, types, utils
 from pyrogram.handlers import CallbackQueryHandler, EditedMessageHandler, MessageHandler, RawUpdateHandler
+from pyrogram.handlers.handler import Handler
 from pyrogram.session import Session
 from pyrogram.storage import UpdateState
 
 from tgesc.adapters.clock import utc_now
 from tgesc.adapters.telegram.storage import DurableStorage, merged_state
-from tgesc.domain.telegram import Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable, User
+from tgesc.domain.telegram import (
+    Button,
+    ButtonPress,
+    IncomingMessage,
+    RetryAfter,
+    Undeliverable,
+    UpdateHandlers,
+    User,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,6 +54,7 @@ CHAT_TYPES = {
     enums.ChatType.CHANNEL: "channel", enums.ChatType.DIRECT: "channel",
 }
 BREATHE_S = 0.002  # during a backlog of updates, other tasks of the loop run at least this often
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0  # the pauses before an update is handed over again
 UNDELIVERABLE = (errors.UserIsBlocked, errors.InputUserDeactivated, errors.PeerIdInvalid, errors.UserIdInvalid,
                  errors.UserDeactivated, errors.ChatWriteForbidden)
 
@@ -44,6 +64,10 @@ class _Barrier:
 
     def __init__(self) -> None:
         self.done = asyncio.Event()
+
+
+class _Unreadable(Handler):
+    """The handler type of an update the library could not parse: only raw update handlers see it."""
 
 
 class _Checkpoint:
@@ -64,9 +88,8 @@ class TelegramConnection:
     """The bot's connection, implementing `TelegramPort`: `start()`, outbound calls from other threads, `stop()`."""
 
     def __init__(self, name: str, workdir: str | Path, api_id: int, api_hash: str, bot_token: str, *,
-                 on_message: Callable[[IncomingMessage], None], on_press: Callable[[ButtonPress], None],
-                 session_factory: Callable[[Client], Session] | None = None, call_timeout: float = 120.0,
-                 test_mode: bool = False, clock: Callable[[], datetime] = utc_now,
+                 handlers: UpdateHandlers, session_factory: Callable[[Client], Session] | None = None,
+                 call_timeout: float = 120.0, test_mode: bool = False, clock: Callable[[], datetime] = utc_now,
                  session_synchronous: str = "normal") -> None:
         """`session_synchronous`: the session file's SQLite `synchronous` (`off` for a throwaway one, as
         `tgesc simulate`'s: no fsync)."""
@@ -75,7 +98,7 @@ class TelegramConnection:
         self._clock = clock
         self.workdir = Path(workdir)
         self._api_id, self._api_hash, self._bot_token = api_id, api_hash, bot_token
-        self._on_message, self._on_press = on_message, on_press
+        self._handlers = handlers
         self._session_factory = session_factory
         self._test_mode = test_mode
         self.call_timeout = call_timeout
@@ -87,6 +110,9 @@ class TelegramConnection:
         self._caught_up: dict[int, UpdateState] = {}  # box -> the state the running catch-up reached
         self._handled_meanwhile: dict[int, UpdateState] = {}  # box -> live updates handled during a catch-up
         self._breathe_at = 0.0  # monotonic: when the handler worker next lets other tasks of the loop run
+        self._stopping = False  # stop() was called
+        self._saving = True  # update states are saved; False once an update was left unhandled at a stop
+        self._unreadable: dict[int, str] = {}  # id() of a raw update the library could not parse -> the traceback
 
     def __repr__(self) -> str:  # never the token or the api hash
         return f"TelegramConnection({self.name!r}, offline={self._session_factory is not None}, running={self.running})"
@@ -119,6 +145,7 @@ class TelegramConnection:
         """Let the handlers finish what is queued, save and close the session, stop the loop thread."""
         if self._thread is None or self._loop is None:
             return
+        self._stopping = True  # an update being retried is left for the next start's catch-up
         try:
             if self._client is not None and self._thread.is_alive():
                 asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(timeout)
@@ -152,6 +179,7 @@ class TelegramConnection:
         storage.defer_update_state()  # saved by _handled, once the update is handled
         storage.on_update_state = self._state_reached
         self._catching_up, self._caught_up, self._handled_meanwhile = 0, {}, {}
+        self._stopping, self._saving, self._unreadable = False, True, {}
         client = Client(
             self.name, api_id=self._api_id, api_hash=self._api_hash, bot_token=self._bot_token,
             workdir=str(self.workdir), storage_engine=storage,
@@ -163,9 +191,12 @@ class TelegramConnection:
         client.add_handler(EditedMessageHandler(partial(self._deliver, edited=True)))
         client.add_handler(CallbackQueryHandler(self._handle_press))
         client.add_handler(RawUpdateHandler(self._handle_barrier, filters.create(_is_barrier)), group=-1)
+        client.add_handler(RawUpdateHandler(self._handle_unreadable, filters.create(self._is_unreadable)))
         client.add_handler(RawUpdateHandler(self._handled), group=1)  # after the handlers: the state is saved
         client.recover_gaps = partial(self._recover_gaps, client.recover_gaps)  # start's catch-up and the watchdog's
         client.rnd_id = partial(_random_id, client.rnd_id)  # the caller's random_id where it gave one
+        client.dispatcher.update_parsers = {kind: self._guarded(parse)
+                                            for kind, parse in client.dispatcher.update_parsers.items()}
         await asyncio.sleep(0)  # add_handler registers in a task: let it run before updates can arrive
         self._client = client
         if self._session_factory is None:
@@ -259,6 +290,8 @@ class TelegramConnection:
         if (now := time.monotonic()) >= self._breathe_at:  # a backlog never yields to the loop (the queue is never
             self._breathe_at = now + BREATHE_S              # empty): let the sender's calls and new packets through
             await asyncio.sleep(0)
+        if not self._saving:  # an update before this one was left unhandled: the next start brings them again
+            return
         if isinstance(update, _Checkpoint):
             self._catching_up -= 1
             states = {s.id: s for s in update.states}
@@ -281,13 +314,16 @@ class TelegramConnection:
             await client.storage.checkpoint([state])
 
     async def _deliver(self, client: Client, message: types.Message, *, edited: bool) -> None:
+        raw = partial(_json, message.raw if getattr(message, "raw", None) is not None else message)
+        what = f"message {message.id} of chat {getattr(message.chat, 'id', None)}"
         try:
             incoming = await self._incoming(client, message, edited)
         except Exception:
-            log.exception("could not read message %s in chat %s", message.id, getattr(message.chat, "id", None))
+            error = traceback.format_exc()
+            await self._hand_over(lambda: self._handlers.on_unreadable("message", raw(), error), what)
             return
         if incoming is not None:
-            _hand_over(self._on_message, incoming)
+            await self._hand_over(lambda: self._handlers.on_message(incoming, raw()), what)
 
     async def _incoming(self, client: Client, message: types.Message, edited: bool) -> IncomingMessage | None:
         user = message.from_user
@@ -317,6 +353,8 @@ class TelegramConnection:
         )
 
     async def _handle_press(self, client: Client, query: types.CallbackQuery) -> None:
+        raw = partial(_json, query)
+        what = f"button press {query.id}"
         try:
             message = query.message
             if message is None or message.chat is None:
@@ -326,9 +364,55 @@ class TelegramConnection:
             press = ButtonPress(query_id=str(query.id), sender=await self._user(client, query.from_user),
                                 chat_id=message.chat.id, message_id=message.id, data=data)
         except Exception:
-            log.exception("could not read button press %s", query.id)
+            error = traceback.format_exc()
+            await self._hand_over(lambda: self._handlers.on_unreadable("press", raw(), error), what)
             return
-        _hand_over(self._on_press, press)
+        await self._hand_over(lambda: self._handlers.on_press(press, raw()), what)
+
+    def _guarded(self, parse: Callable[..., Awaitable[tuple[Any, type]]]) -> Callable[..., Awaitable[tuple[Any, type]]]:
+        """The library's parser of one kind of update, which drops an update it fails on (logged, never handled,
+        its state saved with the next one's): such an update goes to `_handle_unreadable` instead."""
+        async def parsed(update: Any, users: Any, chats: Any) -> tuple[Any, type]:
+            try:
+                return await parse(update, users, chats)
+            except Exception:
+                self._unreadable[id(update)] = traceback.format_exc()
+                return None, _Unreadable
+        return parsed
+
+    async def _is_unreadable(self, _client: Any, update: Any) -> bool:
+        """The filter (a bound method: the library passes no filter object) of `_handle_unreadable`; async, as
+        `_is_barrier`."""
+        return id(update) in self._unreadable
+
+    async def _handle_unreadable(self, _client: Client, update: Any, _users: Any, _chats: Any) -> None:
+        error = self._unreadable.pop(id(update))
+        await self._hand_over(lambda: self._handlers.on_unreadable("update", _json(update), error),
+                              f"a {type(update).__name__}")
+
+    async def _hand_over(self, handle: Callable[[], None], what: str) -> None:
+        """Run `handle` until it returns: the update is committed. A failure is logged and the update handed over
+        again after a pause; stopping meanwhile leaves it (and every update after it) unsaved, for the catch-up."""
+        for attempt in itertools.count():
+            try:
+                handle()
+                return
+            except Exception as exc:
+                if self._stopping:
+                    log.warning("stopping with %s not handled (%s); the next start brings it again", what, exc)
+                    self._saving = False
+                    return
+                pause = min(RETRY_FIRST_S * 2 ** attempt, RETRY_MAX_S)
+                log.warning("%s not handled (%s: %s); handing it over again in %.1f s", what, type(exc).__name__,
+                            str(exc).strip().splitlines()[0] if str(exc).strip() else "", pause,
+                            exc_info=attempt == 0)
+                await self._pause(pause)
+
+    async def _pause(self, seconds: float) -> None:
+        """Sleep `seconds`, or less when the connection is stopping."""
+        deadline = time.monotonic() + seconds
+        while not self._stopping and (left := deadline - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 0.1))
 
     @staticmethod
     async def _user(client: Client, user: types.User) -> User:
@@ -450,12 +534,12 @@ def _message_id(sent: Any) -> int:
     return int(sent.id)
 
 
-def _hand_over(handler: Callable[[Any], None], item: IncomingMessage | ButtonPress) -> None:
+def _json(update: Any) -> str:
+    """An update as the library describes it (its JSON text), for a dead letter."""
     try:
-        handler(item)
-    except Exception:  # one bad update never stops the loop
-        log.exception("the handler failed on %s of chat %s, message %s", type(item).__name__, item.chat_id,
-                      item.message_id)
+        return str(update)
+    except Exception as exc:  # noqa: BLE001 - a dead letter keeps what can be kept
+        return f"<{type(update).__name__}: not printable ({exc})>"
 
 
 async def _is_barrier(_flt: Any, _client: Any, update: Any) -> bool:

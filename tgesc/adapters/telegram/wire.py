@@ -2,7 +2,7 @@
 without network.
 
     wire = FakeWire()
-    conn = TelegramConnection("bot", tmp_path, 1, "hash", wire.bot_token, on_message=..., on_press=...,
+    conn = TelegramConnection("bot", tmp_path, 1, "hash", wire.bot_token, handlers=...,  # an UpdateHandlers
                               session_factory=wire.session_factory)
     conn.start()
     ann = wire.user(first_name="Ann", username="ann")

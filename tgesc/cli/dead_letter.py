@@ -1,0 +1,139 @@
+"""`tgesc dead-letter ...`: inbound Telegram updates whose handling failed for good (a bug, not an outage), kept
+with the raw update by the bot so that nothing a customer wrote is lost: list them, look at one, replay them
+once the cause is fixed (services.dead_letters).
+
+Times are shown in the viewer's zone (--tz or TGESC_TIMEZONE), in --json too (ISO 8601 with the offset).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from tgesc.cli.context import state
+from tgesc.cli.entries import DRY_RUN_OPTION, YES_OPTION, confirm_bulk
+from tgesc.cli.output import JSON_OPTION, emit, info
+from tgesc.cli.parsing import choice, choices_metavar
+from tgesc.domain.errors import UsageError
+
+app = typer.Typer(help="Inbound updates the bot could not handle, kept to be replayed.", no_args_is_help=True)
+SHOWN_STATUSES = ("failed", "replayed", "all")
+LIST_COLUMNS = ["id", "kind", "chat", "update", "status", "failures", "failed_at", "error"]
+
+
+@app.callback()
+def dead_letter() -> None:
+    """Inbound Telegram updates whose handling failed for good (a bug met by one update, not an outage: the
+    bot waits an outage out and hands the update over again). The bot keeps each with its raw form and the
+    traceback, logs it as an error, and goes on with the next update. Fix the cause, then replay them.
+    """
+
+
+def _local(record: dict[str, Any]) -> dict[str, Any]:
+    zone = ZoneInfo(state().settings().timezone)
+    return {k: v.astimezone(zone).isoformat(timespec="seconds") if isinstance(v, datetime) else v
+            for k, v in record.items()}
+
+
+@app.command("list")
+def list_(
+    status: str = typer.Option("failed", "--status", parser=choice(SHOWN_STATUSES),
+                               metavar=choices_metavar(SHOWN_STATUSES), help="Which letters (default: failed)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The dead letters, oldest first, with the last line of their error.
+
+    Examples:
+
+      tgesc dead-letter list
+
+      tgesc dead-letter list --status all --json
+    """
+    from tgesc.services import dead_letters
+
+    state().database()
+    records = [_local(dead_letters.summary(found))
+               for found in dead_letters.letters(None if status == "all" else status)]
+    emit(records, as_json, columns=LIST_COLUMNS)
+
+
+@app.command("show")
+def show(
+    letter_id: int = typer.Argument(..., min=1, metavar="ID", help="The letter's id (see `dead-letter list`)."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """One dead letter whole: the update as read, its raw form as Telegram sent it, the full traceback.
+
+    Examples:
+
+      tgesc dead-letter show 3
+
+      tgesc dead-letter show 3 --json | jq -r .error
+    """
+    from tgesc.services import dead_letters
+
+    state().database()
+    emit(_local(dead_letters.details(dead_letters.letter(letter_id))), as_json)
+
+
+@app.command("replay")
+def replay(
+    letter_ids: list[int] = typer.Argument(None, min=1, metavar="[ID]...", help="The letters to replay."),
+    every: bool = typer.Option(False, "--all", help="Replay every failed letter, oldest first."),
+    yes: bool = YES_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
+) -> None:
+    """Hand kept updates to the bot's handlers again, once their cause is fixed.
+
+    A letter that goes through is marked replayed and its answers go out through the outbox; one that fails
+    again stays failed, its failures counted (exit 1). Replaying is safe twice: every update is handled once
+    by its id. The bot need not run: it sends the answers when it next looks at the outbox.
+
+    Examples:
+
+      tgesc dead-letter replay 3
+
+      tgesc dead-letter replay --all --dry-run
+
+      tgesc dead-letter replay --all --yes
+    """
+    from tgesc.cli.wake import waking_bot
+    from tgesc.services import dead_letters
+
+    db = state().database()
+    if bool(letter_ids) == every:
+        raise UsageError("name the letters to replay (IDs) or give --all, not both")
+    chosen = [dead_letters.letter(i) for i in letter_ids] if letter_ids else dead_letters.letters("failed")
+    if dry_run or not chosen:
+        emit([dead_letters.summary(found) for found in chosen], False, columns=LIST_COLUMNS)
+        info("Dry run: nothing replayed." if dry_run else "No failed dead letters.")
+        return
+    if every and not yes:
+        confirm_bulk(f"Replay {len(chosen)} dead letter(s)?")
+    with waking_bot():
+        _replay_each(db, [found.id for found in chosen])
+
+
+def _replay_each(db: Any, letter_ids: list[int]) -> None:
+    from tgesc.adapters.clock import clock_from
+    from tgesc.domain.errors import DomainError
+    from tgesc.services.bot import BotDispatcher
+    from tgesc.services.bot_customers import CustomerDesk
+
+    settings = state().settings()
+    dispatcher = BotDispatcher(db, CustomerDesk(None, settings.reopen_window, settings.rate("flood_limit")),
+                               clock_from(settings))
+    failed = []
+    for letter_id in letter_ids:
+        try:
+            dispatcher.replay(letter_id)
+            info(f"Replayed dead letter {letter_id}.")
+        except DomainError as error:
+            failed.append(letter_id)
+            info(f"Error: {error}")
+    if failed:
+        raise DomainError(f"{len(failed)} of {len(letter_ids)} dead letter(s) failed again: "
+                          f"{', '.join(map(str, failed))}")
