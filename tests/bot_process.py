@@ -5,7 +5,8 @@
 Settings come from the environment as for the real command (TGESC_HOME, TGESC_DATABASE_URL, TGESC_REDIS_URL,
 TGESC_API_ID, TGESC_API_HASH, TGESC_BOT_TOKEN, the rates ...); the wire from TGESC_TEST_WIRE (host:port) and
 TGESC_TEST_WIRE_KEY (hex); TGESC_TEST_LOCK_TTL (seconds, default 30) is the single-bot lock's time to live.
-Logs go to stderr. Exit codes as `run_bot` leaves them: 0 after SIGTERM.
+Logs go to stderr. Exit codes as `tgesc worker bot` gives them: 0 after SIGTERM, a TgescError's (78, 69) with its
+`Error: ...` line.
 """
 
 from __future__ import annotations
@@ -26,10 +27,15 @@ def main() -> None:
     settings = load_settings()
     logging.basicConfig(level=settings.get("log_level").upper(), stream=sys.stderr,
                         format="%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    from tgesc.domain.errors import TgescError
     from tgesc.worker.bot import run_bot
 
-    run_bot(settings, session_factory=remote_session_factory_from_env(),
-            lock_ttl_s=float(os.environ.get("TGESC_TEST_LOCK_TTL", "30")))
+    try:
+        run_bot(settings, session_factory=remote_session_factory_from_env(),
+                lock_ttl_s=float(os.environ.get("TGESC_TEST_LOCK_TTL", "30")))
+    except TgescError as error:  # as tgesc.cli.main renders it
+        print(f"Error: {error.render()}", file=sys.stderr)
+        sys.exit(error.exit_code)
 
 
 if __name__ == "__main__":

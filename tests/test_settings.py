@@ -126,3 +126,17 @@ def test_the_synchronous_option_reaches_every_connection(tmp_path, option, pragm
         assert (tmp_path / "desk.db").exists()  # the option is not part of the file's name
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("token", ["123456789AAE-zq9", "abc:zq9", "123:", ":zq9", "123:zq9 x", "123:zq9\n",
+                                   "１２３:zq9"])
+def test_a_bot_token_of_the_wrong_shape_is_refused_without_showing_it(tmp_path, token):
+    with pytest.raises(ConfigInvalid) as caught:
+        load_settings({}, environ={"TGESC_BOT_TOKEN": token}, env_file=tmp_path / "none")
+    assert "TGESC_BOT_TOKEN=******** (from env): not a bot token" in caught.value.render()
+    assert "zq9" not in caught.value.render()
+
+
+def test_a_bot_token_of_botfathers_shape_is_taken(tmp_path):
+    token = "7123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw_-"
+    assert load_settings({}, environ={"TGESC_BOT_TOKEN": token}, env_file=tmp_path / "none").get("bot_token") == token

@@ -143,6 +143,12 @@ def _check_clock(value: str) -> str | None:
     return "use file:/path/to/instant (a file holding an ISO 8601 instant), or leave it empty for real time"
 
 
+def _check_bot_token(value: str) -> str | None:
+    if re.fullmatch(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}", value):
+        return None
+    return "not a bot token: @BotFather gives one like 123456789:AAE... (the bot's id, a colon, the secret)"
+
+
 def _check_log_level(value: str) -> str | None:
     levels = ("DEBUG", "INFO", "WARNING", "ERROR")
     return None if value.upper() in levels else f"use one of {', '.join(levels)}"
@@ -159,7 +165,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("log_level", "DEBUG, INFO, WARNING or ERROR", check=_check_log_level),
     SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker", check=_check_int),
     SettingSpec("api_hash", "Telegram API hash, needed by the bot worker", secret=True),
-    SettingSpec("bot_token", "Telegram bot token from @BotFather, needed by the bot worker", secret=True),
+    SettingSpec("bot_token", "Telegram bot token from @BotFather, needed by the bot worker", secret=True,
+                check=_check_bot_token),
     SettingSpec("reopen_window", "a customer writing this soon after a resolution reopens that ticket (duration)",
                 check=_check_parses(parse_duration)),
     SettingSpec("flood_limit", "customer messages per window before the bot throttles them (e.g. 20/1m)",

@@ -23,6 +23,7 @@ from pyrogram.file_id import FileId, FileType
 
 from tgesc.adapters.telegram import DurableStorage, TelegramConnection
 from tgesc.adapters.telegram.wire import MEDIA_KINDS, FakeWire
+from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
 from tgesc.domain.telegram import Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -403,9 +404,24 @@ def test_outbound_calls_from_a_handler_refuse_instead_of_deadlocking(connect, wi
     assert len(failures) == 1 and "another thread" in str(failures[0])
 
 
+@pytest.mark.parametrize(("error", "code", "raised", "says"), [
+    ("ACCESS_TOKEN_INVALID", None, ConfigInvalid, "refused the bot's credentials (ACCESS_TOKEN_INVALID)"),
+    ("API_ID_INVALID", None, ConfigInvalid, "refused the bot's credentials (API_ID_INVALID)"),
+    ("SESSION_REVOKED", 401, ConfigInvalid, "refused the bot's session (SESSION_REVOKED)"),
+    ("AUTH_KEY_DUPLICATED", 406, ConfigInvalid, "refused the bot's session (AUTH_KEY_DUPLICATED)"),
+    ("CHAT_ADMIN_REQUIRED", 400, DependencyUnavailable, "answered the bot's start with an error"),
+])
+def test_a_start_telegram_refuses_says_what_to_fix(connect, wire, error, code, raised, says):
+    wire.fail_next(raw.functions.updates.GetState, error, code=code)
+    with pytest.raises(raised) as failed:
+        connect()
+    assert says in str(failed.value) and "api-hash-secret" not in str(failed.value)
+    assert failed.value.__cause__ is None  # the library's traceback is logged at DEBUG, not chained
+
+
 def test_a_failed_start_raises_and_leaves_the_session_file_free(connect, wire, data_dir):
     wire.fail_next(raw.functions.updates.GetState, "AUTH_KEY_UNREGISTERED")
-    with pytest.raises(errors.AuthKeyUnregistered):
+    with pytest.raises(ConfigInvalid, match=r"refused the bot's session \(AUTH_KEY_UNREGISTERED\).*desk.session"):
         connect()
     assert not any(t.name == "telegram-desk" for t in threading.enumerate())
     conn = connect()  # the same session file opens again: nothing was left holding it

@@ -25,9 +25,11 @@ def _logging(settings) -> None:
 def bot() -> None:
     """Hold the Telegram connection: receive every update, deliver the outbox (the `telegram` queue).
 
-    Needs TGESC_API_ID, TGESC_API_HASH and TGESC_BOT_TOKEN (exit 78 when one is missing) and Redis
-    (TGESC_REDIS_URL, or the embedded one in the data directory). Only one bot runs per token: a second
-    one waits and takes over within 30 s when the first dies. SIGTERM stops it cleanly (exit 0).
+    Needs TGESC_API_ID, TGESC_API_HASH and TGESC_BOT_TOKEN (exit 78 when one is missing, or when Telegram
+    refuses them) and Redis (TGESC_REDIS_URL, or the embedded one in the data directory); Telegram unreachable
+    exits 69. Only one bot runs per token: a second one waits and takes over within 30 s when the first dies.
+    A database outage is waited out (no message lost); `tgesc dead-letter list` shows updates whose handling
+    failed for good. SIGTERM stops it cleanly (exit 0).
 
     Examples:
 

@@ -7,12 +7,15 @@ work only there, and a process holding a live connection must not fork). A `tele
 sender; the sender also looks at the outbox every second, so rows written by any process go out.
 
 Only one bot runs per bot token: a second process waits on the Redis lock and takes over within its TTL
-when the first dies. SIGTERM: the current job finishes, the sender stops after its current message, the
-client stops (its session saved), the lock is released, exit 0.
+when the first dies. A bot that loses the lock (Redis restarted or flushed) stops serving at once, as another may
+have taken it, and waits to take it again; Redis being away is retried with a growing pause. SIGTERM: the current
+job finishes, the sender stops after its current message, the client stops (its session saved), the lock is
+released, exit 0. Telegram refusing the credentials at the start exits 78, Telegram unreachable 69.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
@@ -20,7 +23,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tgesc.adapters.clock import clock_from
 from tgesc.adapters.redis_server import connect
@@ -32,10 +35,14 @@ from tgesc.services.bot import BotDispatcher
 from tgesc.services.bot_customers import CustomerDesk
 from tgesc.services.delivery import Delivery
 
+if TYPE_CHECKING:
+    import peewee
+
 log = logging.getLogger(__name__)
 QUEUE = "telegram"
 SESSION_NAME = "tgesc-bot"
 _sender: Sender | None = None  # the running bot's sender, for the `telegram` jobs
+_terms = itertools.count(1)  # the terms this process served as the active bot (each has its own RQ worker)
 
 
 class Sender(threading.Thread):
@@ -87,20 +94,80 @@ def serve_wakeups(sender: Any) -> None:
 def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None = None,
             burst: bool = False, lock_ttl_s: float = 30.0) -> None:
     """Run the bot until SIGTERM/SIGINT (or, with `burst`, until the `telegram` queue is empty). `lock_ttl_s`:
-    the single-bot lock's time to live, how soon a waiting bot takes over from a dead one."""
+    the single-bot lock's time to live, how soon a waiting bot takes over from a dead one. A bot that loses the
+    lock (Redis restarted, flushed or gone past the TTL) stops serving at once, then waits to take it again."""
+    settings.require("api_id", "api_hash", "bot_token", purpose="tgesc worker bot")
+    db = open_database(settings.database_url)
+    require_current(db)
+    redis = connect(settings.redis_url, settings.home)
+    terms = _Terms()
+    try:
+        while not terms.stopping.is_set():
+            lost = threading.Event()
+            lock = SingleActiveLock(redis, bot_lock_name(settings.get("bot_token")), ttl_s=lock_ttl_s,
+                                    on_lost=lambda lost=lost: terms.lose(lost))
+            if not terms.take(lock):
+                return
+            try:
+                _serve(settings, db, redis, session_factory, burst,
+                       over=lambda lost=lost: terms.stopping.is_set() or lost.is_set())
+            finally:
+                lock.release()
+            if burst or not lost.is_set():
+                return
+            log.warning("no longer the active bot (its lock was lost); waiting to take the lock again")
+    finally:
+        db.close()
+
+
+class _Terms:
+    """The bot process's terms as the active bot: SIGTERM/SIGINT between them, taking the lock, losing it."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        self._losing = threading.Event()  # a loss is ending the term (its SIGTERM is no request to stop)
+
+    def lose(self, lost: threading.Event) -> None:
+        """The lock was lost: end the term as SIGTERM does (RQ's warm shutdown), the process goes on."""
+        lost.set()
+        self._losing.set()
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    def take(self, lock: SingleActiveLock) -> bool:
+        """Take the lock, waiting for another holder (and, Redis being away, retrying with a growing pause, said in
+        the log) until SIGTERM/SIGINT; whether it was taken."""
+        import redis
+
+        signal.signal(signal.SIGTERM, self._signalled)
+        signal.signal(signal.SIGINT, self._signalled)
+        self._losing.clear()
+        pause = 1.0
+        while not self.stopping.is_set():
+            try:
+                return lock.acquire(stop=self.stopping.is_set, on_wait=lambda: log.warning(
+                    "another bot holds the lock for this token; waiting to take over"))
+            except redis.RedisError as error:
+                log.error("Redis failed (%s); trying again in %.0f s", error, pause)
+                self.stopping.wait(pause)
+                pause = min(2 * pause, 30.0)
+        return False
+
+    def _signalled(self, _signum: int, _frame: Any) -> None:
+        if not self._losing.is_set():
+            self.stopping.set()
+
+
+def _serve(settings: Settings, db: peewee.Database, redis: Any, session_factory: Callable[[Any], Any] | None,
+           burst: bool, over: Callable[[], bool]) -> None:
+    """One term as the active bot: the Telegram connection, the sender and the `telegram` queue's worker, until
+    SIGTERM (RQ's warm shutdown: also how a lost lock ends the term) or, with `burst`, an empty queue; `over()`
+    says the term ended before the worker began."""
     global _sender
     from rq import Queue
 
     from tgesc.adapters.telegram import TelegramConnection
     from tgesc.adapters.workers import SimpleWorker
 
-    settings.require("api_id", "api_hash", "bot_token", purpose="tgesc worker bot")
-    db = open_database(settings.database_url)
-    require_current(db)
-    redis = connect(settings.redis_url, settings.home)
-    lock = SingleActiveLock(redis, bot_lock_name(settings.get("bot_token")), ttl_s=lock_ttl_s,
-                            on_lost=lambda: os.kill(os.getpid(), signal.SIGTERM))
-    lock.acquire(on_wait=lambda: log.warning("another bot holds the lock for this token; waiting to take over"))
     desk = CustomerDesk(None, settings.reopen_window, settings.rate("flood_limit"))
     clock = clock_from(settings)  # real time, or the virtual clock of TGESC_CLOCK (tests, simulations)
     dispatcher = BotDispatcher(db, desk, clock)
@@ -114,13 +181,13 @@ def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None 
         _sender = Sender(Delivery(db, connection, schedule, clock=clock, sleep=time.sleep))
         dispatcher.wake = _sender.wake
         _sender.start()
+        if over():  # SIGTERM or a lost lock while the connection started (RQ's own handling begins with `work`)
+            return
         worker = SimpleWorker([Queue(QUEUE, connection=redis)], connection=redis,
-                              name=f"tgesc-bot-{socket.gethostname()}-{os.getpid()}")
+                              name=f"tgesc-bot-{socket.gethostname()}-{os.getpid()}-{next(_terms)}")
         worker.work(burst=burst, logging_level=settings.get("log_level").upper())
     finally:
         if _sender is not None:
             _sender.stop()
             _sender = None
         connection.stop()
-        lock.release()
-        db.close()

@@ -34,6 +34,7 @@ from pyrogram.storage import UpdateState
 
 from tgesc.adapters.clock import utc_now
 from tgesc.adapters.telegram.storage import DurableStorage, merged_state
+from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
 from tgesc.domain.telegram import (
     Button,
     ButtonPress,
@@ -135,11 +136,16 @@ class TelegramConnection:
         self._thread.start()
         try:
             asyncio.run_coroutine_threadsafe(self._boot(), loop).result(timeout)
-        except BaseException:
+        except BaseException as exc:
+            signed_in = self._client is not None and getattr(self._client, "me", None) is not None
             with contextlib.suppress(BaseException):  # close what the failed start opened
                 asyncio.run_coroutine_threadsafe(self._shutdown(), loop).result(10)
             self._halt_loop()
-            raise
+            log.debug("the Telegram connection did not start", exc_info=True)
+            failure = _start_failure(exc, signed_in, self.workdir / f"{self.name}.session")
+            if failure is exc:
+                raise
+            raise failure from None
 
     def stop(self, timeout: float = 60.0) -> None:
         """Let the handlers finish what is queued, save and close the session, stop the loop thread."""
@@ -532,6 +538,32 @@ def _message_id(sent: Any) -> int:
     if not getattr(sent, "id", None):
         raise RuntimeError("Telegram answered without the new message")
     return int(sent.id)
+
+
+CREDENTIALS = (errors.ApiIdInvalid, errors.ApiIdPublishedFlood, errors.AccessTokenInvalid, errors.AccessTokenExpired)
+SESSION_REFUSED = (errors.Unauthorized, errors.NotAcceptable)  # the session file's key: revoked, unknown, in use
+
+
+def _start_failure(exc: BaseException, signed_in: bool, session_file: Path) -> BaseException:
+    """What a failed start tells the operator: ConfigInvalid (exit 78, nothing to retry) for credentials Telegram
+    refuses, DependencyUnavailable (exit 69) for a Telegram that cannot be reached, does not answer as Telegram
+    does (anything failing before the bot is signed in: the library gives up after its own retries) or answers
+    with an error; anything after the sign-in (a bug) as it is. Never the token or the api hash: the library's
+    messages name neither. The whole traceback is logged at DEBUG."""
+    if isinstance(exc, CREDENTIALS):
+        return ConfigInvalid(f"Telegram refused the bot's credentials ({exc.ID}): check TGESC_BOT_TOKEN (from "
+                             "@BotFather), TGESC_API_ID and TGESC_API_HASH (from my.telegram.org)")
+    if isinstance(exc, SESSION_REFUSED):
+        return ConfigInvalid(f"Telegram refused the bot's session ({exc.ID}): it was revoked or is in use "
+                             f"elsewhere; check TGESC_BOT_TOKEN is the current token, then move {session_file} "
+                             "away so that the bot logs in afresh")
+    if isinstance(exc, errors.RPCError):
+        return DependencyUnavailable(f"Telegram answered the bot's start with an error ({exc}); try again later")
+    if isinstance(exc, Exception) and not signed_in:
+        return DependencyUnavailable(f"Telegram cannot be reached ({type(exc).__name__}: {exc}); check the "
+                                     "network and any proxy or firewall between this machine and Telegram "
+                                     "(TGESC_LOG_LEVEL=DEBUG shows the details)")
+    return exc
 
 
 def _json(update: Any) -> str:
