@@ -1,6 +1,7 @@
-"""The README's `console` examples are real: each `$ tgesc ...` line runs, in order, against one fresh
-data directory, and must print exactly what the README shows (stdout; with a trailing `2>&1`, stdout
-then stderr). Other code blocks (`text`, `toml`, `sh`) are illustrations and are not run."""
+"""The `console` examples of the README and of every page in docs/ are real: each `$ tgesc ...` line runs, in
+order, against one fresh data directory per page, and must print exactly what the page shows (stdout; with a
+trailing `2>&1`, stdout then stderr). Other code blocks (`text`, `toml`, `sh`) are illustrations and are not
+run."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import shlex
 import shutil
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parent.parent / "README.md"
+DOCS = sorted((README.parent / "docs").glob("*.md"))
 CONSOLE_BLOCK = re.compile(r"^```console\n(.*?)^```", re.M | re.S)
 
 
@@ -35,9 +39,18 @@ def test_readme_has_a_two_command_quick_start():
 
 
 def test_readme_console_examples_print_what_they_show(cli, tmp_path):
-    shutil.copytree(README.parent / "examples", tmp_path / "examples")  # run as from a checkout (the cwd)
     pairs = examples(README.read_text(encoding="utf-8"))
     assert len(pairs) >= 10
+    run_examples(cli, tmp_path, pairs)
+
+
+@pytest.mark.parametrize("page", DOCS, ids=[page.name for page in DOCS])
+def test_docs_console_examples_print_what_they_show(cli, tmp_path, page):
+    run_examples(cli, tmp_path, examples(page.read_text(encoding="utf-8")))
+
+
+def run_examples(cli, tmp_path: Path, pairs: list[tuple[str, str]]) -> None:
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")  # run as from a checkout (the cwd)
     for command, expected in pairs:
         args = shlex.split(command)
         assert args[0] == "tgesc", f"README console examples run tgesc only: {command}"
