@@ -54,11 +54,7 @@ def in_ci() -> bool:
 
 # --- CI: a skipped test that needs a server is a failure -----------------------------------------
 
-_skipped_service_tests = pytest.StashKey[list[tuple[str, str, str]]]()
-
-
-def pytest_configure(config: pytest.Config) -> None:
-    config.stash[_skipped_service_tests] = []
+_skipped: list[tuple[str, str, str]] = []  # (test, the servers it needs, why it was skipped)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -78,24 +74,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 item.add_marker(marker)
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    report = yield
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Runs where the reports arrive (the controller, with xdist): a skipped test that needs a server is noted."""
     if report.skipped:
-        needs = [m for m in SERVICE_MARKERS if item.get_closest_marker(m) is not None]
+        needs = [m for m in SERVICE_MARKERS if m in report.keywords]
         if needs:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
-            item.config.stash[_skipped_service_tests].append((item.nodeid, "+".join(needs), reason))
-    return report
+            _skipped.append((report.nodeid, "+".join(needs), reason))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    if in_ci() and session.config.stash.get(_skipped_service_tests, None) and exitstatus == 0:
+    if in_ci() and _skipped and exitstatus == 0 and not hasattr(session.config, "workerinput"):
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
-    skipped = config.stash.get(_skipped_service_tests, [])
+    skipped = _skipped
     if not skipped:
         return
     verdict = "FAILS the run (CI=true)" if in_ci() else "would fail under CI=true"
@@ -201,11 +195,22 @@ def db(db_url: str):
 # --- Redis ---------------------------------------------------------------------------------------
 
 
+def _worker_redis_url(url: str) -> str:
+    """The Redis database of this test process: with pytest-xdist, worker gwN takes database N below the given one
+    (15, 14, ...), so that workers never flush each other's keys."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) - int(worker.removeprefix("gw"))
+    if database < 0:
+        raise RuntimeError(f"too many test workers for the Redis databases below {url}")
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
 @pytest.fixture(scope="session")
 def _redis_server() -> str:
     import redis
 
-    url = os.environ.get("TGESC_TEST_REDIS_URL", DEFAULT_REDIS_URL)
+    url = _worker_redis_url(os.environ.get("TGESC_TEST_REDIS_URL", DEFAULT_REDIS_URL))
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=3, socket_timeout=5)
         client.ping()

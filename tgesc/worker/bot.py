@@ -109,7 +109,7 @@ def run_bot(settings: Settings, *, session_factory: Callable[[Any], Any] | None 
             if not terms.take(lock):
                 return
             try:
-                _serve(settings, db, redis, session_factory, burst,
+                _serve(settings, db, redis, session_factory, burst, terms,
                        over=lambda lost=lost: terms.stopping.is_set() or lost.is_set())
             finally:
                 lock.release()
@@ -125,22 +125,20 @@ class _Terms:
 
     def __init__(self) -> None:
         self.stopping = threading.Event()
-        self._losing = threading.Event()  # a loss is ending the term (its SIGTERM is no request to stop)
 
     def lose(self, lost: threading.Event) -> None:
-        """The lock was lost: end the term as SIGTERM does (RQ's warm shutdown), the process goes on."""
+        """The lock was lost: the term ends. While RQ works the queue, as SIGTERM ends it (RQ's warm shutdown);
+        before that, `_serve` sees `lost` itself."""
         lost.set()
-        self._losing.set()
-        os.kill(os.getpid(), signal.SIGTERM)
+        if signal.getsignal(signal.SIGTERM) != self._signalled:  # RQ's handler: the worker is running
+            os.kill(os.getpid(), signal.SIGTERM)
 
     def take(self, lock: SingleActiveLock) -> bool:
         """Take the lock, waiting for another holder (and, Redis being away, retrying with a growing pause, said in
         the log) until SIGTERM/SIGINT; whether it was taken."""
         import redis
 
-        signal.signal(signal.SIGTERM, self._signalled)
-        signal.signal(signal.SIGINT, self._signalled)
-        self._losing.clear()
+        self.listen()
         pause = 1.0
         while not self.stopping.is_set():
             try:
@@ -152,13 +150,17 @@ class _Terms:
                 pause = min(2 * pause, 30.0)
         return False
 
+    def listen(self) -> None:
+        """SIGTERM/SIGINT stop the process (outside RQ's `work`, whose handlers would raise into the cleanup)."""
+        signal.signal(signal.SIGTERM, self._signalled)
+        signal.signal(signal.SIGINT, self._signalled)
+
     def _signalled(self, _signum: int, _frame: Any) -> None:
-        if not self._losing.is_set():
-            self.stopping.set()
+        self.stopping.set()
 
 
 def _serve(settings: Settings, db: peewee.Database, redis: Any, session_factory: Callable[[Any], Any] | None,
-           burst: bool, over: Callable[[], bool]) -> None:
+           burst: bool, terms: _Terms, over: Callable[[], bool]) -> None:
     """One term as the active bot: the Telegram connection, the sender and the `telegram` queue's worker, until
     SIGTERM (RQ's warm shutdown: also how a lost lock ends the term) or, with `burst`, an empty queue; `over()`
     says the term ended before the worker began."""
@@ -187,6 +189,7 @@ def _serve(settings: Settings, db: peewee.Database, redis: Any, session_factory:
                               name=f"tgesc-bot-{socket.gethostname()}-{os.getpid()}-{next(_terms)}")
         worker.work(burst=burst, logging_level=settings.get("log_level").upper())
     finally:
+        terms.listen()
         if _sender is not None:
             _sender.stop()
             _sender = None
