@@ -16,6 +16,7 @@ from typing import Any
 import peewee
 
 from tgesc import prepared
+from tgesc.db import write_transaction
 from tgesc.domain.business_time import BusinessCalendar
 from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
@@ -131,7 +132,7 @@ def recompute(db: peewee.Database, *, now: datetime, actor: str, dry_run: bool,
               ) -> list[Recomputed]:
     """Move every open ticket onto the policy now configured for its priority; list what changes."""
     changes: list[Recomputed] = []
-    with db.atomic() as txn:
+    with (db.atomic() if dry_run else write_transaction(db)) as txn:
         query = Ticket.select().where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.number)
         policies: dict[str, Policy] = {}
         for ticket in progress(query, query.count()):
