@@ -140,8 +140,12 @@ def require_current(db: peewee.Database) -> None:
 
 def write_transaction(db: peewee.Database):
     """A transaction that will write: on SQLite it takes the write lock at BEGIN (IMMEDIATE), so two
-    writers queue up instead of one failing half-way with 'database is locked'."""
-    if isinstance(db, peewee.SqliteDatabase):
+    writers queue up (for the busy timeout) instead of one failing half-way with 'database is locked'.
+    SQLite's busy timeout does not cover a deferred transaction that read first and then writes: its
+    upgrade to a write lock fails at once when another writer committed meanwhile. `db` may be the
+    models' proxy. Inside an outer transaction this is a savepoint: the outer one must be a write
+    transaction too."""
+    if isinstance(getattr(db, "obj", None) or db, peewee.SqliteDatabase):
         return db.atomic(lock_type="IMMEDIATE")
     return db.atomic()
 

@@ -157,7 +157,13 @@ def test_a_double_press_counts_once(bot):
     assert Event.select().where(Event.kind == "survey.answered").count() == 1
 
 
-def test_a_press_by_someone_else_changes_nothing(bot):
+def refused_presses() -> list[tuple[int, str, dict]]:
+    """The `survey.press_refused` events: (ticket number, actor, details)."""
+    return [(e.ticket.number, e.actor, e.details)
+            for e in Event.select().where(Event.kind == "survey.press_refused").order_by(Event.id)]
+
+
+def test_a_press_by_someone_else_changes_nothing_but_is_recorded(bot, caplog):
     bot.says("wang", "你好")  # wang is a customer the desk knows (Chinese)
     resolved(bot)
     sweep_at(bot, survey().due_at)
@@ -165,8 +171,26 @@ def test_a_press_by_someone_else_changes_nothing(bot):
     assert press(bot, "wang", ALICE, message_id, f"survey:{survey().id}:1") == "这份问卷属于另一位客户。"
     assert (survey().status, survey().stars) == ("sent", None)
     assert Ticket.get(Ticket.number == 2).status == "resolved"
+    assert refused_presses() == [(2, f"telegram:{WANG}", {"survey": survey().id, "round": 1, "user": WANG,
+                                                           "stars": 1, "reason": "not the ticket's customer"})]
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING" and "refused" in r.getMessage()]
+    assert warnings == [f"survey {survey().id} of ticket #2: a press by Telegram user {WANG}, who is not the "
+                        "ticket's customer, was refused"]
     assert press(bot, "alice", ALICE, message_id, f"survey:{survey().id}:4") == "Thank you! ★★★★☆"
     assert survey().stars == 4
+
+
+def test_a_refused_press_delivered_twice_is_recorded_once(bot):
+    resolved(bot)
+    sweep_at(bot, survey().due_at)
+    _, message_id = survey_message(bot, ALICE)
+    stranger = bot.wire.callback(bot.people["wang"], ALICE, message_id, f"survey:{survey().id}:2")
+    for _ in range(2):  # a catch-up after a restart hands the same update over again
+        bot.connection.feed(stranger)
+        bot.deliver()
+    assert len(bot.wire.sent(raw.functions.messages.SetBotCallbackAnswer)) == 1
+    assert [(number, details["stars"]) for number, _, details in refused_presses()] == [(1, 2)]
+    assert (survey().status, survey().stars) == ("sent", None)
 
 
 def test_no_answer_one_reminder_then_it_expires(bot):

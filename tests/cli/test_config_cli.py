@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import tgesc
@@ -117,3 +118,21 @@ def test_tier_crud_and_exit_codes(cli):
     assert refused.exit_code == 1, refused
     assert refused.stderr == ("Error: tier 'L3' cannot be removed: it is still used by rules.data-leak.escalate_to, "
                               "rules.outage.escalate_to; change those first\n")
+
+
+def test_writers_at_once_on_sqlite_wait_their_turn(tgesc_bin, tmp_path):
+    """Each writer takes SQLite's write lock when its transaction begins, so a busy database makes it wait
+    (the busy timeout) instead of failing with 'database is locked' (exit 69) when its read turns into a write."""
+    assert tgesc_bin(["init", "--quiet"]).returncode == 0
+    files = []
+    for n in range(6):
+        files.append(tmp_path / f"staff-{n}.toml")
+        files[-1].write_text(f'[staff.agent{n}]\nid = {7000 + n}\ntiers = ["L1"]\n', encoding="utf-8")
+    commands = [["config", "apply", str(path)] for path in files]
+    commands += [["sla", "set", "low", "--resolution", f"{50 + n}h"] for n in range(2)]
+    with ThreadPoolExecutor(len(commands)) as pool:
+        results = list(pool.map(tgesc_bin, commands))
+    assert [(r.returncode, r.stderr) for r in results if r.returncode != 0] == []
+    staff = json.loads(tgesc_bin(["staff", "list", "--json"]).stdout)
+    assert set(staff) == {f"agent{n}" for n in range(6)}
+    assert json.loads(tgesc_bin(["sla", "show", "low", "--json"]).stdout)["resolution"] in ("2d2h", "2d3h")

@@ -132,6 +132,31 @@ def test_show_table_has_the_six_items_the_missing_checklist_clocks_and_timeline(
     assert result.stderr == ""
 
 
+def test_clocks_of_resolved_and_closed_tickets_show_as_stopped(desk, db):
+    """#1 is resolved ten minutes after it opened, before anyone answered; #2 (opened in March) is closed
+    unanswered: no clock of either runs, and #2's stopped after its deadlines (breached)."""
+    opened = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+    open_ticket(db, at=opened)
+    run(desk, "ticket", "resolve", "1", "--no-survey")
+    open_ticket(db, telegram_id=1002)
+    run(desk, "ticket", "close", "2")
+    resolved_at, closed_at = iso(ticket(1).resolved_at), iso(ticket(2).closed_at)
+    first = ok_json(desk("--tz", "Asia/Shanghai", "ticket", "show", "1", "--json"))["sla"]
+    assert [(c["clock"], c["state"], c["running"], c["stopped_at"], c["due"]) for c in first["clocks"]] == [
+        ("first_response", "stopped", False, resolved_at, iso(opened + timedelta(hours=2))),
+        ("resolution", "met", False, resolved_at, iso(opened + timedelta(days=1)))]
+    assert first["breached"] == []
+    second = ok_json(desk("--tz", "Asia/Shanghai", "ticket", "show", "2", "--json"))["sla"]
+    assert [(c["clock"], c["state"], c["running"], c["stopped_at"]) for c in second["clocks"]] == [
+        ("first_response", "stopped late", False, closed_at), ("resolution", "stopped late", False, closed_at)]
+    assert second["breached"] == ["first_response", "resolution"]
+    table = run(desk, "--tz", "Asia/Shanghai", "ticket", "show", "1").stdout.split("\n\n")[3].splitlines()
+    assert [cells(line)[:2] + cells(line)[3:4] for line in table[3:]] == [
+        ["first_response", "stopped", "-"], ["resolution", "met", "-"]]
+    assert re.fullmatch(r"10m(\d+s)? of 2h", cells(table[3])[4])  # the clock stopped at the resolution
+    assert numbers(desk, "--breaching", "--status", "all") == []
+
+
 def test_show_unknown_ticket_is_a_domain_error(desk):
     result = desk("ticket", "show", "7")
     assert (result.exit_code, result.stdout) == (1, "")
@@ -258,7 +283,8 @@ def test_resolve_reopen_close_and_a_closed_ticket_cannot_be_resolved(desk, db):
 
 
 def test_tried_note_assign_priority_emotion_with_actors(desk, db):
-    open_ticket(db)
+    opened = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)  # its deadlines are still to come
+    open_ticket(db, at=opened)
     run(desk, "ticket", "tried", "1", "  cleared the app cache  ", "--as", "bob")
     run(desk, "ticket", "note", "1", "called back", env={"TGESC_ACTOR": "carol"})
     assign = run(desk, "ticket", "assign", "1", "bob")
@@ -266,7 +292,7 @@ def test_tried_note_assign_priority_emotion_with_actors(desk, db):
     run(desk, "ticket", "assign", "1", "--unassign", "--as", "bob")
     priority = ok_json(desk("ticket", "priority", "1", "high", "--reason", "VIP", "--json"))
     assert priority["priority"] == "high"
-    assert ticket().first_response_due == OPENED + timedelta(minutes=30)
+    assert ticket().first_response_due == opened + timedelta(minutes=30)
     assert ok_json(desk("ticket", "emotion", "1", "angry", "--json"))["emotion"] == "angry"
     assert ticket().emotion_set_by_staff is True
     assert [(e.kind, e.actor, e.details) for e in events()][1:] == [

@@ -162,3 +162,136 @@ def test_clock_report_states(desk):
     sla.begin_wait(ticket, at(10, 0))
     paused = {r["clock"]: r for r in sla.clock_report(ticket, at(12, 0))}["resolution"]
     assert paused["state"] == "paused" and paused["used"] == timedelta(hours=1)
+
+
+# --- history is append-only: what happened under a policy stays what it was ---------------------------
+
+
+def states(ticket: Ticket, now: datetime) -> dict[str, tuple[str, datetime | None]]:
+    return {r["clock"]: (r["state"], r["due"]) for r in sla.clock_report(ticket, now)}
+
+
+@pytest.fixture
+def breached(desk):
+    """#1 (high, opened 09:00): first reply 09:40, late (due 09:30); resolution due 13:00, its breach fired by
+    the 13:30 sweep. #2 (high, opened 13:20): both deadlines still to come at 13:30."""
+    from tgesc.services.sla_sweep import sweep_sla
+
+    first = open_ticket(desk, "high")
+    first.first_responded_at = at(9, 40)
+    sla.refresh(first)
+    first.save()
+    open_ticket(desk, "high", opened=at(13, 20), number=2)
+    assert [(r["ticket"], r["clock"], r["level"]) for r in sweep_sla(desk, now=at(13, 30)) if r["action"] != "skipped"
+            ] == [(1, "resolution", "breach")]
+    set_entry(desk, "sla", "high", {"first_response": "1h", "resolution": "8h"}, actor="test", now=at(13, 30))
+    return desk
+
+
+def test_recompute_moves_only_deadlines_still_to_come_and_says_what_it_keeps(breached):
+    preview = sla.recompute(breached, now=at(13, 30), actor="test", dry_run=True)
+    assert [(c.ticket, c.what, c.old, c.new, c.action, c.reason) for c in preview] == [
+        (1, "first_response", at(9, 30), at(10, 0), "keep", "already met late"),
+        (1, "resolution", at(13, 0), at(17, 0), "keep", "breach already fired"),
+        (2, "first_response", at(13, 50), at(14, 20), "change", "deadline still to come"),
+        (2, "resolution", at(17, 20), at(21, 20), "change", "deadline still to come")]
+    assert sla.recompute(breached, now=at(13, 30), actor="test", dry_run=False) == preview
+    first, second = reload(Ticket.get(Ticket.number == 1)), Ticket.get(Ticket.number == 2)
+    assert states(first, at(13, 45)) == {"first_response": ("met late", at(9, 30)),
+                                         "resolution": ("breached", at(13, 0))}
+    assert first.resolution_due == at(13, 0) and first.next_check_at is None  # nothing fires again
+    assert (second.first_response_due, second.resolution_due) == (at(14, 20), at(21, 20))
+    assert Event.get(Event.kind == "sla.recompute", Event.ticket == first).details == {
+        "changes": [], "kept": ["first_response: 2026-03-02T08:30:00+00:00 -> 2026-03-02T09:00:00+00:00 "
+                                "(kept: already met late)",
+                                "resolution: 2026-03-02T12:00:00+00:00 -> 2026-03-02T16:00:00+00:00 "
+                                "(kept: breach already fired)"]}
+    assert sla.recompute(breached, now=at(13, 40), actor="test", dry_run=False) == []
+    set_entry(breached, "sla", "high", {"resolution": "2h"}, actor="test", now=at(13, 40))
+    again = sla.recompute(breached, now=at(13, 40), actor="test", dry_run=False)
+    assert [(c.ticket, c.what, c.new, c.action) for c in again] == [
+        (1, "first_response", at(10, 0), "keep"), (1, "resolution", at(11, 0), "keep"),
+        (2, "resolution", at(15, 20), "change")]
+    assert reload(first).resolution_due == at(13, 0)
+
+
+def test_breaching_tickets_stay_listed_after_a_recompute(breached):
+    from tgesc.services.ticket_queries import queue
+
+    sla.recompute(breached, now=at(13, 30), actor="test", dry_run=False)
+    assert [row["number"] for row in queue(breached, now=at(13, 45), breaching=True)] == [1]
+
+
+def test_a_deadline_passed_but_not_swept_yet_is_kept_too(desk):
+    open_ticket(desk, "high")  # first response due 09:30, nobody swept
+    set_entry(desk, "sla", "high", {"first_response": "2h"}, actor="test", now=at(9, 45))
+    done = sla.recompute(desk, now=at(9, 45), actor="test", dry_run=False)
+    assert [(c.what, c.action, c.reason) for c in done] == [("first_response", "keep", "deadline already passed")]
+    assert Ticket.get(Ticket.number == 1).first_response_due == at(9, 30)
+
+
+def test_fired_warnings_are_named_and_not_sent_again(desk):
+    from tgesc.services.sla_sweep import sweep_sla
+
+    open_ticket(desk, "high")
+    assert [r["level"] for r in sweep_sla(desk, now=at(9, 16))] == ["warn-50"]  # of the 30 min first response
+    set_entry(desk, "sla", "high", {"first_response": "1h", "warn_at": [50, 90]}, actor="test", now=at(9, 20))
+    done = sla.recompute(desk, now=at(9, 20), actor="test", dry_run=False)
+    assert [(c.what, c.action, c.reason) for c in done] == [
+        ("first_response", "change", "deadline still to come"),
+        ("warnings", "change", "already fired: first_response warn-50")]
+    assert [r["level"] for r in sweep_sla(desk, now=at(9, 55))] == ["warn-90"]
+
+
+def test_a_priority_change_keeps_what_already_happened(desk):
+    from tgesc.services import tickets
+    from tgesc.services.sla_sweep import sweep_sla
+
+    open_ticket(desk, "high")
+    sweep_sla(desk, now=at(13, 30))  # both deadlines breached, notices sent
+    tickets.set_priority(desk, 1, "low", actor="test", now=at(13, 35))
+    ticket = Ticket.get(Ticket.number == 1)
+    assert states(ticket, at(13, 40)) == {"first_response": ("breached", at(9, 30)),
+                                          "resolution": ("breached", at(13, 0))}
+    assert ticket.sla_policy["priority"] == "low" and ticket.next_check_at is None
+
+
+def test_a_clock_breached_before_the_wait_stays_breached_while_waiting(desk):
+    ticket = open_ticket(desk, "high")
+    ticket.first_responded_at = at(9, 10)
+    ticket.status = "waiting"
+    sla.begin_wait(ticket, at(13, 30))  # resolution was due at 13:00
+    assert ticket.resolution_due == at(13, 0)
+    report = {r["clock"]: r for r in sla.clock_report(ticket, at(15, 0))}["resolution"]
+    assert (report["state"], report["used"], report["running"]) == ("breached", timedelta(hours=4, minutes=30),
+                                                                     False)
+
+
+def test_clocks_of_resolved_and_closed_tickets_are_stopped(desk):
+    from tgesc.services import tickets
+
+    open_ticket(desk, "high")
+    tickets.resolve(desk, 1, survey=False, actor="test", now=at(9, 20))  # nobody answered: resolved by FAQ
+    found = {r["clock"]: r for r in sla.clock_report(Ticket.get(Ticket.number == 1), at(15, 0))}
+    assert {name: (r["state"], r["stopped_at"], r["running"]) for name, r in found.items()} == {
+        "first_response": ("stopped", at(9, 20), False), "resolution": ("met", at(9, 20), False)}
+    assert found["first_response"]["used"] == timedelta(minutes=20)
+    open_ticket(desk, "high", number=2)
+    tickets.close(desk, 2, actor="test", now=at(10, 0))  # closed without an answer, after the first deadline
+    closed = sla.clock_report(Ticket.get(Ticket.number == 2), at(15, 0))
+    assert [(r["clock"], r["state"], r["stopped_at"]) for r in closed] == [
+        ("first_response", "stopped late", at(10, 0)), ("resolution", "stopped", at(10, 0))]
+
+
+def test_a_wait_ended_by_resolving_or_closing_stays_a_pause(desk):
+    from tgesc.services import tickets
+
+    for number, end, state in ((1, tickets.resolve, "met"), (2, tickets.close, "stopped")):
+        ticket = open_ticket(desk, "high", number=number)
+        ticket.first_responded_at, ticket.status = at(9, 10), "waiting"
+        sla.begin_wait(ticket, at(10, 0))
+        ticket.save()
+        kwargs = {"survey": False} if end is tickets.resolve else {}
+        end(desk, number, actor="test", now=at(16, 0), **kwargs)  # after six hours of waiting on the customer
+        report = {r["clock"]: r for r in sla.clock_report(Ticket.get(Ticket.number == number), at(17, 0))}
+        assert (report["resolution"]["state"], report["resolution"]["used"]) == (state, timedelta(hours=1))

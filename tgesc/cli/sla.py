@@ -106,16 +106,22 @@ def recompute(
 
     Editing a policy does not change the deadlines of tickets already open: each keeps the policy
     (and calendar) it was opened or last re-prioritised under. This command applies the current
-    policies to them and lists every deadline, warning set or breach action that changes.
+    policies to them: deadlines still to come move; history stays. A clock that was already met,
+    stopped or breached (its deadline passed, or its breach notice fired) keeps its deadline, so the
+    ticket still shows it breached and `ticket list --breaching` still lists it; warnings that fired
+    are not sent again. One row per deadline, warning set or breach action the new policy touches:
+    action 'change', or 'keep' with the reason it stays (with --dry-run too, and a warning on stderr).
 
     Examples:
 
       tgesc sla recompute --dry-run
 
+      tgesc sla recompute --dry-run --json | jq '.[] | select(.action == "keep")'
+
       tgesc sla recompute --yes
     """
     from tgesc.cli.context import current_time, state
-    from tgesc.cli.output import emit, info, progress
+    from tgesc.cli.output import emit, progress
     from tgesc.services.sla import recompute as recompute_tickets
 
     if not dry_run and not yes:
@@ -124,11 +130,24 @@ def recompute(
     changes = recompute_tickets(cli.database(), now=current_time(), actor=cli.actor(as_), dry_run=dry_run,
                                 progress=progress("Recomputing"))
     zone = cli.settings().timezone
-    emit([{"ticket": f"#{c.ticket}", "what": c.what, "old": _shown(c.old, zone), "new": _shown(c.new, zone)}
-          for c in changes], as_json)
-    tickets = len({c.ticket for c in changes})
-    info(f"{tickets} open ticket(s) {'would change' if dry_run else 'changed'}." if tickets
-         else "Every open ticket already runs on the current policies.")
+    emit([{"ticket": f"#{c.ticket}", "what": c.what, "old": _shown(c.old, zone), "new": _shown(c.new, zone),
+           "action": c.action, "reason": c.reason} for c in changes], as_json)
+    _summary(changes, dry_run)
+
+
+def _summary(changes, dry_run: bool) -> None:
+    """What a recompute did (or would do), on stderr: a warning for each deadline it leaves as it was."""
+    from tgesc.cli.output import info
+
+    if not changes:
+        info("Every open ticket already runs on the current policies.")
+        return
+    kept = [c for c in changes if c.action == "keep"]
+    for row in kept:
+        info(f"Warning: #{row.ticket} {row.what}: {'would stay' if dry_run else 'stays'} as it was "
+             f"({row.reason}); history is not rewritten.")
+    tail = f"; {len(kept)} deadline(s) {'would be' if dry_run else 'were'} kept" if kept else ""
+    info(f"{len({c.ticket for c in changes})} open ticket(s) {'would change' if dry_run else 'changed'}{tail}.")
 
 
 def _shown(value, zone: str):

@@ -84,7 +84,8 @@ def list_(
     priority: list[str] = _priority_option("Only this priority.", multiple=True),
     tag: list[str] = typer.Option(None, "--tag", help="Only tickets with this tag (repeatable: all of them)."),
     assignee: str = typer.Option(None, "--assignee", help="Only tickets assigned to this staff handle."),
-    breaching: bool = typer.Option(False, "--breaching", help="Only open tickets with a running clock past due."),
+    breaching: bool = typer.Option(False, "--breaching",
+                                   help="Only open or waiting tickets with a clock past its deadline, not met yet."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The ticket queue, most urgent deadline first.

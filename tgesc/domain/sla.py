@@ -8,6 +8,12 @@ policy says so. While a ticket waits, its clocks have no due instant: they are s
 
 The policy is a snapshot taken when the ticket opened or changed priority (or by `tgesc sla
 recompute`), so editing a policy never moves the deadlines of open tickets behind anyone's back.
+History is append-only: when a ticket moves onto another policy, each run of a clock that has already
+stopped, passed its deadline or fired its breach keeps its deadline and warnings (`KeptRun`, kept in
+the snapshot); only deadlines still to come move.
+
+A clock stops when it is met (the first staff reply, the resolution) or, unmet, when the ticket is
+resolved or closed: every clock of a resolved or closed ticket is stopped.
 
 Each warning and breach fires once per run of its clock: the firing a sweep records carries the
 milestone's `key`, its level and the clock's start (`warn-50@1772445600`), so a next-response clock
@@ -18,7 +24,7 @@ sweep run twice does not.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -46,6 +52,7 @@ class Policy:
     escalate_to: str | None = None
     calendar_name: str | None = None
     calendar: Mapping[str, Any] | None = None  # canonical calendar definition; None: 24/7
+    kept: tuple[KeptRun, ...] = ()  # runs of clocks that stay as they were under an earlier policy
 
     @classmethod
     def from_entry(cls, priority: str, entry: Mapping[str, Any], calendar: Mapping[str, Any] | None) -> Policy:
@@ -59,11 +66,12 @@ class Policy:
                    escalate_to=entry.get("escalate_to"), calendar_name=entry.get("calendar"), calendar=calendar)
 
     def as_json(self) -> dict[str, Any]:
-        return {"priority": self.priority, "first_response_s": self.first_response.total_seconds(),
-                "next_response_s": self.next_response.total_seconds() if self.next_response else None,
-                "resolution_s": self.resolution.total_seconds(), "warn_at": list(self.warn_at),
-                "pause_when_waiting": self.pause_when_waiting, "on_breach": self.on_breach,
-                "escalate_to": self.escalate_to, "calendar_name": self.calendar_name, "calendar": self.calendar}
+        found = {"priority": self.priority, "first_response_s": self.first_response.total_seconds(),
+                 "next_response_s": self.next_response.total_seconds() if self.next_response else None,
+                 "resolution_s": self.resolution.total_seconds(), "warn_at": list(self.warn_at),
+                 "pause_when_waiting": self.pause_when_waiting, "on_breach": self.on_breach,
+                 "escalate_to": self.escalate_to, "calendar_name": self.calendar_name, "calendar": self.calendar}
+        return {**found, "kept": [run.as_json() for run in self.kept]} if self.kept else found
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Policy:
@@ -72,11 +80,56 @@ class Policy:
                    next_response=timedelta(seconds=data["next_response_s"]) if data["next_response_s"] else None,
                    warn_at=tuple(data["warn_at"]), pause_when_waiting=data["pause_when_waiting"],
                    on_breach=data["on_breach"], escalate_to=data["escalate_to"],
-                   calendar_name=data["calendar_name"], calendar=data["calendar"])
+                   calendar_name=data["calendar_name"], calendar=data["calendar"],
+                   kept=tuple(KeptRun.from_json(run) for run in data.get("kept", ())))
 
     def budget(self, clock: str) -> timedelta | None:
         return {"first_response": self.first_response, "next_response": self.next_response,
                 "resolution": self.resolution}[clock]
+
+    @property
+    def base(self) -> Policy:
+        """The policy itself, without the runs kept from earlier ones (what the configuration says)."""
+        return replace(self, kept=())
+
+    def kept_run(self, clock: str, cycle: int) -> KeptRun | None:
+        return next((run for run in self.kept if (run.clock, run.cycle) == (clock, cycle)), None)
+
+
+@dataclass(frozen=True)
+class KeptRun:
+    """One run of a clock that stays as it was when its ticket moved onto another policy (`tgesc sla
+    recompute`, a priority change), because it had stopped, passed its deadline or fired its breach: `clocks`
+    gives that run this budget, deadline and warnings whatever the policy says. A later run of the clock (a
+    later customer message, a reopened ticket) follows the policy."""
+
+    clock: str
+    cycle: int
+    budget: timedelta
+    due: datetime
+    warnings: tuple[tuple[str, datetime], ...] = ()  # (level, instant) of each of its warnings
+
+    @classmethod
+    def of(cls, clock: Clock) -> KeptRun:
+        """The run `clock` is (one with a deadline: a run worth keeping always has one)."""
+        return cls(clock.name, clock_cycle(clock.started_at), clock.budget, clock.due,
+                   tuple((m.level, m.at) for m in clock.milestones if not m.is_breach))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"clock": self.clock, "run": self.cycle, "budget_s": self.budget.total_seconds(),
+                "due": self.due.isoformat(), "warnings": [[level, at.isoformat()] for level, at in self.warnings]}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KeptRun:
+        return cls(data["clock"], data["run"], timedelta(seconds=data["budget_s"]), datetime.fromisoformat(data["due"]),
+                   tuple((level, datetime.fromisoformat(at)) for level, at in data["warnings"]))
+
+    def clock_at(self, start: datetime, stop: datetime | None, met: bool) -> Clock:
+        """This run as a clock (started at `start`; stopped at `stop`, met or not, when it has stopped)."""
+        milestones = () if stop is not None else tuple(
+            [Milestone(self.clock, level, at, self.cycle) for level, at in self.warnings]
+            + [Milestone(self.clock, BREACH, self.due, self.cycle)])
+        return Clock(self.clock, start, self.budget, stop, self.due, milestones, met)
 
 
 @dataclass(frozen=True)
@@ -87,6 +140,7 @@ class TicketTimes:
     first_responded_at: datetime | None = None
     awaiting_reply_since: datetime | None = None
     resolved_at: datetime | None = None
+    closed_at: datetime | None = None
     pauses: Sequence[tuple[datetime, datetime]] = ()  # finished waits on the customer
     paused_since: datetime | None = None  # the wait going on now
 
@@ -114,37 +168,82 @@ class Clock:
     name: str
     started_at: datetime
     budget: timedelta
-    stopped_at: datetime | None  # met (a reply, a resolution) at that instant
-    due: datetime | None  # None while the ticket waits on the customer with the clock paused
+    stopped_at: datetime | None  # it stopped at that instant: met, or the ticket resolved or closed first
+    due: datetime | None  # None while the ticket waits on the customer with the clock paused before its deadline
     milestones: tuple[Milestone, ...] = field(default=())
+    met: bool = False  # it stopped because it was met (the first reply, the resolution)
 
     @property
     def running(self) -> bool:
         return self.stopped_at is None and self.due is not None
 
+    @property
+    def stopped_state(self) -> str:
+        """What a stopped clock shows: met or stopped (unmet: the ticket ended first), late after its deadline."""
+        late = self.due is not None and self.stopped_at is not None and self.stopped_at > self.due
+        return ("met" if self.met else "stopped") + (" late" if late else "")
+
 
 def clocks(policy: Policy, times: TicketTimes, calendar: BusinessCalendar) -> list[Clock]:
-    """The ticket's clocks under `policy` on `calendar` (the policy's calendar, or 24/7)."""
+    """The ticket's clocks under `policy` on `calendar` (the policy's calendar, or 24/7); a run the policy
+    keeps from an earlier one (`KeptRun`) as it was. While the ticket waits on the customer, a clock whose
+    deadline came before the wait began keeps it (it was breached); the others have none until the wait ends."""
     pauses = list(times.pauses) if policy.pause_when_waiting else []
-    stopped = times.paused_since is not None and policy.pause_when_waiting
+    waiting_since = times.paused_since if policy.pause_when_waiting else None
     result = []
-    for name, start, stop in _clock_spans(policy, times):
-        budget = policy.budget(name)
-        due = None if stopped and stop is None else calendar.due(start, budget, pauses)
+    for name, start, stop, met in _clock_spans(policy, times):
         cycle = clock_cycle(start)
+        kept = policy.kept_run(name, cycle)
+        if kept is not None:
+            result.append(kept.clock_at(start, stop, met))
+            continue
+        budget = policy.budget(name)
+        due: datetime | None = calendar.due(start, budget, pauses)
+        if waiting_since is not None and stop is None and due > waiting_since:
+            due = None
         milestones = () if due is None or stop is not None else tuple(
             [Milestone(name, f"warn-{pct}", calendar.due(start, budget * pct / 100, pauses), cycle)
              for pct in policy.warn_at] + [Milestone(name, BREACH, due, cycle)])
-        result.append(Clock(name, start, budget, stop, due, milestones))
+        result.append(Clock(name, start, budget, stop, due, milestones, met))
     return result
 
 
-def _clock_spans(policy: Policy, times: TicketTimes) -> list[tuple[str, datetime, datetime | None]]:
-    spans = [("first_response", times.opened_at, times.first_responded_at)]
-    if policy.next_response and times.first_responded_at and times.awaiting_reply_since and not times.resolved_at:
-        spans.append(("next_response", times.awaiting_reply_since, None))
-    spans.append(("resolution", times.opened_at, times.resolved_at))
+def _clock_spans(policy: Policy, times: TicketTimes) -> list[tuple[str, datetime, datetime | None, bool]]:
+    """Each clock's name, start, stop (None: it runs) and whether the stop met it. A clock is met by the first
+    staff reply or the resolution; a ticket resolved or closed before that stops it unmet. A next-response
+    run the policy keeps from an earlier one runs even when the policy has no next-response budget."""
+    ended = times.resolved_at or times.closed_at
+    answered = times.first_responded_at
+    first_stop = min((t for t in (answered, ended) if t is not None), default=None)
+    spans = [("first_response", times.opened_at, first_stop, answered is not None and answered == first_stop)]
+    awaiting = times.awaiting_reply_since
+    if answered and awaiting and not ended and (
+            policy.next_response or policy.kept_run("next_response", clock_cycle(awaiting))):
+        spans.append(("next_response", awaiting, None, False))
+    spans.append(("resolution", times.opened_at, ended, times.resolved_at is not None))
     return spans
+
+
+def settled(clock: Clock, fired: Collection[tuple[str, str]], now: datetime) -> str | None:
+    """Why a new policy must leave this run of a clock as it is at `now` (history is append-only), or None
+    when its deadline is still to come (or unknown while paused) and may move. `fired`: (clock, milestone
+    key) pairs of the ticket's firings."""
+    if clock.stopped_at is not None:
+        return f"already {clock.stopped_state}"
+    if (clock.name, milestone_key(BREACH, clock_cycle(clock.started_at))) in fired:
+        return "breach already fired"
+    if clock.due is not None and clock.due <= now:
+        return "deadline already passed"
+    return None
+
+
+def keep_history(policy: Policy, current: Sequence[Clock], fired: Collection[tuple[str, str]],
+                 now: datetime) -> tuple[Policy, dict[str, str]]:
+    """`policy` (as configured) for a ticket whose clocks are now `current`: each run that is `settled` is
+    kept as it is. Returns the policy to snapshot and why each kept clock was kept, by clock name."""
+    reasons = {clock.name: why for clock in current
+               if clock.due is not None and (why := settled(clock, fired, now)) is not None}
+    return replace(policy.base, kept=tuple(KeptRun.of(c) for c in current if c.name in reasons)), reasons
 
 
 def clock_cycle(start: datetime) -> int:
@@ -196,16 +295,18 @@ def waits_for_business_hours(priority: str) -> bool:
 
 def report(clock: Clock, now: datetime, calendar: BusinessCalendar, pauses: Sequence[tuple[datetime, datetime]],
            paused_since: datetime | None) -> dict[str, Any]:
-    """How far along one clock is at `now`: state, business time used and left, percentage."""
+    """How far along one clock is at `now`: state (running, paused, breached; once stopped: met, met late,
+    stopped, stopped late), whether it is running (ticking now), business time used and left, percentage."""
     end = clock.stopped_at or now
     waits = [*pauses, *([(paused_since, now)] if paused_since and not clock.stopped_at else [])]
     used = calendar.elapsed(clock.started_at, end, waits)
     if clock.stopped_at is not None:
-        state = "met" if clock.due is None or clock.stopped_at <= clock.due else "met late"
+        state = clock.stopped_state
     elif clock.due is None:
         state = "paused"
     else:
         state = "breached" if now >= clock.due else "running"
     return {"clock": clock.name, "state": state, "started_at": clock.started_at, "due": clock.due,
-            "stopped_at": clock.stopped_at, "budget": clock.budget, "used": used,
-            "left": max(clock.budget - used, timedelta(0)), "percent": round(100 * used / clock.budget, 1)}
+            "stopped_at": clock.stopped_at, "running": clock.stopped_at is None and paused_since is None,
+            "budget": clock.budget, "used": used, "left": max(clock.budget - used, timedelta(0)),
+            "percent": round(100 * used / clock.budget, 1)}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import peewee
 
+from tgesc.db import write_transaction
 from tgesc.domain.errors import ConfigInvalid, DomainError, NotFound
 from tgesc.models import Event
 from tgesc.services import config_store
@@ -66,7 +67,7 @@ def apply_config(db: peewee.Database, raw: Mapping[str, Any], *, source: str, pr
     from tgesc.domain.config_document import cross_problems, overlay, plan, validate_document
 
     desired, problems = validate_document(raw, whole=prune)
-    with db.atomic() as txn:
+    with (db.atomic() if dry_run else write_transaction(db)) as txn:
         current = config_store.load_document()
         if not prune:  # what the file names may be in the database: check the result, not the file alone
             problems += cross_problems(overlay(current, desired))
@@ -149,7 +150,7 @@ def put_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, 
               now: datetime) -> tuple[dict[str, Any], bool]:
     """Change the given fields of an entry, or create the entry from them if it does not exist yet
     (then every required field must be given). Returns (entry as stored, created)."""
-    with db.atomic():
+    with write_transaction(db):
         if key in list_entries(db, section):
             return set_entry(db, section, key, fields, actor=actor, now=now), False
         return add_entry(db, section, key, fields, actor=actor, now=now), True
@@ -157,7 +158,7 @@ def put_entry(db: peewee.Database, section: str, key: str, fields: Mapping[str, 
 
 def remove_entry(db: peewee.Database, section: str, key: str, *, actor: str, now: datetime) -> None:
     """Remove one entry; refused (DomainError) while other configuration still refers to it."""
-    with db.atomic():
+    with write_transaction(db):
         doc = config_store.load_document()
         if key not in doc[section]:
             raise NotFound(f"there is no {SINGULAR[section]} {key!r}")
@@ -177,7 +178,7 @@ def remove_entry(db: peewee.Database, section: str, key: str, *, actor: str, now
 def _edit(db, section, key, actor, now, build) -> dict[str, Any]:
     from tgesc.domain.config_document import plan
 
-    with db.atomic():
+    with write_transaction(db):
         current = config_store.load_document()
         doc = copy.deepcopy(current)
         doc[section][key] = build(current[section].get(key))

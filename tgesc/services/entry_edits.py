@@ -19,6 +19,7 @@ from typing import Any
 
 import peewee
 
+from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError
 from tgesc.services.configuration import get_entry, set_entry
 
@@ -46,7 +47,7 @@ def edit_entry(db: peewee.Database, section: str, key: str, edits: Edits, *, act
                now: datetime) -> dict[str, Any]:
     """Apply `edits` to one existing entry (NotFound if there is none) and save it; returns the entry
     as stored. DomainError if a dropped value or discarded item is not there, or the result is invalid."""
-    with db.atomic():
+    with write_transaction(db):
         current = get_entry(db, section, key)
         entry = apply_edits(current, edits, f"{section}.{key}")
         changed = {name: entry.get(name) for name in dict.fromkeys([*current, *entry])}

@@ -59,7 +59,7 @@ def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str
     ticket.tier = target
     if priority and priority != ticket.priority:
         ticket.priority = priority
-        sla.take_policy(db, ticket)
+        sla.take_policy(db, ticket, now)
     else:
         sla.refresh(ticket)
     event(ticket, "ticket.escalated", actor, now, **{"from": source.code}, to=target.code, trigger=trigger,

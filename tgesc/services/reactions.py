@@ -103,7 +103,7 @@ def _raise(db, ticket: Ticket, outcome, *, why: str, now: datetime, hits) -> Non
         rule = next(h.rule for h in hits if h.priority == outcome.priority)
         event(ticket, "ticket.priority", f"rule:{rule}", now, old=ticket.priority, new=outcome.priority, reason=why)
         ticket.priority = outcome.priority
-        sla.take_policy(db, ticket)
+        sla.take_policy(db, ticket, now)
 
 
 def _highest(config: Snapshot, codes, level: int) -> Tier | None:

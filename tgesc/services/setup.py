@@ -12,7 +12,7 @@ from importlib.resources import files
 
 import peewee
 
-from tgesc.db import upgrade
+from tgesc.db import upgrade, write_transaction
 from tgesc.domain.config_document import Change
 from tgesc.models import Meta
 from tgesc.services.configuration import apply_config, parse_toml
@@ -35,7 +35,7 @@ def shipped_defaults() -> dict:
 def initialise(db: peewee.Database, *, now: datetime, actor: str) -> InitReport:
     """Migrate to the latest schema; load the shipped defaults if this database never had them."""
     applied = upgrade(db)
-    with db.atomic():
+    with write_transaction(db):
         marker = Meta.get_or_none(Meta.key == DEFAULTS_LOADED)
         if marker is not None:
             return InitReport(applied, [], marker.value)

@@ -4,6 +4,10 @@ Ticket use cases call these whenever a ticket opens, changes priority, is escala
 waiting on the customer, or is answered; the row then carries `first_response_due`, `next_response_due`,
 `resolution_due` and `next_check_at`, so the sweep is one indexed query. The caller saves the row, in
 the same transaction as the change that caused it.
+
+Moving a ticket onto another policy (a priority change, `tgesc sla recompute`) never rewrites what already
+happened: a run of a clock that has stopped, passed its deadline or fired its breach keeps its deadline
+and warnings; only deadlines still to come move (`adopt`). Firings and events are never deleted.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ from typing import Any
 import peewee
 
 from tgesc import prepared
+from tgesc.db import write_transaction
 from tgesc.domain.business_time import BusinessCalendar
-from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, next_check, report
+from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, keep_history, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Event, Firing, Ticket
 from tgesc.services.calendars import calendar_or_always_open
@@ -29,7 +34,8 @@ DUE_FIELDS = {"first_response": "first_response_due", "next_response": "next_res
 # are: a rule, reply, FAQ or notice firing never moves a clock). While none of them changes, the due
 # instants and next check stored by the last refresh stay what a refresh would compute.
 CLOCK_INPUTS = frozenset({"sla_policy", "priority", "clocks_started_at", "created_at", "first_responded_at",
-                          "awaiting_reply_since", "resolved_at", "sla_paused", "paused_since", "status"})
+                          "awaiting_reply_since", "resolved_at", "closed_at", "sla_paused", "paused_since",
+                          "status"})
 
 
 def current_policy(db: peewee.Database, priority: str) -> Policy:
@@ -48,6 +54,7 @@ def ticket_times(ticket: Ticket) -> TicketTimes:
     return TicketTimes(
         opened_at=ticket.clocks_started_at or ticket.created_at, first_responded_at=ticket.first_responded_at,
         awaiting_reply_since=ticket.awaiting_reply_since, resolved_at=ticket.resolved_at,
+        closed_at=ticket.closed_at,
         pauses=[(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in ticket.sla_paused or []],
         paused_since=ticket.paused_since)
 
@@ -57,10 +64,35 @@ def ticket_clocks(ticket: Ticket) -> list[Clock]:
     return clocks(policy, ticket_times(ticket), calendar_for(policy))
 
 
-def take_policy(db: peewee.Database, ticket: Ticket) -> None:
-    """Snapshot the current policy of the ticket's priority (on opening and on a priority change)."""
-    ticket.sla_policy = current_policy(db, ticket.priority).as_json()
+def take_policy(db: peewee.Database, ticket: Ticket, now: datetime | None = None) -> dict[str, str]:
+    """Snapshot the current policy of the ticket's priority: on opening and reopening (every clock starts
+    afresh), and, given `now`, on a priority change (then as `adopt`: what happened stays). Returns why each
+    kept clock was kept, by name."""
+    policy = current_policy(db, ticket.priority)
+    if now is not None and ticket.sla_policy:
+        return adopt(ticket, policy, now)
+    ticket.sla_policy = policy.as_json()
     refresh(ticket)
+    return {}
+
+
+def adopt(ticket: Ticket, policy: Policy, now: datetime,
+          fired: Collection[tuple[str, str]] | None = None) -> dict[str, str]:
+    """Move the ticket onto `policy` at `now`: each run of a clock that has stopped, passed its deadline or
+    fired its breach keeps its deadline and warnings; the others follow `policy`. Returns why each kept
+    clock was kept, by name. `fired` as for `refresh`."""
+    fired = firings_of(ticket) if fired is None else fired
+    snapshot, reasons = keep_history(policy, ticket_clocks(ticket), fired, now)
+    ticket.sla_policy = snapshot.as_json()
+    refresh(ticket, fired)
+    return reasons
+
+
+def firings_of(ticket: Ticket) -> set[tuple[str, str]]:
+    """The ticket's (kind, level) firings (none for a ticket not saved yet)."""
+    return set() if ticket.id is None else set(prepared.tuples(
+        Firing._meta.database, "sla: firings of a ticket",
+        lambda: Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket.id), [ticket.id]))
 
 
 def refresh(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) -> list[Clock]:
@@ -71,9 +103,7 @@ def refresh(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) ->
     for name, column in DUE_FIELDS.items():
         setattr(ticket, column, by_name[name].due if name in by_name else None)
     if fired is None:
-        fired = set() if ticket.id is None else set(prepared.tuples(
-            Firing._meta.database, "sla: firings of a ticket",
-            lambda: Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket.id), [ticket.id]))
+        fired = firings_of(ticket)
     ticket.next_check_at = next_check(found, fired) if ticket.status in OPEN_STATUSES else None
     return found
 
@@ -103,7 +133,8 @@ def end_wait(ticket: Ticket, now: datetime) -> None:
 
 
 def clock_report(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
-    """Each clock's state at `now` (running, paused, breached, met, met late), time used and left."""
+    """Each clock's state at `now` (domain.sla.report: running, paused, breached, met, met late, stopped,
+    stopped late), whether it runs, time used and left."""
     policy = Policy.from_json(ticket.sla_policy)
     calendar = calendar_for(policy)
     times = ticket_times(ticket)
@@ -114,52 +145,91 @@ def clock_report(ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
 
 @dataclass(frozen=True)
 class Recomputed:
+    """One line of a recompute: what of a ticket's SLA the current policy changes, or would change but
+    does not (`action` "keep": that run of the clock is history, `reason` says why)."""
+
     ticket: int
     what: str  # a clock name, or "warnings" / "breach action" when only those change
     old: Any
     new: Any
+    action: str = "change"  # or "keep"
+    reason: str = ""
 
     def describe(self) -> str:
         def shown(value: Any) -> str:
             return value.astimezone(UTC).isoformat() if isinstance(value, datetime) else str(value)
 
-        return f"{self.what}: {shown(self.old)} -> {shown(self.new)}"
+        change = f"{self.what}: {shown(self.old)} -> {shown(self.new)}"
+        return change if self.action == "change" else f"{change} (kept: {self.reason})"
+
+
+STILL_TO_COME = "deadline still to come"
 
 
 def recompute(db: peewee.Database, *, now: datetime, actor: str, dry_run: bool,
               progress: Callable[[Iterable[Ticket], int], Iterable[Ticket]] = lambda rows, total: rows,
               ) -> list[Recomputed]:
-    """Move every open ticket onto the policy now configured for its priority; list what changes."""
+    """Move every open ticket onto the policy now configured for its priority, as `adopt` does: deadlines
+    still to come move, what already happened stays. Lists what changes and what is kept (and why)."""
     changes: list[Recomputed] = []
-    with db.atomic() as txn:
+    with (db.atomic() if dry_run else write_transaction(db)) as txn:
         query = Ticket.select().where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.number)
         policies: dict[str, Policy] = {}
         for ticket in progress(query, query.count()):
             policy = policies.get(ticket.priority) or policies.setdefault(
                 ticket.priority, current_policy(db, ticket.priority))
-            found = _differences(ticket, policy)
-            if found and not dry_run:
-                ticket.sla_policy = policy.as_json()
-                refresh(ticket)
+            if _runs_on(ticket, policy):
+                continue
+            fired = firings_of(ticket)
+            found = _differences(ticket, policy, now, fired)
+            if not dry_run:
+                adopt(ticket, policy, now, fired)
                 ticket.save()
-                Event.create(ticket=ticket, kind="sla.recompute", actor=actor, at=now,
-                             details={"changes": [c.describe() for c in found]})
+                Event.create(ticket=ticket, kind="sla.recompute", actor=actor, at=now, details=_audit(found))
             changes += found
         if dry_run:
             txn.rollback()
     return changes
 
 
-def _differences(ticket: Ticket, policy: Policy) -> list[Recomputed]:
+def _audit(found: list[Recomputed]) -> dict[str, list[str]]:
+    kept = [c.describe() for c in found if c.action == "keep"]
+    return {"changes": [c.describe() for c in found if c.action == "change"], **({"kept": kept} if kept else {})}
+
+
+def _runs_on(ticket: Ticket, policy: Policy) -> bool:
+    """Whether the ticket's snapshot is `policy` already (whatever runs it keeps from earlier ones)."""
+    return bool(ticket.sla_policy) and Policy.from_json(ticket.sla_policy).base == policy
+
+
+def _differences(ticket: Ticket, policy: Policy, now: datetime, fired: set[tuple[str, str]]) -> list[Recomputed]:
+    """What moving the ticket onto `policy` at `now` changes and keeps (at least one line: the snapshot)."""
     old_policy = Policy.from_json(ticket.sla_policy) if ticket.sla_policy else None
-    if old_policy == policy:
-        return []
-    old = {c.name: c.due for c in ticket_clocks(ticket)} if old_policy else {}
+    current = ticket_clocks(ticket) if old_policy else []
+    _, kept = keep_history(policy, current, fired, now)
+    old = {c.name: c.due for c in current}
     new = {c.name: c.due for c in clocks(policy, ticket_times(ticket), calendar_for(policy))}
-    found = [Recomputed(ticket.number, name, old.get(name), new.get(name))
+    found = [Recomputed(ticket.number, name, old.get(name), new.get(name),
+                        *(("keep", kept[name]) if name in kept else ("change", _moves(new.get(name), now))))
              for name in DUE_FIELDS if old.get(name) != new.get(name)]
     if old_policy and old_policy.warn_at != policy.warn_at:
-        found.append(Recomputed(ticket.number, "warnings", list(old_policy.warn_at), list(policy.warn_at)))
+        found.append(Recomputed(ticket.number, "warnings", list(old_policy.warn_at), list(policy.warn_at),
+                                reason=_warnings_fired(current, kept, fired)))
     if old_policy and (old_policy.on_breach, old_policy.escalate_to) != (policy.on_breach, policy.escalate_to):
-        found.append(Recomputed(ticket.number, "breach action", old_policy.on_breach, policy.on_breach))
+        found.append(Recomputed(ticket.number, "breach action", old_policy.on_breach, policy.on_breach,
+                                reason="breaches still to come"))
     return found or [Recomputed(ticket.number, "policy", "(snapshot)", "(current)")]
+
+
+def _moves(new: datetime | None, now: datetime) -> str:
+    """Why a deadline moves (and what follows when it moves into the past)."""
+    if new is not None and new <= now:
+        return f"{STILL_TO_COME}; the new one has passed: the next sweep fires the breach"
+    return STILL_TO_COME
+
+
+def _warnings_fired(current: list[Clock], kept: dict[str, str], fired: set[tuple[str, str]]) -> str:
+    """The warnings of the clock runs that move which fired already (recorded; not sent again)."""
+    done = [f"{c.name} {m.level}" for c in current if c.name not in kept for m in c.milestones
+            if not m.is_breach and (c.name, m.key) in fired]
+    return f"already fired: {', '.join(done)}" if done else "warnings still to come"

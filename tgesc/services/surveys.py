@@ -14,9 +14,11 @@ cancelled (with an event) when the customer has another open ticket, the ticket 
 customer cannot be reached.
 
 A press on a star button (`on_press`) records the answer once, only from the ticket's customer, and answers
-the press with a short notice. 1-3 stars reopen the ticket with a second escalation (trigger "survey") to the
-configured tier, tell the staff in the ticket's thread and ask the customer what went wrong: their next
-message (`take_comment`) becomes the survey's comment. 4-5 stars are a success: the review invitation.
+the press with a short notice; a press by anyone else changes nothing, is logged as a warning and recorded on
+the ticket (event `survey.press_refused`). 1-3 stars reopen the ticket with a second escalation (trigger
+"survey") to the configured tier, tell the staff in the ticket's thread and ask the customer what went wrong:
+their next message (`take_comment`) becomes the survey's comment. 4-5 stars are a success: the review
+invitation.
 
 The settings (`SurveyPolicy`) come from the caller; without one, from this process's settings
 (`configured_policy`: flags aside, the same environment and .env file the process runs with).
@@ -270,16 +272,30 @@ def send_now(db: peewee.Database, number: int, *, actor: str, now: datetime,
 def on_press(db: peewee.Database, press: ButtonPress, now: datetime, *,
              policy: SurveyPolicy | None = None) -> bool:
     """Handle a press on a survey button, answering it (an 'answer-callback' row) in the same transaction;
-    False when the press is not on a survey button (the caller handles it)."""
+    False when the press is not on a survey button (the caller handles it). A press by someone other than the
+    ticket's customer changes nothing but is recorded (`survey.press_refused`) and logged as a warning, once
+    however often the update is delivered."""
     parsed = parse_button(press.data)
     if parsed is None:
         return False
     survey_id, stars = parsed
     with write_transaction(db):
         outcome, language, shown = answer(db, survey_id, stars, user_id=press.sender.id, now=now, policy=policy)
-        outbox.queue(None, press.chat_id, press_notice(outcome, language, shown), now=now, kind="answer-callback",
-                     payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
+        first = outbox.queue(None, press.chat_id, press_notice(outcome, language, shown), now=now,
+                             kind="answer-callback", payload={"query_id": press.query_id, "data": press.data},
+                             dedupe_key=f"press-{press.query_id}")
+        if outcome == "not_yours" and first:
+            _refused(survey_id, stars, press.sender.id, now)
     return True
+
+
+def _refused(survey_id: int, stars: int, user_id: int, now: datetime) -> None:
+    """Record on the survey's ticket that Telegram user `user_id`, not its customer, pressed a star button."""
+    survey = _load(survey_id)
+    log.warning("survey %s of ticket #%s: a press by Telegram user %s, who is not the ticket's customer, "
+                "was refused", survey_id, survey.ticket.number, user_id)
+    tickets.event(survey.ticket, "survey.press_refused", f"telegram:{user_id}", now, survey=survey.id,
+                  round=survey.round, user=user_id, stars=stars, reason="not the ticket's customer")
 
 
 def answer(db: peewee.Database, survey_id: int, stars: int, *, user_id: int, now: datetime,
@@ -292,7 +308,6 @@ def answer(db: peewee.Database, survey_id: int, stars: int, *, user_id: int, now
     customer = survey.ticket.customer
     language = language_of(customer.language)
     if user_id != customer.telegram_id:
-        log.info("survey %s: a press by user %s, not the customer: ignored", survey_id, user_id)
         return "not_yours", _language_of_user(user_id), None
     if survey.status == "answered":
         return "already", language, survey.stars

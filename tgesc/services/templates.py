@@ -14,6 +14,7 @@ from typing import Any
 
 import peewee
 
+from tgesc.db import write_transaction
 from tgesc.domain import templates
 from tgesc.domain.errors import NotFound, UsageError
 from tgesc.services.configuration import list_entries, put_entry, remove_entry, set_entry
@@ -71,7 +72,7 @@ def remove_override(db: peewee.Database, key: str, language: str, *, actor: str,
     """Remove the stored body for (key, language), and the whole entry if it was its last language.
     Returns True if the entry went too. NotFound if there is no such override; DomainError if the
     key is a custom one still used by a rule or FAQ entry and this was its last body."""
-    with db.atomic():
+    with db.atomic() if dry_run else write_transaction(db):
         entry = list_entries(db, SECTION).get(key)
         if entry is None or language not in entry:
             have = ", ".join(sorted(entry)) if entry else "none"

@@ -34,7 +34,8 @@ def running_deadlines(ticket: Ticket) -> list[datetime]:
 
 
 def _breaching(now: datetime):
-    """SQL: an open or waiting ticket with a running clock past its due instant."""
+    """SQL: an open or waiting ticket with a clock past its due instant and not met (running, or paused
+    after its deadline passed; a deadline a recompute kept counts as it was)."""
     return Ticket.status.in_(OPEN_STATUSES) & (
         ((Ticket.first_response_due <= now) & Ticket.first_responded_at.is_null())
         | (Ticket.next_response_due <= now) | (Ticket.resolution_due <= now))

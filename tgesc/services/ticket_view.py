@@ -16,6 +16,7 @@ from tgesc.services import sla
 from tgesc.services.tickets import checklist
 
 KEY_MESSAGES = 5
+BREACHED_STATES = ("breached", "met late", "stopped late")  # a clock past its deadline, running or stopped
 
 
 def _at(value: datetime | None, zone: tzinfo) -> str | None:
@@ -48,7 +49,7 @@ def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
         "sla": {"first_response_due": _at(ticket.first_response_due, zone),
                 "next_response_due": _at(ticket.next_response_due, zone),
                 "resolution_due": _at(ticket.resolution_due, zone),
-                "breached": [c["clock"] for c in clocks if c["state"] in ("breached", "met late")],
+                "breached": [c["clock"] for c in clocks if c["state"] in BREACHED_STATES],
                 "clocks": [_clock(c, zone) for c in clocks]},
         "created_at": _at(ticket.created_at, zone), "updated_at": _at(ticket.updated_at, zone),
         "events": [{"at": _at(e.at, zone), "kind": e.kind, "actor": e.actor, "detail": e.details} for e in events],
@@ -75,6 +76,7 @@ def _message(message: Message, zone: tzinfo) -> dict[str, Any]:
 
 def _clock(report: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     return {"clock": report["clock"], "state": report["state"], "due": _at(report["due"], zone),
+            "running": report["running"], "stopped_at": _at(report["stopped_at"], zone),
             "budget": format_duration(int(report["budget"].total_seconds())),
             "used": format_duration(int(report["used"].total_seconds())),
             "left": format_duration(int(report["left"].total_seconds())), "percent": report["percent"]}

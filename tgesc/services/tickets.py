@@ -190,7 +190,7 @@ def set_priority(db, number: int, priority: str, *, actor: str, now: datetime, r
             raise DomainError(f"ticket #{number} already has priority {priority}")
         event(ticket, "ticket.priority", actor, now, old=ticket.priority, new=priority, reason=reason)
         ticket.priority = priority
-        sla.take_policy(db, ticket)
+        sla.take_policy(db, ticket, now)
 
     return _change(db, number, now, apply)
 
@@ -256,8 +256,8 @@ def resolve(db, number: int, *, survey: bool, actor: str, now: datetime,
 
     def apply(ticket):
         ticket.status = transition(ticket.status, "resolve", number)
-        ticket.resolved_at, ticket.paused_since, ticket.escalate_unresolved_at = now, None, None
-        sla.refresh(ticket)
+        ticket.resolved_at, ticket.escalate_unresolved_at = now, None
+        sla.end_wait(ticket, now)  # a wait on the customer ends here: it stays a pause of the clocks
         if survey:
             from tgesc.services.surveys import schedule
 
@@ -293,7 +293,7 @@ def close(db, number: int, *, actor: str, now: datetime) -> Ticket:
     def apply(ticket):
         ticket.status = transition(ticket.status, "close", number)
         ticket.closed_at, ticket.escalate_unresolved_at = now, None
-        sla.refresh(ticket)
+        sla.end_wait(ticket, now)
         event(ticket, "ticket.closed", actor, now)
 
     return _change(db, number, now, apply)
