@@ -3,7 +3,8 @@
 SQLite (the default, a file in the data directory) runs in WAL mode with foreign keys on and a busy
 timeout, fsyncing at checkpoints only (`synchronous=normal`; the URL may say `?synchronous=off` or `full`);
 PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection failures become
-`DependencyUnavailable` (exit 69) with the password masked.
+`DependencyUnavailable` (exit 69), a URL the driver refuses `ConfigInvalid` (exit 78), the password masked in
+both.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import peewee
 
 from tgesc.config import mask_url_password, sqlite_url_parts
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
+from tgesc.domain.redaction import redact, url_secrets
 from tgesc.models import database
 
 MIGRATIONS_TABLE = "schema_migration"
@@ -24,16 +26,20 @@ SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 1000
 
 
 def open_database(url: str) -> peewee.Database:
-    """Bind the models to the database at `url` and connect; raise DependencyUnavailable if unreachable."""
+    """Bind the models to the database at `url` and connect; raise DependencyUnavailable if unreachable,
+    ConfigInvalid if the URL is refused."""
     db = _make_database(url)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:
         raise DependencyUnavailable(
-            f"cannot open the database {mask_url_password(url)}: {_first_line(exc)}; "
+            f"cannot open the database {mask_url_password(url)}: {_first_line(exc, url)}; "
             "check TGESC_DATABASE_URL and that the server is running"
         ) from None
+    except peewee.DatabaseError as exc:  # e.g. psycopg refusing an unknown option in the URL's query
+        raise ConfigInvalid(f"the database URL {mask_url_password(url)} is refused: {_first_line(exc, url)}; "
+                            "fix TGESC_DATABASE_URL") from None
     return db
 
 
@@ -49,13 +55,19 @@ def _make_database(url: str) -> peewee.Database:
     if scheme in ("postgresql", "postgres"):
         from playhouse.db_url import connect as connect_url
 
-        return connect_url(url.replace("postgres://", "postgresql://", 1))
+        try:
+            return connect_url(url.replace("postgres://", "postgresql://", 1), unquote_password=True,
+                               unquote_user=True)
+        except ValueError as error:  # a port that is no number: the message may quote part of a password
+            raise ConfigInvalid(f"the database URL {mask_url_password(url)} is not valid: "
+                                f"{_first_line(error, url)}") from None
     raise ConfigInvalid(f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://")
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: Exception, url: str) -> str:
+    """The error's first line, without any secret of `url` (a driver may quote the URL or a part of it)."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return redact(text[0], url_secrets(url)) if text else type(exc).__name__
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from tgesc.domain.errors import DependencyUnavailable
+from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
+from tgesc.domain.redaction import mask_url_password, redact, url_secrets
 
 SOCKET, PIDFILE, LOCKFILE = "redis.sock", "redis.pid", "redis.lock"
 START_TIMEOUT_S = 10.0
@@ -28,14 +29,23 @@ START_TIMEOUT_S = 10.0
 def connect(url: str, home: Path) -> redis.Redis:
     """A client for `url`, or for the embedded server of `home` (started if needed) when `url` is empty.
     DependencyUnavailable (exit 69) when Redis cannot be reached."""
-    client = redis.Redis.from_url(url) if url else redis.Redis(unix_socket_path=str(ensure_embedded(home)))
+    client = _client(url) if url else redis.Redis(unix_socket_path=str(ensure_embedded(home)))
     try:
         client.ping()
     except redis.RedisError as error:
-        shown = url or f"the embedded Redis in {home}"
-        raise DependencyUnavailable(f"cannot reach Redis at {_masked(shown)}: {error}; start it or set "
-                                    "TGESC_REDIS_URL") from None
+        shown = mask_url_password(url) if url else f"the embedded Redis in {home}"
+        raise DependencyUnavailable(f"cannot reach Redis at {shown}: {redact(str(error), url_secrets(url))}; "
+                                    "start it or set TGESC_REDIS_URL") from None
     return client
+
+
+def _client(url: str, **options: object) -> redis.Redis:
+    """A client for `url`; ConfigInvalid (exit 78) when redis-py cannot read it (its words, secrets taken out)."""
+    try:
+        return redis.Redis.from_url(url, **options)
+    except ValueError as error:
+        raise ConfigInvalid(f"the Redis URL {mask_url_password(url)} is not valid: "
+                            f"{redact(str(error), url_secrets(url))}; fix TGESC_REDIS_URL") from None
 
 
 def connect_if_running(url: str, home: Path) -> redis.Redis | None:
@@ -43,7 +53,7 @@ def connect_if_running(url: str, home: Path) -> redis.Redis | None:
     Redis does not answer (for callers to whom Redis is optional, e.g. the CLI waking the bot)."""
     if not url and not (home / SOCKET).exists():
         return None
-    client = redis.Redis.from_url(url, socket_connect_timeout=1) if url else redis.Redis(
+    client = _client(url, socket_connect_timeout=1) if url else redis.Redis(
         unix_socket_path=str(home / SOCKET), socket_connect_timeout=1)
     try:
         client.ping()
@@ -104,9 +114,3 @@ def _start(home: Path, socket: Path) -> None:
         if time.monotonic() > deadline:
             raise DependencyUnavailable(f"the embedded Redis did not start; see {home / 'redis.log'}")
         time.sleep(0.02)
-
-
-def _masked(url: str) -> str:
-    from tgesc.config import mask_url_password
-
-    return mask_url_password(url)
