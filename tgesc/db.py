@@ -4,7 +4,7 @@ SQLite (the default, a file in the data directory) runs in WAL mode with foreign
 timeout, fsyncing at checkpoints only (`synchronous=normal`; the URL may say `?synchronous=off` or `full`);
 PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection failures become
 `DependencyUnavailable` (exit 69), a URL the driver refuses `ConfigInvalid` (exit 78), the password masked in
-both.
+both. A SQLite database is created 0600 in a 0700 directory (tgesc.private_files).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import peewee
@@ -20,6 +21,7 @@ from tgesc.config import mask_url_password, sqlite_url_parts
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
 from tgesc.domain.redaction import redact, url_secrets
 from tgesc.models import database
+from tgesc.private_files import create_private_file, make_private, private_directory
 
 MIGRATIONS_TABLE = "schema_migration"
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
@@ -50,7 +52,7 @@ def _make_database(url: str) -> peewee.Database:
             path, pragmas = sqlite_url_parts(url)
         except ValueError as error:
             raise ConfigInvalid(f"database URL {mask_url_password(url)}: {error}") from None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_file(path)
         return peewee.SqliteDatabase(str(path), pragmas={**SQLITE_PRAGMAS, **pragmas}, timeout=10)
     if scheme in ("postgresql", "postgres"):
         from playhouse.db_url import connect as connect_url
@@ -62,6 +64,14 @@ def _make_database(url: str) -> peewee.Database:
             raise ConfigInvalid(f"the database URL {mask_url_password(url)} is not valid: "
                                 f"{_first_line(error, url)}") from None
     raise ConfigInvalid(f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://")
+
+
+def _sqlite_file(path: Path) -> None:
+    """Make sure the SQLite file exists (created 0600 in a 0700 directory), and that it and its WAL files are
+    private."""
+    private_directory(path.parent)
+    create_private_file(path)
+    make_private(path, Path(f"{path}-wal"), Path(f"{path}-shm"))
 
 
 def _first_line(exc: Exception, url: str) -> str:

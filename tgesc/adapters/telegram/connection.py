@@ -24,6 +24,7 @@ from pyrogram.storage import UpdateState
 from tgesc.adapters.clock import utc_now
 from tgesc.adapters.telegram.storage import DurableStorage, merged_state
 from tgesc.domain.telegram import Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable, User
+from tgesc.private_files import private_directory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -101,7 +102,7 @@ class TelegramConnection:
         """Start the loop thread and the client in it; missed updates (getDifference) are queued to the handlers."""
         if self._thread is not None:
             raise RuntimeError("the Telegram connection is already started")
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        private_directory(self.workdir)
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=self._run_loop, args=(loop,), name=f"telegram-{self.name}",
