@@ -4,7 +4,8 @@ SQLite (the default, a file in the data directory) runs in WAL mode with foreign
 timeout, fsyncing at checkpoints only (`synchronous=normal`; the URL may say `?synchronous=off` or `full`);
 PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection failures become
 `DependencyUnavailable` (exit 69), a URL the driver refuses `ConfigInvalid` (exit 78), the password masked in
-both. A SQLite database is created 0600 in a 0700 directory (tgesc.private_files).
+both. Only `create=True` (`tgesc init`, `tgesc db upgrade`) creates a SQLite database, 0600 in a 0700 directory:
+a mistyped path elsewhere is an error naming it (exit 78), never a new empty database.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ MIGRATIONS_TABLE = "schema_migration"
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
 
 
-def open_database(url: str) -> peewee.Database:
+def open_database(url: str, *, create: bool = False) -> peewee.Database:
     """Bind the models to the database at `url` and connect; raise DependencyUnavailable if unreachable,
-    ConfigInvalid if the URL is refused."""
-    db = _make_database(url)
+    ConfigInvalid if the URL is refused or (without `create`) names a SQLite file that does not exist."""
+    db = _make_database(url, create=create)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
@@ -45,14 +46,14 @@ def open_database(url: str) -> peewee.Database:
     return db
 
 
-def _make_database(url: str) -> peewee.Database:
+def _make_database(url: str, *, create: bool) -> peewee.Database:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         try:
             path, pragmas = sqlite_url_parts(url)
         except ValueError as error:
             raise ConfigInvalid(f"database URL {mask_url_password(url)}: {error}") from None
-        _sqlite_file(path)
+        _sqlite_file(path, create=create)
         return peewee.SqliteDatabase(str(path), pragmas={**SQLITE_PRAGMAS, **pragmas}, timeout=10)
     if scheme in ("postgresql", "postgres"):
         from playhouse.db_url import connect as connect_url
@@ -66,11 +67,17 @@ def _make_database(url: str) -> peewee.Database:
     raise ConfigInvalid(f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://")
 
 
-def _sqlite_file(path: Path) -> None:
-    """Make sure the SQLite file exists (created 0600 in a 0700 directory), and that it and its WAL files are
-    private."""
-    private_directory(path.parent)
-    create_private_file(path)
+def _sqlite_file(path: Path, *, create: bool) -> None:
+    """Make sure the SQLite file exists (created 0600 in a 0700 directory when `create`), and that it and its
+    WAL files are private."""
+    if create:
+        private_directory(path.parent)
+        create_private_file(path)
+    elif not path.exists():
+        raise ConfigInvalid(
+            f"there is no database at {path}; check --home / TGESC_HOME and --database-url / TGESC_DATABASE_URL "
+            "for a typo, or run `tgesc init` to create a new desk there (only `tgesc init` and `tgesc db upgrade` "
+            "create a database)")
     make_private(path, Path(f"{path}-wal"), Path(f"{path}-shm"))
 
 

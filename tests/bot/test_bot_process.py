@@ -91,7 +91,7 @@ def make_desk(tmp_path: Path, redis_url: str, monkeypatch: pytest.MonkeyPatch):
     opened: list[tuple[object, Desk]] = []
 
     def make(database_url: str) -> Desk:
-        db = open_database(database_url)
+        db = open_database(database_url, create=True)
         now = utc_now()
         initialise(db, now=now, actor="test")
         wire = FakeWire()

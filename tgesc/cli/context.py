@@ -29,12 +29,13 @@ class CliState:
             self._settings = load_settings(self.flags, env_file=self.env_file)
         return self._settings
 
-    def database(self, *, require_schema: bool = True) -> peewee.Database:
-        """The open database; unless told otherwise, refuse to work on a schema that is missing or behind."""
+    def database(self, *, require_schema: bool = True, create: bool = False) -> peewee.Database:
+        """The open database; unless told otherwise, refuse to work on a schema that is missing or behind.
+        Only `create` (`tgesc init`, `tgesc db upgrade`) makes a SQLite database that does not exist."""
         if self._db is None:
             from tgesc.db import open_database, require_current
 
-            self._db = open_database(self.settings().database_url)
+            self._db = open_database(self.settings().database_url, create=create)
             if require_schema:
                 require_current(self._db)
         return self._db

@@ -90,7 +90,7 @@ class SimulatedDesk:
         try:
             self.settings = self._settings()
             self.clock = VirtualClock(self.scenario.start, self.home / "clock")
-            self.db = open_database(self.settings.database_url)
+            self.db = open_database(self.settings.database_url, create=True)
             initialise(self.db, now=self.clock(), actor=ACTOR)
             self._apply_config()
             self._add_staff()
