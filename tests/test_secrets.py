@@ -33,6 +33,8 @@ REDIS_URLS = [
     ("rediss://:s3cr%40t%2Fx@127.0.0.1:1/0", ["s3cr%40t%2Fx", "s3cr@t/x"]),
     ("redis://:hun/ter2@127.0.0.1:1/0", ["hun/ter2", "hun"]),
     ("redis://:hun?ter2@127.0.0.1:1/0?password=query-pw", ["hun?ter2", "query-pw"]),
+    ("redis://127.0.0.1:1/0?secret_token=hunter2", ["hunter2"]),  # an option redis-py does not take: exit 78
+    ("redis:hunter2@127.0.0.1:1/0", ["hunter2"]),  # no //: refused by the settings check
 ]
 
 
@@ -103,3 +105,15 @@ def test_a_password_redis_refuses_is_exit_69_and_absent_from_the_workers_output(
     assert process.returncode == 69, process.stderr
     assert "hunter2-wrong" not in process.stdout + process.stderr
     assert f"redis://nobody:{SECRET_MASK}@" in process.stderr
+
+
+def test_a_redis_url_the_bot_cannot_be_woken_through_only_warns_after_the_change(cli):
+    """The CLI wakes the bot after its change is committed: a Redis URL redis-py refuses there is a warning
+    (masked), not an error about a change that was made."""
+    assert cli("init", "--quiet").exit_code == 0
+    url = "redis://:hunter2@127.0.0.1:6379/15?bogus_option=1"
+    assert cli("ticket", "open", "--customer", "42", "--text", "my parcel never came").exit_code == 0
+    opened = cli("ticket", "escalate", "1", "--quick", "--reason", "courier", env={"TGESC_REDIS_URL": url})
+    assert opened.exit_code == 0, opened
+    assert f"Warning: Redis at redis://:{SECRET_MASK}@127.0.0.1:6379/15?bogus_option=1 does not answer" in opened.stderr
+    assert "hunter2" not in opened.stdout + opened.stderr

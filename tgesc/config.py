@@ -83,7 +83,7 @@ def _check_redis_url(value: str) -> str | None:
     parts, problem = _split_url(value)
     if parts is None:
         return problem
-    if parts.scheme in ("redis", "rediss", "unix"):
+    if parts.scheme in ("redis", "rediss", "unix") and value.lower().startswith(f"{parts.scheme}://"):
         return None
     return "use redis://host:port/db, rediss://... or unix:///path/to.sock (empty: embedded Redis)"
 

@@ -39,16 +39,23 @@ def connect(url: str, home: Path) -> redis.Redis:
         shown = mask_url_password(url) if url else f"the embedded Redis in {home}"
         raise DependencyUnavailable(f"cannot reach Redis at {shown}: {redact(str(error), url_secrets(url))}; "
                                     "start it or set TGESC_REDIS_URL") from None
+    except TypeError as error:  # an option in the URL's query the connection does not take
+        raise _invalid(url, error) from None
     return client
 
 
 def _client(url: str, **options: object) -> redis.Redis:
-    """A client for `url`; ConfigInvalid (exit 78) when redis-py cannot read it (its words, secrets taken out)."""
+    """A client for `url`; ConfigInvalid (exit 78) when redis-py cannot read it."""
     try:
         return redis.Redis.from_url(url, **options)
     except ValueError as error:
-        raise ConfigInvalid(f"the Redis URL {mask_url_password(url)} is not valid: "
-                            f"{redact(str(error), url_secrets(url))}; fix TGESC_REDIS_URL") from None
+        raise _invalid(url, error) from None
+
+
+def _invalid(url: str, error: Exception) -> ConfigInvalid:
+    """The URL is refused: redis-py's words, any secret of the URL taken out."""
+    return ConfigInvalid(f"the Redis URL {mask_url_password(url)} is not valid: "
+                         f"{redact(str(error), url_secrets(url))}; fix TGESC_REDIS_URL")
 
 
 def connect_if_running(url: str, home: Path) -> redis.Redis | None:
@@ -56,11 +63,11 @@ def connect_if_running(url: str, home: Path) -> redis.Redis | None:
     Redis does not answer (for callers to whom Redis is optional, e.g. the CLI waking the bot)."""
     if not url and not (home / SOCKET).exists():
         return None
-    client = _client(url, socket_connect_timeout=1) if url else redis.Redis(
-        unix_socket_path=str(home / SOCKET), socket_connect_timeout=1)
     try:
+        client = _client(url, socket_connect_timeout=1) if url else redis.Redis(
+            unix_socket_path=str(home / SOCKET), socket_connect_timeout=1)
         client.ping()
-    except redis.RedisError:
+    except (redis.RedisError, ConfigInvalid, TypeError):
         return None
     return client
 
