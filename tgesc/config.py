@@ -231,7 +231,7 @@ class Value:
 class Settings:
     """The effective settings of one process. Build them with `load_settings`."""
 
-    values: Mapping[str, Value] = field(default_factory=dict)
+    values: Mapping[str, Value] = field(default_factory=dict, repr=False)  # a repr would show the secrets
 
     def get(self, name: str) -> str:
         return self.values[name].value
