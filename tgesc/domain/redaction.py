@@ -10,10 +10,13 @@ such as a driver's error message; `RedactingFilter` does that to every log recor
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, unquote_plus
+
+if TYPE_CHECKING:
+    import logging
 
 SECRET_MASK = "********"
 SECRET_KEY_WORDS = ("pass", "pwd", "secret", "token", "auth", "key", "credential")
@@ -95,20 +98,21 @@ def _query_spans(url: str, start: int) -> list[tuple[int, int]]:
     return spans
 
 
-class RedactingFilter(logging.Filter):
-    """A handler's filter that takes `secrets` out of each record's message and traceback before it is written."""
+class RedactingFilter:
+    """A log handler's filter (`handler.addFilter`) that takes `secrets` out of each record's message and traceback
+    before it is written. (Not a `logging.Filter` subclass: importing logging costs every command its start-up.)"""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        super().__init__()
         self.secrets = {s for s in secrets if len(s) >= MIN_SECRET_LENGTH}
-        self._formatter = logging.Formatter()
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
             return True
         record.msg, record.args = redact(record.getMessage(), self.secrets), None
         if record.exc_info and not record.exc_text:
-            record.exc_text = self._formatter.formatException(record.exc_info)
+            import logging
+
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = redact(record.exc_text, self.secrets)
         if record.stack_info:
