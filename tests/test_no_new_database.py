@@ -56,3 +56,8 @@ def test_init_and_db_upgrade_create_the_database(cli, tmp_path, args):
     assert (home / "tgesc.db").is_file()
     listed = cli("tier", "list", env={"TGESC_HOME": str(home)})  # the schema is current: it works
     assert listed.exit_code == 0, listed
+
+
+def test_an_in_memory_database_is_never_a_file(cli, tmp_path):
+    assert cli("--database-url", "sqlite:///:memory:", "init", "--quiet").exit_code == 0
+    assert not (tmp_path / ":memory:").exists()

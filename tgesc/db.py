@@ -70,6 +70,8 @@ def _make_database(url: str, *, create: bool) -> peewee.Database:
 def _sqlite_file(path: Path, *, create: bool) -> None:
     """Make sure the SQLite file exists (created 0600 in a 0700 directory when `create`), and that it and its
     WAL files are private."""
+    if str(path) == ":memory:":  # SQLite's name for a database in memory, never a file
+        return
     if create:
         private_directory(path.parent)
         create_private_file(path)
