@@ -186,7 +186,7 @@ class Desk:
 
 @contextlib.contextmanager
 def started_desk(url: str, workdir: Path) -> Iterator[Desk]:
-    db = open_database(url)
+    db = open_database(url, create=True)
     build_time = [int(START.timestamp())]
     wire = FakeWire(clock=lambda: build_time[0])
     clock = VirtualClock(START - timedelta(days=1))
@@ -458,7 +458,7 @@ class OutboundResult:
 def run_outbound(opts) -> OutboundResult:
     rng = random.Random(opts.seed)
     with tempfile.TemporaryDirectory(prefix="tgesc-bench-bot-") as tmp:
-        db = open_database(f"sqlite:///{Path(tmp) / 'tgesc.db'}")
+        db = open_database(f"sqlite:///{Path(tmp) / 'tgesc.db'}", create=True)
         wire = LimitedWire()
         desk = CustomerDesk(None, timedelta(days=3), Rate(20, 60))
         initialise(db, now=utc_now(), actor="bench")

@@ -223,7 +223,7 @@ class Result:
 
 
 def measure(backend: str, url: str, detail: str, opts, languages, warmup, steps) -> Result:
-    db = open_database(url)
+    db = open_database(url, create=True)
     try:
         initialise(db, now=START - timedelta(days=1), actor="bench")
         run_ingest(db, make_pass(0, languages, warmup, None).inbound)

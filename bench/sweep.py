@@ -151,7 +151,7 @@ def plan(db: peewee.Database, now: datetime) -> str:
 
 
 def measure(url: str, size: int, opts) -> Figures:
-    db = open_database(url)
+    db = open_database(url, create=True)
     try:
         initialise(db, now=START - timedelta(days=1), actor="bench")
         set_entry(db, "tiers", "L1", {"staff_chat": -100111}, actor="bench", now=START)

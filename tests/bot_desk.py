@@ -93,7 +93,7 @@ def bot_desk(tmp_path: Path, database_url: str, redis_url: str, **settings: str)
     killed, and the wire must have answered every request it was sent."""
     from tgesc.db import open_database
 
-    db = open_database(database_url)
+    db = open_database(database_url, create=True)
     now = utc_now()
     initialise(db, now=now, actor="test")
     wire = FakeWire()

@@ -184,7 +184,7 @@ def db(db_url: str):
     """The open peewee Database at `db_url` with the schema upgraded; the models are bound to it."""
     from tgesc.db import open_database, upgrade
 
-    database = open_database(db_url)
+    database = open_database(db_url, create=True)
     upgrade(database)
     try:
         yield database

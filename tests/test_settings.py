@@ -119,7 +119,7 @@ def test_a_sqlite_url_takes_only_the_synchronous_option(tmp_path, url, problem):
 def test_the_synchronous_option_reaches_every_connection(tmp_path, option, pragma):
     from tgesc.db import open_database
 
-    db = open_database(f"sqlite:///{tmp_path / 'desk.db'}{option}")
+    db = open_database(f"sqlite:///{tmp_path / 'desk.db'}{option}", create=True)
     try:
         assert db.execute_sql("PRAGMA synchronous").fetchone()[0] == pragma  # 0 off, 1 normal, 2 full
         assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -126,7 +126,7 @@ def wired_processes(tmp_path: Path, database_url: str, redis_url: str, **setting
     """`Processes` for a desk whose bot talks to a FakeWire in this test process (tests/remote_wire.py): the
     database initialised (`.db`), the wire (`.wire`) and its server (`.server`), the bot's credentials set.
     Afterwards the processes are stopped, and the wire must have answered every request it was sent."""
-    db = open_database(database_url)
+    db = open_database(database_url, create=True)
     initialise(db, now=START, actor="test")
     wire = FakeWire()
     server = WireServer(wire)

@@ -14,17 +14,18 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from tgesc.domain.durations import parse_duration
 from tgesc.domain.errors import ConfigInvalid
 from tgesc.domain.rates import Rate, parse_rate
+from tgesc.domain.redaction import SECRET_MASK, mask_url_password, url_secrets
 
 if TYPE_CHECKING:
     from tgesc.domain.surveys import SurveyPolicy
 
 ENV_PREFIX = "TGESC_"
-SECRET_MASK = "********"
+URL_SETTINGS = ("database_url", "redis_url")
 
 
 @dataclass(frozen=True)
@@ -61,25 +62,42 @@ def sqlite_url_parts(url: str) -> tuple[Path, dict[str, str]]:
 
 
 def _check_database_url(value: str) -> str | None:
-    scheme = urlsplit(value).scheme
-    if scheme == "sqlite":
+    parts, problem = _split_url(value)
+    if parts is None:
+        return problem
+    if parts.scheme == "sqlite":
         try:
             sqlite_url_parts(value)
         except ValueError as error:
             return str(error)
         return None
-    if scheme in ("postgresql", "postgres"):
-        parts = urlsplit(value)
+    if parts.scheme in ("postgresql", "postgres"):
         return None if parts.path.strip("/") else "a PostgreSQL URL needs a database name: postgresql://host/dbname"
+    scheme = parts.scheme
     return f"unsupported scheme {scheme + ':' if scheme else '(none)'}; use sqlite:/// or postgresql://"
 
 
 def _check_redis_url(value: str) -> str | None:
     if not value:
         return None
-    if urlsplit(value).scheme in ("redis", "rediss", "unix"):
+    parts, problem = _split_url(value)
+    if parts is None:
+        return problem
+    if parts.scheme in ("redis", "rediss", "unix") and value.lower().startswith(f"{parts.scheme}://"):
         return None
     return "use redis://host:port/db, rediss://... or unix:///path/to.sock (empty: embedded Redis)"
+
+
+def _split_url(value: str) -> tuple[SplitResult | None, str | None]:
+    """The URL's parts, or None and what is wrong, in words that never repeat a part of it (it may be a
+    password: an unencoded `/`, `?` or `#` in one ends the host part early, and the rest reads as a port)."""
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is no number up to 65535)
+    except ValueError:
+        return None, ("not a valid URL: the host part is malformed or its port is not a number up to 65535 "
+                      "(percent-encode any /, ?, #, @ or : in a user name or password, e.g. / as %2F)")
+    return parts, None
 
 
 def _check_timezone(value: str) -> str | None:
@@ -220,7 +238,7 @@ class Value:
 class Settings:
     """The effective settings of one process. Build them with `load_settings`."""
 
-    values: Mapping[str, Value] = field(default_factory=dict)
+    values: Mapping[str, Value] = field(default_factory=dict, repr=False)  # a repr would show the secrets
 
     def get(self, name: str) -> str:
         return self.values[name].value
@@ -289,17 +307,21 @@ def masked(spec: SettingSpec, value: str) -> str:
         return ""
     if spec.secret:
         return SECRET_MASK
-    if spec.name in ("database_url", "redis_url"):
+    if spec.name in URL_SETTINGS:
         return mask_url_password(value)
     return value
 
 
-def mask_url_password(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", f":{SECRET_MASK}@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+def setting_secrets(values: Mapping[str, str]) -> set[str]:
+    """Every secret in `values` (setting name -> value): secret settings whole, the passwords inside URLs."""
+    found: set[str] = set()
+    for name, value in values.items():
+        spec = SPEC_BY_NAME.get(name)
+        if spec is not None and spec.secret and value:
+            found.add(value)
+        elif name in URL_SETTINGS and value:
+            found |= url_secrets(value)
+    return found
 
 
 def _default_home(environ: Mapping[str, str]) -> str:

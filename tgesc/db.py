@@ -3,7 +3,9 @@
 SQLite (the default, a file in the data directory) runs in WAL mode with foreign keys on and a busy
 timeout, fsyncing at checkpoints only (`synchronous=normal`; the URL may say `?synchronous=off` or `full`);
 PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection failures become
-`DependencyUnavailable` (exit 69) with the password masked.
+`DependencyUnavailable` (exit 69), a URL the driver refuses `ConfigInvalid` (exit 78), the password masked in
+both. Only `create=True` (`tgesc init`, `tgesc db upgrade`) creates a SQLite database, 0600 in a 0700 directory:
+a mistyped path elsewhere is an error naming it (exit 78), never a new empty database.
 
 A failure that passes (`passing_failure`: the connection lost or refused, a lock held past the busy timeout, a
 full disk, a server restarting, a serialization conflict) is told apart from one that does not (a constraint, a
@@ -17,13 +19,16 @@ import contextlib
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import peewee
 
 from tgesc.config import mask_url_password, sqlite_url_parts
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
+from tgesc.domain.redaction import redact, url_secrets
 from tgesc.models import database
+from tgesc.private_files import create_private_file, make_private, private_directory
 
 MIGRATIONS_TABLE = "schema_migration"
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
@@ -36,35 +41,43 @@ SQLITE_PASSING = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR",
 POSTGRES_PASSING = ("08", "40", "53", "57", "58", "55P03")
 
 
-def open_database(url: str) -> peewee.Database:
-    """Bind the models to the database at `url` and connect; raise DependencyUnavailable if unreachable."""
-    db = _make_database(url)
+def open_database(url: str, *, create: bool = False) -> peewee.Database:
+    """Bind the models to the database at `url` and connect; raise DependencyUnavailable if unreachable,
+    ConfigInvalid if the URL is refused or (without `create`) names a SQLite file that does not exist."""
+    db = _make_database(url, create=create)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
     except peewee.OperationalError as exc:
         raise DependencyUnavailable(
-            f"cannot open the database {mask_url_password(url)}: {_first_line(exc)}; "
+            f"cannot open the database {mask_url_password(url)}: {_first_line(exc, url)}; "
             "check TGESC_DATABASE_URL and that the server is running"
         ) from None
+    except peewee.DatabaseError as exc:  # e.g. psycopg refusing an unknown option in the URL's query
+        raise ConfigInvalid(f"the database URL {mask_url_password(url)} is refused: {_first_line(exc, url)}; "
+                            "fix TGESC_DATABASE_URL") from None
     return db
 
 
-def _make_database(url: str) -> peewee.Database:
+def _make_database(url: str, *, create: bool) -> peewee.Database:
     scheme = urlsplit(url).scheme
     if scheme == "sqlite":
         try:
             path, pragmas = sqlite_url_parts(url)
         except ValueError as error:
             raise ConfigInvalid(f"database URL {mask_url_password(url)}: {error}") from None
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _sqlite_file(path, create=create)
         return peewee.SqliteDatabase(str(path), pragmas={**SQLITE_PRAGMAS, **pragmas}, timeout=10)
     if scheme in ("postgresql", "postgres"):
         from playhouse.db_url import connect as connect_url
 
         url = url.replace("postgres://", "postgresql://", 1)
         options = {} if "connect_timeout=" in url else {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
-        return connect_url(url, **options)
+        try:
+            return connect_url(url, unquote_password=True, unquote_user=True, **options)
+        except ValueError as error:  # a port that is no number: the message may quote part of a password
+            raise ConfigInvalid(f"the database URL {mask_url_password(url)} is not valid: "
+                                f"{_first_line(error, url)}") from None
     raise ConfigInvalid(f"unsupported database URL scheme {scheme!r}; use sqlite:/// or postgresql://")
 
 
@@ -91,9 +104,26 @@ def reconnect(db: peewee.Database) -> None:
         db.close()
 
 
-def _first_line(exc: Exception) -> str:
+def _sqlite_file(path: Path, *, create: bool) -> None:
+    """Make sure the SQLite file exists (created 0600 in a 0700 directory when `create`), and that it and its
+    WAL files are private."""
+    if str(path) == ":memory:":  # SQLite's name for a database in memory, never a file
+        return
+    if create:
+        private_directory(path.parent)
+        create_private_file(path)
+    elif not path.exists():
+        raise ConfigInvalid(
+            f"there is no database at {path}; check --home / TGESC_HOME and --database-url / TGESC_DATABASE_URL "
+            "for a typo, or run `tgesc init` to create a new desk there (only `tgesc init` and `tgesc db upgrade` "
+            "create a database)")
+    make_private(path, Path(f"{path}-wal"), Path(f"{path}-shm"))
+
+
+def _first_line(exc: Exception, url: str) -> str:
+    """The error's first line, without any secret of `url` (a driver may quote the URL or a part of it)."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return redact(text[0], url_secrets(url)) if text else type(exc).__name__
 
 
 @dataclass(frozen=True)

@@ -461,6 +461,18 @@ def test_peers_and_update_state_are_on_disk_without_stop(connect, wire, data_dir
     assert conn.running
 
 
+def test_the_data_directory_it_creates_is_0700_and_every_session_file_0600(connect, wire, data_dir):
+    previous = os.umask(0o022)  # a usual shell's: the adapter must not rely on the process's umask
+    try:
+        conn = connect()
+        conn.feed(wire.private_text(wire.user(username="ann"), "hi"))
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(os.stat(data_dir).st_mode) == 0o700
+    for name in ("desk.session", "desk.session-wal", "desk.session-shm"):
+        assert stat.S_IMODE(os.stat(data_dir / name).st_mode) == 0o600, name
+
+
 def test_an_update_from_a_known_unchanged_peer_writes_only_the_update_state(connect, wire, data_dir, monkeypatch):
     conn = connect()
     ann = wire.user(username="ann")
@@ -490,7 +502,8 @@ from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.adapters.telegram import TelegramConnection
 wire = FakeWire()
 ann = wire.user(4242, username="ann", access_hash=987654321)
-handlers = SimpleNamespace(on_message=lambda m, raw: print(m), on_press=print, on_unreadable=print)
+ignore = lambda *_args: None  # printing it raced "FED": both in one read, the test's select missed the second
+handlers = SimpleNamespace(on_message=ignore, on_press=ignore, on_unreadable=ignore)
 conn = TelegramConnection("desk", sys.argv[1], 12345, "h", wire.bot_token, handlers=handlers,
                           session_factory=wire.session_factory)
 conn.start()

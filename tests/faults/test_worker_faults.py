@@ -82,7 +82,7 @@ def test_postgresql_restarted_in_a_backlog_of_due_sweeps(tmp_path, own_postgres,
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_redis_gone_and_back_under_the_cron_and_a_worker(tmp_path, sqlite_url, kind):
-    db = open_database(sqlite_url)
+    db = open_database(sqlite_url, create=True)
     initialise(db, now=START, actor="test")
     with OwnRedis(tmp_path / "redis") as server:
         desk = Processes(tmp_path, sqlite_url, server.url, SLA_SWEEP_EVERY="1s", CRON_LOCK_TTL="2s")

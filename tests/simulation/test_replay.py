@@ -33,7 +33,7 @@ def history(sqlite_url):
     """A desk with two days of history: Alice asks for a refund (the `refund` keyword rule escalates to L2) and
     Lena (L2) answers her; Boris asks about his order and Bob (L1, L2) answers; both tickets are resolved, Alice's
     with a survey she answers."""
-    db = open_database(sqlite_url)
+    db = open_database(sqlite_url, create=True)
     upgrade(db)
     initialise(db, now=T0 - timedelta(days=1), actor="test")
     put_entry(db, "staff", "bob", {"id": BOB, "name": "Bob", "role": "agent", "tiers": ["L1", "L2"],

@@ -231,3 +231,65 @@ def test_scenario_staff_in_an_unknown_tier_exits_1_naming_the_entry(cli, tmp_pat
     bad.write_text(bad.read_text(encoding="utf-8").replace('tiers = ["L1"]', 'tiers = ["L1", "L9"]'),
                    encoding="utf-8")
     failed(cli("simulate", str(bad), "--json"), "tiers.toml: field 'staff.bob'", "no tier 'L9'")
+
+
+# --- a scenario touches its own throwaway desk only -----------------------------------------------------------
+
+
+ROOT_OPTIONS = ["--home {home}", "--database-url sqlite:///{home}/tgesc.db", "--home={home}",
+                "--redis-url redis://127.0.0.1:1/0", "--env-file {home}/x.env", "--tz UTC", "--help"]
+
+
+@pytest.mark.parametrize("option", ROOT_OPTIONS)
+def test_a_root_option_in_a_cli_step_is_refused_and_the_real_desk_is_left_alone(cli, tmp_path, option):
+    assert cli("init", "--quiet").exit_code == 0
+    opened = cli("ticket", "open", "--customer", "42", "--text", "my order never came")
+    assert opened.exit_code == 0, opened
+    before = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in cli.home.rglob("*") if path.is_file()}
+    line = option.format(home=cli.home) + " ticket close 1"
+    bad = scenario(tmp_path / "escape.toml", f'at = "+1m"\ncli = "{line}"')
+    failed(cli("simulate", str(bad)), "escape.toml: step 2: field 'cli': ", f"`{option.split()[0].split('=')[0]}`",
+           "option of tgesc itself")
+    after = {path: hashlib.sha256(path.read_bytes()).hexdigest() for path in cli.home.rglob("*") if path.is_file()}
+    assert after == before
+    shown = cli("ticket", "show", "1", "--json")
+    assert json.loads(shown.stdout)["status"] == "open", shown
+
+
+HOSTILE_SETTINGS = {"TGESC_FLOOD_LIMIT": "1/1d", "TGESC_REOPEN_WINDOW": "1s", "TGESC_TIMEZONE": "Pacific/Kiritimati",
+                    "TGESC_ACTOR": "intruder", "TGESC_SLA_SWEEP_EVERY": "1d", "TGESC_UNRESOLVED_SWEEP_EVERY": "1d",
+                    "TGESC_SURVEY_DELAY": "48h", "TGESC_SURVEY_HOURS": "03:00-04:00", "TGESC_CLOCK": "file:/nowhere"}
+
+
+def test_the_environments_and_dot_envs_settings_do_not_reach_the_simulated_desk(cli, tmp_path):
+    played = scenario(tmp_path / "env.toml", 'at = "+1m"\ncustomer = "alice"\ntext = "and a second charge today"\n'
+                      '\n[[steps]]\nat = "+2m"\ncli = "ticket note 1 checked"')
+    plain = cli("simulate", str(played), "--json")
+    assert plain.exit_code == 0, plain
+    (tmp_path / ".env").write_text("".join(f"{key}={value}\n" for key, value in HOSTILE_SETTINGS.items()),
+                                   encoding="utf-8")
+    from_dot_env = cli("simulate", str(played), "--json", env={"TGESC_ENV_FILE": None})
+    from_environment = cli("simulate", str(played), "--json", env=HOSTILE_SETTINGS)
+    for result in (from_dot_env, from_environment):
+        assert result.exit_code == 0, result
+        assert json.loads(result.stdout) == json.loads(plain.stdout)
+
+
+def test_a_message_the_bot_fails_to_handle_fails_the_run_naming_the_step(cli, tmp_path, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("the configuration breaks every message")
+
+    monkeypatch.setattr("tgesc.services.bot.on_customer_message", broken)
+    played = scenario(tmp_path / "broken.toml", 'at = "+1m"\ncustomer = "alice"\ntext = "hello?"')
+    failed(cli("simulate", str(played), "--json"), "broken.toml: step 1: field 'customer': ",
+           "the bot failed to handle alice's message", "RuntimeError: the configuration breaks every message")
+
+
+def test_a_sweep_that_fails_fails_the_run_naming_the_step(cli, tmp_path, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise ValueError("year 10000 is out of range")
+
+    monkeypatch.setattr("tgesc.services.sla_sweep.sweep_sla", broken)
+    played = scenario(tmp_path / "sweep.toml", 'at = "+1h"')
+    failed(cli("simulate", str(played)), "sweep.toml: step 2: field 'at': ", "sla_sweep",
+           "ValueError: year 10000 is out of range")

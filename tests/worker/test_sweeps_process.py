@@ -27,7 +27,7 @@ FIRST_RESPONSE = timedelta(minutes=15)  # urgent: warnings at 50 % and 80 %, the
 
 @pytest.fixture
 def desk(tmp_path, sqlite_url, redis_url):
-    db = open_database(sqlite_url)
+    db = open_database(sqlite_url, create=True)
     initialise(db, now=START, actor="test")
     set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT}, actor="test", now=START)
     add_entry(db, "staff", "ann", {"id": ANN, "role": "admin"}, actor="test", now=START)

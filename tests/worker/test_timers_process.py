@@ -33,7 +33,7 @@ TUESDAY = START + timedelta(days=1)  # L1's office hours (09:00-18:00 UTC) open 
 
 @pytest.fixture
 def desk(tmp_path, sqlite_url, redis_url):
-    db = open_database(sqlite_url)
+    db = open_database(sqlite_url, create=True)
     initialise(db, now=START, actor="test")
     set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT, "calendar": "office-hours"}, actor="test", now=START)
     add_entry(db, "staff", "ann", {"id": ANN, "role": "admin"}, actor="test", now=START)

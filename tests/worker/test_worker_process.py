@@ -27,7 +27,7 @@ JOBS = "tgesc.worker.jobs."
 
 @pytest.fixture
 def desk(tmp_path, sqlite_url, redis_url):
-    db = open_database(sqlite_url)
+    db = open_database(sqlite_url, create=True)
     initialise(db, now=START, actor="test")
     processes = Processes(tmp_path, sqlite_url, redis_url)
     yield processes

@@ -25,6 +25,16 @@ from rq.job import Job, JobStatus
 class JobFailed(RuntimeError):
     """A job raised: its description and the traceback RQ recorded."""
 
+    def __init__(self, description: str, traceback: str) -> None:
+        super().__init__(f"job {description} failed:\n{traceback}")
+        self.description, self.traceback = description, traceback
+
+    @property
+    def reason(self) -> str:
+        """The exception the job raised, as the traceback's last line says it (`ValueError: ...`)."""
+        lines = [line for line in self.traceback.strip().splitlines() if line.strip()]
+        return lines[-1].strip() if lines else "no traceback recorded"
+
 
 class InlineWorker:
     """A registered `SimpleWorker` on `queue_names`; `run_pending()` executes what waits, in order."""
@@ -87,4 +97,5 @@ def _raise_if_failed(jobs: Iterable[Job]) -> None:
 
 
 def _raise_failed(job: Job) -> None:
-    raise JobFailed(f"job {job.description} failed:\n{job.latest_result().exc_string}")
+    result = job.latest_result()
+    raise JobFailed(str(job.description), result.exc_string if result is not None else "")

@@ -5,12 +5,13 @@ Settings and the database are loaded lazily, so `--help` and commands that need 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tgesc.config import Settings, load_settings
+from tgesc.config import SPECS, Settings, load_settings, setting_secrets
 
 if TYPE_CHECKING:
     import peewee
@@ -28,12 +29,13 @@ class CliState:
             self._settings = load_settings(self.flags, env_file=self.env_file)
         return self._settings
 
-    def database(self, *, require_schema: bool = True) -> peewee.Database:
-        """The open database; unless told otherwise, refuse to work on a schema that is missing or behind."""
+    def database(self, *, require_schema: bool = True, create: bool = False) -> peewee.Database:
+        """The open database; unless told otherwise, refuse to work on a schema that is missing or behind.
+        Only `create` (`tgesc init`, `tgesc db upgrade`) makes a SQLite database that does not exist."""
         if self._db is None:
             from tgesc.db import open_database, require_current
 
-            self._db = open_database(self.settings().database_url)
+            self._db = open_database(self.settings().database_url, create=create)
             if require_schema:
                 require_current(self._db)
         return self._db
@@ -47,6 +49,14 @@ class CliState:
     def actor(self, as_: str | None) -> str:
         """Who a CLI change is recorded as: `--as`, else the configured actor, else 'cli'."""
         return as_ or self.settings().get("actor") or "cli"
+
+    def secrets(self) -> set[str]:
+        """The secrets of this invocation's settings (those of the flags and environment when the settings
+        could not be loaded), for taking out of any message shown."""
+        if self._settings is not None:
+            return setting_secrets({name: value.value for name, value in self._settings.values.items()})
+        given = {spec.name: os.environ.get(spec.env, "") for spec in SPECS}
+        return setting_secrets({**given, **{k: v for k, v in self.flags.items() if v}})
 
     def close(self) -> None:
         if self._db is not None:

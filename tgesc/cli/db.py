@@ -31,7 +31,7 @@ def init(
     from tgesc.services.setup import initialise
 
     cli = state()
-    database = cli.database(require_schema=False)
+    database = cli.database(require_schema=False, create=True)
     report = initialise(database, now=current_time(), actor=cli.actor(None))
     if report.migrations_applied:
         info(f"Applied migrations: {', '.join(report.migrations_applied)}")
@@ -60,7 +60,7 @@ def upgrade_cmd() -> None:
     """
     from tgesc.db import upgrade
 
-    applied = upgrade(state().database(require_schema=False))
+    applied = upgrade(state().database(require_schema=False, create=True))
     info(f"Applied: {', '.join(applied)}" if applied else "The schema is up to date.")
 
 

@@ -1,7 +1,8 @@
 """The `tgesc` command: global options, the command groups, and the mapping of errors to exit codes.
 
 Exit codes (DESIGN.md): 0 ok, 1 domain error, 2 usage error, 69 dependency unavailable (DB, Redis),
-78 configuration error. A user mistake never shows a traceback.
+78 configuration error. A user mistake never shows a traceback, and no message shows a secret of the settings.
+Every command runs under umask 077: what it creates is private to the user (tgesc.private_files).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typer.core import TyperGroup
 
 from tgesc.cli.context import reset
 from tgesc.domain.errors import DependencyUnavailable, TgescError
+from tgesc.domain.redaction import redact
+from tgesc.private_files import private_umask
 
 # Each noun's module, imported only when that noun runs (or when --help lists them all): a command
 # pays the start-up cost of its own noun alone (bench/cli_startup.py).
@@ -84,7 +87,8 @@ def run(argv: list[str] | None = None) -> int:
     from tgesc.cli.context import state
 
     try:
-        app(args=argv, prog_name="tgesc")
+        with private_umask():
+            app(args=argv, prog_name="tgesc")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TgescError as exc:
@@ -106,7 +110,9 @@ def _is_database_unavailable(exc: Exception) -> bool:
 
 
 def _fail(exc: TgescError) -> int:
-    print(f"Error: {exc.render()}", file=sys.stderr)
+    from tgesc.cli.context import state
+
+    print(f"Error: {redact(exc.render(), state().secrets())}", file=sys.stderr)
     return exc.exit_code
 
 

@@ -42,7 +42,10 @@ def simulate(
     virtual clock, each in a fresh temporary database, and show what customers and staff would have seen.
 
     Nothing touches your database or Telegram. Every scenario file is checked before any runs; a bad one
-    stops with the file, step and field (exit 1), nothing half-run.
+    stops with the file, step and field (exit 1), nothing half-run. A `cli` step runs on the simulated desk
+    only: it may not start with an option of tgesc itself (--home, --database-url, ...), and neither your
+    TGESC_* variables nor a .env file reach the simulated desk. A run in which the bot fails to handle a
+    message or a sweep fails stops there: exit 1, naming the step.
 
     With --replay, the customers' messages of the last --since (30d), the staff replies, resolutions and
     survey answers are played again, at their original instants, on two temporary copies of the desk: one with

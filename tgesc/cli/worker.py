@@ -17,8 +17,14 @@ def worker() -> None:
 
 
 def _logging(settings) -> None:
+    """Log lines to stderr at the configured level, no secret of the settings in any of them (invariant 7)."""
+    from tgesc.domain.redaction import RedactingFilter
+
     logging.basicConfig(level=settings.get("log_level").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    secrets = state().secrets()
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter(secrets))
 
 
 @app.command("bot")

@@ -37,8 +37,11 @@ class BotDispatcher:
     """Routes updates to the customer and staff services, one at a time (the connection calls it in order)."""
 
     def __init__(self, db: peewee.Database, desk: CustomerDesk, clock: Callable[[], datetime],
-                 wake: Callable[[], None] = lambda: None) -> None:
-        self.db, self.desk, self.clock, self.wake = db, desk, clock, wake
+                 wake: Callable[[], None] = lambda: None,
+                 on_failure: Callable[[IncomingMessage | ButtonPress, Exception], None] = lambda item, error: None,
+                 ) -> None:
+        """`on_failure(item, error)`: told of each update kept as a dead letter, once it is committed."""
+        self.db, self.desk, self.clock, self.wake, self.on_failure = db, desk, clock, wake, on_failure
 
     def on_message(self, message: IncomingMessage, raw: str = "") -> None:
         if not message.sender.is_bot:
@@ -85,6 +88,7 @@ class BotDispatcher:
             log.error("handling %s %s of chat %s failed; kept as dead letter %d (`tgesc dead-letter show %d`):\n%s",
                       dead_letters.kind_of(item), getattr(item, "message_id", None), item.chat_id, letter, letter,
                       error)
+            self.on_failure(item, exc)
         self.wake()
 
     def _unless_passing(self, work: Callable[[], T]) -> T:

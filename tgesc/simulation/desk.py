@@ -5,6 +5,10 @@ Telegram wire, RQ on the given Redis or an embedded one, all on one virtual cloc
 People act through the wire as they would in Telegram (`customer_says`, `staff_says`, `press`); on-call staff
 run `tgesc` command lines (`cli`) against this desk's database. After every action the outbox is delivered,
 and `take_messages` returns what crossed the wire since the last call.
+
+The desk is sealed off: its settings are its own (no `TGESC_*` of the environment, no `.env`), and so are those
+of its command lines, which the runner has checked carry no root option (`--home`, `--database-url` ...).
+A message or press the bot fails to handle is recorded in `failures` (the runner fails the run on it).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from tgesc.domain.errors import NotFound, TgescError
 from tgesc.domain.rates import Rate
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.domain.send_schedule import SendSchedule
+from tgesc.domain.telegram import ButtonPress, IncomingMessage
 from tgesc.models import Customer
 from tgesc.services import tickets
 from tgesc.services.bot import BotDispatcher
@@ -41,6 +46,7 @@ from tgesc.worker import jobs
 from tgesc.worker.bot import serve_wakeups
 
 ACTOR = "simulate"
+ENV_PREFIX = "TGESC_"
 UNLIMITED = Rate(1_000_000, 1)  # Telegram's rates pace real sends; a simulation delivers at once
 OWNER_ID = 777_000_001  # who added the bot to the staff chats (never shown)
 
@@ -78,6 +84,7 @@ class SimulatedDesk:
         self.names: dict[int, str] = {}  # chat id -> customer key, staff key or tier code
         self.users: dict[str, Any] = {}  # customer / staff key -> the wire's user
         self.staff_keys: set[str] = set()
+        self.failures: list[str] = []  # what the bot's handlers failed on, and why
         self._journal_at = 0
         self._command_ran = False  # a command line ran since the last delivery: it may have enqueued wake-ups
         self._tmp: tempfile.TemporaryDirectory | None = None
@@ -90,7 +97,7 @@ class SimulatedDesk:
         try:
             self.settings = self._settings()
             self.clock = VirtualClock(self.scenario.start, self.home / "clock")
-            self.db = open_database(self.settings.database_url)
+            self.db = open_database(self.settings.database_url, create=True)
             initialise(self.db, now=self.clock(), actor=ACTOR)
             self._apply_config()
             self._add_staff()
@@ -117,10 +124,13 @@ class SimulatedDesk:
 
     def _settings(self) -> Settings:
         """This desk's settings: its directory, a database there that is never fsynced (nothing in it has to
-        survive a crash: it is deleted at the end), the Redis given, the virtual clock's file."""
+        survive a crash: it is deleted at the end), the Redis given, the virtual clock's file; every other one its
+        default: no `TGESC_*` variable of the environment and no `.env` file reaches a simulated desk."""
+        self.env_file = self.home / "desk.env"
+        self.env_file.touch()
         flags = {"home": str(self.home), "database_url": f"sqlite:///{self.home / 'desk.db'}?synchronous=off",
                  "redis_url": self.redis_url or "", "clock": f"file:{self.home / 'clock'}"}
-        return load_settings(flags)
+        return load_settings(flags, environ={}, env_file=self.env_file)
 
     def _apply_config(self) -> None:
         if self.config_path is None:
@@ -148,7 +158,7 @@ class SimulatedDesk:
         owner = self.wire.user(OWNER_ID, first_name="Owner")
         self._add_people()
         desk = CustomerDesk(None, self.settings.reopen_window, self.settings.rate("flood_limit"))
-        dispatcher = BotDispatcher(self.db, desk, self.clock)
+        dispatcher = BotDispatcher(self.db, desk, self.clock, on_failure=self._failed)
         self.connection = TelegramConnection(
             "simulate", self.home, 1, "simulated", self.wire.bot_token, handlers=dispatcher,
             session_factory=self.wire.session_factory, clock=self.clock, session_synchronous="off")
@@ -162,6 +172,13 @@ class SimulatedDesk:
         self.delivery = Delivery(self.db, self.connection, SendSchedule(UNLIMITED, UNLIMITED, UNLIMITED),
                                  clock=self.clock, sleep=lambda _seconds: None)
         self._journal_at = len(self.wire.journal)
+
+    def _failed(self, item: IncomingMessage | ButtonPress, error: Exception) -> None:
+        """The bot kept `item` as a dead letter: recorded in `failures` (the run fails on the record)."""
+        what = "message" if isinstance(item, IncomingMessage) else "button press"
+        who = self.names.get(item.sender.id, str(item.sender.id))
+        reason = (str(error).strip().splitlines() or [""])[0][:200]
+        self.failures.append(f"the bot failed to handle {who}'s {what} ({type(error).__name__}: {reason})")
 
     def _add_people(self) -> None:
         for key, person in self.scenario.customers.items():
@@ -250,7 +267,8 @@ class SimulatedDesk:
         self.clock.publish()
         argv = ["--home", str(self.home), "--database-url", self.settings.database_url, *step.cli]
         out, err = io.StringIO(), io.StringIO()
-        with _environment(TGESC_CLOCK=self.settings.get("clock"), TGESC_REDIS_URL=self.redis_url or ""), \
+        with _environment(TGESC_CLOCK=self.settings.get("clock"), TGESC_REDIS_URL=self.redis_url or "",
+                          TGESC_ENV_FILE=str(self.env_file)), \
                 contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             code = self.run_command(argv)
         database.initialize(self.db)  # the command bound the models to its own connection
@@ -288,13 +306,14 @@ class SimulatedDesk:
 
 @contextlib.contextmanager
 def _environment(**values: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
+    """The `TGESC_*` variables of the environment are `values` and no other for the block (then restored)."""
+    saved = {name: value for name, value in os.environ.items() if name.startswith(ENV_PREFIX)}
+    for name in saved:
+        del os.environ[name]
     os.environ.update(values)
     try:
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        for name in [name for name in os.environ if name.startswith(ENV_PREFIX)]:
+            del os.environ[name]
+        os.environ.update(saved)

@@ -1,6 +1,11 @@
 """Run one scenario through a simulated desk: the clock moves from step to step with the sweeps ticking in
 between, each step is carried out, everything the bot sends is delivered and recorded. The result is the
 `--json` document: the messages, the tickets and their events.
+
+A scenario only ever touches its own throwaway desk: a `cli` step starting with an option (`--home`,
+`--database-url`, `--redis-url`, `--env-file`, `--tz` ...: tgesc's own, which would point the command at another
+desk) is refused before anything runs. A run in which the bot failed to handle a message or press, or a job
+failed, stops there with a ScenarioError naming the step: its outcome would not be what the desk does.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from tgesc import prepared
+from tgesc.adapters.inline_worker import JobFailed
 from tgesc.adapters.redis_server import embedded_url, ensure_embedded, stop_embedded
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.models import Ticket
@@ -21,6 +27,7 @@ from tgesc.simulation.report import event_rows, ticket_rows
 from tgesc.simulation.timeline import PERIODIC, SweepTicker
 
 REFUSED_COMMANDS = {"simulate": "a simulation cannot start another", "worker": "workers run for good"}
+STEP_FIELD = {"customer": "customer", "staff": "staff", "press": "press", "cli": "cli", "wait": "at"}
 
 
 def run_scenario(scenario: Scenario, *, config: Path | None = None, redis_url: str | None = None,
@@ -54,7 +61,14 @@ def redis_for_run(redis_url: str | None) -> Iterator[str]:
 
 
 def check_commands(scenario: Scenario) -> None:
+    """Refuse a `cli` step that would leave the simulated desk (a root option) or never end (ScenarioError)."""
     for step in scenario.steps:
+        if step.cli and step.cli[0].startswith("-"):
+            option = step.cli[0].partition("=")[0][:40]
+            raise ScenarioError(f"{scenario.name}: step {step.number}: field 'cli': `{option}` is an option of tgesc "
+                                "itself (like --home, --database-url, --redis-url, --env-file, --tz): a scenario's "
+                                "command lines always run on its own throwaway desk; start the line with the "
+                                "command, e.g. cli = \"ticket escalate 1 --to L2\"")
         if step.cli and step.cli[0] in REFUSED_COMMANDS:
             raise ScenarioError(f"{scenario.name}: step {step.number}: field 'cli': `tgesc {step.cli[0]}` is not "
                                 f"available in a simulation ({REFUSED_COMMANDS[step.cli[0]]})")
@@ -81,11 +95,26 @@ class Simulation:
 
     def run(self) -> dict[str, Any]:
         for step in self.scenario.steps:
-            self.advance_to(step.at)
-            self.carry_out(step)
-            self.settle()
+            self.play(step)
         return {"scenario": self.scenario.name, "messages": self.messages,
                 "tickets": ticket_rows(self.desk.names), "events": event_rows(self.zone), "actions": self.actions}
+
+    def play(self, step: Step) -> None:
+        """Move the clock to the step, carry it out, deliver; ScenarioError naming the step if a job or the bot's
+        handler failed on the way."""
+        try:
+            self.advance_to(step.at)
+        except JobFailed as failed:
+            raise self.desk.step_error(step, "at", f"on the way to {self._at(step.at)} the job "
+                                                   f"{failed.description} failed ({failed.reason})") from None
+        try:
+            self.carry_out(step)
+            self.settle()
+        except JobFailed as failed:
+            raise self.desk.step_error(step, STEP_FIELD[step.kind], f"the job {failed.description} failed "
+                                                                    f"({failed.reason})") from None
+        if self.desk.failures:
+            raise self.desk.step_error(step, STEP_FIELD[step.kind], "; ".join(self.desk.failures))
 
     def advance_to(self, target: datetime) -> None:
         """Move the clock to `target`, running every sweep at each of its ticks with work on the way."""

@@ -44,6 +44,7 @@ from tgesc.domain.telegram import (
     UpdateHandlers,
     User,
 )
+from tgesc.private_files import private_directory
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -128,7 +129,7 @@ class TelegramConnection:
         """Start the loop thread and the client in it; missed updates (getDifference) are queued to the handlers."""
         if self._thread is not None:
             raise RuntimeError("the Telegram connection is already started")
-        self.workdir.mkdir(parents=True, exist_ok=True)
+        private_directory(self.workdir)
         loop = asyncio.new_event_loop()
         self._loop = loop
         self._thread = threading.Thread(target=self._run_loop, args=(loop,), name=f"telegram-{self.name}",

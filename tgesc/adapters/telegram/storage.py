@@ -4,7 +4,6 @@ as they change), so a killed bot process loses neither a customer's access hash 
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ from pyrogram.storage import SQLiteStorage, UpdateState
 
 from tgesc.adapters.clock import utc_now
 from tgesc.config import SQLITE_SYNCHRONOUS
+from tgesc.private_files import make_private
 
 log = logging.getLogger(__name__)
 PEER_REFRESH_S = 60  # a known, unchanged peer's row is rewritten at most this often (DurableStorage.update_peers)
@@ -48,10 +48,7 @@ class DurableStorage(SQLiteStorage):
     async def open(self) -> None:
         await super().open()
         self.conn.execute(f"PRAGMA synchronous={self._synchronous}")
-        for suffix in ("", "-wal", "-shm"):
-            path = Path(f"{self.database}{suffix}")
-            if path.exists():
-                os.chmod(path, 0o600)
+        make_private(*(Path(f"{self.database}{suffix}") for suffix in ("", "-wal", "-shm")))
 
     async def update_peers(self, peers: Iterable[tuple[int, int, str, str | None]]) -> None:
         """Write (and commit) only the peers whose row would change: the library passes every peer of every
