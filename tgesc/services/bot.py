@@ -63,33 +63,37 @@ class BotDispatcher:
         if item is None:
             raise DomainError(f"dead letter {letter_id} is an update the bot could not read, so there is nothing to "
                               f"hand over again; its raw form is in `tgesc dead-letter show {letter_id}`")
-        now = self.clock()
-        try:
-            self._unless_passing(lambda: self._handle(item, now))
-        except Exception as exc:
-            if passing_failure(exc):
-                raise
-            dead_letters.record(self.db, item, found.raw, traceback.format_exc(), now)
+        failed = self._handled_or_kept(item, found.raw, self.clock())
+        if failed is not None:
+            _, exc, _ = failed
             raise DomainError(f"dead letter {letter_id} failed again: {type(exc).__name__}: {exc}; "
-                              f"`tgesc dead-letter show {letter_id}` has the traceback") from None
-        dead_letters.mark_replayed(self.db, letter_id, now)
+                              f"`tgesc dead-letter show {letter_id}` has the traceback")
+        dead_letters.mark_replayed(self.db, letter_id, self.clock())
         return item
 
     def _committed(self, item: IncomingMessage | ButtonPress, raw: str) -> None:
         """Handle `item`, or keep it as a dead letter when that fails for good; raise on a passing failure."""
-        now = self.clock()
-        try:
-            self._unless_passing(lambda: self._handle(item, now))
-        except Exception as exc:
-            if passing_failure(exc):
-                raise
-            error = traceback.format_exc()
-            letter = self._unless_passing(lambda: dead_letters.record(self.db, item, raw, error, now))
+        failed = self._handled_or_kept(item, raw, self.clock())
+        if failed is not None:
+            letter, exc, error = failed
             log.error("handling %s %s of chat %s failed; kept as dead letter %d (`tgesc dead-letter show %d`):\n%s",
                       dead_letters.kind_of(item), getattr(item, "message_id", None), item.chat_id, letter, letter,
                       error)
             self.on_failure(item, exc)
         self.wake()
+
+    def _handled_or_kept(self, item: IncomingMessage | ButtonPress, raw: str,
+                         now: datetime) -> tuple[int, Exception, str] | None:
+        """Handle `item` (None); when that fails for good, keep it as a dead letter (counted again when it is one
+        already): the letter's id, the failure and its traceback. A passing failure is raised."""
+        try:
+            self._unless_passing(lambda: self._handle(item, now))
+            return None
+        except Exception as exc:
+            if passing_failure(exc):
+                raise
+            error = traceback.format_exc()
+            return self._unless_passing(lambda: dead_letters.record(self.db, item, raw, error, now)), exc, error
 
     def _unless_passing(self, work: Callable[[], T]) -> T:
         """`work()`; after a passing database failure, this thread's connection is dropped (the next try opens a
