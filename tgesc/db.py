@@ -32,7 +32,7 @@ from tgesc.private_files import create_private_file, make_private, private_direc
 
 MIGRATIONS_TABLE = "schema_migration"
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
-POSTGRES_CONNECT_TIMEOUT_S = 10  # an unreachable host fails in this time, not in the system's TCP timeout
+POSTGRES_CONNECT_TIMEOUT_S = 5  # an unreachable host fails in this time, not in the system's TCP timeout
 # What passes, by SQLite's result code: a lock held past the busy timeout, a full disk, an I/O error, a file that
 # could not be opened (a disk gone, a mount not there yet); and by PostgreSQL's SQLSTATE class: connection
 # exception, transaction rollback (serialization, deadlock), insufficient resources (disk full, too many

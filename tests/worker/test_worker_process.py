@@ -107,6 +107,17 @@ def test_sigterm_lets_the_running_job_finish_then_exits_0_twenty_times_under_loa
     client.close()
 
 
+@pytest.mark.parametrize("simple", [False, True], ids=["forking", "simple"])
+def test_burst_runs_what_waits_then_exits_0_at_once(desk, redis_url, simple):
+    client = redis.Redis.from_url(redis_url)
+    jobs = [Queue("default", connection=client).enqueue("time.sleep", 0.05) for _ in range(3)]
+    worker = desk.start("run", "--burst", *(["--simple"] if simple else []))
+    assert worker.wait(20) == 0, worker.log()[-3000:]
+    assert [job.get_status(refresh=True) for job in jobs] == [JobStatus.FINISHED] * 3
+    assert "done, quitting" in worker.log() and "Traceback" not in worker.log()
+    client.close()
+
+
 def test_the_telegram_queue_is_left_to_the_bot(cli):
     result = cli("worker", "run", "default", "telegram")
     assert result.exit_code == 2, result

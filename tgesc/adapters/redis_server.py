@@ -27,12 +27,14 @@ from tgesc.private_files import PRIVATE_UMASK, make_private, private_directory, 
 SOCKET, PIDFILE, LOCKFILE, LOGFILE = "redis.sock", "redis.pid", "redis.lock", "redis.log"
 APPEND_ONLY_FILE, SNAPSHOT_FILE = "tgesc-redis.aof", "tgesc-redis.rdb"
 START_TIMEOUT_S = 10.0
+CONNECT_TIMEOUT_S = 5.0  # an unreachable host fails in this time, not in the system's TCP timeout (minutes)
 
 
 def connect(url: str, home: Path) -> redis.Redis:
     """A client for `url`, or for the embedded server of `home` (started if needed) when `url` is empty.
     DependencyUnavailable (exit 69) when Redis cannot be reached."""
-    client = _client(url) if url else redis.Redis(unix_socket_path=str(ensure_embedded(home)))
+    client = _client(url, socket_connect_timeout=CONNECT_TIMEOUT_S) if url else redis.Redis(
+        unix_socket_path=str(ensure_embedded(home)), socket_connect_timeout=CONNECT_TIMEOUT_S)
     try:
         client.ping()
     except redis.RedisError as error:
