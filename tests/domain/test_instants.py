@@ -46,7 +46,7 @@ def test_parse_instant_accepts(text, utc):
 
 
 @pytest.mark.parametrize(("text", "reason"), [
-    ("", "it is empty"),
+    ("", "is empty"),
     ("2026-03-02", "a date without a time of day"),
     ("20260302", "a date without a time of day"),
     ("2026-03-02-10:00", "separated by T or a space, not '-'"),
@@ -81,7 +81,7 @@ def test_parse_pause():
     assert start == end  # an empty pause is allowed (it pauses nothing)
     for text, reason in [("2026-03-02T10:00", "write START/END"),
                          ("2026-03-02T11:00/2026-03-02T10:00", "ends before it starts"),
-                         ("2026-03-02T10:00/", "it is empty"),
+                         ("2026-03-02T10:00/", "is empty"),
                          ("2026-03-02T10:00/2026-03-02T11:00/2026-03-02T12:00", "not of the form")]:
         with pytest.raises(InstantError) as caught:
             parse_pause(text, BERLIN)

@@ -73,8 +73,8 @@ def test_only_ascii_digits_make_a_number(text):
 
 
 @pytest.mark.parametrize(("value", "problem"), [
-    ("bob", None), ("Боб 李", None), ("x" * 64, None), ("x" * 65, "it is 65 characters long; at most 64"),
-    ("", "it is empty"), ("  ", "it is empty"), ("a\0b", "U+0000"), ("a\nb", "U+000A"), ("a\tb", "U+0009"),
+    ("bob", None), ("Боб 李", None), ("x" * 64, None), ("x" * 65, "is 65 characters long; at most 64"),
+    ("", "is empty"), ("  ", "is empty"), ("a\0b", "U+0000"), ("a\nb", "U+000A"), ("a\tb", "U+0009"),
     ("a\x1bb", "U+001B"), ("a\x85b", "U+0085"), ("a\u2028b", "U+2028"), ("a\udc80b", "U+DC80"),
 ])
 def test_names(value, problem):
@@ -141,7 +141,7 @@ def test_files(tmp_path):
 @pytest.mark.parametrize("text", ["x = " + "[" * 600 + "]" * 600, "x = " + "[" * 17 + "]" * 17,
                                   "x = " + "{a = " * 17 + "1" + "}" * 17, "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q = 1"])
 def test_toml_nesting_is_bounded(text):
-    with pytest.raises(LimitError, match=f"it nests tables or arrays deeper than {MAX_NESTING} levels"):
+    with pytest.raises(LimitError, match=f"nests tables or arrays deeper than {MAX_NESTING} levels"):
         load_toml(text)
 
 

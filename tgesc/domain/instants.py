@@ -9,9 +9,10 @@ read with the offset in force before the jump, so it lands that far past the jum
 instant and is refused, as are more than six decimals of a second (tgesc counts whole microseconds) and
 instants outside the range of docs/limits.md (1970 up to the year 9000, `tgesc.domain.limits`).
 
-`parse_pause` reads `START/END`, two such instants; `parse_minutes` reads a decimal number of minutes
-(`90`, `1.5`, `0.25`; at most 365 days' worth) into an exact timedelta. `format_minutes` and
-`format_seconds` write a duration as a plain decimal number without float noise (`90`, `90.5`).
+`parse_date` reads a calendar date, `YYYY-MM-DD`, within the same years. `parse_pause` reads
+`START/END`, two such instants; `parse_minutes` reads a decimal number of minutes (`90`, `1.5`, `0.25`;
+at most 365 days' worth) into an exact timedelta. `format_minutes` and `format_seconds` write a duration
+as a plain decimal number without float noise (`90`, `90.5`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import re
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 
-from tgesc.domain.limits import MAX_DURATION, instant_problem
+from tgesc.domain.limits import MAX_DURATION, date_problem, instant_problem
 
 US_PER_MINUTE = 60_000_000
 MAX_US = MAX_DURATION * 1_000_000
@@ -33,6 +34,8 @@ _INSTANT = re.compile(
     r"[0-9]{2}(?::?[0-9]{2}(?::?[0-9]{2}(?:[.,](?P<fraction>[0-9]+))?)?)?" + _OFFSET + "?",
     re.ASCII,
 )
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_DATE_FORM = "write YYYY-MM-DD, e.g. 2026-12-25"
 _DATE_ONLY = re.compile(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}", re.ASCII)
 _MINUTES = re.compile(r"\+?(?P<whole>[0-9]*)(?:\.(?P<fraction>[0-9]*))?", re.ASCII)
 _MINUTES_FORM = "write a number of minutes such as 90, 1.5 or 0.25"
@@ -61,7 +64,7 @@ def parse_instant(text: str, zone: tzinfo) -> datetime:
         parsed = parsed.replace(tzinfo=timezone(parsed.replace(tzinfo=zone).utcoffset()))
     problem = instant_problem(parsed)
     if problem:
-        raise InstantError(f"{text!r}: {problem}")
+        raise InstantError(f"{text!r} {problem}")
     return parsed
 
 
@@ -75,6 +78,21 @@ def _instant_reason(text: str) -> str:
     if text.endswith("z"):
         return "write the UTC designator as a capital Z"
     return "it is not of the form DATE T TIME [OFFSET]"
+
+
+def parse_date(text: str) -> date:
+    """The calendar date `text` denotes (`YYYY-MM-DD`, within the dates of docs/limits.md), else InstantError."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    if not _DATE.fullmatch(stripped):
+        raise InstantError(f"{text!r} is not a date; {_DATE_FORM}")
+    try:
+        day = date.fromisoformat(stripped)
+    except ValueError as exc:
+        raise InstantError(f"{text!r} is not a date ({exc}); {_DATE_FORM}") from None
+    problem = date_problem(day)
+    if problem:
+        raise InstantError(f"{text!r} {problem}")
+    return day
 
 
 def parse_pause(text: str, zone: tzinfo) -> tuple[datetime, datetime]:

@@ -27,10 +27,12 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from tgesc.domain.telegram import TEXT_LIMIT
+
 MAX_DURATION = 365 * 86_400  # seconds: 365d
 INT32_MAX = 2**31 - 1  # PostgreSQL integer
 INT64_MAX = 2**63 - 1  # PostgreSQL bigint
-MAX_TEXT = 4096  # characters of a free text: one Telegram message
+MAX_TEXT = TEXT_LIMIT  # characters of a free text: one Telegram message (4096)
 MAX_NAME = 64  # characters of a handle, key, tag or username (their columns' size)
 MAX_DISPLAY_NAME = 128  # characters of a person's or tier's display name
 MAX_ZONE = 64
@@ -98,14 +100,23 @@ def _short(value: object) -> str:
 # --- texts ----------------------------------------------------------------------------------------
 
 
+def control_problem(value: str) -> str | None:
+    """Why `value` is not text (it holds a control character other than tab and line breaks, or half of
+    a surrogate pair: bytes that were not UTF-8), or None."""
+    for char in value:
+        if unicodedata.category(char) in ("Cc", "Cs") and char not in _TEXT_CONTROLS:
+            return f"holds the control character U+{ord(char):04X}; remove it"
+    return None
+
+
 def text_problem(value: str, limit: int = MAX_TEXT) -> str | None:
     """Why `value` is not a free text (no control character but tab and line breaks, at most `limit`
     characters), or None."""
-    for char in value:
-        if unicodedata.category(char) in ("Cc", "Cs") and char not in _TEXT_CONTROLS:
-            return f"it holds the control character U+{ord(char):04X}; remove it"
+    problem = control_problem(value)
+    if problem:
+        return problem
     if len(value) > limit:
-        return f"it is {len(value)} characters long; at most {limit}"
+        return f"is {len(value)} characters long; at most {limit}"
     return None
 
 
@@ -113,12 +124,12 @@ def name_problem(value: str, limit: int = MAX_NAME) -> str | None:
     """Why `value` is not a name (not blank, no control character or line break, at most `limit`
     characters), or None."""
     if not value.strip():
-        return "it is empty"
+        return "is empty"
     for char in value:
         if unicodedata.category(char) in _NAME_REFUSED:
-            return f"it holds the control character U+{ord(char):04X}; names hold none"
+            return f"holds the control character U+{ord(char):04X}; names hold none"
     if len(value) > limit:
-        return f"it is {len(value)} characters long; at most {limit}"
+        return f"is {len(value)} characters long; at most {limit}"
     return None
 
 
@@ -147,14 +158,14 @@ def instant_problem(instant: datetime) -> str | None:
         inside = False
     if inside:
         return None
-    return f"it lies outside the instants tgesc accepts, {EARLIEST:%Y-%m-%d} up to {LATEST:%Y-%m-%d} (UTC)"
+    return f"lies outside the instants tgesc accepts, {EARLIEST:%Y-%m-%d} up to {LATEST:%Y-%m-%d} (UTC)"
 
 
 def date_problem(day: date) -> str | None:
     """Why `day` is outside the dates tgesc accepts, or None."""
     if EARLIEST.date() <= day < LATEST.date():
         return None
-    return f"it lies outside the dates tgesc accepts, {EARLIEST:%Y-%m-%d} up to {LATEST:%Y-%m-%d}"
+    return f"lies outside the dates tgesc accepts, {EARLIEST:%Y-%m-%d} up to {LATEST:%Y-%m-%d}"
 
 
 def zone_problem(name: object) -> str | None:
@@ -222,9 +233,9 @@ def load_toml(text: str) -> dict[str, Any]:
     try:
         document = tomllib.loads(text)
     except RecursionError:
-        raise LimitError(f"it nests tables or arrays deeper than {MAX_NESTING} levels") from None
+        raise LimitError(f"nests tables or arrays deeper than {MAX_NESTING} levels") from None
     if _depth(document) > MAX_NESTING:
-        raise LimitError(f"it nests tables or arrays deeper than {MAX_NESTING} levels")
+        raise LimitError(f"nests tables or arrays deeper than {MAX_NESTING} levels")
     return document
 
 

@@ -232,7 +232,7 @@ def _limited(check: Callable[[Any, str], Any], problem: Callable[[str], str | No
         check(value, field)
         found = problem(value)
         if found:
-            raise _Invalid(field, f"{_show(value)}: {found}")
+            raise _Invalid(field, f"{_show(value)} {found}")
         return value
     return limited
 
@@ -284,7 +284,7 @@ def _instant(value: Any, field: str) -> datetime:
         raise _Invalid(field, "needs a UTC offset, e.g. 2026-03-02T09:00:00+01:00")
     problem = instant_problem(parsed)
     if problem:
-        raise _Invalid(field, f"{_show(value)}: {problem}")
+        raise _Invalid(field, f"{_show(value)} {problem}")
     return parsed.replace(tzinfo=timezone(parsed.utcoffset()))
 
 
@@ -370,7 +370,7 @@ def _at(value: Any, start: datetime, previous: Step | None) -> datetime:
         except ValueError as exc:
             raise _Invalid("at", str(exc)) from None
         if instant_problem(at):
-            raise _Invalid("at", f"{_show(value)} lands at {at.isoformat()}: {instant_problem(at)}")
+            raise _Invalid("at", f"{_show(value)} lands at {at.isoformat()}, which {instant_problem(at)}")
     elif isinstance(value, str | datetime):
         at = _instant(value, "at").astimezone(start.tzinfo)
     else:

@@ -1,0 +1,60 @@
+"""Files named on the command line: read within the limits of docs/limits.md, written whole or not at all.
+
+`read_input` reads FILE, or standard input for `-`: a regular file of at most 1 MiB, UTF-8 text without
+NUL (tgesc.domain.limits), else the error type the caller gives, naming the file. `write_output` writes a
+file through a temporary one beside it, renamed into place: a full disk (exit 69) or any other failure
+leaves the old file as it was and no partial one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+from pathlib import Path
+
+from tgesc.domain.errors import DependencyUnavailable, TgescError, UsageError
+from tgesc.domain.limits import MAX_FILE_BYTES, LimitError, decode_text, read_text_file
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def read_input(path: Path, error: type[TgescError]) -> str:
+    """The text of `path` ('-': standard input); `error` (an exit code's type) saying why it cannot be read."""
+    try:
+        if str(path) == "-":
+            return _read_stdin()
+        return read_text_file(path)
+    except LimitError as exc:
+        raise error(str(exc) if str(path) != "-" else f"standard input: {exc}") from None
+
+
+def _read_stdin() -> str:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream without bytes under it (a test's StringIO)
+        data = sys.stdin.read(MAX_FILE_BYTES + 1).encode("utf-8", "surrogateescape")
+    else:
+        data = stream.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise LimitError(f"it is larger than {MAX_FILE_BYTES // 1024} KiB, more than tgesc reads")
+    return decode_text(data)
+
+
+def write_output(path: Path, text: str) -> None:
+    """Write `text` to `path` whole, or leave `path` untouched: DependencyUnavailable (exit 69) when the disk
+    is full, UsageError when the file cannot be written there."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temporary.unlink()
+        if exc.errno in DISK_FULL:
+            raise DependencyUnavailable(f"cannot write {path}: the disk is full ({exc.strerror}); free some "
+                                        "space and run the command again") from None
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
