@@ -31,10 +31,10 @@ def test_precedence_flag_env_dotenv_default(tmp_path):
 
 
 def test_default_home_follows_xdg_and_database_lives_in_it(tmp_path):
-    settings = load_settings({}, environ={"XDG_DATA_HOME": str(tmp_path / "xdg")}, env_file=tmp_path / "none")
+    settings = load_settings({}, environ={"XDG_DATA_HOME": str(tmp_path / "xdg")})
     assert settings.home == tmp_path / "xdg" / "tgesc"
     assert settings.database_url == f"sqlite:///{tmp_path / 'xdg' / 'tgesc' / 'tgesc.db'}"
-    moved = load_settings({}, environ={"TGESC_HOME": str(tmp_path / "h")}, env_file=tmp_path / "none")
+    moved = load_settings({}, environ={"TGESC_HOME": str(tmp_path / "h")})
     assert moved.database_url == f"sqlite:///{tmp_path / 'h' / 'tgesc.db'}"
 
 
@@ -52,7 +52,7 @@ def test_every_invalid_setting_is_listed_at_once(tmp_path):
 
 
 def test_require_names_each_missing_setting(tmp_path):
-    settings = load_settings({}, environ={"TGESC_API_ID": "1"}, env_file=tmp_path / "none")
+    settings = load_settings({}, environ={"TGESC_API_ID": "1"})
     with pytest.raises(ConfigInvalid) as caught:
         settings.require("api_id", "api_hash", "bot_token", purpose="the bot worker")
     assert caught.value.problems == ["TGESC_API_HASH is not set", "TGESC_BOT_TOKEN is not set"]
@@ -94,13 +94,12 @@ def test_commands_refuse_an_unmigrated_database(cli):
 
 
 def test_desk_rates_and_reopen_window_have_defaults_and_are_checked(tmp_path):
-    settings = load_settings(environ={"HOME": str(tmp_path)}, env_file=tmp_path / "none")
+    settings = load_settings(environ={"HOME": str(tmp_path)})
     assert settings.reopen_window == timedelta(days=3)
     assert [settings.rate(n) for n in ("flood_limit", "send_rate", "chat_rate", "group_rate")] == [
         Rate(20, 60), Rate(25, 1), Rate(1, 1), Rate(20, 60)]
     with pytest.raises(ConfigInvalid) as caught:
-        load_settings(environ={"HOME": str(tmp_path), "TGESC_SEND_RATE": "40", "TGESC_REOPEN_WINDOW": "soon"},
-                      env_file=tmp_path / "none")
+        load_settings(environ={"HOME": str(tmp_path), "TGESC_SEND_RATE": "40", "TGESC_REOPEN_WINDOW": "soon"})
     assert len(caught.value.problems) == 2
 
 
@@ -111,7 +110,7 @@ def test_desk_rates_and_reopen_window_have_defaults_and_are_checked(tmp_path):
 ])
 def test_a_sqlite_url_takes_only_the_synchronous_option(tmp_path, url, problem):
     with pytest.raises(ConfigInvalid) as caught:
-        load_settings({"database_url": url.format(dir=tmp_path)}, environ={}, env_file=tmp_path / "none")
+        load_settings({"database_url": url.format(dir=tmp_path)}, environ={})
     assert problem in caught.value.render()
 
 

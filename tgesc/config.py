@@ -2,7 +2,9 @@
 
 Precedence is exactly that order. Every resolved value remembers where it came from so that
 `tgesc config show` can explain it, and secrets are masked whenever a value is shown.
-Validation collects every problem at once and raises `ConfigInvalid` (exit 78).
+Validation collects every problem at once and raises `ConfigInvalid` (exit 78): a value holding a control
+character, an empty value where the setting has a default, or one its own check refuses. A settings file
+named with --env-file or TGESC_ENV_FILE must exist; the default ./.env is read when it is there.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from tgesc.domain.durations import parse_duration
 from tgesc.domain.errors import ConfigInvalid
+from tgesc.domain.limits import MAX_TEXT, TELEGRAM_API_ID, LimitError, name_problem, read_text_file, zone_problem
 from tgesc.domain.rates import Rate, parse_rate
 
 if TYPE_CHECKING:
     from tgesc.domain.surveys import SurveyPolicy
 
 ENV_PREFIX = "TGESC_"
+ENV_FILE = ENV_PREFIX + "ENV_FILE"  # the settings file to read instead of ./.env
 SECRET_MASK = "********"
 
 
@@ -83,17 +87,7 @@ def _check_redis_url(value: str) -> str | None:
 
 
 def _check_timezone(value: str) -> str | None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin or UTC"
-    return None
-
-
-def _check_int(value: str) -> str | None:
-    return None if value.strip().lstrip("-").isdigit() else f"{value!r} is not an integer"
+    return zone_problem(value)
 
 
 def _check_parses(parse: Callable[[str], object]) -> Callable[[str], str | None]:
@@ -155,9 +149,11 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("redis_url", "redis://host:6379/0; empty: an embedded Redis in the data directory",
                 check=_check_redis_url, flag="--redis-url"),
     SettingSpec("timezone", "the zone times are shown in (IANA name)", check=_check_timezone, flag="--tz"),
-    SettingSpec("actor", "staff member (Telegram id or name) recorded for CLI changes when --as is not given"),
+    SettingSpec("actor", "staff member (Telegram id or name) recorded for CLI changes when --as is not given",
+                check=name_problem),
     SettingSpec("log_level", "DEBUG, INFO, WARNING or ERROR", check=_check_log_level),
-    SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker", check=_check_int),
+    SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker",
+                check=_check_parses(TELEGRAM_API_ID.parse)),
     SettingSpec("api_hash", "Telegram API hash, needed by the bot worker", secret=True),
     SettingSpec("bot_token", "Telegram bot token from @BotFather, needed by the bot worker", secret=True),
     SettingSpec("reopen_window", "a customer writing this soon after a resolution reopens that ticket (duration)",
@@ -314,12 +310,21 @@ def _default_timezone() -> str:
     return name if _check_timezone(name) is None else "UTC"
 
 
-def _read_env_file(path: Path | None) -> tuple[dict[str, str], str]:
-    if path is None or not path.is_file():
+def _read_env_file(path: Path, named: str | None) -> tuple[dict[str, str], str]:
+    """The values of a settings file and its source text; the default ./.env (`named` None) may be absent,
+    a file named by `named` (--env-file, TGESC_ENV_FILE) must be there."""
+    if named is None and not path.exists():
         return {}, ""
+    try:
+        text = read_text_file(path)
+    except LimitError as error:
+        where = f" (from {named})" if named else ""
+        raise ConfigInvalid(f"the settings file {path}{where} cannot be used: {error}") from None
+    from io import StringIO
+
     from dotenv import dotenv_values
 
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    values = {k: v for k, v in dotenv_values(stream=StringIO(text)).items() if v is not None}
     return values, f".env ({path})"
 
 
@@ -330,13 +335,15 @@ def load_settings(
 ) -> Settings:
     """Resolve every setting by precedence and validate them all; raise ConfigInvalid listing each problem.
 
-    `env_file` defaults to `$TGESC_ENV_FILE`, else `./.env` when it exists.
+    `env_file` (the --env-file flag) defaults to `$TGESC_ENV_FILE`, else `./.env` when it exists; a file
+    named either way that cannot be read (missing, binary) is a ConfigInvalid of its own.
     """
     environ = os.environ if environ is None else environ
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    if env_file is None:
-        env_file = Path(environ.get(ENV_PREFIX + "ENV_FILE") or ".env")
-    dotenv, dotenv_source = _read_env_file(env_file)
+    named = "--env-file" if env_file is not None else None
+    if env_file is None and environ.get(ENV_FILE):
+        env_file, named = Path(environ[ENV_FILE]), ENV_FILE
+    dotenv, dotenv_source = _read_env_file(env_file or Path(".env"), named)
 
     resolved: dict[str, Value] = {}
     for spec in SPECS:
@@ -365,7 +372,7 @@ def _default(name: str, resolved: Mapping[str, Value], environ: Mapping[str, str
 
 
 def _unknown_keys(dotenv: Mapping[str, str], source: str) -> Iterable[str]:
-    known = {spec.env for spec in SPECS} | {ENV_PREFIX + "ENV_FILE"}
+    known = {spec.env for spec in SPECS} | {ENV_FILE}
     return [f"{source}: unknown setting {key}" for key in dotenv if key.startswith(ENV_PREFIX) and key not in known]
 
 
@@ -373,11 +380,23 @@ def _validate(settings: Settings, extra_keys: Iterable[str] = ()) -> None:
     problems = list(extra_keys)
     for spec in SPECS:
         value = settings.get(spec.name)
-        if value and spec.check is not None:
-            problem = spec.check(value)
-            if problem:
-                source = settings.values[spec.name].source
-                name = f"{spec.flag} " if source == "flag" else f"{spec.env}="
-                problems.append(f"{name}{masked(spec, value)} (from {source}): {problem}")
+        problem = _problem(spec, value)
+        if problem:
+            source = settings.values[spec.name].source
+            name = f"{spec.flag} " if source == "flag" else f"{spec.env}="
+            shown = masked(spec, value) if not name_problem(value, MAX_TEXT) else repr(value)[:60]
+            problems.append(f"{name}{shown or repr('')} (from {source}): {problem}")
     if problems:
         raise ConfigInvalid("invalid settings:", problems=problems)
+
+
+def _problem(spec: SettingSpec, value: str) -> str | None:
+    """What is wrong with one setting's value: empty where a default exists, a control character, or what
+    its own check finds."""
+    if value == "":
+        has_default = spec.name in DEFAULTS or spec.name in ("home", "database_url", "timezone")
+        return "is empty; leave the setting out for its default, or give a value" if has_default else None
+    found = name_problem(value, MAX_TEXT)
+    if found:
+        return f"the value {found}"
+    return spec.check(value) if spec.check is not None else None

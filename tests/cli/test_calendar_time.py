@@ -8,10 +8,9 @@ December).
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
-from support import cells, ok_json
+from support import cells, flat, ok_json
 
 BERLIN = ("calendar", "add", "berlin", "--timezone", "Europe/Berlin",
           "--hours", "mon-fri=09:00-12:00,13:00-17:00", "--holiday", "2026-04-03")
@@ -41,7 +40,7 @@ def usage_error(result) -> str:
     """The message of a usage error (exit 2), without the panel Typer draws around it."""
     assert result.exit_code == 2, result
     assert result.stdout == ""
-    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", result.stderr).split())
+    return flat(result.stderr)
 
 
 def domain_error(result) -> str:

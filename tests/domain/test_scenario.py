@@ -282,7 +282,7 @@ def test_extremes_are_refused_not_crashed_on():
     far = minimal({"at": "9999-12-31T23:00:00Z"}, start="2026-03-02T09:00:00+14:00")
     assert "step 1: field 'at': '9999-12-31T23:00:00Z' lies outside the instants tgesc accepts" in error(far)
     late = minimal({"at": "+2d"}, start="8999-12-31T00:00:00Z")
-    assert "step 1: field 'at': '+2d' lands at 9000-01-02T00:00:00+00:00, which lies outside the instants" in error(late)
+    assert "field 'at': '+2d' lands at 9000-01-02T00:00:00+00:00, which lies outside the instants" in error(late)
     assert "step 1: field 'press': the number is too long" in error(minimal({"at": "+0m", "customer": "alice",
                                                                              "press": 10**64}))
     huge = minimal(customers={"alice": {"id": -(10**5000)}})
@@ -305,7 +305,7 @@ def test_load_errors(tmp_path):
         load_scenario(broken)
     binary = tmp_path / "binary.toml"
     binary.write_bytes(b"start = \xff\n")
-    with pytest.raises(ScenarioError, match=r"^binary\.toml: not UTF-8 text \(invalid start byte at byte 8\)"):
+    with pytest.raises(ScenarioError, match=r"^binary\.toml: cannot read \S*binary\.toml: not UTF-8 text \(invalid"):
         load_scenario(binary)
     deep = tmp_path / "deep.toml"
     deep.write_text("steps = " + "[" * 600 + "]" * 600 + "\n", encoding="utf-8")

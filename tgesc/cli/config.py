@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from tgesc.cli.context import current_time, state
+from tgesc.cli.entries import AS_OPTION
 from tgesc.cli.files import read_input, write_output
 from tgesc.cli.output import JSON_OPTION, emit, info, table
 from tgesc.domain.errors import ConfigInvalid
@@ -54,7 +55,7 @@ def apply(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, change nothing."),
     prune: bool = typer.Option(False, "--prune", help="Also remove entries the file does not list."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Apply a plan that removes entries without asking."),
-    as_: str = typer.Option(None, "--as", help="Staff handle recorded in the audit log."),
+    as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Make the stored configuration match FILE, in one transaction.

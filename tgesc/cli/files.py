@@ -2,8 +2,9 @@
 
 `read_input` reads FILE, or standard input for `-`: a regular file of at most 1 MiB, UTF-8 text without
 NUL (tgesc.domain.limits), else the error type the caller gives, naming the file. `write_output` writes a
-file through a temporary one beside it, renamed into place: a full disk (exit 69) or any other failure
-leaves the old file as it was and no partial one.
+file through a temporary one beside it, renamed into place: a full disk or any other failure leaves the old
+file as it was and no partial one (a full disk is exit 69 in tgesc.cli.main, a path that cannot be written
+a usage error).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import os
 import sys
 from pathlib import Path
 
-from tgesc.domain.errors import DependencyUnavailable, TgescError, UsageError
+from tgesc.domain.errors import TgescError, UsageError
 from tgesc.domain.limits import MAX_FILE_BYTES, LimitError, decode_text, read_text_file
 
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
@@ -42,8 +43,8 @@ def _read_stdin() -> str:
 
 
 def write_output(path: Path, text: str) -> None:
-    """Write `text` to `path` whole, or leave `path` untouched: DependencyUnavailable (exit 69) when the disk
-    is full, UsageError when the file cannot be written there."""
+    """Write `text` to `path` whole, or leave `path` untouched: the OSError naming `path` when the disk is full,
+    else UsageError saying why it cannot be written."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "w", encoding="utf-8") as file:
@@ -55,6 +56,5 @@ def write_output(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             temporary.unlink()
         if exc.errno in DISK_FULL:
-            raise DependencyUnavailable(f"cannot write {path}: the disk is full ({exc.strerror}); free some "
-                                        "space and run the command again") from None
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None

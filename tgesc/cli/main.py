@@ -1,7 +1,9 @@
 """The `tgesc` command: global options, the command groups, and the mapping of errors to exit codes.
 
 Exit codes (DESIGN.md): 0 ok, 1 domain error, 2 usage error, 69 dependency unavailable (DB, Redis),
-78 configuration error. A user mistake never shows a traceback.
+78 configuration error. A user mistake never shows a traceback: arguments that are not text are refused
+before any command runs (docs/limits.md), and a full disk, a file the command cannot open or a database
+that went away is exit 69, the command's transaction rolled back.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import typer
 from typer.core import TyperGroup
 
 from tgesc.cli.context import reset
+from tgesc.cli.files import DISK_FULL
+from tgesc.cli.parsing import check_arguments
 from tgesc.domain.errors import DependencyUnavailable, TgescError
 
 # Each noun's module, imported only when that noun runs (or when --help lists them all): a command
@@ -82,31 +86,55 @@ def run(argv: list[str] | None = None) -> int:
     """Run one command line; return its exit code (errors rendered as `Error: ...` on stderr)."""
     from tgesc.cli.context import state
 
+    arguments = sys.argv[1:] if argv is None else argv
     try:
-        app(args=argv, prog_name="tgesc")
+        check_arguments(arguments)
+        app(args=arguments, prog_name="tgesc")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TgescError as exc:
         return _fail(exc)
+    except OSError as exc:
+        if exc.filename is None and exc.errno not in DISK_FULL:
+            raise
+        return _fail(_file_unavailable(exc))
     except Exception as exc:
-        if _is_database_unavailable(exc):
-            return _fail(DependencyUnavailable(f"the database is unavailable: {exc}".splitlines()[0]))
-        raise
+        unavailable = _database_unavailable(exc)
+        if unavailable is None:
+            raise
+        return _fail(DependencyUnavailable(f"the database is unavailable: {unavailable}".splitlines()[0]))
     finally:
         state().close()
     return 0
 
 
-def _is_database_unavailable(exc: Exception) -> bool:
-    """A lost connection or a lock held too long; any other database error is a bug and shows a traceback."""
+# What SQLite and PostgreSQL say when the connection is gone, a lock is held too long or the disk is full;
+# any other database error is a bug and shows a traceback.
+UNAVAILABLE = ("database is locked", "server closed", "connection", "terminating", "database or disk is full",
+               "no space left on device", "disk i/o error", "unable to open database file", "readonly database")
+
+
+def _database_unavailable(exc: BaseException | None) -> BaseException | None:
+    """The error in `exc`'s chain saying that the database is unavailable, or None. It may be the error `exc`
+    was raised while handling: SQLite ends a transaction itself when the disk is full, so the rollback after
+    it fails too."""
     peewee = sys.modules.get("peewee")
-    if peewee is None:
-        return False
-    if isinstance(exc, peewee.InterfaceError):
-        return True
-    text = str(exc).lower()
-    return isinstance(exc, peewee.OperationalError) and any(
-        marker in text for marker in ("database is locked", "server closed", "connection", "terminating"))
+    while peewee is not None and exc is not None:
+        if isinstance(exc, peewee.InterfaceError):
+            return exc
+        if isinstance(exc, peewee.OperationalError) and any(marker in str(exc).lower() for marker in UNAVAILABLE):
+            return exc
+        exc = exc.__context__
+    return None
+
+
+def _file_unavailable(exc: OSError) -> DependencyUnavailable:
+    """A file or directory the command needs cannot be written or opened (the data directory, an export)."""
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno in DISK_FULL:
+        return DependencyUnavailable(f"cannot write{where}: the disk is full ({exc.strerror}); free some space "
+                                     "and run the command again")
+    return DependencyUnavailable(f"cannot use{where}: {exc.strerror or exc}; check the path and its permissions")
 
 
 def _fail(exc: TgescError) -> int:

@@ -11,6 +11,8 @@ saying the range, never stored to break something later.
 - instants from `EARLIEST` (1970) up to `LATEST` (the year 9000), dates within the same years, so that
   deadlines counted from them stay in the years Python can count in;
 - time zones: IANA names of at most `MAX_ZONE` characters that the tz database knows (`zone_problem`);
+- command-line arguments: text (no control character but tab and line breaks) of at most `MAX_ARGUMENT`
+  characters (`argument_problem`);
 - files people give tgesc to read: regular files of at most `MAX_FILE_BYTES`, UTF-8 text without NUL
   (`read_text_file`), and TOML in them nested at most `MAX_NESTING` deep (`load_toml`).
 """
@@ -36,6 +38,7 @@ MAX_TEXT = TEXT_LIMIT  # characters of a free text: one Telegram message (4096)
 MAX_NAME = 64  # characters of a handle, key, tag or username (their columns' size)
 MAX_DISPLAY_NAME = 128  # characters of a person's or tier's display name
 MAX_ZONE = 64
+MAX_ARGUMENT = 16 * 1024  # characters of one command-line argument
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)  # excluded
 MAX_FILE_BYTES = 1024 * 1024
@@ -104,7 +107,10 @@ def control_problem(value: str) -> str | None:
     """Why `value` is not text (it holds a control character other than tab and line breaks, or half of
     a surrogate pair: bytes that were not UTF-8), or None."""
     for char in value:
-        if unicodedata.category(char) in ("Cc", "Cs") and char not in _TEXT_CONTROLS:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return "holds bytes that are not UTF-8 text"
+        if category == "Cc" and char not in _TEXT_CONTROLS:
             return f"holds the control character U+{ord(char):04X}; remove it"
     return None
 
@@ -127,7 +133,7 @@ def name_problem(value: str, limit: int = MAX_NAME) -> str | None:
         return "is empty"
     for char in value:
         if unicodedata.category(char) in _NAME_REFUSED:
-            return f"holds the control character U+{ord(char):04X}; names hold none"
+            return control_problem(char) or f"holds U+{ord(char):04X}, a tab or line break; names hold none"
     if len(value) > limit:
         return f"is {len(value)} characters long; at most {limit}"
     return None
@@ -145,6 +151,11 @@ def check_name(value: str, limit: int = MAX_NAME) -> str:
     if problem:
         raise LimitError(problem)
     return value
+
+
+def argument_problem(value: str) -> str | None:
+    """Why `value` cannot be a command-line argument (not text, or longer than MAX_ARGUMENT), or None."""
+    return text_problem(value, MAX_ARGUMENT)
 
 
 # --- instants, dates and zones --------------------------------------------------------------------
@@ -195,7 +206,7 @@ def zone(name: str) -> ZoneInfo:
 
 def read_text_file(path: Path) -> str:
     """The text of a file given to tgesc: a regular file of at most MAX_FILE_BYTES, UTF-8 without NUL.
-    LimitError says why it cannot be read (missing, a directory or device, too big, binary)."""
+    LimitError, `cannot read PATH: why`, says why not (missing, a directory or device, too big, binary)."""
     try:
         regular = stat.S_ISREG(os.stat(path).st_mode)  # never open a FIFO or a device: it may never end
         data = _head(path) if regular else b""
@@ -207,7 +218,10 @@ def read_text_file(path: Path) -> str:
         raise LimitError(f"cannot read {path}: it is not a regular file")
     if len(data) > MAX_FILE_BYTES:
         raise LimitError(f"cannot read {path}: it is larger than {MAX_FILE_BYTES // 1024} KiB, more than tgesc reads")
-    return decode_text(data)
+    try:
+        return decode_text(data)
+    except LimitError as exc:
+        raise LimitError(f"cannot read {path}: {exc}") from None
 
 
 def _head(path: Path) -> bytes:
