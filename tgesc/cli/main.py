@@ -61,7 +61,8 @@ app = typer.Typer(
     cls=LazyNouns,
     name="tgesc",
     help="Telegram customer-service escalation desk: tiers L1→L2→L3, SLA clocks, tickets and surveys.\n\n"
-         "Start with `tgesc init`, then `tgesc config show` and `tgesc tier list`.",
+         "Start with `tgesc init`, then `tgesc config show` and `tgesc tier list`.\n\n"
+         "What each value accepts (durations, numbers, names, instants, files): docs/limits.md.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_show_locals=False,
@@ -75,7 +76,8 @@ def root(
     database_url: str = typer.Option(None, "--database-url", help="Database URL (env TGESC_DATABASE_URL)."),
     redis_url: str = typer.Option(None, "--redis-url", help="Redis URL (env TGESC_REDIS_URL)."),
     timezone: str = typer.Option(None, "--tz", help="Zone for shown times (env TGESC_TIMEZONE)."),
-    env_file: Path = typer.Option(None, "--env-file", help="Settings file (default ./.env).", dir_okay=False),
+    env_file: Path = typer.Option(None, "--env-file", dir_okay=False,
+                                  help="Settings file; it must exist (default: ./.env when there)."),
 ) -> None:
     reset({"home": home, "database_url": database_url, "redis_url": redis_url, "timezone": timezone},
           env_file)
