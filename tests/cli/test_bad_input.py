@@ -34,7 +34,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
     }
     for name, data in made.items():
         (tmp_path / name).write_bytes(data)
-    return {name: tmp_path / name for name in [*made, "missing"]}
+    os.mkfifo(tmp_path / "fifo")
+    return {name: tmp_path / name for name in [*made, "fifo", "missing"]}
 
 
 def cases(files: dict[str, Path]) -> list[tuple[tuple[str, ...], dict[str, str], int, str]]:
@@ -86,6 +87,7 @@ def cases(files: dict[str, Path]) -> list[tuple[tuple[str, ...], dict[str, str],
         (("simulate", str(files["year-1.toml"])), {}, 1, "field 'start': 0001-01-01T00:00:00+00:00 lies outside"),
         (("simulate", str(files["year-9999.toml"])), {}, 1, "field 'start': '9999-12-31T00:00:00+01:00' lies out"),
         (("config", "export", str(files["missing"] / "x.toml")), {}, 2, "cannot write"),
+        (("config", "export", str(files["fifo"])), {}, 2, "is not a regular file (a directory, a device or a FIFO)"),
         # point 10: a named settings file that is not there
         (("--env-file", str(files["missing"]), "tier", "list"), {}, 78,
          f"the settings file {files['missing']} (from --env-file) cannot be used: cannot read"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +37,7 @@ NUMBERS = ["0", "1", "-1", "2", "١", "١٢", "１２", "²", "+5", " 7", "1_000
            "-2147483649", "9223372036854775807", "9223372036854775808", "-9223372036854775809", "9" * 30, "9" * 5000]
 TEXTS = ["", " ", "x", "\0", "a\0b", "\x01", "\x1b[31mred", "\t", "\n", "a\u2028b", "\udcff", "x" * 65,
          "x" * 4097, "x" * 20000, "é", "中文", "👨\u200d👩\u200d👧", "--", "-", "'; DROP TABLE ticket; --", "${HOME}",
-         "%s%n", "../..", "/dev/zero", "NaN", "null", "true", "[]", "{}", "\\", '"', "L1", "L2", "L9", "urgent",
+         "%s%n", "../..", "NaN", "null", "true", "[]", "{}", "\\", '"', "L1", "L2", "L9", "urgent",
          "office-hours", "comfort", "reset-2fa", "refund", "en", "zh", "bob", "1"]
 DURATIONS = ["99999999d", "366d", "365d", "0s", "15m", "-5m", "1.5h", "5m2h", "1h 30m", "٣m", "9" * 40 + "s"]
 INSTANTS = ["9999-12-31T23:59Z", "0001-01-01T00:00Z", "1969-12-31T23:59Z", "2026-03-02T10:00", "2026-03-02T10:00Z",
@@ -103,24 +104,27 @@ ODD_CONTENTS = {
     "settings.env": b"TGESC_TIMEZONE=\nTGESC_API_ID=\xd9\xa1\nTGESC_SEND_RATE=99999999999999999999/1s\n",
     "big.toml": b"# " + b"x" * (1024 * 1024 + 10),
 }
-ODD_OTHERS = ("directory", "fifo", "loop", "missing")
+ODD_OTHERS = ("directory", "fifo", "device", "loop", "missing")
 
 
 def make_odd_files(root: Path) -> None:
     """(Re)make the odd files in `root`: a command (config export FILE) may have written over one."""
     for name, data in ODD_CONTENTS.items():
         (root / name).write_bytes(data)
-    for name in ("missing", "fifo", "loop"):
+    for name in ("missing", "fifo", "device", "loop"):
         (root / name).unlink(missing_ok=True)
     (root / "directory").mkdir(exist_ok=True)
     os.mkfifo(root / "fifo")
     os.symlink(root / "loop", root / "loop")
+    if os.geteuid() == 0:  # a device of our own, never the system's: a command writing it harms nothing
+        os.mknod(root / "device", 0o666 | stat.S_IFCHR, os.makedev(1, 5))
 
 
 @pytest.fixture(scope="module")
 def odd_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Where the paths a person might give by mistake live: missing, a directory, a FIFO, a symlink loop,
-    empty, binary, not UTF-8, deeply nested or out-of-range TOML, too big."""
+    """Where the paths a person might give by mistake live: missing, a directory, a FIFO, a device (when
+    root), a symlink loop, empty, binary, not UTF-8, deeply nested or out-of-range TOML, too big. No path
+    outside it: a command may write the file it is given (config export), as root even a system device."""
     root = tmp_path_factory.mktemp("odd")
     make_odd_files(root)
     return root
@@ -128,7 +132,7 @@ def odd_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def odd_files(odd_root: Path) -> list[str]:
-    return [str(odd_root / name) for name in (*ODD_CONTENTS, *ODD_OTHERS)] + ["-", "/dev/zero"]
+    return [str(odd_root / name) for name in (*ODD_CONTENTS, *ODD_OTHERS)] + ["-"]
 
 
 # --- arguments ----------------------------------------------------------------------------------------

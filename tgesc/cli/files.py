@@ -2,9 +2,9 @@
 
 `read_input` reads FILE, or standard input for `-`: a regular file of at most 1 MiB, UTF-8 text without
 NUL (tgesc.domain.limits), else the error type the caller gives, naming the file. `write_output` writes a
-file through a temporary one beside it, renamed into place: a full disk or any other failure leaves the old
-file as it was and no partial one (a full disk is exit 69 in tgesc.cli.main, a path that cannot be written
-a usage error).
+regular file (never over a device or a FIFO) through a temporary one beside it, renamed into place: a full
+disk or any other failure leaves the old file as it was and no partial one (a full disk is exit 69 in
+tgesc.cli.main, a path that cannot be written a usage error).
 """
 
 from __future__ import annotations
@@ -43,15 +43,18 @@ def _read_stdin() -> str:
 
 
 def write_output(path: Path, text: str) -> None:
-    """Write `text` to `path` whole, or leave `path` untouched: the OSError naming `path` when the disk is full,
-    else UsageError saying why it cannot be written."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write `text` to `path` (a regular file, or none yet; through a symbolic link: to its target) whole, or
+    leave it untouched: the OSError naming `path` when the disk is full, else UsageError saying why not."""
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        raise UsageError(f"cannot write {path}: it is not a regular file (a directory, a device or a FIFO)")
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:
         with open(temporary, "w", encoding="utf-8") as file:
             file.write(text)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
+        os.replace(temporary, target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             temporary.unlink()
