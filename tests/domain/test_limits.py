@@ -103,6 +103,13 @@ def test_instants(instant, inside):
     assert (instant_problem(instant) is None) == inside
 
 
+def test_a_free_text_is_one_telegram_message():
+    from tgesc.domain.limits import MAX_TEXT
+    from tgesc.domain.telegram import TEXT_LIMIT
+
+    assert MAX_TEXT == TEXT_LIMIT
+
+
 def test_dates():
     assert date_problem(date(1970, 1, 1)) is None and date_problem(date(8999, 12, 31)) is None
     assert "outside the dates tgesc accepts, 1970-01-01 up to 9000-01-01" in date_problem(date(9999, 12, 31))

@@ -21,20 +21,16 @@ from __future__ import annotations
 
 import os
 import stat
-import tomllib
 import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from tgesc.domain.telegram import TEXT_LIMIT
 
 MAX_DURATION = 365 * 86_400  # seconds: 365d
 INT32_MAX = 2**31 - 1  # PostgreSQL integer
 INT64_MAX = 2**63 - 1  # PostgreSQL bigint
-MAX_TEXT = TEXT_LIMIT  # characters of a free text: one Telegram message (4096)
+MAX_TEXT = 4096  # characters of a free text: one Telegram message (tgesc.domain.telegram.TEXT_LIMIT)
 MAX_NAME = 64  # characters of a handle, key, tag or username (their columns' size)
 MAX_DISPLAY_NAME = 128  # characters of a person's or tier's display name
 MAX_ZONE = 64
@@ -139,20 +135,6 @@ def name_problem(value: str, limit: int = MAX_NAME) -> str | None:
     return None
 
 
-def check_text(value: str, limit: int = MAX_TEXT) -> str:
-    problem = text_problem(value, limit)
-    if problem:
-        raise LimitError(problem)
-    return value
-
-
-def check_name(value: str, limit: int = MAX_NAME) -> str:
-    problem = name_problem(value, limit)
-    if problem:
-        raise LimitError(problem)
-    return value
-
-
 def argument_problem(value: str) -> str | None:
     """Why `value` cannot be a command-line argument (not text, or longer than MAX_ARGUMENT), or None."""
     return text_problem(value, MAX_ARGUMENT)
@@ -186,19 +168,13 @@ def zone_problem(name: object) -> str | None:
         return f"a time zone name is needed; {hint}"
     if len(name) > MAX_ZONE or name_problem(name, MAX_ZONE):
         return f"{_short(name)} is not a time zone; {hint}"
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return f"unknown time zone {_short(name)} (names are case-sensitive); {hint}"
     return None
-
-
-def zone(name: str) -> ZoneInfo:
-    """The zone named `name`, or LimitError saying why it is not one."""
-    problem = zone_problem(name)
-    if problem:
-        raise LimitError(problem)
-    return ZoneInfo(name)
 
 
 # --- files ----------------------------------------------------------------------------------------
@@ -244,6 +220,8 @@ def decode_text(data: bytes) -> str:
 def load_toml(text: str) -> dict[str, Any]:
     """The TOML document `text` holds; LimitError when it nests deeper than MAX_NESTING (tomllib raises
     TOMLDecodeError for a malformed one, as ever)."""
+    import tomllib
+
     try:
         document = tomllib.loads(text)
     except RecursionError:
