@@ -15,7 +15,9 @@ from tgesc.domain import templates
 from tgesc.domain.config_schema import (
     SECTION_ORDER,
     SECTIONS,
+    Bad,
     Problems,
+    language_code,
     normalize_calendars,
     normalize_entry,
     rule_problems,
@@ -106,6 +108,11 @@ def _normalize_templates(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Proble
         entry = {}
         for language in sorted(bodies):
             body = bodies[language]
+            try:
+                language_code(language)
+            except Bad as exc:
+                problems.append(f"{path}: {exc}")
+                continue
             if not isinstance(body, str):
                 problems.append(f"{path}.{language}: expected a string")
                 continue
