@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
-from tgesc.config import load_settings
+from tgesc.config import SPECS, load_settings
 from tgesc.domain.errors import ConfigInvalid
 from tgesc.domain.rates import Rate
 
@@ -125,3 +128,25 @@ def test_the_synchronous_option_reaches_every_connection(tmp_path, option, pragm
         assert (tmp_path / "desk.db").exists()  # the option is not part of the file's name
     finally:
         db.close()
+
+
+HOSTILE_SETTINGS = ["", " ", "١", "-1", "0", "99999999999999999999", "99999999d", "366d", "0s", "x" * 5000,
+                    "a\x01b", "\udcff", "25:00-26:00", "10:00-09:00", "0/0s", "1/0s", "١/1m", "99999999999999999999/1s",
+                    "file:", "file:/nonexistent", "America", "Mars/Olympus", "UTC", "mysql://x/y", "sqlite://x",
+                    "redis://", "L1 L2", "DEBUG", "24h", "49h", "10:00-20:00", "L2"]
+
+
+@given(st.sampled_from([spec.env for spec in SPECS]), st.sampled_from(HOSTILE_SETTINGS) | st.text(max_size=12))
+def test_a_hostile_setting_is_refused_or_usable(name, value):
+    """Whatever a setting holds: ConfigInvalid (exit 78), or settings whose every value can be used."""
+    assume("\0" not in value)  # an environment variable cannot hold NUL
+    try:
+        settings = load_settings(environ={name: value})
+    except ConfigInvalid as refused:
+        assert refused.exit_code == 78 and refused.problems
+        return
+    assert settings.reopen_window >= timedelta(0)
+    assert [settings.rate(n) for n in ("flood_limit", "send_rate", "chat_rate", "group_rate")]
+    assert settings.survey_policy is not None
+    assert all(settings.seconds(n) > 0 for n in ("sla_sweep_every", "relay_every", "cron_lock_ttl"))
+    ZoneInfo(settings.timezone)
