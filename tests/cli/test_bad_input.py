@@ -31,6 +31,8 @@ def files(tmp_path: Path) -> dict[str, Path]:
         "year-9999.toml": SCENARIO.format(start='"9999-12-31T00:00:00+01:00"').encode(),
         "deep-scenario.toml": ('start = "2026-03-02T09:00:00Z"\nsteps = ' + "[" * 600 + "]" * 600 + "\n").encode(),
         "far-clock": b"9999-12-31T00:00:00Z\n",
+        "sparse.toml": b'[calendars.night]\ntimezone = "UTC"\nhours.mon = ["09:00-09:01"]\n[sla.urgent]\n'
+                       b'first_response = "15m"\nresolution = "365d"\non_breach = "none"\ncalendar = "night"\n',
     }
     for name, data in made.items():
         (tmp_path / name).write_bytes(data)
@@ -68,6 +70,9 @@ def cases(files: dict[str, Path]) -> list[tuple[tuple[str, ...], dict[str, str],
         (("config", "apply", str(files["bad-values.toml"])), {}, 78, "tiers.L9.name: holds the control character"),
         (("config", "apply", str(files["bad-values.toml"])), {}, 78, "rules.slow.after: '99999999d' is longer"),
         (("config", "apply", str(files["bad-values.toml"])), {}, 78, "staff.zed.id: 9223372036854775808 is out"),
+        (("config", "apply", str(files["sparse.toml"])), {}, 78,
+         "sla.urgent.resolution: 365d of business time on calendar 'night' (open 1 minutes a week) would run out "
+         "only after the year 9999"),
         # point 6: user mistakes that were tracebacks
         (("--tz", "", "ticket", "list"), {}, 78, "--tz '' (from flag): is empty"),
         (("calendar", "show", "office-hours", "--week", "9999-12-31"), {}, 2,
