@@ -136,7 +136,9 @@ def _file_unavailable(exc: OSError) -> DependencyUnavailable:
     if exc.errno in DISK_FULL:
         return DependencyUnavailable(f"cannot write{where}: the disk is full ({exc.strerror}); free some space "
                                      "and run the command again")
-    return DependencyUnavailable(f"cannot use{where}: {exc.strerror or exc}; check the path and its permissions")
+    reason = "a file is where a directory should be" if isinstance(exc, FileExistsError | NotADirectoryError) \
+        else exc.strerror or str(exc)
+    return DependencyUnavailable(f"cannot use{where}: {reason}; check the path and its permissions")
 
 
 def _fail(exc: TgescError) -> int:
