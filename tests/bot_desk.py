@@ -24,6 +24,7 @@ from bot_support import calls_by_random_id
 from pyrogram import enums, raw
 from pyrogram.parser import Parser
 from remote_wire import WireServer, wait_until
+from support import empty_env_file
 from worker_support import Proc
 
 from tgesc.adapters.clock import utc_now
@@ -102,7 +103,7 @@ def bot_desk(tmp_path: Path, database_url: str, redis_url: str, **settings: str)
     env.update(server.env())
     env.update(
         PYTHONPATH=os.pathsep.join([str(TESTS), str(TESTS.parent)]),
-        TGESC_HOME=str(tmp_path / "home"), TGESC_ENV_FILE=str(tmp_path / "nonexistent.env"),
+        TGESC_HOME=str(tmp_path / "home"), TGESC_ENV_FILE=empty_env_file(tmp_path),
         TGESC_DATABASE_URL=database_url, TGESC_REDIS_URL=redis_url, TGESC_LOG_LEVEL="INFO",
         TGESC_API_ID="12345", TGESC_API_HASH="api-hash-secret", TGESC_BOT_TOKEN=wire.bot_token,
         # fast enough to deliver a burst within the test's time; Telegram's own rates are tested elsewhere

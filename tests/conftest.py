@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from support import empty_env_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES_URL = "postgresql://127.0.0.1/test"
@@ -304,9 +305,9 @@ def _run_entry_point(argv: list[str]) -> int:
 
 @pytest.fixture
 def cli(tmp_path: Path, request: pytest.FixtureRequest) -> Cli:
-    """The CLI with a fresh TGESC_HOME (<tmp>/home), no .env; when the test also uses `db_url`,
+    """The CLI with a fresh TGESC_HOME (<tmp>/home), an empty settings file; when the test also uses `db_url`,
     TGESC_DATABASE_URL points at that database (so a test can run over both backends)."""
-    env = {"TGESC_HOME": str(tmp_path / "home"), "TGESC_ENV_FILE": str(tmp_path / "nonexistent.env")}
+    env = {"TGESC_HOME": str(tmp_path / "home"), "TGESC_ENV_FILE": empty_env_file(tmp_path)}
     if "db_url" in request.fixturenames:
         env["TGESC_DATABASE_URL"] = request.getfixturevalue("db_url")
     return Cli(env)
@@ -322,7 +323,7 @@ def _subprocess_env(extra: dict[str, str] | None) -> dict[str, str]:
 def tgesc_bin(tmp_path: Path, request: pytest.FixtureRequest):
     """Run the installed CLI as a real process: `tgesc_bin(["sla", "list"], env={...})` ->
     CompletedProcess (text, captured). Same default environment as `cli`."""
-    base = {"TGESC_HOME": str(tmp_path / "home"), "TGESC_ENV_FILE": str(tmp_path / "nonexistent.env")}
+    base = {"TGESC_HOME": str(tmp_path / "home"), "TGESC_ENV_FILE": empty_env_file(tmp_path)}
     if "db_url" in request.fixturenames:
         base["TGESC_DATABASE_URL"] = request.getfixturevalue("db_url")
 

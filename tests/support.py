@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 
@@ -16,3 +17,39 @@ def ok_json(result) -> Any:
 def cells(line: str) -> list[str]:
     """The cells of one row of a plain-text table (columns are separated by two or more spaces)."""
     return re.split(r"\s{2,}", line.strip())
+
+
+def empty_env_file(directory: Path) -> str:
+    """An empty settings file in `directory`, for TGESC_ENV_FILE: the developer's ./.env is never read, and
+    a named settings file must exist (a missing one is exit 78)."""
+    path = Path(directory) / "empty.env"
+    path.touch()
+    return str(path)
+
+
+def database_rows(url: str) -> dict[str, list[tuple]]:
+    """Every row of every table of the SQLite or PostgreSQL database at `url`, sorted: compare two of them
+    to prove that a command changed nothing."""
+    if url.startswith("sqlite:///"):
+        import sqlite3
+
+        path = url[len("sqlite:///"):].partition("?")[0]
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        query = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+    else:
+        import psycopg
+
+        connection = psycopg.connect(url, autocommit=True)
+        query = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
+    try:
+        tables = [row[0] for row in connection.execute(query).fetchall()]
+        return {table: sorted(connection.execute(f'SELECT * FROM "{table}"').fetchall(), key=repr)
+                for table in tables}
+    finally:
+        connection.close()
+
+
+def flat(stderr: str) -> str:
+    """Stderr with the panel Typer draws around a usage error taken away and all whitespace single spaces,
+    so that a message wrapped over the panel's lines can be found."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", stderr).split())

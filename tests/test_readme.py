@@ -50,10 +50,16 @@ def test_docs_console_examples_print_what_they_show(cli, tmp_path, page):
 
 
 def run_examples(cli, tmp_path: Path, pairs: list[tuple[str, str]]) -> None:
-    shutil.copytree(README.parent / "examples", tmp_path / "examples")  # run as from a checkout (the cwd)
+    """The examples of one page, run as from a checkout (the cwd holds examples/)."""
+    shutil.copytree(README.parent / "examples", tmp_path / "examples")
+    check_examples(cli, pairs)
+
+
+def check_examples(cli, pairs: list[tuple[str, str]]) -> None:
+    """Run each example's command with `cli`; it must print what the example shows."""
     for command, expected in pairs:
         args = shlex.split(command)
-        assert args[0] == "tgesc", f"README console examples run tgesc only: {command}"
+        assert args[0] == "tgesc", f"console examples run tgesc only: {command}"
         merge = args[-1] == "2>&1"
         result = cli(*args[1:len(args) - merge])
         shown = result.stdout + (result.stderr if merge else "")

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from remote_wire import WireServer
+from support import empty_env_file
 
 from tgesc.adapters.clock import set_virtual_time
 from tgesc.adapters.telegram.wire import FakeWire
@@ -92,7 +93,7 @@ class Processes:
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("TGESC_") or k.startswith("TGESC_TEST_")}
         self.env.update(
             PYTHONPATH=os.pathsep.join([str(TESTS), str(TESTS.parent)]),
-            TGESC_HOME=str(tmp_path / "home"), TGESC_ENV_FILE=str(tmp_path / "nonexistent.env"),
+            TGESC_HOME=str(tmp_path / "home"), TGESC_ENV_FILE=empty_env_file(tmp_path),
             TGESC_DATABASE_URL=database_url, TGESC_REDIS_URL=redis_url, TGESC_LOG_LEVEL="INFO",
             TGESC_CLOCK=f"file:{self.clock_path}", TGESC_CRON_LOCK_TTL="2s",
             TGESC_SLA_SWEEP_EVERY=QUIET, TGESC_UNRESOLVED_SWEEP_EVERY=QUIET, TGESC_SURVEY_SWEEP_EVERY=QUIET,

@@ -2,7 +2,9 @@
 
 Precedence is exactly that order. Every resolved value remembers where it came from so that
 `tgesc config show` can explain it, and secrets are masked whenever a value is shown.
-Validation collects every problem at once and raises `ConfigInvalid` (exit 78).
+Validation collects every problem at once and raises `ConfigInvalid` (exit 78): a value holding a control
+character, an empty value where the setting has a default, or one its own check refuses. A settings file
+named with --env-file or TGESC_ENV_FILE must exist; the default ./.env is read when it is there.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from urllib.parse import SplitResult, parse_qsl, urlsplit
 
 from tgesc.domain.durations import parse_duration
 from tgesc.domain.errors import ConfigInvalid
+from tgesc.domain.limits import MAX_TEXT, TELEGRAM_API_ID, LimitError, name_problem, read_text_file, zone_problem
 from tgesc.domain.rates import Rate, parse_rate
 from tgesc.domain.redaction import SECRET_MASK, mask_url_password, url_secrets
 
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "TGESC_"
 URL_SETTINGS = ("database_url", "redis_url")
+ENV_FILE = ENV_PREFIX + "ENV_FILE"  # the settings file to read instead of ./.env
 
 
 @dataclass(frozen=True)
@@ -101,17 +105,7 @@ def _split_url(value: str) -> tuple[SplitResult | None, str | None]:
 
 
 def _check_timezone(value: str) -> str | None:
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        return f"unknown time zone {value!r}; use an IANA name such as Europe/Berlin or UTC"
-    return None
-
-
-def _check_int(value: str) -> str | None:
-    return None if value.strip().lstrip("-").isdigit() else f"{value!r} is not an integer"
+    return zone_problem(value)
 
 
 def _check_parses(parse: Callable[[str], object]) -> Callable[[str], str | None]:
@@ -161,6 +155,21 @@ def _check_clock(value: str) -> str | None:
     return "use file:/path/to/instant (a file holding an ISO 8601 instant), or leave it empty for real time"
 
 
+def expanded(path: str) -> Path:
+    """`path` with a leading `~` or `~user` expanded; as it is when that user (or the home) is unknown, which
+    `_check_home` reports."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        return Path(path)
+
+
+def _check_home(value: str) -> str | None:
+    if value.startswith("~") and expanded(value) == Path(value):
+        return f"cannot expand {value.split('/')[0]!r}: no such user or no home; give an absolute path"
+    return None
+
+
 def _check_bot_token(value: str) -> str | None:
     if re.fullmatch(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}", value):
         return None
@@ -173,15 +182,18 @@ def _check_log_level(value: str) -> str | None:
 
 
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("home", "data directory: the SQLite database, later the Telegram session", flag="--home"),
+    SettingSpec("home", "data directory: the SQLite database, later the Telegram session", check=_check_home,
+                flag="--home"),
     SettingSpec("database_url", "sqlite:////path/file.db (default: in the data directory) or postgresql://...",
                 check=_check_database_url, flag="--database-url"),
     SettingSpec("redis_url", "redis://host:6379/0; empty: an embedded Redis in the data directory",
                 check=_check_redis_url, flag="--redis-url"),
     SettingSpec("timezone", "the zone times are shown in (IANA name)", check=_check_timezone, flag="--tz"),
-    SettingSpec("actor", "staff member (Telegram id or name) recorded for CLI changes when --as is not given"),
+    SettingSpec("actor", "staff member (Telegram id or name) recorded for CLI changes when --as is not given",
+                check=name_problem),
     SettingSpec("log_level", "DEBUG, INFO, WARNING or ERROR", check=_check_log_level),
-    SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker", check=_check_int),
+    SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker",
+                check=_check_parses(TELEGRAM_API_ID.parse)),
     SettingSpec("api_hash", "Telegram API hash, needed by the bot worker", secret=True),
     SettingSpec("bot_token", "Telegram bot token from @BotFather, needed by the bot worker", secret=True,
                 check=_check_bot_token),
@@ -245,7 +257,7 @@ class Settings:
 
     @property
     def home(self) -> Path:
-        return Path(self.get("home")).expanduser()
+        return expanded(self.get("home"))
 
     @property
     def database_url(self) -> str:
@@ -326,7 +338,7 @@ def setting_secrets(values: Mapping[str, str]) -> set[str]:
 
 def _default_home(environ: Mapping[str, str]) -> str:
     xdg = environ.get("XDG_DATA_HOME") or str(Path(environ.get("HOME", "~")) / ".local" / "share")
-    return str(Path(xdg).expanduser() / "tgesc")
+    return str(expanded(xdg) / "tgesc")
 
 
 def _default_timezone() -> str:
@@ -343,12 +355,21 @@ def _default_timezone() -> str:
     return name if _check_timezone(name) is None else "UTC"
 
 
-def _read_env_file(path: Path | None) -> tuple[dict[str, str], str]:
-    if path is None or not path.is_file():
+def _read_env_file(path: Path, named: str | None) -> tuple[dict[str, str], str]:
+    """The values of a settings file and its source text; the default ./.env (`named` None) may be absent,
+    a file named by `named` (--env-file, TGESC_ENV_FILE) must be there."""
+    if named is None and not path.exists():
         return {}, ""
+    try:
+        text = read_text_file(path)
+    except LimitError as error:
+        where = f" (from {named})" if named else ""
+        raise ConfigInvalid(f"the settings file {path}{where} cannot be used: {error}") from None
+    from io import StringIO
+
     from dotenv import dotenv_values
 
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    values = {k: v for k, v in dotenv_values(stream=StringIO(text)).items() if v is not None}
     return values, f".env ({path})"
 
 
@@ -359,13 +380,15 @@ def load_settings(
 ) -> Settings:
     """Resolve every setting by precedence and validate them all; raise ConfigInvalid listing each problem.
 
-    `env_file` defaults to `$TGESC_ENV_FILE`, else `./.env` when it exists.
+    `env_file` (the --env-file flag) defaults to `$TGESC_ENV_FILE`, else `./.env` when it exists; a file
+    named either way that cannot be read (missing, binary) is a ConfigInvalid of its own.
     """
     environ = os.environ if environ is None else environ
     flags = {k: v for k, v in (flags or {}).items() if v is not None}
-    if env_file is None:
-        env_file = Path(environ.get(ENV_PREFIX + "ENV_FILE") or ".env")
-    dotenv, dotenv_source = _read_env_file(env_file)
+    named = "--env-file" if env_file is not None else None
+    if env_file is None and environ.get(ENV_FILE):
+        env_file, named = Path(environ[ENV_FILE]), ENV_FILE
+    dotenv, dotenv_source = _read_env_file(env_file or Path(".env"), named)
 
     resolved: dict[str, Value] = {}
     for spec in SPECS:
@@ -386,7 +409,7 @@ def _default(name: str, resolved: Mapping[str, Value], environ: Mapping[str, str
     if name == "home":
         return _default_home(environ)
     if name == "database_url":
-        home = Path(resolved["home"].value).expanduser().resolve()
+        home = expanded(resolved["home"].value).resolve()
         return f"sqlite:///{home / 'tgesc.db'}"
     if name == "timezone":
         return _default_timezone()
@@ -394,7 +417,7 @@ def _default(name: str, resolved: Mapping[str, Value], environ: Mapping[str, str
 
 
 def _unknown_keys(dotenv: Mapping[str, str], source: str) -> Iterable[str]:
-    known = {spec.env for spec in SPECS} | {ENV_PREFIX + "ENV_FILE"}
+    known = {spec.env for spec in SPECS} | {ENV_FILE}
     return [f"{source}: unknown setting {key}" for key in dotenv if key.startswith(ENV_PREFIX) and key not in known]
 
 
@@ -402,11 +425,24 @@ def _validate(settings: Settings, extra_keys: Iterable[str] = ()) -> None:
     problems = list(extra_keys)
     for spec in SPECS:
         value = settings.get(spec.name)
-        if value and spec.check is not None:
-            problem = spec.check(value)
-            if problem:
-                source = settings.values[spec.name].source
-                name = f"{spec.flag} " if source == "flag" else f"{spec.env}="
-                problems.append(f"{name}{masked(spec, value)} (from {source}): {problem}")
+        problem = _problem(spec, value)
+        if problem:
+            source = settings.values[spec.name].source
+            name = f"{spec.flag} " if source == "flag" else f"{spec.env}="
+            shown = masked(spec, value)  # never a secret, even one that holds what no setting may
+            shown = repr(shown)[:60] if name_problem(value, MAX_TEXT) else shown
+            problems.append(f"{name}{shown or repr('')} (from {source}): {problem}")
     if problems:
         raise ConfigInvalid("invalid settings:", problems=problems)
+
+
+def _problem(spec: SettingSpec, value: str) -> str | None:
+    """What is wrong with one setting's value: empty where a default exists, a control character, or what
+    its own check finds."""
+    if value == "":
+        has_default = spec.name in DEFAULTS or spec.name in ("home", "database_url", "timezone")
+        return "is empty; leave the setting out for its default, or give a value" if has_default else None
+    found = name_problem(value, MAX_TEXT)
+    if found:
+        return f"the value {found}"
+    return spec.check(value) if spec.check is not None else None

@@ -34,10 +34,12 @@ MIGRATIONS_TABLE = "schema_migration"
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}
 POSTGRES_CONNECT_TIMEOUT_S = 5  # an unreachable host fails in this time, not in the system's TCP timeout
 # What passes, by SQLite's result code: a lock held past the busy timeout, a full disk, an I/O error, a file that
-# could not be opened (a disk gone, a mount not there yet); and by PostgreSQL's SQLSTATE class: connection
-# exception, transaction rollback (serialization, deadlock), insufficient resources (disk full, too many
-# connections), operator intervention (shutdown, starting up, statement timeout), system error; lock not available
-SQLITE_PASSING = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL")
+# could not be opened or written (a disk gone or read-only, a mount not there yet); and by PostgreSQL's SQLSTATE
+# class: connection exception, transaction rollback (serialization, deadlock), insufficient resources (disk full,
+# too many connections), operator intervention (shutdown, starting up, statement timeout), system error; lock not
+# available
+SQLITE_PASSING = ("SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_FULL", "SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_PROTOCOL",
+                  "SQLITE_READONLY")
 POSTGRES_PASSING = ("08", "40", "53", "57", "58", "55P03")
 
 
@@ -84,6 +86,20 @@ def _make_database(url: str, *, create: bool) -> peewee.Database:
 def passing_failure(exc: BaseException) -> bool:
     """Whether `exc` is a database failure that passes by itself, so the work is worth retrying on a new
     connection (see the module docstring); False for anything else, a bug included."""
+    return passing_cause(exc) is not None
+
+
+def passing_cause(exc: BaseException | None) -> BaseException | None:
+    """The database failure that passes in `exc` or in what it was raised while handling (SQLite ends a
+    transaction itself when the disk is full, so peewee's rollback after it fails too), or None."""
+    while exc is not None:
+        if _passes(exc):
+            return exc
+        exc = exc.__context__
+    return None
+
+
+def _passes(exc: BaseException) -> bool:
     driver = getattr(exc, "orig", None)  # peewee keeps the driver's exception (none: peewee's own, a misuse)
     if driver is None or not isinstance(exc, peewee.OperationalError | peewee.InterfaceError):
         return False

@@ -12,7 +12,7 @@ from tgesc.domain.errors import ConfigInvalid
 
 
 def test_without_a_clock_setting_processes_use_real_time(tmp_path):
-    clock = clock_from(load_settings(environ={}, env_file=tmp_path / "none"))
+    clock = clock_from(load_settings(environ={}))
     assert clock is utc_now
     before = datetime.now(UTC)
     assert before <= clock() <= datetime.now(UTC)
@@ -20,7 +20,7 @@ def test_without_a_clock_setting_processes_use_real_time(tmp_path):
 
 def test_a_file_clock_reads_its_file_on_every_call(tmp_path):
     path = tmp_path / "clock"
-    clock = clock_from(load_settings(environ={"TGESC_CLOCK": f"file:{path}"}, env_file=tmp_path / "none"))
+    clock = clock_from(load_settings(environ={"TGESC_CLOCK": f"file:{path}"}))
     assert isinstance(clock, FileClock)
     start = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
     set_virtual_time(path, start)
@@ -41,18 +41,26 @@ def test_the_file_holds_an_iso_8601_instant(tmp_path, text, expected):
     assert FileClock(path)() == expected
 
 
-def test_a_missing_or_garbled_clock_file_is_an_error_naming_it(tmp_path):
+def test_a_missing_or_garbled_clock_file_is_a_configuration_error_naming_it(tmp_path):
     path = tmp_path / "clock"
-    with pytest.raises(RuntimeError, match=f"{path}.*cannot be read"):
+    with pytest.raises(ConfigInvalid, match=f"TGESC_CLOCK: the virtual clock cannot read {path}: No such file"):
         FileClock(path)()
     path.write_text("tomorrow")
-    with pytest.raises(RuntimeError, match=f"{path}.*holds no instant"):
+    with pytest.raises(ConfigInvalid, match=f"TGESC_CLOCK: the virtual clock file {path} holds no instant"):
         FileClock(path)()
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\0\0")
+    with pytest.raises(ConfigInvalid, match="not UTF-8 text"):
+        FileClock(path)()
+    path.write_text("9999-12-31T00:00:00Z")
+    with pytest.raises(ConfigInvalid, match="lies outside the instants tgesc accepts"):
+        FileClock(path)()
+    with pytest.raises(ConfigInvalid, match="is not a regular file"):
+        FileClock(tmp_path)()
 
 
 def test_the_clock_setting_is_checked(tmp_path):
     with pytest.raises(ConfigInvalid) as caught:
-        load_settings(environ={"TGESC_CLOCK": "virtual"}, env_file=tmp_path / "none")
+        load_settings(environ={"TGESC_CLOCK": "virtual"})
     assert "TGESC_CLOCK=virtual" in caught.value.render()
 
 

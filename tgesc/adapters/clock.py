@@ -10,7 +10,8 @@
   the file (`set_virtual_time`), and nothing waits for real minutes. A missing or unreadable file is an error
   naming the file, never a silent fall-back to real time. Between two moves no time passes: work paced by
   the clock (the bot's sending rates) waits in real time for what the virtual clock never grants, so a test
-  that needs the bot to send fast runs it on real time.
+  that needs the bot to send fast runs it on real time. A file that is missing, not text, or holds no
+  instant within the range of docs/limits.md is a ConfigInvalid (exit 78) naming TGESC_CLOCK and the file.
 """
 
 from __future__ import annotations
@@ -39,16 +40,18 @@ class FileClock:
         self.path = path
 
     def __call__(self) -> datetime:
+        from tgesc.domain.errors import ConfigInvalid
         from tgesc.domain.instants import InstantError, parse_instant
+        from tgesc.domain.limits import LimitError, read_text_file
 
         try:
-            text = self.path.read_text(encoding="utf-8").strip()
-        except OSError as error:
-            raise RuntimeError(f"the virtual clock file {self.path} cannot be read: {error.strerror}") from None
+            text = read_text_file(self.path).strip()
+        except LimitError as error:
+            raise ConfigInvalid(f"TGESC_CLOCK: the virtual clock {error}") from None
         try:
             return parse_instant(text, UTC).astimezone(UTC)
         except InstantError as error:
-            raise RuntimeError(f"the virtual clock file {self.path} holds no instant: {error}") from None
+            raise ConfigInvalid(f"TGESC_CLOCK: the virtual clock file {self.path} holds no instant: {error}") from None
 
     def __repr__(self) -> str:
         return f"FileClock({str(self.path)!r})"
@@ -61,7 +64,9 @@ def clock_from(settings: Settings) -> Callable[[], datetime]:
         return utc_now
     if not value.startswith(FILE_PREFIX):  # the setting's check refuses this already
         raise ValueError(f"unsupported clock {value!r}; use file:/path or leave it empty")
-    return FileClock(Path(value[len(FILE_PREFIX):]).expanduser())
+    from tgesc.config import expanded
+
+    return FileClock(expanded(value[len(FILE_PREFIX):]))
 
 
 def set_virtual_time(path: Path, instant: datetime) -> None:

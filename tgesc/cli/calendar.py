@@ -64,10 +64,13 @@ def hours_option(value: str) -> list[tuple[str, list[str]]]:
 
 
 def date_option(value: str) -> str:
+    """`YYYY-MM-DD`, a date within the years of docs/limits.md, in its canonical text."""
+    from tgesc.domain.instants import InstantError, parse_date
+
     try:
-        return dt.date.fromisoformat(value.strip()).isoformat()
-    except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD, e.g. 2026-12-25") from None
+        return parse_date(value).isoformat()
+    except InstantError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 def override_option(value: str) -> tuple[str, list[str]]:

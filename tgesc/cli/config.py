@@ -8,7 +8,10 @@ from pathlib import Path
 import typer
 
 from tgesc.cli.context import current_time, state
+from tgesc.cli.entries import AS_OPTION
+from tgesc.cli.files import read_input, write_output
 from tgesc.cli.output import JSON_OPTION, emit, info, table
+from tgesc.domain.errors import ConfigInvalid
 
 app = typer.Typer(help="Settings, and the escalation configuration as a TOML file.", no_args_is_help=True)
 
@@ -42,7 +45,7 @@ def export(
     if file is None:
         sys.stdout.write(text)
     else:
-        file.write_text(text, encoding="utf-8")
+        write_output(file, text)
         info(f"Wrote {file}")
 
 
@@ -52,7 +55,7 @@ def apply(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan, change nothing."),
     prune: bool = typer.Option(False, "--prune", help="Also remove entries the file does not list."),
     yes: bool = typer.Option(False, "--yes", "-y", help="Apply a plan that removes entries without asking."),
-    as_: str = typer.Option(None, "--as", help="Staff handle recorded in the audit log."),
+    as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Make the stored configuration match FILE, in one transaction.
@@ -70,7 +73,7 @@ def apply(
     from tgesc.services.configuration import apply_config, parse_toml
 
     source = "<stdin>" if str(file) == "-" else str(file)
-    raw = parse_toml(_read(file), source)
+    raw = parse_toml(read_input(file, ConfigInvalid), source)
     cli = state()
     changes = apply_config(cli.database(), raw, source=source, prune=prune, dry_run=dry_run,
                            actor=cli.actor(as_), now=current_time(), confirm_removals=None if yes else _confirm)
@@ -93,17 +96,6 @@ def _confirm(changes: list) -> bool:
     for change in changes:
         info(change.describe())
     return typer.confirm(f"Apply these {len(changes)} change(s), removing {len(removals)}?", err=True, abort=True)
-
-
-def _read(file: Path) -> str:
-    from tgesc.domain.errors import ConfigInvalid
-
-    if str(file) == "-":
-        return sys.stdin.read()
-    try:
-        return file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigInvalid(f"cannot read {file}: {exc.strerror if isinstance(exc, OSError) else exc}") from None
 
 
 def render_document(doc: dict, as_json: bool) -> None:

@@ -16,8 +16,9 @@ import typer
 from tgesc.cli.context import state
 from tgesc.cli.entries import DRY_RUN_OPTION, YES_OPTION, confirm_bulk
 from tgesc.cli.output import JSON_OPTION, emit, info
-from tgesc.cli.parsing import choice, choices_metavar
+from tgesc.cli.parsing import choice, choices_metavar, whole_number
 from tgesc.domain.errors import UsageError
+from tgesc.domain.limits import ROW_ID
 
 app = typer.Typer(help="Inbound updates the bot could not handle, kept to be replayed.", no_args_is_help=True)
 SHOWN_STATUSES = ("failed", "replayed", "all")
@@ -62,7 +63,8 @@ def list_(
 
 @app.command("show")
 def show(
-    letter_id: int = typer.Argument(..., min=1, metavar="ID", help="The letter's id (see `dead-letter list`)."),
+    letter_id: int = typer.Argument(..., parser=whole_number(ROW_ID), metavar="ID",
+                                    help="The letter's id (see `dead-letter list`)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """One dead letter whole: the update as read, its raw form as Telegram sent it, the full traceback.
@@ -81,7 +83,8 @@ def show(
 
 @app.command("replay")
 def replay(
-    letter_ids: list[int] = typer.Argument(None, min=1, metavar="[ID]...", help="The letters to replay."),
+    letter_ids: list[int] = typer.Argument(None, parser=whole_number(ROW_ID), metavar="[ID]...",
+                                           help="The letters to replay."),
     every: bool = typer.Option(False, "--all", help="Replay every failed letter, oldest first."),
     yes: bool = YES_OPTION,
     dry_run: bool = DRY_RUN_OPTION,

@@ -14,8 +14,10 @@ import typer
 
 from tgesc.cli.context import current_time, state
 from tgesc.cli.output import KEY_COLUMNS, emit, info
+from tgesc.cli.parsing import name
 
-AS_OPTION = typer.Option(None, "--as", help="Staff handle recorded in the audit log (env TGESC_ACTOR).")
+AS_OPTION = typer.Option(None, "--as", parser=name(), metavar="HANDLE",
+                         help="Staff handle recorded in the audit log (env TGESC_ACTOR).")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
 DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Say what would happen, change nothing.")
 

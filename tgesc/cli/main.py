@@ -1,7 +1,9 @@
 """The `tgesc` command: global options, the command groups, and the mapping of errors to exit codes.
 
 Exit codes (DESIGN.md): 0 ok, 1 domain error, 2 usage error, 69 dependency unavailable (DB, Redis),
-78 configuration error. A user mistake never shows a traceback, and no message shows a secret of the settings.
+78 configuration error. A user mistake never shows a traceback: arguments that are not text are refused
+before any command runs (docs/limits.md), and a full disk, a file the command cannot open or a database
+that went away is exit 69, the command's transaction rolled back. No message shows a secret of the settings.
 Every command runs under umask 077: what it creates is private to the user (tgesc.private_files).
 """
 
@@ -15,6 +17,8 @@ import typer
 from typer.core import TyperGroup
 
 from tgesc.cli.context import reset
+from tgesc.cli.files import DISK_FULL
+from tgesc.cli.parsing import check_arguments
 from tgesc.domain.errors import DependencyUnavailable, TgescError
 from tgesc.domain.redaction import redact
 from tgesc.private_files import private_umask
@@ -61,7 +65,8 @@ app = typer.Typer(
     cls=LazyNouns,
     name="tgesc",
     help="Telegram customer-service escalation desk: tiers L1→L2→L3, SLA clocks, tickets and surveys.\n\n"
-         "Start with `tgesc init`, then `tgesc config show` and `tgesc tier list`.",
+         "Start with `tgesc init`, then `tgesc config show` and `tgesc tier list`.\n\n"
+         "What each value accepts (durations, numbers, names, instants, files): docs/limits.md.",
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_show_locals=False,
@@ -75,7 +80,8 @@ def root(
     database_url: str = typer.Option(None, "--database-url", help="Database URL (env TGESC_DATABASE_URL)."),
     redis_url: str = typer.Option(None, "--redis-url", help="Redis URL (env TGESC_REDIS_URL)."),
     timezone: str = typer.Option(None, "--tz", help="Zone for shown times (env TGESC_TIMEZONE)."),
-    env_file: Path = typer.Option(None, "--env-file", help="Settings file (default ./.env).", dir_okay=False),
+    env_file: Path = typer.Option(None, "--env-file", dir_okay=False,
+                                  help="Settings file; it must exist (default: ./.env when there)."),
 ) -> None:
     reset({"home": home, "database_url": database_url, "redis_url": redis_url, "timezone": timezone},
           env_file)
@@ -86,27 +92,46 @@ def run(argv: list[str] | None = None) -> int:
     """Run one command line; return its exit code (errors rendered as `Error: ...` on stderr)."""
     from tgesc.cli.context import state
 
+    arguments = sys.argv[1:] if argv is None else argv
     try:
+        check_arguments(arguments)
         with private_umask():
-            app(args=argv, prog_name="tgesc")
+            app(args=arguments, prog_name="tgesc")
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except TgescError as exc:
         return _fail(exc)
+    except OSError as exc:
+        if exc.filename is None and exc.errno not in DISK_FULL:
+            raise
+        return _fail(_file_unavailable(exc))
     except Exception as exc:
-        if _is_database_unavailable(exc):
-            return _fail(DependencyUnavailable(f"the database is unavailable: {exc}".splitlines()[0]))
-        raise
+        unavailable = _database_unavailable(exc)
+        if unavailable is None:
+            raise
+        return _fail(DependencyUnavailable(f"the database is unavailable: {unavailable}".splitlines()[0]))
     finally:
         state().close()
     return 0
 
 
-def _is_database_unavailable(exc: Exception) -> bool:
-    """A lost connection, a lock held too long, a full disk (tgesc.db.passing_failure); any other database error
-    is a bug and shows a traceback."""
+def _database_unavailable(exc: BaseException) -> BaseException | None:
+    """The database failure that passes (a lost connection, a lock held too long, a full disk) in `exc` or in what
+    it was raised while handling (tgesc.db.passing_cause), or None: any other database error is a bug and shows a
+    traceback."""
     db = sys.modules.get("tgesc.db")  # not imported: the command never touched the database
-    return db is not None and db.passing_failure(exc)
+    return None if db is None else db.passing_cause(exc)
+
+
+def _file_unavailable(exc: OSError) -> DependencyUnavailable:
+    """A file or directory the command needs cannot be written or opened (the data directory, an export)."""
+    where = f" {exc.filename}" if exc.filename else ""
+    if exc.errno in DISK_FULL:
+        return DependencyUnavailable(f"cannot write{where}: the disk is full ({exc.strerror}); free some space "
+                                     "and run the command again")
+    reason = "a file is where a directory should be" if isinstance(exc, FileExistsError | NotADirectoryError) \
+        else exc.strerror or str(exc)
+    return DependencyUnavailable(f"cannot use{where}: {reason}; check the path and its permissions")
 
 
 def _fail(exc: TgescError) -> int:

@@ -1,7 +1,9 @@
-"""Typer parsers shared by the configuration nouns: a malformed value is a usage error (exit 2).
+"""Typer parsers shared by the nouns: a malformed value is a usage error (exit 2).
 
 Each returns a parser function for `typer.Option(..., parser=...)`; an empty string passes through
-unchanged where the option allows '' (meaning "unset" or "clear" in `set` commands).
+unchanged where the option allows '' (meaning "unset" or "clear" in `set` commands). Whole numbers go
+through `whole_number` (ASCII digits, the range of docs/limits.md); `check_arguments` refuses, before
+any command runs, an argument that is not text (a control character, bytes that were not UTF-8) or too long.
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import re
 from collections.abc import Callable, Sequence
 
 import typer
+
+from tgesc.domain.errors import UsageError
+from tgesc.domain.limits import MAX_NAME, LimitError, WholeNumbers, argument_problem, name_problem, text_problem
 
 _LANGUAGE = re.compile(r"[a-z]{2,8}", re.ASCII)
 
@@ -66,14 +71,45 @@ def key_value(value: str) -> tuple[str, str]:
     return name.strip(), text
 
 
-def positive_int_or_empty(value: str) -> int | str:
-    """A whole number of 1 or more, or '' (unset)."""
-    if value == "":
+def check_arguments(arguments: Sequence[str]) -> None:
+    """UsageError naming the first argument that is not text or is too long (docs/limits.md)."""
+    for position, argument in enumerate(arguments, 1):
+        problem = argument_problem(argument)
+        if problem:
+            shown = repr(argument) if len(argument) <= 40 else repr(argument[:37]) + "..."
+            raise UsageError(f"argument {position} ({shown}) {problem}")
+
+
+def whole_number(numbers: WholeNumbers, *, allow_empty: bool = False) -> Callable[[str], int | str]:
+    """A whole number in ASCII digits within the range of `numbers` (or '' when allowed: unset)."""
+
+    def parse(value: str | int) -> int | str:
+        if allow_empty and value == "":
+            return value
+        try:
+            return numbers.check(value) if isinstance(value, int) else numbers.parse(value)  # int: the default
+        except LimitError as exc:
+            raise typer.BadParameter(str(exc) + (" (or '' to unset)" if allow_empty else "")) from None
+
+    return parse
+
+
+def free_text(value: str) -> str:
+    """A free text (a note, a reason, a customer's words): at most 4096 characters, no control character
+    but tab and line breaks (docs/limits.md)."""
+    problem = text_problem(value)
+    if problem:
+        raise typer.BadParameter(f"the text {problem}")
+    return value
+
+
+def name(limit: int = MAX_NAME) -> Callable[[str], str]:
+    """A name (a handle, a username, a tag): no control character or line break, at most `limit` characters."""
+
+    def parse(value: str) -> str:
+        problem = name_problem(value, limit)
+        if problem:
+            raise typer.BadParameter(f"{value[:40]!r} {problem}")
         return value
-    try:
-        number = int(value)
-    except ValueError:
-        number = 0
-    if number < 1:
-        raise typer.BadParameter(f"{value!r} is not a whole number of 1 or more (or '' to unset)")
-    return number
+
+    return parse

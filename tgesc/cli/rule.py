@@ -23,8 +23,9 @@ from tgesc.cli.entries import (
     show_cmd,
 )
 from tgesc.cli.output import JSON_OPTION
-from tgesc.cli.parsing import choice, choices_metavar, language_text, phrase_table, positive_int_or_empty
+from tgesc.cli.parsing import choice, choices_metavar, language_text, phrase_table, whole_number
 from tgesc.cli.sweeping import ONCE_OPTION, sweep_once
+from tgesc.domain.limits import COUNT, POSITION
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, RULE_KINDS
 
 app = typer.Typer(help="Trigger rules: what makes a ticket tagged, raised, escalated or answered.",
@@ -115,11 +116,13 @@ def add(
     priority: Priority = typer.Option(None, "--priority", help="Priority the ticket is raised to."),
     escalate_to: str = typer.Option(None, "--escalate-to", help="Tier the ticket is escalated to."),
     reply: str = typer.Option(None, "--reply", help="Template key sent to the customer, e.g. comfort."),
-    count: int = typer.Option(None, "--count", min=1, help="repeated-request: consecutive messages needed."),
+    count: int = typer.Option(None, "--count", parser=whole_number(COUNT), metavar="N",
+                              help="repeated-request: consecutive messages needed."),
     after: str = typer.Option(None, "--after", parser=duration, help="unresolved-for: how long, e.g. 15m."),
     emotions: list[str] = typer.Option(None, "--emotion", parser=choice(EMOTIONS), metavar=EMOTION_METAVAR,
                                        help="emotion: an assessment that fires the rule (repeatable)."),
-    position: int = typer.Option(None, "--position", help="Evaluation order, ascending (default 0)."),
+    position: int = typer.Option(None, "--position", parser=whole_number(POSITION), metavar="N",
+                                 help="Evaluation order, ascending (default 0)."),
     disabled: bool = typer.Option(False, "--disabled", help="Add it switched off."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
@@ -166,13 +169,14 @@ def set_(
                                  metavar=choices_metavar(PRIORITIES), help="Priority raised to; '' unsets it."),
     escalate_to: str = typer.Option(None, "--escalate-to", help="Tier escalated to; '' unsets it."),
     reply: str = typer.Option(None, "--reply", help="Template key of the reply; '' unsets it."),
-    count: str = typer.Option(None, "--count", parser=positive_int_or_empty,
+    count: str = typer.Option(None, "--count", parser=whole_number(COUNT, allow_empty=True), metavar="N",
                               help="repeated-request: consecutive messages; '' unsets it."),
     after: str = typer.Option(None, "--after", parser=duration, help="unresolved-for: how long; '' unsets it."),
     emotions: list[str] = typer.Option(None, "--emotion", parser=choice(EMOTIONS, allow_empty=True),
                                        metavar=EMOTION_METAVAR,
                                        help="Replace the emotions (repeatable); --emotion '' clears them."),
-    position: int = typer.Option(None, "--position", help="Evaluation order, ascending."),
+    position: int = typer.Option(None, "--position", parser=whole_number(POSITION), metavar="N",
+                                 help="Evaluation order, ascending."),
     enabled: bool = typer.Option(None, "--enabled/--disabled", help="Switch the rule on or off."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,

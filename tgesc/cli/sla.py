@@ -15,7 +15,9 @@ import typer
 
 from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, columns, confirm_bulk, duration, list_cmd, show_cmd
 from tgesc.cli.output import JSON_OPTION
+from tgesc.cli.parsing import whole_number
 from tgesc.cli.sweeping import ONCE_OPTION, sweep_once
+from tgesc.domain.limits import PERCENT
 from tgesc.domain.vocabulary import BREACH_ACTIONS, PRIORITIES
 
 app = typer.Typer(help="SLA policies per priority: first response, next response, resolution, breach action.",
@@ -61,7 +63,7 @@ def set_(
                                       help="Budget for each later reply; '' removes it."),
     resolution: str = typer.Option(None, "--resolution", parser=duration, help="Budget to resolve, e.g. 2h, 1d."),
     calendar: str = typer.Option(None, "--calendar", help="Business-hours calendar the clock runs in; '' = 24/7."),
-    warn_at: list[int] = typer.Option(None, "--warn-at", min=1, max=99,
+    warn_at: list[int] = typer.Option(None, "--warn-at", parser=whole_number(PERCENT), metavar="1-99",
                                       help="Warning threshold in % of each budget (repeat; replaces the list)."),
     no_warnings: bool = typer.Option(False, "--no-warnings", help="Send no warnings before a breach."),
     pause: bool = typer.Option(None, "--pause-when-waiting/--no-pause-when-waiting",

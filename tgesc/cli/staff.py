@@ -18,6 +18,8 @@ from tgesc.cli.entries import (
     show_cmd,
 )
 from tgesc.cli.output import JSON_OPTION
+from tgesc.cli.parsing import whole_number
+from tgesc.domain.limits import TELEGRAM_USER_ID
 from tgesc.domain.vocabulary import ROLES
 
 app = typer.Typer(help="Staff members: Telegram id, role (agent, lead, admin) and the tiers they work in.",
@@ -55,7 +57,8 @@ def show(handle: str = HANDLE, as_json: bool = JSON_OPTION) -> None:
 @app.command("add")
 def add(
     handle: str = HANDLE,
-    telegram_id: int = typer.Option(..., "--id", help="Telegram user id (a number; ask @userinfobot)."),
+    telegram_id: int = typer.Option(..., "--id", parser=whole_number(TELEGRAM_USER_ID), metavar="ID",
+                                    help="Telegram user id (a number; ask @userinfobot)."),
     name: str = typer.Option(None, "--name", help="Display name."),
     username: str = typer.Option(None, "--username", help="Telegram @username, without the @."),
     role: Role = typer.Option("agent", "--role", help="agent, lead or admin."),
@@ -80,7 +83,8 @@ def add(
 @app.command("set")
 def set_(
     handle: str = HANDLE,
-    telegram_id: int = typer.Option(None, "--id", help="Telegram user id."),
+    telegram_id: int = typer.Option(None, "--id", parser=whole_number(TELEGRAM_USER_ID), metavar="ID",
+                                    help="Telegram user id."),
     name: str = typer.Option(None, "--name", help="Display name; '' clears it."),
     username: str = typer.Option(None, "--username", help="Telegram @username; '' removes it."),
     role: Role = typer.Option(None, "--role", help="agent, lead or admin."),

@@ -15,9 +15,10 @@ import typer
 from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION
 from tgesc.cli.output import JSON_OPTION, emit, info
-from tgesc.cli.parsing import choice, choices_metavar
+from tgesc.cli.parsing import choice, choices_metavar, whole_number
 from tgesc.cli.sweeping import ONCE_OPTION, sweep_once
 from tgesc.domain.errors import UsageError
+from tgesc.domain.limits import LIMIT, ROW_ID, TICKET_NUMBER
 from tgesc.domain.surveys import STATUSES
 
 app = typer.Typer(help="Return-visit surveys: 1-5 stars after a resolution; low scores reopen and escalate.",
@@ -56,8 +57,10 @@ def _row(record: dict[str, Any]) -> dict[str, Any]:
 def list_(
     status: list[str] = typer.Option(None, "--status", parser=choice(STATUSES), metavar=choices_metavar(STATUSES),
                                      help="Only surveys with this status (repeatable; default: all)."),
-    ticket: int = typer.Option(None, "--ticket", min=1, help="Only the surveys of this ticket number."),
-    limit: int = typer.Option(100, "--limit", min=0, help="At most this many, newest first (0: all)."),
+    ticket: int = typer.Option(None, "--ticket", parser=whole_number(TICKET_NUMBER), metavar="N",
+                               help="Only the surveys of this ticket number."),
+    limit: int = typer.Option(100, "--limit", parser=whole_number(LIMIT), metavar="N",
+                              help="At most this many, newest first (0: all)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The surveys, newest first, with what the sweep does next (send, remind, expire) and when.
@@ -79,7 +82,8 @@ def list_(
 
 @app.command("show")
 def show(
-    survey_id: int = typer.Argument(..., min=1, metavar="ID", help="Survey id (`survey list` shows them)."),
+    survey_id: int = typer.Argument(..., parser=whole_number(ROW_ID), metavar="ID",
+                                    help="Survey id (`survey list` shows them)."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """One survey: its ticket and round, customer, status, the timer instants, stars and comment.
@@ -100,7 +104,8 @@ def show(
 
 @app.command("send")
 def send(
-    number: int = typer.Argument(..., min=1, metavar="TICKET", help="Ticket number, e.g. 1042."),
+    number: int = typer.Argument(..., parser=whole_number(TICKET_NUMBER), metavar="TICKET",
+                                 help="Ticket number, e.g. 1042."),
     now: bool = typer.Option(False, "--now", help="Send it at once (required: the only way to send by hand)."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,

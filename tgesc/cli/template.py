@@ -13,8 +13,10 @@ from pathlib import Path
 import typer
 
 from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION
+from tgesc.cli.files import read_input
 from tgesc.cli.output import JSON_OPTION, emit, info
 from tgesc.cli.parsing import key_value, language
+from tgesc.domain.errors import UsageError
 
 app = typer.Typer(help="Reply templates: shipped defaults (en, zh, ru) and your overrides.", no_args_is_help=True)
 KEY = typer.Argument(..., help="Template key, e.g. comfort or faq_reset_2fa.")
@@ -109,7 +111,7 @@ def set_(
     if (body is None) == (file is None):
         raise typer.BadParameter("give the body with exactly one of --body or --file")
     if file is not None:
-        body = sys.stdin.read() if str(file) == "-" else file.read_text(encoding="utf-8")
+        body = read_input(file, UsageError)
     cli = state()
     entry = save_override(cli.database(), key, lang, body, actor=cli.actor(as_), now=current_time())
     emit({"key": key, "language": lang, "source": f"override:{lang}", "body": entry[lang]}, as_json)

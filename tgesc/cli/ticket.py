@@ -15,11 +15,12 @@ import typer
 from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import AS_OPTION
 from tgesc.cli.output import JSON_OPTION, emit
-from tgesc.cli.parsing import choice, choices_metavar, language
+from tgesc.cli.parsing import choice, choices_metavar, free_text, language, name, whole_number
+from tgesc.domain.limits import TELEGRAM_MESSAGE_ID, TELEGRAM_USER_ID, TICKET_NUMBER
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, TICKET_STATUSES
 
 app = typer.Typer(help="Tickets: the queue, the context card, staff actions, escalation, FAQ.", no_args_is_help=True)
-NUMBER = typer.Argument(..., min=1, metavar="N", help="Ticket number, e.g. 1042.")
+NUMBER = typer.Argument(..., parser=whole_number(TICKET_NUMBER), metavar="N", help="Ticket number, e.g. 1042.")
 STATUSES = (*TICKET_STATUSES, "all")
 
 
@@ -51,9 +52,12 @@ def _change(function, number: int, as_: str | None, **kwargs: Any):
 
 @app.command("open")
 def open_(
-    customer: int = typer.Option(..., "--customer", help="The customer's Telegram user id."),
-    text: str = typer.Option(..., "--text", help="The problem in the customer's own words."),
-    username: str = typer.Option(None, "--username", help="Telegram username of a new customer."),
+    customer: int = typer.Option(..., "--customer", parser=whole_number(TELEGRAM_USER_ID), metavar="ID",
+                                 help="The customer's Telegram user id."),
+    text: str = typer.Option(..., "--text", parser=free_text, metavar="TEXT",
+                             help="The problem in the customer's own words."),
+    username: str = typer.Option(None, "--username", parser=name(), metavar="NAME",
+                                 help="Telegram username of a new customer."),
     lang: str = typer.Option(None, "--lang", parser=language, metavar="LANG", help="Language of a new customer."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
@@ -139,7 +143,8 @@ def show(number: int = NUMBER, as_json: bool = JSON_OPTION) -> None:
 def escalate(
     number: int = NUMBER,
     to: str = typer.Option(None, "--to", help="Target tier (default: the next one up; with --quick the top)."),
-    reason: str = typer.Option(..., "--reason", help="Why: the next tier reads it first."),
+    reason: str = typer.Option(..., "--reason", parser=free_text, metavar="TEXT",
+                               help="Why: the next tier reads it first."),
     priority: str = _priority_option("Also set this priority."),
     quick: bool = typer.Option(False, "--quick", help="Obviously urgent: skip the handover checklist."),
     down: bool = typer.Option(False, "--down", help="Allow sending the ticket to a lower tier."),
@@ -168,8 +173,9 @@ def escalate(
 
 
 @app.command("tried")
-def tried(number: int = NUMBER, text: str = typer.Argument(..., help="What was tried."), as_: str = AS_OPTION,
-          as_json: bool = JSON_OPTION) -> None:
+def tried(number: int = NUMBER,
+          text: str = typer.Argument(..., parser=free_text, metavar="TEXT", help="What was tried."),
+          as_: str = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Record a solution the front line tried (a checklist item; who and when are recorded).
 
     Example:
@@ -182,8 +188,9 @@ def tried(number: int = NUMBER, text: str = typer.Argument(..., help="What was t
 
 
 @app.command("note")
-def note(number: int = NUMBER, text: str = typer.Argument(..., help="The note (staff only)."), as_: str = AS_OPTION,
-         as_json: bool = JSON_OPTION) -> None:
+def note(number: int = NUMBER,
+         text: str = typer.Argument(..., parser=free_text, metavar="TEXT", help="The note (staff only)."),
+         as_: str = AS_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Add an internal note to the ticket's timeline (the customer never sees it).
 
     Example:
@@ -224,7 +231,7 @@ def priority_(
     number: int = NUMBER,
     priority: str = typer.Argument(..., parser=choice(PRIORITIES), metavar=choices_metavar(PRIORITIES),
                                    help="The new priority."),
-    reason: str = typer.Option("", "--reason", help="Why (kept in the timeline)."),
+    reason: str = typer.Option("", "--reason", parser=free_text, metavar="TEXT", help="Why (kept in the timeline)."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -324,7 +331,8 @@ def emotion(
 @app.command("mark")
 def mark(
     number: int = NUMBER,
-    message_id: int = typer.Argument(..., help="Telegram message id, as `ticket show` lists it (#ID)."),
+    message_id: int = typer.Argument(..., parser=whole_number(TELEGRAM_MESSAGE_ID), metavar="MESSAGE_ID",
+                                     help="Telegram message id, as `ticket show` lists it (#ID)."),
     unmark: bool = typer.Option(False, "--unmark", help="No longer a key message."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
@@ -370,7 +378,7 @@ def resolve(
 @app.command("reopen")
 def reopen(
     number: int = NUMBER,
-    reason: str = typer.Option("", "--reason", help="Why (kept in the timeline)."),
+    reason: str = typer.Option("", "--reason", parser=free_text, metavar="TEXT", help="Why (kept in the timeline)."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -401,8 +409,10 @@ def close(number: int = NUMBER, as_: str = AS_OPTION, as_json: bool = JSON_OPTIO
 @app.command("to-faq")
 def to_faq(
     number: int = NUMBER,
-    keywords: str = typer.Option(..., "--keywords", help="Comma-separated phrases that trigger the answer."),
-    answer: str = typer.Option(..., "--answer", help="The answer (Telegram HTML; $customer_name, $ticket)."),
+    keywords: str = typer.Option(..., "--keywords", parser=free_text, metavar="TEXT",
+                                 help="Comma-separated phrases that trigger the answer."),
+    answer: str = typer.Option(..., "--answer", parser=free_text, metavar="TEXT",
+                               help="The answer (Telegram HTML; $customer_name, $ticket)."),
     lang: str = typer.Option(None, "--lang", parser=language, metavar="LANG",
                              help="Language of phrases and answer (default: the customer's)."),
     name: str = typer.Option(None, "--name", help="FAQ entry name (default ticket_N); the template is faq_NAME."),

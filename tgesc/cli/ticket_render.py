@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from tgesc.domain.durations import format_duration
+from tgesc.domain.limits import name_problem
 
 LABEL = 14  # width of the labels of the six core items
 
@@ -180,6 +181,10 @@ def tag_changes(changes: Sequence[str], add: Sequence[str], remove: Sequence[str
         raise typer.BadParameter("give the tags to change: -- +TAG -TAG, or --add TAG / --remove TAG")
     if not all(added + removed):
         raise typer.BadParameter("a tag must not be empty")
+    for tag in added + removed:
+        problem = name_problem(tag)
+        if problem:
+            raise typer.BadParameter(f"the tag {tag[:40]!r} {problem}")
     return added, removed
 
 

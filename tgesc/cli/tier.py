@@ -16,6 +16,8 @@ from tgesc.cli.entries import (
     show_cmd,
 )
 from tgesc.cli.output import JSON_OPTION
+from tgesc.cli.parsing import whole_number
+from tgesc.domain.limits import LEVEL, TELEGRAM_CHAT_ID
 
 app = typer.Typer(help="Support tiers (L1 → L2 → L3).", no_args_is_help=True)
 SECTION = "tiers"
@@ -49,8 +51,10 @@ def show(code: str = CODE, as_json: bool = JSON_OPTION) -> None:
 def add(
     code: str = CODE,
     name: str = typer.Option(..., "--name", help="Display name."),
-    level: int = typer.Option(..., "--level", min=1, help="Order: 1 is the front line."),
-    chat: int = typer.Option(None, "--chat", help="Telegram chat id of the staff group."),
+    level: int = typer.Option(..., "--level", parser=whole_number(LEVEL), metavar="N",
+                              help="Order: 1 is the front line."),
+    chat: int = typer.Option(None, "--chat", parser=whole_number(TELEGRAM_CHAT_ID), metavar="ID",
+                             help="Telegram chat id of the staff group."),
     forum: bool = typer.Option(False, "--forum/--no-forum", help="The staff chat is a forum."),
     calendar: str = typer.Option(None, "--calendar", help="Business-hours calendar (default: always open)."),
     description: str = typer.Option(None, "--description", help="What this tier handles."),
@@ -71,8 +75,9 @@ def add(
 def set_(
     code: str = CODE,
     name: str = typer.Option(None, "--name"),
-    level: int = typer.Option(None, "--level", min=1),
-    chat: str = typer.Option(None, "--chat", help="Chat id; '' removes it."),
+    level: int = typer.Option(None, "--level", parser=whole_number(LEVEL), metavar="N"),
+    chat: str = typer.Option(None, "--chat", parser=whole_number(TELEGRAM_CHAT_ID, allow_empty=True),
+                             metavar="ID", help="Chat id; '' removes it."),
     forum: bool = typer.Option(None, "--forum/--no-forum"),
     calendar: str = typer.Option(None, "--calendar", help="Calendar name; '' means always open."),
     description: str = typer.Option(None, "--description"),
@@ -87,17 +92,8 @@ def set_(
 
       tgesc tier set L2 --calendar ''
     """
-    edit_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": _chat_id(chat), "forum": forum,
+    edit_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": chat, "forum": forum,
                             "calendar": calendar, "description": description}, as_, as_json)
-
-
-def _chat_id(value: str | None) -> int | str | None:
-    if value in (None, ""):
-        return value
-    try:
-        return int(value)
-    except ValueError:
-        raise typer.BadParameter(f"--chat must be a Telegram chat id (an integer), not {value!r}") from None
 
 
 @app.command("remove")

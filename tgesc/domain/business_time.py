@@ -28,6 +28,7 @@ US = 1_000_000
 DAY_US = 86_400 * US
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+LAST_ORDINAL = date(9999, 12, 1).toordinal()  # a deadline later than this cannot be counted (or shown) in Python
 MAX_CACHED_DAYS = 20_000
 MAX_CACHED_DUES = 4_096  # `due` answers remembered per calendar (ingest asks the same ones per message)
 
@@ -158,6 +159,9 @@ class BusinessCalendar:
         return offset
 
     def _check_horizon(self, ordinal: int) -> None:
+        if ordinal > LAST_ORDINAL:
+            raise CalendarError(f"on calendar {self.name!r} this budget runs out only after the year 9999, beyond "
+                                "what tgesc can count in; use a smaller budget, an earlier start or longer hours")
         if not self._standard_week_us and ordinal > self._last_open_override:
             last = date.fromordinal(self._last_open_override)
             raise CalendarError(f"calendar {self.name!r} has no business time after {last}: "

@@ -9,21 +9,28 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from tgesc.domain import templates
 from tgesc.domain.config_schema import (
     SECTION_ORDER,
     SECTIONS,
+    Bad,
     Problems,
+    language_code,
     normalize_calendars,
     normalize_entry,
     rule_problems,
     sla_problems,
 )
+from tgesc.domain.durations import parse_duration
+from tgesc.domain.hours import parse_day
+from tgesc.domain.limits import LATEST
 from tgesc.domain.vocabulary import rank
 
 Document = dict[str, dict[str, dict[str, Any]]]
+HORIZON_WEEKS = (date(9999, 12, 1) - LATEST.date()).days // 7  # weeks a deadline may lie after the latest instant
 
 
 def empty_document() -> Document:
@@ -50,8 +57,9 @@ def validate_document(raw: Mapping[str, Any], *, whole: bool = True) -> tuple[Do
 
 
 def cross_problems(doc: Document) -> Problems:
-    """What is wrong between entries: references to missing entries, tier levels and staff ids used twice."""
-    return _reference_problems(doc) + _uniqueness_problems(doc)
+    """What is wrong between entries: references to missing entries, tier levels and staff ids used twice,
+    SLA budgets their calendar could not count out before the year 9999."""
+    return _reference_problems(doc) + _uniqueness_problems(doc) + _horizon_problems(doc)
 
 
 def overlay(base: Document, top: Document) -> Document:
@@ -106,6 +114,11 @@ def _normalize_templates(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Proble
         entry = {}
         for language in sorted(bodies):
             body = bodies[language]
+            try:
+                language_code(language)
+            except Bad as exc:
+                problems.append(f"{path}: {exc}")
+                continue
             if not isinstance(body, str):
                 problems.append(f"{path}.{language}: expected a string")
                 continue
@@ -167,6 +180,23 @@ def _uniqueness_problems(doc: Document) -> Problems:
                 problems.append(f"{section}.{key}.{field_name}: {value} is already used by {section}.{seen[value]}")
             else:
                 seen[value] = key
+    return problems
+
+
+def _horizon_problems(doc: Document) -> Problems:
+    """An SLA budget on a calendar open so few minutes a week that it would run out only after the year 9999,
+    even from the latest instant tgesc accepts: every ticket would then fail to get its deadline."""
+    problems = []
+    for priority, entry in doc["sla"].items():
+        calendar = doc["calendars"].get(entry.get("calendar"))
+        if calendar is None:
+            continue
+        weekly = sum(end - start for day in calendar["hours"].values() for start, end in parse_day(day))
+        for clock in ("first_response", "next_response", "resolution"):
+            if entry.get(clock) and parse_duration(entry[clock]) / 60 > weekly * HORIZON_WEEKS:
+                problems.append(f"sla.{priority}.{clock}: {entry[clock]} of business time on calendar "
+                                f"{entry['calendar']!r} (open {weekly} minutes a week) would run out only after the "
+                                "year 9999; give the calendar more hours or the policy a smaller budget")
     return problems
 
 

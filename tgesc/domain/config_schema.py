@@ -3,7 +3,9 @@
 One declarative description per section drives everything: validating a file, normalising values to
 one canonical form (so export → apply → export is byte-identical), and checking single edits made
 from the CLI. A document is `{section: {key: {field: value}}}`; canonical values are plain TOML types
-(durations as canonical strings such as "1d4h", hours as "HH:MM-HH:MM").
+(durations as canonical strings such as "1d4h", hours as "HH:MM-HH:MM"). Every value keeps to the range
+docs/limits.md gives its kind (`tgesc.domain.limits`): integers that fit their column, names and texts
+without control characters, durations of at most 365d; a value outside it is a problem like any other.
 """
 
 from __future__ import annotations
@@ -15,6 +17,19 @@ from typing import Any
 
 from tgesc.domain.durations import DurationError, format_duration, parse_duration
 from tgesc.domain.hours import normalize_calendar, validate_calendar
+from tgesc.domain.limits import (
+    COUNT,
+    LEVEL,
+    MAX_DISPLAY_NAME,
+    MAX_NAME,
+    POSITION,
+    TELEGRAM_CHAT_ID,
+    TELEGRAM_USER_ID,
+    LimitError,
+    WholeNumbers,
+    name_problem,
+    text_problem,
+)
 from tgesc.domain.vocabulary import BREACH_ACTIONS, EMOTIONS, PRIORITIES, ROLES, RULE_KINDS
 
 Problems = list[str]
@@ -31,22 +46,33 @@ class Bad(ValueError):
 # --- field types: each converts a raw value to its canonical form or raises Bad -----------------
 
 
-def text(value: Any) -> str:
+def _string(value: Any) -> str:
     if not isinstance(value, str):
         raise Bad(f"expected a string, got {type(value).__name__}")
-    if not value.strip():
-        raise Bad("must not be empty")
     return value
 
 
-def bounded(convert: Callable[[Any], str], limit: int) -> Callable[[Any], str]:
-    """A text converter that also refuses more than `limit` characters (the column's size)."""
+def optional_text(value: Any) -> str:
+    """A free text, possibly empty: no control character but tab and line breaks, at most 4096 characters."""
+    problem = text_problem(_string(value))
+    if problem:
+        raise Bad(problem)
+    return value
+
+
+def name(limit: int = MAX_NAME, *, empty: bool = False) -> Callable[[Any], str]:
+    """A name (display name, username, reference): no control character, at most `limit` characters;
+    '' too when `empty`."""
 
     def check(value: Any) -> str:
-        result = convert(value)
-        if len(result) > limit:
-            raise Bad(f"is {len(result)} characters long; at most {limit}")
-        return result
+        if empty and _string(value) == "":
+            return value
+        if not _string(value).strip():
+            raise Bad("must not be empty")
+        problem = name_problem(value, limit)
+        if problem:
+            raise Bad(problem)
+        return value
 
     return check
 
@@ -58,22 +84,18 @@ def language_code(value: Any) -> str:
     return value
 
 
-def optional_text(value: Any) -> str:
-    if not isinstance(value, str):
-        raise Bad(f"expected a string, got {type(value).__name__}")
-    return value
+def whole(numbers: WholeNumbers) -> Callable[[Any], int]:
+    """An integer in the range of `numbers` (a TOML integer; the CLI parses ASCII digits the same way)."""
 
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Bad(f"expected an integer, got {type(value).__name__}")
+        try:
+            return numbers.check(value)
+        except LimitError as exc:
+            raise Bad(str(exc)) from None
 
-def integer(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise Bad(f"expected an integer, got {type(value).__name__}")
-    return value
-
-
-def positive_integer(value: Any) -> int:
-    if integer(value) < 1:
-        raise Bad("must be 1 or more")
-    return value
+    return check
 
 
 def boolean(value: Any) -> bool:
@@ -108,13 +130,22 @@ def one_of(*choices: str) -> Callable[[Any], str]:
 
 
 def string_list(value: Any) -> list[str]:
+    """Non-empty free texts (phrases), duplicates dropped."""
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise Bad("expected a list of non-empty strings")
+    problems = [f"{v[:40]!r} {text_problem(v)}" for v in value if text_problem(v)]
+    if problems:
+        raise Bad(problems[0])
     return sorted(set(value), key=value.index)
 
 
-def sorted_string_list(value: Any) -> list[str]:
-    return sorted(set(string_list(value)))
+def name_list(value: Any) -> list[str]:
+    """Names (tags, tier codes), sorted, duplicates dropped."""
+    items = string_list(value)
+    problems = [f"{v[:40]!r} {name_problem(v)}" for v in items if name_problem(v)]
+    if problems:
+        raise Bad(problems[0])
+    return sorted(set(items))
 
 
 def phrase_table(value: Any) -> dict[str, list[str]]:
@@ -184,20 +215,20 @@ class Section:
 
 
 TIERS = Section("tiers", (
-    Field("name", bounded(text, 128), required=True, help="display name"),
-    Field("level", positive_integer, required=True, help="order: 1 is the front line"),
-    Field("staff_chat", integer, help="Telegram chat id of the tier's staff group"),
+    Field("name", name(MAX_DISPLAY_NAME), required=True, help="display name"),
+    Field("level", whole(LEVEL), required=True, help="order: 1 is the front line"),
+    Field("staff_chat", whole(TELEGRAM_CHAT_ID), help="Telegram chat id of the tier's staff group"),
     Field("forum", boolean, default=False, help="the staff chat is a forum (one topic per ticket)"),
-    Field("calendar", text, ref="calendars", help="business hours; absent: always open"),
+    Field("calendar", name(), ref="calendars", help="business hours; absent: always open"),
     Field("description", optional_text, default="", help="what this tier handles"),
 ), key_help="tier code, e.g. L2", key_max=16)
 
 STAFF = Section("staff", (
-    Field("id", integer, required=True, help="Telegram user id"),
-    Field("name", bounded(optional_text, 128), default="", help="display name"),
-    Field("username", bounded(optional_text, 64), help="Telegram @username without the @"),
+    Field("id", whole(TELEGRAM_USER_ID), required=True, help="Telegram user id"),
+    Field("name", name(MAX_DISPLAY_NAME, empty=True), default="", help="display name"),
+    Field("username", name(empty=True), help="Telegram @username without the @"),
     Field("role", one_of(*ROLES), default="agent", help="agent, lead or admin"),
-    Field("tiers", sorted_string_list, default=[], ref="tiers", help="tiers this person works in"),
+    Field("tiers", name_list, default=[], ref="tiers", help="tiers this person works in"),
     Field("language", language_code, default="en", help="language of notices to this person"),
     Field("active", boolean, default=True, help="inactive staff get no notices and may not act"),
 ), key_help="handle, e.g. bob")
@@ -206,30 +237,30 @@ SLA = Section("sla", (
     Field("first_response", positive_duration, required=True, help="budget for the first staff reply"),
     Field("next_response", positive_duration, help="budget for each later reply a customer awaits"),
     Field("resolution", positive_duration, required=True, help="budget to resolve"),
-    Field("calendar", text, ref="calendars", help="business hours the clock runs in; absent: 24/7"),
+    Field("calendar", name(), ref="calendars", help="business hours the clock runs in; absent: 24/7"),
     Field("warn_at", percentages, default=[50, 80], help="warning thresholds, % of each budget"),
     Field("pause_when_waiting", boolean, default=True, help="clock stops while waiting on the customer"),
     Field("on_breach", one_of(*BREACH_ACTIONS), required=True, help=", ".join(BREACH_ACTIONS)),
-    Field("escalate_to", text, ref="tiers", help="tier for on_breach = escalate"),
+    Field("escalate_to", name(), ref="tiers", help="tier for on_breach = escalate"),
 ), key_help="priority: urgent, high, medium or low")
 
 RULES = Section("rules", (
     Field("kind", one_of(*RULE_KINDS), required=True, help=", ".join(RULE_KINDS)),
     Field("enabled", boolean, default=True),
-    Field("position", integer, default=0, help="evaluation order (ascending, then by name)"),
+    Field("position", whole(POSITION), default=0, help="evaluation order (ascending, then by name)"),
     Field("phrases", phrase_table, default={}, help="per language; matched case-insensitively"),
-    Field("tags", sorted_string_list, default=[], help="tags added to the ticket"),
+    Field("tags", name_list, default=[], help="tags added to the ticket"),
     Field("priority", one_of(*PRIORITIES), help="priority raised to (never lowered)"),
-    Field("escalate_to", text, ref="tiers", help="tier the ticket is escalated to"),
-    Field("reply", text, ref="templates", help="template key sent to the customer"),
-    Field("count", positive_integer, help="repeated-request: consecutive messages needed"),
+    Field("escalate_to", name(), ref="tiers", help="tier the ticket is escalated to"),
+    Field("reply", name(), ref="templates", help="template key sent to the customer"),
+    Field("count", whole(COUNT), help="repeated-request: consecutive messages needed"),
     Field("after", positive_duration, help="unresolved-for: how long"),
     Field("emotions", emotion_list, default=[], help="emotion: which assessments fire"),
 ), key_help="rule name")
 
 FAQ = Section("faq", (
     Field("phrases", nonempty_phrase_table, required=True, help="per language; any one matches"),
-    Field("answer", text, required=True, ref="templates", help="template key of the answer"),
+    Field("answer", name(), required=True, ref="templates", help="template key of the answer"),
     Field("enabled", boolean, default=True),
 ), key_help="FAQ entry name")
 

@@ -2,12 +2,16 @@
 
 `parse_duration` turns such text into whole seconds; `format_duration` renders seconds in the one
 canonical form (largest units first, zero parts left out), so `parse_duration(format_duration(n)) == n`.
-Days are plain 24-hour days here: calendar and business-hours arithmetic lives elsewhere.
+Days are plain 24-hour days here: calendar and business-hours arithmetic lives elsewhere. A duration is at
+most `MAX_DURATION` (365d, docs/limits.md): a longer one is refused where it is typed, not stored to push
+deadlines past the years tgesc can count in.
 """
 
 from __future__ import annotations
 
 import re
+
+from tgesc.domain.limits import MAX_DURATION
 
 UNITS: tuple[tuple[str, int], ...] = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
@@ -27,8 +31,30 @@ def parse_duration(text: str) -> int:
     stripped = text.strip()
     match = _PATTERN.fullmatch(stripped)
     if stripped and match:
-        return sum(int(value or 0) * size for value, (_, size) in zip(match.groups(), UNITS, strict=True))
+        seconds = _seconds(match.groups())
+        if seconds > MAX_DURATION:
+            raise DurationError(f"{_cut(text)} is longer than {format_duration(MAX_DURATION)}, the longest duration "
+                                "tgesc accepts")
+        return seconds
     raise DurationError(f"{text!r} is not a duration: {_reason(stripped)}; {_FORM}")
+
+
+def _seconds(numbers: tuple[str | None, ...]) -> int:
+    """The seconds the numbers of the d, h, m and s parts denote (one of more than 12 digits is too long
+    anyway: it counts as one second over MAX_DURATION, never as a huge int to multiply)."""
+    total = 0
+    for number, (_, size) in zip(numbers, UNITS, strict=True):
+        digits = (number or "").lstrip("0")
+        if len(digits) > 12:
+            return MAX_DURATION + 1
+        total += int(digits or 0) * size
+    return total
+
+
+def _cut(text: str) -> str:
+    """`repr(text)`, shortened to 40 characters for a message."""
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def _reason(text: str) -> str:

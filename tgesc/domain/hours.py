@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import zoneinfo
 from typing import Any
 
 from tgesc.domain.errors import ConfigInvalid
+from tgesc.domain.instants import InstantError, parse_date
+from tgesc.domain.limits import date_problem, zone_problem
 from tgesc.domain.vocabulary import DEADLINE_AT_CLOSE, WEEKDAYS
 
 DEFAULT_DEADLINE_AT_CLOSE = "close"
@@ -127,18 +128,27 @@ def parse_day(intervals: list[str]) -> list[Interval]:
 
 
 def _check_date(value: object) -> str | None:
-    """The canonical ISO text of a `YYYY-MM-DD` string or TOML date, or None if it is not one."""
+    """The canonical ISO text of a `YYYY-MM-DD` string or TOML date within the dates of docs/limits.md, or
+    None if it is not one."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-        return value.isoformat()
+        return None if date_problem(value) else value.isoformat()
     if isinstance(value, str) and _ISO_DATE.fullmatch(value):
         try:
-            return dt.date.fromisoformat(value).isoformat()
-        except ValueError:
+            return parse_date(value).isoformat()
+        except InstantError:
             return None
     return None
 
 
 def _bad_date(value: object) -> str:
+    day = value if isinstance(value, dt.date) and not isinstance(value, dt.datetime) else None
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            day = dt.date.fromisoformat(value)
+        except ValueError:
+            day = None
+    if day is not None and date_problem(day):
+        return f"{_q(value)} {date_problem(day)}"
     return f"{_q(value)} is not a date; write dates as YYYY-MM-DD, e.g. \"2026-12-25\""
 
 
@@ -149,10 +159,8 @@ def _timezone_problems(base: str, spec: dict[str, Any]) -> list[str]:
     hint = 'use an IANA time zone name such as "Europe/Berlin", "Asia/Shanghai" or "UTC"'
     if not isinstance(zone, str):
         return [f"{base}.timezone: {_q(zone)} is not a text; {hint}"]
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
-        return [f"{base}.timezone: {_q(zone)} is not a known time zone (names are case-sensitive); {hint}"]
+    if zone_problem(zone):
+        return [f"{base}.timezone: {_q(zone)[:80]} is not a known time zone (names are case-sensitive); {hint}"]
     return []
 
 

@@ -6,21 +6,25 @@ offset (or `Z`) is that instant; a time without one is a wall-clock time in the 
 calendar's), read as Python's zoneinfo does with fold=0: a repeated time (the hour after clocks go
 back) is its first occurrence, and a time that does not exist (in the gap when clocks go forward) is
 read with the offset in force before the jump, so it lands that far past the jump. A bare date is not an
-instant and is refused, as are more than six decimals of a second (tgesc counts whole microseconds).
+instant and is refused, as are more than six decimals of a second (tgesc counts whole microseconds) and
+instants outside the range of docs/limits.md (1970 up to the year 9000, `tgesc.domain.limits`).
 
-`parse_pause` reads `START/END`, two such instants; `parse_minutes` reads a decimal number of minutes
-(`90`, `1.5`, `0.25`) into an exact timedelta. `format_minutes` and `format_seconds` write a duration
+`parse_date` reads a calendar date, `YYYY-MM-DD`, within the same years. `parse_pause` reads
+`START/END`, two such instants; `parse_minutes` reads a decimal number of minutes (`90`, `1.5`, `0.25`;
+at most 365 days' worth) into an exact timedelta. `format_minutes` and `format_seconds` write a duration
 as a plain decimal number without float noise (`90`, `90.5`).
 """
 
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 
+from tgesc.domain.limits import MAX_DURATION, date_problem, instant_problem
+
 US_PER_MINUTE = 60_000_000
-MAX_US = timedelta.max // timedelta(microseconds=1)
+MAX_US = MAX_DURATION * 1_000_000
 MINUTE_PLACES = 8  # a minute to 8 decimal places pins down the microsecond (0.6 µs apart)
 
 _FORM = "write an ISO 8601 date and time, e.g. 2026-03-02T09:30, 2026-03-02T09:30+01:00 or 2026-03-02T08:30Z"
@@ -30,6 +34,8 @@ _INSTANT = re.compile(
     r"[0-9]{2}(?::?[0-9]{2}(?::?[0-9]{2}(?:[.,](?P<fraction>[0-9]+))?)?)?" + _OFFSET + "?",
     re.ASCII,
 )
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+_DATE_FORM = "write YYYY-MM-DD, e.g. 2026-12-25"
 _DATE_ONLY = re.compile(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}", re.ASCII)
 _MINUTES = re.compile(r"\+?(?P<whole>[0-9]*)(?:\.(?P<fraction>[0-9]*))?", re.ASCII)
 _MINUTES_FORM = "write a number of minutes such as 90, 1.5 or 0.25"
@@ -56,10 +62,9 @@ def parse_instant(text: str, zone: tzinfo) -> datetime:
         raise InstantError(f"{text!r} is not an instant: {exc}; {_FORM}") from None
     if parsed.tzinfo is None:  # a fixed offset: zoneinfo datetimes in a gap or fold never equal other zones'
         parsed = parsed.replace(tzinfo=timezone(parsed.replace(tzinfo=zone).utcoffset()))
-    try:
-        parsed.astimezone(UTC).astimezone(zone)
-    except (OverflowError, ValueError):
-        raise InstantError(f"{text!r} lies outside the years 1 to 9999 that tgesc can count in") from None
+    problem = instant_problem(parsed)
+    if problem:
+        raise InstantError(f"{text!r} {problem}")
     return parsed
 
 
@@ -73,6 +78,21 @@ def _instant_reason(text: str) -> str:
     if text.endswith("z"):
         return "write the UTC designator as a capital Z"
     return "it is not of the form DATE T TIME [OFFSET]"
+
+
+def parse_date(text: str) -> date:
+    """The calendar date `text` denotes (`YYYY-MM-DD`, within the dates of docs/limits.md), else InstantError."""
+    stripped = text.strip() if isinstance(text, str) else ""
+    if not _DATE.fullmatch(stripped):
+        raise InstantError(f"{text!r} is not a date; {_DATE_FORM}")
+    try:
+        day = date.fromisoformat(stripped)
+    except ValueError as exc:
+        raise InstantError(f"{text!r} is not a date ({exc}); {_DATE_FORM}") from None
+    problem = date_problem(day)
+    if problem:
+        raise InstantError(f"{text!r} {problem}")
+    return day
 
 
 def parse_pause(text: str, zone: tzinfo) -> tuple[datetime, datetime]:
@@ -98,7 +118,7 @@ def parse_minutes(text: str) -> timedelta:
     whole = match["whole"].lstrip("0")
     fraction = (match["fraction"] or "").rstrip("0")
     if len(whole) > len(str(MAX_US // US_PER_MINUTE)):
-        raise InstantError(f"{text!r} minutes is too large a budget")
+        raise InstantError(_too_large(text))
     if len(fraction) > MINUTE_PLACES:
         raise InstantError(f"{text!r} minutes is not a whole number of microseconds; use fewer decimals")
     with localcontext(Context(prec=60)):
@@ -107,8 +127,13 @@ def parse_minutes(text: str) -> timedelta:
         raise InstantError(f"{text!r} minutes is not a whole number of microseconds "
                            "(a microsecond is 1/60000000 of a minute); round it")
     if value > MAX_US:
-        raise InstantError(f"{text!r} minutes is too large a budget")
+        raise InstantError(_too_large(text))
     return timedelta(microseconds=int(value))
+
+
+def _too_large(text: str) -> str:
+    return (f"{text!r} minutes is too large a budget: at most {MAX_US // US_PER_MINUTE} minutes (365d), "
+            "the longest duration tgesc accepts")
 
 
 def _minutes_reason(text: str) -> str:

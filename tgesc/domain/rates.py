@@ -10,6 +10,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from tgesc.domain.durations import DurationError, format_duration, parse_duration
+from tgesc.domain.limits import COUNT, LimitError
 
 _FORM = "expected a rate like 25/1s or 20/1m: a positive count, a slash and a duration"
 
@@ -39,15 +40,17 @@ def parse_rate(text: str) -> Rate:
     count, slash, window = str(text).strip().partition("/")
     if not slash:
         raise RateError(f"{text!r} is not a rate: no '/'; {_FORM}")
-    if not count.strip().isdigit() or int(count) <= 0:
-        raise RateError(f"{text!r} is not a rate: {count.strip()!r} is not a positive count; {_FORM}")
+    try:
+        number = COUNT.parse(count.strip())
+    except LimitError:
+        raise RateError(f"{text!r} is not a rate: {count.strip()!r} is not a positive count; {_FORM}") from None
     try:
         seconds = parse_duration(window)
     except DurationError as error:
         raise RateError(f"{text!r} is not a rate: {error}") from None
     if seconds <= 0:
         raise RateError(f"{text!r} is not a rate: the window must be longer than 0s; {_FORM}")
-    return Rate(int(count), seconds)
+    return Rate(number, seconds)
 
 
 class SlidingWindow:

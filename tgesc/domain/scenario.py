@@ -13,6 +13,8 @@
 
 `parse_scenario` checks a decoded document and returns a `Scenario` with every step's instant resolved,
 or raises `ScenarioError` naming the file, the step and the field at fault; `load_scenario` reads a file.
+Values have the ranges of docs/limits.md (`tgesc.domain.limits`): ids, ticket numbers, instants (the start
+and every step), names and texts.
 Staff names in steps are not checked here: staff may also come from the escalation config.
 """
 
@@ -22,24 +24,36 @@ import re
 import reprlib
 import shlex
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tgesc.domain.durations import DurationError, parse_duration
 from tgesc.domain.errors import TgescError
 from tgesc.domain.instants import InstantError, parse_instant
+from tgesc.domain.limits import (
+    MAX_DISPLAY_NAME,
+    TELEGRAM_USER_ID,
+    TICKET_NUMBER,
+    LimitError,
+    WholeNumbers,
+    instant_problem,
+    load_toml,
+    name_problem,
+    read_text_file,
+    text_problem,
+    zone_problem,
+)
 
 ROLES = ("agent", "lead", "admin")
 ATTACHMENTS = ("photo", "document", "voice")
-MAX_ID = 2**63 - 1
 _TOP = ("start", "config", "description", "customers", "staff", "steps")
 _CUSTOMER = ("id", "name", "language", "timezone", "username")
 _STAFF = ("id", "name", "role", "tiers", "language")
 _STEP = ("at", "customer", "staff", "ticket", "text", "press", "attachment", "cli")
-_LANGUAGE = re.compile(r"[A-Za-z-]{1,10}")
+_LANGUAGE = re.compile(r"[A-Za-z-]{1,8}", re.ASCII)  # the size of a customer's language column
 _INSTANT_FORM = "an ISO 8601 instant with a UTC offset, e.g. 2026-03-02T09:00:00+01:00"
 _AT_FORM = f"an offset from start such as +30m, +26h or +1h30m, or {_INSTANT_FORM}"
 _SHOW = reprlib.Repr()
@@ -160,14 +174,12 @@ def load_scenario(path: Path) -> Scenario:
     path = Path(path)
     name = path.name or str(path)
     try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise ScenarioError(f"{name}: cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError(f"{name}: not valid TOML: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        text = read_text_file(path)
+    except LimitError as exc:
+        raise ScenarioError(f"{name}: {exc}") from None
     try:
-        document = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        document = load_toml(text)
+    except (tomllib.TOMLDecodeError, LimitError) as exc:
         raise ScenarioError(f"{name}: not valid TOML: {exc}") from None
     return parse_scenario(document, name=name, path=path)
 
@@ -214,28 +226,42 @@ def _checker(accepts: Any, expected: str) -> Any:
     return check
 
 
-def _is_zone(value: Any) -> bool:
-    try:
-        return isinstance(value, str) and bool(value) and ZoneInfo(value) is not None
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
+def _limited(check: Callable[[Any, str], Any], problem: Callable[[str], str | None]) -> Callable[[Any, str], str]:
+    """`check`, then the range of tgesc.domain.limits: `problem` (its check of a kind of text) finds nothing."""
+    def limited(value: Any, field: str) -> str:
+        check(value, field)
+        found = problem(value)
+        if found:
+            raise _Invalid(field, f"{_show(value)} {found}")
+        return value
+    return limited
 
 
-_string = _checker(lambda v: isinstance(v, str), "a string")
-_text = _checker(lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty string")
+_string = _limited(_checker(lambda v: isinstance(v, str), "a string"), text_problem)
+_text = _limited(_checker(lambda v: isinstance(v, str) and bool(v.strip()), "a non-empty string"), text_problem)
+_name = _limited(_text, lambda v: name_problem(v, MAX_DISPLAY_NAME))
+_username = _limited(_text, name_problem)
 _language = _checker(lambda v: isinstance(v, str) and _LANGUAGE.fullmatch(v), "a language code such as en or pt-br")
-_zone = _checker(_is_zone, "a time zone name such as Europe/Berlin")
+_zone = _checker(lambda v: zone_problem(v) is None, "a time zone name such as Europe/Berlin")
 _role = _checker(lambda v: isinstance(v, str) and v in ROLES, " | ".join(ROLES))
 _attachment = _checker(lambda v: isinstance(v, str) and v in ATTACHMENTS, " | ".join(ATTACHMENTS))
 _tier_list = _checker(lambda v: isinstance(v, list), 'a list of tier names such as ["L1"]')
 
 
-def _positive_int(value: Any, field: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _Invalid(field, f"expected a positive integer, got {_show(value)}")
-    if value > MAX_ID:
-        raise _Invalid(field, f"expected a positive integer up to {MAX_ID}, got {_show(value)}")
-    return value
+def _whole(numbers: WholeNumbers) -> Callable[[Any, str], int]:
+    """A check(value, field) of an integer in the range of `numbers`."""
+    def check(value: Any, field: str) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _Invalid(field, f"expected a positive integer, got {_show(value)}")
+        try:
+            return numbers.check(value)
+        except LimitError as exc:
+            raise _Invalid(field, f"expected a positive integer up to {numbers.high}: {exc}") from None
+    return check
+
+
+_user_id = _whole(TELEGRAM_USER_ID)
+_ticket_number = _whole(TICKET_NUMBER)
 
 
 def _tiers(value: Any, field: str) -> tuple[str, ...]:
@@ -256,10 +282,9 @@ def _instant(value: Any, field: str) -> datetime:
         raise _Invalid(field, f"expected {_INSTANT_FORM}, got {_show(value)}")
     if naive:
         raise _Invalid(field, "needs a UTC offset, e.g. 2026-03-02T09:00:00+01:00")
-    try:
-        parsed.astimezone(UTC)
-    except (OverflowError, ValueError):
-        raise _Invalid(field, f"{_show(value)} lies outside the years 1 to 9999") from None
+    problem = instant_problem(parsed)
+    if problem:
+        raise _Invalid(field, f"{_show(value)} {problem}")
     return parsed.replace(tzinfo=timezone(parsed.utcoffset()))
 
 
@@ -267,8 +292,9 @@ def _people(document: dict, section: str, allowed: tuple[str, ...], build: Any) 
     table = _table(document.get(section, {}), section, f"a table of tables ([{section}.NAME])")
     people = {}
     for key, entry in table.items():
-        if not isinstance(key, str) or not key:
-            raise _Invalid(section, f"names must be non-empty strings, got {_show(key)}")
+        if not isinstance(key, str) or name_problem(key):
+            raise _Invalid(section, f"names must be non-empty strings without control characters, up to 64 "
+                                    f"characters, got {_show(key)}")
         where = f"{section}.{key}"
         _known(_table(entry, where, f"a table ([{where}])"), allowed, where + ".")
         if "id" not in entry:
@@ -279,17 +305,17 @@ def _people(document: dict, section: str, allowed: tuple[str, ...], build: Any) 
 
 def _customer(key: str, entry: dict, prefix: str) -> ScenarioCustomer:
     return ScenarioCustomer(
-        key=key, id=_positive_int(entry["id"], prefix + "id"),
-        name=_optional(entry, "name", _text, key.title(), prefix),
+        key=key, id=_user_id(entry["id"], prefix + "id"),
+        name=_optional(entry, "name", _name, key.title(), prefix),
         language=_optional(entry, "language", _language, "en", prefix),
         timezone=_optional(entry, "timezone", _zone, None, prefix),
-        username=_optional(entry, "username", _text, key, prefix))
+        username=_optional(entry, "username", _username, key, prefix))
 
 
 def _staff(key: str, entry: dict, prefix: str) -> ScenarioStaff:
     return ScenarioStaff(
-        key=key, id=_positive_int(entry["id"], prefix + "id"),
-        name=_optional(entry, "name", _text, key.title(), prefix),
+        key=key, id=_user_id(entry["id"], prefix + "id"),
+        name=_optional(entry, "name", _name, key.title(), prefix),
         role=_optional(entry, "role", _role, "agent", prefix),
         tiers=_optional(entry, "tiers", _tiers, (), prefix),
         language=_optional(entry, "language", _language, "en", prefix))
@@ -343,13 +369,10 @@ def _at(value: Any, start: datetime, previous: Step | None) -> datetime:
             at = start + parse_offset(value)
         except ValueError as exc:
             raise _Invalid("at", str(exc)) from None
-        except OverflowError:
-            raise _Invalid("at", f"{_show(value)} lands after the year 9999") from None
+        if instant_problem(at):
+            raise _Invalid("at", f"{_show(value)} lands at {at.isoformat()}, which {instant_problem(at)}")
     elif isinstance(value, str | datetime):
-        try:
-            at = _instant(value, "at").astimezone(start.tzinfo)
-        except (OverflowError, ValueError):
-            raise _Invalid("at", f"{_show(value)} lies outside the years 1 to 9999") from None
+        at = _instant(value, "at").astimezone(start.tzinfo)
     else:
         raise _Invalid("at", f"expected {_AT_FORM}, got {_show(value)}")
     if at < start:
@@ -375,7 +398,7 @@ def _split(line: str) -> tuple[str, ...]:
         raise _Invalid("cli", f"cannot split {_show(line)} into words: {exc}") from None
 
 
-_STEP_CHECKS = {"staff": _text, "ticket": _positive_int, "text": _text, "press": _press,
+_STEP_CHECKS = {"staff": _text, "ticket": _ticket_number, "text": _text, "press": _press,
                 "attachment": _attachment, "cli": _text}
 
 

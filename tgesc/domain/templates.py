@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from tgesc.domain.errors import ConfigInvalid, NotFound, UsageError
+from tgesc.domain.limits import MAX_TEXT, control_problem
 
-MAX_TEXT = 4096
 SHIPPED_LANGUAGES: tuple[str, ...] = ("en", "zh", "ru")
 FALLBACK_LANGUAGE = "en"
 CUSTOM_VARIABLES: frozenset[str] = frozenset({"customer_name", "ticket"})
@@ -173,6 +173,8 @@ def check_body(key: str, body: str) -> list[str]:
     """Every problem with a body for `key`: empty, invalid `$` syntax, unknown variables, bad HTML."""
     if not isinstance(body, str) or not body.strip():
         return ["the body is empty; write the text the customer should receive"]
+    if control_problem(body):
+        return [f"the body {control_problem(body)}"]
     return _syntax_problems(body) + _unknown_problems(key, placeholders(body)) + _html_problems(body)
 
 

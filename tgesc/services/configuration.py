@@ -34,13 +34,18 @@ SINGULAR = {"calendars": "calendar", "tiers": "tier", "staff": "staff member", "
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:
-    """Parse TOML text; a syntax error names the source, line and column (ConfigInvalid, exit 78)."""
+    """Parse TOML text; a syntax error names the source, line and column, nesting past the limit of
+    docs/limits.md says so (ConfigInvalid, exit 78)."""
     import tomllib
 
+    from tgesc.domain.limits import LimitError, load_toml
+
     try:
-        return tomllib.loads(text)
+        return load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigInvalid(f"{source}: malformed TOML: {exc}") from None
+    except LimitError as exc:
+        raise ConfigInvalid(f"{source}: {exc}") from None
 
 
 def export_toml(db: peewee.Database) -> str:

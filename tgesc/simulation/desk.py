@@ -31,6 +31,7 @@ from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.config import Settings, load_settings
 from tgesc.db import database, open_database
 from tgesc.domain.errors import NotFound, TgescError
+from tgesc.domain.limits import LimitError, read_text_file
 from tgesc.domain.rates import Rate
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.domain.send_schedule import SendSchedule
@@ -137,10 +138,9 @@ class SimulatedDesk:
             return
         source = str(self.config_path)
         try:
-            text = self.config_path.read_text(encoding="utf-8")
-        except OSError as error:
-            raise ScenarioError(f"{self.scenario.name}: field 'config': cannot read {source}: {error.strerror}"
-                                ) from None
+            text = read_text_file(self.config_path)
+        except LimitError as error:
+            raise ScenarioError(f"{self.scenario.name}: field 'config': {error}") from None
         apply_config(self.db, parse_toml(text, source), source=source, prune=False, dry_run=False, actor=ACTOR,
                      now=self.clock())
 

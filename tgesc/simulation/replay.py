@@ -28,6 +28,7 @@ import peewee
 
 from tgesc.adapters.telegram.wire import MEDIA_KINDS
 from tgesc.domain.errors import ConfigInvalid, DomainError, TgescError, UsageError
+from tgesc.domain.limits import LimitError, read_text_file
 from tgesc.domain.scenario import Scenario, ScenarioCustomer, Step
 from tgesc.models import Customer, Event, Message, Staff, StaffTier, Ticket, database
 from tgesc.services import tickets
@@ -265,9 +266,9 @@ def check_candidate(path: Path, *, prune: bool = False) -> None:
     from tgesc.domain.config_document import cross_problems, overlay, validate_document
 
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise UsageError(f"--config: cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+        text = read_text_file(Path(path))
+    except LimitError as error:
+        raise UsageError(f"--config: {error}") from None
     desired, problems = validate_document(parse_toml(text, str(path)), whole=prune)
     if not problems and not prune:
         problems = cross_problems(overlay(current_document(database), desired))

@@ -24,7 +24,7 @@ ACTION_OUTPUT_LINES = 12
 TABLE_COLUMNS = ("number", "customer", "status", "tier", "priority", "emotion", "tags", "survey")
 
 _TAG = re.compile(r"<[^>]*>")
-_TICKET_MARK = re.compile(r"#(\d+)\b")
+_TICKET_MARK = re.compile(r"#([0-9]+)\b", re.ASCII)
 
 
 def render_text(result: Mapping[str, Any], zone: tzinfo) -> str:
