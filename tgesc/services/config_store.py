@@ -7,6 +7,7 @@ from the rows (optional fields that are unset are simply absent, as in a file), 
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -245,7 +246,9 @@ def generation_query() -> ModelSelect:
 
 
 def generation() -> int:
-    """A number that changes whenever the configuration does (caches compare it)."""
+    """A number that changes whenever the configuration does (caches compare it). Each change draws a new one at
+    random, never counts on: a database restored from a backup, or made afresh, while a process holding a cache
+    runs must not meet a number that cache has seen."""
     value = prepared.scalar(Meta._meta.database, "configuration generation", generation_query, [GENERATION])
     return int(value) if value is not None else 0
 
@@ -256,5 +259,6 @@ bumps = 0  # generations bumped by this process: a cache checked within one tran
 def bump_generation() -> None:
     global bumps
     bumps += 1
-    if not Meta.update(value=str(generation() + 1)).where(Meta.key == GENERATION).execute():
-        Meta.insert(key=GENERATION, value="1").on_conflict_ignore().execute()
+    drawn = str(secrets.randbelow(2**62) + 1)  # never 0, what no configuration reads as
+    if not Meta.update(value=drawn).where(Meta.key == GENERATION).execute():
+        Meta.insert(key=GENERATION, value=drawn).on_conflict_ignore().execute()
