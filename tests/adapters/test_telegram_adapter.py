@@ -39,11 +39,11 @@ class Inbox:
         self.unreadable: list[tuple[str, str, str]] = []
         self.threads: set[str] = set()
 
-    def on_message(self, message: IncomingMessage, raw: str = "") -> None:
+    def on_message(self, message: IncomingMessage, raw: object = None) -> None:
         self.threads.add(threading.current_thread().name)
         self.messages.append(message)
 
-    def on_press(self, press: ButtonPress, raw: str = "") -> None:
+    def on_press(self, press: ButtonPress, raw: object = None) -> None:
         self.presses.append(press)
 
     def on_unreadable(self, kind: str, raw: str, error: str) -> None:
@@ -202,7 +202,7 @@ def test_an_update_whose_handler_raises_is_handed_over_again_until_it_returns(co
     monkeypatch.setattr("tgesc.adapters.telegram.connection.RETRY_FIRST_S", 0.01)
     inbox, attempts = Inbox(), Counter()
 
-    def flaky(message: IncomingMessage, raw: str) -> None:  # the database is down for the first three tries
+    def flaky(message: IncomingMessage, raw: object) -> None:  # the database is down for the first three tries
         attempts[message.text] += 1
         if message.text == "during the outage" and attempts[message.text] <= 3:
             raise ConnectionError("the database is down")
@@ -220,7 +220,7 @@ def test_an_update_left_unhandled_at_a_stop_comes_again_at_the_next_start(connec
     down, tries = threading.Event(), Counter()
     inbox = Inbox()
 
-    def flaky(message: IncomingMessage, raw: str) -> None:
+    def flaky(message: IncomingMessage, raw: object) -> None:
         tries[message.text] += 1
         if down.is_set():
             raise ConnectionError("the database is down")
@@ -393,7 +393,7 @@ def test_outbound_calls_from_a_handler_refuse_instead_of_deadlocking(connect, wi
     failures: list[Exception] = []
     conn: TelegramConnection | None = None
 
-    def reply_inline(message: IncomingMessage, raw: str) -> None:
+    def reply_inline(message: IncomingMessage, raw: object) -> None:
         try:
             conn.send_message(message.chat_id, "echo")
         except RuntimeError as exc:

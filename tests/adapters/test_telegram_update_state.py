@@ -52,7 +52,7 @@ def test_the_update_state_saved_never_covers_an_update_not_yet_handled(connect, 
     ann = wire.user(username="ann")
     seen: list[tuple[str, int | None]] = []
 
-    def handler(message: IncomingMessage, raw: str) -> None:  # what a process killed right now would restart from
+    def handler(message: IncomingMessage, raw: object) -> None:  # what a process killed right now would restart from
         seen.append((message.text, _saved_pts(data_dir)))
 
     conn = connect(wire, handler)

@@ -7,6 +7,7 @@ carries out `TelegramPort` calls. Services and tests of services work with these
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -104,13 +105,13 @@ class UpdateHandlers(Protocol):
     """What the Telegram adapter hands each update to, one update at a time, in order. A handler returns once
     the update is committed: handled, or kept as a dead letter when handling it failed for good. If it raises,
     nothing was committed, and the adapter hands the same update over again after a pause (growing to half a
-    minute) until it returns; only then does the update count as handled. `raw` is the update as the library
-    received it (JSON text), kept with a dead letter."""
+    minute) until it returns; only then does the update count as handled. `raw()` renders the update as the
+    library received it (JSON text), for a dead letter: called only then, as rendering costs more than handling."""
 
-    def on_message(self, message: IncomingMessage, raw: str) -> None:
+    def on_message(self, message: IncomingMessage, raw: Callable[[], str]) -> None:
         """A new or edited message."""
 
-    def on_press(self, press: ButtonPress, raw: str) -> None:
+    def on_press(self, press: ButtonPress, raw: Callable[[], str]) -> None:
         """A press of an inline button."""
 
     def on_unreadable(self, kind: str, raw: str, error: str) -> None:

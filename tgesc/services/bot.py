@@ -43,11 +43,11 @@ class BotDispatcher:
         """`on_failure(item, error)`: told of each update kept as a dead letter, once it is committed."""
         self.db, self.desk, self.clock, self.wake, self.on_failure = db, desk, clock, wake, on_failure
 
-    def on_message(self, message: IncomingMessage, raw: str = "") -> None:
+    def on_message(self, message: IncomingMessage, raw: Callable[[], str] = lambda: "") -> None:
         if not message.sender.is_bot:
             self._committed(message, raw)
 
-    def on_press(self, press: ButtonPress, raw: str = "") -> None:
+    def on_press(self, press: ButtonPress, raw: Callable[[], str] = lambda: "") -> None:
         self._committed(press, raw)
 
     def on_unreadable(self, kind: str, raw: str, error: str) -> None:
@@ -63,7 +63,7 @@ class BotDispatcher:
         if item is None:
             raise DomainError(f"dead letter {letter_id} is an update the bot could not read, so there is nothing to "
                               f"hand over again; its raw form is in `tgesc dead-letter show {letter_id}`")
-        failed = self._handled_or_kept(item, found.raw, self.clock())
+        failed = self._handled_or_kept(item, lambda: found.raw, self.clock())
         if failed is not None:
             _, exc, _ = failed
             raise DomainError(f"dead letter {letter_id} failed again: {type(exc).__name__}: {exc}; "
@@ -71,7 +71,7 @@ class BotDispatcher:
         dead_letters.mark_replayed(self.db, letter_id, self.clock())
         return item
 
-    def _committed(self, item: IncomingMessage | ButtonPress, raw: str) -> None:
+    def _committed(self, item: IncomingMessage | ButtonPress, raw: Callable[[], str]) -> None:
         """Handle `item`, or keep it as a dead letter when that fails for good; raise on a passing failure."""
         failed = self._handled_or_kept(item, raw, self.clock())
         if failed is not None:
@@ -82,7 +82,7 @@ class BotDispatcher:
             self.on_failure(item, exc)
         self.wake()
 
-    def _handled_or_kept(self, item: IncomingMessage | ButtonPress, raw: str,
+    def _handled_or_kept(self, item: IncomingMessage | ButtonPress, raw: Callable[[], str],
                          now: datetime) -> tuple[int, Exception, str] | None:
         """Handle `item` (None); when that fails for good, keep it as a dead letter (counted again when it is one
         already): the letter's id, the failure and its traceback. A passing failure is raised."""
@@ -93,7 +93,8 @@ class BotDispatcher:
             if passing_failure(exc):
                 raise
             error = traceback.format_exc()
-            return self._unless_passing(lambda: dead_letters.record(self.db, item, raw, error, now)), exc, error
+            kept = raw()
+            return self._unless_passing(lambda: dead_letters.record(self.db, item, kept, error, now)), exc, error
 
     def _unless_passing(self, work: Callable[[], T]) -> T:
         """`work()`; after a passing database failure, this thread's connection is dropped (the next try opens a

@@ -330,7 +330,7 @@ class TelegramConnection:
             await self._hand_over(lambda: self._handlers.on_unreadable("message", raw(), error), what)
             return
         if incoming is not None:
-            await self._hand_over(lambda: self._handlers.on_message(incoming, raw()), what)
+            await self._hand_over(lambda: self._handlers.on_message(incoming, raw), what)
 
     async def _incoming(self, client: Client, message: types.Message, edited: bool) -> IncomingMessage | None:
         user = message.from_user
@@ -374,7 +374,7 @@ class TelegramConnection:
             error = traceback.format_exc()
             await self._hand_over(lambda: self._handlers.on_unreadable("press", raw(), error), what)
             return
-        await self._hand_over(lambda: self._handlers.on_press(press, raw()), what)
+        await self._hand_over(lambda: self._handlers.on_press(press, raw), what)
 
     def _guarded(self, parse: Callable[..., Awaitable[tuple[Any, type]]]) -> Callable[..., Awaitable[tuple[Any, type]]]:
         """The library's parser of one kind of update, which drops an update it fails on (logged, never handled,
