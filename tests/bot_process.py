@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # remote_wire
 
 from remote_wire import remote_session_factory_from_env  # noqa: E402
 
-from tgesc.config import load_settings  # noqa: E402
+from tgesc.settings import load_settings  # noqa: E402
 
 
 def main() -> None:

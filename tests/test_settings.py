@@ -11,9 +11,9 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tgesc.config import SPECS, load_settings
 from tgesc.domain.errors import ConfigInvalid
 from tgesc.domain.rates import Rate
+from tgesc.settings import SPECS, load_settings
 
 
 def write_env(tmp_path: Path, text: str) -> Path:

@@ -24,11 +24,11 @@ from urllib.parse import urlsplit
 
 import peewee
 
-from tgesc.config import mask_url_password, sqlite_url_parts
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
 from tgesc.domain.redaction import redact, url_secrets
 from tgesc.models import database
 from tgesc.private_files import create_private_file, make_private, private_directory
+from tgesc.settings import mask_url_password, sqlite_url_parts
 
 MIGRATIONS_TABLE = "schema_migration"
 SQLITE_PRAGMAS = {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 10000, "synchronous": "normal"}

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from tgesc.adapters.clock import FileClock, clock_from, set_virtual_time, utc_now
-from tgesc.config import load_settings
 from tgesc.domain.errors import ConfigInvalid
+from tgesc.settings import load_settings
 
 
 def test_without_a_clock_setting_processes_use_real_time(tmp_path):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tgesc.config import Settings
+    from tgesc.settings import Settings
 
 FILE_PREFIX = "file:"
 
@@ -64,7 +64,7 @@ def clock_from(settings: Settings) -> Callable[[], datetime]:
         return utc_now
     if not value.startswith(FILE_PREFIX):  # the setting's check refuses this already
         raise ValueError(f"unsupported clock {value!r}; use file:/path or leave it empty")
-    from tgesc.config import expanded
+    from tgesc.settings import expanded
 
     return FileClock(expanded(value[len(FILE_PREFIX):]))
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tgesc.config import SPECS, Settings, load_settings, setting_secrets
+from tgesc.settings import SPECS, Settings, load_settings, setting_secrets
 
 if TYPE_CHECKING:
     import peewee

@@ -45,7 +45,7 @@ def init(
 
 
 def _shown_url() -> str:
-    from tgesc.config import mask_url_password
+    from tgesc.settings import mask_url_password
 
     return mask_url_password(state().settings().database_url)
 

@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 from tgesc.cli.context import state
 from tgesc.cli.output import info
-from tgesc.config import mask_url_password
 from tgesc.services import outbox
+from tgesc.settings import mask_url_password
 
 
 @contextmanager

@@ -68,7 +68,7 @@ SENDABLE = ("resolved", "closed")  # a ticket reopened since its resolution gets
 def configured_policy() -> SurveyPolicy:
     """The survey settings of this process (environment, .env file, defaults): read again only when the
     environment or the .env file changed (resolving every setting costs more than a staff command's work)."""
-    from tgesc.config import ENV_PREFIX, load_settings
+    from tgesc.settings import ENV_PREFIX, load_settings
 
     env_file = Path(os.environ.get(ENV_PREFIX + "ENV_FILE") or ".env")
     try:

@@ -28,7 +28,6 @@ from tgesc.adapters.redis_server import connect, stop_embedded
 from tgesc.adapters.telegram import TelegramConnection
 from tgesc.adapters.telegram.journal import journal_since
 from tgesc.adapters.telegram.wire import FakeWire
-from tgesc.config import Settings, load_settings
 from tgesc.db import database, open_database
 from tgesc.domain.errors import NotFound, TgescError
 from tgesc.domain.limits import LimitError, read_text_file
@@ -43,6 +42,7 @@ from tgesc.services.bot_customers import CustomerDesk
 from tgesc.services.configuration import apply_config, list_entries, parse_toml, put_entry, set_entry
 from tgesc.services.delivery import Delivery
 from tgesc.services.setup import initialise
+from tgesc.settings import Settings, load_settings
 from tgesc.worker import jobs
 from tgesc.worker.bot import serve_wakeups
 

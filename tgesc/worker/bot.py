@@ -28,12 +28,12 @@ from typing import TYPE_CHECKING, Any
 from tgesc.adapters.clock import clock_from
 from tgesc.adapters.redis_server import connect
 from tgesc.adapters.single_lock import SingleActiveLock, bot_lock_name
-from tgesc.config import Settings
 from tgesc.db import open_database, passing_failure, reconnect, require_current
 from tgesc.domain.send_schedule import SendSchedule
 from tgesc.services.bot import BotDispatcher
 from tgesc.services.bot_customers import CustomerDesk
 from tgesc.services.delivery import Delivery
+from tgesc.settings import Settings
 
 if TYPE_CHECKING:
     import peewee

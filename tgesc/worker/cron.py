@@ -33,7 +33,7 @@ import redis
 
 from tgesc.adapters.redis_server import connect
 from tgesc.adapters.single_lock import CRON_LOCK, SingleActiveLock
-from tgesc.config import Settings
+from tgesc.settings import Settings
 from tgesc.worker import jobs
 
 log = logging.getLogger(__name__)

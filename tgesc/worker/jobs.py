@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tgesc.config import Settings, load_settings
+from tgesc.settings import Settings, load_settings
 
 if TYPE_CHECKING:
     import peewee

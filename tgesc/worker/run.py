@@ -17,8 +17,8 @@ import socket
 from collections.abc import Sequence
 
 from tgesc.adapters.redis_server import connect
-from tgesc.config import Settings
 from tgesc.db import open_database, require_current
+from tgesc.settings import Settings
 from tgesc.worker import jobs
 
 log = logging.getLogger(__name__)

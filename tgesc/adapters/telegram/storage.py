@@ -11,8 +11,8 @@ from pathlib import Path
 from pyrogram.storage import SQLiteStorage, UpdateState
 
 from tgesc.adapters.clock import utc_now
-from tgesc.config import SQLITE_SYNCHRONOUS
 from tgesc.private_files import make_private
+from tgesc.settings import SQLITE_SYNCHRONOUS
 
 log = logging.getLogger(__name__)
 PEER_REFRESH_S = 60  # a known, unchanged peer's row is rewritten at most this often (DurableStorage.update_peers)
