@@ -88,12 +88,12 @@ from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction  # noqa: E
 from tgesc.domain.rates import Rate  # noqa: E402
 from tgesc.domain.send_schedule import SendSchedule  # noqa: E402
 from tgesc.models import Event, Firing, Message, Outbox, Ticket  # noqa: E402
-from tgesc.services import outbox  # noqa: E402
-from tgesc.services.bot import BotDispatcher  # noqa: E402
-from tgesc.services.bot_customers import CustomerDesk  # noqa: E402
-from tgesc.services.configuration import add_entry, set_entry  # noqa: E402
-from tgesc.services.delivery import Delivery  # noqa: E402
-from tgesc.services.setup import initialise  # noqa: E402
+from tgesc.services.config.apply import add_entry, set_entry  # noqa: E402
+from tgesc.services.config.defaults import initialise  # noqa: E402
+from tgesc.services.outbox import rows as outbox  # noqa: E402
+from tgesc.services.telegram.customers import CustomerDesk  # noqa: E402
+from tgesc.services.telegram.delivery import Delivery  # noqa: E402
+from tgesc.services.telegram.dispatch import BotDispatcher  # noqa: E402
 
 INBOUND_GOAL = 1000.0  # updates/s on SQLite
 OUTBOUND_GOAL = 0.95  # of the configured global rate

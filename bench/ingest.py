@@ -2,14 +2,14 @@
 
 For each backend (SQLite in WAL mode with tgesc's pragmas, in a temporary directory; PostgreSQL, in a
 throwaway database `tgesc_bench_<random>` created and dropped by this script) the database is
-initialised with the shipped defaults (`tgesc.services.setup.initialise`), then two rates are taken:
+initialised with the shipped defaults (`tgesc.services.config.defaults.initialise`), then two rates are taken:
 
 - raw: N single-row inserts of a `message` row, each in its own write transaction
   (`tgesc.db.write_transaction`, as ingest uses: BEGIN IMMEDIATE on SQLite) through the models
   (`Message.insert(...).execute()`). Each row is shaped like the one ingest writes: same table and
   indexes, the same text, a ticket foreign key that is checked. This is the floor of "store one
   customer message durably" with our driver, ORM and pragmas.
-- ingest: N customer messages through `tgesc.services.ingest.ingest` with a virtual `now` that advances
+- ingest: N customer messages through `tgesc.services.tickets.ingest.ingest` with a virtual `now` that advances
   0.5-5 s per message: 200 customers (en 70 %, zh 15 %, ru 15 %), about 10 messages each, so most
   messages continue an open ticket; mostly plain questions, a few that fire rules (refund, angry
   customer, asking for a manager), FAQ questions (2FA) and photos. Each round uses new customers and
@@ -45,8 +45,8 @@ from throwaway_postgres import throwaway_postgres
 
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
 from tgesc.models import Event, Firing, Message, Outbox, Ticket
-from tgesc.services.ingest import Inbound, ingest
-from tgesc.services.setup import initialise
+from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets.ingest import Inbound, ingest
 
 GOAL = 0.35
 CUSTOMERS = 200

@@ -51,10 +51,11 @@ from throwaway_postgres import throwaway_postgres
 
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
 from tgesc.models import Customer, Ticket, Tier
-from tgesc.services import sla, tickets
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.setup import initialise
-from tgesc.services.sla_sweep import due_for_sla, sweep_sla
+from tgesc.services.clocks import sla
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.sweeps.sla import due_for_sla, sweep_sla
+from tgesc.services.tickets import store as tickets
 
 GOAL_MS = 20.0
 GOAL_RATIO = 2.0

@@ -30,8 +30,8 @@ from worker_support import Proc
 from tgesc.adapters.clock import utc_now
 from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.models import Message, Outbox, SentMessage
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.config.defaults import initialise
 
 TESTS = Path(__file__).resolve().parent
 BOT_PROCESS = TESTS / "bot_process.py"

@@ -11,7 +11,7 @@ import pytest
 from tests.ticket_support import OPENED, open_ticket
 from tgesc import prepared
 from tgesc.models import Customer, Event, Ticket
-from tgesc.services.setup import initialise
+from tgesc.services.config.defaults import initialise
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from tgesc.db import write_transaction
 from tgesc.models import Customer, Event, Message, Outbox, Ticket
-from tgesc.services import tickets
+from tgesc.services.tickets import store as tickets
 
 OPENED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday, long past: every clock of these tickets is due
 SHANGHAI = ZoneInfo("Asia/Shanghai")

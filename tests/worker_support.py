@@ -24,7 +24,7 @@ from support import empty_env_file
 from tgesc.adapters.clock import set_virtual_time
 from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.db import open_database
-from tgesc.services.setup import initialise
+from tgesc.services.config.defaults import initialise
 
 TESTS = Path(__file__).resolve().parent
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday: the default L2 calendar (09-18 UTC) is open

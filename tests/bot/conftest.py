@@ -16,11 +16,11 @@ from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.domain.rates import Rate
 from tgesc.domain.send_schedule import SendSchedule
 from tgesc.models import Outbox
-from tgesc.services.bot import BotDispatcher
-from tgesc.services.bot_customers import CustomerDesk
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.delivery import Delivery
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.telegram.customers import CustomerDesk
+from tgesc.services.telegram.delivery import Delivery
+from tgesc.services.telegram.dispatch import BotDispatcher
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # Monday: the default L2 calendar (09-18 UTC) is open
 STAFF = {"bob": (5001, "agent", ["L1"]), "carol": (5002, "agent", ["L2"]), "dave": (5003, "admin", [])}

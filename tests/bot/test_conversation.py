@@ -62,7 +62,7 @@ def test_a_customer_the_client_forgot_is_reintroduced_from_the_database(bot, tmp
         path.unlink()  # the session file is lost: the client knows no peer any more
     bot.start()
     from tgesc.db import write_transaction
-    from tgesc.services import outbox
+    from tgesc.services.outbox import rows as outbox
     with write_transaction(bot.db):
         outbox.queue(Ticket.get(), 1001, "We changed it for you.", now=bot.clock())
     bot.deliver()

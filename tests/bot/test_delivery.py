@@ -12,8 +12,8 @@ from pyrogram import raw
 
 from tgesc.db import write_transaction
 from tgesc.models import Customer, Event, Outbox, Ticket
-from tgesc.services import outbox
-from tgesc.services.escalation import escalate_ticket
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.escalation import escalate_ticket
 
 SendMessage = raw.functions.messages.SendMessage
 

@@ -14,7 +14,7 @@ from remote_wire import wait_until
 
 from tgesc.db import reconnect
 from tgesc.models import DeadLetter, Message
-from tgesc.services import bot as bot_service
+from tgesc.services.telegram import dispatch as bot_service
 
 RETRY_S = 0.02  # the adapter's first pause before handing an update over again (30 s at most in production)
 

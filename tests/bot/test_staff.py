@@ -10,8 +10,8 @@ from bot_support import escalated_to_l2, last_message_id, replied_to, thread_of,
 from pyrogram import raw
 
 from tgesc.models import Event, Message, SentMessage, Ticket, TriedSolution
-from tgesc.services.configuration import add_entry
-from tgesc.services.escalation import escalate_ticket
+from tgesc.services.config.apply import add_entry
+from tgesc.services.tickets.escalation import escalate_ticket
 
 
 def command(bot, text: str, *, who: str = "carol", chat: str = "L2", thread_id: int | None = None) -> str:

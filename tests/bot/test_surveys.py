@@ -12,9 +12,9 @@ from bot_support import escalated_to_l2, last_message_id, thread_of, to_chat
 from pyrogram import raw
 
 from tgesc.models import Event, Message, Survey, Ticket
-from tgesc.services import tickets
-from tgesc.services.outbox import render_template
-from tgesc.services.surveys import sweep_surveys
+from tgesc.services.outbox.rows import render_template
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.surveys import sweep_surveys
 
 ALICE, WANG = 1001, 1002  # alice writes in English (zone UTC), wang in Chinese (Asia/Shanghai)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

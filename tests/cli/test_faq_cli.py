@@ -10,8 +10,8 @@ import pytest
 from support import cells, ok_json
 
 from tgesc.models import Event, Outbox
-from tgesc.services.configuration import list_entries
-from tgesc.services.ingest import Inbound, ingest
+from tgesc.services.config.apply import list_entries
+from tgesc.services.tickets.ingest import Inbound, ingest
 
 VPN = {"faq": "vpn", "phrases": {"en": ["vpn not working", "vpn down"], "zh": ["VPN 连不上"]},
        "answer": "faq_vpn", "enabled": True}

@@ -192,8 +192,8 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict]:
     every command."""
     from tgesc.db import open_database
     from tgesc.models import database as bound
-    from tgesc.services.ingest import open_ticket
-    from tgesc.services.setup import initialise
+    from tgesc.services.config.defaults import initialise
+    from tgesc.services.tickets.ingest import open_ticket
 
     url = f"sqlite:///{tmp_path_factory.mktemp('pristine') / 'tgesc.db'}"
     previous = bound.obj

@@ -9,7 +9,7 @@ import pytest
 from support import cells, ok_json
 
 from tgesc.models import Customer, Event, Ticket, Tier
-from tgesc.services import sla
+from tgesc.services.clocks import sla
 
 OPENED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 

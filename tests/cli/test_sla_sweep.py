@@ -16,8 +16,8 @@ from support import cells, ok_json
 from ticket_support import open_ticket
 
 from tgesc.models import Event, Firing, Outbox, Ticket
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.ingest import Inbound, ingest
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.tickets.ingest import Inbound, ingest
 
 L1_CHAT, ANN = -100111, 5001
 

@@ -15,7 +15,7 @@ from ticket_support import open_ticket
 from tgesc.domain.survey_time import in_daytime
 from tgesc.domain.surveys import SurveyPolicy
 from tgesc.models import Event, Outbox, Survey
-from tgesc.services import tickets
+from tgesc.services.tickets import store as tickets
 
 LONG_AGO = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # resolved then, every survey is long due
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -15,7 +15,7 @@ from ticket_support import OPENED, add_message, events, iso, kinds, open_ticket,
 
 from tgesc.domain.survey_time import survey_due
 from tgesc.models import Customer, Survey, TriedSolution
-from tgesc.services.configuration import list_entries
+from tgesc.services.config.apply import list_entries
 
 MISSING = {
     "first": "first_occurred (when the problem first occurred: ticket checklist --first-occurred)",

@@ -13,8 +13,8 @@ from support import ok_json
 from ticket_support import SHANGHAI, events, kinds, open_ticket, outbox, ticket
 
 from tgesc.domain.errors import DomainError
-from tgesc.services import tickets
-from tgesc.services.ticket_view import card_html, view
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.views import card_html, view
 
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 NOTICE_ZH = "您的问题已升级至{tier}(工单号 #{ticket}),预计将在 {eta} 内回复您。如遇紧急情况,请回复“紧急”。"

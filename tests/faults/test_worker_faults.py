@@ -21,9 +21,9 @@ from worker_support import START, Processes, wait_until
 
 from tgesc.db import open_database, reconnect, write_transaction
 from tgesc.models import Customer, Firing, Outbox, Ticket, database
-from tgesc.services import tickets
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import store as tickets
 
 L1_CHAT, ANN = -100111, 5001
 BACKLOG = 300  # urgent tickets whose first response is overdue when the workers start

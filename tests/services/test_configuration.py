@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from tgesc.domain.errors import ConfigInvalid
 from tgesc.models import Event, Staff, Tier
-from tgesc.services.configuration import apply_config, export_toml, parse_toml
-from tgesc.services.setup import initialise, shipped_defaults
+from tgesc.services.config.apply import apply_config, export_toml, parse_toml
+from tgesc.services.config.defaults import initialise, shipped_defaults
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

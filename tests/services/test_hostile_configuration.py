@@ -12,8 +12,8 @@ from support import database_rows
 
 from tgesc.domain.config_schema import SECTIONS
 from tgesc.domain.errors import ConfigInvalid
-from tgesc.services.configuration import apply_config
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import apply_config
+from tgesc.services.config.defaults import initialise
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 VALID = {  # one valid entry per section, into which hostile values go

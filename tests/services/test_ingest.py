@@ -10,11 +10,11 @@ import pytest
 
 from tgesc.domain.errors import DomainError
 from tgesc.models import Event, Firing, Message, MessageEdit, Outbox, Survey, Ticket
-from tgesc.services import tickets
-from tgesc.services.configuration import set_entry
-from tgesc.services.escalation import escalate_ticket
-from tgesc.services.ingest import Inbound, ingest
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.escalation import escalate_ticket
+from tgesc.services.tickets.ingest import Inbound, ingest
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # Monday: the default L2 calendar (09-18 UTC) is open
 
@@ -202,7 +202,7 @@ def test_a_waiting_ticket_resumes_when_the_customer_writes(desk):
     alice.says("Where is my parcel?")
     ticket = Ticket.get()
     ticket.status, ticket.first_responded_at = "waiting", MON_10 + timedelta(minutes=2)
-    from tgesc.services import sla
+    from tgesc.services.clocks import sla
 
     sla.begin_wait(ticket, MON_10 + timedelta(minutes=3))
     tickets.save(ticket, MON_10)
@@ -242,7 +242,7 @@ def test_a_stale_copy_cannot_overwrite_a_newer_change(desk):
 
 
 def test_unresolved_for_fifteen_minutes_escalates_when_the_sweep_runs(desk):
-    from tgesc.services.reactions import react_to_time
+    from tgesc.services.tickets.reactions import react_to_time
 
     Customer(desk).says("Where is my parcel?", minutes=0)
     ticket = Ticket.get()

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from tgesc.models import Customer, Event, Firing, Ticket, Tier
-from tgesc.services import sla
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.setup import initialise
+from tgesc.services.clocks import sla
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.config.defaults import initialise
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MON_9 = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)  # Monday, CET (UTC+1)
@@ -175,7 +175,7 @@ def states(ticket: Ticket, now: datetime) -> dict[str, tuple[str, datetime | Non
 def breached(desk):
     """#1 (high, opened 09:00): first reply 09:40, late (due 09:30); resolution due 13:00, its breach fired by
     the 13:30 sweep. #2 (high, opened 13:20): both deadlines still to come at 13:30."""
-    from tgesc.services.sla_sweep import sweep_sla
+    from tgesc.services.sweeps.sla import sweep_sla
 
     first = open_ticket(desk, "high")
     first.first_responded_at = at(9, 40)
@@ -216,7 +216,7 @@ def test_recompute_moves_only_deadlines_still_to_come_and_says_what_it_keeps(bre
 
 
 def test_breaching_tickets_stay_listed_after_a_recompute(breached):
-    from tgesc.services.ticket_queries import queue
+    from tgesc.services.tickets.queries import queue
 
     sla.recompute(breached, now=at(13, 30), actor="test", dry_run=False)
     assert [row["number"] for row in queue(breached, now=at(13, 45), breaching=True)] == [1]
@@ -231,7 +231,7 @@ def test_a_deadline_passed_but_not_swept_yet_is_kept_too(desk):
 
 
 def test_fired_warnings_are_named_and_not_sent_again(desk):
-    from tgesc.services.sla_sweep import sweep_sla
+    from tgesc.services.sweeps.sla import sweep_sla
 
     open_ticket(desk, "high")
     assert [r["level"] for r in sweep_sla(desk, now=at(9, 16))] == ["warn-50"]  # of the 30 min first response
@@ -244,8 +244,8 @@ def test_fired_warnings_are_named_and_not_sent_again(desk):
 
 
 def test_a_priority_change_keeps_what_already_happened(desk):
-    from tgesc.services import tickets
-    from tgesc.services.sla_sweep import sweep_sla
+    from tgesc.services.sweeps.sla import sweep_sla
+    from tgesc.services.tickets import store as tickets
 
     open_ticket(desk, "high")
     sweep_sla(desk, now=at(13, 30))  # both deadlines breached, notices sent
@@ -268,7 +268,7 @@ def test_a_clock_breached_before_the_wait_stays_breached_while_waiting(desk):
 
 
 def test_clocks_of_resolved_and_closed_tickets_are_stopped(desk):
-    from tgesc.services import tickets
+    from tgesc.services.tickets import store as tickets
 
     open_ticket(desk, "high")
     tickets.resolve(desk, 1, survey=False, actor="test", now=at(9, 20))  # nobody answered: resolved by FAQ
@@ -284,7 +284,7 @@ def test_clocks_of_resolved_and_closed_tickets_are_stopped(desk):
 
 
 def test_a_wait_ended_by_resolving_or_closing_stays_a_pause(desk):
-    from tgesc.services import tickets
+    from tgesc.services.tickets import store as tickets
 
     for number, end, state in ((1, tickets.resolve, "met"), (2, tickets.close, "stopped")):
         ticket = open_ticket(desk, "high", number=number)

@@ -12,11 +12,13 @@ import pytest
 
 from tgesc.db import write_transaction
 from tgesc.models import Customer, Event, Firing, Outbox, Ticket
-from tgesc.services import outbox, sla, tickets
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.ingest import Inbound, ingest
-from tgesc.services.setup import initialise
-from tgesc.services.sla_sweep import due_for_sla, sweep_sla, sweep_unresolved
+from tgesc.services.clocks import sla
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.sweeps.sla import due_for_sla, sweep_sla, sweep_unresolved
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.ingest import Inbound, ingest
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 L1_CHAT, L2_CHAT = -100111, -100222

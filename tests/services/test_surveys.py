@@ -15,11 +15,12 @@ from tgesc.domain.errors import DomainError
 from tgesc.domain.surveys import SurveyPolicy, parse_button
 from tgesc.domain.telegram import ButtonPress, User
 from tgesc.models import Customer, Event, Outbox, Survey, Ticket
-from tgesc.services import surveys, tickets
-from tgesc.services.configuration import set_entry
-from tgesc.services.escalation import escalate_ticket
-from tgesc.services.setup import initialise
-from tgesc.services.surveys import sweep_surveys
+from tgesc.services.config.apply import set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets import surveys
+from tgesc.services.tickets.escalation import escalate_ticket
+from tgesc.services.tickets.surveys import sweep_surveys
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -14,10 +14,11 @@ from tgesc.domain.errors import ConfigInvalid, UsageError
 from tgesc.domain.surveys import SurveyPolicy
 from tgesc.domain.telegram import ButtonPress, IncomingMessage, User
 from tgesc.models import Event, Message, Staff, Survey, Ticket
-from tgesc.services import relay, surveys, tickets
-from tgesc.services.configuration import export_toml, put_entry
-from tgesc.services.ingest import Inbound, ingest
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import export_toml, put_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets import surveys, threads
+from tgesc.services.tickets.ingest import Inbound, ingest
 from tgesc.simulation.replay import history_scenario, replay
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday: L2's office hours are open
@@ -67,7 +68,7 @@ def reply(db, number: int, text: str, at: datetime, *, by: tuple[int, str] = (BO
         ticket, staff = Ticket.get(Ticket.number == number), Staff.get(Staff.handle == by[1])
         Message.create(ticket=ticket, chat_id=STAFF_CHAT, message_id=message.message_id, direction="out",
                        sender="staff", staff=staff, text=text, sent_at=at, created_at=at)
-        relay.staff_reply(ticket, staff, message, at)
+        threads.staff_reply(ticket, staff, message, at)
         tickets.save(ticket, at)
 
 

@@ -12,12 +12,13 @@ import pytest
 from tgesc.domain.surveys import SurveyPolicy
 from tgesc.domain.telegram import ButtonPress, User
 from tgesc.models import Survey
-from tgesc.services import surveys, tickets
-from tgesc.services.configuration import set_entry
-from tgesc.services.escalation import escalate_ticket
-from tgesc.services.ingest import Inbound, ingest
-from tgesc.services.setup import initialise
-from tgesc.services.sla_sweep import sweep_sla, sweep_unresolved
+from tgesc.services.config.apply import set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.sweeps.sla import sweep_sla, sweep_unresolved
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets import surveys
+from tgesc.services.tickets.escalation import escalate_ticket
+from tgesc.services.tickets.ingest import Inbound, ingest
 from tgesc.simulation.report import event_rows, render_text, ticket_rows
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday: the L2 calendar (09-18 UTC) is open

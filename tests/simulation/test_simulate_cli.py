@@ -279,7 +279,7 @@ def test_a_message_the_bot_fails_to_handle_fails_the_run_naming_the_step(cli, tm
     def broken(*_args, **_kwargs):
         raise RuntimeError("the configuration breaks every message")
 
-    monkeypatch.setattr("tgesc.services.bot.on_customer_message", broken)
+    monkeypatch.setattr("tgesc.services.telegram.dispatch.on_customer_message", broken)
     played = scenario(tmp_path / "broken.toml", 'at = "+1m"\ncustomer = "alice"\ntext = "hello?"')
     failed(cli("simulate", str(played), "--json"), "broken.toml: step 1: field 'customer': ",
            "the bot failed to handle alice's message", "RuntimeError: the configuration breaks every message")
@@ -289,7 +289,7 @@ def test_a_sweep_that_fails_fails_the_run_naming_the_step(cli, tmp_path, monkeyp
     def broken(*_args, **_kwargs):
         raise ValueError("year 10000 is out of range")
 
-    monkeypatch.setattr("tgesc.services.sla_sweep.sweep_sla", broken)
+    monkeypatch.setattr("tgesc.services.sweeps.sla.sweep_sla", broken)
     played = scenario(tmp_path / "sweep.toml", 'at = "+1h"')
     failed(cli("simulate", str(played)), "sweep.toml: step 2: field 'at': ", "sla_sweep",
            "ValueError: year 10000 is out of range")

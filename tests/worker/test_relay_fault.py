@@ -18,7 +18,7 @@ from worker_support import START, TESTS, Processes, wait_until, wired_processes
 from tgesc.adapters.jobs import enqueue_deliveries
 from tgesc.db import write_transaction
 from tgesc.models import Message, Outbox
-from tgesc.services import outbox
+from tgesc.services.outbox import rows as outbox
 
 BOT = str(TESTS / "bot_process.py")
 CUSTOMERS, ROWS_EACH = 4, 20

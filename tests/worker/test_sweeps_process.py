@@ -17,9 +17,9 @@ from worker_support import START, Processes, wait_until
 
 from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Firing, Outbox, Survey, Ticket
-from tgesc.services import tickets
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import store as tickets
 
 L1_CHAT, ANN, ALICE = -100111, 5001, 1001
 FIRST_RESPONSE = timedelta(minutes=15)  # urgent: warnings at 50 % and 80 %, then the breach notifies the admins

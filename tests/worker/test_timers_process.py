@@ -22,10 +22,10 @@ from worker_support import START, TESTS, Processes, wait_until, wired_processes
 
 from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Event, Firing, Outbox, Survey, Ticket
-from tgesc.services import tickets
-from tgesc.services.configuration import add_entry, set_entry
-from tgesc.services.outbox import render_template
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import add_entry, set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.outbox.rows import render_template
+from tgesc.services.tickets import store as tickets
 
 L1_CHAT, ANN, LEE = -100111, 5001, 5002  # ann is an admin, lee L1's lead
 TUESDAY = START + timedelta(days=1)  # L1's office hours (09:00-18:00 UTC) open again at 09:00

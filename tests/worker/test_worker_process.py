@@ -19,8 +19,8 @@ from worker_support import START, Processes, wait_until
 
 from tgesc.db import open_database
 from tgesc.models import Outbox
-from tgesc.services import outbox
-from tgesc.services.setup import initialise
+from tgesc.services.config.defaults import initialise
+from tgesc.services.outbox import rows as outbox
 
 JOBS = "tgesc.worker.jobs."
 

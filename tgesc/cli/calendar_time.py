@@ -64,7 +64,7 @@ def _in_zone(parse: Callable[[str, dt.tzinfo], T], text: str, zone: dt.tzinfo, o
 
 def _zone(name: str) -> ZoneInfo:
     """The calendar's zone (NotFound, exit 1, for an unknown calendar)."""
-    from tgesc.services.calendars import business_calendar
+    from tgesc.services.clocks.calendars import business_calendar
 
     return business_calendar(state().database(), name).zone
 
@@ -117,7 +117,7 @@ def due(
 
       tgesc calendar due office-hours --start 2026-03-02T09:00Z --minutes 60 --pause 2026-03-02T09:15Z/2026-03-02T09:45Z
     """
-    from tgesc.services.calendars import due as due_at
+    from tgesc.services.clocks.calendars import due as due_at
 
     zone = _zone(name)
     begin = _in_zone(parse_instant, start, zone, "--start")
@@ -154,7 +154,7 @@ def elapsed(
 
       tgesc calendar elapsed cn-support --from "2026-09-30 11:00" --to "2026-10-02 10:00" --json
     """
-    from tgesc.services.calendars import elapsed as elapsed_between
+    from tgesc.services.clocks.calendars import elapsed as elapsed_between
 
     zone = _zone(name)
     begin, end = _in_zone(parse_instant, from_, zone, "--from"), _in_zone(parse_instant, to, zone, "--to")
@@ -218,7 +218,7 @@ def week_intervals(spans: list[tuple[dt.datetime, dt.datetime]], zone: ZoneInfo,
 
 def show_week(name: str, day: dt.date, as_json: bool) -> None:
     """`calendar show NAME --week DATE`: the open intervals of the week (Monday to Sunday) holding DATE."""
-    from tgesc.services.calendars import week
+    from tgesc.services.clocks.calendars import week
 
     monday = monday_of(day)
     if monday != day:

@@ -39,7 +39,7 @@ def export(
 
       tgesc config export desk.toml && git add desk.toml
     """
-    from tgesc.services.configuration import export_toml
+    from tgesc.services.config.apply import export_toml
 
     text = export_toml(state().database())
     if file is None:
@@ -70,7 +70,7 @@ def apply(
 
       tgesc config apply desk.toml --prune --yes
     """
-    from tgesc.services.configuration import apply_config, parse_toml
+    from tgesc.services.config.apply import apply_config, parse_toml
 
     source = "<stdin>" if str(file) == "-" else str(file)
     raw = parse_toml(read_input(file, ConfigInvalid), source)

@@ -27,8 +27,8 @@ def init(
       TGESC_DATABASE_URL=postgresql://db.internal/tgesc tgesc init --quiet
     """
     from tgesc.cli.config import render_document
-    from tgesc.services.configuration import current_document
-    from tgesc.services.setup import initialise
+    from tgesc.services.config.apply import current_document
+    from tgesc.services.config.defaults import initialise
 
     cli = state()
     database = cli.database(require_schema=False, create=True)

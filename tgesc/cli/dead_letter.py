@@ -53,7 +53,7 @@ def list_(
 
       tgesc dead-letter list --status all --json
     """
-    from tgesc.services import dead_letters
+    from tgesc.services.telegram import dead_letters
 
     state().database()
     records = [_local(dead_letters.summary(found))
@@ -75,7 +75,7 @@ def show(
 
       tgesc dead-letter show 3 --json | jq -r .error
     """
-    from tgesc.services import dead_letters
+    from tgesc.services.telegram import dead_letters
 
     state().database()
     emit(_local(dead_letters.details(dead_letters.letter(letter_id))), as_json)
@@ -104,7 +104,7 @@ def replay(
       tgesc dead-letter replay --all --yes
     """
     from tgesc.cli.wake import waking_bot
-    from tgesc.services import dead_letters
+    from tgesc.services.telegram import dead_letters
 
     db = state().database()
     if bool(letter_ids) == every:
@@ -123,8 +123,8 @@ def replay(
 def _replay_each(db: Any, letter_ids: list[int]) -> None:
     from tgesc.adapters.clock import clock_from
     from tgesc.domain.errors import DomainError
-    from tgesc.services.bot import BotDispatcher
-    from tgesc.services.bot_customers import CustomerDesk
+    from tgesc.services.telegram.customers import CustomerDesk
+    from tgesc.services.telegram.dispatch import BotDispatcher
 
     settings = state().settings()
     dispatcher = BotDispatcher(db, CustomerDesk(None, settings.reopen_window, settings.rate("flood_limit")),

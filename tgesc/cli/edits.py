@@ -22,7 +22,7 @@ def edit_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None,
              put: Iterable[tuple[Path, Any]] = (), drop: Iterable[Path] = (),
              add: Iterable[tuple[Path, Any]] = (), discard: Iterable[tuple[Path, Any]] = (),
              view: RecordView | None = None) -> None:
-    from tgesc.services.entry_edits import Edits, edit_entry
+    from tgesc.services.config.edits import Edits, edit_entry
 
     edits = Edits(fields=unset_empty(fields), put=list(put), drop=list(drop), add=list(add),
                   discard=list(discard))
@@ -36,7 +36,7 @@ def edit_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None,
 
 def put_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool) -> None:
     """`set` that creates the entry from the given fields when it does not exist (SLA policies)."""
-    from tgesc.services.configuration import put_entry
+    from tgesc.services.config.apply import put_entry
 
     changes = unset_empty(fields)
     if not changes:

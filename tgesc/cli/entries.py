@@ -55,7 +55,7 @@ def columns(section: str, names: Sequence[str]) -> Summary:
 
 def list_cmd(section: str, as_json: bool, summary: Summary) -> None:
     """`list`: the section's summary table, or every entry in full with --json."""
-    from tgesc.services.configuration import list_entries
+    from tgesc.services.config.apply import list_entries
 
     entries = list_entries(state().database(), section)
     emit(entries if as_json else summary(entries), as_json)
@@ -73,14 +73,14 @@ def emit_entry(section: str, key: str, entry: Mapping[str, Any], as_json: bool, 
 
 
 def show_cmd(section: str, key: str, as_json: bool, view: RecordView | None = None) -> None:
-    from tgesc.services.configuration import get_entry
+    from tgesc.services.config.apply import get_entry
 
     emit_entry(section, key, get_entry(state().database(), section, key), as_json, view)
 
 
 def add_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, as_json: bool,
             view: RecordView | None = None) -> None:
-    from tgesc.services.configuration import add_entry
+    from tgesc.services.config.apply import add_entry
 
     cli = state()
     entry = add_entry(cli.database(), section, key, fields, actor=cli.actor(as_), now=current_time())
@@ -89,7 +89,7 @@ def add_cmd(section: str, key: str, fields: Mapping[str, Any], as_: str | None, 
 
 
 def remove_cmd(section: str, key: str, as_: str | None, yes: bool, dry_run: bool) -> None:
-    from tgesc.services.configuration import get_entry, remove_entry
+    from tgesc.services.config.apply import get_entry, remove_entry
 
     cli = state()
     get_entry(cli.database(), section, key)

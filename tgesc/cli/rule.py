@@ -255,7 +255,7 @@ def sweep(
       tgesc rule sweep --once --json
     """
     from tgesc.cli.output import info
-    from tgesc.services.sla_sweep import sweep_unresolved
+    from tgesc.services.sweeps.sla import sweep_unresolved
 
     done = sweep_once(sweep_unresolved, once=once, dry_run=dry_run, as_json=as_json,
                       columns=["ticket", "priority", "rules", "escalated_to", "due"])

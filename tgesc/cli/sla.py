@@ -124,7 +124,7 @@ def recompute(
     """
     from tgesc.cli.context import current_time, state
     from tgesc.cli.output import emit, progress
-    from tgesc.services.sla import recompute as recompute_tickets
+    from tgesc.services.clocks.sla import recompute as recompute_tickets
 
     if not dry_run and not yes:
         confirm_bulk("Recompute the SLA deadlines of every open ticket?")
@@ -182,7 +182,7 @@ def sweep(
       tgesc sla sweep --once --json | jq -r '.[] | select(.level == "breach") | .ticket'
     """
     from tgesc.cli.output import info
-    from tgesc.services.sla_sweep import sweep_sla
+    from tgesc.services.sweeps.sla import sweep_sla
 
     done = sweep_once(sweep_sla, once=once, dry_run=dry_run, as_json=as_json,
                       columns=["ticket", "priority", "clock", "level", "due", "action", "recipients", "note"])

@@ -73,7 +73,7 @@ def list_(
 
       tgesc survey list --ticket 1042
     """
-    from tgesc.services.surveys import list_surveys
+    from tgesc.services.tickets.surveys import list_surveys
 
     records = [_local(r) for r in list_surveys(state().database(), statuses=tuple(status or ()), ticket=ticket,
                                                limit=limit or None)]
@@ -97,7 +97,7 @@ def show(
 
       tgesc survey show 17 --json | jq .comment
     """
-    from tgesc.services.surveys import show as show_survey
+    from tgesc.services.tickets.surveys import show as show_survey
 
     emit(_local(show_survey(state().database(), survey_id)), as_json)
 
@@ -120,7 +120,7 @@ def send(
       tgesc survey send 1042 --now
     """
     from tgesc.cli.wake import waking_bot
-    from tgesc.services.surveys import send_now
+    from tgesc.services.tickets.surveys import send_now
 
     if not now:
         raise UsageError("pass --now to send the survey at once (otherwise it goes out by itself when due: "
@@ -151,7 +151,7 @@ def sweep(
 
       tgesc survey sweep --once --json
     """
-    from tgesc.services.surveys import sweep_surveys
+    from tgesc.services.tickets.surveys import sweep_surveys
 
     done = sweep_once(sweep_surveys, once=once, dry_run=dry_run, as_json=as_json,
                       columns=["survey", "ticket", "round", "action", "due_at", "reason"],

@@ -49,7 +49,7 @@ def list_(
       tgesc template list --json | jq -r '.[] | select(.source | startswith("override")) | .key'
     """
     from tgesc.cli.context import state
-    from tgesc.services.templates import template_rows
+    from tgesc.services.config.templates import template_rows
 
     rows = template_rows(state().database(), lang)
     if as_json:
@@ -71,7 +71,7 @@ def show(key: str = KEY, lang: str = _lang_option("en", "Language."), as_json: b
       tgesc template show escalation_notice --json | jq -r .body
     """
     from tgesc.cli.context import state
-    from tgesc.services.templates import effective_template
+    from tgesc.services.config.templates import effective_template
 
     template = effective_template(state().database(), key, lang)
     if as_json:
@@ -106,7 +106,7 @@ def set_(
       tgesc template set faq_refund_policy --lang zh --file refund-zh.html
     """
     from tgesc.cli.context import current_time, state
-    from tgesc.services.templates import save_override
+    from tgesc.services.config.templates import save_override
 
     if (body is None) == (file is None):
         raise typer.BadParameter("give the body with exactly one of --body or --file")
@@ -133,7 +133,7 @@ def remove(
       tgesc template remove comfort --lang en --yes
     """
     from tgesc.cli.context import current_time, state
-    from tgesc.services.templates import remove_override
+    from tgesc.services.config.templates import remove_override
 
     cli = state()
     if dry_run:
@@ -166,7 +166,7 @@ def render(
       tgesc template render comfort --lang en --var customer_name=Ana --var ticket=1042 --var eta='30 minutes'
     """
     from tgesc.cli.context import state
-    from tgesc.services.templates import preview
+    from tgesc.services.config.templates import preview
 
     result = preview(state().database(), key, lang, dict(variables or []))
     if as_json:

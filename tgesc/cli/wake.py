@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from tgesc.cli.context import state
 from tgesc.cli.output import info
-from tgesc.services import outbox
+from tgesc.services.outbox import rows as outbox
 from tgesc.settings import mask_url_password
 
 

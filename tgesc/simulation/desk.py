@@ -36,12 +36,12 @@ from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.domain.send_schedule import SendSchedule
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
 from tgesc.models import Customer
-from tgesc.services import tickets
-from tgesc.services.bot import BotDispatcher
-from tgesc.services.bot_customers import CustomerDesk
-from tgesc.services.configuration import apply_config, list_entries, parse_toml, put_entry, set_entry
-from tgesc.services.delivery import Delivery
-from tgesc.services.setup import initialise
+from tgesc.services.config.apply import apply_config, list_entries, parse_toml, put_entry, set_entry
+from tgesc.services.config.defaults import initialise
+from tgesc.services.telegram.customers import CustomerDesk
+from tgesc.services.telegram.delivery import Delivery
+from tgesc.services.telegram.dispatch import BotDispatcher
+from tgesc.services.tickets import store as tickets
 from tgesc.settings import Settings, load_settings
 from tgesc.worker import jobs
 from tgesc.worker.bot import serve_wakeups

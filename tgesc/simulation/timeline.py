@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tgesc.services import timers
+from tgesc.services.sweeps import next_due
 from tgesc.worker import jobs
 
 
@@ -28,9 +28,9 @@ class Periodic:
 
 
 PERIODIC = (
-    Periodic("sla", jobs.sla_sweep, "sla_sweep_every", timers.next_sla_check),
-    Periodic("unresolved", jobs.unresolved_sweep, "unresolved_sweep_every", timers.next_unresolved_check),
-    Periodic("survey", jobs.survey_sweep, "survey_sweep_every", timers.next_survey_step),
+    Periodic("sla", jobs.sla_sweep, "sla_sweep_every", next_due.next_sla_check),
+    Periodic("unresolved", jobs.unresolved_sweep, "unresolved_sweep_every", next_due.next_unresolved_check),
+    Periodic("survey", jobs.survey_sweep, "survey_sweep_every", next_due.next_survey_step),
 )
 
 

@@ -30,9 +30,9 @@ from tgesc.adapters.redis_server import connect
 from tgesc.adapters.single_lock import SingleActiveLock, bot_lock_name
 from tgesc.db import open_database, passing_failure, reconnect, require_current
 from tgesc.domain.send_schedule import SendSchedule
-from tgesc.services.bot import BotDispatcher
-from tgesc.services.bot_customers import CustomerDesk
-from tgesc.services.delivery import Delivery
+from tgesc.services.telegram.customers import CustomerDesk
+from tgesc.services.telegram.delivery import Delivery
+from tgesc.services.telegram.dispatch import BotDispatcher
 from tgesc.settings import Settings
 
 if TYPE_CHECKING:

@@ -107,7 +107,7 @@ def _redis() -> redis.Redis:
 
 def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list[dict[str, Any]]:
     """Run one sweep service at the current instant, then wake the bot for the rows it wrote."""
-    from tgesc.services import outbox
+    from tgesc.services.outbox import rows as outbox
 
     waking = _wake and not dry_run
 
@@ -126,7 +126,7 @@ def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list
 
 def _wake_bot(after_row: int) -> int:
     from tgesc.adapters.jobs import enqueue_deliveries
-    from tgesc.services import outbox
+    from tgesc.services.outbox import rows as outbox
 
     rows = outbox.pending_after(after_row)
     return enqueue_deliveries(_redis(), rows) if rows else 0
@@ -134,21 +134,21 @@ def _wake_bot(after_row: int) -> int:
 
 def sla_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
     """SLA warnings and breaches due by now: notices, escalations, the customer's update (services.sla_sweep)."""
-    from tgesc.services.sla_sweep import sweep_sla
+    from tgesc.services.sweeps.sla import sweep_sla
 
     return _sweeping(sweep_sla, dry_run)
 
 
 def unresolved_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
     """The unresolved-for rules: tickets open too long climb a tier (services.sla_sweep)."""
-    from tgesc.services.sla_sweep import sweep_unresolved
+    from tgesc.services.sweeps.sla import sweep_unresolved
 
     return _sweeping(sweep_unresolved, dry_run)
 
 
 def survey_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
     """Return-visit surveys due by now: send, remind, expire (services.surveys)."""
-    from tgesc.services.surveys import sweep_surveys
+    from tgesc.services.tickets.surveys import sweep_surveys
 
     return _sweeping(sweep_surveys, dry_run)
 
@@ -156,7 +156,7 @@ def survey_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
 def outbox_relay() -> int:
     """Pending outbox rows due by now whose `telegram` job is gone get one again; how many."""
     from tgesc.adapters.jobs import relay_deliveries
-    from tgesc.services import outbox
+    from tgesc.services.outbox import rows as outbox
 
     enqueued = relay_deliveries(_redis(), _on_database(lambda _db, now: outbox.due_pending(now, RELAY_BATCH)))
     if enqueued:

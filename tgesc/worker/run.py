@@ -23,7 +23,7 @@ from tgesc.worker import jobs
 
 log = logging.getLogger(__name__)
 DEFAULT_QUEUES = ("default",)
-PRELOADED = ("tgesc.services.outbox", "tgesc.services.sla_sweep", "tgesc.services.surveys")
+PRELOADED = ("tgesc.services.outbox.rows", "tgesc.services.sweeps.sla", "tgesc.services.tickets.surveys")
 
 
 def run_worker(settings: Settings, queues: Sequence[str] = DEFAULT_QUEUES, *, simple: bool = False,

@@ -16,7 +16,7 @@ import peewee
 
 from tgesc.domain.business_time import BusinessCalendar
 from tgesc.domain.sla import ALWAYS_OPEN
-from tgesc.services.configuration import get_entry
+from tgesc.services.config.apply import get_entry
 
 
 @lru_cache(maxsize=256)

@@ -12,8 +12,8 @@ from typing import Any
 from tgesc import prepared
 from tgesc.domain.durations import format_duration
 from tgesc.models import Event, Message, Ticket, TriedSolution
-from tgesc.services import sla
-from tgesc.services.tickets import checklist
+from tgesc.services.clocks import sla
+from tgesc.services.tickets.store import checklist
 
 KEY_MESSAGES = 5
 BREACHED_STATES = ("breached", "met late", "stopped late")  # a clock past its deadline, running or stopped

@@ -24,9 +24,9 @@ from tgesc.domain.send_schedule import Pending, SendSchedule
 from tgesc.domain.telegram import Button, RetryAfter, TelegramPort, Undeliverable
 from tgesc.domain.telegram_text import check_callback_data
 from tgesc.models import Customer, Outbox, SentMessage, Ticket
-from tgesc.services import outbox
-from tgesc.services.relay import TOPIC_PART
-from tgesc.services.tickets import event
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.store import event
+from tgesc.services.tickets.threads import TOPIC_PART
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # other failures are retried with a growing delay, then the row is marked failed

@@ -25,9 +25,11 @@ import peewee
 from tgesc.db import passing_failure, reconnect, write_transaction
 from tgesc.domain.errors import DomainError
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
-from tgesc.services import dead_letters, outbox, surveys
-from tgesc.services.bot_customers import CustomerDesk, on_customer_message
-from tgesc.services.bot_staff import on_staff_chat_message, on_staff_private_message, staff_member, staff_tier
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.telegram import dead_letters
+from tgesc.services.telegram.customers import CustomerDesk, on_customer_message
+from tgesc.services.telegram.staff import on_staff_chat_message, on_staff_private_message, staff_member, staff_tier
+from tgesc.services.tickets import surveys
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

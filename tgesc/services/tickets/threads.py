@@ -21,8 +21,9 @@ import peewee
 from tgesc import prepared
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Customer, Message, Outbox, SentMessage, Staff, Ticket
-from tgesc.services import outbox, sla
-from tgesc.services.tickets import event
+from tgesc.services.clocks import sla
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.store import event
 
 TOPIC_PART = -1  # the sent_message part recording the forum topic a card row opened
 

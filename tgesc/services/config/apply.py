@@ -16,7 +16,7 @@ import peewee
 from tgesc.db import write_transaction
 from tgesc.domain.errors import ConfigInvalid, DomainError, NotFound
 from tgesc.models import Event
-from tgesc.services import config_store
+from tgesc.services.config import store as config_store
 
 if TYPE_CHECKING:
     from tgesc.domain.config_document import Change, Document
@@ -50,7 +50,7 @@ def parse_toml(text: str, source: str) -> dict[str, Any]:
 
 def export_toml(db: peewee.Database) -> str:
     """The whole stored configuration as canonical TOML."""
-    from tgesc.services import config_toml
+    from tgesc.services.config import toml as config_toml
 
     with db.atomic():
         doc = config_store.load_document()

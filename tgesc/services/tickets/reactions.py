@@ -18,11 +18,12 @@ from tgesc.domain.rules import MessageContext, combine, evaluate, faq_match, unr
 from tgesc.domain.sla import Policy
 from tgesc.domain.vocabulary import rank
 from tgesc.models import Ticket, Tier
-from tgesc.services import outbox, sla
-from tgesc.services.escalation import escalate, tier_calendar
-from tgesc.services.firings import Firings
-from tgesc.services.snapshot import Snapshot, snapshot
-from tgesc.services.tickets import attach, event, schedule_unresolved, set_changed
+from tgesc.services.clocks import sla
+from tgesc.services.clocks.once import Firings
+from tgesc.services.config.current import Snapshot, snapshot
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.escalation import escalate, tier_calendar
+from tgesc.services.tickets.store import attach, event, schedule_unresolved, set_changed
 
 
 def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, actor: str, reply: bool = True,

@@ -25,8 +25,8 @@ from tgesc.domain.business_time import BusinessCalendar
 from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, keep_history, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Event, Firing, Ticket
-from tgesc.services.calendars import calendar_or_always_open
-from tgesc.services.snapshot import snapshot
+from tgesc.services.clocks.calendars import calendar_or_always_open
+from tgesc.services.config.current import snapshot
 
 DUE_FIELDS = {"first_response": "first_response_due", "next_response": "next_response_due",
               "resolution": "resolution_due"}

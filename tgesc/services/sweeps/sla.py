@@ -49,12 +49,13 @@ from tgesc.domain.sla import DueMilestone, Milestone, Policy, due_milestones, wa
 from tgesc.domain.sla_notices import notice_key, notice_variables
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Firing, Staff, StaffTier, Ticket, Tier
-from tgesc.services import outbox, sla
-from tgesc.services.escalation import escalate, tier_calendar
-from tgesc.services.firings import Firings
-from tgesc.services.reactions import react_to_time, ticket_tier
-from tgesc.services.snapshot import snapshot
-from tgesc.services.tickets import event, save, set_changed
+from tgesc.services.clocks import sla
+from tgesc.services.clocks.once import Firings
+from tgesc.services.config.current import snapshot
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.escalation import escalate, tier_calendar
+from tgesc.services.tickets.reactions import react_to_time, ticket_tier
+from tgesc.services.tickets.store import event, save, set_changed
 
 log = logging.getLogger(__name__)
 ACTOR = "sla"

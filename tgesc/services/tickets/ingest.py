@@ -19,11 +19,12 @@ from tgesc.db import write_transaction
 from tgesc.domain.errors import UsageError
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
-from tgesc.services import sla, tickets
-from tgesc.services.config_store import GENERATION, generation_query
-from tgesc.services.firings import AGGREGATED_PARAMS, Firings
-from tgesc.services.reactions import react
-from tgesc.services.snapshot import snapshot
+from tgesc.services.clocks import sla
+from tgesc.services.clocks.once import AGGREGATED_PARAMS, Firings
+from tgesc.services.config.current import snapshot
+from tgesc.services.config.store import GENERATION, generation_query
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.reactions import react
 
 REOPEN_WINDOW = timedelta(days=3)
 

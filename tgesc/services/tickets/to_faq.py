@@ -18,8 +18,8 @@ import peewee
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError, UsageError
 from tgesc.domain.templates import primary_language
-from tgesc.services.configuration import add_entry
-from tgesc.services.tickets import event, find
+from tgesc.services.config.apply import add_entry
+from tgesc.services.tickets.store import event, find
 
 DONE_STATUSES = ("resolved", "closed")
 _NAME = re.compile(r"[a-z0-9_]{1,60}", re.ASCII)

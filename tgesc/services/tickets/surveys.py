@@ -56,8 +56,9 @@ from tgesc.domain.surveys import (
 from tgesc.domain.telegram import ButtonPress
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Survey, Ticket
-from tgesc.services import outbox, tickets
-from tgesc.services.snapshot import snapshot
+from tgesc.services.config.current import snapshot
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets import store as tickets
 
 log = logging.getLogger(__name__)
 _policy_cache: dict[str, Any] = {}  # configured_policy: the settings it was read from, and the policy
@@ -344,7 +345,7 @@ def _second_escalation(db: peewee.Database, ticket: Ticket, survey: Survey, now:
                        actor: str) -> None:
     """Reopen the ticket and escalate it to the low-score tier (when it is not there or above already); tell the
     staff in its thread."""
-    from tgesc.services.escalation import escalate
+    from tgesc.services.tickets.escalation import escalate
 
     reason = f"return-visit survey: the customer rated {survey.stars}/5"
     if ticket.status not in OPEN_STATUSES:

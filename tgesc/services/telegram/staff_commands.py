@@ -14,8 +14,10 @@ import peewee
 from tgesc.domain.bot_commands import Command
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Staff, Ticket
-from tgesc.services import escalation, outbox, tickets
-from tgesc.services.ticket_view import card_html, view
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets import escalation
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.views import card_html, view
 
 
 def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, staff: Staff,

@@ -17,7 +17,7 @@ import peewee
 from tgesc.db import write_transaction
 from tgesc.domain import templates
 from tgesc.domain.errors import NotFound, UsageError
-from tgesc.services.configuration import list_entries, put_entry, remove_entry, set_entry
+from tgesc.services.config.apply import list_entries, put_entry, remove_entry, set_entry
 
 SECTION = "templates"
 

@@ -20,8 +20,8 @@ from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.ticket_rules import Checklist, transition
 from tgesc.domain.vocabulary import EMOTIONS, OPEN_STATUSES, PRIORITIES
 from tgesc.models import Customer, Event, Firing, Staff, Survey, Ticket, Tier, TriedSolution, TriggerRule
-from tgesc.services import sla
-from tgesc.services.snapshot import snapshot
+from tgesc.services.clocks import sla
+from tgesc.services.config.current import snapshot
 
 if TYPE_CHECKING:
     from tgesc.domain.rules import Rule
@@ -259,7 +259,7 @@ def resolve(db, number: int, *, survey: bool, actor: str, now: datetime,
         ticket.resolved_at, ticket.escalate_unresolved_at = now, None
         sla.end_wait(ticket, now)  # a wait on the customer ends here: it stays a pause of the clocks
         if survey:
-            from tgesc.services.surveys import schedule
+            from tgesc.services.tickets.surveys import schedule
 
             schedule(ticket, now=now, policy=survey_policy)
         event(ticket, "ticket.resolved", actor, now, survey=survey)

@@ -17,8 +17,8 @@ import peewee
 
 from tgesc.domain.rules import FaqEntry, Rule, faq_from, rules_from
 from tgesc.models import Staff, StaffTier, Tier
-from tgesc.services import config_store
-from tgesc.services.configuration import entry_in
+from tgesc.services.config import store as config_store
+from tgesc.services.config.apply import entry_in
 
 
 @dataclass(frozen=True)

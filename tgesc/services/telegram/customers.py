@@ -23,10 +23,12 @@ from tgesc.domain.rates import Rate, SlidingWindow
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Ticket
-from tgesc.services import outbox, relay, surveys, tickets
-from tgesc.services.escalation import open_thread
-from tgesc.services.ingest import Inbound, ingest, remember_customer
-from tgesc.services.tickets import event
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets import surveys, threads
+from tgesc.services.tickets.escalation import open_thread
+from tgesc.services.tickets.ingest import Inbound, ingest, remember_customer
+from tgesc.services.tickets.store import event
 
 
 @dataclass
@@ -72,7 +74,7 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
             open_thread(ticket, ticket.tier, now)  # a new ticket: its card (with this message) opens the thread
             tickets.save(ticket, now)
         else:
-            relay.mirror(ticket, message, now)
+            threads.mirror(ticket, message, now)
         surveys.take_comment(ticket, message.text or f"[{message.media_type}]", now)  # after a low survey score
 
     ingest(db, inbound(message), now=now, reopen_window=desk.reopen_window, reactions=not flooding, then=stored)

@@ -21,7 +21,7 @@ import peewee
 
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError
-from tgesc.services.configuration import get_entry, set_entry
+from tgesc.services.config.apply import get_entry, set_entry
 
 Path = tuple[str, ...]
 

@@ -19,8 +19,8 @@ import peewee
 from tgesc.domain.errors import NotFound, UsageError
 from tgesc.domain.vocabulary import OPEN_STATUSES, TICKET_STATUSES
 from tgesc.models import Customer, Message, Staff, Ticket, Tier
-from tgesc.services.ticket_view import view
-from tgesc.services.tickets import find, staff_member
+from tgesc.services.tickets.store import find, staff_member
+from tgesc.services.tickets.views import view
 
 
 def running_deadlines(ticket: Ticket) -> list[datetime]:

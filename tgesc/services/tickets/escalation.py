@@ -18,12 +18,13 @@ from tgesc.domain.humanize import eta_text, instant_text, zone_for
 from tgesc.domain.sla import Policy
 from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Ticket, Tier
-from tgesc.services import firings, outbox, sla
-from tgesc.services.calendars import calendar_or_always_open
-from tgesc.services.relay import copy_attachments
-from tgesc.services.snapshot import snapshot
-from tgesc.services.ticket_view import card_html, view
-from tgesc.services.tickets import checklist, event, find, save
+from tgesc.services.clocks import once, sla
+from tgesc.services.clocks.calendars import calendar_or_always_open
+from tgesc.services.config.current import snapshot
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.store import checklist, event, find, save
+from tgesc.services.tickets.threads import copy_attachments
+from tgesc.services.tickets.views import card_html, view
 
 
 def escalate_ticket(db: peewee.Database, number: int, *, to: str | None, reason: str, actor: str, now: datetime,
@@ -90,13 +91,13 @@ def tier_calendar(db: peewee.Database, tier: Tier):
 
 
 def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> None:
-    """The customer's escalation notice (and off-hours notice, and its `firings.NOTICE` marker), and the
+    """The customer's escalation notice (and off-hours notice, and its `once.NOTICE` marker), and the
     staff chat's context card."""
     customer = ticket.customer
     zone = zone_for(customer.timezone, customer.language)
     calendar = tier_calendar(db, target)
     due = calendar.due(now, Policy.from_json(ticket.sla_policy).first_response)
-    firings.mark(ticket, *firings.NOTICE, now)
+    once.mark(ticket, *once.NOTICE, now)
     outbox.to_customer(ticket, "escalation_notice", {
         "tier": target.name, "eta": eta_text(now, due, zone, customer.language)}, now=now)
     if not calendar.is_open(now):

@@ -11,7 +11,7 @@ import peewee
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError, NotFound
 from tgesc.models import Message, Ticket
-from tgesc.services.tickets import event, find, save
+from tgesc.services.tickets.store import event, find, save
 
 
 def mark_key(db: peewee.Database, number: int, message_id: int, *, actor: str, now: datetime,

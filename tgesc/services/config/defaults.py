@@ -15,7 +15,7 @@ import peewee
 from tgesc.db import upgrade, write_transaction
 from tgesc.domain.config_document import Change
 from tgesc.models import Meta
-from tgesc.services.configuration import apply_config, parse_toml
+from tgesc.services.config.apply import apply_config, parse_toml
 
 DEFAULTS_LOADED = "defaults_loaded_at"
 

@@ -30,10 +30,12 @@ from tgesc.domain.bot_commands import (
 from tgesc.domain.errors import TgescError
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Message, Staff, StaffTier, Ticket, Tier
-from tgesc.services import outbox, relay, ticket_queries
-from tgesc.services.snapshot import snapshot
-from tgesc.services.staff_actions import run_staff_command
-from tgesc.services.tickets import event, save
+from tgesc.services.config.current import snapshot
+from tgesc.services.outbox import rows as outbox
+from tgesc.services.telegram.staff_commands import run_staff_command
+from tgesc.services.tickets import queries as views
+from tgesc.services.tickets import threads
+from tgesc.services.tickets.store import event, save
 
 
 def staff_member(telegram_id: int) -> Staff | None:
@@ -62,7 +64,7 @@ def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: T
     """A message in `tier`'s staff chat (edits and chatter outside ticket threads are ignored)."""
     if message.edited_at is not None:
         return
-    ticket = relay.ticket_of_thread(message.chat_id, message.thread_id, message.reply_to_message_id)
+    ticket = threads.ticket_of_thread(message.chat_id, message.thread_id, message.reply_to_message_id)
     if ticket is None:
         return
     staff = staff_member(message.sender.id)
@@ -81,7 +83,7 @@ def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: T
         elif ticket.customer.unreachable_at is not None:
             _answer(ticket, message, "Not relayed: the customer has blocked the bot or deleted their account.", now)
         else:
-            relay.staff_reply(ticket, staff, message, now)
+            threads.staff_reply(ticket, staff, message, now)
             save(ticket, now)
 
 
@@ -153,14 +155,14 @@ def on_staff_private_message(db: peewee.Database, bot_username: str | None, staf
 
 def _queue_text(db: peewee.Database, staff: Staff, which: str, now: datetime) -> str:
     if which == "mine":
-        rows, title = ticket_queries.queue(db, now=now, assignee=staff.handle), "Your open tickets"
+        rows, title = views.queue(db, now=now, assignee=staff.handle), "Your open tickets"
     else:
         tiers = [link.tier.code for link in StaffTier.select().where(StaffTier.staff == staff.id)]
         if staff.role == "admin":
             tiers = []  # every tier
         elif not tiers:
             return "You are in no tier yet; an admin can add you with `tgesc staff set`."
-        rows, title = ticket_queries.queue(db, now=now, tiers=tiers), "Open tickets in " + (", ".join(tiers) or
+        rows, title = views.queue(db, now=now, tiers=tiers), "Open tickets in " + (", ".join(tiers) or
                                                                                               "every tier")
     if not rows:
         return f"{title}: none."

@@ -18,7 +18,7 @@ from tgesc.domain.humanize import language_of
 from tgesc.domain.telegram import TEXT_LIMIT
 from tgesc.domain.telegram_text import split_text
 from tgesc.models import Outbox, Template, Ticket
-from tgesc.services.snapshot import snapshot
+from tgesc.services.config.current import snapshot
 
 
 def render_template(key: str, language: str | None, variables: Mapping[str, Any]) -> str:

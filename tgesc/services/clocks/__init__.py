@@ -1,0 +1,1 @@
+"""Time on tickets: the SLA clocks (sla), the once-only markers of what fired (once), business-hours calendars."""

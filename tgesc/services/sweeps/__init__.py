@@ -1,0 +1,2 @@
+"""What runs on a schedule (tgesc worker cron enqueues it, tgesc worker run executes it): the SLA and unresolved-for
+sweeps, the survey sweep, and when each sweep next has work (for the simulation's virtual time)."""
