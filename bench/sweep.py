@@ -7,7 +7,7 @@ database is initialised with the shipped defaults (L1 given a staff chat, one ad
 - background: the open tickets not due, bulk-inserted by one server-side statement per 100,000 rows (a
   recursive CTE on SQLite, generate_series on PostgreSQL): urgent, at L1, with a real policy snapshot
   and due instants, their next check spread over the 30 days after the sweeps;
-- due: --rounds batches of 100 urgent tickets opened through the ticket service (`tickets.create`), batch
+- due: --rounds batches of 100 urgent tickets opened through the ticket service (`lifecycle.create`), batch
   r one virtual second after batch r - 1, so that at batch r's first warning (7 min 30 s after it opened)
   exactly its 100 tickets are due: the earlier batches were swept already, the later ones are not due yet.
 
@@ -55,6 +55,7 @@ from tgesc.services.clocks import sla
 from tgesc.services.config.apply import add_entry, set_entry
 from tgesc.services.config.defaults import initialise
 from tgesc.services.sweeps.sla import due_for_sla, sweep_sla
+from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
 
 GOAL_MS = 20.0
@@ -109,7 +110,7 @@ def fill(db: peewee.Database, size: int, rounds: int) -> float:
     began = time.perf_counter()
     customer = Customer.create(telegram_id=1001, first_name="Alice", created_at=START, updated_at=START)
     tier = Tier.get(Tier.code == "L1")
-    sample = tickets.create(db, customer, "x", START, "urgent")  # for a real policy snapshot and due instants
+    sample = lifecycle.create(db, customer, "x", START, "urgent")  # for a real policy snapshot and due instants
     policy = json.dumps(sla.current_policy(db, "urgent").as_json(), sort_keys=True)
     naive = lambda instant: instant.astimezone(UTC).replace(tzinfo=None)  # noqa: E731
     times = [naive(START), naive(START), naive(START), policy, naive(sample.first_response_due),
@@ -129,7 +130,7 @@ def fill(db: peewee.Database, size: int, rounds: int) -> float:
         opened = START + timedelta(seconds=batch)
         with write_transaction(db):
             for _ in range(DUE):
-                ticket = tickets.create(db, customer, "Where is my order?", opened, "urgent")
+                ticket = lifecycle.create(db, customer, "Where is my order?", opened, "urgent")
                 tickets.save(ticket, opened)
     if not sqlite:
         db.execute_sql("ANALYZE ticket")

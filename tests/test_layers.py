@@ -60,3 +60,59 @@ def test_db_only_command_imports_no_queue_redis_or_telegram(argv, initialised_ho
     loaded = sorted({m.split(".")[0] for m in result["modules"]} & set(HEAVY))
     assert not loaded, (f"tgesc {' '.join(argv)} imported {', '.join(loaded)}; import them inside the "
                         "functions that need them (find the importer: python -X importtime -m tgesc ...)")
+
+
+def _imports_of(path: Path, modules: set[str]) -> set[str]:
+    """The tgesc modules `path` imports, wherever the import stands (inside a function too)."""
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name in modules}
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in graph[node]:
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_of_tgesc_imports_itself_round_a_loop():
+    """No import loop anywhere in tgesc, counting imports inside functions: one of those does not break a loop,
+    it hides one."""
+    package = REPO_ROOT / "tgesc"
+    paths = {".".join(path.relative_to(REPO_ROOT).with_suffix("").parts).removesuffix(".__init__"): path
+             for path in package.rglob("*.py") if "migrations" not in path.parts}
+    graph = {module: _imports_of(path, set(paths)) - {module} for module, path in paths.items()}
+    assert _cycles(graph) == []

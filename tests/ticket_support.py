@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from tgesc.db import write_transaction
 from tgesc.models import Customer, Event, Message, Outbox, Ticket
+from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
 
 OPENED = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday, long past: every clock of these tickets is due
@@ -23,7 +24,7 @@ def open_ticket(db, *, at: datetime = OPENED, telegram_id: int = 1001, problem: 
         customer = Customer.get_or_none(Customer.telegram_id == telegram_id) or Customer.create(
             telegram_id=telegram_id, username=username, first_name=first_name, language=language, timezone=timezone,
             created_at=at, updated_at=at)
-        ticket = tickets.create(db, customer, problem, at, priority)
+        ticket = lifecycle.create(db, customer, problem, at, priority)
         tickets.save(ticket, at)
         tickets.event(ticket, "ticket.opened", "test", at, channel="test")
     return ticket.number

@@ -13,7 +13,7 @@ from pyrogram import raw
 
 from tgesc.models import Event, Message, Survey, Ticket
 from tgesc.services.outbox.rows import render_template
-from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets import actions
 from tgesc.services.tickets.surveys import sweep_surveys
 
 ALICE, WANG = 1001, 1002  # alice writes in English (zone UTC), wang in Chinese (Asia/Shanghai)
@@ -26,7 +26,7 @@ def resolved(bot, name: str = "alice", text: str = "How do I change my e-mail ad
     bot.says(name, text)
     bot.deliver()
     number = Ticket.select().count()
-    tickets.resolve(bot.db, number, survey=True, actor="bob", now=bot.clock())
+    actions.resolve(bot.db, number, survey=True, actor="bob", now=bot.clock())
     return Ticket.get(Ticket.number == number)
 
 

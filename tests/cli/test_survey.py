@@ -15,7 +15,7 @@ from ticket_support import open_ticket
 from tgesc.domain.survey_time import in_daytime
 from tgesc.domain.surveys import SurveyPolicy
 from tgesc.models import Event, Outbox, Survey
-from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets import actions
 
 LONG_AGO = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # resolved then, every survey is long due
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -23,7 +23,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def resolved(db, *, at: datetime = LONG_AGO, telegram_id: int = 1001) -> int:
     number = open_ticket(db, at=at - timedelta(hours=1), telegram_id=telegram_id)
-    tickets.resolve(db, number, survey=True, actor="bob", now=at, survey_policy=SurveyPolicy())
+    actions.resolve(db, number, survey=True, actor="bob", now=at, survey_policy=SurveyPolicy())
     return number
 
 

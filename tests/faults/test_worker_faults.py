@@ -23,6 +23,7 @@ from tgesc.db import open_database, reconnect, write_transaction
 from tgesc.models import Customer, Firing, Outbox, Ticket, database
 from tgesc.services.config.apply import add_entry, set_entry
 from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
 
 L1_CHAT, ANN = -100111, 5001
@@ -41,7 +42,7 @@ def open_backlog(db, count: int) -> None:
         with write_transaction(db):
             customer = Customer.create(telegram_id=10_000 + number, first_name=f"C{number}", language="en",
                                        created_at=START, updated_at=START)
-            tickets.save(tickets.create(db, customer, "My order has not arrived", START, "urgent"), START)
+            tickets.save(lifecycle.create(db, customer, "My order has not arrived", START, "urgent"), START)
 
 
 def sweeps_finished(client: redis.Redis) -> int:

@@ -12,6 +12,7 @@ from tgesc.domain.errors import DomainError
 from tgesc.models import Event, Firing, Message, MessageEdit, Outbox, Survey, Ticket
 from tgesc.services.config.apply import set_entry
 from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import actions
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.escalation import escalate_ticket
 from tgesc.services.tickets.ingest import Inbound, ingest
@@ -82,8 +83,8 @@ def test_refund_keywords_in_three_languages_escalate_with_comfort_first(desk, la
 def test_one_escalation_writes_exactly_its_event_and_outbox_rows(desk):
     set_entry(desk, "tiers", "L2", {"staff_chat": -100222, "forum": True}, actor="test", now=MON_10)
     Customer(desk).says("My order arrived broken")
-    tickets.add_tried(desk, 1, "Asked for a photo", actor="bob", now=MON_10 + timedelta(minutes=5))
-    tickets.set_checklist(desk, 1, first_occurred_at=MON_10 - timedelta(days=1), evidence=True,
+    actions.add_tried(desk, 1, "Asked for a photo", actor="bob", now=MON_10 + timedelta(minutes=5))
+    actions.set_checklist(desk, 1, first_occurred_at=MON_10 - timedelta(days=1), evidence=True,
                           expected_resolution_by=MON_10 + timedelta(days=1), actor="bob", now=MON_10)
     before = Outbox.select().count()
     escalate_ticket(desk, 1, to="L2", reason="needs a replacement", actor="bob", now=MON_10 + timedelta(minutes=6))
@@ -124,7 +125,7 @@ def test_threats_raise_priority_escalate_and_staff_can_override_the_emotion(desk
     Customer(desk).says("THIS IS UNACCEPTABLE!!! My lawyer will hear about this")
     ticket = Ticket.get()
     assert (ticket.emotion, ticket.priority, ticket.tier.code) == ("threatening", "high", "L2")
-    tickets.set_emotion(desk, 1, "dissatisfied", actor="bob", now=MON_10)
+    actions.set_emotion(desk, 1, "dissatisfied", actor="bob", now=MON_10)
     Customer(desk, user_id=1001).says("I AM FURIOUS!!! SCAM", minutes=30)
     assert Ticket.get().emotion == "dissatisfied"
 
@@ -137,7 +138,7 @@ def test_urgent_reply_after_a_notice_raises_priority_once(desk):
     assert Ticket.get().priority == "urgent"
     fired = [e.details["rule"] for e in Event.select().where(Event.kind == "rule.fired")]
     assert fired == ["refund", "customer-says-urgent"]
-    tickets.set_priority(desk, 1, "high", actor="bob", now=MON_10 + timedelta(minutes=3))
+    actions.set_priority(desk, 1, "high", actor="bob", now=MON_10 + timedelta(minutes=3))
     alice.says("URGENT!")
     assert Ticket.get().priority == "high"
 
@@ -187,12 +188,12 @@ def test_edits_are_recorded_as_edits(desk):
 def test_reopen_within_the_window_and_a_new_ticket_after_it(desk):
     alice = Customer(desk)
     alice.says("Problem one")
-    tickets.resolve(desk, 1, survey=True, actor="bob", now=MON_10 + timedelta(hours=1))
+    actions.resolve(desk, 1, survey=True, actor="bob", now=MON_10 + timedelta(hours=1))
     assert Survey.get().status == "scheduled"
     again = alice.says("It is broken again", minutes=120)
     assert again.reopened and again.ticket == 1 and Ticket.get().status == "open"
     assert Survey.get().status == "cancelled"
-    tickets.resolve(desk, 1, survey=False, actor="bob", now=MON_10 + timedelta(hours=3))
+    actions.resolve(desk, 1, survey=False, actor="bob", now=MON_10 + timedelta(hours=3))
     later = alice.says("A new question", minutes=5 * 24 * 60)
     assert later.opened and later.ticket == 2
 
@@ -216,10 +217,10 @@ def test_a_waiting_ticket_resumes_when_the_customer_writes(desk):
 def test_transitions_and_refusals(desk):
     Customer(desk).says("hello")
     now = MON_10 + timedelta(hours=1)
-    tickets.close(desk, 1, actor="bob", now=now)
+    actions.close(desk, 1, actor="bob", now=now)
     with pytest.raises(DomainError, match="ticket #1 is closed; it cannot be resolved"):
-        tickets.resolve(desk, 1, survey=True, actor="bob", now=now)
-    tickets.reopen(desk, 1, actor="bob", now=now)
+        actions.resolve(desk, 1, survey=True, actor="bob", now=now)
+    actions.reopen(desk, 1, actor="bob", now=now)
     assert Ticket.get().status == "open" and Ticket.get().clocks_started_at == now
     with pytest.raises(DomainError, match="already at L1"):
         escalate_ticket(desk, 1, to="L1", reason="x", actor="bob", now=now, quick=True)
@@ -253,7 +254,7 @@ def test_unresolved_for_fifteen_minutes_escalates_when_the_sweep_runs(desk):
     ticket = Ticket.get()
     assert ticket.tier.code == "L2" and ticket.escalate_unresolved_at is None
     assert Event.get(Event.kind == "ticket.escalated").details["trigger"] == "rule:unresolved-15m"
-    tickets.resolve(desk, 1, survey=False, actor="bob", now=MON_10 + timedelta(hours=1))
+    actions.resolve(desk, 1, survey=False, actor="bob", now=MON_10 + timedelta(hours=1))
     assert Ticket.get().escalate_unresolved_at is None
 
 

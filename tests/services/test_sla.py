@@ -11,6 +11,7 @@ from tgesc.models import Customer, Event, Firing, Ticket, Tier
 from tgesc.services.clocks import sla
 from tgesc.services.config.apply import add_entry, set_entry
 from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import actions
 
 BERLIN = ZoneInfo("Europe/Berlin")
 MON_9 = datetime(2026, 3, 2, 9, 0, tzinfo=BERLIN)  # Monday, CET (UTC+1)
@@ -216,7 +217,7 @@ def test_recompute_moves_only_deadlines_still_to_come_and_says_what_it_keeps(bre
 
 
 def test_breaching_tickets_stay_listed_after_a_recompute(breached):
-    from tgesc.services.tickets.queries import queue
+    from tgesc.services.tickets.views import queue
 
     sla.recompute(breached, now=at(13, 30), actor="test", dry_run=False)
     assert [row["number"] for row in queue(breached, now=at(13, 45), breaching=True)] == [1]
@@ -245,11 +246,9 @@ def test_fired_warnings_are_named_and_not_sent_again(desk):
 
 def test_a_priority_change_keeps_what_already_happened(desk):
     from tgesc.services.sweeps.sla import sweep_sla
-    from tgesc.services.tickets import store as tickets
-
     open_ticket(desk, "high")
     sweep_sla(desk, now=at(13, 30))  # both deadlines breached, notices sent
-    tickets.set_priority(desk, 1, "low", actor="test", now=at(13, 35))
+    actions.set_priority(desk, 1, "low", actor="test", now=at(13, 35))
     ticket = Ticket.get(Ticket.number == 1)
     assert states(ticket, at(13, 40)) == {"first_response": ("breached", at(9, 30)),
                                           "resolution": ("breached", at(13, 0))}
@@ -268,30 +267,28 @@ def test_a_clock_breached_before_the_wait_stays_breached_while_waiting(desk):
 
 
 def test_clocks_of_resolved_and_closed_tickets_are_stopped(desk):
-    from tgesc.services.tickets import store as tickets
 
     open_ticket(desk, "high")
-    tickets.resolve(desk, 1, survey=False, actor="test", now=at(9, 20))  # nobody answered: resolved by FAQ
+    actions.resolve(desk, 1, survey=False, actor="test", now=at(9, 20))  # nobody answered: resolved by FAQ
     found = {r["clock"]: r for r in sla.clock_report(Ticket.get(Ticket.number == 1), at(15, 0))}
     assert {name: (r["state"], r["stopped_at"], r["running"]) for name, r in found.items()} == {
         "first_response": ("stopped", at(9, 20), False), "resolution": ("met", at(9, 20), False)}
     assert found["first_response"]["used"] == timedelta(minutes=20)
     open_ticket(desk, "high", number=2)
-    tickets.close(desk, 2, actor="test", now=at(10, 0))  # closed without an answer, after the first deadline
+    actions.close(desk, 2, actor="test", now=at(10, 0))  # closed without an answer, after the first deadline
     closed = sla.clock_report(Ticket.get(Ticket.number == 2), at(15, 0))
     assert [(r["clock"], r["state"], r["stopped_at"]) for r in closed] == [
         ("first_response", "stopped late", at(10, 0)), ("resolution", "stopped", at(10, 0))]
 
 
 def test_a_wait_ended_by_resolving_or_closing_stays_a_pause(desk):
-    from tgesc.services.tickets import store as tickets
 
-    for number, end, state in ((1, tickets.resolve, "met"), (2, tickets.close, "stopped")):
+    for number, end, state in ((1, actions.resolve, "met"), (2, actions.close, "stopped")):
         ticket = open_ticket(desk, "high", number=number)
         ticket.first_responded_at, ticket.status = at(9, 10), "waiting"
         sla.begin_wait(ticket, at(10, 0))
         ticket.save()
-        kwargs = {"survey": False} if end is tickets.resolve else {}
+        kwargs = {"survey": False} if end is actions.resolve else {}
         end(desk, number, actor="test", now=at(16, 0), **kwargs)  # after six hours of waiting on the customer
         report = {r["clock"]: r for r in sla.clock_report(Ticket.get(Ticket.number == number), at(17, 0))}
         assert (report["resolution"]["state"], report["resolution"]["used"]) == (state, timedelta(hours=1))

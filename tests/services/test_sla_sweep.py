@@ -17,6 +17,7 @@ from tgesc.services.config.apply import add_entry, set_entry
 from tgesc.services.config.defaults import initialise
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.sweeps.sla import due_for_sla, sweep_sla, sweep_unresolved
+from tgesc.services.tickets import actions, lifecycle
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.ingest import Inbound, ingest
 
@@ -46,7 +47,7 @@ def open_ticket(db, priority: str, opened: datetime = MON_10, telegram_id: int =
     with write_transaction(db):
         customer = Customer.get_or_none(Customer.telegram_id == telegram_id) or Customer.create(
             telegram_id=telegram_id, first_name="Alice", language="en", created_at=opened, updated_at=opened)
-        ticket = tickets.create(db, customer, "My order has not arrived", opened, priority)
+        ticket = lifecycle.create(db, customer, "My order has not arrived", opened, priority)
         tickets.save(ticket, opened)
     return ticket.number
 
@@ -278,9 +279,9 @@ def test_the_next_response_clock_warns_again_in_each_new_run(desk):
 def test_a_reopened_ticket_warns_again(desk):
     open_ticket(desk, "urgent")
     sweep_sla(desk, now=at(10, 20))
-    tickets.resolve(desk, 1, survey=False, actor="bob", now=at(10, 30))
+    actions.resolve(desk, 1, survey=False, actor="bob", now=at(10, 30))
     assert sweep_sla(desk, now=at(11, 0)) == [] and ticket().next_check_at is None
-    tickets.reopen(desk, 1, actor="bob", now=at(11, 0))
+    actions.reopen(desk, 1, actor="bob", now=at(11, 0))
     rows = sweep_sla(desk, now=at(11, 8))
     assert [(r["clock"], r["level"], r["action"]) for r in rows] == [("first_response", "warn-50", "remind-tier")]
 
@@ -304,7 +305,7 @@ def test_a_dry_run_shows_what_would_fire_and_changes_nothing(desk):
 def test_the_due_query_finds_only_open_tickets_whose_check_has_come_most_overdue_first(desk):
     for n, opened in enumerate((at(10, 0), at(9, 0), at(10, 30))):
         open_ticket(desk, "urgent", opened=opened, telegram_id=3000 + n)
-    tickets.resolve(desk, 2, survey=False, actor="bob", now=at(9, 5))
+    actions.resolve(desk, 2, survey=False, actor="bob", now=at(9, 5))
     open_ticket(desk, "urgent", opened=at(8, 0), telegram_id=3009)
     assert due_for_sla(desk, now=at(10, 10)) == [ticket(4).id, ticket(1).id]
     assert due_for_sla(desk, now=at(10, 10), limit=1) == [ticket(4).id]

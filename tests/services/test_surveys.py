@@ -17,8 +17,7 @@ from tgesc.domain.telegram import ButtonPress, User
 from tgesc.models import Customer, Event, Outbox, Survey, Ticket
 from tgesc.services.config.apply import set_entry
 from tgesc.services.config.defaults import initialise
-from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets import surveys
+from tgesc.services.tickets import actions, surveys
 from tgesc.services.tickets.escalation import escalate_ticket
 from tgesc.services.tickets.surveys import sweep_surveys
 
@@ -41,7 +40,7 @@ def desk(db):
 def resolved_at(db, at: datetime, *, telegram_id: int = ALICE, language: str = "zh",
                 timezone: str | None = "Asia/Shanghai", policy: SurveyPolicy = POLICY) -> int:
     number = open_ticket(db, at=at - HOUR, telegram_id=telegram_id, language=language, timezone=timezone)
-    tickets.resolve(db, number, survey=True, actor="bob", now=at, survey_policy=policy)
+    actions.resolve(db, number, survey=True, actor="bob", now=at, survey_policy=policy)
     return number
 
 
@@ -111,7 +110,7 @@ def test_without_a_policy_resolve_reads_the_process_settings(desk, monkeypatch):
     monkeypatch.setenv("TGESC_SURVEY_DELAY", "48h")
     monkeypatch.setenv("TGESC_SURVEY_HOURS", "00:00-24:00")
     number = open_ticket(desk, at=MON_10 - HOUR)
-    tickets.resolve(desk, number, survey=True, actor="bob", now=MON_10)
+    actions.resolve(desk, number, survey=True, actor="bob", now=MON_10)
     assert survey_of().due_at == MON_10 + timedelta(hours=48)
 
 
@@ -163,7 +162,7 @@ def test_no_survey_to_a_customer_telegram_refuses(desk):
 
 def test_reopening_cancels_the_scheduled_survey(desk):
     resolved_at(desk, MON_10)
-    tickets.reopen(desk, 1, actor="bob", now=MON_10 + HOUR)
+    actions.reopen(desk, 1, actor="bob", now=MON_10 + HOUR)
     assert survey_of().status == "cancelled"
     assert sweep_surveys(desk, now=MON_10 + timedelta(days=3), policy=POLICY) == []
 
@@ -189,7 +188,7 @@ def test_unanswered_one_reminder_then_it_expires(desk):
 
 def test_a_survey_reopened_meanwhile_gets_no_reminder(desk):
     number, _, sent = sent_survey(desk)
-    tickets.reopen(desk, number, actor="bob", now=sent + HOUR)
+    actions.reopen(desk, number, actor="bob", now=sent + HOUR)
     done = sweep_surveys(desk, now=sent + POLICY.remind_after, policy=POLICY)
     assert [(d["action"], d["reason"]) for d in done] == [("cancelled", "ticket #1 is open again")]
 
@@ -268,7 +267,7 @@ def test_two_stars_reopen_escalate_to_l2_notify_the_staff_and_the_next_message_i
 def test_a_low_score_on_a_ticket_at_the_tier_already_stays_there_and_tells_its_staff(desk):
     number = open_ticket(desk, at=MON_10)
     escalate_ticket(desk, number, to="L2", reason="needs billing", actor="bob", now=MON_10, quick=True)
-    tickets.resolve(desk, number, survey=True, actor="carol", now=MON_10 + HOUR, survey_policy=POLICY)
+    actions.resolve(desk, number, survey=True, actor="carol", now=MON_10 + HOUR, survey_policy=POLICY)
     sweep_surveys(desk, now=survey_of().due_at, policy=POLICY)
     at = survey_of().due_at + HOUR
     press(desk, survey_of(), 3, at=at)
@@ -291,7 +290,7 @@ def test_the_low_score_tier_is_configurable(desk):
 def test_a_comment_only_after_a_low_score(desk):
     number, survey, sent = sent_survey(desk)
     press(desk, survey, 4, at=sent + HOUR)
-    tickets.reopen(desk, number, actor="bob", now=sent + 2 * HOUR)
+    actions.reopen(desk, number, actor="bob", now=sent + 2 * HOUR)
     assert not surveys.take_comment(Ticket.get(), "thanks again", sent + 3 * HOUR)
     assert survey_of().comment is None
 

@@ -16,8 +16,8 @@ from tgesc.domain.telegram import ButtonPress, IncomingMessage, User
 from tgesc.models import Event, Message, Staff, Survey, Ticket
 from tgesc.services.config.apply import export_toml, put_entry
 from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import actions, surveys, threads
 from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets import surveys, threads
 from tgesc.services.tickets.ingest import Inbound, ingest
 from tgesc.simulation.replay import history_scenario, replay
 
@@ -45,8 +45,8 @@ def history(sqlite_url):
     says(db, BORIS, "Boris", "Hello, where is my order?", T0 + 3 * MINUTE)
     reply(db, 1, "Sorry about that, I am checking the payment log", T0 + 5 * MINUTE, by=(LENA, "lena"))
     reply(db, 2, "It ships tomorrow", T0 + 6 * MINUTE)
-    tickets.resolve(db, 1, survey=True, actor="bob", now=T0 + HOUR, survey_policy=SurveyPolicy())
-    tickets.resolve(db, 2, survey=False, actor="bob", now=T0 + HOUR + 2 * MINUTE)
+    actions.resolve(db, 1, survey=True, actor="bob", now=T0 + HOUR, survey_policy=SurveyPolicy())
+    actions.resolve(db, 2, survey=False, actor="bob", now=T0 + HOUR + 2 * MINUTE)
     survey = Survey.get()
     surveys.sweep_surveys(db, now=survey.due_at, policy=SurveyPolicy())
     assert surveys.on_press(db, ButtonPress("q1", User(ALICE), ALICE, 77, f"survey:{survey.id}:5"),

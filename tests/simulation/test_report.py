@@ -15,8 +15,7 @@ from tgesc.models import Survey
 from tgesc.services.config.apply import set_entry
 from tgesc.services.config.defaults import initialise
 from tgesc.services.sweeps.sla import sweep_sla, sweep_unresolved
-from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets import surveys
+from tgesc.services.tickets import actions, surveys
 from tgesc.services.tickets.escalation import escalate_ticket
 from tgesc.services.tickets.ingest import Inbound, ingest
 from tgesc.simulation.report import event_rows, render_text, ticket_rows
@@ -108,8 +107,8 @@ def test_sla_warnings_and_a_breach_that_escalates(desk):
 
 def test_manual_and_quick_escalations_say_who(desk):
     says(desk, "My order arrived broken", MON_10)
-    tickets.add_tried(desk, 1, "Asked for a photo", actor="bob", now=MON_10 + MINUTE)
-    tickets.set_checklist(desk, 1, first_occurred_at=MON_10 - timedelta(days=1), evidence=True,
+    actions.add_tried(desk, 1, "Asked for a photo", actor="bob", now=MON_10 + MINUTE)
+    actions.set_checklist(desk, 1, first_occurred_at=MON_10 - timedelta(days=1), evidence=True,
                           expected_resolution_by=MON_10 + timedelta(days=1), actor="bob", now=MON_10 + MINUTE)
     escalate_ticket(desk, 1, to="L2", reason="needs a replacement", actor="bob", now=MON_10 + 2 * MINUTE)
     says(desk, "My package is late again", MON_10 + 3 * MINUTE, user_id=BORIS)
@@ -126,7 +125,7 @@ def test_manual_and_quick_escalations_say_who(desk):
 
 def test_a_survey_round_resolved_sent_answered_with_success_invites_a_review(desk):
     says(desk, "How do I change my e-mail address?", MON_10)
-    tickets.resolve(desk, 1, survey=True, actor="bob", now=MON_10 + HOUR, survey_policy=POLICY)
+    actions.resolve(desk, 1, survey=True, actor="bob", now=MON_10 + HOUR, survey_policy=POLICY)
     survey = Survey.get()
     surveys.sweep_surveys(desk, now=survey.due_at, policy=POLICY)
     press = ButtonPress("q1", User(ALICE), ALICE, 77, f"survey:{survey.id}:5")
@@ -143,7 +142,7 @@ def test_a_survey_round_resolved_sent_answered_with_success_invites_a_review(des
 
 def test_a_low_score_reopens_and_is_a_survey_escalation(desk):
     says(desk, "How do I change my e-mail address?", MON_10)
-    tickets.resolve(desk, 1, survey=True, actor="bob", now=MON_10 + HOUR, survey_policy=POLICY)
+    actions.resolve(desk, 1, survey=True, actor="bob", now=MON_10 + HOUR, survey_policy=POLICY)
     survey = Survey.get()
     surveys.sweep_surveys(desk, now=survey.due_at, policy=POLICY)
     surveys.on_press(desk, ButtonPress("q1", User(ALICE), ALICE, 77, f"survey:{survey.id}:2"), survey.due_at,
@@ -157,8 +156,8 @@ def test_a_low_score_reopens_and_is_a_survey_escalation(desk):
 
 def test_tickets_without_a_survey_and_kinds_passed_through(desk):
     says(desk, "Where is my parcel?", MON_10)
-    tickets.add_note(desk, 1, "customer called too", actor="bob", now=MON_10 + MINUTE)
-    tickets.set_priority(desk, 1, "low", actor="bob", now=MON_10 + MINUTE, reason="not urgent")
+    actions.add_note(desk, 1, "customer called too", actor="bob", now=MON_10 + MINUTE)
+    actions.set_priority(desk, 1, "low", actor="bob", now=MON_10 + MINUTE, reason="not urgent")
     [row] = ticket_rows(NAMES)
     assert (row["customer"], row["priority"], row["survey"]) == ("alice", "low", None)
     note = of("ticket_note")

@@ -19,6 +19,7 @@ from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Firing, Outbox, Survey, Ticket
 from tgesc.services.config.apply import add_entry, set_entry
 from tgesc.services.config.defaults import initialise
+from tgesc.services.tickets import actions, lifecycle
 from tgesc.services.tickets import store as tickets
 
 L1_CHAT, ANN, ALICE = -100111, 5001, 1001
@@ -42,7 +43,7 @@ def open_ticket(db, priority: str) -> int:
     with write_transaction(db):
         customer = Customer.create(telegram_id=ALICE, first_name="Alice", language="en", created_at=START,
                                    updated_at=START)
-        ticket = tickets.create(db, customer, "My order has not arrived", START, priority)
+        ticket = lifecycle.create(db, customer, "My order has not arrived", START, priority)
         tickets.save(ticket, START)
     return ticket.number
 
@@ -101,7 +102,7 @@ def test_a_first_response_breach_warns_once_per_threshold_and_notifies_once(desk
 def test_a_resolved_tickets_survey_goes_out_once_when_due(desk, redis_url):
     client = redis.Redis.from_url(redis_url)
     number = open_ticket(desk.db, "low")
-    tickets.resolve(desk.db, number, survey=True, actor="test", now=START)
+    actions.resolve(desk.db, number, survey=True, actor="test", now=START)
     survey = Survey.get()
     desk.start("run")
     cron = desk.start("cron")

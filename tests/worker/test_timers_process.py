@@ -25,6 +25,7 @@ from tgesc.models import Customer, Event, Firing, Outbox, Survey, Ticket
 from tgesc.services.config.apply import add_entry, set_entry
 from tgesc.services.config.defaults import initialise
 from tgesc.services.outbox.rows import render_template
+from tgesc.services.tickets import actions, lifecycle
 from tgesc.services.tickets import store as tickets
 
 L1_CHAT, ANN, LEE = -100111, 5001, 5002  # ann is an admin, lee L1's lead
@@ -49,7 +50,7 @@ def open_ticket(db, priority: str, customer_id: int, now: datetime) -> int:
     with write_transaction(db):
         customer = Customer.create(telegram_id=customer_id, first_name=f"C{customer_id}", language="en",
                                    created_at=now, updated_at=now)
-        ticket = tickets.create(db, customer, f"A {priority} question", now, priority)
+        ticket = lifecycle.create(db, customer, f"A {priority} question", now, priority)
         tickets.save(ticket, now)
     return ticket.number
 
@@ -218,7 +219,7 @@ def test_surveys_go_out_in_the_customers_daytime_and_their_answers_act_once(surv
     resolved_at = datetime(2026, 3, 2, 23, 0, tzinfo=SHANGHAI)  # 15:00 UTC: 23:00 for wang, 15:00 for alice
     desk.move_clock(seconds=(resolved_at - desk.now).total_seconds())
     for number in (first, second):
-        tickets.resolve(desk.db, number, survey=True, actor="test", now=desk.now)
+        actions.resolve(desk.db, number, survey=True, actor="test", now=desk.now)
     moving(desk, lambda: not undelivered(), 20, "the resolution notices delivered")
     # alice's survey: 24 h later is 15:00 in her daytime; wang's: 23:00 on the 3rd is past his 20:00, so 10:00
     # on the 4th in Shanghai

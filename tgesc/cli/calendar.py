@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import typer
 
+from tgesc.cli import calendar_time
+from tgesc.cli.calendar_time import NAME
 from tgesc.cli.edits import edit_cmd
 from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, YES_OPTION, add_cmd, list_cmd, remove_cmd, show_cmd
 from tgesc.cli.output import JSON_OPTION
@@ -21,7 +23,6 @@ from tgesc.domain.vocabulary import DEADLINE_AT_CLOSE, WEEKDAYS
 
 app = typer.Typer(help="Business-hours calendars used by tiers and SLA policies.", no_args_is_help=True)
 SECTION = "calendars"
-NAME = typer.Argument(..., help="Calendar name, e.g. office-hours.")
 DeadlineAtClose = Literal[DEADLINE_AT_CLOSE]
 DEADLINE_HELP = "A deadline falling at closing time: 'close' keeps it, 'next-open' moves it to the next opening."
 
@@ -245,5 +246,4 @@ def remove(name: str = NAME, as_: str = AS_OPTION, yes: bool = YES_OPTION, dry_r
     remove_cmd(SECTION, name, as_, yes, dry_run)
 
 
-# `calendar due`, `calendar elapsed` and the `show --week` view live in their own module, on this app.
-from tgesc.cli import calendar_time  # noqa: E402
+app.registered_commands.extend(calendar_time.app.registered_commands)  # `calendar due` and `calendar elapsed`

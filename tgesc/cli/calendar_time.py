@@ -1,6 +1,7 @@
 """`tgesc calendar due | elapsed` and `tgesc calendar show NAME --week DATE`: business time on a calendar.
 
-Registered on the `calendar` noun's app (tgesc.cli.calendar imports this module). Instants are ISO 8601
+Its commands are on an app of its own, which tgesc.cli.calendar adds to the `calendar` noun's (and it shows
+the week for that noun's `show --week`); this module imports nothing of that one. Instants are ISO 8601
 date-times; one without an offset is read in the calendar's zone (tgesc.domain.instants). Malformed
 values are usage errors naming the option (exit 2); an unknown calendar exits 1.
 """
@@ -15,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from tgesc.cli.calendar import NAME, app
 from tgesc.cli.context import state
 from tgesc.cli.output import JSON_OPTION, emit, info
 from tgesc.domain.instants import (
@@ -29,6 +29,8 @@ from tgesc.domain.instants import (
 )
 
 T = TypeVar("T")
+app = typer.Typer()  # its commands join the `calendar` noun's app (tgesc.cli.calendar)
+NAME = typer.Argument(..., help="Calendar name, e.g. office-hours.")
 INSTANT_HELP = ("an ISO 8601 date and time, e.g. 2026-03-02T09:30+01:00 or 2026-03-02T08:30Z; "
                 "without an offset it is read in the calendar's zone")
 PAUSE_HELP = ("A range of instants that does not count, START/END, e.g. 2026-03-02T10:00/2026-03-02T11:30 "

@@ -33,7 +33,7 @@ def _done(ticket, as_json: bool, message: str | Callable[[dict[str, Any]], str])
     """A changing command's output: the ticket's short record on stdout, what happened on stderr
     (`message` may be made from the record)."""
     from tgesc.cli.output import info
-    from tgesc.services.tickets.queries import summary
+    from tgesc.services.tickets.views import summary
 
     record = summary(state().database(), ticket)
     emit(record, as_json)
@@ -107,7 +107,7 @@ def list_(
     """
     from tgesc.cli.ticket_render import LIST_COLUMNS, list_rows
     from tgesc.domain.vocabulary import OPEN_STATUSES
-    from tgesc.services.tickets.queries import queue
+    from tgesc.services.tickets.views import queue
 
     statuses = TICKET_STATUSES if "all" in (status or []) else (status or OPEN_STATUSES)
     rows = queue(state().database(), now=current_time(), statuses=statuses, tiers=tier or (), priorities=priority or (),
@@ -132,7 +132,7 @@ def show(number: int = NUMBER, as_json: bool = JSON_OPTION) -> None:
     from zoneinfo import ZoneInfo
 
     from tgesc.cli.ticket_render import show_text
-    from tgesc.services.tickets.queries import document
+    from tgesc.services.tickets.views import document
 
     zone = state().settings().timezone
     doc = document(state().database(), number, now=current_time(), zone=ZoneInfo(zone), messages=not as_json)
@@ -182,7 +182,7 @@ def tried(number: int = NUMBER,
 
       tgesc ticket tried 1042 "asked the customer to log out and in again" --as alice
     """
-    from tgesc.services.tickets.store import add_tried
+    from tgesc.services.tickets.actions import add_tried
 
     _done(_change(add_tried, number, as_, text=text), as_json, f"Recorded a tried solution on ticket #{number}.")
 
@@ -197,7 +197,7 @@ def note(number: int = NUMBER,
 
       tgesc ticket note 1042 "customer called again, very upset"
     """
-    from tgesc.services.tickets.store import add_note
+    from tgesc.services.tickets.actions import add_note
 
     _done(_change(add_note, number, as_, text=text), as_json, f"Added a note to ticket #{number}.")
 
@@ -218,7 +218,7 @@ def assign(
 
       tgesc ticket assign 1042 --unassign
     """
-    from tgesc.services.tickets.store import assign as assign_ticket
+    from tgesc.services.tickets.actions import assign as assign_ticket
 
     if (staff is None) == (not unassign):
         raise typer.BadParameter("give either a STAFF handle or --unassign")
@@ -241,7 +241,7 @@ def priority_(
 
       tgesc ticket priority 1042 urgent --reason "VIP customer"
     """
-    from tgesc.services.tickets.store import set_priority
+    from tgesc.services.tickets.actions import set_priority
 
     ticket = _change(set_priority, number, as_, priority=priority, reason=reason)
     _done(ticket, as_json, f"Ticket #{number} now has priority {priority}.")
@@ -270,7 +270,7 @@ def tag(
       tgesc ticket tag 1042 --new --add chargeback-2026
     """
     from tgesc.cli.ticket_render import tag_changes
-    from tgesc.services.tickets.store import retag
+    from tgesc.services.tickets.actions import retag
 
     added, removed = tag_changes(changes or [], add or [], remove or [])
     ticket = _change(retag, number, as_, add=added, remove=removed, allow_new=new)
@@ -300,7 +300,7 @@ def checklist(
       tgesc --tz Europe/Berlin ticket checklist 1042 --expected-by "2026-03-03 18:00"
     """
     from tgesc.cli.ticket_render import typed_instant
-    from tgesc.services.tickets.store import set_checklist
+    from tgesc.services.tickets.actions import set_checklist
 
     zone = state().settings().timezone
     ticket = _change(set_checklist, number, as_, evidence=evidence,
@@ -323,7 +323,7 @@ def emotion(
 
       tgesc ticket emotion 1042 angry
     """
-    from tgesc.services.tickets.store import set_emotion
+    from tgesc.services.tickets.actions import set_emotion
 
     _done(_change(set_emotion, number, as_, emotion=level), as_json, f"Ticket #{number}: emotion set to {level}.")
 
@@ -369,7 +369,7 @@ def resolve(
 
       tgesc ticket resolve 1042 --no-survey --as bob
     """
-    from tgesc.services.tickets.store import resolve as resolve_ticket
+    from tgesc.services.tickets.actions import resolve as resolve_ticket
 
     _done(_change(resolve_ticket, number, as_, survey=survey, survey_policy=state().settings().survey_policy),
           as_json, f"Resolved ticket #{number}.")
@@ -388,7 +388,7 @@ def reopen(
 
       tgesc ticket reopen 1042 --reason "the refund did not arrive"
     """
-    from tgesc.services.tickets.store import reopen as reopen_ticket
+    from tgesc.services.tickets.actions import reopen as reopen_ticket
 
     _done(_change(reopen_ticket, number, as_, reason=reason), as_json, f"Reopened ticket #{number}.")
 
@@ -401,7 +401,7 @@ def close(number: int = NUMBER, as_: str = AS_OPTION, as_json: bool = JSON_OPTIO
 
       tgesc ticket close 1042
     """
-    from tgesc.services.tickets.store import close as close_ticket
+    from tgesc.services.tickets.actions import close as close_ticket
 
     _done(_change(close_ticket, number, as_), as_json, f"Closed ticket #{number}.")
 

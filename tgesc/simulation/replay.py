@@ -33,7 +33,7 @@ from tgesc.domain.scenario import Scenario, ScenarioCustomer, Step
 from tgesc.models import Customer, Event, Message, Staff, StaffTier, Ticket, database
 from tgesc.services.config.apply import apply_config, current_document, export_toml, parse_toml
 from tgesc.services.telegram.staff import may_work
-from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets import actions
 from tgesc.simulation.desk import ACTOR, SimulatedDesk
 from tgesc.simulation.runner import Simulation, redis_for_run
 
@@ -188,10 +188,10 @@ class ReplayDesk(SimulatedDesk):
             if ticket is None:
                 raise DomainError("no ticket")
             if verb == "resolve":
-                tickets.resolve(self.db, ticket.number, survey="--no-survey" not in step.cli, actor=ACTOR,
+                actions.resolve(self.db, ticket.number, survey="--no-survey" not in step.cli, actor=ACTOR,
                                 now=self.clock(), survey_policy=self.settings.survey_policy)
             else:
-                tickets.close(self.db, ticket.number, actor=ACTOR, now=self.clock())
+                actions.close(self.db, ticket.number, actor=ACTOR, now=self.clock())
         except TgescError:
             self.notes[f"{verb} skipped: the ticket could not be {verb}d then"] += 1
         return ""

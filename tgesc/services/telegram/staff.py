@@ -33,8 +33,7 @@ from tgesc.models import Message, Staff, StaffTier, Ticket, Tier
 from tgesc.services.config.current import snapshot
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
-from tgesc.services.tickets import queries as views
-from tgesc.services.tickets import threads
+from tgesc.services.tickets import threads, views
 from tgesc.services.tickets.store import event, save
 
 

@@ -15,7 +15,7 @@ from tgesc.domain.bot_commands import Command
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Staff, Ticket
 from tgesc.services.outbox import rows as outbox
-from tgesc.services.tickets import escalation
+from tgesc.services.tickets import actions, escalation
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.views import card_html, view
 
@@ -26,32 +26,32 @@ def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, sta
     number, actor, args = ticket.number, staff.handle, command.args
     name = command.name
     if name == "take":
-        tickets.assign(db, number, staff.handle, actor=actor, now=now)
+        actions.assign(db, number, staff.handle, actor=actor, now=now)
         return f"#{number} is now assigned to {staff.handle}."
     if name == "tried":
-        tickets.add_tried(db, number, args["text"], actor=actor, now=now)
+        actions.add_tried(db, number, args["text"], actor=actor, now=now)
         return f"Noted on #{number} as tried: {args['text']}"
     if name == "note":
-        tickets.add_note(db, number, args["text"], actor=actor, now=now)
+        actions.add_note(db, number, args["text"], actor=actor, now=now)
         return f"Note added to #{number}."
     if name == "priority":
-        tickets.set_priority(db, number, args["priority"], actor=actor, now=now)
+        actions.set_priority(db, number, args["priority"], actor=actor, now=now)
         return f"#{number} now has priority {args['priority']}; its SLA clocks follow the new policy."
     if name == "tag":
-        changed = tickets.retag(db, number, args["add"], args["remove"], allow_new=False, actor=actor, now=now)
+        changed = actions.retag(db, number, args["add"], args["remove"], allow_new=False, actor=actor, now=now)
         return f"#{number} tags: {', '.join(changed.tags) or 'none'}."
     if name in ("escalate", "quick"):
         moved = escalation.escalate_ticket(db, number, to=args.get("tier"), reason=args["reason"], actor=actor,
                                            now=now, quick=name == "quick")
         return f"#{number} escalated to {moved.tier.code}" + (" (quick channel)." if name == "quick" else ".")
     if name == "resolve":
-        tickets.resolve(db, number, survey=not args.get("no_survey", False), actor=actor, now=now)
+        actions.resolve(db, number, survey=not args.get("no_survey", False), actor=actor, now=now)
         return f"#{number} resolved."
     if name == "reopen":
-        tickets.reopen(db, number, actor=actor, now=now, reason=args.get("reason", ""))
+        actions.reopen(db, number, actor=actor, now=now, reason=args.get("reason", ""))
         return f"#{number} reopened."
     if name == "close":
-        tickets.close(db, number, actor=actor, now=now)
+        actions.close(db, number, actor=actor, now=now)
         return f"#{number} closed."
     if name == "card":
         fresh = tickets.find(number)

@@ -23,6 +23,7 @@ from tgesc.services.clocks import sla
 from tgesc.services.clocks.once import AGGREGATED_PARAMS, Firings
 from tgesc.services.config.current import snapshot
 from tgesc.services.config.store import GENERATION, generation_query
+from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.reactions import react
 
@@ -180,10 +181,10 @@ def _reopened_or_new(db, customer: Customer, message: Inbound, now: datetime,
         [customer.id, "resolved", Ticket.resolved_at.db_value(since)])
     if recent is not None:
         tickets.attach(recent, "customer", customer)
-        tickets.reopen_in_place(db, recent, actor=actor, now=message.sent_at,
+        lifecycle.reopen_in_place(db, recent, actor=actor, now=message.sent_at,
                                 reason="the customer wrote again within the reopen window")
         return recent, "reopened"
-    ticket = tickets.create(db, customer, message.text, message.sent_at)
+    ticket = lifecycle.create(db, customer, message.text, message.sent_at)
     tickets.save(ticket, now)
     tickets.event(ticket, "ticket.opened", actor, now, channel="telegram")
     return ticket, "opened"
@@ -214,7 +215,7 @@ def open_ticket(db: peewee.Database, telegram_id: int, text: str, *, actor: str,
         if customer is None:
             customer = Customer.create(telegram_id=telegram_id, username=username, language=language or "en",
                                        created_at=now, updated_at=now)
-        ticket = tickets.create(db, customer, text.strip(), now)
+        ticket = lifecycle.create(db, customer, text.strip(), now)
         tickets.save(ticket, now)
         tickets.event(ticket, "ticket.opened", actor, now, channel="cli")
         react(db, ticket, text, now=now, actor=actor, reply=False)

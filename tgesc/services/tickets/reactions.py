@@ -23,7 +23,8 @@ from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import Snapshot, snapshot
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets.escalation import escalate, tier_calendar
-from tgesc.services.tickets.store import attach, event, schedule_unresolved, set_changed
+from tgesc.services.tickets.lifecycle import schedule_unresolved
+from tgesc.services.tickets.store import attach, event, set_changed
 
 
 def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, actor: str, reply: bool = True,

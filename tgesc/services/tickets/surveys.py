@@ -58,7 +58,9 @@ from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Survey, Ticket
 from tgesc.services.config.current import snapshot
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.escalation import escalate
 
 log = logging.getLogger(__name__)
 _policy_cache: dict[str, Any] = {}  # configured_policy: the settings it was read from, and the policy
@@ -90,7 +92,7 @@ def customer_zone(customer: Customer) -> ZoneInfo:
         return ZoneInfo(LANGUAGE_ZONES[language_of(customer.language)])
 
 
-# --- scheduling (tickets.resolve) -------------------------------------------------------------------
+# --- scheduling (actions.resolve) -------------------------------------------------------------------
 
 
 def schedule(ticket: Ticket, *, now: datetime, policy: SurveyPolicy | None = None) -> Survey:
@@ -345,11 +347,9 @@ def _second_escalation(db: peewee.Database, ticket: Ticket, survey: Survey, now:
                        actor: str) -> None:
     """Reopen the ticket and escalate it to the low-score tier (when it is not there or above already); tell the
     staff in its thread."""
-    from tgesc.services.tickets.escalation import escalate
-
     reason = f"return-visit survey: the customer rated {survey.stars}/5"
     if ticket.status not in OPEN_STATUSES:
-        tickets.reopen_in_place(db, ticket, actor=actor, now=now, reason=reason)
+        lifecycle.reopen_in_place(db, ticket, actor=actor, now=now, reason=reason)
     source = ticket.tier
     target = snapshot(db).tier_codes.get(policy.low_score_tier)
     if target is None:
