@@ -44,9 +44,10 @@ import peewee
 from throwaway_postgres import throwaway_postgres
 
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
+from tgesc.domain.telegram import IncomingMessage, User
 from tgesc.models import Event, Firing, Message, Outbox, Ticket
 from tgesc.services.config.defaults import initialise
-from tgesc.services.tickets.ingest import Inbound, ingest
+from tgesc.services.tickets.ingest import ingest_message
 
 GOAL = 0.35
 CUSTOMERS = 200
@@ -116,7 +117,7 @@ class Step:
 class Pass:
     """The workload applied to one set of customers at one stretch of virtual time."""
 
-    inbound: list[tuple[Inbound, datetime]]  # (message, now)
+    inbound: list[tuple[IncomingMessage, datetime]]  # (message, now)
     raw_rows: list[dict]  # a message row per workload step, for the raw inserts
 
 
@@ -149,11 +150,12 @@ def make_pass(number: int, languages: list[str], steps: list[Step], ticket_id: i
         lang = languages[step.customer]
         names = FIRST_NAMES[lang]
         photo = step.kind == "photo"
-        message = Inbound(chat_id=user, message_id=next_id[user], sent_at=now - timedelta(seconds=1), user_id=user,
-                          text=step.text, access_hash=user * 7919, username=f"cust{user}",
-                          first_name=names[step.customer % len(names)], language_code=lang,
-                          media_type="photo" if photo else None,
-                          file_id=f"AgACAgIAAxk{user}_{next_id[user]}" if photo else None)
+        sender = User(id=user, access_hash=user * 7919, username=f"cust{user}",
+                      first_name=names[step.customer % len(names)], language_code=lang)
+        message = IncomingMessage(chat_id=user, chat_type="private", message_id=next_id[user], sender=sender,
+                                  sent_at=now - timedelta(seconds=1), text=step.text,
+                                  media_type="photo" if photo else None,
+                                  file_id=f"AgACAgIAAxk{user}_{next_id[user]}" if photo else None)
         inbound.append((message, now))
         raw.append({"ticket": ticket_id, "chat_id": -1_000_000 - number, "message_id": len(raw) + 1,
                     "direction": "in", "sender": "customer", "text": step.text, "media_type": message.media_type,
@@ -172,10 +174,10 @@ def run_raw(db: peewee.Database, rows: list[dict]) -> float:
     return time.perf_counter() - began
 
 
-def run_ingest(db: peewee.Database, inbound: list[tuple[Inbound, datetime]]) -> float:
+def run_ingest(db: peewee.Database, inbound: list[tuple[IncomingMessage, datetime]]) -> float:
     began = time.perf_counter()
     for message, now in inbound:
-        ingest(db, message, now=now)
+        ingest_message(db, message, now=now)
     return time.perf_counter() - began
 
 

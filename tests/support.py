@@ -53,3 +53,17 @@ def flat(stderr: str) -> str:
     """Stderr with the panel Typer draws around a usage error taken away and all whitespace single spaces,
     so that a message wrapped over the panel's lines can be found."""
     return " ".join(re.sub(r"[│╭╮╰╯─]", " ", stderr).split())
+
+
+def private_message(user_id: int, message_id: int, sent_at, text: str = "", **fields: Any):
+    """A customer's message in their private chat with the bot, as the Telegram adapter hands it over: `fields`
+    of the sender (username, first_name, last_name, language_code, access_hash) or of the message (media_type,
+    file_id, edited_at ...)."""
+    from dataclasses import fields as dataclass_fields
+
+    from tgesc.domain.telegram import IncomingMessage, User
+
+    user_fields = {f.name for f in dataclass_fields(User)}
+    sender = User(id=user_id, **{k: v for k, v in fields.items() if k in user_fields})
+    return IncomingMessage(chat_id=user_id, chat_type="private", message_id=message_id, sender=sender,
+                           sent_at=sent_at, text=text, **{k: v for k, v in fields.items() if k not in user_fields})

@@ -7,11 +7,11 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import cells, ok_json
+from support import cells, ok_json, private_message
 
 from tgesc.models import Event, Outbox
 from tgesc.services.config.apply import list_entries
-from tgesc.services.tickets.ingest import Inbound, ingest
+from tgesc.services.tickets.ingest import ingest_message
 
 VPN = {"faq": "vpn", "phrases": {"en": ["vpn not working", "vpn down"], "zh": ["VPN 连不上"]},
        "answer": "faq_vpn", "enabled": True}
@@ -168,8 +168,8 @@ def test_remove_needs_yes_offers_dry_run_and_keeps_the_template(desk, db):
 
 def says(db, user_id: int, message_id: int, text: str, language: str = "en"):
     at = MON_10 + timedelta(minutes=message_id)
-    return ingest(db, Inbound(chat_id=user_id, message_id=message_id, sent_at=at, user_id=user_id, text=text,
-                              first_name="Ana", language_code=language), now=at)
+    return ingest_message(db, private_message(user_id, message_id, at, text, first_name="Ana",
+                                              language_code=language), now=at)
 
 
 def answers() -> list[tuple[int, str, str]]:

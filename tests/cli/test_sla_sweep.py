@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from support import cells, ok_json
+from support import cells, ok_json, private_message
 from ticket_support import open_ticket
 
 from tgesc.models import Event, Firing, Outbox, Ticket
 from tgesc.services.config.apply import add_entry, set_entry
-from tgesc.services.tickets.ingest import Inbound, ingest
+from tgesc.services.tickets.ingest import ingest_message
 
 L1_CHAT, ANN = -100111, 5001
 
@@ -128,8 +128,7 @@ def test_two_processes_sweeping_at_once_fire_each_milestone_once(staffed, db, db
 
 def test_the_rule_sweep_fires_the_unresolved_for_rule(staffed, db):
     opened = datetime.now(UTC) - timedelta(minutes=20)
-    ingest(db, Inbound(chat_id=1001, message_id=1, sent_at=opened, user_id=1001, text="Where is my parcel?"),
-           now=opened)
+    ingest_message(db, private_message(1001, 1, opened, "Where is my parcel?"), now=opened)
     dry = ok_json(staffed("rule", "sweep", "--once", "--dry-run", "--json"))
     assert [(r["ticket"], r["rules"], r["escalated_to"]) for r in dry] == [(1, ["unresolved-15m"], "L2")]
     assert Ticket.get().tier.code == "L1"

@@ -7,6 +7,7 @@ import importlib
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from support import private_message
 
 from tgesc.domain.errors import DomainError
 from tgesc.models import Event, Firing, Message, MessageEdit, Outbox, Survey, Ticket
@@ -15,7 +16,7 @@ from tgesc.services.config.defaults import initialise
 from tgesc.services.tickets import actions
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.escalation import escalate_ticket
-from tgesc.services.tickets.ingest import Inbound, ingest
+from tgesc.services.tickets.ingest import ingest_message
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # Monday: the default L2 calendar (09-18 UTC) is open
 
@@ -35,9 +36,8 @@ class Customer:
     def says(self, text: str, minutes: float | None = None, **extra) -> object:
         self.count += 1
         at = MON_10 + timedelta(minutes=self.count if minutes is None else minutes)
-        return ingest(self.db, Inbound(chat_id=self.user_id, message_id=self.count, sent_at=at, user_id=self.user_id,
-                                       text=text, first_name=self.name, language_code=self.language, **extra),
-                      now=at)
+        return ingest_message(self.db, private_message(self.user_id, self.count, at, text, first_name=self.name,
+                                                       language_code=self.language, **extra), now=at)
 
 
 def events(number: int = 1) -> list[tuple[str, str]]:
@@ -53,8 +53,7 @@ def test_a_plain_question_opens_one_ticket_and_replays_change_nothing(desk):
     alice = Customer(desk)
     first = alice.says("Hello, how do I change my e-mail address?")
     assert (first.ticket, first.opened) == (1, True)
-    replay = ingest(desk, Inbound(chat_id=1001, message_id=1, sent_at=MON_10, user_id=1001, text="changed?"),
-                    now=MON_10 + timedelta(hours=1))
+    replay = ingest_message(desk, private_message(1001, 1, MON_10, "changed?"), now=MON_10 + timedelta(hours=1))
     assert replay.duplicate and replay.ticket == 1
     assert Message.select().count() == 1 and Outbox.select().count() == 0
     ticket = Ticket.get()
@@ -178,9 +177,9 @@ def test_attachments_count_as_evidence_and_the_problem_keeps_the_first_words(des
 
 def test_edits_are_recorded_as_edits(desk):
     Customer(desk).says("my ordr number is 12")
-    edited = ingest(desk, Inbound(chat_id=1001, message_id=1, sent_at=MON_10, user_id=1001,
-                                  text="my order number is 123", edited_at=MON_10 + timedelta(minutes=2)),
-                    now=MON_10 + timedelta(minutes=2))
+    edited = ingest_message(desk, private_message(1001, 1, MON_10, "my order number is 123",
+                                                  edited_at=MON_10 + timedelta(minutes=2)),
+                            now=MON_10 + timedelta(minutes=2))
     assert edited.edit and MessageEdit.get().text == "my order number is 123"
     assert Message.get().text == "my ordr number is 12"
 

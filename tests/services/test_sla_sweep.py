@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from support import private_message
 
 from tgesc.db import write_transaction
 from tgesc.models import Customer, Event, Firing, Outbox, Ticket
@@ -19,7 +20,7 @@ from tgesc.services.outbox import rows as outbox
 from tgesc.services.sweeps.sla import due_for_sla, sweep_sla, sweep_unresolved
 from tgesc.services.tickets import actions, lifecycle
 from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets.ingest import Inbound, ingest
+from tgesc.services.tickets.ingest import ingest_message
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
 L1_CHAT, L2_CHAT = -100111, -100222
@@ -312,8 +313,7 @@ def test_the_due_query_finds_only_open_tickets_whose_check_has_come_most_overdue
 
 
 def test_the_unresolved_sweep_fires_the_unresolved_for_rule_once(desk):
-    ingest(desk, Inbound(chat_id=1001, message_id=1, sent_at=MON_10, user_id=1001, text="Where is my parcel?"),
-           now=MON_10)
+    ingest_message(desk, private_message(1001, 1, MON_10, "Where is my parcel?"), now=MON_10)
     assert ticket().escalate_unresolved_at == at(10, 15)
     assert sweep_unresolved(desk, now=at(10, 14)) == []
     assert sweep_unresolved(desk, now=at(10, 16), dry_run=True) == [

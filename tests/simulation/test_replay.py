@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from support import private_message
 
 from tgesc.db import open_database, upgrade, write_transaction
 from tgesc.domain.errors import ConfigInvalid, UsageError
@@ -18,7 +19,7 @@ from tgesc.services.config.apply import export_toml, put_entry
 from tgesc.services.config.defaults import initialise
 from tgesc.services.tickets import actions, surveys, threads
 from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets.ingest import Inbound, ingest
+from tgesc.services.tickets.ingest import ingest_message
 from tgesc.simulation.replay import history_scenario, replay
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday: L2's office hours are open
@@ -56,8 +57,8 @@ def history(sqlite_url):
 
 
 def says(db, user_id: int, name: str, text: str, at: datetime) -> None:
-    ingest(db, Inbound(chat_id=user_id, message_id=int(at.timestamp()), sent_at=at, user_id=user_id, text=text,
-                       first_name=name, username=name.lower(), language_code="en"), now=at)
+    ingest_message(db, private_message(user_id, int(at.timestamp()), at, text, first_name=name,
+                                       username=name.lower(), language_code="en"), now=at)
 
 
 def reply(db, number: int, text: str, at: datetime, *, by: tuple[int, str] = (BOB, "bob")) -> None:

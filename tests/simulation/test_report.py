@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from support import private_message
 
 from tgesc.domain.surveys import SurveyPolicy
 from tgesc.domain.telegram import ButtonPress, User
@@ -17,7 +18,7 @@ from tgesc.services.config.defaults import initialise
 from tgesc.services.sweeps.sla import sweep_sla, sweep_unresolved
 from tgesc.services.tickets import actions, surveys
 from tgesc.services.tickets.escalation import escalate_ticket
-from tgesc.services.tickets.ingest import Inbound, ingest
+from tgesc.services.tickets.ingest import ingest_message
 from tgesc.simulation.report import event_rows, render_text, ticket_rows
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday: the L2 calendar (09-18 UTC) is open
@@ -36,9 +37,8 @@ def desk(db):
 
 
 def says(db, text: str, at: datetime, *, user_id: int = ALICE, message_id: int | None = None):
-    return ingest(db, Inbound(chat_id=user_id, message_id=message_id or int(at.timestamp()), sent_at=at,
-                              user_id=user_id, text=text, first_name=NAMES[user_id].title(), language_code="en"),
-                  now=at)
+    return ingest_message(db, private_message(user_id, message_id or int(at.timestamp()), at, text,
+                                              first_name=NAMES[user_id].title(), language_code="en"), now=at)
 
 
 def of(kind: str, rows: list[dict] | None = None) -> list[dict]:

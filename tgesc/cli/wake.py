@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from tgesc.cli.context import state
 from tgesc.cli.output import info
 from tgesc.services.outbox import rows as outbox
 from tgesc.settings import mask_url_password
+from tgesc.worker.wake import wake_bot as wake
+
+if TYPE_CHECKING:
+    import redis
 
 
 @contextmanager
@@ -26,17 +31,17 @@ def waking_bot() -> Iterator[None]:
 
 def wake_bot(after_row: int) -> None:
     """Enqueue a `telegram` job for each pending outbox row written after `after_row`."""
-    rows = outbox.pending_after(after_row)
-    if not rows:
-        return
-    from tgesc.adapters.jobs import enqueue_deliveries
+    wake(after_row, _running_redis)
+
+
+def _running_redis(rows: int) -> redis.Redis | None:
+    """The configured Redis, or the embedded one if it runs (never started here); None, with a word about the
+    `rows` queued when a configured one does not answer."""
     from tgesc.adapters.redis_server import connect_if_running
 
     settings = state().settings()
     client = connect_if_running(settings.redis_url, settings.home)
-    if client is None:
-        if settings.redis_url:  # configured but not answering: worth a word (no embedded one running: no bot)
-            info(f"Warning: Redis at {mask_url_password(settings.redis_url)} does not answer; the bot sends the "
-                 f"{len(rows)} queued Telegram message(s) when it next looks at the outbox.")
-        return
-    enqueue_deliveries(client, rows)
+    if client is None and settings.redis_url:  # configured but not answering: worth a word (no embedded: no bot)
+        info(f"Warning: Redis at {mask_url_password(settings.redis_url)} does not answer; the bot sends the "
+             f"{rows} queued Telegram message(s) when it next looks at the outbox.")
+    return client

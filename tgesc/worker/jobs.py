@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tgesc.settings import Settings, load_settings
+from tgesc.worker.wake import wake_bot
 
 if TYPE_CHECKING:
     import peewee
@@ -115,21 +116,13 @@ def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list
         before = outbox.newest_id() if waking else 0
         done = sweep(db, now=now, dry_run=dry_run)
         if waking:
-            _wake_bot(before)
+            wake_bot(before, lambda _rows: _redis())
         return done, now
 
     done, now = _on_database(swept)
     if done:
         log.info("%s at %s: %d action(s)", sweep.__name__, now.isoformat(), len(done))
     return done
-
-
-def _wake_bot(after_row: int) -> int:
-    from tgesc.adapters.jobs import enqueue_deliveries
-    from tgesc.services.outbox import rows as outbox
-
-    rows = outbox.pending_after(after_row)
-    return enqueue_deliveries(_redis(), rows) if rows else 0
 
 
 def sla_sweep(dry_run: bool = False) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets import surveys, threads
 from tgesc.services.tickets.escalation import open_thread
-from tgesc.services.tickets.ingest import Inbound, ingest, remember_customer
+from tgesc.services.tickets.ingest import ingest, remember_customer
 from tgesc.services.tickets.store import event
 
 
@@ -44,15 +44,6 @@ class CustomerDesk:
         self.flood = SlidingWindow(self.flood_limit)
 
 
-def inbound(message: IncomingMessage) -> Inbound:
-    """The ingest service's view of a Telegram message."""
-    sender = message.sender
-    return Inbound(chat_id=message.chat_id, message_id=message.message_id, sent_at=message.sent_at,
-                   user_id=sender.id, text=message.text, access_hash=sender.access_hash, username=sender.username,
-                   first_name=sender.first_name, last_name=sender.last_name, language_code=sender.language_code,
-                   media_type=message.media_type, file_id=message.file_id, edited_at=message.edited_at)
-
-
 def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: IncomingMessage, now: datetime) -> None:
     """Handle one message of a customer's private chat."""
     if message.edited_at is None and not message.media_type:
@@ -67,17 +58,24 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
     flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp(),
                                                             message.message_id)
 
-    def stored(ticket: Ticket) -> None:  # in ingest's transaction; not for a duplicate (catch-up replay) or an edit
-        if flooding:
-            _throttle(ticket, desk.flood_limit, message, now)
-        if ticket.staff_chat_id is None and ticket.tier.staff_chat_id is not None:
-            open_thread(ticket, ticket.tier, now)  # a new ticket: its card (with this message) opens the thread
-            tickets.save(ticket, now)
-        else:
-            threads.mirror(ticket, message, now)
-        surveys.take_comment(ticket, message.text or f"[{message.media_type}]", now)  # after a low survey score
+    with write_transaction(db):
+        ticket = ingest(db, message, now=now, reopen_window=desk.reopen_window, reactions=not flooding).row
+        if ticket is not None:  # not a duplicate (a catch-up's replay) or an edit
+            _followed_up(ticket, desk, message, now, flooding=flooding)
 
-    ingest(db, inbound(message), now=now, reopen_window=desk.reopen_window, reactions=not flooding, then=stored)
+
+def _followed_up(ticket: Ticket, desk: CustomerDesk, message: IncomingMessage, now: datetime, *,
+                 flooding: bool) -> None:
+    """The bot's part after ingest, in its transaction: a flooding customer is throttled, a new ticket's card
+    opens its staff thread (else the message is mirrored there), a comment after a low survey score is kept."""
+    if flooding:
+        _throttle(ticket, desk.flood_limit, message, now)
+    if ticket.staff_chat_id is None and ticket.tier.staff_chat_id is not None:
+        open_thread(ticket, ticket.tier, now)  # a new ticket: its card (with this message) opens the thread
+        tickets.save(ticket, now)
+    else:
+        threads.mirror(ticket, message, now)
+    surveys.take_comment(ticket, message.text or f"[{message.media_type}]", now)
 
 
 def _throttle(ticket: Ticket, limit: Rate, message: IncomingMessage, now: datetime) -> None:
@@ -94,9 +92,9 @@ def _throttle(ticket: Ticket, limit: Rate, message: IncomingMessage, now: dateti
 
 
 def _answer_command(db: peewee.Database, command: Command, message: IncomingMessage, now: datetime) -> None:
-    customer = remember_customer(db, inbound(message), now)
     dedupe = f"cmd-{message.chat_id}-{message.message_id}"  # a replayed command is answered once
     with write_transaction(db):
+        customer = remember_customer(db, message, now)
         if command.name == "language":
             _set_language(customer, command.args.get("code"), dedupe, now)
         elif command.name == "status":

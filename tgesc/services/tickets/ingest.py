@@ -4,11 +4,13 @@ The customer and the message are persisted first, idempotently on (chat id, mess
 a crash or a catch-up changes nothing. The message then continues the customer's open ticket, reopens
 one resolved within the reopen window, or opens a new one; the rules run (tags, priority, escalation,
 replies, FAQ answers), the SLA clocks move, and every reply is an outbox row of the same transaction.
+
+`ingest` runs in the caller's write transaction, so that the caller's follow-up work (the bot's: the ticket's
+staff thread) joins it; `ingest_message` opens one for a caller that has none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,6 +19,7 @@ import peewee
 from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import UsageError
+from tgesc.domain.telegram import IncomingMessage
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
 from tgesc.services.clocks import sla
@@ -31,25 +34,6 @@ REOPEN_WINDOW = timedelta(days=3)
 
 
 @dataclass(frozen=True)
-class Inbound:
-    """One customer message as the bot (or the simulator) received it."""
-
-    chat_id: int
-    message_id: int
-    sent_at: datetime
-    user_id: int
-    text: str = ""
-    access_hash: int | None = None
-    username: str | None = None
-    first_name: str = ""
-    last_name: str = ""
-    language_code: str | None = None
-    media_type: str | None = None  # photo, document, voice, video, sticker ...
-    file_id: str | None = None
-    edited_at: datetime | None = None  # set for an edit of an earlier message
-
-
-@dataclass(frozen=True)
 class Ingested:
     ticket: int | None
     duplicate: bool = False
@@ -59,60 +43,64 @@ class Ingested:
     row: Ticket | None = field(default=None, compare=False, repr=False)  # the ticket as saved (None: duplicate)
 
 
-def ingest(db: peewee.Database, message: Inbound, *, now: datetime, reopen_window: timedelta = REOPEN_WINDOW,
-           reactions: bool = True, then: Callable[[Ticket], None] | None = None) -> Ingested:
-    """Persist `message` and let the desk react to it (`reactions=False`, for a customer flooding the bot:
-    stored on the ticket, but no rule runs and nothing is answered). `then(ticket)` runs last in the same
-    transaction with the ticket as saved (not for a duplicate or an edit): the bot's follow-up work joins
-    the one transaction instead of wrapping ingest in another (a savepoint per message)."""
+def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime,
+           reopen_window: timedelta = REOPEN_WINDOW, reactions: bool = True) -> Ingested:
+    """Persist `message` and let the desk react to it, in the caller's write transaction (`reactions=False`, for
+    a customer flooding the bot: stored on the ticket, but no rule runs and nothing is answered). The result
+    carries the ticket as saved (`row`), but for a duplicate or an edit."""
+    customer, ticket, firings = _customer_and_open_ticket(db, message.sender.id)
+    customer = _refreshed(customer, message, now)
+    if message.edited_at is not None:
+        return _record_edit(db, message)
+    how = "continued"
+    if ticket is not None:
+        tickets.attach(ticket, "customer", customer)
+    if ticket is None or not _insert_new(db, message, ticket, now):
+        known = _stored(db, message)
+        if known is not None:
+            return Ingested(ticket=_number_of(known), duplicate=True)
+        if ticket is None:
+            ticket, how = _reopened_or_new(db, customer, message, now, reopen_window)
+        # a plain INSERT: any other constraint problem raises here
+        prepared.insert(db, Message, "customer message, plain", _row(message, ticket, now))
+    _absorb(ticket, message, now, new=how == "opened")
+    if how != "continued":
+        firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
+    if reactions:
+        react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
+    # the clocks were computed when the ticket was opened, reopened, resumed, given a priority or
+    # escalated (each refreshes them); only a change since then (or since it was read) moves them
+    sla.refresh_if_moved(ticket, firings.pairs)
+    tickets.save(ticket, now)
+    return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened", row=ticket)
+
+
+def ingest_message(db: peewee.Database, message: IncomingMessage, *, now: datetime,
+                   reopen_window: timedelta = REOPEN_WINDOW, reactions: bool = True) -> Ingested:
+    """`ingest` in a write transaction of its own."""
     with write_transaction(db):
-        customer, ticket, firings = _customer_and_open_ticket(db, message.user_id)
-        customer = _refreshed(customer, message, now)
-        if message.edited_at is not None:
-            return _record_edit(db, message)
-        how = "continued"
-        if ticket is not None:
-            tickets.attach(ticket, "customer", customer)
-        if ticket is None or not _insert_new(db, message, ticket, now):
-            known = _stored(db, message)
-            if known is not None:
-                return Ingested(ticket=_number_of(known), duplicate=True)
-            if ticket is None:
-                ticket, how = _reopened_or_new(db, customer, message, now, reopen_window)
-            # a plain INSERT: any other constraint problem raises here
-            prepared.insert(db, Message, "customer message, plain", _row(message, ticket, now))
-        _absorb(ticket, message, now, new=how == "opened")
-        if how != "continued":
-            firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
-        if reactions:
-            react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
-        # the clocks were computed when the ticket was opened, reopened, resumed, given a priority or
-        # escalated (each refreshes them); only a change since then (or since it was read) moves them
-        sla.refresh_if_moved(ticket, firings.pairs)
-        tickets.save(ticket, now)
-        if then is not None:
-            then(ticket)
-        return Ingested(ticket=ticket.number, opened=how == "opened", reopened=how == "reopened", row=ticket)
+        return ingest(db, message, now=now, reopen_window=reopen_window, reactions=reactions)
 
 
-def remember_customer(db: peewee.Database, message: Inbound, now: datetime) -> Customer:
-    """The sender of `message` as a customer, created or brought up to date (for their bot commands)."""
-    with write_transaction(db):
-        return _refreshed(prepared.first(db, Customer, "customer by telegram id", lambda: Customer.select().where(
-            Customer.telegram_id == message.user_id), [message.user_id]), message, now)
+def remember_customer(db: peewee.Database, message: IncomingMessage, now: datetime) -> Customer:
+    """The sender of `message` as a customer, created or brought up to date (for their bot commands), in the
+    caller's write transaction."""
+    user_id = message.sender.id
+    return _refreshed(prepared.first(db, Customer, "customer by telegram id", lambda: Customer.select().where(
+        Customer.telegram_id == user_id), [user_id]), message, now)
 
 
-def _refreshed(customer: Customer | None, message: Inbound, now: datetime) -> Customer:
-    """`customer` (None: not known yet) created or brought up to date with the Telegram identity in `message`
-    (access_hash lets the bot write to them later)."""
-    values = {"username": message.username, "first_name": message.first_name or "",
-              "last_name": message.last_name or ""}
+def _refreshed(customer: Customer | None, message: IncomingMessage, now: datetime) -> Customer:
+    """`customer` (None: not known yet) created or brought up to date with the Telegram identity of `message`'s
+    sender (access_hash lets the bot write to them later)."""
+    sender = message.sender
+    values = {"username": sender.username, "first_name": sender.first_name or "", "last_name": sender.last_name or ""}
     if customer is None or not customer.language_chosen:
-        values["language"] = (message.language_code or "en")[:8]
-    if message.access_hash is not None:
-        values["access_hash"] = message.access_hash
+        values["language"] = (sender.language_code or "en")[:8]
+    if sender.access_hash is not None:
+        values["access_hash"] = sender.access_hash
     if customer is None:
-        customer = Customer(telegram_id=message.user_id, created_at=now, updated_at=now, **values)
+        customer = Customer(telegram_id=sender.id, created_at=now, updated_at=now, **values)
         prepared.insert_instance(Customer._meta.database, customer, "customer insert")  # as create() would
         return customer
     if any(getattr(customer, k) != v for k, v in values.items()):
@@ -122,7 +110,7 @@ def _refreshed(customer: Customer | None, message: Inbound, now: datetime) -> Cu
     return customer
 
 
-def _stored(db: peewee.Database, message: Inbound) -> Message | None:
+def _stored(db: peewee.Database, message: IncomingMessage) -> Message | None:
     """The stored message with the (chat id, message id) of `message`, if any."""
     return prepared.first(db, Message, "message by chat and id", lambda: Message.select().where(
         (Message.chat_id == message.chat_id) & (Message.message_id == message.message_id)),
@@ -134,7 +122,7 @@ def _number_of(stored: Message) -> int | None:
     return stored.ticket.number if stored.ticket_id else None
 
 
-def _record_edit(db: peewee.Database, message: Inbound) -> Ingested:
+def _record_edit(db: peewee.Database, message: IncomingMessage) -> Ingested:
     original = _stored(db, message)
     if original is None:
         return Ingested(ticket=None, edit=True)
@@ -142,7 +130,7 @@ def _record_edit(db: peewee.Database, message: Inbound) -> Ingested:
     return Ingested(ticket=_number_of(original), edit=True)
 
 
-def _row(message: Inbound, ticket: Ticket, now: datetime) -> dict:
+def _row(message: IncomingMessage, ticket: Ticket, now: datetime) -> dict:
     """The message's row, every column given."""
     return {"ticket": ticket, "chat_id": message.chat_id, "message_id": message.message_id, "direction": "in",
             "sender": "customer", "staff": None, "text": message.text, "media_type": message.media_type,
@@ -150,7 +138,7 @@ def _row(message: Inbound, ticket: Ticket, now: datetime) -> dict:
             "created_at": now}
 
 
-def _insert_new(db: peewee.Database, message: Inbound, ticket: Ticket, now: datetime) -> bool:
+def _insert_new(db: peewee.Database, message: IncomingMessage, ticket: Ticket, now: datetime) -> bool:
     """Store the message on `ticket` unless a row with its (chat id, message id) exists; whether it was stored."""
     return prepared.insert_new(db, Message, "customer message", _row(message, ticket, now))
 
@@ -170,7 +158,7 @@ def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Custom
     return customer, ticket, Firings.from_aggregate(ticket, fired)
 
 
-def _reopened_or_new(db, customer: Customer, message: Inbound, now: datetime,
+def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: datetime,
                      reopen_window: timedelta) -> tuple[Ticket, str]:
     """For a customer without an open ticket: the one resolved within the window, reopened, or a new one."""
     actor = f"customer:{customer.telegram_id}"
@@ -190,7 +178,7 @@ def _reopened_or_new(db, customer: Customer, message: Inbound, now: datetime,
     return ticket, "opened"
 
 
-def _absorb(ticket: Ticket, message: Inbound, now: datetime, *, new: bool) -> None:
+def _absorb(ticket: Ticket, message: IncomingMessage, now: datetime, *, new: bool) -> None:
     """What the message changes on the ticket before the rules run."""
     if not new and ticket.first_responded_at is None and message.text:
         ticket.problem = f"{ticket.problem}\n{message.text}" if ticket.problem else message.text
