@@ -13,8 +13,8 @@ from pyrogram import raw
 
 from tgesc.models import Event, Message, Survey, Ticket
 from tgesc.services.outbox.rows import render_template
+from tgesc.services.sweeps.surveys import sweep_surveys
 from tgesc.services.tickets import actions
-from tgesc.services.tickets.surveys import sweep_surveys
 
 ALICE, WANG = 1001, 1002  # alice writes in English (zone UTC), wang in Chinese (Asia/Shanghai)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

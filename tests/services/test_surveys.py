@@ -17,9 +17,9 @@ from tgesc.domain.telegram import ButtonPress, User
 from tgesc.models import Customer, Event, Outbox, Survey, Ticket
 from tgesc.services.config.apply import set_entry
 from tgesc.services.config.defaults import initialise
+from tgesc.services.sweeps.surveys import sweep_surveys
 from tgesc.services.tickets import actions, surveys
 from tgesc.services.tickets.escalation import escalate_ticket
-from tgesc.services.tickets.surveys import sweep_surveys
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 SHANGHAI = ZoneInfo("Asia/Shanghai")

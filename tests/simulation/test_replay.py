@@ -17,6 +17,7 @@ from tgesc.domain.telegram import ButtonPress, IncomingMessage, User
 from tgesc.models import Event, Message, Staff, Survey, Ticket
 from tgesc.services.config.apply import export_toml, put_entry
 from tgesc.services.config.defaults import initialise
+from tgesc.services.sweeps.surveys import sweep_surveys
 from tgesc.services.tickets import actions, surveys, threads
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.ingest import ingest_message
@@ -49,7 +50,7 @@ def history(sqlite_url):
     actions.resolve(db, 1, survey=True, actor="bob", now=T0 + HOUR, survey_policy=SurveyPolicy())
     actions.resolve(db, 2, survey=False, actor="bob", now=T0 + HOUR + 2 * MINUTE)
     survey = Survey.get()
-    surveys.sweep_surveys(db, now=survey.due_at, policy=SurveyPolicy())
+    sweep_surveys(db, now=survey.due_at, policy=SurveyPolicy())
     assert surveys.on_press(db, ButtonPress("q1", User(ALICE), ALICE, 77, f"survey:{survey.id}:5"),
                             survey.due_at + HOUR, policy=SurveyPolicy())
     yield db

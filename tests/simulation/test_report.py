@@ -16,6 +16,7 @@ from tgesc.models import Survey
 from tgesc.services.config.apply import set_entry
 from tgesc.services.config.defaults import initialise
 from tgesc.services.sweeps.sla import sweep_sla, sweep_unresolved
+from tgesc.services.sweeps.surveys import sweep_surveys
 from tgesc.services.tickets import actions, surveys
 from tgesc.services.tickets.escalation import escalate_ticket
 from tgesc.services.tickets.ingest import ingest_message
@@ -127,7 +128,7 @@ def test_a_survey_round_resolved_sent_answered_with_success_invites_a_review(des
     says(desk, "How do I change my e-mail address?", MON_10)
     actions.resolve(desk, 1, survey=True, actor="bob", now=MON_10 + HOUR, survey_policy=POLICY)
     survey = Survey.get()
-    surveys.sweep_surveys(desk, now=survey.due_at, policy=POLICY)
+    sweep_surveys(desk, now=survey.due_at, policy=POLICY)
     press = ButtonPress("q1", User(ALICE), ALICE, 77, f"survey:{survey.id}:5")
     assert surveys.on_press(desk, press, survey.due_at + HOUR, policy=POLICY)
     rows = event_rows(UTC)
@@ -144,7 +145,7 @@ def test_a_low_score_reopens_and_is_a_survey_escalation(desk):
     says(desk, "How do I change my e-mail address?", MON_10)
     actions.resolve(desk, 1, survey=True, actor="bob", now=MON_10 + HOUR, survey_policy=POLICY)
     survey = Survey.get()
-    surveys.sweep_surveys(desk, now=survey.due_at, policy=POLICY)
+    sweep_surveys(desk, now=survey.due_at, policy=POLICY)
     surveys.on_press(desk, ButtonPress("q1", User(ALICE), ALICE, 77, f"survey:{survey.id}:2"), survey.due_at,
                      policy=POLICY)
     kinds = [r["kind"] for r in event_rows(UTC)]

@@ -1,6 +1,6 @@
 """`tgesc dead-letter ...`: inbound Telegram updates whose handling failed for good (a bug, not an outage), kept
 with the raw update by the bot so that nothing a customer wrote is lost: list them, look at one, replay them
-once the cause is fixed (services.dead_letters).
+once the cause is fixed (services.telegram.dead_letters).
 
 Times are shown in the viewer's zone (--tz or TGESC_TIMEZONE), in --json too (ISO 8601 with the offset).
 """

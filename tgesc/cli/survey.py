@@ -151,7 +151,7 @@ def sweep(
 
       tgesc survey sweep --once --json
     """
-    from tgesc.services.tickets.surveys import sweep_surveys
+    from tgesc.services.sweeps.surveys import sweep_surveys
 
     done = sweep_once(sweep_surveys, once=once, dry_run=dry_run, as_json=as_json,
                       columns=["survey", "ticket", "round", "action", "due_at", "reason"],

@@ -4,7 +4,7 @@ would run, as real RQ jobs.
 RQ's cron runs an interval job when the scheduler starts and every interval after: here, at the scenario's
 start plus whole intervals (`sla_sweep_every`, `unresolved_sweep_every`, `survey_sweep_every`). A tick at which
 a sweep's due query finds nothing changes nothing, so time jumps from one tick with work to the next: the first
-tick at or after the earliest timer the sweep reads (services.timers). Every warning, breach, unresolved
+tick at or after the earliest timer the sweep reads (services.sweeps.next_due). Every warning, breach, unresolved
 escalation, survey, reminder and expiry fires at the instant it would in production.
 """
 

@@ -126,22 +126,22 @@ def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list
 
 
 def sla_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
-    """SLA warnings and breaches due by now: notices, escalations, the customer's update (services.sla_sweep)."""
+    """SLA warnings and breaches due by now: notices, escalations, the customer's update (services.sweeps.sla)."""
     from tgesc.services.sweeps.sla import sweep_sla
 
     return _sweeping(sweep_sla, dry_run)
 
 
 def unresolved_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
-    """The unresolved-for rules: tickets open too long climb a tier (services.sla_sweep)."""
+    """The unresolved-for rules: tickets open too long climb a tier (services.sweeps.sla)."""
     from tgesc.services.sweeps.sla import sweep_unresolved
 
     return _sweeping(sweep_unresolved, dry_run)
 
 
 def survey_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
-    """Return-visit surveys due by now: send, remind, expire (services.surveys)."""
-    from tgesc.services.tickets.surveys import sweep_surveys
+    """Return-visit surveys due by now: send, remind, expire (services.sweeps.surveys)."""
+    from tgesc.services.sweeps.surveys import sweep_surveys
 
     return _sweeping(sweep_surveys, dry_run)
 

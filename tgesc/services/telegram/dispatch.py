@@ -2,14 +2,14 @@
 
 A private chat is a customer's, unless the sender is active staff (then it is their staff console); a
 group is a tier's staff chat, or not ours (ignored). A press on a survey's star button records the answer
-(services.surveys); every button press is acknowledged through the outbox
+(tickets.surveys); every button press is acknowledged through the outbox
 (handlers run on the connection's event loop and must never wait on Telegram themselves). After each
 update `wake` is called, so the sender delivers what the update queued at once.
 
 Nothing is acknowledged before it is committed (tgesc.domain.telegram.UpdateHandlers): when the database fails in
 a way that passes (tgesc.db.passing_failure), the handler drops its connection and raises, and the connection
 hands the same update over again until it goes through; any other failure is a bug met by this one update, which
-is kept as a dead letter (services.dead_letters) so that the updates behind it are not held up.
+is kept as a dead letter (telegram.dead_letters) so that the updates behind it are not held up.
 """
 
 from __future__ import annotations

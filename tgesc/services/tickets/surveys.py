@@ -7,9 +7,9 @@ Life of a survey row (`status`, and what `due_at` means in it — the one indexe
     reminded   due_at = expires_at: when it expires unanswered
     answered · expired · cancelled   (final)
 
-`sweep_surveys` is one indexed query (status, due_at) for what is due, then each survey in its own
-transaction, acted on with a conditional UPDATE on its status: two sweeps at once, or a sweep re-run after a
-crash, act on a survey once (the outbox rows also carry a unique dedupe key). At send time a survey is
+The survey sweep (tgesc.services.sweeps.surveys) finds what is `due` and takes each survey's `step` in its own
+transaction, with a conditional UPDATE on its status: two sweeps at once, or a sweep re-run after a crash, act on
+a survey once (the outbox rows also carry a unique dedupe key). At send time a survey is
 cancelled (with an event) when the customer has another open ticket, the ticket was reopened, or the
 customer cannot be reached.
 
@@ -107,29 +107,15 @@ def schedule(ticket: Ticket, *, now: datetime, policy: SurveyPolicy | None = Non
     return survey
 
 
-# --- the sweep --------------------------------------------------------------------------------------
+# --- the steps the survey sweep takes -----------------------------------------------------------------------
 
 
-def sweep_surveys(db: peewee.Database, *, now: datetime, dry_run: bool = False,
-                  policy: SurveyPolicy | None = None, limit: int = 1000) -> list[dict[str, Any]]:
-    """Send the surveys due, remind the unanswered ones, expire those past their reminder (at most `limit` per
-    call, earliest due first); what was done (with `dry_run`, what would be done, nothing changed). Each item:
-    survey, ticket, round, action (sent | reminded | expired | cancelled), due_at, and reason for a
-    cancellation."""
-    policy = policy or configured_policy()
-    due = [survey_id for (survey_id,) in Survey.select(Survey.id)
-           .where(Survey.status.in_(list(PENDING)) & (Survey.due_at <= now))
-           .order_by(Survey.due_at, Survey.id).limit(limit).tuples()]
-    done = []
-    for survey_id in due:
-        if dry_run:
-            result = _act(survey_id, now, policy, dry_run=True)
-        else:
-            with write_transaction(db):
-                result = _act(survey_id, now, policy, dry_run=False)
-        if result is not None:
-            done.append(result)
-    return done
+def due(now: datetime, limit: int) -> list[int]:
+    """The ids of the surveys due a step by `now` (send, remind or expire), earliest first, at most `limit`: one
+    indexed query (status, due_at)."""
+    return [survey_id for (survey_id,) in Survey.select(Survey.id)
+            .where(Survey.status.in_(list(PENDING)) & (Survey.due_at <= now))
+            .order_by(Survey.due_at, Survey.id).limit(limit).tuples()]
 
 
 def _load(survey_id: int) -> Survey | None:
@@ -144,7 +130,9 @@ def _load(survey_id: int) -> Survey | None:
     return survey
 
 
-def _act(survey_id: int, now: datetime, policy: SurveyPolicy, *, dry_run: bool) -> dict[str, Any] | None:
+def step(survey_id: int, now: datetime, policy: SurveyPolicy, *, dry_run: bool) -> dict[str, Any] | None:
+    """The survey's due step (in the caller's transaction): sent, reminded, expired, or cancelled when it should
+    not go out; what was done (with `dry_run`, what would be), or None when it is not due (any more)."""
     survey = _load(survey_id)
     if survey is None or survey.status not in PENDING or survey.due_at > now:
         return None  # another sweep got there first

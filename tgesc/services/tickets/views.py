@@ -178,7 +178,7 @@ def _row(ticket: Ticket, now: datetime) -> dict[str, Any]:
 
 def document(db: peewee.Database, number: int, *, now: datetime, zone: tzinfo,
              messages: bool = False) -> dict[str, Any]:
-    """`ticket show`: the ticket's view (services.ticket_view), instants in `zone`; with `messages`,
+    """`ticket show`: the ticket's view (`view`), instants in `zone`; with `messages`,
     also every message of the conversation (key `messages`, oldest first) for the timeline."""
     with db.atomic():
         ticket = find(number)
