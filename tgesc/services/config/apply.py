@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 EXPORT_HEADER = (
     "# tgesc escalation configuration.\n"
     "# Apply with: tgesc config apply FILE [--dry-run] [--prune].\n"
-    "# Reference: README.md, section 'The escalation configuration'.\n\n"
+    "# Reference: docs/escalation-configuration.md (in tgesc's source).\n\n"
 )
 SINGULAR = {"calendars": "calendar", "tiers": "tier", "staff": "staff member", "sla": "SLA policy",
             "templates": "template", "rules": "rule", "faq": "FAQ entry"}

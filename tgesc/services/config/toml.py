@@ -1,8 +1,8 @@
 """The canonical TOML text of a configuration document, laid out for people who keep it in git.
 
 One `[section.key]` table per entry; nested tables as dotted keys (`hours.mon = [...]`,
-`phrases.zh = [...]`, `overrides."2026-12-24" = [...]`), the shape the README documents; arrays inline
-unless they get long. Strings are escaped by tomli-w (multi-line bodies stay readable).
+`phrases.zh = [...]`, `overrides."2026-12-24" = [...]`), the shape docs/escalation-configuration.md
+documents; arrays inline unless they get long. Strings are escaped by tomli-w (multi-line bodies stay readable).
 """
 
 from __future__ import annotations
