@@ -26,7 +26,7 @@ from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, keep_history, n
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Event, Firing, Ticket
 from tgesc.services.clocks.calendars import calendar_or_always_open
-from tgesc.services.config.current import snapshot
+from tgesc.services.config.current import current
 
 DUE_FIELDS = {"first_response": "first_response_due", "next_response": "next_response_due",
               "resolution": "resolution_due"}
@@ -40,7 +40,7 @@ CLOCK_INPUTS = frozenset({"sla_policy", "priority", "clocks_started_at", "create
 
 def current_policy(db: peewee.Database, priority: str) -> Policy:
     """The configured SLA of `priority` with its calendar's definition (NotFound if unconfigured)."""
-    config = snapshot(db)
+    config = current(db)
     entry = config.entry("sla", priority)
     calendar = config.entry("calendars", entry["calendar"]) if entry.get("calendar") else None
     return Policy.from_entry(priority, entry, calendar)
@@ -65,7 +65,7 @@ def ticket_clocks(ticket: Ticket) -> list[Clock]:
 
 
 def take_policy(db: peewee.Database, ticket: Ticket, now: datetime | None = None) -> dict[str, str]:
-    """Snapshot the current policy of the ticket's priority: on opening and reopening (every clock starts
+    """Configuration the current policy of the ticket's priority: on opening and reopening (every clock starts
     afresh), and, given `now`, on a priority change (then as `adopt`: what happened stays). Returns why each
     kept clock was kept, by name."""
     policy = current_policy(db, ticket.priority)

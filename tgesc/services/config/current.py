@@ -1,9 +1,9 @@
 """The configuration the hot paths (ingest) need, parsed once per configuration generation.
 
-`snapshot(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the
+`current(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the
 tiers by id and code, the active staff by Telegram id (the bot asks for every private message) and the
 tiers each works in (asked for every staff message), the SLA policies and calendars, and the template
-overrides; it is rebuilt only after a configuration change, by any process. The snapshot is shared
+overrides; it is rebuilt only after a configuration change, by any process. The configuration is shared
 between calls: do not modify it, its tiers, staff or entries.
 """
 
@@ -22,8 +22,8 @@ from tgesc.services.config.apply import entry_in
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """One configuration generation, ready to use."""
+class Configuration:
+    """The configuration of one generation, parsed, ready to use."""
 
     generation: int
     rules: tuple[Rule, ...]
@@ -32,10 +32,10 @@ class Snapshot:
     tier_codes: Mapping[str, Tier]
     staff: Mapping[int, Staff]  # the active staff by Telegram id
     staff_tiers: frozenset[tuple[int, int]]  # (staff id, tier id): who works in which tier
-    sections: Mapping[str, Mapping[str, dict[str, Any]]]  # SNAPSHOT_SECTIONS as stored
+    sections: Mapping[str, Mapping[str, dict[str, Any]]]  # PARSED_SECTIONS as stored
 
     def entry(self, section: str, key: str) -> dict[str, Any]:
-        """One entry of a section in SNAPSHOT_SECTIONS, or NotFound (as `configuration.get_entry`)."""
+        """One entry of a section in PARSED_SECTIONS, or NotFound (as `configuration.get_entry`)."""
         return entry_in(self.sections[section], section, key)
 
     @property
@@ -50,17 +50,17 @@ class Snapshot:
         return min(self.tiers.values(), key=lambda tier: tier.level, default=None)
 
 
-SNAPSHOT_SECTIONS = ("sla", "calendars", "templates")
-_snapshots: dict[str, Snapshot] = {}
+PARSED_SECTIONS = ("sla", "calendars", "templates")
+_parsed: dict[str, Configuration] = {}
 _checked: dict[str, tuple[Any, int]] = {}  # database → (its transaction, config_store.bumps) at the last check
 
 
-def snapshot(db: peewee.Database, *, generation: int | None = None) -> Snapshot:
-    """The current configuration's snapshot (read again only after a configuration change). Within one
+def current(db: peewee.Database, *, generation: int | None = None) -> Configuration:
+    """The configuration in force, parsed (read again only after a configuration change). Within one
     transaction the generation is checked once, again only after this process changed the configuration;
     `generation`: the caller read it already, in this transaction (ingest reads it with the ticket)."""
     key = str(db.database)
-    hit = _snapshots.get(key)
+    hit = _parsed.get(key)
     state = (_transaction(db), config_store.bumps)
     if generation is None and hit is not None and state[0] is not None and _checked.get(key, (None, -1)) == state:
         return hit
@@ -69,12 +69,12 @@ def snapshot(db: peewee.Database, *, generation: int | None = None) -> Snapshot:
     _checked[key] = state
     if hit is None or hit.generation != generation:
         tiers = list(Tier.select())
-        hit = _snapshots[key] = Snapshot(
+        hit = _parsed[key] = Configuration(
             generation, rules_from(config_store.load_section("rules")), faq_from(config_store.load_section("faq")),
             {t.id: t for t in tiers}, {t.code: t for t in tiers},
             {s.telegram_id: s for s in Staff.select().where(Staff.active == True)},  # noqa: E712
             frozenset(StaffTier.select(StaffTier.staff, StaffTier.tier).tuples()),
-            {section: config_store.load_section(section) for section in SNAPSHOT_SECTIONS})
+            {section: config_store.load_section(section) for section in PARSED_SECTIONS})
     return hit
 
 

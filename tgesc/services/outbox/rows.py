@@ -18,13 +18,13 @@ from tgesc.domain.humanize import language_of
 from tgesc.domain.telegram import TEXT_LIMIT
 from tgesc.domain.telegram_text import split_text
 from tgesc.models import Outbox, Template, Ticket
-from tgesc.services.config.current import snapshot
+from tgesc.services.config.current import current
 
 
 def render_template(key: str, language: str | None, variables: Mapping[str, Any]) -> str:
     """A template in `language` (falling back to English) with its variables, HTML-escaped."""
     lang = language_of(language)
-    stored = snapshot(Template._meta.database).sections["templates"].get(key, {})
+    stored = current(Template._meta.database).sections["templates"].get(key, {})
     overrides = {(key, code): body for code, body in stored.items()}
     body, _ = templates.lookup(key, lang, overrides)
     allowed = templates.allowed_variables(key)

@@ -51,7 +51,7 @@ from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Firing, Staff, StaffTier, Ticket, Tier
 from tgesc.services.clocks import sla
 from tgesc.services.clocks.once import Firings
-from tgesc.services.config.current import snapshot
+from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets.escalation import escalate, tier_calendar
 from tgesc.services.tickets.reactions import react_to_time, ticket_tier
@@ -136,7 +136,7 @@ def _handle_sla(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict
         save(ticket, now)
         return []
     policy = Policy.from_json(ticket.sla_policy)
-    tier = ticket_tier(snapshot(db), ticket)
+    tier = ticket_tier(current(db), ticket)
     calendar = tier_calendar(db, tier)
     if waits_for_business_hours(policy.priority) and not calendar.is_open(now):
         opening = calendar.next_open(now)
@@ -206,7 +206,7 @@ class _Firing:
     def _escalate(self, item: DueMilestone) -> tuple[list[str], str]:
         """Escalate to the policy's tier (the thread there is told why); a ticket at or above it: remind its tier."""
         milestone = item.milestone
-        target = snapshot(self.db).tier_codes.get(self.policy.escalate_to or "")
+        target = current(self.db).tier_codes.get(self.policy.escalate_to or "")
         if target is None or target.level <= self.tier.level:
             why = (f"already at {self.tier.code}, not below {target.code}" if target is not None
                    else "the policy names no tier to escalate to")
@@ -299,6 +299,6 @@ def _handle_unresolved(db: peewee.Database, ticket: Ticket, now: datetime) -> li
     rules = sorted(Firings.load(ticket).of("rule") - before)
     if not rules:
         return []
-    escalated = snapshot(db).tiers[ticket.tier_id].code if ticket.tier_id != tier else None
+    escalated = current(db).tiers[ticket.tier_id].code if ticket.tier_id != tier else None
     return [{"ticket": ticket.number, "rules": rules, "escalated_to": escalated, "priority": ticket.priority,
              "due": due}]

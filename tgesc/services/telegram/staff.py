@@ -30,7 +30,7 @@ from tgesc.domain.bot_commands import (
 from tgesc.domain.errors import TgescError
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Message, Staff, StaffTier, Ticket, Tier
-from tgesc.services.config.current import snapshot
+from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
 from tgesc.services.tickets import threads, views
@@ -39,15 +39,15 @@ from tgesc.services.tickets.store import event, save
 
 def staff_member(telegram_id: int) -> Staff | None:
     """The active staff member with this Telegram id, if any (shared: do not modify). Asked for every private
-    message, so taken from the configuration snapshot: staff are configuration, and a change by any process
-    (`tgesc staff add`) moves the generation, which `snapshot` checks (a query a third the cost of looking
-    the staff member up; none within a transaction that checked it already)."""
-    return snapshot(Staff._meta.database).staff.get(telegram_id)
+    message, so taken from the configuration in force (config.current): staff are configuration, and a change by
+    any process (`tgesc staff add`) moves the generation, which `current` checks (a query a third the cost of
+    looking the staff member up; none within a transaction that checked it already)."""
+    return current(Staff._meta.database).staff.get(telegram_id)
 
 
 def staff_tier(chat_id: int) -> Tier | None:
-    """The tier whose staff chat `chat_id` is (from the configuration snapshot, like the staff)."""
-    tiers = snapshot(Tier._meta.database).tiers.values()
+    """The tier whose staff chat `chat_id` is (from the configuration in force, like the staff)."""
+    tiers = current(Tier._meta.database).tiers.values()
     return next((tier for tier in tiers if tier.staff_chat_id == chat_id), None)
 
 
@@ -55,7 +55,7 @@ def may_work(staff: Staff | None, tier: Tier) -> bool:
     """Whether `staff` may work tickets in `tier`'s chat: its staff, and admins."""
     if staff is None:
         return False
-    return staff.role == "admin" or (staff.id, tier.id) in snapshot(Tier._meta.database).staff_tiers
+    return staff.role == "admin" or (staff.id, tier.id) in current(Tier._meta.database).staff_tiers
 
 
 def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: Tier, message: IncomingMessage,

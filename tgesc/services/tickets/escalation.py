@@ -20,7 +20,7 @@ from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Ticket, Tier
 from tgesc.services.clocks import once, sla
 from tgesc.services.clocks.calendars import calendar_or_always_open
-from tgesc.services.config.current import snapshot
+from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets.store import checklist, event, find, save
 from tgesc.services.tickets.threads import copy_attachments
@@ -70,8 +70,8 @@ def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str
 
 
 def _target(db: peewee.Database, ticket: Ticket, to: str | None, quick: bool) -> Tier:
-    """The tier to escalate to (the configuration snapshot's: shared, not to be modified)."""
-    tiers = snapshot(db).tier_codes
+    """The tier to escalate to (the configuration in force (config.current)'s: shared, not to be modified)."""
+    tiers = current(db).tier_codes
     if to is not None:
         tier = tiers.get(to)
         if tier is None:
@@ -84,10 +84,10 @@ def _target(db: peewee.Database, ticket: Ticket, to: str | None, quick: bool) ->
 
 
 def tier_calendar(db: peewee.Database, tier: Tier):
-    """The business calendar of a tier (always open when it has none), from the configuration snapshot."""
+    """The business calendar of a tier (always open when it has none), from the configuration in force."""
     if tier.calendar_id is None:
         return calendar_or_always_open(None, None)
-    return calendar_or_always_open(tier.calendar.name, snapshot(db).entry("calendars", tier.calendar.name))
+    return calendar_or_always_open(tier.calendar.name, current(db).entry("calendars", tier.calendar.name))
 
 
 def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> None:

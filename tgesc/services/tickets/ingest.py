@@ -24,7 +24,7 @@ from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
 from tgesc.services.clocks import sla
 from tgesc.services.clocks.once import AGGREGATED_PARAMS, Firings
-from tgesc.services.config.current import snapshot
+from tgesc.services.config.current import current
 from tgesc.services.config.store import GENERATION, generation_query
 from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
@@ -145,7 +145,7 @@ def _insert_new(db: peewee.Database, message: IncomingMessage, ticket: Ticket, n
 
 def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Customer | None, Ticket | None, Firings]:
     """The customer with Telegram id `user_id`, their open ticket (the newest, should there be several) and its
-    firings, in one query that also checks the configuration generation for the snapshot."""
+    firings, in one query that also checks the configuration generation for config.current."""
     customer, ticket, generation, fired = prepared.first_joined(
         db, (Customer, Ticket), "customer, open ticket, its firings, configuration generation", lambda: (
             Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
@@ -154,7 +154,7 @@ def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Custom
         [GENERATION, *AGGREGATED_PARAMS, *OPEN_STATUSES, user_id],
         extra=lambda: (generation_query(), Firings.aggregated(db, Ticket.id)))
     if generation is not None:
-        snapshot(db, generation=int(generation))
+        current(db, generation=int(generation))
     return customer, ticket, Firings.from_aggregate(ticket, fired)
 
 

@@ -18,7 +18,7 @@ from tgesc.domain.ticket_rules import transition
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Firing, Survey, Ticket, Tier
 from tgesc.services.clocks import sla
-from tgesc.services.config.current import snapshot
+from tgesc.services.config.current import current
 from tgesc.services.tickets.store import event, next_number, set_changed
 
 if TYPE_CHECKING:
@@ -28,8 +28,8 @@ DEFAULT_PRIORITY = "medium"
 
 
 def front_line(db: peewee.Database) -> Tier:
-    """The lowest tier, from the configuration snapshot (DomainError when none is configured)."""
-    tier = snapshot(db).front_line
+    """The lowest tier, from the configuration in force (config.current) (DomainError when none is configured)."""
+    tier = current(db).front_line
     if tier is None:
         raise DomainError("no tier is configured; run `tgesc init` or add one with `tgesc tier add`")
     return tier
@@ -53,7 +53,7 @@ def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
         fired = {level for (level,) in prepared.tuples(db, "tickets: rules fired on a ticket", lambda: Firing.select(
             Firing.level).where((Firing.ticket == ticket.id) & (Firing.kind == "rule")), [ticket.id, "rule"])}
     set_changed(ticket, escalate_unresolved_at=unresolved_check_at(
-        snapshot(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired))
+        current(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired))
 
 def reopen_in_place(db, ticket: Ticket, *, actor: str, now: datetime, reason: str) -> None:
     """Reopen (by staff, or by the customer writing again): clocks restart, pending surveys are cancelled."""

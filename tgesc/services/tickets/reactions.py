@@ -20,7 +20,7 @@ from tgesc.domain.vocabulary import rank
 from tgesc.models import Ticket, Tier
 from tgesc.services.clocks import sla
 from tgesc.services.clocks.once import Firings
-from tgesc.services.config.current import Snapshot, snapshot
+from tgesc.services.config.current import Configuration, current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets.escalation import escalate, tier_calendar
 from tgesc.services.tickets.lifecycle import schedule_unresolved
@@ -31,7 +31,7 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
           firings: Firings | None = None) -> None:
     """Assess, evaluate the rules and carry out what fired; `reply=False` sends nothing to the customer.
     `firings`: the ticket's firings when the caller has them (kept current here; else they are read)."""
-    config = snapshot(db)
+    config = current(db)
     firings = firings if firings is not None else Firings.load(ticket)
     tier = ticket_tier(config, ticket)
     assessment = assess(text, ticket.customer.language)
@@ -64,7 +64,7 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
 def react_to_time(db: peewee.Database, ticket: Ticket, *, now: datetime) -> bool:
     """Fire the unresolved-for rules due at `now` (the sweep calls this for tickets whose
     `escalate_unresolved_at` has passed); the caller saves. Returns whether anything fired."""
-    config = snapshot(db)
+    config = current(db)
     firings = Firings.load(ticket)
     hits = unresolved_hits(config.rules, ticket.clocks_started_at or ticket.created_at, now, firings.of("rule"))
     _record(ticket, firings, hits, now)
@@ -79,8 +79,8 @@ def react_to_time(db: peewee.Database, ticket: Ticket, *, now: datetime) -> bool
     return bool(hits)
 
 
-def ticket_tier(config: Snapshot, ticket: Ticket) -> Tier:
-    """The ticket's tier, from the snapshot when it is there (no query), attached to the ticket."""
+def ticket_tier(config: Configuration, ticket: Ticket) -> Tier:
+    """The ticket's tier, from the configuration in force when it is there (no query), attached to the ticket."""
     tier = config.tiers.get(ticket.tier_id)
     if tier is None:
         return ticket.tier
@@ -108,7 +108,7 @@ def _raise(db, ticket: Ticket, outcome, *, why: str, now: datetime, hits) -> Non
         sla.take_policy(db, ticket, now)
 
 
-def _highest(config: Snapshot, codes, level: int) -> Tier | None:
+def _highest(config: Configuration, codes, level: int) -> Tier | None:
     tiers = [config.tier_codes[code] for code in codes if code in config.tier_codes]
     return max((t for t in tiers if t.level > level), key=lambda t: t.level, default=None)
 
@@ -130,7 +130,7 @@ def _reply(db, ticket: Ticket, firings: Firings, keys, tier: Tier, now: datetime
         outbox.to_customer(ticket, key, variables, now=now)
 
 
-def _answer_faq(config: Snapshot, ticket: Ticket, firings: Firings, text: str, now: datetime) -> None:
+def _answer_faq(config: Configuration, ticket: Ticket, firings: Firings, text: str, now: datetime) -> None:
     if config.lowest_level is None or ticket_tier(config, ticket).level != config.lowest_level:
         return
     answered = firings.of("faq")

@@ -56,7 +56,7 @@ from tgesc.domain.surveys import (
 from tgesc.domain.telegram import ButtonPress
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Survey, Ticket
-from tgesc.services.config.current import snapshot
+from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
@@ -339,7 +339,7 @@ def _second_escalation(db: peewee.Database, ticket: Ticket, survey: Survey, now:
     if ticket.status not in OPEN_STATUSES:
         lifecycle.reopen_in_place(db, ticket, actor=actor, now=now, reason=reason)
     source = ticket.tier
-    target = snapshot(db).tier_codes.get(policy.low_score_tier)
+    target = current(db).tier_codes.get(policy.low_score_tier)
     if target is None:
         log.warning("survey_low_score_tier %r is not a tier; ticket #%s stays at %s", policy.low_score_tier,
                     ticket.number, source.code)
