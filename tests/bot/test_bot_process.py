@@ -31,6 +31,8 @@ from remote_wire import wait_until
 from tgesc.adapters.single_lock import bot_lock_name
 from tgesc.models import Message, Outbox, Ticket
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 
 @pytest.fixture
 def make_desk(tmp_path, redis_url, monkeypatch):

@@ -22,6 +22,8 @@ from remote_wire import wait_until
 from tgesc.db import reconnect
 from tgesc.models import DeadLetter, Message, database
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 CUSTOMERS, MESSAGES = 50, 500
 SQLITE_LOCK_S = 12.0  # past SQLite's busy timeout (10 s: tgesc.db.SQLITE_PRAGMAS)
 

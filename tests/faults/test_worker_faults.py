@@ -26,6 +26,8 @@ from tgesc.services.config.defaults import initialise
 from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 L1_CHAT, ANN = -100111, 5001
 BACKLOG = 300  # urgent tickets whose first response is overdue when the workers start
 KINDS = [pytest.param([], id="forking"), pytest.param(["--simple"], id="simple")]

@@ -14,6 +14,8 @@ from worker_support import Processes, wait_until
 
 from tgesc.adapters.single_lock import CRON_LOCK
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 SWEEP = "tgesc.worker.jobs.sla_sweep"
 EVERY_S = 1  # TGESC_SLA_SWEEP_EVERY in this test; the other periodic jobs fire once at each scheduler start
 ACTIVE, WAITING = "active cron scheduler", "waiting to take over"

@@ -20,6 +20,8 @@ from tgesc.db import write_transaction
 from tgesc.models import Message, Outbox
 from tgesc.services.outbox import rows as outbox
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 BOT = str(TESTS / "bot_process.py")
 CUSTOMERS, ROWS_EACH = 4, 20
 LOCK_TTL_S = 3

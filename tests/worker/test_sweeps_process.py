@@ -22,6 +22,8 @@ from tgesc.services.config.defaults import initialise
 from tgesc.services.tickets import actions, lifecycle
 from tgesc.services.tickets import store as tickets
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 L1_CHAT, ANN, ALICE = -100111, 5001, 1001
 FIRST_RESPONSE = timedelta(minutes=15)  # urgent: warnings at 50 % and 80 %, then the breach notifies the admins
 

@@ -28,6 +28,8 @@ from tgesc.services.outbox.rows import render_template
 from tgesc.services.tickets import actions, lifecycle
 from tgesc.services.tickets import store as tickets
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 L1_CHAT, ANN, LEE = -100111, 5001, 5002  # ann is an admin, lee L1's lead
 TUESDAY = START + timedelta(days=1)  # L1's office hours (09:00-18:00 UTC) open again at 09:00
 

@@ -22,6 +22,8 @@ from tgesc.models import Outbox
 from tgesc.services.config.defaults import initialise
 from tgesc.services.outbox import rows as outbox
 
+pytestmark = pytest.mark.slow  # real processes: seconds each
+
 JOBS = "tgesc.worker.jobs."
 
 
