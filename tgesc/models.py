@@ -17,13 +17,12 @@ from peewee import (
     CharField,
     DatabaseProxy,
     DateTimeField,
-    ForeignKeyAccessor,
     IntegerField,
     Model,
     TextField,
 )
 
-from tgesc import prepared
+from tgesc.store.statements import RelatedRow
 
 database = DatabaseProxy()
 
@@ -61,24 +60,8 @@ class UTCDateTimeField(DateTimeField):
         return value
 
 
-class _RowByKey(ForeignKeyAccessor):
-    """`ticket.customer`: the related row, the first time it is asked for, by a prepared statement (peewee would
-    build the select again for every instance: most of the cost of loading one row)."""
-
-    def get_rel_instance(self, instance):
-        key = instance.__data__.get(self.name)
-        if key is not None and self.name not in instance.__rel__ and self.field.lazy_load:
-            related, by = self.rel_model, self.field.rel_field
-            found = prepared.first(related._meta.database, related, f"{related.__name__} by {by.name}",
-                                   lambda: related.select().where(by == key), [by.db_value(key)])
-            if found is None:
-                raise related.DoesNotExist(f"there is no {related.__name__} with {by.name} {key!r}")
-            instance.__rel__[self.name] = found
-        return super().get_rel_instance(instance)
-
-
 class ForeignKeyField(peewee.ForeignKeyField):
-    accessor_class = _RowByKey
+    accessor_class = RelatedRow  # `ticket.customer` loads its row by a statement built once
 
 
 class BaseModel(Model):

@@ -13,25 +13,27 @@ from typing import TYPE_CHECKING
 
 from tgesc.cli.context import state
 from tgesc.cli.output import info
-from tgesc.services.outbox import rows as outbox
+from tgesc.services.outbox import store as outbox
 from tgesc.settings import mask_url_password
 from tgesc.worker.wake import wake_bot as wake
 
 if TYPE_CHECKING:
+    import peewee
     import redis
 
 
 @contextmanager
 def waking_bot() -> Iterator[None]:
     """Around a change: afterwards, wake the bot for the Telegram messages it queued."""
-    before = outbox.newest_id()
+    db = state().database()
+    before = outbox.newest_id(db)
     yield
-    wake_bot(before)
+    wake_bot(db, before)
 
 
-def wake_bot(after_row: int) -> None:
+def wake_bot(db: peewee.Database, after_row: int) -> None:
     """Enqueue a `telegram` job for each pending outbox row written after `after_row`."""
-    wake(after_row, _running_redis)
+    wake(db, after_row, _running_redis)
 
 
 def _running_redis(rows: int) -> redis.Redis | None:

@@ -17,11 +17,11 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from tgesc import prepared
 from tgesc.adapters.inline_worker import JobFailed
 from tgesc.adapters.redis_server import embedded_url, ensure_embedded, stop_embedded
 from tgesc.domain.scenario import Scenario, ScenarioError, Step
-from tgesc.models import Ticket
+from tgesc.models import database
+from tgesc.services.tickets import store as tickets
 from tgesc.simulation.desk import SimulatedDesk
 from tgesc.simulation.report import event_rows, ticket_rows
 from tgesc.simulation.timeline import PERIODIC, SweepTicker
@@ -176,9 +176,7 @@ def _ticket_of(chat_id: int, thread: int | None, known: dict[tuple[int, int], in
     if thread is None or chat_id > 0:
         return None
     if (chat_id, thread) not in known:
-        number = prepared.scalar(Ticket._meta.database, "simulate: ticket of a staff thread", lambda: Ticket.select(
-            Ticket.number).where((Ticket.staff_chat_id == chat_id) & (
-                (Ticket.topic_id == thread) | (Ticket.card_message_id == thread))), [chat_id, thread, thread])
+        number = tickets.number_of_staff_thread(database, chat_id, thread)
         if number is None:
             return None
         known[chat_id, thread] = number

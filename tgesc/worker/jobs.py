@@ -108,15 +108,15 @@ def _redis() -> redis.Redis:
 
 def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list[dict[str, Any]]:
     """Run one sweep service at the current instant, then wake the bot for the rows it wrote."""
-    from tgesc.services.outbox import rows as outbox
+    from tgesc.services.outbox import store as outbox
 
     waking = _wake and not dry_run
 
     def swept(db: peewee.Database, now: datetime) -> tuple[list[dict[str, Any]], datetime]:
-        before = outbox.newest_id() if waking else 0
+        before = outbox.newest_id(db) if waking else 0
         done = sweep(db, now=now, dry_run=dry_run)
         if waking:
-            wake_bot(before, lambda _rows: _redis())
+            wake_bot(db, before, lambda _rows: _redis())
         return done, now
 
     done, now = _on_database(swept)
@@ -149,9 +149,9 @@ def survey_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
 def outbox_relay() -> int:
     """Pending outbox rows due by now whose `telegram` job is gone get one again; how many."""
     from tgesc.adapters.jobs import relay_deliveries
-    from tgesc.services.outbox import rows as outbox
+    from tgesc.services.outbox import store as outbox
 
-    enqueued = relay_deliveries(_redis(), _on_database(lambda _db, now: outbox.due_pending(now, RELAY_BATCH)))
+    enqueued = relay_deliveries(_redis(), _on_database(lambda db, now: outbox.due_pending(db, now, RELAY_BATCH)))
     if enqueued:
         log.warning("outbox relay: %d pending row(s) had lost their telegram job; enqueued again", enqueued)
     return enqueued

@@ -9,17 +9,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from tgesc.services.outbox import rows as outbox
+import peewee
+
+from tgesc.services.outbox import store as outbox
 
 if TYPE_CHECKING:
     import redis
 
 
-def wake_bot(after_row: int, client: Callable[[int], redis.Redis | None]) -> int:
-    """Enqueue a `telegram` job for each pending outbox row written after row `after_row` (`outbox.newest_id()`,
+def wake_bot(db: peewee.Database, after_row: int, client: Callable[[int], redis.Redis | None]) -> int:
+    """Enqueue a `telegram` job for each pending outbox row written after row `after_row` (`outbox.newest_id(db)`,
     taken before the change); how many. `client(rows)` gives the Redis connection, or None when Redis is optional
     and does not answer (`rows`: how many rows wait, for its word about it)."""
-    rows = outbox.pending_after(after_row)
+    rows = outbox.pending_after(db, after_row)
     if not rows:
         return 0
     connection = client(len(rows))

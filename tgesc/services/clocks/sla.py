@@ -19,12 +19,12 @@ from typing import Any
 
 import peewee
 
-from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.business_time import BusinessCalendar
 from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, keep_history, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Event, Firing, Ticket
+from tgesc.models import Event, Ticket, database
+from tgesc.services.clocks import store as firings
 from tgesc.services.clocks.calendars import calendar_or_always_open
 from tgesc.services.config.current import current
 
@@ -90,9 +90,7 @@ def adopt(ticket: Ticket, policy: Policy, now: datetime,
 
 def firings_of(ticket: Ticket) -> set[tuple[str, str]]:
     """The ticket's (kind, level) firings (none for a ticket not saved yet)."""
-    return set() if ticket.id is None else set(prepared.tuples(
-        Firing._meta.database, "sla: firings of a ticket",
-        lambda: Firing.select(Firing.kind, Firing.level).where(Firing.ticket == ticket.id), [ticket.id]))
+    return set() if ticket.id is None else firings.pairs_of(database, ticket.id)
 
 
 def refresh(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) -> list[Clock]:
@@ -112,7 +110,7 @@ def refresh_if_moved(ticket: Ticket, fired: Collection[tuple[str, str]] | None =
     """`refresh`, unless no column in CLOCK_INPUTS was assigned since the ticket was read or last saved
     (then the stored due instants and next check are still current). `fired` as for `refresh`; the
     caller must not have recorded SLA milestone firings since then."""
-    if not CLOCK_INPUTS.isdisjoint(ticket._dirty):
+    if not CLOCK_INPUTS.isdisjoint(field.name for field in ticket.dirty_fields):
         refresh(ticket, fired)
 
 

@@ -61,7 +61,7 @@ def current(db: peewee.Database, *, generation: int | None = None) -> Configurat
     `generation`: the caller read it already, in this transaction (ingest reads it with the ticket)."""
     key = str(db.database)
     hit = _parsed.get(key)
-    state = (_transaction(db), config_store.bumps)
+    state = (config_store.outermost_transaction(db), config_store.bumps)  # a later transaction: another object
     if generation is None and hit is not None and state[0] is not None and _checked.get(key, (None, -1)) == state:
         return hit
     if generation is None:
@@ -76,10 +76,3 @@ def current(db: peewee.Database, *, generation: int | None = None) -> Configurat
             frozenset(StaffTier.select(StaffTier.staff, StaffTier.tier).tuples()),
             {section: config_store.load_section(section) for section in PARSED_SECTIONS})
     return hit
-
-
-def _transaction(db: peewee.Database) -> Any:
-    """The outermost transaction `db` is in on this thread (None: none). Held in `_checked`, so a later
-    transaction is never the same object."""
-    transactions = (getattr(db, "obj", None) or db)._state.transactions
-    return transactions[0] if transactions else None

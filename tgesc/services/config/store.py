@@ -11,9 +11,9 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
+import peewee
 from peewee import JOIN, ModelSelect
 
-from tgesc import prepared
 from tgesc.domain.durations import format_duration, parse_duration
 from tgesc.domain.errors import DomainError
 from tgesc.domain.vocabulary import rank
@@ -28,7 +28,12 @@ from tgesc.models import (
     Ticket,
     Tier,
     TriggerRule,
+    database,
 )
+from tgesc.store import statements
+from tgesc.store.statements import P, outermost_transaction
+
+__all__ = ["outermost_transaction"]  # re-exported: the configuration cache is kept per transaction
 
 
 def _present(**fields: Any) -> dict[str, Any]:
@@ -249,7 +254,7 @@ def generation() -> int:
     """A number that changes whenever the configuration does (caches compare it). Each change draws a new one at
     random, never counts on: a database restored from a backup, or made afresh, while a process holding a cache
     runs must not meet a number that cache has seen."""
-    value = prepared.scalar(Meta._meta.database, "configuration generation", generation_query, [GENERATION])
+    value = statements.scalar(database, generation_query)
     return int(value) if value is not None else 0
 
 
@@ -262,3 +267,10 @@ def bump_generation() -> None:
     drawn = str(secrets.randbelow(2**62) + 1)  # never 0, what no configuration reads as
     if not Meta.update(value=drawn).where(Meta.key == GENERATION).execute():
         Meta.insert(key=GENERATION, value=drawn).on_conflict_ignore().execute()
+
+
+def staff_languages(db: peewee.Database, tier_id: int) -> list[str]:
+    """The language of each active staff member of a tier."""
+    return [language for (language,) in statements.tuples(db, lambda: (
+        Staff.select(Staff.language).join(StaffTier, on=(StaffTier.staff == Staff.id))
+        .where((StaffTier.tier == P.tier) & (Staff.active == True))), tier=tier_id)]  # noqa: E712

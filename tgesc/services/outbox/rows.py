@@ -10,21 +10,19 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from peewee import fn
-
-from tgesc import prepared
 from tgesc.domain import templates
 from tgesc.domain.humanize import language_of
 from tgesc.domain.telegram import TEXT_LIMIT
 from tgesc.domain.telegram_text import split_text
-from tgesc.models import Outbox, Template, Ticket
+from tgesc.models import Ticket, database
 from tgesc.services.config.current import current
+from tgesc.services.outbox import store
 
 
 def render_template(key: str, language: str | None, variables: Mapping[str, Any]) -> str:
     """A template in `language` (falling back to English) with its variables, HTML-escaped."""
     lang = language_of(language)
-    stored = current(Template._meta.database).sections["templates"].get(key, {})
+    stored = current(database).sections["templates"].get(key, {})
     overrides = {(key, code): body for code, body in stored.items()}
     body, _ = templates.lookup(key, lang, overrides)
     allowed = templates.allowed_variables(key)
@@ -34,7 +32,7 @@ def render_template(key: str, language: str | None, variables: Mapping[str, Any]
 def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind: str = "message",
           thread_id: int | None = None, reply_to: int | None = None, buttons: Any = None,
           payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None) -> bool:
-    """One outbound message, to be delivered by the bot worker (a prepared INSERT: ingest writes them).
+    """One outbound message, to be delivered by the bot worker.
     A text over Telegram's limit becomes several rows, split on paragraph or line boundaries (the delivery
     keeps a chat's order; the first replies to `reply_to`, the last carries the buttons). With a
     `dedupe_key` a second message with the same key is not written (e.g. the answer to a command that a
@@ -48,10 +46,7 @@ def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind
                "dedupe_key": dedupe_key if number == 0 or dedupe_key is None else f"{dedupe_key}#{number + 1}",
                "status": "pending", "attempts": 0, "not_before": now, "created_at": now, "sent_at": None,
                "telegram_message_id": None, "error": None}
-        db = Outbox._meta.database
-        if dedupe_key is None:
-            prepared.insert(db, Outbox, "outbox row", row)
-        elif not prepared.insert_new(db, Outbox, "outbox row, once", row):
+        if not store.add(database, row, once=dedupe_key is not None):
             return False
     return True
 
@@ -69,22 +64,3 @@ def template_to(chat_id: int, language: str | None, key: str, variables: Mapping
     """A template message to any chat, in `language` (whether it was written, see `queue`)."""
     return queue(ticket, chat_id, render_template(key, language, variables), now=now, payload={"template": key},
           dedupe_key=dedupe_key)
-
-
-def newest_id() -> int:
-    """The id of the newest outbox row (0: none): taken before a change, `pending_after` finds its rows."""
-    return prepared.scalar(Outbox._meta.database, "outbox: newest id", lambda: Outbox.select(fn.MAX(Outbox.id)),
-                           []) or 0
-
-
-def pending_after(row_id: int) -> list[int]:
-    """The ids of pending rows written after row `row_id`."""
-    return [r for (r,) in Outbox.select(Outbox.id).where((Outbox.id > row_id) & (Outbox.status == "pending"))
-            .order_by(Outbox.id).tuples()]
-
-
-def due_pending(now: datetime, limit: int = 1000) -> list[int]:
-    """The ids of pending rows due by `now` (not postponed by a flood wait or a retry), oldest first, at most
-    `limit`: the rows the outbox relay makes sure have a `telegram` job (one indexed query: status, not_before)."""
-    return [r for (r,) in Outbox.select(Outbox.id).where((Outbox.status == "pending") & (Outbox.not_before <= now))
-            .order_by(Outbox.id).limit(limit).tuples()]

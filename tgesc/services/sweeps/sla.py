@@ -41,18 +41,20 @@ from typing import Any
 
 import peewee
 
-from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError
 from tgesc.domain.humanize import elapsed_text, eta_text, zone_for
 from tgesc.domain.sla import DueMilestone, Milestone, Policy, due_milestones, waits_for_business_hours
 from tgesc.domain.sla_notices import notice_key, notice_variables
 from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Firing, Staff, StaffTier, Ticket, Tier
+from tgesc.models import Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.clocks import sla
+from tgesc.services.clocks import store as firing_store
 from tgesc.services.clocks.once import Firings
+from tgesc.services.config import store as config_store
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.escalation import escalate, tier_calendar
 from tgesc.services.tickets.reactions import react_to_time, ticket_tier
 from tgesc.services.tickets.store import event, save, set_changed
@@ -66,23 +68,12 @@ ACTOR = "sla"
 
 def due_for_sla(db: peewee.Database, *, now: datetime, limit: int | None = None) -> list[int]:
     """The ids of the open tickets whose next SLA check is due at `now`, most overdue first (at most `limit`)."""
-    return _due(db, Ticket.next_check_at, now, limit)
+    return tickets.due(db, Ticket.next_check_at, now, limit)
 
 
 def due_for_rules(db: peewee.Database, *, now: datetime, limit: int | None = None) -> list[int]:
     """The ids of the open tickets an unresolved-for rule may fire on at `now`, most overdue first."""
-    return _due(db, Ticket.escalate_unresolved_at, now, limit)
-
-
-def _due(db: peewee.Database, column: peewee.Field, now: datetime, limit: int | None) -> list[int]:
-    def build() -> peewee.Query:
-        query = (Ticket.select(Ticket.id).where(Ticket.status.in_(OPEN_STATUSES) & (column <= now))
-                 .order_by(column, Ticket.id))
-        return query if limit is None else query.limit(limit)
-
-    params = [*OPEN_STATUSES, column.db_value(now), *([] if limit is None else [limit])]
-    name = f"due tickets by {column.name}" + ("" if limit is None else ", limited")
-    return [ticket_id for (ticket_id,) in prepared.tuples(db, name, build, params)]
+    return tickets.due(db, Ticket.escalate_unresolved_at, now, limit)
 
 
 # --- the SLA sweep ---------------------------------------------------------------------------------------
@@ -106,7 +97,7 @@ def _each_ticket(db: peewee.Database, ticket_id: int, dry_run: bool,
     A ticket changed meanwhile by someone else is left for the next sweep."""
     try:
         with write_transaction(db) as txn:
-            ticket = _locked(db, ticket_id)
+            ticket = tickets.locked(db, ticket_id)
             done = [] if ticket is None else handle(ticket)
             if dry_run:
                 txn.rollback()
@@ -114,16 +105,6 @@ def _each_ticket(db: peewee.Database, ticket_id: int, dry_run: bool,
     except DomainError as exc:
         log.warning("sweep: ticket id %s left for the next sweep: %s", ticket_id, exc)
         return []
-
-
-def _locked(db: peewee.Database, ticket_id: int) -> Ticket | None:
-    """The ticket, read in the current transaction; on PostgreSQL its row is locked until the transaction
-    ends (SQLite's write transaction holds the whole database already)."""
-    def build() -> peewee.ModelSelect:
-        query = Ticket.select().where(Ticket.id == ticket_id)
-        return query if isinstance(getattr(db, "obj", None) or db, peewee.SqliteDatabase) else query.for_update()
-
-    return prepared.first(db, Ticket, "ticket by id, for a sweep", build, [ticket_id])
 
 
 def _handle_sla(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
@@ -145,17 +126,16 @@ def _handle_sla(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict
         return [_row(ticket, policy, d.milestone, "wait", [], f"quiet hours: {tier.code} opens at "
                      f"{opening.astimezone(calendar.zone).isoformat(timespec='minutes')}") for d in due]
     firing = _Firing(db, ticket, tier, policy, now)
-    rows = [firing.fire(item) for item in due if _record(ticket, firings, item.milestone, now)]
+    rows = [firing.fire(item) for item in due if _record(db, ticket, firings, item.milestone, now)]
     sla.refresh(ticket, firings.pairs)
     save(ticket, now)
     return rows
 
 
-def _record(ticket: Ticket, firings: Firings, milestone: Milestone, now: datetime) -> bool:
+def _record(db: peewee.Database, ticket: Ticket, firings: Firings, milestone: Milestone, now: datetime) -> bool:
     """Insert the milestone's firing unless it exists; whether this call inserted it (then, and only then, act:
     otherwise another sweep got there first)."""
-    inserted = prepared.insert_new(Firing._meta.database, Firing, "firing, once", {
-        "ticket": ticket.id, "kind": milestone.clock, "level": milestone.key, "at": now})
+    inserted = firing_store.record_once(db, ticket.id, milestone.clock, milestone.key, now)
     firings.pairs.add((milestone.clock, milestone.key))
     return inserted
 
@@ -260,10 +240,7 @@ def _active(condition: peewee.Expression) -> list[Staff]:
 
 def thread_language(tier: Tier) -> str:
     """The language of notices in a tier's chat: the one most of its active staff have (English on a tie)."""
-    counts = Counter(language for (language,) in prepared.tuples(
-        Staff._meta.database, "languages of a tier's active staff", lambda: (
-            Staff.select(Staff.language).join(StaffTier, on=(StaffTier.staff == Staff.id))
-            .where((StaffTier.tier == tier.id) & (Staff.active == True))), [tier.id, True]))  # noqa: E712
+    counts = Counter(config_store.staff_languages(database, tier.id))
     leaders = [language for language, count in counts.items() if count == max(counts.values())]
     return leaders[0] if len(leaders) == 1 else "en"
 

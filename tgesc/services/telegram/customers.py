@@ -15,14 +15,12 @@ from datetime import datetime, timedelta
 
 import peewee
 
-from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.bot_commands import CUSTOMER_COMMANDS, Command, CommandError, parse_command
 from tgesc.domain.humanize import LANGUAGE_NAMES, language_of, ticket_status_line, zone_for
 from tgesc.domain.rates import Rate, SlidingWindow
 from tgesc.domain.telegram import IncomingMessage
-from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Customer, Ticket
+from tgesc.models import Customer, Ticket, database
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets import surveys, threads
@@ -108,13 +106,11 @@ def _answer_command(db: peewee.Database, command: Command, message: IncomingMess
 def _status(customer: Customer, dedupe: str, now: datetime) -> None:
     """The customer's own open tickets (never anybody else's) with the expected reply time."""
     zone = zone_for(customer.timezone, customer.language)
-    tickets = prepared.rows(Ticket._meta.database, Ticket, "open tickets of a customer", lambda: Ticket.select().where(
-        (Ticket.customer == customer.id) & Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.number),
-        [customer.id, *OPEN_STATUSES])
-    if not tickets:
+    mine = tickets.open_of_customer(database, customer.id)
+    if not mine:
         outbox.template_to(customer.telegram_id, customer.language, "status_none", {}, now=now, dedupe_key=dedupe)
         return
-    lines = [ticket_status_line(t.number, t.status, now, _reply_due(t), zone, customer.language) for t in tickets]
+    lines = [ticket_status_line(t.number, t.status, now, _reply_due(t), zone, customer.language) for t in mine]
     outbox.template_to(customer.telegram_id, customer.language, "status", {"tickets": "\n".join(lines)},
                        now=now, dedupe_key=dedupe)
 

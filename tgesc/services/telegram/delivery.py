@@ -18,13 +18,14 @@ from datetime import datetime, timedelta
 
 import peewee
 
-from tgesc import prepared
 from tgesc.db import passing_failure, write_transaction
 from tgesc.domain.send_schedule import Pending, SendSchedule
 from tgesc.domain.telegram import Button, RetryAfter, TelegramPort, Undeliverable
 from tgesc.domain.telegram_text import check_callback_data
-from tgesc.models import Customer, Outbox, SentMessage, Ticket
+from tgesc.models import Customer, Outbox, Ticket
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.outbox import store as outbox_store
+from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import event
 from tgesc.services.tickets.threads import TOPIC_PART
 
@@ -47,12 +48,10 @@ class Delivery:
         to button presses are no messages (no chat or group limit applies, and Telegram expects them within
         seconds): they are kept apart and go first."""
         added = 0
-        for row_id, chat_id, kind, not_before in prepared.tuples(self.db, "delivery: pending outbox rows", lambda: (
-                Outbox.select(Outbox.id, Outbox.chat_id, Outbox.kind, Outbox.not_before)
-                .where(Outbox.status == "pending").order_by(Outbox.id)), ["pending"]):
+        for row_id, chat_id, kind, not_before in outbox_store.pending(self.db):
             if row_id not in self._queued:
                 self._queued.add(row_id)
-                pending = Pending(row_id, chat_id, chat_id < 0, _seconds(Outbox.not_before.python_value(not_before)))
+                pending = Pending(row_id, chat_id, chat_id < 0, _seconds(not_before))
                 if kind == "answer-callback":
                     self._answers.append(pending)
                 else:
@@ -97,8 +96,7 @@ class Delivery:
         return None if upcoming is None else max(0.0, upcoming[1] - now)
 
     def _deliver(self, item: Pending) -> None:
-        row = prepared.first(self.db, Outbox, "delivery: outbox row by id",
-                             lambda: Outbox.select().where(Outbox.id == item.item_id), [item.item_id])
+        row = outbox_store.row(self.db, item.item_id)
         if row is None or row.status != "pending":
             self._forget(item)
             return
@@ -121,13 +119,7 @@ class Delivery:
             if item.item_id in self.schedule:  # (answers to presses are not in it)
                 self.schedule.sent(item.item_id, _seconds(self.clock()))
             self._queued.discard(item.item_id)
-            self._mark_sent(row.id, first_id)
-
-    def _mark_sent(self, row_id: int, message_id: int | None) -> None:
-        now = self.clock()
-        prepared.execute(self.db, "delivery: outbox row sent", lambda: Outbox.update(
-            status="sent", sent_at=now, telegram_message_id=message_id, attempts=Outbox.attempts + 1, error=None
-        ).where(Outbox.id == row_id), ["sent", 1, Outbox.sent_at.db_value(now), message_id, None, row_id])
+            outbox_store.mark_sent(self.db, row.id, first_id, self.clock())
 
     def _reintroduced(self, row: Outbox) -> bool:
         """Give the client a customer's peer from the database (it lost it, e.g. with its session file) the
@@ -168,26 +160,20 @@ class Delivery:
         was made before an interruption; the id it returned. `send` gets the call's random_id, the same for
         every attempt: a crash after Telegram made the message and before it is recorded here must not make
         the next attempt send it again (Telegram answers a repeated random_id with the first call's message)."""
-        known = prepared.scalar(self.db, "delivery: sent message of a part", lambda: SentMessage.select(
-            SentMessage.message_id).where((SentMessage.outbox == row.id) & (SentMessage.part == part)), [row.id, part])
+        known = outbox_store.sent_part(self.db, row.id, part)
         if known is not None:
             return known
         message_id = send(random_id(row, part))
-        prepared.insert(self.db, SentMessage, "delivery: sent message", {
-            "outbox": row.id, "part": part, "chat_id": row.chat_id, "message_id": message_id,
-            "sent_at": self.clock()})
+        outbox_store.record_part(self.db, row, part, message_id, self.clock())
         return message_id
 
     def _thread(self, row: Outbox) -> tuple[int | None, int | None]:
         """Where in the chat the row goes: its own thread and reply, or its ticket's current staff thread."""
         if not row.payload.get("ticket_thread") or row.ticket_id is None:
             return row.thread_id, row.reply_to
-        staff_chat_id, topic_id, card_message_id = prepared.tuples(
-            self.db, "delivery: ticket thread", lambda: Ticket.select(
-                Ticket.staff_chat_id, Ticket.topic_id, Ticket.card_message_id).where(Ticket.id == row.ticket_id),
-            [row.ticket_id])[0]
+        staff_chat_id, topic_id, card_message_id = tickets.staff_thread(self.db, row.ticket_id)
         if staff_chat_id != row.chat_id:
-            return _earlier_thread(row)
+            return _earlier_thread(self.db, row)
         return topic_id, (None if topic_id else card_message_id)
 
     def _topic_for_card(self, row: Outbox, thread_id: int | None) -> int | None:
@@ -201,9 +187,7 @@ class Delivery:
 
     def _set_thread(self, row: Outbox, topic_id: int | None, card_message_id: int | None) -> None:
         """The ticket's staff thread is now in the row's chat: the topic its card opened, or the card."""
-        prepared.execute(self.db, "delivery: ticket thread set", lambda: Ticket.update(
-            staff_chat_id=row.chat_id, topic_id=topic_id, card_message_id=card_message_id).where(
-            Ticket.id == row.ticket_id), [row.chat_id, topic_id, card_message_id, row.ticket_id])
+        tickets.set_staff_thread(self.db, row.ticket_id, row.chat_id, topic_id, card_message_id)
 
     def _postpone(self, item: Pending, row: Outbox, wait: RetryAfter) -> None:
         until = self.clock() + timedelta(seconds=wait.seconds)
@@ -211,8 +195,7 @@ class Delivery:
             self.schedule.postpone(row.chat_id, _seconds(until))
         else:
             self._queued.discard(item.item_id)  # an answer to a press: loaded again once due
-        Outbox.update(not_before=until, attempts=Outbox.attempts + 1, error=str(wait)).where(
-            Outbox.id == row.id).execute()
+        outbox_store.postpone(self.db, row.id, until, str(wait))
         log.info("outbox row %s postponed %.0f s (%s)", row.id, wait.seconds, wait.reason)
 
     def _retry_later(self, item: Pending, row: Outbox, error: Exception) -> None:
@@ -222,17 +205,15 @@ class Delivery:
             status = "dead"
         else:
             status = "failed" if attempts >= MAX_ATTEMPTS or isinstance(error, ValueError) else "pending"
-        Outbox.update(status=status, attempts=attempts, error=f"{type(error).__name__}: {error}",
-                      not_before=self.clock() + timedelta(seconds=min(300, 2 ** attempts))).where(
-            Outbox.id == row.id).execute()
+        outbox_store.failed(self.db, row.id, status=status, attempts=attempts, error=f"{type(error).__name__}: {error}",
+                            retry_at=self.clock() + timedelta(seconds=min(300, 2 ** attempts)))
 
     def _unreachable(self, row: Outbox, reason: str) -> None:
         """Telegram refused for good: the row (and everything else pending for that chat) is dead; when the
         chat is a customer's, they are marked unreachable and the ticket's staff thread is told."""
         now = self.clock()
         with write_transaction(self.db):
-            Outbox.update(status="dead", error=reason, attempts=Outbox.attempts + 1).where(
-                (Outbox.chat_id == row.chat_id) & (Outbox.status == "pending")).execute()
+            outbox_store.dead_for_chat(self.db, row.chat_id, reason)
             customer = Customer.get_or_none(Customer.telegram_id == row.chat_id)
             if customer is None or customer.unreachable_at is not None:
                 return
@@ -245,15 +226,11 @@ class Delivery:
                              payload={"ticket_thread": True})
 
 
-def _earlier_thread(row: Outbox) -> tuple[int | None, int | None]:
+def _earlier_thread(db: peewee.Database, row: Outbox) -> tuple[int | None, int | None]:
     """The thread the row's ticket had in the row's chat, which it has left since the row was queued (e.g. a
     mirrored message held up by a flood wait while the ticket was escalated on): the topic its card opened
     there, else a reply to that card; the row's own when the ticket never had a card there."""
-    sent = {part: message_id for part, message_id in (
-        SentMessage.select(SentMessage.part, SentMessage.message_id)
-        .join(Outbox, on=(SentMessage.outbox == Outbox.id))
-        .where((Outbox.ticket == row.ticket_id) & (Outbox.kind == "card") & (SentMessage.chat_id == row.chat_id))
-        .order_by(SentMessage.id).tuples())}
+    sent = outbox_store.card_parts(db, row.ticket_id, row.chat_id)
     if TOPIC_PART in sent:
         return sent[TOPIC_PART], None
     if 0 in sent:

@@ -15,7 +15,6 @@ from datetime import datetime
 
 import peewee
 
-from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.bot_commands import (
     STAFF_PRIVATE_COMMANDS,
@@ -29,10 +28,11 @@ from tgesc.domain.bot_commands import (
 )
 from tgesc.domain.errors import TgescError
 from tgesc.domain.telegram import IncomingMessage
-from tgesc.models import Message, Staff, StaffTier, Ticket, Tier
+from tgesc.models import Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
+from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets import threads, views
 from tgesc.services.tickets.store import event, save
 
@@ -97,11 +97,11 @@ def _is_command(text: str) -> bool:
 
 def _stored(ticket: Ticket, staff: Staff | None, message: IncomingMessage, now: datetime, *, internal: bool) -> bool:
     """Store a staff-thread message once per (chat, message id); whether it is new."""
-    return prepared.insert_new(Message._meta.database, Message, "staff message", {
+    return tickets.add_message(database, {
         "ticket": ticket, "chat_id": message.chat_id, "message_id": message.message_id, "direction": "out",
         "sender": "staff", "staff": staff, "text": message.text, "media_type": message.media_type,
         "file_id": message.file_id, "is_key": False, "is_internal": internal, "sent_at": message.sent_at,
-        "created_at": now})
+        "created_at": now}, once=True)
 
 
 def _refuse(ticket: Ticket, staff: Staff | None, tier: Tier, message: IncomingMessage, now: datetime) -> None:

@@ -16,16 +16,13 @@ from datetime import datetime, timedelta
 
 import peewee
 
-from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import UsageError
 from tgesc.domain.telegram import IncomingMessage
-from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
 from tgesc.services.clocks import sla
-from tgesc.services.clocks.once import AGGREGATED_PARAMS, Firings
+from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import current
-from tgesc.services.config.store import GENERATION, generation_query
 from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.reactions import react
@@ -49,7 +46,7 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime,
     a customer flooding the bot: stored on the ticket, but no rule runs and nothing is answered). The result
     carries the ticket as saved (`row`), but for a duplicate or an edit."""
     customer, ticket, firings = _customer_and_open_ticket(db, message.sender.id)
-    customer = _refreshed(customer, message, now)
+    customer = _refreshed(db, customer, message, now)
     if message.edited_at is not None:
         return _record_edit(db, message)
     how = "continued"
@@ -62,7 +59,7 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime,
         if ticket is None:
             ticket, how = _reopened_or_new(db, customer, message, now, reopen_window)
         # a plain INSERT: any other constraint problem raises here
-        prepared.insert(db, Message, "customer message, plain", _row(message, ticket, now))
+        tickets.add_message(db, _row(message, ticket, now), once=False)
     _absorb(ticket, message, now, new=how == "opened")
     if how != "continued":
         firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
@@ -86,11 +83,10 @@ def remember_customer(db: peewee.Database, message: IncomingMessage, now: dateti
     """The sender of `message` as a customer, created or brought up to date (for their bot commands), in the
     caller's write transaction."""
     user_id = message.sender.id
-    return _refreshed(prepared.first(db, Customer, "customer by telegram id", lambda: Customer.select().where(
-        Customer.telegram_id == user_id), [user_id]), message, now)
+    return _refreshed(db, tickets.customer_by_telegram_id(db, user_id), message, now)
 
 
-def _refreshed(customer: Customer | None, message: IncomingMessage, now: datetime) -> Customer:
+def _refreshed(db: peewee.Database, customer: Customer | None, message: IncomingMessage, now: datetime) -> Customer:
     """`customer` (None: not known yet) created or brought up to date with the Telegram identity of `message`'s
     sender (access_hash lets the bot write to them later)."""
     sender = message.sender
@@ -101,10 +97,10 @@ def _refreshed(customer: Customer | None, message: IncomingMessage, now: datetim
         values["access_hash"] = sender.access_hash
     if customer is None:
         customer = Customer(telegram_id=sender.id, created_at=now, updated_at=now, **values)
-        prepared.insert_instance(Customer._meta.database, customer, "customer insert")  # as create() would
+        tickets.add(db, customer)
         return customer
     if any(getattr(customer, k) != v for k, v in values.items()):
-        Customer.update(updated_at=now, **values).where(Customer.id == customer.id).execute()
+        Customer.update(updated_at=now, **values).where(Customer.id == customer.id).execute(db)
         for key, value in values.items():
             setattr(customer, key, value)
     return customer
@@ -112,9 +108,7 @@ def _refreshed(customer: Customer | None, message: IncomingMessage, now: datetim
 
 def _stored(db: peewee.Database, message: IncomingMessage) -> Message | None:
     """The stored message with the (chat id, message id) of `message`, if any."""
-    return prepared.first(db, Message, "message by chat and id", lambda: Message.select().where(
-        (Message.chat_id == message.chat_id) & (Message.message_id == message.message_id)),
-        [message.chat_id, message.message_id])
+    return tickets.message_in_chat(db, message.chat_id, message.message_id)
 
 
 def _number_of(stored: Message) -> int | None:
@@ -126,7 +120,8 @@ def _record_edit(db: peewee.Database, message: IncomingMessage) -> Ingested:
     original = _stored(db, message)
     if original is None:
         return Ingested(ticket=None, edit=True)
-    MessageEdit.insert(message=original, edited_at=message.edited_at, text=message.text).on_conflict_ignore().execute()
+    MessageEdit.insert(message=original, edited_at=message.edited_at, text=message.text).on_conflict_ignore(
+    ).execute(db)
     return Ingested(ticket=_number_of(original), edit=True)
 
 
@@ -140,19 +135,13 @@ def _row(message: IncomingMessage, ticket: Ticket, now: datetime) -> dict:
 
 def _insert_new(db: peewee.Database, message: IncomingMessage, ticket: Ticket, now: datetime) -> bool:
     """Store the message on `ticket` unless a row with its (chat id, message id) exists; whether it was stored."""
-    return prepared.insert_new(db, Message, "customer message", _row(message, ticket, now))
+    return tickets.add_message(db, _row(message, ticket, now), once=True)
 
 
 def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Customer | None, Ticket | None, Firings]:
     """The customer with Telegram id `user_id`, their open ticket (the newest, should there be several) and its
     firings, in one query that also checks the configuration generation for config.current."""
-    customer, ticket, generation, fired = prepared.first_joined(
-        db, (Customer, Ticket), "customer, open ticket, its firings, configuration generation", lambda: (
-            Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
-                                   & Ticket.status.in_(OPEN_STATUSES))
-            .where(Customer.telegram_id == user_id).order_by(Ticket.number.desc())),
-        [GENERATION, *AGGREGATED_PARAMS, *OPEN_STATUSES, user_id],
-        extra=lambda: (generation_query(), Firings.aggregated(db, Ticket.id)))
+    customer, ticket, generation, fired = tickets.customer_with_open_ticket(db, user_id)
     if generation is not None:
         current(db, generation=int(generation))
     return customer, ticket, Firings.from_aggregate(ticket, fired)
@@ -163,10 +152,7 @@ def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: date
     """For a customer without an open ticket: the one resolved within the window, reopened, or a new one."""
     actor = f"customer:{customer.telegram_id}"
     since = message.sent_at - reopen_window
-    recent = prepared.first(db, Ticket, "recently resolved ticket of a customer", lambda: (
-        Ticket.select().where((Ticket.customer == customer.id) & (Ticket.status == "resolved")
-                              & (Ticket.resolved_at >= since)).order_by(Ticket.resolved_at.desc())),
-        [customer.id, "resolved", Ticket.resolved_at.db_value(since)])
+    recent = tickets.recently_resolved(db, customer.id, since)
     if recent is not None:
         tickets.attach(recent, "customer", customer)
         lifecycle.reopen_in_place(db, recent, actor=actor, now=message.sent_at,

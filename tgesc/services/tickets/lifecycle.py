@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING
 
 import peewee
 
-from tgesc import prepared
 from tgesc.domain.errors import DomainError
 from tgesc.domain.rules import unresolved_check_at
 from tgesc.domain.ticket_rules import transition
 from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Customer, Firing, Survey, Ticket, Tier
+from tgesc.models import Customer, Ticket, Tier
 from tgesc.services.clocks import sla
+from tgesc.services.clocks import store as firings
 from tgesc.services.config.current import current
-from tgesc.services.tickets.store import event, next_number, set_changed
+from tgesc.services.tickets.store import cancel_scheduled_surveys, event, next_number, set_changed
 
 if TYPE_CHECKING:
     from tgesc.domain.rules import Rule
@@ -50,8 +50,7 @@ def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
         set_changed(ticket, escalate_unresolved_at=None)
         return
     if fired is None:
-        fired = {level for (level,) in prepared.tuples(db, "tickets: rules fired on a ticket", lambda: Firing.select(
-            Firing.level).where((Firing.ticket == ticket.id) & (Firing.kind == "rule")), [ticket.id, "rule"])}
+        fired = firings.levels_of(db, ticket.id, "rule")
     set_changed(ticket, escalate_unresolved_at=unresolved_check_at(
         current(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired))
 
@@ -60,8 +59,7 @@ def reopen_in_place(db, ticket: Ticket, *, actor: str, now: datetime, reason: st
     ticket.status = transition(ticket.status, "reopen", ticket.number)
     restart_clocks(db, ticket, now)
     schedule_unresolved(db, ticket)
-    prepared.execute(db, "tickets: scheduled surveys cancelled", lambda: Survey.update(status="cancelled").where(
-        (Survey.ticket == ticket.id) & (Survey.status == "scheduled")), ["cancelled", ticket.id, "scheduled"])
+    cancel_scheduled_surveys(db, ticket.id)
     event(ticket, "ticket.reopened", actor, now, reason=reason)
 
 def restart_clocks(db, ticket: Ticket, now: datetime) -> None:

@@ -35,9 +35,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import peewee
-from peewee import fn
 
-from tgesc import prepared
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.humanize import LANGUAGE_ZONES, language_of, zone_for
@@ -55,7 +53,7 @@ from tgesc.domain.surveys import (
 )
 from tgesc.domain.telegram import ButtonPress
 from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Customer, Survey, Ticket
+from tgesc.models import Customer, Survey, Ticket, database
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import lifecycle
@@ -98,12 +96,10 @@ def customer_zone(customer: Customer) -> ZoneInfo:
 def schedule(ticket: Ticket, *, now: datetime, policy: SurveyPolicy | None = None) -> Survey:
     """The next survey round of a ticket being resolved now, due after the delay in the customer's daytime."""
     policy = policy or configured_policy()
-    db = Survey._meta.database
-    rounds = prepared.scalar(db, "surveys: rounds of a ticket", lambda: Survey.select(fn.COUNT(Survey.id)).where(
-        Survey.ticket == ticket.id), [ticket.id])
+    rounds = tickets.survey_rounds(database, ticket.id)
     due = survey_due(now, policy.delay, customer_zone(ticket.customer), policy.daytime)
     survey = Survey(ticket=ticket, round=rounds + 1, due_at=due)
-    prepared.insert_instance(db, survey, "surveys: new round")
+    tickets.add(database, survey)
     return survey
 
 
@@ -119,10 +115,8 @@ def due(now: datetime, limit: int) -> list[int]:
 
 
 def _load(survey_id: int) -> Survey | None:
-    """The survey with its ticket and customer (one prepared query)."""
-    survey, ticket, customer = prepared.first_joined(
-        Survey._meta.database, (Survey, Ticket, Customer), "surveys: survey with ticket and customer",
-        lambda: Survey.select().join(Ticket).join(Customer).where(Survey.id == survey_id), [survey_id])
+    """The survey with its ticket and customer (one query)."""
+    survey, ticket, customer = tickets.survey_with_ticket(database, survey_id)
     if survey is None:
         return None
     tickets.attach(ticket, "customer", customer)
@@ -151,10 +145,7 @@ def _why_not_send(survey: Survey) -> str | None:
     ticket, customer = survey.ticket, survey.ticket.customer
     if ticket.status not in SENDABLE:
         return f"ticket #{ticket.number} is {ticket.status} again"
-    other = prepared.scalar(Ticket._meta.database, "surveys: another open ticket of the customer", lambda: (
-        Ticket.select(Ticket.number).where((Ticket.customer == customer.id) & (Ticket.id != ticket.id)
-                                           & Ticket.status.in_(list(OPEN_STATUSES))).order_by(Ticket.number)
-        .limit(1)), [customer.id, ticket.id, *OPEN_STATUSES, 1])
+    other = tickets.other_open_number(database, customer.id, ticket.id)
     if other is not None:
         return f"the customer has another open ticket, #{other}"
     if customer.unreachable_at is not None:

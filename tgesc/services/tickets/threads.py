@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import html
 from datetime import datetime
-from functools import partial
 
-import peewee
-
-from tgesc import prepared
 from tgesc.domain.telegram import IncomingMessage
-from tgesc.models import Customer, Message, Outbox, SentMessage, Staff, Ticket
+from tgesc.models import Customer, Staff, Ticket, database
 from tgesc.services.clocks import sla
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.outbox import store as outbox_store
+from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import event
 
 TOPIC_PART = -1  # the sent_message part recording the forum topic a card row opened
@@ -34,17 +32,10 @@ def ticket_of_thread(chat_id: int, thread_id: int | None, reply_to: int | None) 
     for message_id in (thread_id, reply_to):
         if message_id is None:
             continue
-        found = prepared.first(Ticket._meta.database, Ticket, "relay: ticket of a thread",
-                               partial(_ticket_by_sent_message, chat_id, message_id), [chat_id, message_id])
+        found = tickets.of_sent_message(database, chat_id, message_id)
         if found is not None:
             return found
     return None
-
-
-def _ticket_by_sent_message(chat_id: int, message_id: int) -> peewee.ModelSelect:
-    return (Ticket.select().join(Outbox, on=(Outbox.ticket == Ticket.id))
-            .join(SentMessage, on=(SentMessage.outbox == Outbox.id))
-            .where((SentMessage.chat_id == chat_id) & (SentMessage.message_id == message_id)))
 
 
 def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
@@ -64,18 +55,13 @@ def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
 
 def _card_queued_now(ticket: Ticket, now: datetime) -> bool:
     """Whether the card for the ticket's current thread was queued by the change happening at `now`."""
-    return prepared.scalar(Outbox._meta.database, "a ticket's card for a chat queued at an instant", lambda: (
-        Outbox.select(Outbox.id).where((Outbox.ticket == ticket.id) & (Outbox.chat_id == ticket.staff_chat_id)
-                                       & (Outbox.kind == "card") & (Outbox.created_at == now)).limit(1)),
-        [ticket.id, ticket.staff_chat_id, "card", Outbox.created_at.db_value(now), 1]) is not None
+    return outbox_store.card_queued(database, ticket.id, ticket.staff_chat_id, now)
 
 
 def copy_attachments(ticket: Ticket, chat_id: int, now: datetime) -> None:
     """Copy every attachment the customer sent on the ticket into its thread in `chat_id` (after the card)."""
     customer_chat = ticket.customer.telegram_id
-    for message in prepared.rows(Message._meta.database, Message, "attachments of a ticket", lambda: (
-            Message.select().where((Message.ticket == ticket.id) & (Message.sender == "customer")
-                                   & Message.file_id.is_null(False)).order_by(Message.id)), [ticket.id, "customer"]):
+    for message in tickets.attachments(database, ticket.id):
         outbox.queue(ticket, chat_id, "", now=now, kind="copy", payload={
             "ticket_thread": True, "from_chat": customer_chat, "message_id": message.message_id})
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import peewee
 
-from tgesc import prepared
 from tgesc.domain.durations import format_duration
 from tgesc.domain.errors import NotFound, UsageError
 from tgesc.domain.vocabulary import OPEN_STATUSES, TICKET_STATUSES
-from tgesc.models import Customer, Event, Message, Staff, Ticket, Tier, TriedSolution
+from tgesc.models import Customer, Message, Staff, Ticket, Tier, database
 from tgesc.services.clocks import sla
+from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import checklist, find, staff_member
 
 KEY_MESSAGES = 5
@@ -37,11 +37,8 @@ def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
     """The ticket as one JSON-ready document, instants in `zone`."""
     customer = ticket.customer
     clocks = sla.clock_report(ticket, now) if ticket.sla_policy else []
-    db = Ticket._meta.database
-    tried = prepared.rows(db, TriedSolution, "tried solutions of a ticket", lambda: TriedSolution.select().where(
-        TriedSolution.ticket == ticket.id).order_by(TriedSolution.at), [ticket.id])
-    events = prepared.rows(db, Event, "events of a ticket", lambda: Event.select().where(
-        Event.ticket == ticket.id).order_by(Event.at, Event.id), [ticket.id])
+    tried = tickets.tried_solutions(database, ticket.id)
+    events = tickets.events(database, ticket.id)
     items = checklist(ticket, tried=len(tried))
     return {
         "number": ticket.number, "status": ticket.status, "tier": ticket.tier.code, "priority": ticket.priority,
@@ -68,12 +65,8 @@ def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
 
 def key_messages(ticket: Ticket) -> list[Message]:
     """The last few customer messages, plus any staff marked as key, oldest first."""
-    db = Message._meta.database
-    last = prepared.rows(db, Message, "last customer messages of a ticket", lambda: Message.select().where(
-        (Message.ticket == ticket.id) & (Message.sender == "customer")).order_by(Message.sent_at.desc())
-        .limit(KEY_MESSAGES), [ticket.id, "customer", KEY_MESSAGES])
-    marked = prepared.rows(db, Message, "key messages of a ticket", lambda: Message.select().where(
-        (Message.ticket == ticket.id) & (Message.is_key == True)), [ticket.id, True])  # noqa: E712
+    last = tickets.last_customer_messages(database, ticket.id, KEY_MESSAGES)
+    marked = tickets.key_messages(database, ticket.id)
     chosen = {m.id: m for m in [*last, *marked]}
     return sorted(chosen.values(), key=lambda m: (m.sent_at, m.id))
 

@@ -1,0 +1,107 @@
+"""The outbox store: outbound message rows, written in the transaction of the change that causes them and
+sent by the bot worker, and the Telegram calls each row made (`sent_message`: what a resumed send must not
+repeat). All outbox SQL is here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import peewee
+from peewee import fn
+
+from tgesc.models import Outbox, SentMessage
+from tgesc.store import statements
+from tgesc.store.statements import P
+
+
+def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
+    """Write an outbox row (every column but the id); `once`: unless its dedupe key is taken. Whether written."""
+    if once:
+        return statements.insert_new(db, Outbox, row)
+    statements.insert(db, Outbox, row)
+    return True
+
+
+def newest_id(db: peewee.Database) -> int:
+    """The id of the newest row (0: none)."""
+    return statements.scalar(db, lambda: Outbox.select(fn.MAX(Outbox.id))) or 0
+
+
+def pending_after(db: peewee.Database, row_id: int) -> list[int]:
+    """The ids of pending rows written after row `row_id`."""
+    return [r for (r,) in statements.tuples(db, lambda: Outbox.select(Outbox.id).where(
+        (Outbox.id > P.after) & (Outbox.status == "pending")).order_by(Outbox.id), after=row_id)]
+
+
+def due_pending(db: peewee.Database, now: datetime, limit: int) -> list[int]:
+    """The ids of pending rows due by `now`, oldest first, at most `limit` (one indexed query: status, not_before)."""
+    return [r for (r,) in statements.tuples(db, lambda: Outbox.select(Outbox.id).where(
+        (Outbox.status == "pending") & (Outbox.not_before <= P.now)).order_by(Outbox.id).limit(P.limit),
+        now=now, limit=limit)]
+
+
+def pending(db: peewee.Database) -> list[tuple[int, int, str, datetime]]:
+    """Every pending row's (id, chat id, kind, not_before), oldest first."""
+    return [(row_id, chat_id, kind, Outbox.not_before.python_value(not_before))
+            for row_id, chat_id, kind, not_before in statements.tuples(db, lambda: (
+                Outbox.select(Outbox.id, Outbox.chat_id, Outbox.kind, Outbox.not_before)
+                .where(Outbox.status == "pending").order_by(Outbox.id)))]
+
+
+def row(db: peewee.Database, row_id: int) -> Outbox | None:
+    return statements.first(db, Outbox, lambda: Outbox.select().where(Outbox.id == P.id), id=row_id)
+
+
+def mark_sent(db: peewee.Database, row_id: int, message_id: int | None, now: datetime) -> None:
+    """The row was sent (as Telegram message `message_id`, None for an answer to a press)."""
+    statements.execute(db, lambda: Outbox.update(
+        status="sent", sent_at=P.now, telegram_message_id=P.message_id, attempts=Outbox.attempts + 1, error=None,
+    ).where(Outbox.id == P.id), now=now, message_id=message_id, id=row_id)
+
+
+def postpone(db: peewee.Database, row_id: int, until: datetime, reason: str) -> None:
+    """Telegram asked to wait: the row goes again at `until`."""
+    Outbox.update(not_before=until, attempts=Outbox.attempts + 1, error=reason).where(Outbox.id == row_id).execute(db)
+
+
+def failed(db: peewee.Database, row_id: int, *, status: str, attempts: int, error: str, retry_at: datetime) -> None:
+    """A send failed: the row is tried again at `retry_at` (status pending), or given up (failed, dead)."""
+    Outbox.update(status=status, attempts=attempts, error=error, not_before=retry_at).where(
+        Outbox.id == row_id).execute(db)
+
+
+def dead_for_chat(db: peewee.Database, chat_id: int, reason: str) -> None:
+    """Telegram refused a chat for good: everything pending for it is dead."""
+    Outbox.update(status="dead", error=reason, attempts=Outbox.attempts + 1).where(
+        (Outbox.chat_id == chat_id) & (Outbox.status == "pending")).execute(db)
+
+
+def sent_part(db: peewee.Database, row_id: int, part: int) -> int | None:
+    """The message id Telegram call `part` of a row returned (None: not made yet)."""
+    return statements.scalar(db, lambda: SentMessage.select(SentMessage.message_id).where(
+        (SentMessage.outbox == P.row) & (SentMessage.part == P.part)), row=row_id, part=part)
+
+
+def record_part(db: peewee.Database, row: Outbox, part: int, message_id: int, now: datetime) -> None:
+    """Telegram call `part` of `row` made message `message_id`."""
+    statements.insert(db, SentMessage, {"outbox": row.id, "part": part, "chat_id": row.chat_id,
+                                        "message_id": message_id, "sent_at": now})
+
+
+def card_parts(db: peewee.Database, ticket_id: int, chat_id: int) -> dict[int, int]:
+    """The calls the ticket's cards made in a chat: part -> message id (the latest card's last)."""
+    return {part: message_id for part, message_id in (
+        SentMessage.select(SentMessage.part, SentMessage.message_id)
+        .join(Outbox, on=(SentMessage.outbox == Outbox.id))
+        .where((Outbox.ticket == ticket_id) & (Outbox.kind == "card") & (SentMessage.chat_id == chat_id))
+        .order_by(SentMessage.id).tuples().execute(db))}
+
+
+def card_queued(db: peewee.Database, ticket_id: int, chat_id: int, at: datetime) -> bool:
+    """Whether a card of the ticket for `chat_id` was queued at instant `at`."""
+    return statements.scalar(db, lambda: Outbox.select(Outbox.id).where(
+        (Outbox.ticket == P.ticket) & (Outbox.chat_id == P.chat) & (Outbox.kind == "card")
+        & (Outbox.created_at == P.at)).limit(1), ticket=ticket_id, chat=chat_id, at=at) is not None

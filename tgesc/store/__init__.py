@@ -1,0 +1,1 @@
+"""Storage mechanics the per-noun stores share (tgesc.store.statements)."""
