@@ -64,7 +64,7 @@ class _Slot:
 @dataclass(frozen=True)
 class _Statement:
     sql: str
-    values: tuple  # per placeholder in order: a _Slot, or a value the query holds itself
+    values: tuple  # per placeholder in order: (name, converter, type it leaves unchanged) or (None, value)
     names: frozenset[str]
     fields: tuple[peewee.Field, ...] | None  # a select of its model's own columns: the field of each
 
@@ -72,8 +72,9 @@ class _Statement:
         if params.keys() != self.names:
             raise ValueError(f"statement {self.sql!r} takes the parameters {sorted(self.names)}, "
                              f"not {sorted(params)}")
-        return [(v.converter(params[v.name]) if v.converter else params[v.name]) if type(v) is _Slot else v
-                for v in self.values]
+        return [value if name is None else (
+            v if (v := params[name]) is None or type(v) is same else convert(v)) for name, value, convert, same in
+            self.values]
 
     def run(self, db: peewee.Database, params: Mapping[str, Any]) -> Any:
         return db.execute_sql(self.sql, self.bind(params))
@@ -129,7 +130,28 @@ def _compile(query: peewee.Query) -> _Statement:
             isinstance(f, peewee.Field) and f.model is query.model for f in query._returning):
         fields = tuple(query._returning)
     names = frozenset(v.name for v in values if type(v) is _Slot)
-    return _Statement(sql, tuple(values), names, fields)
+    plan = tuple((v.name, None, v.converter or _same, _unchanged(v.converter)) if type(v) is _Slot
+                 else (None, v, None, None) for v in values)
+    return _Statement(sql, plan, names, fields)
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+_PLAIN = ((peewee.IntegerField, int), (peewee.CharField, str), (peewee.TextField, str),
+          (peewee.BooleanField, bool))
+
+
+def _unchanged(converter: Callable[[Any], Any] | None) -> type | None:
+    """The type of value `converter` gives back unchanged, when it is a plain column's (None: it may change
+    any value): binding then skips the call for those values, most of a statement's."""
+    field = getattr(converter, "__self__", None)
+    if isinstance(field, peewee.ForeignKeyField):
+        field = field.rel_field
+    if not isinstance(field, peewee.Field) or type(field).db_value is not peewee.Field.db_value:
+        return None
+    return next((plain for kind, plain in _PLAIN if type(field).adapt is kind.adapt), None)
 
 
 # --- reading --------------------------------------------------------------------------------------------

@@ -42,12 +42,12 @@ def staff_member(telegram_id: int) -> Staff | None:
     message, so taken from the configuration in force (config.current): staff are configuration, and a change by
     any process (`tgesc staff add`) moves the generation, which `current` checks (a query a third the cost of
     looking the staff member up; none within a transaction that checked it already)."""
-    return current(Staff._meta.database).staff.get(telegram_id)
+    return current(database).staff.get(telegram_id)
 
 
 def staff_tier(chat_id: int) -> Tier | None:
     """The tier whose staff chat `chat_id` is (from the configuration in force, like the staff)."""
-    tiers = current(Tier._meta.database).tiers.values()
+    tiers = current(database).tiers.values()
     return next((tier for tier in tiers if tier.staff_chat_id == chat_id), None)
 
 
@@ -55,7 +55,7 @@ def may_work(staff: Staff | None, tier: Tier) -> bool:
     """Whether `staff` may work tickets in `tier`'s chat: its staff, and admins."""
     if staff is None:
         return False
-    return staff.role == "admin" or (staff.id, tier.id) in current(Tier._meta.database).staff_tiers
+    return staff.role == "admin" or (staff.id, tier.id) in current(database).staff_tiers
 
 
 def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: Tier, message: IncomingMessage,
