@@ -47,9 +47,12 @@ class _Parameters:
     """`P.name` (or `P["name"]`): a named parameter, for use in a statement's query."""
 
     def __getattr__(self, name: str) -> Parameter:
+        if name.startswith("__"):  # copy, pickle and friends probe for special methods
+            raise AttributeError(name)
         return Parameter(name)
 
-    __getitem__ = __getattr__
+    def __getitem__(self, name: str) -> Parameter:
+        return Parameter(name)
 
 
 P = _Parameters()
@@ -64,7 +67,8 @@ class _Slot:
 @dataclass(frozen=True)
 class _Statement:
     sql: str
-    values: tuple  # per placeholder in order: (name, converter, type it leaves unchanged) or (None, value)
+    values: tuple  # per placeholder in order: (name, None, converter, the type it leaves as is) or a constant's
+    # (None, value, None, None)
     names: frozenset[str]
     fields: tuple[peewee.Field, ...] | None  # a select of its model's own columns: the field of each
 
