@@ -31,9 +31,8 @@ from tgesc.models import (
     database,
 )
 from tgesc.store import statements
-from tgesc.store.statements import P, outermost_transaction
-
-__all__ = ["outermost_transaction"]  # re-exported: the configuration cache is kept per transaction
+from tgesc.store.statements import P
+from tgesc.store.statements import outermost_transaction as outermost_transaction  # the config cache's key
 
 
 def _present(**fields: Any) -> dict[str, Any]:

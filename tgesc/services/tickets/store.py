@@ -33,10 +33,8 @@ from tgesc.models import (
 from tgesc.services.clocks import store as firings
 from tgesc.services.config.store import generation_query
 from tgesc.store import statements
-from tgesc.store.statements import P, attach
-
-__all__ = ["attach"]  # re-exported: the services give a ticket rows they loaded with it
-
+from tgesc.store.statements import P
+from tgesc.store.statements import attach as attach  # the services give a ticket rows loaded with it
 
 # --- tickets ----------------------------------------------------------------------------------------------
 
