@@ -85,16 +85,19 @@ class _Statement:
 
 
 _built: dict[tuple, _Statement] = {}
+_kept: set = set()  # the code objects statements were built from: their ids stay theirs
 _SHAPES = (str, int, float, bool, type(None), type)  # what a building function may close over
 
 
-def _shape(function: Callable) -> tuple:
-    """What identifies the query `function` builds: its code (with its file: code objects compare by content),
-    and the query parts it closes over and defaults to."""
-    code = function.__code__
-    captured = tuple(_shape_value(cell.cell_contents) for cell in function.__closure__ or ())
-    defaults = _shape_value(function.__defaults__ or ())
-    return (code, code.co_filename, captured, defaults) if captured or defaults[1] else (code, code.co_filename)
+def _shape(function: Callable) -> Any:
+    """What identifies the query `function` builds: its code (by identity: the code object is kept alive once
+    a statement is built from it, so no other code can take its id), and the query parts it closes over and
+    defaults to."""
+    code, closure, defaults = function.__code__, function.__closure__, function.__defaults__
+    if closure is None and defaults is None:
+        return id(code)
+    return (id(code), tuple(_shape_value(cell.cell_contents) for cell in closure or ()),
+            _shape_value(defaults or ()))
 
 
 def _shape_value(value: Any) -> Any:
@@ -109,18 +112,19 @@ def _shape_value(value: Any) -> Any:
                     "close over the query's shape only (models, fields, flags)")
 
 
-def _statement(db: peewee.Database, key: tuple, make: Build) -> _Statement:
-    """The statement known by `key` (the building function's shape and how it is used) for `db`'s kind,
-    compiled from `make()` the first time."""
+def _statement(db: peewee.Database, key: tuple, make: Build, *builders: Callable | None) -> _Statement:
+    """The statement known by `key` (the shape of the `builders` it comes from, and how it is used) for `db`'s
+    kind, compiled from `make()` the first time."""
     key = (type(getattr(db, "obj", None) or db), *key)  # a models' DatabaseProxy stands for its database
     found = _built.get(key)
     if found is None:
+        _kept.update(builder.__code__ for builder in builders if builder is not None)
         found = _built[key] = _compile(make())
     return found
 
 
 def _built_by(db: peewee.Database, build: Build) -> _Statement:
-    return _statement(db, (_shape(build),), build)
+    return _statement(db, (_shape(build),), build, build)
 
 
 def _compile(query: peewee.Query) -> _Statement:
@@ -171,7 +175,7 @@ def rows(db: peewee.Database, model: type[M], build: Callable[[], peewee.ModelSe
 def first(db: peewee.Database, model: type[M], build: Callable[[], peewee.ModelSelect], /,
           **params: Any) -> M | None:
     """The first row of `build()`'s query as `rows` gives it, or None."""
-    statement = _statement(db, ("first", _shape(build)), lambda: build().limit(1))
+    statement = _statement(db, ("first", _shape(build)), lambda: build().limit(1), build)
     found = _instances(statement, model, statement.run(db, params).fetchall())
     return found[0] if found else None
 
@@ -204,7 +208,7 @@ def first_joined(db: peewee.Database, models: Sequence[type[peewee.Model]], buil
         return build().select(*(field for model in models for field in model._meta.sorted_fields), *extras).limit(1)
 
     key = ("first_joined", tuple(models), _shape(build), extra and _shape(extra))
-    statement = _statement(db, key, built)
+    statement = _statement(db, key, built, build, extra)
     cursor = statement.run(db, params)
     row = cursor.fetchone()
     found: list = []
