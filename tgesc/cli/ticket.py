@@ -41,13 +41,16 @@ def _done(ticket, as_json: bool, message: str | Callable[[dict[str, Any]], str])
 
 
 def _change(function, number: int, as_: str | None, **kwargs: Any):
-    """Call a ticket service the usual way: the database, the number, the actor and now; then wake the bot
-    for the Telegram messages the change queued (escalation notices, cards)."""
+    """Call a ticket service the usual way: the database, the number, the actor (`--as`: an active staff member
+    of the ticket's tier, or an admin) and now; then wake the bot for the Telegram messages the change queued
+    (escalation notices, cards)."""
     from tgesc.cli.wake import waking_bot
+    from tgesc.services.tickets.permissions import acting_on
 
     database = state().database()
     with waking_bot():
-        return function(database, number, actor=state().actor(as_), now=current_time(), **kwargs)
+        return acting_on(database, number, function, as_handle=as_, fallback=state().operator(), now=current_time(),
+                         **kwargs)
 
 
 @app.command("open")
@@ -142,21 +145,25 @@ def show(number: int = NUMBER, as_json: bool = JSON_OPTION) -> None:
 @app.command("escalate")
 def escalate(
     number: int = NUMBER,
-    to: str = typer.Option(None, "--to", help="Target tier (default: the next one up; with --quick the top)."),
+    to: str = typer.Option(None, "--to", help="Target tier (default: the next one up; with --quick the top; with "
+                                             "--down the next one down)."),
     reason: str = typer.Option(..., "--reason", parser=free_text, metavar="TEXT",
                                help="Why: the next tier reads it first."),
     priority: str = _priority_option("Also set this priority."),
     quick: bool = typer.Option(False, "--quick", help="Obviously urgent: skip the handover checklist."),
-    down: bool = typer.Option(False, "--down", help="Allow sending the ticket to a lower tier."),
+    down: bool = typer.Option(False, "--down", help="Send the ticket back to a lower tier: the reason is enough, "
+                                                    "no checklist."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Escalate a ticket to another tier with its whole context.
 
-    Unless --quick, the handover checklist must be complete (when the problem first occurred, evidence,
+    Up, unless --quick, the handover checklist must be complete (when the problem first occurred, evidence,
     what was tried, when the customer expects a resolution); otherwise every missing item is listed.
-    The customer is told (in their language, with the expected reply time, and that the team is off
-    duty if so) and the tier's staff chat gets the context card.
+    Back down (--down) the reason is enough. The customer is told (in their language, with the expected
+    reply time, and that the team is off duty if so) and the tier's staff chat gets the context card. An
+    assignee who does not work in the new tier is unassigned. With --as, the actor must be staff of the
+    ticket's tier (or an admin).
 
     Examples:
 

@@ -52,6 +52,10 @@ def staff_member(handle: str) -> Staff:
         raise NotFound(f"there is no staff member {handle!r}; `tgesc staff list` shows them")
     return person
 
+def staff_by_handle(db: peewee.Database, handle: str) -> Staff | None:
+    """The staff member with this handle, active or not (None: no such handle)."""
+    return Staff.select().where(Staff.handle == handle).first(db)
+
 def event(ticket: Ticket | None, kind: str, actor: str, now: datetime, **details: Any) -> None:
     """Record an audit event (ingest writes several per message)."""
     statements.insert(database, Event, {"ticket": ticket, "kind": kind, "actor": actor, "at": now, "details": details})
