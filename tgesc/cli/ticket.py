@@ -57,30 +57,97 @@ def _change(function, number: int, as_: str | None, **kwargs: Any):
 def open_(
     customer: int = typer.Option(..., "--customer", parser=whole_number(TELEGRAM_USER_ID), metavar="ID",
                                  help="The customer's Telegram user id."),
-    text: str = typer.Option(..., "--text", parser=free_text, metavar="TEXT",
-                             help="The problem in the customer's own words."),
+    text: list[str] = typer.Option(..., "--text", parser=free_text, metavar="TEXT",
+                                   help="The problem in the customer's own words; repeat for each further message."),
     username: str = typer.Option(None, "--username", parser=name(), metavar="NAME",
                                  help="Telegram username of a new customer."),
     lang: str = typer.Option(None, "--lang", parser=language, metavar="LANG", help="Language of a new customer."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Open a ticket for a case that came through another channel (phone, e-mail); the rules run on it.
+    """Open a ticket for a case that came through another channel (phone, e-mail).
+
+    Each --text is a message of the customer, stored on the ticket and reacted to exactly as one sent to the
+    bot: the rules run, FAQ answers and the comfort reply go to the customer, the card to the front line's
+    staff chat. A new ticket is opened even when the customer has one open. With --as, the actor must be
+    front-line staff (or an admin).
 
     Examples:
 
       tgesc ticket open --customer 123456789 --text "I was charged twice for March"
 
+      tgesc ticket open --customer 123456789 --text "The app crashes" --text "Since the last update" --as bob
+
       tgesc ticket open --customer 987654321 --username ana --lang zh --text "我的账号被封了"
     """
     from tgesc.cli.wake import waking_bot
-    from tgesc.services.tickets.ingest import open_ticket
+    from tgesc.services.tickets.channel_messages import open_ticket
+    from tgesc.services.tickets.permissions import acting_at_front_line
 
     database = state().database()
     with waking_bot():
-        ticket = open_ticket(database, customer, text, actor=state().actor(as_), now=current_time(),
+        actor = acting_at_front_line(database, as_, state().operator())
+        ticket = open_ticket(database, customer, text, actor=actor, now=current_time(),
                              username=username.lstrip("@") if username else None, language=lang)
     _done(ticket, as_json, f"Opened ticket #{ticket.number}.")
+
+
+@app.command("message")
+def message(
+    number: int = NUMBER,
+    text: str = typer.Argument(..., parser=free_text, metavar="TEXT", help="What the customer said."),
+    from_customer: bool = typer.Option(False, "--from-customer",
+                                       help="The customer wrote or said it (required: a staff answer is "
+                                            "`ticket reply`)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a customer's follow-up that came by another channel (phone, e-mail) to their ticket.
+
+    The message is stored and reacted to exactly as one sent to the bot: the rules run, a waiting ticket
+    resumes, FAQ answers and replies go to the customer, and it shows in the staff thread. It continues
+    ticket N when that is open or waiting; on a resolved or closed ticket it goes where the customer's
+    Telegram message would (reopening it, or a new ticket): stdout shows the ticket it is on. With --as,
+    the actor must be staff of the ticket's tier (or an admin).
+
+    Examples:
+
+      tgesc ticket message 1042 --from-customer "I called: the refund still has not arrived"
+
+      tgesc ticket message 1042 --from-customer "screenshot sent by e-mail to billing@" --as bob
+    """
+    from tgesc.services.tickets.channel_messages import customer_message
+
+    if not from_customer:
+        raise typer.BadParameter("say who wrote it: --from-customer (a staff answer is `tgesc ticket reply N TEXT`)")
+    ticket = _change(customer_message, number, as_, text=text)
+    _done(ticket, as_json, f"Added the customer's message to ticket #{ticket.number}"
+                           + ("." if ticket.number == number else f" (#{number} was no longer open)."))
+
+
+@app.command("reply")
+def reply(
+    number: int = NUMBER,
+    text: str = typer.Argument(..., parser=free_text, metavar="TEXT", help="The answer for the customer."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Answer the customer: the text is relayed to them through the bot, as a reply in the staff thread is.
+
+    It counts as the first or next response for the SLA clocks, is kept in the ticket's conversation and is
+    shown in the ticket's staff thread. With --as, the actor must be staff of the ticket's tier (or an
+    admin); without it the answer is the operator's (TGESC_ACTOR, else cli).
+
+    Examples:
+
+      tgesc ticket reply 1042 "Thanks, I can see the double charge; the refund is on its way." --as bob
+
+      tgesc ticket reply 1042 "Could you send a screenshot of the error?"
+    """
+    from tgesc.services.tickets.channel_messages import reply as reply_to_customer
+
+    _done(_change(reply_to_customer, number, as_, text=text), as_json, f"Relayed the answer to the customer of "
+                                                                          f"ticket #{number}.")
 
 
 @app.command("list")

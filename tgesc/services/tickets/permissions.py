@@ -54,6 +54,11 @@ def acting(db: peewee.Database, handle: str | None, fallback: str, tier: Tier | 
     return staff.handle
 
 
+def acting_at_front_line(db: peewee.Database, handle: str | None, fallback: str) -> str:
+    """The actor of a change that opens a ticket (`tgesc ticket open`): as `acting`, on the front line."""
+    return acting(db, handle, fallback, current(db).front_line, "new tickets, which start at the front line")
+
+
 def acting_on(db: peewee.Database, number: int, change: Callable[..., Result], *, as_handle: str | None,
               fallback: str, now: datetime, **kwargs) -> Result:
     """`change(db, number, actor=..., now=now, **kwargs)` (a ticket action) done as the actor `acting` checks on
