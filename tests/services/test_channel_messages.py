@@ -152,3 +152,17 @@ def test_own_ids_never_meet_telegram_ids_and_nothing_is_dropped(desk, steps):
     own = [i for i in ids if i > OWN_MESSAGE_IDS]
     assert len(own) == steps.count(None) and len(set(own)) == len(own)
     assert sorted(set(ids) - set(own)) == sorted(telegram)
+
+
+def test_simulate_replay_reads_typed_in_messages_like_the_others(desk):
+    from tgesc.simulation.replay import history_scenario
+
+    channel_messages.open_ticket(desk, 1001, "My order has not arrived", actor="bob", now=MON_10)
+    on_customer_message(desk, bot_desk(), private_message(1001, 9, MON_10 + timedelta(minutes=1), "any news?"),
+                        MON_10 + timedelta(minutes=1))
+    channel_messages.customer_message(desk, 1, "I called too", actor="bob", now=MON_10 + timedelta(minutes=2))
+    channel_messages.reply(desk, 1, "It ships today.", actor="cli", now=MON_10 + timedelta(minutes=3))
+    scenario = history_scenario(MON_10 - timedelta(minutes=1), MON_10 + timedelta(hours=1))
+    assert [(s.kind, s.text) for s in scenario.steps[:-1]] == [
+        ("customer", "My order has not arrived"), ("customer", "any news?"), ("customer", "I called too"),
+        ("staff", "It ships today.")]

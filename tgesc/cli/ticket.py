@@ -1,8 +1,10 @@
-"""`tgesc ticket ...`: open, list, show and work tickets; escalate them L1 → L2 → L3; turn solved cases into FAQ.
+"""`tgesc ticket ...`: open, list, show and work tickets; answer the customer and add what they said by another
+channel; escalate them L1 → L2 → L3; turn solved cases into FAQ.
 
-Every changing command is recorded with its actor (`--as HANDLE`, default the configured actor) and
-prints where the ticket stands (number, status, tier, priority, emotion, tags, assignee); the message
-saying what happened goes to stderr.
+Every changing command is recorded with its actor (`--as HANDLE`: an active staff member who may work the
+ticket, as in Telegram; default the operator, as the configured actor or `cli`) and prints where the ticket
+stands (number, status, tier, priority, emotion, tags, assignee); the message saying what happened goes to
+stderr.
 """
 
 from __future__ import annotations
