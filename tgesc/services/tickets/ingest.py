@@ -5,8 +5,9 @@ a crash or a catch-up changes nothing. The message then continues the customer's
 one resolved within the reopen window, or opens a new one; the rules run (tags, priority, escalation,
 replies, FAQ answers), the SLA clocks move, and every reply is an outbox row of the same transaction.
 
-`ingest` runs in the caller's write transaction, so that the caller's follow-up work (the bot's: the ticket's
-staff thread) joins it; `ingest_message` opens one for a caller that has none.
+`ingest` runs in the caller's write transaction, so that the caller's follow-up work joins it (`follow_up`: the
+ticket's staff thread and a survey comment, for the bot and for messages typed in with the CLI alike);
+`ingest_message` opens one for a caller that has none.
 """
 
 from __future__ import annotations
