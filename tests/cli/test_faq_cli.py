@@ -28,6 +28,7 @@ def desk(desk, db):
         assert desk("template", "set", "faq_vpn", "--lang", lang, "--body", body).exit_code == 0
     added = desk(*ADD_VPN)
     assert added.exit_code == 0, added
+    assert desk("staff", "add", "bob", "--id", "5001").exit_code == 0  # `--as` names an active staff member
     return desk
 
 
@@ -69,6 +70,7 @@ def test_init_show_uses_the_faq_summary(cli):
 def test_add_show_round_trip_and_audit(cli, db):
     assert cli("init", "--quiet").exit_code == 0
     assert cli("template", "set", "faq_vpn", "--lang", "en", "--body", VPN_ANSWER["en"]).exit_code == 0
+    assert cli("staff", "add", "bob", "--id", "5001").exit_code == 0  # `--as` names an active staff member
     added = cli(*ADD_VPN, "--as", "bob", "--json")
     assert added.exit_code == 0, added
     assert (json.loads(added.stdout), added.stderr) == (VPN, "Added faq.vpn.\n")

@@ -193,7 +193,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> tuple[bytes, dict]:
     from tgesc.db import open_database
     from tgesc.models import database as bound
     from tgesc.services.config.defaults import initialise
-    from tgesc.services.tickets.ingest import open_ticket
+    from tgesc.services.tickets.channel_messages import open_ticket
 
     url = f"sqlite:///{tmp_path_factory.mktemp('pristine') / 'tgesc.db'}"
     previous = bound.obj

@@ -66,6 +66,7 @@ def test_mistakes_are_refused_with_their_exit_code(desk, args, code, message):
 
 def test_send_now(desk, db):
     resolved(db, at=datetime.now(UTC))  # due tomorrow at the earliest
+    assert desk("staff", "add", "bob", "--id", "5001", "--tier", "L1").exit_code == 0  # --as: active staff
     sent = ok_json(desk("survey", "send", "1", "--now", "--as", "bob", "--json"))
     assert (sent["status"], sent["next"]) == ("sent", "remind")
     assert [(o.chat_id, o.payload["template"]) for o in Outbox.select()] == [(1001, "survey")]

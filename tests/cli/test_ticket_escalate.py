@@ -46,6 +46,12 @@ def desk(desk):
     return desk
 
 
+def racers(cli) -> None:
+    """p1 and p2: two agents of L1 and L2 who will escalate the same ticket at once (`--as` names active staff)."""
+    run(cli, "staff", "add", "p1", "--id", "5101", "--tier", "L1", "--tier", "L2")
+    run(cli, "staff", "add", "p2", "--id", "5102", "--tier", "L1", "--tier", "L2")
+
+
 def ready(cli, number: int = 1) -> None:
     """Fill in the whole handover checklist through the CLI."""
     run(cli, "ticket", "tried", str(number), "asked to check the spam folder", "--as", "bob")
@@ -179,6 +185,7 @@ def test_a_stale_copy_is_refused(desk, db):
 def test_two_processes_escalating_one_ticket_exactly_one_wins(desk, db, tgesc_bin):
     open_ticket(db, at=datetime.now(UTC))
     ready(desk)
+    racers(desk)
     args = ["ticket", "escalate", "1", "--to", "L2", "--reason", "race"]
     with ThreadPoolExecutor(2) as pool:
         done = list(pool.map(lambda who: tgesc_bin([*args, "--as", who]), ["p1", "p2"]))
@@ -200,6 +207,7 @@ def test_on_postgres_two_processes_that_both_read_the_ticket_the_version_refuses
 
     open_ticket(db, at=datetime.now(UTC))
     ready(desk)
+    racers(desk)
     args = ["ticket", "escalate", "1", "--to", "L2", "--reason", "race"]
     with psycopg.connect(db_url) as holder, psycopg.connect(db_url, autocommit=True) as watcher, \
             ThreadPoolExecutor(2) as pool:

@@ -19,10 +19,10 @@ from tgesc.simulation.runner import run_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = ("1-refund-to-l2", "2-three-manager-requests", "3-outage-to-l3", "4-low-rating-second-escalation",
-         "5-five-star-review", "6-other-timezone-after-hours")
+         "5-five-star-review", "6-other-timezone-after-hours", "7-phone-case-from-the-cli")
 OFFSETS = {"1-refund-to-l2": "+00:00", "2-three-manager-requests": "+00:00", "3-outage-to-l3": "+00:00",
            "4-low-rating-second-escalation": "+01:00", "5-five-star-review": "+00:00",
-           "6-other-timezone-after-hours": "+08:00"}
+           "6-other-timezone-after-hours": "+08:00", "7-phone-case-from-the-cli": "+00:00"}
 
 Doc = dict[str, Any]
 

@@ -47,8 +47,17 @@ class CliState:
         return clock_from(self.settings())()
 
     def actor(self, as_: str | None) -> str:
-        """Who a CLI change is recorded as: `--as`, else the configured actor, else 'cli'."""
-        return as_ or self.settings().get("actor") or "cli"
+        """Who a CLI change is recorded as: `--as` (which must name an active staff member), else the operator
+        (`operator`)."""
+        if as_ is None:
+            return self.operator()
+        from tgesc.services.tickets.permissions import active_staff
+
+        return active_staff(self.database(), as_).handle
+
+    def operator(self) -> str:
+        """Who runs the CLI when no `--as` is given: the configured actor, else 'cli' (unchecked)."""
+        return self.settings().get("actor") or "cli"
 
     def secrets(self) -> set[str]:
         """The secrets of this invocation's settings (those of the flags and environment when the settings

@@ -17,7 +17,9 @@ from tgesc.cli.output import KEY_COLUMNS, emit, info
 from tgesc.cli.parsing import name
 
 AS_OPTION = typer.Option(None, "--as", parser=name(), metavar="HANDLE",
-                         help="Staff handle recorded in the audit log (env TGESC_ACTOR).")
+                         help="Act as this active staff member, with their permissions (a ticket: staff of its "
+                              "tier, or an admin); recorded in the audit log. Default: the operator, recorded as "
+                              "TGESC_ACTOR or cli.")
 YES_OPTION = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")
 DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Say what would happen, change nothing.")
 

@@ -1,8 +1,10 @@
-"""`tgesc ticket ...`: open, list, show and work tickets; escalate them L1 → L2 → L3; turn solved cases into FAQ.
+"""`tgesc ticket ...`: open, list, show and work tickets; answer the customer and add what they said by another
+channel; escalate them L1 → L2 → L3; turn solved cases into FAQ.
 
-Every changing command is recorded with its actor (`--as HANDLE`, default the configured actor) and
-prints where the ticket stands (number, status, tier, priority, emotion, tags, assignee); the message
-saying what happened goes to stderr.
+Every changing command is recorded with its actor (`--as HANDLE`: an active staff member who may work the
+ticket, as in Telegram; default the operator, as the configured actor or `cli`) and prints where the ticket
+stands (number, status, tier, priority, emotion, tags, assignee); the message saying what happened goes to
+stderr.
 """
 
 from __future__ import annotations
@@ -41,43 +43,113 @@ def _done(ticket, as_json: bool, message: str | Callable[[dict[str, Any]], str])
 
 
 def _change(function, number: int, as_: str | None, **kwargs: Any):
-    """Call a ticket service the usual way: the database, the number, the actor and now; then wake the bot
-    for the Telegram messages the change queued (escalation notices, cards)."""
+    """Call a ticket service the usual way: the database, the number, the actor (`--as`: an active staff member
+    of the ticket's tier, or an admin) and now; then wake the bot for the Telegram messages the change queued
+    (escalation notices, cards)."""
     from tgesc.cli.wake import waking_bot
+    from tgesc.services.tickets.permissions import acting_on
 
     database = state().database()
     with waking_bot():
-        return function(database, number, actor=state().actor(as_), now=current_time(), **kwargs)
+        return acting_on(database, number, function, as_handle=as_, fallback=state().operator(), now=current_time(),
+                         **kwargs)
 
 
 @app.command("open")
 def open_(
     customer: int = typer.Option(..., "--customer", parser=whole_number(TELEGRAM_USER_ID), metavar="ID",
                                  help="The customer's Telegram user id."),
-    text: str = typer.Option(..., "--text", parser=free_text, metavar="TEXT",
-                             help="The problem in the customer's own words."),
+    text: list[str] = typer.Option(..., "--text", parser=free_text, metavar="TEXT",
+                                   help="The problem in the customer's own words; repeat for each further message."),
     username: str = typer.Option(None, "--username", parser=name(), metavar="NAME",
                                  help="Telegram username of a new customer."),
     lang: str = typer.Option(None, "--lang", parser=language, metavar="LANG", help="Language of a new customer."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Open a ticket for a case that came through another channel (phone, e-mail); the rules run on it.
+    """Open a ticket for a case that came through another channel (phone, e-mail).
+
+    Each --text is a message of the customer, stored on the ticket and reacted to exactly as one sent to the
+    bot: the rules run, FAQ answers and the comfort reply go to the customer, the card to the front line's
+    staff chat. A new ticket is opened even when the customer has one open. With --as, the actor must be
+    front-line staff (or an admin).
 
     Examples:
 
       tgesc ticket open --customer 123456789 --text "I was charged twice for March"
 
+      tgesc ticket open --customer 123456789 --text "The app crashes" --text "Since the last update" --as bob
+
       tgesc ticket open --customer 987654321 --username ana --lang zh --text "我的账号被封了"
     """
     from tgesc.cli.wake import waking_bot
-    from tgesc.services.tickets.ingest import open_ticket
+    from tgesc.services.tickets.channel_messages import open_ticket
+    from tgesc.services.tickets.permissions import acting_at_front_line
 
     database = state().database()
     with waking_bot():
-        ticket = open_ticket(database, customer, text, actor=state().actor(as_), now=current_time(),
+        actor = acting_at_front_line(database, as_, state().operator())
+        ticket = open_ticket(database, customer, text, actor=actor, now=current_time(),
                              username=username.lstrip("@") if username else None, language=lang)
     _done(ticket, as_json, f"Opened ticket #{ticket.number}.")
+
+
+@app.command("message")
+def message(
+    number: int = NUMBER,
+    text: str = typer.Argument(..., parser=free_text, metavar="TEXT", help="What the customer said."),
+    from_customer: bool = typer.Option(False, "--from-customer",
+                                       help="The customer wrote or said it (required: a staff answer is "
+                                            "`ticket reply`)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add a customer's follow-up that came by another channel (phone, e-mail) to their ticket.
+
+    The message is stored and reacted to exactly as one sent to the bot: the rules run, a waiting ticket
+    resumes, FAQ answers and replies go to the customer, and it shows in the staff thread. It continues
+    ticket N when that is open or waiting; on a resolved or closed ticket it goes where the customer's
+    Telegram message would (reopening it, or a new ticket): stdout shows the ticket it is on. With --as,
+    the actor must be staff of the ticket's tier (or an admin).
+
+    Examples:
+
+      tgesc ticket message 1042 --from-customer "I called: the refund still has not arrived"
+
+      tgesc ticket message 1042 --from-customer "screenshot sent by e-mail to billing@" --as bob
+    """
+    from tgesc.services.tickets.channel_messages import customer_message
+
+    if not from_customer:
+        raise typer.BadParameter("say who wrote it: --from-customer (a staff answer is `tgesc ticket reply N TEXT`)")
+    ticket = _change(customer_message, number, as_, text=text)
+    _done(ticket, as_json, f"Added the customer's message to ticket #{ticket.number}"
+                           + ("." if ticket.number == number else f" (#{number} was no longer open)."))
+
+
+@app.command("reply")
+def reply(
+    number: int = NUMBER,
+    text: str = typer.Argument(..., parser=free_text, metavar="TEXT", help="The answer for the customer."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Answer the customer: the text is relayed to them through the bot, as a reply in the staff thread is.
+
+    It counts as the first or next response for the SLA clocks, is kept in the ticket's conversation and is
+    shown in the ticket's staff thread. With --as, the actor must be staff of the ticket's tier (or an
+    admin); without it the answer is the operator's (TGESC_ACTOR, else cli).
+
+    Examples:
+
+      tgesc ticket reply 1042 "Thanks, I can see the double charge; the refund is on its way." --as bob
+
+      tgesc ticket reply 1042 "Could you send a screenshot of the error?"
+    """
+    from tgesc.services.tickets.channel_messages import reply as reply_to_customer
+
+    _done(_change(reply_to_customer, number, as_, text=text), as_json, f"Relayed the answer to the customer of "
+                                                                          f"ticket #{number}.")
 
 
 @app.command("list")
@@ -142,21 +214,25 @@ def show(number: int = NUMBER, as_json: bool = JSON_OPTION) -> None:
 @app.command("escalate")
 def escalate(
     number: int = NUMBER,
-    to: str = typer.Option(None, "--to", help="Target tier (default: the next one up; with --quick the top)."),
+    to: str = typer.Option(None, "--to", help="Target tier (default: the next one up; with --quick the top; with "
+                                             "--down the next one down)."),
     reason: str = typer.Option(..., "--reason", parser=free_text, metavar="TEXT",
                                help="Why: the next tier reads it first."),
     priority: str = _priority_option("Also set this priority."),
     quick: bool = typer.Option(False, "--quick", help="Obviously urgent: skip the handover checklist."),
-    down: bool = typer.Option(False, "--down", help="Allow sending the ticket to a lower tier."),
+    down: bool = typer.Option(False, "--down", help="Send the ticket back to a lower tier: the reason is enough, "
+                                                    "no checklist."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Escalate a ticket to another tier with its whole context.
 
-    Unless --quick, the handover checklist must be complete (when the problem first occurred, evidence,
+    Up, unless --quick, the handover checklist must be complete (when the problem first occurred, evidence,
     what was tried, when the customer expects a resolution); otherwise every missing item is listed.
-    The customer is told (in their language, with the expected reply time, and that the team is off
-    duty if so) and the tier's staff chat gets the context card.
+    Back down (--down) the reason is enough. The customer is told (in their language, with the expected
+    reply time, and that the team is off duty if so) and the tier's staff chat gets the context card. An
+    assignee who does not work in the new tier is unassigned. With --as, the actor must be staff of the
+    ticket's tier (or an admin).
 
     Examples:
 

@@ -33,6 +33,10 @@ class NotFound(DomainError):
     """A named object (tier, calendar, staff member, ...) does not exist."""
 
 
+class NotPermitted(DomainError):
+    """The acting staff member may not do this (not active, or not staff of the ticket's tier)."""
+
+
 class UsageError(TgescError):
     """The command line itself is wrong (malformed value, conflicting options)."""
 

@@ -15,6 +15,9 @@ from typing import Any, Protocol
 TEXT_LIMIT = 4096  # characters in one message text
 CAPTION_LIMIT = 1024  # characters in one media caption
 CALLBACK_DATA_LIMIT = 64  # bytes of an inline button's callback data
+# Telegram's message ids are 32-bit (MTProto's `id:int`): the desk numbers the messages that came by another
+# channel (typed in with the CLI) above this, in the customer's chat, so they never meet a real one
+OWN_MESSAGE_IDS = 10_000_000_000
 
 
 @dataclass(frozen=True)

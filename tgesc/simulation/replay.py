@@ -32,8 +32,8 @@ from tgesc.domain.limits import LimitError, read_text_file
 from tgesc.domain.scenario import Scenario, ScenarioCustomer, Step
 from tgesc.models import Customer, Event, Message, Staff, StaffTier, Ticket, database
 from tgesc.services.config.apply import apply_config, current_document, export_toml, parse_toml
-from tgesc.services.telegram.staff import may_work
 from tgesc.services.tickets import actions
+from tgesc.services.tickets.permissions import may_work
 from tgesc.simulation.desk import ACTOR, SimulatedDesk
 from tgesc.simulation.runner import Simulation, redis_for_run
 

@@ -23,9 +23,7 @@ from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Customer, Ticket, database
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets import surveys, threads
-from tgesc.services.tickets.escalation import open_thread
-from tgesc.services.tickets.ingest import ingest, remember_customer
+from tgesc.services.tickets.ingest import follow_up, ingest, remember_customer
 from tgesc.services.tickets.store import event
 
 
@@ -68,12 +66,7 @@ def _followed_up(ticket: Ticket, desk: CustomerDesk, message: IncomingMessage, n
     opens its staff thread (else the message is mirrored there), a comment after a low survey score is kept."""
     if flooding:
         _throttle(ticket, desk.flood_limit, message, now)
-    if ticket.staff_chat_id is None and ticket.tier.staff_chat_id is not None:
-        open_thread(ticket, ticket.tier, now)  # a new ticket: its card (with this message) opens the thread
-        tickets.save(ticket, now)
-    else:
-        threads.mirror(ticket, message, now)
-    surveys.take_comment(ticket, message.text or f"[{message.media_type}]", now)
+    follow_up(ticket, message, now)
 
 
 def _throttle(ticket: Ticket, limit: Rate, message: IncomingMessage, now: datetime) -> None:

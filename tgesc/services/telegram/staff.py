@@ -34,6 +34,7 @@ from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets import threads, views
+from tgesc.services.tickets.permissions import may_work
 from tgesc.services.tickets.store import event, save
 
 
@@ -49,13 +50,6 @@ def staff_tier(chat_id: int) -> Tier | None:
     """The tier whose staff chat `chat_id` is (from the configuration in force, like the staff)."""
     tiers = current(database).tiers.values()
     return next((tier for tier in tiers if tier.staff_chat_id == chat_id), None)
-
-
-def may_work(staff: Staff | None, tier: Tier) -> bool:
-    """Whether `staff` may work tickets in `tier`'s chat: its staff, and admins."""
-    if staff is None:
-        return False
-    return staff.role == "admin" or (staff.id, tier.id) in current(database).staff_tiers
 
 
 def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: Tier, message: IncomingMessage,

@@ -22,6 +22,7 @@ from tgesc.services.clocks import once, sla
 from tgesc.services.clocks.calendars import calendar_or_always_open
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.permissions import unassign_if_elsewhere
 from tgesc.services.tickets.store import checklist, event, find, save
 from tgesc.services.tickets.threads import copy_attachments
 from tgesc.services.tickets.views import card_html, view
@@ -40,24 +41,27 @@ def escalate_ticket(db: peewee.Database, number: int, *, to: str | None, reason:
 
 def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str, actor: str, now: datetime,
              trigger: str = "manual", quick: bool = False, priority: str | None = None, down: bool = False) -> Tier:
-    """Move `ticket` to tier `to` (quick: the top tier by default; else the next tier up). The caller saves."""
+    """Move `ticket` to tier `to` (quick: the top tier by default; else the next tier up). The caller saves.
+    Up, by hand and not quick, the handover checklist must be complete; back down (`down`) a reason is enough.
+    An assignee who does not work in the target tier is taken off the ticket."""
     if not reason or not reason.strip():
         raise UsageError("an escalation needs a reason (--reason): the next tier reads it first")
     if ticket.status not in OPEN_STATUSES:
         raise DomainError(f"ticket #{ticket.number} is {ticket.status}; reopen it before escalating")
     if priority is not None and priority not in PRIORITIES:
         raise UsageError(f"unknown priority {priority!r}; use {', '.join(PRIORITIES)}")
-    source, target = ticket.tier, _target(db, ticket, to, quick)
+    source, target = ticket.tier, _target(db, ticket, to, quick, down)
     if target.level == source.level:
         raise DomainError(f"ticket #{ticket.number} is already at {target.code}")
     if target.level < source.level and not down:
         raise DomainError(f"{target.code} is below {source.code}; pass --down to send ticket #{ticket.number} back")
-    if trigger == "manual" and not quick:
+    if trigger == "manual" and not quick and target.level > source.level:
         missing = checklist(ticket).missing
         if missing:
             raise DomainError(f"ticket #{ticket.number} was not escalated: the handover checklist is incomplete "
                               "(fill it in, or use --quick for an obviously urgent case):", problems=missing)
     ticket.tier = target
+    unassign_if_elsewhere(ticket, target, actor, now)
     if priority and priority != ticket.priority:
         ticket.priority = priority
         sla.take_policy(db, ticket, now)
@@ -69,14 +73,20 @@ def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str
     return target
 
 
-def _target(db: peewee.Database, ticket: Ticket, to: str | None, quick: bool) -> Tier:
-    """The tier to escalate to (the configuration in force (config.current)'s: shared, not to be modified)."""
+def _target(db: peewee.Database, ticket: Ticket, to: str | None, quick: bool, down: bool = False) -> Tier:
+    """The tier to escalate to: `to`, else the next one up (quick: the top one; down: the next one down). From
+    the configuration in force (config.current): shared, not to be modified."""
     tiers = current(db).tier_codes
     if to is not None:
         tier = tiers.get(to)
         if tier is None:
             raise NotFound(f"there is no tier {to!r}; `tgesc tier list` shows them")
         return tier
+    if down and not quick:
+        below = sorted((t for t in tiers.values() if t.level < ticket.tier.level), key=lambda t: t.level)
+        if not below:
+            raise DomainError(f"ticket #{ticket.number} is already at the front line ({ticket.tier.code})")
+        return below[-1]
     above = sorted((t for t in tiers.values() if t.level > ticket.tier.level), key=lambda t: t.level)
     if not above:
         raise DomainError(f"ticket #{ticket.number} is already at the top tier ({ticket.tier.code})")

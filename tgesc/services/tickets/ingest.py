@@ -5,8 +5,9 @@ a crash or a catch-up changes nothing. The message then continues the customer's
 one resolved within the reopen window, or opens a new one; the rules run (tags, priority, escalation,
 replies, FAQ answers), the SLA clocks move, and every reply is an outbox row of the same transaction.
 
-`ingest` runs in the caller's write transaction, so that the caller's follow-up work (the bot's: the ticket's
-staff thread) joins it; `ingest_message` opens one for a caller that has none.
+`ingest` runs in the caller's write transaction, so that the caller's follow-up work joins it (`follow_up`: the
+ticket's staff thread and a survey comment, for the bot and for messages typed in with the CLI alike);
+`ingest_message` opens one for a caller that has none.
 """
 
 from __future__ import annotations
@@ -17,14 +18,15 @@ from datetime import datetime, timedelta
 import peewee
 
 from tgesc.db import write_transaction
-from tgesc.domain.errors import UsageError
 from tgesc.domain.telegram import IncomingMessage
+from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Message, MessageEdit, Ticket
 from tgesc.services.clocks import sla
 from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import current
-from tgesc.services.tickets import lifecycle
+from tgesc.services.tickets import lifecycle, surveys, threads
 from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.escalation import open_thread
 from tgesc.services.tickets.reactions import react
 
 REOPEN_WINDOW = timedelta(days=3)
@@ -41,11 +43,19 @@ class Ingested:
 
 
 def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime,
-           reopen_window: timedelta = REOPEN_WINDOW, reactions: bool = True) -> Ingested:
+           reopen_window: timedelta = REOPEN_WINDOW, reactions: bool = True, into: Ticket | None = None,
+           opened_by: str | None = None) -> Ingested:
     """Persist `message` and let the desk react to it, in the caller's write transaction (`reactions=False`, for
     a customer flooding the bot: stored on the ticket, but no rule runs and nothing is answered). The result
-    carries the ticket as saved (`row`), but for a duplicate or an edit."""
+    carries the ticket as saved (`row`), but for a duplicate or an edit. A message that came by another
+    channel (tgesc.services.tickets.channel_messages) may name the ticket it belongs to (`into`: continued when
+    open or waiting, else the message goes where any would) or open a new one (`opened_by`: the CLI actor, whatever
+    the customer has open)."""
     customer, ticket, firings = _customer_and_open_ticket(db, message.sender.id)
+    if opened_by is not None:
+        ticket = None
+    elif into is not None and into.status in OPEN_STATUSES and (ticket is None or ticket.id != into.id):
+        ticket, firings = into, Firings.load(into)
     customer = _refreshed(db, customer, message, now)
     if message.edited_at is not None:
         return _record_edit(db, message)
@@ -56,7 +66,9 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime,
         known = _stored(db, message)
         if known is not None:
             return Ingested(ticket=_number_of(known), duplicate=True)
-        if ticket is None:
+        if ticket is None and opened_by is not None:
+            ticket, how = _opened(db, customer, message, now, opened_by, "cli"), "opened"
+        elif ticket is None:
             ticket, how = _reopened_or_new(db, customer, message, now, reopen_window)
         # a plain INSERT: any other constraint problem raises here
         tickets.add_message(db, _row(message, ticket, now), once=False)
@@ -158,10 +170,15 @@ def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: date
         lifecycle.reopen_in_place(db, recent, actor=actor, now=message.sent_at,
                                 reason="the customer wrote again within the reopen window")
         return recent, "reopened"
+    return _opened(db, customer, message, now, actor, "telegram"), "opened"
+
+
+def _opened(db, customer: Customer, message: IncomingMessage, now: datetime, actor: str, channel: str) -> Ticket:
+    """A new ticket at the front line for `message`, audited as opened by `actor` through `channel`."""
     ticket = lifecycle.create(db, customer, message.text, message.sent_at)
     tickets.save(ticket, now)
-    tickets.event(ticket, "ticket.opened", actor, now, channel="telegram")
-    return ticket, "opened"
+    tickets.event(ticket, "ticket.opened", actor, now, channel=channel)
+    return ticket
 
 
 def _absorb(ticket: Ticket, message: IncomingMessage, now: datetime, *, new: bool) -> None:
@@ -179,20 +196,12 @@ def _absorb(ticket: Ticket, message: IncomingMessage, now: datetime, *, new: boo
         ticket.awaiting_reply_since = message.sent_at
 
 
-def open_ticket(db: peewee.Database, telegram_id: int, text: str, *, actor: str, now: datetime,
-                username: str | None = None, language: str | None = None) -> Ticket:
-    """A ticket for a case that came through another channel (`tgesc ticket open`); the rules run on it."""
-    if not text or not text.strip():
-        raise UsageError("the problem text must not be empty (--text)")
-    with write_transaction(db):
-        customer = Customer.get_or_none(Customer.telegram_id == telegram_id)
-        if customer is None:
-            customer = Customer.create(telegram_id=telegram_id, username=username, language=language or "en",
-                                       created_at=now, updated_at=now)
-        ticket = lifecycle.create(db, customer, text.strip(), now)
+def follow_up(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
+    """What follows a customer's new message on `ticket`, in the ingest transaction: a new ticket's card opens its
+    staff thread (else the message is mirrored there), and a comment after a low survey score is kept."""
+    if ticket.staff_chat_id is None and ticket.tier.staff_chat_id is not None:
+        open_thread(ticket, ticket.tier, now)  # a new ticket: its card (with this message) opens the thread
         tickets.save(ticket, now)
-        tickets.event(ticket, "ticket.opened", actor, now, channel="cli")
-        react(db, ticket, text, now=now, actor=actor, reply=False)
-        sla.refresh(ticket)
-        tickets.save(ticket, now)
-        return ticket
+    else:
+        threads.mirror(ticket, message, now)
+    surveys.take_comment(ticket, message.text or f"[{message.media_type}]", now)

@@ -15,6 +15,7 @@ from peewee import fn
 
 from tgesc.domain.errors import DomainError, NotFound
 from tgesc.domain.surveys import PENDING
+from tgesc.domain.telegram import OWN_MESSAGE_IDS
 from tgesc.domain.ticket_rules import Checklist
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import (
@@ -51,6 +52,10 @@ def staff_member(handle: str) -> Staff:
     if person is None:
         raise NotFound(f"there is no staff member {handle!r}; `tgesc staff list` shows them")
     return person
+
+def staff_by_handle(db: peewee.Database, handle: str) -> Staff | None:
+    """The staff member with this handle, active or not (None: no such handle)."""
+    return Staff.select().where(Staff.handle == handle).first(db)
 
 def event(ticket: Ticket | None, kind: str, actor: str, now: datetime, **details: Any) -> None:
     """Record an audit event (ingest writes several per message)."""
@@ -219,6 +224,17 @@ def add_message(db: peewee.Database, row: dict[str, Any], *, once: bool) -> bool
         return statements.insert_new(db, Message, row)
     statements.insert(db, Message, row)
     return True
+
+
+def next_own_message_id(db: peewee.Database, chat_id: int) -> int:
+    """The id for the next message of `chat_id` that came by another channel: above Telegram's ids and every
+    one given before in the chat. Concurrent callers queue: SQLite's writers one at a time, PostgreSQL's on a
+    lock held to the end of the caller's (write) transaction."""
+    if isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (OWN_MESSAGE_IDS,))
+    top = (Message.select(fn.MAX(Message.message_id))
+           .where((Message.chat_id == chat_id) & (Message.message_id >= OWN_MESSAGE_IDS)).scalar())
+    return OWN_MESSAGE_IDS + 1 if top is None else top + 1
 
 
 def attachments(db: peewee.Database, ticket_id: int) -> list[Message]:

@@ -66,20 +66,32 @@ def copy_attachments(ticket: Ticket, chat_id: int, now: datetime) -> None:
             "ticket_thread": True, "from_chat": customer_chat, "message_id": message.message_id})
 
 
-def staff_reply(ticket: Ticket, staff: Staff, message: IncomingMessage, now: datetime) -> None:
+def staff_reply(ticket: Ticket, staff: Staff | None, message: IncomingMessage, now: datetime, *,
+                actor: str | None = None) -> None:
     """Relay a staff member's message to the customer; it is the first or next response for the SLA.
-    The caller has stored the message and saves the ticket."""
+    The caller has stored the message and saves the ticket. `actor`: who answered when not `staff` (the CLI's
+    operator)."""
+    actor = actor or staff.handle
     customer: Customer = ticket.customer
     if message.media_type:
         outbox.queue(ticket, customer.telegram_id, "", now=now, kind="copy",
                      payload={"from_chat": message.chat_id, "message_id": message.message_id})
     elif message.text:
         outbox.queue(ticket, customer.telegram_id, html.escape(message.text), now=now, kind="message",
-                     payload={"staff": staff.handle})
+                     payload={"staff": actor})
     first = ticket.first_responded_at is None
     if first:
         ticket.first_responded_at = now
     ticket.awaiting_reply_since = None
     sla.refresh(ticket)
-    event(ticket, "ticket.replied", staff.handle, now, first=first, chat_id=message.chat_id,
+    event(ticket, "ticket.replied", actor, now, first=first, chat_id=message.chat_id,
           message_id=message.message_id)
+
+
+def mirror_reply(ticket: Ticket, actor: str, text: str, now: datetime) -> None:
+    """Show an answer relayed to the customer from outside the thread (`tgesc ticket reply`) in the ticket's
+    current staff thread, so its readers see what the customer was told (nothing when it has none)."""
+    if ticket.staff_chat_id is None:
+        return
+    outbox.queue(ticket, ticket.staff_chat_id, f"<b>{html.escape(actor)}</b> → customer (#{ticket.number}): "
+                 f"{html.escape(text)}", now=now, kind="message", payload={"ticket_thread": True})
