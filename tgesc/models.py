@@ -92,7 +92,7 @@ class Calendar(BaseModel):
 
 
 class Tier(BaseModel):
-    """A support line (L1, L2, L3): its order, staff chat and calendar."""
+    """A support line (L1, L2, L3): its order, staff chat, calendar, own first-response target and names."""
 
     code = CharField(unique=True, max_length=16)
     name = CharField(max_length=128)
@@ -101,6 +101,8 @@ class Tier(BaseModel):
     is_forum = BooleanField(default=False)
     calendar = ForeignKeyField(Calendar, null=True, on_delete="RESTRICT", backref="tiers")
     description = TextField(default="")
+    first_response_s = IntegerField(null=True)  # its own first-response target (applies when shorter)
+    names = JSONField(default=dict)  # {"zh": "…", "ru": "…"}: the name customers read in that language
 
 
 class Staff(BaseModel):

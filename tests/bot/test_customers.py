@@ -90,15 +90,15 @@ def test_status_lists_only_the_customers_own_open_tickets_with_the_expected_repl
     assert bot.texts_to(1001) == ["You have no open tickets. Just write to us whenever you need help."]
 
     bot.clock.sleep(50)  # 10:01:00
-    bot.says("alice", "My app crashes when I open the settings", after=0)  # #1, medium: 2 h
+    bot.says("alice", "My app crashes when I open the settings", after=0)  # #1 at L1: 5 minutes
     bot.says("wang", "应用打不开", after=0)  # #2, wang's
     bot.says("alice", "/status", after=60)
     bot.says("wang", "/status", after=0)
     bot.deliver()
-    assert bot.texts_to(1001)[-1] == "Your open tickets:\n#1 · open · a reply is expected within 1 hour 59 minutes " \
-                                     "(by 12:01, Mon 2 Mar)"
+    assert bot.texts_to(1001)[-1] == "Your open tickets:\n#1 · open · a reply is expected within 4 minutes " \
+                                     "(by 10:06, Mon 2 Mar)"
     to_wang = bot.texts_to(1002)[-1]
-    assert to_wang == "您未关闭的工单:\n#2 · 处理中 · 预计回复时间: 1 小时 59 分钟（3月2日 周一 20:01前）"
+    assert to_wang == "您未关闭的工单:\n#2 · 处理中 · 预计回复时间: 4 分钟（3月2日 周一 18:06前）"
     assert "#1" not in to_wang
 
     # alice's ticket resolved: she has none open; wang still sees only his own

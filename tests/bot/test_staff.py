@@ -191,10 +191,10 @@ def test_the_staff_private_chat_lists_their_tickets(bot):
 
     assert private("carol", "/mine") == "Your open tickets (1):\n#1 · L2 · high · open · due 2026-03-02 10:30 UTC"
     assert private("bob", "/mine") == "Your open tickets: none."
-    assert private("bob", "/queue") == "Open tickets in L1 (1):\n#2 · L1 · medium · open · due 2026-03-02 12:00 UTC"
+    assert private("bob", "/queue") == "Open tickets in L1 (1):\n#2 · L1 · medium · open · due 2026-03-02 10:05 UTC"
     assert private("carol", "/queue") == "Open tickets in L2 (1):\n#1 · L2 · high · open · due 2026-03-02 10:30 UTC"
-    assert private("dave", "/queue") == ("Open tickets in every tier (2):\n#1 · L2 · high · open · due 2026-03-02 "
-                                         "10:30 UTC\n#2 · L1 · medium · open · due 2026-03-02 12:00 UTC")
+    assert private("dave", "/queue") == ("Open tickets in every tier (2):\n#2 · L1 · medium · open · due 2026-03-02 "
+                                         "10:05 UTC\n#1 · L2 · high · open · due 2026-03-02 10:30 UTC")
     help_text = "/mine — your open tickets\n/queue — the open tickets of your tiers"
     assert private("bob", "hello bot") == help_text
     assert private("bob", "/take").startswith("Unknown command /take. Here you can use:\n" + help_text)

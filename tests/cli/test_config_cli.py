@@ -110,14 +110,21 @@ def test_tier_crud_and_exit_codes(cli):
     assert cli("tier", "set", "L4", "--chat", "").exit_code == 0
     assert "staff_chat" not in json.loads(cli("tier", "show", "L4", "--json").stdout)
     assert cli("tier", "set", "L4", "--calendar", "nope").exit_code == 1
+    assert json.loads(cli("tier", "set", "L4", "--first-response", "10m", "--json").stdout)["first_response"] == "10m"
+    assert cli("tier", "set", "L4", "--first-response", "ten").exit_code == 2
+    assert cli("tier", "set", "L4", "--first-response", "0s").exit_code == 1
+    assert cli("tier", "set", "L4", "--first-response", "").exit_code == 0
+    assert "first_response" not in json.loads(cli("tier", "show", "L4", "--json").stdout)
+    shipped = json.loads(cli("tier", "show", "L1", "--json").stdout)
+    assert (shipped["first_response"], shipped["names"]) == ("5m", {"ru": "Первая линия", "zh": "一线客服"})
     assert cli("tier", "remove", "L4").exit_code == 2  # needs --yes off a terminal
     assert cli("tier", "remove", "L4", "--dry-run").exit_code == 0
     assert cli("tier", "remove", "L4", "--yes").exit_code == 0
     assert cli("tier", "show", "L4").exit_code == 1
     refused = cli("tier", "remove", "L3", "--yes")
     assert refused.exit_code == 1, refused
-    assert refused.stderr == ("Error: tier 'L3' cannot be removed: it is still used by rules.data-leak.escalate_to, "
-                              "rules.outage.escalate_to; change those first\n")
+    assert refused.stderr == ("Error: tier 'L3' cannot be removed: it is still used by rules.legal.escalate_to, "
+                              "rules.outage.escalate_to, rules.security.escalate_to; change those first\n")
 
 
 def test_writers_at_once_on_sqlite_wait_their_turn(tgesc_bin, tmp_path):

@@ -35,7 +35,7 @@ def test_list_shows_actions_and_phrase_counts(cli, db_url):
     rows = {cells(line)[0]: cells(line) for line in lines[2:]}
     assert [cells(line)[0] for line in lines[2:]] == [
         "angry-customer", "asks-for-manager", "customer-says-urgent", "unresolved-15m",
-        "refund", "account-ban", "data-leak", "outage"]
+        "refund", "account-ban", "security", "outage", "legal"]
     assert rows["refund"] == ["refund", "keyword", "yes", "10",
                               "tags billing,refund · priority high · escalate L2 · reply comfort", "en 5, zh 5, ru 5"]
     assert rows["unresolved-15m"] == ["unresolved-15m", "unresolved-for", "yes", "0", "after 15m", "escalate L2"]

@@ -39,6 +39,7 @@ def open_tickets(db, *priorities: str, opened: datetime = OPENED) -> None:
 def test_recompute_lists_then_applies_the_changes(cli, db, db_url, clock):
     clock(OPENED + timedelta(hours=1))
     assert cli("init", "--quiet").exit_code == 0
+    assert cli("tier", "set", "L1", "--first-response", "").exit_code == 0  # the priority table only
     open_tickets(db, "high", "medium", "high")
     assert cli("sla", "set", "high", "--resolution", "6h").exit_code == 0
     assert cli("sla", "recompute").exit_code == 2  # bulk: needs --yes off a terminal
@@ -68,6 +69,7 @@ def test_breaches_that_fired_stay_breached_and_listed(cli, db, db_url, clock):
     deadlines to come. Longer budgets then move #2 only: #1 stays breached in show, list and --json."""
     clock(OPENED)
     assert cli("init", "--quiet").exit_code == 0
+    assert cli("tier", "set", "L1", "--first-response", "").exit_code == 0  # the priority table only
     open_tickets(db, "high")
     open_tickets(db, "high", opened=OPENED.replace(hour=13, minute=10))
     clock(OPENED.replace(hour=13, minute=30))

@@ -25,7 +25,8 @@ L1_CHAT, ANN = -100111, 5001
 @pytest.fixture
 def staffed(desk, db):
     now = datetime.now(UTC)
-    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT}, actor="test", now=now)
+    # these tests pin the priority table: L1 without its own five-minute first-response target
+    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT, "first_response": None}, actor="test", now=now)
     add_entry(db, "staff", "ann", {"id": ANN, "role": "admin"}, actor="test", now=now)
     return desk
 

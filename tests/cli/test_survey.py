@@ -67,8 +67,11 @@ def test_mistakes_are_refused_with_their_exit_code(desk, args, code, message):
 def test_send_now(desk, db):
     resolved(db, at=datetime.now(UTC))  # due tomorrow at the earliest
     assert desk("staff", "add", "bob", "--id", "5001", "--tier", "L1").exit_code == 0  # --as: active staff
-    sent = ok_json(desk("survey", "send", "1", "--now", "--as", "bob", "--json"))
+    result = desk("survey", "send", "1", "--now", "--as", "bob", "--json")
+    sent = ok_json(result)
     assert (sent["status"], sent["next"]) == ("sent", "remind")
+    # the message is an outbox row the bot sends: queued, not sent yet
+    assert result.stderr == f"Queued the survey of ticket #1 (survey {sent['id']}) for the bot to send.\n"
     assert [(o.chat_id, o.payload["template"]) for o in Outbox.select()] == [(1001, "survey")]
     assert [(e.kind, e.actor) for e in Event.select().where(Event.kind.startswith("survey."))] == [
         ("survey.sent", "system"), ("survey.sent_now", "bob")]

@@ -38,14 +38,14 @@ def test_list_shows_source_per_language(cli, db_url):
 def test_show_gives_body_source_and_variables(desk):
     assert show(desk, "comfort", "ru") == {
         "key": "comfort", "language": "ru", "source": "shipped:ru",
-        "description": "apology and promise of a dedicated contact, sent on a complaint",
-        "variables": ["customer_name", "eta", "ticket"], "body": COMFORT_RU}
+        "description": "apology and promise of a dedicated contact, sent on a complaint, with the ticket's priority",
+        "variables": ["customer_name", "eta", "priority", "ticket"], "body": COMFORT_RU}
     assert show(desk, "comfort", "fr")["source"] == "shipped:en"
     table = desk("template", "show", "comfort")
     assert table.exit_code == 0, table
     lines = table.stdout.splitlines()
     assert cells(lines[2]) == ["key", "comfort"]
-    assert cells(lines[6]) == ["variables", "$customer_name $eta $ticket"]
+    assert cells(lines[6]) == ["variables", "$customer_name $eta $priority $ticket"]
     assert lines[-1] == COMFORT_EN
     missing = desk("template", "show", "no_such_key")
     assert missing.exit_code == 1 and "there is no template 'no_such_key'" in missing.stderr
@@ -133,10 +133,10 @@ def test_remove_refused_while_a_custom_template_is_used(desk):
 
 def test_render_escapes_values(desk):
     result = desk("template", "render", "comfort", "--lang", "en", "--var", "customer_name=<b>Ana</b> & co",
-                  "--var", "ticket=1042", "--var", "eta=30 minutes")
+                  "--var", "ticket=1042", "--var", "eta=30 minutes", "--var", "priority=high priority")
     assert result.exit_code == 0, result
     assert result.stdout == ("Dear &lt;b&gt;Ana&lt;/b&gt; &amp; co, I'm very sorry for the inconvenience. "
-                             "I have marked your problem as urgent (ticket #1042), and a dedicated person "
+                             "I have marked your problem as high priority (ticket #1042), and a dedicated person "
                              "will contact you within 30 minutes.\n")
     as_json = json.loads(desk("template", "render", "survey", "--lang", "zh", "--var", "ticket=7", "--json").stdout)
     assert as_json == {"key": "survey", "language": "zh", "source": "shipped:zh",
@@ -148,10 +148,11 @@ def test_render_reports_every_missing_and_unknown_variable_at_once(desk):
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr == (
-        "Error: cannot render template 'comfort' (shipped:en): 3 problem(s); "
+        "Error: cannot render template 'comfort' (shipped:en): 4 problem(s); "
         "pass --var NAME=VALUE for each variable the body uses\n"
-        "  - $agent is not a variable of template 'comfort' (it can use customer_name, eta, ticket)\n"
+        "  - $agent is not a variable of template 'comfort' (it can use customer_name, eta, priority, ticket)\n"
         "  - no value given for $customer_name, which the body uses\n"
+        "  - no value given for $priority, which the body uses\n"
         "  - no value given for $ticket, which the body uses\n")
 
 

@@ -86,7 +86,7 @@ def test_escalation_writes_one_event_the_customer_notice_and_the_staff_card(desk
     rows = outbox()
     assert rows[0] == {"chat_id": 1001, "kind": "message", "thread_id": None,
                        "payload": {"template": "escalation_notice"},
-                       "text": NOTICE_ZH.format(tier="Second line", ticket=1, eta=eta)}
+                       "text": NOTICE_ZH.format(tier="二线支持", ticket=1, eta=eta)}
     assert rows[1] == {"chat_id": -100123, "kind": "card", "thread_id": None,
                        "payload": {"forum": False, "tier": "L2", "title": "#1 · Ana"},
                        "text": card_html(view(ticket(), at, UTC))}
@@ -117,7 +117,7 @@ def test_off_hours_notice_when_the_target_tier_is_closed(desk, db):
     days, hours, mins = minutes // 1440, minutes % 1440 // 60, minutes % 60
     span = " ".join(f"{n} {unit}" for n, unit in ((days, "天"), (hours, "小时"), (mins, "分钟")) if n)
     span = " ".join(span.split(" ")[:4])  # two units at most
-    assert rows[0]["text"] == NOTICE_ZH.format(tier="Second line", ticket=1, eta=f"{span}（{zh_instant(due)}前）")
+    assert rows[0]["text"] == NOTICE_ZH.format(tier="二线支持", ticket=1, eta=f"{span}（{zh_instant(due)}前）")
     assert rows[1]["text"] == OFF_HOURS_ZH.format(ticket=1, opens_at=zh_instant(opens))
 
 

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tgesc.domain.humanize import duration_text, elapsed_text
+from tgesc.domain.humanize import (
+    PROGRESS_KINDS,
+    duration_text,
+    elapsed_text,
+    localized_name,
+    priority_text,
+    progress_text,
+)
 
 UNIT_MINUTES = {"day": 1440, "days": 1440, "hour": 60, "hours": 60, "minute": 1, "minutes": 1}
 
@@ -49,3 +56,25 @@ def test_time_passed_never_says_more_and_time_left_never_says_less_than_the_span
     assert minutes_in(passed) * 60 <= seconds
     if minutes_in(left) < 1440:  # below a day nothing is cut off: the promise covers the whole span
         assert minutes_in(left) * 60 >= seconds
+
+
+@pytest.mark.parametrize(("language", "name"), [("zh", "二线"), ("zh-hans", "二线"), ("ru", "Вторая"), ("en", "Second"),
+                                                ("pt-br", "Second"), (None, "Second")])
+def test_a_name_in_the_readers_language_else_the_name_itself(language, name):
+    assert localized_name("Second", {"zh": "二线", "ru": "Вторая"}, language) == name
+
+
+def test_priority_and_progress_words_in_every_shipped_language():
+    for language in ("en", "zh", "ru"):
+        assert len({priority_text(p, language) for p in ("urgent", "high", "medium", "low")}) == 4
+        texts = {progress_text(kind, language, "L3 team") for kind in PROGRESS_KINDS}
+        assert len(texts) == len(PROGRESS_KINDS) and any("L3 team" in text for text in texts)
+    assert progress_text("escalated", "en", "Admins") == "It has been escalated to Admins."
+
+
+@pytest.mark.parametrize("names", [{}, {"zh": ""}, {"ZH": "二线"}, ["二线"], {"zh": "x" * 200}])
+def test_bad_tier_names_are_refused(names):
+    from tgesc.domain.config_document import validate_document
+
+    _, problems = validate_document({"tiers": {"L2": {"name": "Second", "level": 2, "names": names}}})
+    assert problems and problems[0].startswith("tiers.L2.names")

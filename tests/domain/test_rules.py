@@ -72,7 +72,7 @@ def test_from_entry_reads_the_canonical_fields():
 def test_sections_in_order():
     assert [r.name for r in rules_from(DOC["rules"])][:3] == ["angry-customer", "asks-for-manager",
                                                               "customer-says-urgent"]
-    assert [r.name for r in rules_from(DOC["rules"])][-4:] == ["refund", "account-ban", "data-leak", "outage"]
+    assert [r.name for r in rules_from(DOC["rules"])][-5:] == ["refund", "account-ban", "security", "outage", "legal"]
     assert [f.name for f in faq_from(DOC["faq"])] == ["reset-2fa"]
 
 
@@ -113,9 +113,20 @@ def test_phrase_match_stems_and_yo():
     ("My account suspended for no reason", "account-ban", 'keyword "account suspended" (en)'),
     ("我被封号了", "account-ban", 'keyword "封号" (zh)'),
     ("аккаунт заблокирован", "account-ban", 'keyword "аккаунт заблокирован" (ru)'),
-    ("I think I was hacked", "data-leak", 'keyword "hacked" (en)'),
-    ("数据泄露了", "data-leak", 'keyword "数据泄露" (zh)'),
-    ("Меня взломали", "data-leak", 'keyword "взломали" (ru)'),
+    ("I think I was hacked", "security", 'keyword "hacked" (en)'),
+    ("There is a vulnerability in your login page", "security", 'keyword "vulnerability" (en)'),
+    ("数据泄露了", "security", 'keyword "数据泄露" (zh)'),
+    ("你们网站有安全漏洞", "security", 'keyword "安全漏洞" (zh)'),
+    ("Меня взломали", "security", 'keyword "взломали" (ru)'),
+    ("Нашёл уязвимость на сайте", "security", 'keyword "уязвимост" (ru)'),
+    ("My lawyer will contact you", "legal", 'keyword "lawyer" (en)'),
+    ("We are filing a lawsuit", "legal", 'keyword "lawsuit" (en)'),
+    ("I have written to the regulator", "legal", 'keyword "regulator" (en)'),
+    ("我要去法院起诉你们", "legal", 'keyword "法院" (zh)'),
+    ("我已经找了律师", "legal", 'keyword "律师" (zh)'),
+    ("Я подам в суд", "legal", 'keyword "в суд" (ru)'),
+    ("Мой юрист свяжется с вами", "legal", 'keyword "юрист" (ru)'),
+    ("Пожалуюсь в Роспотребнадзор", "legal", 'keyword "роспотребнадзор" (ru)'),
     ("Your service is down", "outage", 'keyword "service is down" (en)'),
     ("网站无法访问", "outage", 'keyword "无法访问" (zh)'),
     ("Всё упало!", "outage", 'keyword "всё упало" (ru)'),
@@ -137,7 +148,8 @@ def test_a_calm_question_fires_only_its_keyword():
     assert run("What is your refund policy?") == ("refund",)  # sensitive words tag even calm messages
 
 
-@pytest.mark.parametrize("text", ["prefund", "unleaked", "washacked", "unmanageable", "невозвратный", "退"])
+@pytest.mark.parametrize("text", ["prefund", "unleaked", "washacked", "unmanageable", "невозвратный", "退",
+                                  "courteous staff", "такова судьба", "искать"])
 def test_keyword_false_positive_guards(text):
     assert run(text) == ()
 
@@ -149,8 +161,8 @@ def test_phrases_match_as_word_prefixes():
 
 def test_rules_fire_in_order_and_at_most_once():
     text = "I was hacked and I want a refund"
-    assert run(text) == ("refund", "data-leak")  # position 10, then 30
-    assert run(text, fired=frozenset({"refund"})) == ("data-leak",)
+    assert run(text) == ("refund", "security")  # position 10, then 30
+    assert run(text, fired=frozenset({"refund"})) == ("security",)
 
 
 def test_disabled_rules_never_fire():
@@ -305,6 +317,16 @@ def test_unresolved_timing():
     assert unresolved_hits(RULES, OPENED, OPENED + timedelta(hours=1), fired={"unresolved-15m"}) == ()
 
 
+def test_unresolved_only_fires_below_its_target_tier():
+    later = OPENED + timedelta(hours=1)
+    assert unresolved_hits(RULES, OPENED, later, reached={"L1"})[0].rule == "unresolved-15m"
+    assert unresolved_hits(RULES, OPENED, later, reached={"L1", "L2"}) == ()
+    assert unresolved_check_at(RULES, OPENED, (), reached={"L1", "L2", "L3"}) is None
+    raise_only = Rule("raise", "unresolved-for", after=timedelta(minutes=30), priority="high")
+    assert [h.rule for h in unresolved_hits([raise_only], OPENED, later, reached={"L1", "L2"})] == ["raise"]
+    assert unresolved_check_at([raise_only], OPENED, (), reached={"L1", "L2"}) == OPENED + timedelta(minutes=30)
+
+
 def test_unresolved_check_at_is_the_earliest_pending_rule():
     rules = list(RULES) + [Rule("hour", "unresolved-for", after=timedelta(hours=1), priority="urgent"),
                            Rule("off", "unresolved-for", enabled=False, after=timedelta(minutes=1), priority="low")]
@@ -339,8 +361,8 @@ def test_faq_match_order_disabled_and_misses():
 
 def test_combine():
     hits = evaluate(RULES, MessageContext("SCAM!!! I was hacked and want a refund")).hits
-    assert [h.rule for h in hits] == ["angry-customer", "refund", "data-leak"]
-    assert combine(hits) == Outcome(tags=("billing", "data-leak", "refund", "security"), priority="urgent",
+    assert [h.rule for h in hits] == ["angry-customer", "refund", "security"]
+    assert combine(hits) == Outcome(tags=("billing", "refund", "security"), priority="urgent",
                                     escalations=("L2", "L3"), replies=("comfort",))
 
 

@@ -11,10 +11,10 @@ from tgesc.domain.errors import NotFound, UsageError
 
 EXPECTED_VARIABLES = {
     "greeting": {"customer_name"},
-    "comfort": {"customer_name", "ticket", "eta"},
+    "comfort": {"customer_name", "ticket", "eta", "priority"},
     "escalation_notice": {"ticket", "tier", "eta"},
     "off_hours": {"ticket", "opens_at"},
-    "breach_update": {"ticket", "eta"},
+    "breach_update": {"ticket", "eta", "progress"},
     "survey": {"ticket"},
     "survey_reminder": {"ticket"},
     "survey_thanks": {"ticket", "stars"},
@@ -102,8 +102,8 @@ def test_render_reports_all_missing_and_unknown_at_once():
     with pytest.raises(UsageError) as caught:
         t.render("comfort", "$customer_name $ticket $eta $tier $stars", {"customer_name": "Ann"})
     assert caught.value.problems == [
-        "$stars is not a variable the 'comfort' template can use; it can use $customer_name, $eta, $ticket",
-        "$tier is not a variable the 'comfort' template can use; it can use $customer_name, $eta, $ticket",
+        "$stars is not a variable the 'comfort' template can use; it can use $customer_name, $eta, $priority, $ticket",
+        "$tier is not a variable the 'comfort' template can use; it can use $customer_name, $eta, $priority, $ticket",
         "no value given for $eta, which the body uses",
         "no value given for $ticket, which the body uses",
     ]

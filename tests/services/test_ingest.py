@@ -121,12 +121,21 @@ def test_a_message_in_between_resets_the_manager_count(desk):
 
 
 def test_threats_raise_priority_escalate_and_staff_can_override_the_emotion(desk):
-    Customer(desk).says("THIS IS UNACCEPTABLE!!! My lawyer will hear about this")
+    Customer(desk).says("THIS IS UNACCEPTABLE!!! I will expose you on every forum")
     ticket = Ticket.get()
     assert (ticket.emotion, ticket.priority, ticket.tier.code) == ("threatening", "high", "L2")
     actions.set_emotion(desk, 1, "dissatisfied", actor="bob", now=MON_10)
     Customer(desk, user_id=1001).says("I AM FURIOUS!!! SCAM", minutes=30)
     assert Ticket.get().emotion == "dissatisfied"
+
+
+def test_a_legal_threat_goes_straight_to_l3_as_the_article_says(desk):
+    Customer(desk).says("THIS IS UNACCEPTABLE!!! My lawyer will hear about this")
+    ticket = Ticket.get()
+    assert (ticket.emotion, ticket.priority, ticket.tier.code, ticket.tags) == ("threatening", "urgent", "L3",
+                                                                                 ["legal"])
+    fired = [e.details["rule"] for e in Event.select().where(Event.kind == "rule.fired")]
+    assert fired == ["angry-customer", "legal"]
 
 
 def test_urgent_reply_after_a_notice_raises_priority_once(desk):

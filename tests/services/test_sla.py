@@ -24,6 +24,8 @@ def at(hour: int, minute: int = 0, day: int = 2) -> datetime:
 @pytest.fixture
 def desk(db):
     initialise(db, now=MON_9, actor="test")
+    # these tests pin the priority table: L1 without its own five-minute first-response target
+    set_entry(db, "tiers", "L1", {"first_response": None}, actor="test", now=MON_9)
     return db
 
 

@@ -34,7 +34,8 @@ def at(hour: int, minute: int = 0, second: int = 0, day: int = 2) -> datetime:
 @pytest.fixture
 def desk(db):
     initialise(db, now=MON_10, actor="test")
-    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT}, actor="test", now=MON_10)
+    # these tests pin the priority table: L1 without its own five-minute first-response target
+    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT, "first_response": None}, actor="test", now=MON_10)
     set_entry(db, "tiers", "L2", {"staff_chat": L2_CHAT, "forum": True}, actor="test", now=MON_10)
     for handle, fields in {"ann": {"id": ANN, "role": "admin", "language": "zh"},
                            "lee": {"id": LEE, "role": "lead", "tiers": ["L1"], "language": "ru"},
@@ -196,12 +197,23 @@ def test_a_sweep_that_fails_half_way_leaves_the_ticket_due_and_a_re_run_fires_on
     assert sent() == [(ANN, "sla_breach"), (L1_CHAT, "sla_breach")]
 
 
+def around_the_clock(db, *priorities: str) -> None:
+    """Those priorities' clocks run 24/7 on a calendar of their own (a policy without one follows its tier's
+    calendar, and then its deadlines never fall in the tier's closed hours)."""
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    add_entry(db, "calendars", "24-7", {"timezone": "UTC", "hours": {day: ["00:00-24:00"] for day in days}},
+              actor="test", now=MON_10)
+    for priority in priorities:
+        set_entry(db, "sla", priority, {"calendar": "24-7"}, actor="test", now=MON_10)
+
+
 @pytest.mark.parametrize(("priority", "opened", "warned"), [
     ("medium", at(7, 30), at(8, 30)),  # 2 h: warnings at 08:30 and 09:06, breach at 09:30
     ("low", at(6, 0), at(8, 0)),  # 4 h: warnings at 08:00 and 09:12, breach at 10:00
 ])
 def test_low_and_medium_reminders_wait_for_the_tier_to_open(desk, priority, opened, warned):
     set_entry(desk, "tiers", "L1", {"calendar": "office-hours"}, actor="test", now=MON_10)  # 09:00-18:00 UTC
+    around_the_clock(desk, priority)
     open_ticket(desk, priority, opened=opened)
     assert ticket().next_check_at == warned
     rows = sweep_sla(desk, now=warned)
@@ -215,6 +227,7 @@ def test_low_and_medium_reminders_wait_for_the_tier_to_open(desk, priority, open
 
 def test_urgent_and_high_notices_never_wait(desk):
     set_entry(desk, "tiers", "L1", {"calendar": "office-hours"}, actor="test", now=MON_10)
+    around_the_clock(desk, "urgent", "high")
     open_ticket(desk, "urgent", opened=at(8, 0))
     open_ticket(desk, "high", opened=at(8, 0), telegram_id=1002)
     rows = sweep_sla(desk, now=at(8, 15))

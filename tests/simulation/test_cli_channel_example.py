@@ -1,4 +1,4 @@
-"""examples/7-phone-case-from-the-cli.toml is a test: a case worked entirely from the command line (`ticket open`,
+"""examples/9-phone-case-from-the-cli.toml is a test: a case worked entirely from the command line (`ticket open`,
 `ticket reply`, `ticket message --from-customer`, `ticket resolve`) goes through the bot's path, as its header
 comment states."""
 
@@ -11,7 +11,7 @@ from tgesc.domain.scenario import load_scenario
 from tgesc.domain.telegram import OWN_MESSAGE_IDS
 from tgesc.simulation.runner import run_scenario
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "7-phone-case-from-the-cli.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "9-phone-case-from-the-cli.toml"
 REPLY = "Sorry about that, Dan: it left our warehouse yesterday and arrives tomorrow."
 
 

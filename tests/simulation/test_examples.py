@@ -19,10 +19,12 @@ from tgesc.simulation.runner import run_scenario
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = ("1-refund-to-l2", "2-three-manager-requests", "3-outage-to-l3", "4-low-rating-second-escalation",
-         "5-five-star-review", "6-other-timezone-after-hours", "7-phone-case-from-the-cli")
+         "5-five-star-review", "6-other-timezone-after-hours", "7-l1-five-minute-target", "8-legal-threat-to-l3",
+         "9-phone-case-from-the-cli")
 OFFSETS = {"1-refund-to-l2": "+00:00", "2-three-manager-requests": "+00:00", "3-outage-to-l3": "+00:00",
            "4-low-rating-second-escalation": "+01:00", "5-five-star-review": "+00:00",
-           "6-other-timezone-after-hours": "+08:00", "7-phone-case-from-the-cli": "+00:00"}
+           "6-other-timezone-after-hours": "+08:00", "7-l1-five-minute-target": "+00:00",
+           "8-legal-threat-to-l3": "+00:00", "9-phone-case-from-the-cli": "+00:00"}
 
 Doc = dict[str, Any]
 
@@ -137,9 +139,11 @@ def test_refund_is_tagged_raised_to_high_and_escalated_to_l2_by_keyword(play):
 def test_alice_gets_the_comfort_message_and_the_escalation_notice_with_the_reply_time_in_her_zone(play):
     doc = play("1-refund-to-l2")
     first_answers = [m for m in to(doc, "alice") if m["at"] == "2026-03-02T10:00:00+00:00"]
-    # high priority: the first response within 30 minutes, 10:30 UTC, which is 11:30 in Berlin (CET)
+    # high priority: the first response within 30 minutes, 10:30 UTC, which is 11:30 in Berlin (CET); the
+    # comfort message says the priority the ticket has
     assert [m["text"] for m in first_answers] == [
-        "Dear Alice, I'm very sorry for the inconvenience. I have marked your problem as urgent (ticket #1), and a "
+        "Dear Alice, I'm very sorry for the inconvenience. I have marked your problem as high priority (ticket #1), "
+        "and a "
         "dedicated person will contact you within 30 minutes (by 11:30, Mon 2 Mar).",
         "Your issue has been escalated to Second line (ticket #1), and a response is expected within 30 minutes "
         "(by 11:30, Mon 2 Mar). If it is an emergency, please reply “urgent”."]
@@ -192,7 +196,10 @@ def test_ben_hears_nothing_from_the_bot_until_the_third_request_then_comfort_and
     assert to_ben[0]["text"] == "Hi Ben, let me check with the courier."  # Bob's answer, relayed
     comfort, notice = to_ben[1:]
     assert comfort["text"].startswith("Dear Ben, I'm very sorry for the inconvenience.")
-    assert "within 2 hours (by 13:05, Tue 3 Mar)" in comfort["text"]  # medium: first response within 2 hours
+    # medium: Bob answered, so the reply owed is the next response, 2 hours from Ben's first unanswered
+    # message (11:03): what he is promised is the deadline the desk is held to
+    assert "marked your problem as medium priority (ticket #1)" in comfort["text"]
+    assert "within 1 hour 58 minutes (by 13:03, Tue 3 Mar)" in comfort["text"]
     assert notice["text"].startswith("Your issue has been escalated to Second line (ticket #1)")
 
 
@@ -369,9 +376,54 @@ def test_the_survey_waits_for_10_00_in_shanghai_the_morning_after_and_not_before
     assert ticket(doc)["survey"] == {"rating": None, "status": "sent"}
 
 
-def test_without_the_policy_the_shipped_clocks_breach_before_l2_opens(play):
-    doc = play("6-other-timezone-after-hours", config=None)
-    # the header's claim: the shipped high-priority clocks run around the clock, 30 minutes from 08:00
-    breaches = [(at, clock) for at, kind, clock, _ in sla(doc) if kind == "sla_breach"]
-    assert ("2026-03-10T08:30:00+08:00", "first_response") in breaches
-    assert all(at < "2026-03-10T17:00:00+08:00" for at, _ in breaches)
+def test_without_the_policy_the_shipped_clocks_follow_l2s_calendar_with_the_same_deadlines(play):
+    without, policy = play("6-other-timezone-after-hours", config=None), play("6-other-timezone-after-hours")
+    # the header's claim: the shipped high-priority policy has no calendar, so it follows L2's office hours
+    assert sla(without) == sla(policy)
+    assert [(m["at"], m["text"]) for m in to(without, "wang")] == [(m["at"], m["text"]) for m in to(policy, "wang")]
+
+
+# --- 7: the front line's own five minutes ---------------------------------------------------------------------
+
+
+def test_l1s_own_five_minutes_apply_to_a_medium_ticket_warn_and_breach_in_its_thread(play):
+    doc = play("7-l1-five-minute-target")
+    assert sla(doc) == [("2026-03-10T10:02:30+00:00", "sla_warning", "first_response", 50),
+                        ("2026-03-10T10:04:00+00:00", "sla_warning", "first_response", 80),
+                        ("2026-03-10T10:05:00+00:00", "sla_breach", "first_response", None)]
+    assert {e["detail"]["action"] for e in doc["events"] if e["kind"].startswith("sla_")} == {"remind-tier"}
+    l1 = to(doc, "L1")
+    assert is_card(l1[0], 1, "L1")
+    assert [m["at"] for m in l1[1:4]] == ["2026-03-10T10:02:30+00:00", "2026-03-10T10:04:00+00:00",
+                                          "2026-03-10T10:05:00+00:00"]
+    assert l1[3]["text"].startswith("🚨 Ticket #1 (medium, L1): the first response deadline passed")
+    row = ticket(doc)
+    assert (row["tier"], row["priority"], row["status"]) == ("L1", "medium", "resolved")
+    assert events(doc, "escalated") == [] and events(doc, "rule_fired") == []  # resolved before 15 minutes
+    assert [m["text"] for m in to(doc, "fiona")] == [
+        "Hi Fiona, open Billing → Invoices, choose the year and press “Download all”."]
+
+
+# --- 8: a legal threat goes straight to L3 --------------------------------------------------------------------
+
+
+def test_a_legal_threat_is_urgent_tagged_legal_and_goes_from_l1_straight_to_l3(play):
+    doc = play("8-legal-threat-to-l3")
+    row = ticket(doc)
+    assert (row["tier"], row["priority"], row["tags"], row["emotion"]) == ("L3", "urgent", ["legal"], "threatening")
+    assert escalation(only(events(doc, "escalated"))) == ("2026-03-11T15:00:00+00:00", "L1", "L3", "keyword",
+                                                          "legal")
+    assert [e["detail"]["rule"] for e in events(doc, "rule_fired")] == ["angry-customer", "legal"]
+    assert to(doc, "L1") == [] and is_card(to(doc, "L3")[0], 1, "L3")
+
+
+def test_greg_is_promised_l3s_urgent_deadline_in_the_comfort_and_the_notice_and_dave_meets_it(play):
+    doc = play("8-legal-threat-to-l3")
+    comfort, notice, answer = [m["text"] for m in to(doc, "greg")]
+    assert comfort == ("Dear Greg, I'm very sorry for the inconvenience. I have marked your problem as urgent "
+                       "(ticket #1), and a dedicated person will contact you within 15 minutes (by 15:15, Wed 11 Mar).")
+    assert notice == ("Your issue has been escalated to Admins and technical lead (ticket #1), and a response is "
+                      "expected within 15 minutes (by 15:15, Wed 11 Mar). If it is an emergency, please reply "
+                      "“urgent”.")
+    assert answer.startswith("Hello Greg, I am the administrator in charge.")
+    assert sla(doc) == []  # answered at 15:06, before the first warning (7.5 minutes)

@@ -75,7 +75,7 @@ def test_three_requests_for_a_manager_are_a_repeat_request(desk):
 
 
 def test_threats_are_an_emotion_escalation(desk):
-    says(desk, "THIS IS UNACCEPTABLE!!! My lawyer will hear about this", MON_10)
+    says(desk, "THIS IS UNACCEPTABLE!!! I will expose you on every forum", MON_10)  # a lawyer: the legal rule
     assert escalation()["trigger"] == "emotion" and escalation()["rule"] == "angry-customer"
     [changed] = of("emotion_changed")
     assert (changed["detail"]["from"], changed["detail"]["to"]) == ("calm", "threatening")
@@ -90,6 +90,7 @@ def test_an_unanswered_ticket_is_an_unresolved_escalation(desk):
 
 def test_sla_warnings_and_a_breach_that_escalates(desk):
     set_entry(desk, "sla", "medium", {"on_breach": "escalate", "escalate_to": "L2"}, actor="test", now=MON_10)
+    set_entry(desk, "tiers", "L1", {"first_response": None}, actor="test", now=MON_10)  # the priority's 2 h
     says(desk, "Where is my parcel?", MON_10)
     sweep_sla(desk, now=MON_10 + 90 * MINUTE)  # first response (2 h): 50 % passed at 11:00
     sweep_sla(desk, now=MON_10 + 2 * HOUR)  # 80 % (11:36) and the breach (12:00) at once

@@ -32,7 +32,8 @@ FIRST_RESPONSE = timedelta(minutes=15)  # urgent: warnings at 50 % and 80 %, the
 def desk(tmp_path, sqlite_url, redis_url):
     db = open_database(sqlite_url, create=True)
     initialise(db, now=START, actor="test")
-    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT}, actor="test", now=START)
+    # the priority table's budgets: L1 without its own five-minute first-response target
+    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT, "first_response": None}, actor="test", now=START)
     add_entry(db, "staff", "ann", {"id": ANN, "role": "admin"}, actor="test", now=START)
     processes = Processes(tmp_path, sqlite_url, redis_url, SLA_SWEEP_EVERY="1s", SURVEY_SWEEP_EVERY="1s")
     processes.db = db

@@ -38,7 +38,15 @@ TUESDAY = START + timedelta(days=1)  # L1's office hours (09:00-18:00 UTC) open 
 def desk(tmp_path, sqlite_url, redis_url):
     db = open_database(sqlite_url, create=True)
     initialise(db, now=START, actor="test")
-    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT, "calendar": "office-hours"}, actor="test", now=START)
+    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT, "calendar": "office-hours", "first_response": None},
+              actor="test", now=START)
+    # the SLA clocks run around the clock on a calendar of their own (a policy without one follows its tier's,
+    # and then its deadlines never fall in L1's closed hours): quiet hours are what this desk shows
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    add_entry(db, "calendars", "24-7", {"timezone": "UTC", "hours": {day: ["00:00-24:00"] for day in days}},
+              actor="test", now=START)
+    for priority in ("urgent", "high", "medium", "low"):
+        set_entry(db, "sla", priority, {"calendar": "24-7"}, actor="test", now=START)
     add_entry(db, "staff", "ann", {"id": ANN, "role": "admin"}, actor="test", now=START)
     add_entry(db, "staff", "lee", {"id": LEE, "role": "lead", "tiers": ["L1"]}, actor="test", now=START)
     processes = Processes(tmp_path, sqlite_url, redis_url, SLA_SWEEP_EVERY="1s")

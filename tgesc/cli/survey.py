@@ -110,7 +110,7 @@ def send(
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Send a ticket's scheduled survey at once, whatever the customer's time of day.
+    """Queue a ticket's scheduled survey for the bot to send at once, whatever the customer's time of day.
 
     Refused (exit 1, nothing changed) when the ticket has no scheduled survey, or when it may not go
     out: the customer has another open ticket, the ticket was reopened, the customer is unreachable.
@@ -130,7 +130,7 @@ def send(
     with waking_bot():
         record = send_now(database, number, actor=state().actor(as_), now=current_time(), policy=settings.survey_policy)
     emit(_local(record), as_json)
-    info(f"Sent the survey of ticket #{number} (survey {record['id']}).")
+    info(f"Queued the survey of ticket #{number} (survey {record['id']}) for the bot to send.")
 
 
 @app.command("sweep")

@@ -11,6 +11,7 @@ from tgesc.cli.entries import (
     YES_OPTION,
     add_cmd,
     columns,
+    duration,
     list_cmd,
     remove_cmd,
     show_cmd,
@@ -22,7 +23,7 @@ from tgesc.domain.limits import LEVEL, TELEGRAM_CHAT_ID
 app = typer.Typer(help="Support tiers (L1 → L2 → L3).", no_args_is_help=True)
 SECTION = "tiers"
 CODE = typer.Argument(..., help="Tier code, e.g. L2.")
-summary = columns(SECTION, ["name", "level", "staff_chat", "forum", "calendar", "description"])
+summary = columns(SECTION, ["name", "level", "staff_chat", "forum", "calendar", "first_response", "description"])
 
 
 @app.command("list")
@@ -58,6 +59,9 @@ def add(
     forum: bool = typer.Option(False, "--forum/--no-forum", help="The staff chat is a forum."),
     calendar: str = typer.Option(None, "--calendar", help="Business-hours calendar (default: always open)."),
     description: str = typer.Option(None, "--description", help="What this tier handles."),
+    first_response: str = typer.Option(None, "--first-response", parser=duration, metavar="DURATION",
+                                       help="Its own first-response target, e.g. 5m (applies when shorter "
+                                            "than the priority's; default: the priority's)."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -68,7 +72,8 @@ def add(
       tgesc tier add L4 --name "Vendor escalation" --level 4 --chat -1001234567890 --forum
     """
     add_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": chat, "forum": forum,
-                            "calendar": calendar, "description": description}, as_, as_json)
+                            "calendar": calendar, "description": description,
+                            "first_response": first_response}, as_, as_json)
 
 
 @app.command("set")
@@ -81,6 +86,9 @@ def set_(
     forum: bool = typer.Option(None, "--forum/--no-forum"),
     calendar: str = typer.Option(None, "--calendar", help="Calendar name; '' means always open."),
     description: str = typer.Option(None, "--description"),
+    first_response: str = typer.Option(None, "--first-response", parser=duration, metavar="DURATION",
+                                       help="Its own first-response target, e.g. 5m (applies when shorter "
+                                            "than the priority's); '' removes it."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -91,9 +99,12 @@ def set_(
       tgesc tier set L2 --chat -1009876543210 --forum
 
       tgesc tier set L2 --calendar ''
+
+      tgesc tier set L1 --first-response 5m
     """
     edit_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": chat, "forum": forum,
-                            "calendar": calendar, "description": description}, as_, as_json)
+                            "calendar": calendar, "description": description,
+                            "first_response": first_response}, as_, as_json)
 
 
 @app.command("remove")

@@ -162,6 +162,23 @@ def phrase_table(value: Any) -> dict[str, list[str]]:
     return result
 
 
+def name_table(value: Any) -> dict[str, str]:
+    """A display name per language: `{ zh = "二线支持", ru = "Вторая линия" }`."""
+    if not isinstance(value, Mapping):
+        raise Bad('expected a table of languages, e.g. names = { zh = "二线支持" }')
+    if not value:
+        raise Bad("names no language; leave `names` out when the tier has one name only")
+    check = name(MAX_DISPLAY_NAME)
+    result = {}
+    for language in sorted(value):
+        language_code(language)
+        try:
+            result[language] = check(value[language])
+        except Bad as exc:
+            raise Bad(f"{language}: {exc}") from None
+    return result
+
+
 def nonempty_phrase_table(value: Any) -> dict[str, list[str]]:
     """A phrase table holding at least one phrase (an FAQ entry without any could never answer)."""
     table = phrase_table(value)
@@ -221,6 +238,9 @@ TIERS = Section("tiers", (
     Field("forum", boolean, default=False, help="the staff chat is a forum (one topic per ticket)"),
     Field("calendar", name(), ref="calendars", help="business hours; absent: always open"),
     Field("description", optional_text, default="", help="what this tier handles"),
+    Field("first_response", positive_duration,
+          help="its own first-response target; applies when shorter than the priority's"),
+    Field("names", name_table, help="the name in other languages, e.g. { zh = \"二线\" }"),
 ), key_help="tier code, e.g. L2", key_max=16)
 
 STAFF = Section("staff", (

@@ -6,6 +6,7 @@ shown in the customer's zone: their own when known, else the usual zone of their
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -26,6 +27,14 @@ _MONTHS = {"en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
 def language_of(code: str | None) -> str:
     primary = (code or "en").split("-")[0].lower()
     return primary if primary in ("en", "zh", "ru") else "en"
+
+
+def localized_name(name: str, names: Mapping[str, str] | None, language: str | None) -> str:
+    """A name as readers of `language` read it: its variant for the language (`zh`, or `pt` for `pt-br`),
+    else the name itself."""
+    variants = names or {}
+    code = (language or "").lower()
+    return variants.get(code) or variants.get(code.split("-")[0]) or name
 
 
 def zone_for(timezone: str | None, language: str | None) -> ZoneInfo:
@@ -98,3 +107,33 @@ def ticket_status_line(number: int, status: str, now: datetime, due: datetime | 
     if due is not None and status == "open":
         parts.append(f"{words['reply']} {eta_text(now, due, zone, language)}" if due > now else words["late"])
     return " · ".join(parts)
+
+
+_PRIORITY_WORDS = {"en": {"urgent": "urgent", "high": "high priority", "medium": "medium priority",
+                          "low": "low priority"},
+                   "zh": {"urgent": "紧急", "high": "高优先级", "medium": "中优先级", "low": "低优先级"},
+                   "ru": {"urgent": "срочное", "high": "высокоприоритетное", "medium": "обычное",
+                          "low": "низкоприоритетное"}}
+
+
+def priority_text(priority: str, language: str | None) -> str:
+    """A ticket's priority as the comfort reply tells the customer (`marked as high priority`)."""
+    return _PRIORITY_WORDS[language_of(language)].get(priority, priority)
+
+
+_PROGRESS = {"en": {"escalated": "It has been escalated to {tier}.", "admins": "Our administrators have been alerted.",
+                    "leads": "The team leads have been alerted.", "tier": "The team handling it has been reminded.",
+                    "none": "We are still working on it."},
+             "zh": {"escalated": "该问题已升级至{tier}。", "admins": "我们已通知管理员。",
+                    "leads": "我们已通知团队负责人。", "tier": "我们已提醒负责处理的团队。",
+                    "none": "我们仍在处理中。"},
+             "ru": {"escalated": "Заявка передана на уровень: {tier}.", "admins": "Мы известили администраторов.",
+                    "leads": "Мы известили руководителей команды.",
+                    "tier": "Мы напомнили команде, которая ею занимается.", "none": "Мы продолжаем работу над ней."}}
+PROGRESS_KINDS = ("escalated", "admins", "leads", "tier", "none")
+
+
+def progress_text(kind: str, language: str | None, tier: str = "") -> str:
+    """What the desk did about a breached resolution deadline, as the customer's update says it: `escalated`
+    (to `tier`), `admins` or `leads` alerted, the `tier` reminded, or `none` (still being worked on)."""
+    return _PROGRESS[language_of(language)][kind].format(tier=tier)

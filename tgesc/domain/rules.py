@@ -16,8 +16,10 @@ Kinds
     urgent-reply      after an escalation notice told the customer to reply "urgent", and only once
                       per ticket: the message is essentially that word on its own (see `urgent_word`).
     unresolved-for    never fires from a message: `unresolved_hits` fires it once `after` has passed
-                      since the ticket was opened, in real (wall-clock) time, not business hours;
-                      `unresolved_check_at` is the instant to store for the sweep.
+                      since the ticket was opened, in real (wall-clock) time, not business hours,
+                      and only while the ticket is below the tier it escalates to (at or above it,
+                      the rule has nothing to do); `unresolved_check_at` is the instant to store
+                      for the sweep.
 
 Phrase matching (`phrase_match`) uses emotion.fold / emotion.contains: case-insensitive (casefold,
 NFKC, ё = е), CJK phrases anywhere, Latin/Cyrillic phrases at a word start as a prefix ("refund"
@@ -27,7 +29,7 @@ matches "Refunds?" but not "prefund"; "жалоб" matches "жалобу").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -312,26 +314,32 @@ def evaluate(rules: Sequence[Rule], ctx: MessageContext) -> Evaluation:
 # --- time-based rules ----------------------------------------------------------------------------
 
 
-def _timed(rules: Sequence[Rule], fired: Iterable[str]) -> tuple[Rule, ...]:
-    return tuple(r for r in _live(rules, fired) if r.kind == "unresolved-for" and r.after is not None)
+def _timed(rules: Sequence[Rule], fired: Iterable[str], reached: Collection[str]) -> tuple[Rule, ...]:
+    """The live unresolved-for rules that can still act: one that escalates only while the ticket is below
+    its target tier (`reached`: the codes of the ticket's tier and those below it)."""
+    return tuple(r for r in _live(rules, fired) if r.kind == "unresolved-for" and r.after is not None
+                 and r.escalate_to not in reached)
 
 
 def unresolved_hits(rules: Sequence[Rule], opened_at: datetime, now: datetime,
-                    fired: Iterable[str] = ()) -> tuple[Hit, ...]:
-    """The unresolved-for rules due at `now` (now - opened_at ≥ after, wall-clock time), not yet fired."""
+                    fired: Iterable[str] = (), reached: Collection[str] = ()) -> tuple[Hit, ...]:
+    """The unresolved-for rules due at `now` (now - opened_at ≥ after, wall-clock time), not yet fired, whose
+    target tier the ticket has not `reached` (the codes of its tier and the tiers below)."""
     open_for = now - opened_at
     shown = _shown(open_for)
     return tuple(Hit.of(r, f"unresolved for {shown} (rule: after {_shown(r.after)})")
-                 for r in _timed(rules, fired) if open_for >= r.after)
+                 for r in _timed(rules, fired, reached) if open_for >= r.after)
 
 
 def _shown(span: timedelta) -> str:
     return format_duration(max(int(span.total_seconds()), 0))
 
 
-def unresolved_check_at(rules: Sequence[Rule], opened_at: datetime, fired: Iterable[str] = ()) -> datetime | None:
-    """The earliest instant an unresolved-for rule not yet fired could fire; None when none can."""
-    return min((opened_at + r.after for r in _timed(rules, fired)), default=None)
+def unresolved_check_at(rules: Sequence[Rule], opened_at: datetime, fired: Iterable[str] = (),
+                        reached: Collection[str] = ()) -> datetime | None:
+    """The earliest instant an unresolved-for rule not yet fired could fire; None when none can (`reached`
+    as for `unresolved_hits`)."""
+    return min((opened_at + r.after for r in _timed(rules, fired, reached)), default=None)
 
 
 # --- FAQ and combining ---------------------------------------------------------------------------

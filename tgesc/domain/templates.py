@@ -45,14 +45,14 @@ REGISTRY: Mapping[str, TemplateSpec] = {
     spec.key: spec
     for spec in (
         _spec("greeting", "first reply to a customer who opens a conversation", "customer_name"),
-        _spec("comfort", "apology and promise of a dedicated contact, sent on a complaint",
-              "customer_name", "ticket", "eta"),
+        _spec("comfort", "apology and promise of a dedicated contact, sent on a complaint, with the ticket's "
+              "priority", "customer_name", "ticket", "eta", "priority"),
         _spec("escalation_notice", "tells the customer the ticket moved up a tier and when to expect a reply",
               "ticket", "tier", "eta"),
         _spec("off_hours", "sent outside business hours: when work on the ticket resumes",
               "ticket", "opens_at"),
-        _spec("breach_update", "apology when the promised response time has passed, with a new ETA",
-              "ticket", "eta"),
+        _spec("breach_update", "apology when the promised resolution time has passed: what was done about it "
+              "(progress) and a new ETA", "ticket", "eta", "progress"),
         _spec("survey", "return-visit question after resolution: rate 1-5 stars", "ticket"),
         _spec("survey_reminder", "the return-visit question again, once, when the survey was not answered", "ticket"),
         _spec("survey_thanks", "thanks for a survey rating", "ticket", "stars"),
@@ -89,6 +89,7 @@ SAMPLE_VALUES: Mapping[str, str] = {
     "late": "1 day 23 hours",
     "due": "10:30, Wed 30 Dec America/Argentina/Buenos_Aires",
     "todo": "W" * 160,
+    "progress": "Заявка передана на уровень: " + "W" * 128 + ".",
 }
 
 _KEY = re.compile(r"[a-z][a-z0-9_]{0,63}", re.ASCII)

@@ -13,17 +13,18 @@ and warnings; only deadlines still to come move (`adopt`). Firings and events ar
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import peewee
 
 from tgesc.db import write_transaction
 from tgesc.domain.business_time import BusinessCalendar
+from tgesc.domain.durations import parse_duration
 from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, keep_history, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Event, Ticket, database
+from tgesc.models import Event, Ticket, Tier, database
 from tgesc.services.clocks import store as firings
 from tgesc.services.clocks.calendars import calendar_or_always_open
 from tgesc.services.config.current import current
@@ -38,12 +39,26 @@ CLOCK_INPUTS = frozenset({"sla_policy", "priority", "clocks_started_at", "create
                           "status"})
 
 
-def current_policy(db: peewee.Database, priority: str) -> Policy:
-    """The configured SLA of `priority` with its calendar's definition (NotFound if unconfigured)."""
+def current_policy(db: peewee.Database, priority: str, tier: Tier | None = None) -> Policy:
+    """The configured SLA of `priority` as a ticket in `tier` runs on it (NotFound if unconfigured): on the
+    policy's own calendar, else on the tier's (so the time promised to the customer, which is counted on the
+    tier's calendar, and the deadline are one instant; 24/7 when neither has one), with the tier's own
+    first-response target when that is shorter than the priority's."""
     config = current(db)
     entry = config.entry("sla", priority)
-    calendar = config.entry("calendars", entry["calendar"]) if entry.get("calendar") else None
-    return Policy.from_entry(priority, entry, calendar)
+    tier_entry = config.entry("tiers", tier.code) if tier is not None else {}
+    name = entry.get("calendar") or tier_entry.get("calendar")
+    policy = Policy.from_entry(priority, {**entry, "calendar": name},
+                               config.entry("calendars", name) if name else None)
+    target = tier_entry.get("first_response")
+    if target and timedelta(seconds=parse_duration(target)) < policy.first_response:
+        return replace(policy, first_response=timedelta(seconds=parse_duration(target)))
+    return policy
+
+
+def tier_of(db: peewee.Database, ticket: Ticket) -> Tier:
+    """The ticket's tier, from the configuration in force when it is there (no query)."""
+    return current(db).tiers.get(ticket.tier_id) or ticket.tier
 
 
 def calendar_for(policy: Policy) -> BusinessCalendar:
@@ -65,10 +80,10 @@ def ticket_clocks(ticket: Ticket) -> list[Clock]:
 
 
 def take_policy(db: peewee.Database, ticket: Ticket, now: datetime | None = None) -> dict[str, str]:
-    """Configuration the current policy of the ticket's priority: on opening and reopening (every clock starts
-    afresh), and, given `now`, on a priority change (then as `adopt`: what happened stays). Returns why each
-    kept clock was kept, by name."""
-    policy = current_policy(db, ticket.priority)
+    """Snapshot the current policy of the ticket's priority in its tier: on opening and reopening (every clock
+    starts afresh), and, given `now`, on a priority change or a move to another tier (then as `adopt`: what
+    happened stays). Returns why each kept clock was kept, by name."""
+    policy = current_policy(db, ticket.priority, tier_of(db, ticket))
     if now is not None and ticket.sla_policy:
         return adopt(ticket, policy, now)
     ticket.sla_policy = policy.as_json()
@@ -112,6 +127,19 @@ def refresh_if_moved(ticket: Ticket, fired: Collection[tuple[str, str]] | None =
     caller must not have recorded SLA milestone firings since then."""
     if not CLOCK_INPUTS.isdisjoint(field.name for field in ticket.dirty_fields):
         refresh(ticket, fired)
+
+
+def promised_response(ticket: Ticket, now: datetime) -> datetime:
+    """When the customer may expect the desk's next response, as the comfort reply and the escalation notice
+    promise it: the deadline of the response clock that runs (the first response, else the next response),
+    which is the deadline the desk is held to; when none runs or its deadline has passed already, the policy's
+    first-response budget from `now` on the same calendar."""
+    ahead = [clock.due for clock in ticket_clocks(ticket)
+             if clock.name != "resolution" and clock.running and clock.due > now]
+    if ahead:
+        return min(ahead)
+    policy = Policy.from_json(ticket.sla_policy)
+    return calendar_for(policy).due(now, policy.first_response)
 
 
 def begin_wait(ticket: Ticket, now: datetime) -> None:
@@ -167,15 +195,16 @@ STILL_TO_COME = "deadline still to come"
 def recompute(db: peewee.Database, *, now: datetime, actor: str, dry_run: bool,
               progress: Callable[[Iterable[Ticket], int], Iterable[Ticket]] = lambda rows, total: rows,
               ) -> list[Recomputed]:
-    """Move every open ticket onto the policy now configured for its priority, as `adopt` does: deadlines
+    """Move every open ticket onto the policy now configured for its priority and tier, as `adopt` does: deadlines
     still to come move, what already happened stays. Lists what changes and what is kept (and why)."""
     changes: list[Recomputed] = []
     with (db.atomic() if dry_run else write_transaction(db)) as txn:
         query = Ticket.select().where(Ticket.status.in_(OPEN_STATUSES)).order_by(Ticket.number)
-        policies: dict[str, Policy] = {}
+        policies: dict[tuple[str, int], Policy] = {}
         for ticket in progress(query, query.count()):
-            policy = policies.get(ticket.priority) or policies.setdefault(
-                ticket.priority, current_policy(db, ticket.priority))
+            key = (ticket.priority, ticket.tier_id)
+            policy = policies.get(key) or policies.setdefault(
+                key, current_policy(db, ticket.priority, tier_of(db, ticket)))
             if _runs_on(ticket, policy):
                 continue
             fired = firings_of(ticket)

@@ -73,6 +73,7 @@ def _load_tiers() -> dict[str, Any]:
     return {t.code: _present(
         name=t.name, level=t.level, staff_chat=t.staff_chat_id, forum=t.is_forum,
         calendar=t.calendar.name if t.calendar_id else None, description=t.description,
+        first_response=_duration(t.first_response_s), names=t.names or None,
     ) for t in rows}
 
 
@@ -154,7 +155,8 @@ def _save_calendar(key: str, e: dict[str, Any]) -> None:
 def _save_tier(key: str, e: dict[str, Any]) -> None:
     _upsert(Tier, Tier.code, key, {
         "name": e["name"], "level": e["level"], "staff_chat_id": e.get("staff_chat"),
-        "is_forum": e["forum"], "calendar": _calendar_id(e.get("calendar")), "description": e["description"]})
+        "is_forum": e["forum"], "calendar": _calendar_id(e.get("calendar")), "description": e["description"],
+        "first_response_s": _seconds(e.get("first_response")), "names": e.get("names") or {}})
 
 
 def _save_staff(key: str, e: dict[str, Any]) -> None:

@@ -16,8 +16,10 @@ What an SLA milestone does (the ticket's policy snapshot decides, `on_breach`):
   remind-tier (the notice in the ticket's thread), escalate (to the policy's tier, trigger `sla:<clock>`;
   a ticket already at or above it gets the thread notice instead), none (nothing is sent). Every action
   but none also notes the breach in the ticket's thread (after an escalation: in the new tier's thread);
-- a resolution breach also sends the customer one `breach_update` with a new expected time: the policy's
-  resolution budget again from now, on the tier's calendar, in the customer's zone.
+- a resolution breach also sends the customer one `breach_update` saying what was done (escalated to the
+  tier now handling it, the admins or team leads alerted, the tier reminded, or still being worked on) with
+  a new expected time: the policy's resolution budget again from now, on the calendar of the ticket's
+  policy (the tier's, unless the policy has its own), in the customer's zone.
 
 Quiet hours: a low or medium priority ticket whose tier is closed now fires nothing; its next check moves
 to the tier's next opening. Urgent and high priority never wait. A sweep that comes late (after an outage,
@@ -43,7 +45,7 @@ import peewee
 
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError
-from tgesc.domain.humanize import elapsed_text, eta_text, zone_for
+from tgesc.domain.humanize import elapsed_text, eta_text, progress_text, zone_for
 from tgesc.domain.sla import DueMilestone, Milestone, Policy, due_milestones, waits_for_business_hours
 from tgesc.domain.sla_notices import notice_key, notice_variables
 from tgesc.domain.vocabulary import OPEN_STATUSES
@@ -55,7 +57,7 @@ from tgesc.services.config import store as config_store
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets.escalation import escalate, tier_calendar
+from tgesc.services.tickets.escalation import escalate, tier_calendar, tier_name
 from tgesc.services.tickets.reactions import react_to_time, ticket_tier
 from tgesc.services.tickets.store import event, save, set_changed
 
@@ -162,25 +164,30 @@ class _Firing:
 
     def _breach(self, item: DueMilestone) -> dict[str, Any]:
         milestone = item.milestone
-        action, recipients, note = self.policy.on_breach, [], ""
+        action, recipients, note, done = self.policy.on_breach, [], "", "none"
         if action in ("notify-admins", "notify-leads"):
-            people = _active(Staff.role == "admin")
+            people, done = _active(Staff.role == "admin"), "admins"
             if action == "notify-leads":
                 leads = _active((Staff.role == "lead") & Staff.id.in_(
                     StaffTier.select(StaffTier.staff).where(StaffTier.tier == self.tier.id)))
                 if not leads:
                     note = f"{self.tier.code} has no active lead: the admins were notified"
-                people = leads or people
+                people, done = leads or people, "leads" if leads else "admins"
             if not people:
                 note = "nobody to notify: there is no active admin"
             recipients = [self._to_staff(person, item) for person in people]
-            recipients += self._to_thread(self.tier, item)
+            thread = self._to_thread(self.tier, item)
+            recipients += thread
+            done = done if people else "tier" if thread else "none"
         elif action == "escalate":
             recipients, note = self._escalate(item)
+            done = "escalated" if recipients[:1] and recipients[0].startswith("tier:") else \
+                "tier" if recipients else "none"
         elif action == "remind-tier":
             recipients = self._to_thread(self.tier, item)
+            done = "tier" if recipients else "none"
         if milestone.clock == "resolution":
-            recipients.append(self._update_customer())
+            recipients.append(self._update_customer(done))
         return self._row(milestone, action, recipients, note)
 
     def _escalate(self, item: DueMilestone) -> tuple[list[str], str]:
@@ -221,13 +228,18 @@ class _Firing:
                                 clock=milestone.clock, due=item.deadline, now=self.now, breach=milestone.is_breach,
                                 audience=audience, zone=tier_calendar(self.db, tier).zone, language=language)
 
-    def _update_customer(self) -> str:
-        """The customer's one proactive update on a resolution breach: a new expected time (the resolution
-        budget again from now, on the calendar of the tier now handling the ticket), in the customer's zone."""
+    def _update_customer(self, done: str) -> str:
+        """The customer's one proactive update on a resolution breach: what was done about it (`done`, a
+        `humanize.progress_text` kind: escalated, admins or leads alerted, the tier reminded, none) and a new
+        expected time (the resolution budget again from now, on the calendar of the ticket's policy in the tier
+        now handling it), in the customer's zone."""
         customer = self.ticket.customer
-        expected = tier_calendar(self.db, self.ticket.tier).due(self.now, self.policy.resolution)
-        outbox.to_customer(self.ticket, "breach_update", {"eta": eta_text(
-            self.now, expected, zone_for(customer.timezone, customer.language), customer.language)}, now=self.now)
+        policy = Policy.from_json(self.ticket.sla_policy)
+        expected = sla.calendar_for(policy).due(self.now, policy.resolution)
+        tier = tier_name(ticket_tier(current(self.db), self.ticket), customer.language)
+        outbox.to_customer(self.ticket, "breach_update", {
+            "eta": eta_text(self.now, expected, zone_for(customer.timezone, customer.language), customer.language),
+            "progress": progress_text(done, customer.language, tier)}, now=self.now)
         return f"customer:{customer.telegram_id}"
 
     def _row(self, milestone: Milestone, action: str, recipients: list[str], note: str) -> dict[str, Any]:

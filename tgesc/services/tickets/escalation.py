@@ -1,9 +1,11 @@
 """Escalating a ticket to another tier, by hand or by a rule, in the caller's transaction.
 
-One escalation records the event (from, to, trigger, reason, actor), moves the ticket, recomputes its SLA
-clocks, and writes two outbox rows: the escalation notice to the customer (in their language, with the
-expected first response computed on the target tier's calendar and shown in their zone, plus the
-off-hours notice when that team is closed now) and the context card to the target tier's staff chat.
+One escalation records the event (from, to, trigger, reason, actor), moves the ticket, moves its SLA clocks
+onto the policy of its priority in the target tier (its calendar, its first-response target: deadlines still
+to come move, what happened stays), and writes two outbox rows: the escalation notice to the customer (in
+their language, the tier's name in it too, with the expected response: the deadline the desk is now held to,
+shown in their zone, plus the off-hours notice when that team is closed now) and the context card to the
+target tier's staff chat.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ import peewee
 
 from tgesc.db import write_transaction
 from tgesc.domain.errors import DomainError, NotFound, UsageError
-from tgesc.domain.humanize import eta_text, instant_text, zone_for
-from tgesc.domain.sla import Policy
+from tgesc.domain.humanize import eta_text, instant_text, localized_name, zone_for
 from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Ticket, Tier
 from tgesc.services.clocks import once, sla
 from tgesc.services.clocks.calendars import calendar_or_always_open
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.lifecycle import schedule_unresolved
 from tgesc.services.tickets.permissions import unassign_if_elsewhere
 from tgesc.services.tickets.store import checklist, event, find, save
 from tgesc.services.tickets.threads import copy_attachments
@@ -40,10 +42,12 @@ def escalate_ticket(db: peewee.Database, number: int, *, to: str | None, reason:
 
 
 def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str, actor: str, now: datetime,
-             trigger: str = "manual", quick: bool = False, priority: str | None = None, down: bool = False) -> Tier:
+             trigger: str = "manual", quick: bool = False, priority: str | None = None, down: bool = False,
+             notice: bool = True) -> Tier:
     """Move `ticket` to tier `to` (quick: the top tier by default; else the next tier up). The caller saves.
     Up, by hand and not quick, the handover checklist must be complete; back down (`down`) a reason is enough.
-    An assignee who does not work in the target tier is taken off the ticket."""
+    An assignee who does not work in the target tier is taken off the ticket. `notice` False: the caller
+    sends the notices (`notify`) itself, after what it sends first."""
     if not reason or not reason.strip():
         raise UsageError("an escalation needs a reason (--reason): the next tier reads it first")
     if ticket.status not in OPEN_STATUSES:
@@ -62,14 +66,14 @@ def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str
                               "(fill it in, or use --quick for an obviously urgent case):", problems=missing)
     ticket.tier = target
     unassign_if_elsewhere(ticket, target, actor, now)
-    if priority and priority != ticket.priority:
+    if priority:
         ticket.priority = priority
-        sla.take_policy(db, ticket, now)
-    else:
-        sla.refresh(ticket)
+    sla.take_policy(db, ticket, now)
+    schedule_unresolved(db, ticket)
     event(ticket, "ticket.escalated", actor, now, **{"from": source.code}, to=target.code, trigger=trigger,
           reason=reason.strip(), quick=quick, priority=ticket.priority)
-    notify(db, ticket, target, now)
+    if notice:
+        notify(db, ticket, target, now)
     return target
 
 
@@ -93,6 +97,11 @@ def _target(db: peewee.Database, ticket: Ticket, to: str | None, quick: bool, do
     return above[-1] if quick else above[0]
 
 
+def tier_name(tier: Tier, language: str | None) -> str:
+    """The tier's name as a customer writing `language` reads it (`names`; else its name)."""
+    return localized_name(tier.name, tier.names, language)
+
+
 def tier_calendar(db: peewee.Database, tier: Tier):
     """The business calendar of a tier (always open when it has none), from the configuration in force."""
     if tier.calendar_id is None:
@@ -102,14 +111,14 @@ def tier_calendar(db: peewee.Database, tier: Tier):
 
 def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> None:
     """The customer's escalation notice (and off-hours notice, and its `once.NOTICE` marker), and the
-    staff chat's context card."""
+    staff chat's context card. The expected response is `sla.promised_response`: the desk's deadline."""
     customer = ticket.customer
     zone = zone_for(customer.timezone, customer.language)
     calendar = tier_calendar(db, target)
-    due = calendar.due(now, Policy.from_json(ticket.sla_policy).first_response)
+    due = sla.promised_response(ticket, now)
     once.mark(ticket, *once.NOTICE, now)
     outbox.to_customer(ticket, "escalation_notice", {
-        "tier": target.name, "eta": eta_text(now, due, zone, customer.language)}, now=now)
+        "tier": tier_name(target, customer.language), "eta": eta_text(now, due, zone, customer.language)}, now=now)
     if not calendar.is_open(now):
         outbox.to_customer(ticket, "off_hours", {
             "opens_at": instant_text(calendar.next_open(now), zone, customer.language)}, now=now)

@@ -44,7 +44,8 @@ def create(db: peewee.Database, customer: Customer, problem: str, now: datetime,
 
 def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
                         rules: tuple[Rule, ...] | None = None) -> None:
-    """Store when an unresolved-for rule could next fire (the sweep's column), or None. `fired` (the names
+    """Store when an unresolved-for rule could next fire at the ticket's tier (the sweep's column), or None.
+    `fired` (the names
     of the rules fired on the ticket) and `rules` (the configured rules): when the caller has them already."""
     if ticket.status not in OPEN_STATUSES:
         set_changed(ticket, escalate_unresolved_at=None)
@@ -52,7 +53,16 @@ def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
     if fired is None:
         fired = firings.levels_of(db, ticket.id, "rule")
     set_changed(ticket, escalate_unresolved_at=unresolved_check_at(
-        current(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired))
+        current(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired,
+        reached_tiers(db, ticket)))
+
+
+def reached_tiers(db: peewee.Database, ticket: Ticket) -> frozenset[str]:
+    """The codes of the ticket's tier and the tiers below it: an unresolved-for rule escalating to one of
+    them has nothing to do."""
+    config = current(db)
+    tier = config.tiers.get(ticket.tier_id) or ticket.tier
+    return frozenset(code for code, each in config.tier_codes.items() if each.level <= tier.level)
 
 def reopen_in_place(db, ticket: Ticket, *, actor: str, now: datetime, reason: str) -> None:
     """Reopen (by staff, or by the customer writing again): clocks restart, pending surveys are cancelled."""

@@ -13,17 +13,16 @@ from datetime import datetime
 import peewee
 
 from tgesc.domain.emotion import assess, more_intense
-from tgesc.domain.humanize import eta_text, zone_for
+from tgesc.domain.humanize import eta_text, priority_text, zone_for
 from tgesc.domain.rules import MessageContext, combine, evaluate, faq_match, unresolved_hits
-from tgesc.domain.sla import Policy
 from tgesc.domain.vocabulary import rank
 from tgesc.models import Ticket, Tier
 from tgesc.services.clocks import sla
 from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import Configuration, current
 from tgesc.services.outbox import rows as outbox
-from tgesc.services.tickets.escalation import escalate, tier_calendar
-from tgesc.services.tickets.lifecycle import schedule_unresolved
+from tgesc.services.tickets.escalation import escalate, notify
+from tgesc.services.tickets.lifecycle import reached_tiers, schedule_unresolved
 from tgesc.services.tickets.store import attach, event, set_changed
 
 
@@ -51,11 +50,14 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
     why = "; ".join(f"{h.rule}: {h.why}" for h in evaluation.hits)
     _raise(db, ticket, outcome, why=why, now=now, hits=evaluation.hits)
     target = _highest(config, outcome.escalations, tier.level)
-    if reply:
-        _reply(db, ticket, firings, outcome.replies, target or tier, now)
     if target is not None:
         rule = next(h.rule for h in evaluation.hits if h.escalate_to == target.code)
-        escalate(db, ticket, to=target.code, reason=why, actor=f"rule:{rule}", now=now, trigger=f"rule:{rule}")
+        escalate(db, ticket, to=target.code, reason=why, actor=f"rule:{rule}", now=now, trigger=f"rule:{rule}",
+                 notice=False)
+    if reply:
+        _reply(ticket, firings, outcome.replies, now)
+    if target is not None:
+        notify(db, ticket, target, now)
     elif reply:
         _answer_faq(config, ticket, firings, text, now)
     schedule_unresolved(db, ticket, firings.of("rule"), config.rules)
@@ -63,10 +65,12 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
 
 def react_to_time(db: peewee.Database, ticket: Ticket, *, now: datetime) -> bool:
     """Fire the unresolved-for rules due at `now` (the sweep calls this for tickets whose
-    `escalate_unresolved_at` has passed); the caller saves. Returns whether anything fired."""
+    `escalate_unresolved_at` has passed), those only whose target tier is above the ticket's; the caller
+    saves. Returns whether anything fired."""
     config = current(db)
     firings = Firings.load(ticket)
-    hits = unresolved_hits(config.rules, ticket.clocks_started_at or ticket.created_at, now, firings.of("rule"))
+    hits = unresolved_hits(config.rules, ticket.clocks_started_at or ticket.created_at, now, firings.of("rule"),
+                           reached_tiers(db, ticket))
     _record(ticket, firings, hits, now)
     outcome = combine(hits)
     why = "; ".join(f"{h.rule}: {h.why}" for h in hits)
@@ -113,8 +117,9 @@ def _highest(config: Configuration, codes, level: int) -> Tier | None:
     return max((t for t in tiers if t.level > level), key=lambda t: t.level, default=None)
 
 
-def _reply(db, ticket: Ticket, firings: Firings, keys, tier: Tier, now: datetime) -> None:
-    """Template replies, each at most once per ticket; `$eta` is the first response on `tier`'s calendar."""
+def _reply(ticket: Ticket, firings: Firings, keys, now: datetime) -> None:
+    """Template replies, each at most once per ticket. The comfort reply's `$eta` is the response the desk
+    owes (`sla.promised_response`, in the tier the ticket is in now) and `$priority` its priority."""
     if not keys:
         return
     customer = ticket.customer
@@ -125,8 +130,9 @@ def _reply(db, ticket: Ticket, firings: Firings, keys, tier: Tier, now: datetime
         firings.record("reply", key, now)
         variables = {"customer_name": customer.first_name or customer.username or ""}
         if key == "comfort":
-            due = tier_calendar(db, tier).due(now, Policy.from_json(ticket.sla_policy).first_response)
+            due = sla.promised_response(ticket, now)
             variables["eta"] = eta_text(now, due, zone, customer.language)
+            variables["priority"] = priority_text(ticket.priority, customer.language)
         outbox.to_customer(ticket, key, variables, now=now)
 
 
