@@ -406,6 +406,30 @@ def close(number: int = NUMBER, as_: str = AS_OPTION, as_json: bool = JSON_OPTIO
     _done(_change(close_ticket, number, as_), as_json, f"Closed ticket #{number}.")
 
 
+@app.command("wait")
+def wait(
+    number: int = NUMBER,
+    reply: str = typer.Option(None, "--reply", parser=free_text, metavar="TEXT",
+                              help="Sent to the customer first, as a staff answer (the first or next response)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Put an open ticket to wait on the customer: its SLA clocks pause (per the policy's pause_when_waiting)
+    until the customer writes. Without an answer the customer is reminded after the lifecycle's
+    waiting_remind_after, and the ticket is resolved after waiting_resolve_after.
+
+    Examples:
+
+      tgesc ticket wait 1042 --reply "Could you send a screenshot of the error?"
+
+      tgesc ticket wait 1042 --as bob
+    """
+    from tgesc.services.tickets.actions import wait as wait_on_customer
+
+    _done(_change(wait_on_customer, number, as_, reply=reply), as_json,
+          f"Ticket #{number} now waits on the customer" + (" (the reply was sent to them)." if reply else "."))
+
+
 @app.command("to-faq")
 def to_faq(
     number: int = NUMBER,
