@@ -117,15 +117,15 @@ def test_resolve_reopen_close_and_card_in_the_topic(bot):
     assert command(bot, "/resolve") == "#1 resolved."
     ticket = Ticket.get()
     assert (ticket.status, ticket.resolved_at) == ("resolved", bot.clock())
-    assert events("ticket.resolved") == [("carol", {"survey": True})]
+    assert events("ticket.resolved") == [("carol", {"survey": True, "reason": "staff"})]
     assert command(bot, "/reopen she wrote again") == "#1 reopened."
     assert Ticket.get().status == "open"
     assert events("ticket.reopened") == [("carol", {"reason": "she wrote again"})]
     assert command(bot, "/resolve --no-survey") == "#1 resolved."
-    assert events("ticket.resolved")[-1] == ("carol", {"survey": False})
+    assert events("ticket.resolved")[-1] == ("carol", {"survey": False, "reason": "staff"})
     assert command(bot, "/close") == "#1 closed."
     assert Ticket.get().status == "closed"
-    assert events("ticket.closed") == [("carol", {})]
+    assert events("ticket.closed") == [("carol", {"reason": "staff"})]
     assert "reopen it before escalating" in command(bot, "/quick too late")
     assert command(bot, "/bogus").startswith("Unknown command /bogus. Here you can use:\n/card")
 

@@ -275,8 +275,9 @@ def test_resolve_reopen_close_and_a_closed_ticket_cannot_be_resolved(desk, db):
     assert Survey.select().count() == 1
     assert kinds() == [("ticket.opened", "test"), ("ticket.resolved", "bob"), ("ticket.reopened", "cli"),
                        ("ticket.closed", "cli"), ("ticket.reopened", "cli"), ("ticket.resolved", "cli")]
-    assert [e.details for e in events()][1:4] == [{"survey": True}, {"reason": "refund did not arrive"}, {}]
-    assert events()[-1].details == {"survey": False}
+    assert [e.details for e in events()][1:4] == [{"survey": True, "reason": "staff"},
+                                                  {"reason": "refund did not arrive"}, {"reason": "staff"}]
+    assert events()[-1].details == {"survey": False, "reason": "staff"}
 
 
 # --- staff actions --------------------------------------------------------------------------------

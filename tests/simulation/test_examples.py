@@ -157,8 +157,9 @@ def test_l2s_forum_gets_a_topic_with_the_card_the_photo_and_carols_answer_reache
     answer, command = sent_by(doc, "carol")
     assert {(m["chat"], m["thread"]) for m in (answer, command)} == {("L2", card["thread"])}
     assert command["text"] == "/resolve"
-    relayed = to(doc, "alice")[-1]
+    relayed, notice = to(doc, "alice")[-2:]
     assert (relayed["at"], relayed["text"]) == ("2026-03-02T10:12:00+00:00", answer["text"])
+    assert (notice["at"], notice["text"][:40]) == ("2026-03-02T10:20:00+00:00", "Your ticket #1 has been resolved. If the")
     assert (resolved["at"], resolved["text"]) == ("2026-03-02T10:20:00+00:00", "#1 resolved.")
 
 
