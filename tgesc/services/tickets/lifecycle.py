@@ -9,7 +9,7 @@ ticket, in its own transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import peewee
@@ -56,7 +56,15 @@ def schedule_unresolved(db, ticket: Ticket, fired: Iterable[str] | None = None,
     if fired is None:
         fired = firings.levels_of(db, ticket.id, "rule")
     set_changed(ticket, escalate_unresolved_at=unresolved_check_at(
-        current(db).rules if rules is None else rules, ticket.clocks_started_at or ticket.created_at, fired))
+        current(db).rules if rules is None else rules, unresolved_since(ticket), fired))
+
+
+def unresolved_since(ticket: Ticket) -> datetime:
+    """Since when the unresolved-for rules count the ticket as unresolved: its clocks' start, moved on by every
+    wait on the customer (time the customer had to answer is not time the desk left it unresolved)."""
+    waits = ticket.sla_paused or []
+    waited = sum((datetime.fromisoformat(end) - datetime.fromisoformat(start) for start, end in waits), timedelta())
+    return (ticket.clocks_started_at or ticket.created_at) + waited
 
 def reopen_in_place(db, ticket: Ticket, *, actor: str, now: datetime, reason: str) -> None:
     """Reopen (by staff, or by the customer writing again): clocks restart, pending surveys are cancelled."""

@@ -25,7 +25,7 @@ from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import Configuration, current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets.escalation import escalate, tier_calendar
-from tgesc.services.tickets.lifecycle import begin_waiting, schedule_unresolved
+from tgesc.services.tickets.lifecycle import begin_waiting, schedule_unresolved, unresolved_since
 from tgesc.services.tickets.store import attach, event, set_changed
 
 
@@ -68,7 +68,7 @@ def react_to_time(db: peewee.Database, ticket: Ticket, *, now: datetime) -> bool
     `escalate_unresolved_at` has passed); the caller saves. Returns whether anything fired."""
     config = current(db)
     firings = Firings.load(ticket)
-    hits = unresolved_hits(config.rules, ticket.clocks_started_at or ticket.created_at, now, firings.of("rule"))
+    hits = unresolved_hits(config.rules, unresolved_since(ticket), now, firings.of("rule"))
     _record(ticket, firings, hits, now)
     outcome = combine(hits)
     why = "; ".join(f"{h.rule}: {h.why}" for h in hits)
