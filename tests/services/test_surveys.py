@@ -149,7 +149,8 @@ def test_no_survey_when_the_customer_has_another_open_ticket_by_then(desk):
     done = sweep_surveys(desk, now=due, policy=POLICY)
     assert done == [{"survey": survey_of().id, "ticket": 1, "round": 1, "action": "cancelled",
                      "due_at": due.isoformat(), "reason": "the customer has another open ticket, #2"}]
-    assert survey_of().status == "cancelled" and rows() == [(ALICE, "resolved_notice")] and kinds() == ["survey.cancelled"]
+    assert survey_of().status == "cancelled" and rows() == [(ALICE, "resolved_notice")]
+    assert kinds() == ["survey.cancelled"]
     event = Event.get(Event.kind == "survey.cancelled")
     assert (event.actor, event.details["reason"]) == ("system", "the customer has another open ticket, #2")
 
@@ -175,7 +176,8 @@ def test_unanswered_one_reminder_then_it_expires(desk):
     reminded = survey_of()
     assert (reminded.status, reminded.expires_at, reminded.due_at) == (
         "reminded", remind + POLICY.expire_after, remind + POLICY.expire_after)
-    assert rows() == [(ALICE, "resolved_notice"), (ALICE, "survey"), (ALICE, "survey_reminder")]  # the reminder has the buttons again
+    # the reminder has the buttons again
+    assert rows() == [(ALICE, "resolved_notice"), (ALICE, "survey"), (ALICE, "survey_reminder")]
     assert Outbox.select().order_by(Outbox.id.desc()).get().buttons is not None
     assert sweep_surveys(desk, now=remind + HOUR, policy=POLICY) == []
     assert [d["action"] for d in sweep_surveys(desk, now=remind + POLICY.expire_after, policy=POLICY)] == ["expired"]

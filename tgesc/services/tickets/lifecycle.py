@@ -83,12 +83,12 @@ def restart_clocks(db, ticket: Ticket, now: datetime) -> None:
 
 # --- waiting on the customer, resolving, closing -----------------------------------------------------------------
 
-REMINDED = "lifecycle"  # the firing kind of a waiting reminder; its level: reminded@<the wait's start>
+REMINDED = "lifecycle"  # the firing kind of a waiting reminder; its level: reminded@<the wait's start, epoch s>
 
 
 def reminder_level(ticket: Ticket) -> str:
     """The once-only level of the reminder of the ticket's current wait."""
-    return f"reminded@{ticket.paused_since.isoformat()}" if ticket.paused_since else "reminded"
+    return f"reminded@{int(ticket.paused_since.timestamp())}" if ticket.paused_since else "reminded"
 
 
 def schedule_step(db: peewee.Database, ticket: Ticket, *, reminded: bool = False) -> None:
