@@ -20,7 +20,10 @@ from tgesc.simulation.runner import run_scenario
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = ("1-refund-to-l2", "2-three-manager-requests", "3-outage-to-l3", "4-low-rating-second-escalation",
          "5-five-star-review", "6-other-timezone-after-hours")
-OFFSETS = {"1-refund-to-l2": "+00:00", "2-three-manager-requests": "+00:00", "3-outage-to-l3": "+00:00",
+LIFECYCLE_NAMES = ("7-faq-solved", "8-faq-disputed", "9-customer-answers-late", "10-customer-never-answers",
+                   "11-resolve-notice", "12-customer-closes")  # checked in test_lifecycle_examples.py
+OFFSETS = {**dict.fromkeys(LIFECYCLE_NAMES, "+00:00"),
+           "1-refund-to-l2": "+00:00", "2-three-manager-requests": "+00:00", "3-outage-to-l3": "+00:00",
            "4-low-rating-second-escalation": "+01:00", "5-five-star-review": "+00:00",
            "6-other-timezone-after-hours": "+08:00"}
 
@@ -94,7 +97,7 @@ def is_card(message: Doc, number: int, tier: str) -> bool:
 
 def test_every_example_starts_with_a_comment_saying_what_it_shows_and_parses():
     files = sorted(EXAMPLES.glob("*.toml"))
-    assert [path.stem for path in files] == sorted(NAMES), "a new example needs its checks here"
+    assert [path.stem for path in files] == sorted(NAMES + LIFECYCLE_NAMES), "a new example needs its checks here"
     for path in files:
         lines = path.read_text(encoding="utf-8").splitlines()
         header = []
