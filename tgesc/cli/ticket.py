@@ -430,6 +430,35 @@ def wait(
           f"Ticket #{number} now waits on the customer" + (" (the reply was sent to them)." if reply else "."))
 
 
+@app.command("sweep")
+def sweep(
+    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` runs the "
+                                                    "periodic sweep)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen, change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The lifecycle sweep, once: remind customers a ticket waits on, resolve the tickets they never answered
+    and the FAQ answers nobody disputed, close the resolved tickets past close_after.
+
+    The same sweep `tgesc worker cron` runs every lifecycle_sweep_every; this runs it now, for cron or a
+    systemd timer, or to look (--dry-run). Prints one row per step taken (action: remind, resolve, close).
+
+    Examples:
+
+      tgesc ticket sweep --once --dry-run
+
+      tgesc ticket sweep --once --json
+    """
+    from tgesc.cli.output import info
+    from tgesc.cli.sweeping import sweep_once
+    from tgesc.services.sweeps.lifecycle import sweep_lifecycle
+
+    done = sweep_once(sweep_lifecycle, once=once, dry_run=dry_run, as_json=as_json,
+                      columns=["ticket", "action", "reason", "due"])
+    verb = "would take" if dry_run else "took"
+    info(f"Lifecycle sweep{' (dry run)' if dry_run else ''}: {verb} {len(done)} step(s).")
+
+
 @app.command("to-faq")
 def to_faq(
     number: int = NUMBER,
