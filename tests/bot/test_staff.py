@@ -250,3 +250,21 @@ def test_staff_added_or_deactivated_by_another_process_are_recognised_on_their_n
     bot.says("erin", "hello again")  # a customer once more
     assert [m.text for m in Message.select().where(Message.chat_id == 5004).order_by(Message.id)] == \
         ["hello?", "hello again"]
+
+
+def test_an_answer_in_the_thread_takes_over_from_an_faq_answer_and_wait_asks_the_customer(bot):
+    bot.says("alice", "How do I reset my 2FA?")
+    bot.deliver()
+    ticket = Ticket.get()
+    assert (ticket.status, ticket.waiting_reason) == ("waiting", "faq")
+    card_id = ticket.card_message_id
+    bot.staff_says("bob", "L1", "I have reset it for you, Alice.", reply_to=card_id)
+    bot.deliver()
+    ticket = Ticket.get()
+    assert (ticket.status, ticket.waiting_reason, ticket.first_responded_at) == ("open", None, bot.clock())
+    assert events("ticket.resumed") == [("bob", {"reason": "staff"})]
+    bot.staff_says("bob", "L1", "/wait Does it work now?", reply_to=card_id)
+    bot.deliver()
+    assert bot.texts_to(1001)[-1] == "Does it work now?"
+    assert (Ticket.get().status, Ticket.get().waiting_reason) == ("waiting", "staff")
+    assert events("ticket.waiting")[-1] == ("bob", {"reason": "staff"})
