@@ -120,3 +120,16 @@ def test_a_customer_closes_with_the_command_and_with_the_status_button(play):
     status = [m for m in to(doc, "liam") if m["text"].startswith("Your open tickets")]
     assert [m["buttons"] for m in status] == [[[["Close #2", "close:2"]]]]
     assert statuses(doc) == ["closed", "resolved"]
+
+
+def test_the_transcript_says_why_a_ticket_waits_resumes_resolves_and_closes(play):
+    from datetime import UTC
+
+    from tgesc.simulation.transcript import event_line
+
+    lines = [event_line(e, UTC) for e in play("10-customer-never-answers")["events"]
+             if e["kind"] in ("waiting", "waiting_reminded", "resolved", "closed")]
+    assert lines == ["⏸ #1 waiting on the customer (staff) by bob", "· #1 customer reminded",
+                     "✔ #1 resolved by lifecycle (no_reply)", "■ #1 closed by lifecycle (auto)"]
+    lines = [event_line(e, UTC) for e in play("8-faq-disputed")["events"] if e["kind"] in ("resumed", "resolved")]
+    assert lines == ["▶ #1 open again (help) by customer:1008", "✔ #1 resolved by bob"]
