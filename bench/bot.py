@@ -200,7 +200,7 @@ def started_desk(url: str, workdir: Path) -> Iterator[Desk]:
         add_entry(db, "staff", handle, {"id": user_id, "name": handle.title(), "role": role, "tiers": tiers},
                   actor="bench", now=clock())
         staff[handle] = wire.user(user_id, first_name=handle.title(), username=handle)
-    desk = CustomerDesk(None, timedelta(days=3), Rate(20, 60))
+    desk = CustomerDesk(None, Rate(20, 60))
     dispatcher = BotDispatcher(db, desk, clock)
     timers = Timers()
 
@@ -460,7 +460,7 @@ def run_outbound(opts) -> OutboundResult:
     with tempfile.TemporaryDirectory(prefix="tgesc-bench-bot-") as tmp:
         db = open_database(f"sqlite:///{Path(tmp) / 'tgesc.db'}", create=True)
         wire = LimitedWire()
-        desk = CustomerDesk(None, timedelta(days=3), Rate(20, 60))
+        desk = CustomerDesk(None, Rate(20, 60))
         initialise(db, now=utc_now(), actor="bench")
         dispatcher = BotDispatcher(db, desk, utc_now)
         connection = TelegramConnection("bench", Path(tmp) / "session", 12345, "api-hash", wire.bot_token,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -96,13 +95,14 @@ def test_commands_refuse_an_unmigrated_database(cli):
     assert "tgesc init" in result.stderr and "tgesc db upgrade" in result.stderr
 
 
-def test_desk_rates_and_reopen_window_have_defaults_and_are_checked(tmp_path):
+def test_desk_rates_have_defaults_and_are_checked(tmp_path):
+    """(The reopen window is no setting any more: it is the escalation config's [lifecycle] close_after.)"""
     settings = load_settings(environ={"HOME": str(tmp_path)})
-    assert settings.reopen_window == timedelta(days=3)
+    assert settings.seconds("lifecycle_sweep_every") == 60
     assert [settings.rate(n) for n in ("flood_limit", "send_rate", "chat_rate", "group_rate")] == [
         Rate(20, 60), Rate(25, 1), Rate(1, 1), Rate(20, 60)]
     with pytest.raises(ConfigInvalid) as caught:
-        load_settings(environ={"HOME": str(tmp_path), "TGESC_SEND_RATE": "40", "TGESC_REOPEN_WINDOW": "soon"})
+        load_settings(environ={"HOME": str(tmp_path), "TGESC_SEND_RATE": "40", "TGESC_LIFECYCLE_SWEEP_EVERY": "soon"})
     assert len(caught.value.problems) == 2
 
 
@@ -160,7 +160,7 @@ def test_a_hostile_setting_is_refused_or_usable(name, value):
     except ConfigInvalid as refused:
         assert refused.exit_code == 78 and refused.problems
         return
-    assert settings.reopen_window >= timedelta(0)
+    assert settings.seconds("lifecycle_sweep_every") > 0
     assert [settings.rate(n) for n in ("flood_limit", "send_rate", "chat_rate", "group_rate")]
     assert settings.survey_policy is not None
     assert all(settings.seconds(n) > 0 for n in ("sla_sweep_every", "relay_every", "cron_lock_ttl"))

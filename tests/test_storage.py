@@ -89,3 +89,24 @@ def test_message_is_unique_per_chat_and_message_id(db):
         Message.create(chat_id=42, message_id=1, direction="in", sender="customer", sent_at=NOW,
                        created_at=NOW)
     assert Message.select().count() == 2
+
+
+def test_the_lifecycle_migration_schedules_the_closing_of_tickets_resolved_before_it(sqlite_url):
+    """0008: a ticket resolved before it closes three days (the old reopen window) after its resolution; one
+    waiting on the customer waits for staff reasons, reminded a day after the wait began."""
+    from ticket_support import open_ticket
+
+    from tgesc.models import Ticket
+    from tgesc.services.config.defaults import initialise
+
+    db = tgesc_db.open_database(sqlite_url, create=True)
+    initialise(db, now=NOW, actor="test")
+    for number in (open_ticket(db, at=NOW), open_ticket(db, at=NOW, telegram_id=1002)):
+        Ticket.update(status="resolved" if number == 1 else "waiting", resolved_at=NOW if number == 1 else None,
+                      paused_since=None if number == 1 else NOW).where(Ticket.number == number).execute()
+    tgesc_db._runner(db).down()  # back to before 0008
+    assert "lifecycle_due_at" not in {c.name for c in db.get_columns("ticket")}
+    assert tgesc_db.upgrade(db) == ["0008_ticket_lifecycle"]
+    rows = [(t.status, t.waiting_reason, t.lifecycle_due_at) for t in Ticket.select().order_by(Ticket.number)]
+    assert rows == [("resolved", None, NOW + timedelta(days=3)), ("waiting", "staff", NOW + timedelta(days=1))]
+    db.close()

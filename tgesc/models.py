@@ -233,11 +233,15 @@ class Ticket(BaseModel):
     sla_paused = JSONField(default=list)  # [[start_iso, end_iso], ...] waiting-on-customer periods
     next_check_at = UTCDateTimeField(null=True)
     escalate_unresolved_at = UTCDateTimeField(null=True)
+    # The lifecycle (domain.ticket_rules.next_step): why a waiting ticket waits, when its next automatic step is due
+    waiting_reason = CharField(max_length=8, null=True)  # staff | faq (None unless waiting)
+    lifecycle_due_at = UTCDateTimeField(null=True)  # a reminder, a resolution or a closing; the lifecycle sweep's
 
     class Meta:
         indexes = (
             (("status", "next_check_at"), False),
             (("status", "escalate_unresolved_at"), False),
+            (("status", "lifecycle_due_at"), False),
             (("customer", "status"), False),
             (("tier", "status"), False),
         )

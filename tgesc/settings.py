@@ -197,8 +197,6 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("api_hash", "Telegram API hash, needed by the bot worker", secret=True),
     SettingSpec("bot_token", "Telegram bot token from @BotFather, needed by the bot worker", secret=True,
                 check=_check_bot_token),
-    SettingSpec("reopen_window", "a customer writing this soon after a resolution reopens that ticket (duration)",
-                check=_check_parses(parse_duration)),
     SettingSpec("flood_limit", "customer messages per window before the bot throttles them (e.g. 20/1m)",
                 check=_check_parses(parse_rate)),
     SettingSpec("send_rate", "outbound messages per window in total (Telegram allows about 30/1s)",
@@ -212,6 +210,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("unresolved_sweep_every", "unresolved-for rule sweep interval",
                 check=_check_parses(_positive_duration)),
     SettingSpec("survey_sweep_every", "survey sweep interval", check=_check_parses(_positive_duration)),
+    SettingSpec("lifecycle_sweep_every", "lifecycle sweep interval (waiting reminders, automatic resolutions and "
+                "closings)", check=_check_parses(_positive_duration)),
     SettingSpec("relay_every", "outbox relay interval (re-enqueues lost deliveries)",
                 check=_check_parses(_positive_duration)),
     SettingSpec("housekeeping_every", "housekeeping interval", check=_check_parses(_positive_duration)),
@@ -229,9 +229,10 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("survey_low_score_tier", "the tier a ticket rated 1-3 stars is escalated to (code)",
                 check=_check_parses(_tier_code)),
 )
-DEFAULTS = {"log_level": "INFO", "reopen_window": "3d", "flood_limit": "20/1m", "send_rate": "25/1s",
+DEFAULTS = {"log_level": "INFO", "flood_limit": "20/1m", "send_rate": "25/1s",
             "chat_rate": "1/1s", "group_rate": "20/1m",
             "sla_sweep_every": "15s", "unresolved_sweep_every": "15s", "survey_sweep_every": "1m",
+            "lifecycle_sweep_every": "1m",
             "relay_every": "30s", "housekeeping_every": "1h", "cron_lock_ttl": "30s",
             "survey_delay": "24h", "survey_hours": "10:00-20:00", "survey_remind_after": "24h",
             "survey_expire_after": "24h", "survey_low_score_tier": "L2"}
@@ -270,10 +271,6 @@ class Settings:
     @property
     def timezone(self) -> str:
         return self.get("timezone")
-
-    @property
-    def reopen_window(self) -> timedelta:
-        return timedelta(seconds=parse_duration(self.get("reopen_window")))
 
     def seconds(self, name: str) -> int:
         """One of the duration settings (e.g. sla_sweep_every), in whole seconds."""

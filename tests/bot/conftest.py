@@ -111,7 +111,7 @@ def bot(db, tmp_path, monkeypatch):
     clock = VirtualClock()
     wire = FakeWire(clock=clock.seconds)
     initialise(db, now=clock(), actor="test")
-    harness = Bot(db, wire, clock, tmp_path / "data", CustomerDesk(None, timedelta(days=3), Rate(20, 60)))
+    harness = Bot(db, wire, clock, tmp_path / "data", CustomerDesk(None, Rate(20, 60)))
     harness.chats = {"L1": wire.group("Staff L1"), "L2": wire.supergroup("Staff L2", forum=True),
                      "L3": wire.supergroup("Staff L3", forum=True)}
     for code, chat in harness.chats.items():

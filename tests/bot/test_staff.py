@@ -117,15 +117,15 @@ def test_resolve_reopen_close_and_card_in_the_topic(bot):
     assert command(bot, "/resolve") == "#1 resolved."
     ticket = Ticket.get()
     assert (ticket.status, ticket.resolved_at) == ("resolved", bot.clock())
-    assert events("ticket.resolved") == [("carol", {"survey": True})]
+    assert events("ticket.resolved") == [("carol", {"survey": True, "reason": "staff"})]
     assert command(bot, "/reopen she wrote again") == "#1 reopened."
     assert Ticket.get().status == "open"
     assert events("ticket.reopened") == [("carol", {"reason": "she wrote again"})]
     assert command(bot, "/resolve --no-survey") == "#1 resolved."
-    assert events("ticket.resolved")[-1] == ("carol", {"survey": False})
+    assert events("ticket.resolved")[-1] == ("carol", {"survey": False, "reason": "staff"})
     assert command(bot, "/close") == "#1 closed."
     assert Ticket.get().status == "closed"
-    assert events("ticket.closed") == [("carol", {})]
+    assert events("ticket.closed") == [("carol", {"reason": "staff"})]
     assert "reopen it before escalating" in command(bot, "/quick too late")
     assert command(bot, "/bogus").startswith("Unknown command /bogus. Here you can use:\n/card")
 
@@ -250,3 +250,21 @@ def test_staff_added_or_deactivated_by_another_process_are_recognised_on_their_n
     bot.says("erin", "hello again")  # a customer once more
     assert [m.text for m in Message.select().where(Message.chat_id == 5004).order_by(Message.id)] == \
         ["hello?", "hello again"]
+
+
+def test_an_answer_in_the_thread_takes_over_from_an_faq_answer_and_wait_asks_the_customer(bot):
+    bot.says("alice", "How do I reset my 2FA?")
+    bot.deliver()
+    ticket = Ticket.get()
+    assert (ticket.status, ticket.waiting_reason) == ("waiting", "faq")
+    card_id = ticket.card_message_id
+    bot.staff_says("bob", "L1", "I have reset it for you, Alice.", reply_to=card_id)
+    bot.deliver()
+    ticket = Ticket.get()
+    assert (ticket.status, ticket.waiting_reason, ticket.first_responded_at) == ("open", None, bot.clock())
+    assert events("ticket.resumed") == [("bob", {"reason": "staff"})]
+    bot.staff_says("bob", "L1", "/wait Does it work now?", reply_to=card_id)
+    bot.deliver()
+    assert bot.texts_to(1001)[-1] == "Does it work now?"
+    assert (Ticket.get().status, Ticket.get().waiting_reason) == ("waiting", "staff")
+    assert events("ticket.waiting")[-1] == ("bob", {"reason": "staff"})

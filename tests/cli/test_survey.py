@@ -72,7 +72,8 @@ def test_send_now(desk, db):
     assert (sent["status"], sent["next"]) == ("sent", "remind")
     # the message is an outbox row the bot sends: queued, not sent yet
     assert result.stderr == f"Queued the survey of ticket #1 (survey {sent['id']}) for the bot to send.\n"
-    assert [(o.chat_id, o.payload["template"]) for o in Outbox.select()] == [(1001, "survey")]
+    assert [(o.chat_id, o.payload["template"]) for o in Outbox.select()] == [(1001, "resolved_notice"),
+                                                                            (1001, "survey")]
     assert [(e.kind, e.actor) for e in Event.select().where(Event.kind.startswith("survey."))] == [
         ("survey.sent", "system"), ("survey.sent_now", "bob")]
     again = desk("survey", "send", "1", "--now")
@@ -97,12 +98,12 @@ def test_sweep_once_dry_run_then_for_real(desk, db):
                                          "due_at": "2026-03-03T16:00:00+08:00",
                                          "remind_at": json.loads(would.stdout)[0]["remind_at"]}]
     assert would.stderr == "Survey sweep (dry run): would act on 1 survey(s).\n"
-    assert Survey.get_by_id(1).status == "scheduled" and Outbox.select().count() == 0
+    assert Survey.get_by_id(1).status == "scheduled" and Outbox.select().count() == 2  # the resolve notices
     done = desk("survey", "sweep", "--once")
     assert done.exit_code == 0, done
     assert cells(done.stdout.splitlines()[2])[:4] == ["1", "1", "1", "sent"]
     assert done.stderr == "Survey sweep: acted on 1 survey(s).\n"
-    assert Survey.get_by_id(1).status == "sent" and Outbox.select().count() == 1
+    assert Survey.get_by_id(1).status == "sent" and Outbox.select().count() == 3
     assert desk("survey", "sweep", "--once").stdout == "(none)\n"
 
 
@@ -131,7 +132,7 @@ def test_two_sweeps_at_once_send_each_survey_once(desk, db, tgesc_bin):
     assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
     acted = [item["survey"] for r in runs for item in json.loads(r.stdout)]
     assert sorted(acted) == list(range(1, 31))  # each survey by one of them
-    assert Outbox.select().count() == 30
+    assert Outbox.select().count() == 60  # a resolve notice and a survey each
     assert Event.select().where(Event.kind == "survey.sent").count() == 30
 
 

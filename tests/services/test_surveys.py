@@ -132,14 +132,14 @@ def test_the_sweep_sends_the_survey_once_with_star_buttons_when_due(desk):
     assert row.text.startswith("您好!您的工单 #1 已处理完毕。")  # the template in the customer's language
     assert [parse_button(b["data"]) for b in row.buttons[0]] == [(survey.id, n) for n in range(1, 6)]
     assert sweep_surveys(desk, now=due + HOUR, policy=POLICY) == []  # nothing is sent twice
-    assert rows() == [(ALICE, "survey")] and kinds() == ["survey.sent"]
+    assert rows() == [(ALICE, "resolved_notice"), (ALICE, "survey")] and kinds() == ["survey.sent"]
 
 
 def test_a_dry_run_says_what_would_happen_and_changes_nothing(desk):
     resolved_at(desk, MON_10)
     due = survey_of().due_at
     assert [d["action"] for d in sweep_surveys(desk, now=due, dry_run=True, policy=POLICY)] == ["sent"]
-    assert survey_of().status == "scheduled" and rows() == [] and kinds() == []
+    assert survey_of().status == "scheduled" and rows() == [(ALICE, "resolved_notice")] and kinds() == []
 
 
 def test_no_survey_when_the_customer_has_another_open_ticket_by_then(desk):
@@ -149,7 +149,8 @@ def test_no_survey_when_the_customer_has_another_open_ticket_by_then(desk):
     done = sweep_surveys(desk, now=due, policy=POLICY)
     assert done == [{"survey": survey_of().id, "ticket": 1, "round": 1, "action": "cancelled",
                      "due_at": due.isoformat(), "reason": "the customer has another open ticket, #2"}]
-    assert survey_of().status == "cancelled" and rows() == [] and kinds() == ["survey.cancelled"]
+    assert survey_of().status == "cancelled" and rows() == [(ALICE, "resolved_notice")]
+    assert kinds() == ["survey.cancelled"]
     event = Event.get(Event.kind == "survey.cancelled")
     assert (event.actor, event.details["reason"]) == ("system", "the customer has another open ticket, #2")
 
@@ -175,11 +176,12 @@ def test_unanswered_one_reminder_then_it_expires(desk):
     reminded = survey_of()
     assert (reminded.status, reminded.expires_at, reminded.due_at) == (
         "reminded", remind + POLICY.expire_after, remind + POLICY.expire_after)
-    assert rows() == [(ALICE, "survey"), (ALICE, "survey_reminder")]  # the reminder has the buttons again
+    # the reminder has the buttons again
+    assert rows() == [(ALICE, "resolved_notice"), (ALICE, "survey"), (ALICE, "survey_reminder")]
     assert Outbox.select().order_by(Outbox.id.desc()).get().buttons is not None
     assert sweep_surveys(desk, now=remind + HOUR, policy=POLICY) == []
     assert [d["action"] for d in sweep_surveys(desk, now=remind + POLICY.expire_after, policy=POLICY)] == ["expired"]
-    assert survey_of().status == "expired" and len(rows()) == 2
+    assert survey_of().status == "expired" and len(rows()) == 3
     assert kinds() == ["survey.sent", "survey.reminded", "survey.expired"]
     assert sweep_surveys(desk, now=remind + timedelta(days=30), policy=POLICY) == []
     notice = press(desk, survey, 5, at=remind + timedelta(days=30))  # too late: nothing is recorded
@@ -303,7 +305,7 @@ def test_send_now_sends_the_scheduled_survey_at_once(desk):
     record = surveys.send_now(desk, 1, actor="bob", now=MON_10 + HOUR, policy=POLICY)
     assert (record["status"], record["sent_at"], record["next"], record["next_at"]) == (
         "sent", MON_10 + HOUR, "remind", MON_10 + HOUR + POLICY.remind_after)
-    assert rows() == [(ALICE, "survey")] and kinds() == ["survey.sent", "survey.sent_now"]
+    assert rows() == [(ALICE, "resolved_notice"), (ALICE, "survey")] and kinds() == ["survey.sent", "survey.sent_now"]
     with pytest.raises(DomainError, match="ticket #1 has no scheduled survey"):
         surveys.send_now(desk, 1, actor="bob", now=MON_10 + 2 * HOUR, policy=POLICY)
 
@@ -313,7 +315,7 @@ def test_send_now_refuses_when_the_survey_may_not_go_out(desk):
     open_ticket(desk, at=MON_10 + HOUR, problem="another")
     with pytest.raises(DomainError, match="was not sent: the customer has another open ticket, #2"):
         surveys.send_now(desk, 1, actor="bob", now=MON_10 + 2 * HOUR, policy=POLICY)
-    assert survey_of().status == "scheduled" and rows() == []
+    assert survey_of().status == "scheduled" and rows() == [(ALICE, "resolved_notice")]
 
 
 # --- reading --------------------------------------------------------------------------------------------

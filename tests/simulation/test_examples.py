@@ -21,7 +21,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = ("1-refund-to-l2", "2-three-manager-requests", "3-outage-to-l3", "4-low-rating-second-escalation",
          "5-five-star-review", "6-other-timezone-after-hours", "7-l1-five-minute-target", "8-legal-threat-to-l3",
          "9-phone-case-from-the-cli")
-OFFSETS = {"1-refund-to-l2": "+00:00", "2-three-manager-requests": "+00:00", "3-outage-to-l3": "+00:00",
+LIFECYCLE_NAMES = ("10-faq-solved", "11-faq-disputed", "12-customer-answers-late", "13-customer-never-answers",
+                   "14-resolve-notice", "15-customer-closes")  # checked in test_lifecycle_examples.py
+OFFSETS = {**dict.fromkeys(LIFECYCLE_NAMES, "+00:00"),
+           "1-refund-to-l2": "+00:00", "2-three-manager-requests": "+00:00", "3-outage-to-l3": "+00:00",
            "4-low-rating-second-escalation": "+01:00", "5-five-star-review": "+00:00",
            "6-other-timezone-after-hours": "+08:00", "7-l1-five-minute-target": "+00:00",
            "8-legal-threat-to-l3": "+00:00", "9-phone-case-from-the-cli": "+00:00"}
@@ -96,7 +99,7 @@ def is_card(message: Doc, number: int, tier: str) -> bool:
 
 def test_every_example_starts_with_a_comment_saying_what_it_shows_and_parses():
     files = sorted(EXAMPLES.glob("*.toml"))
-    assert [path.stem for path in files] == sorted(NAMES), "a new example needs its checks here"
+    assert [path.stem for path in files] == sorted(NAMES + LIFECYCLE_NAMES), "a new example needs its checks here"
     for path in files:
         lines = path.read_text(encoding="utf-8").splitlines()
         header = []
@@ -161,8 +164,9 @@ def test_l2s_forum_gets_a_topic_with_the_card_the_photo_and_carols_answer_reache
     answer, command = sent_by(doc, "carol")
     assert {(m["chat"], m["thread"]) for m in (answer, command)} == {("L2", card["thread"])}
     assert command["text"] == "/resolve"
-    relayed = to(doc, "alice")[-1]
+    relayed, notice = to(doc, "alice")[-2:]
     assert (relayed["at"], relayed["text"]) == ("2026-03-02T10:12:00+00:00", answer["text"])
+    assert (notice["at"], notice["text"][:33]) == ("2026-03-02T10:20:00+00:00", "Your ticket #1 has been resolved.")
     assert (resolved["at"], resolved["text"]) == ("2026-03-02T10:20:00+00:00", "#1 resolved.")
 
 

@@ -208,3 +208,39 @@ def test_usage_errors_exit_2(cli, sqlite_url, args, message):
     result = cli("--database-url", sqlite_url, "simulate", *args)
     assert result.exit_code == 2, result
     assert message in result.stderr
+
+
+# --- the lifecycle in the history ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def faq_history(sqlite_url):
+    """Alice's 2FA question is answered by the FAQ entry and she presses "that solved it"; Boris's too, and he
+    presses "I still need help"; Bob answers him. Alice's ticket closes by itself three days later."""
+    from tgesc.services.sweeps.lifecycle import sweep_lifecycle
+    from tgesc.services.tickets import deflection
+
+    db = open_database(sqlite_url, create=True)
+    upgrade(db)
+    initialise(db, now=T0 - timedelta(days=1), actor="test")
+    put_entry(db, "staff", "bob", {"id": BOB, "name": "Bob", "role": "agent", "tiers": ["L1"], "language": "en"},
+              actor="test", now=T0)
+    says(db, ALICE, "Alice", "how do I reset my 2fa?", T0)
+    says(db, BORIS, "Boris", "my 2fa codes do not work", T0 + MINUTE)
+    assert deflection.on_press(db, ButtonPress("q1", User(ALICE), ALICE, 7, "faq:1:solved"), T0 + 2 * MINUTE)
+    assert deflection.on_press(db, ButtonPress("q2", User(BORIS), BORIS, 8, "faq:2:help"), T0 + 3 * MINUTE)
+    reply(db, 2, "I have reset it for you", T0 + 4 * MINUTE)
+    sweep_lifecycle(db, now=T0 + 4 * 24 * HOUR)
+    yield db
+    db.close()
+
+
+def test_faq_verdicts_replay_as_presses_and_automatic_steps_are_left_to_the_replay(faq_history, tmp_path):
+    until = T0 + 5 * 24 * HOUR
+    scenario = history_scenario(SINCE, until)
+    assert [(s.kind, s.customer, s.press) for s in scenario.steps if s.kind in ("press", "cli")] == [
+        ("press", "@alice", "solved"), ("press", "@boris", "help")]
+    path = tmp_path / "same.toml"
+    path.write_text(export_toml(faq_history), encoding="utf-8")
+    result = replay(SINCE, until, path)
+    assert result["changes"] == [] and result["notes"] == {"current": {}, "candidate": {}}

@@ -134,7 +134,7 @@ def test_a_survey_round_resolved_sent_answered_with_success_invites_a_review(des
     assert surveys.on_press(desk, press, survey.due_at + HOUR, policy=POLICY)
     rows = event_rows(UTC)
     assert [r["kind"] for r in rows][-4:] == ["resolved", "survey_sent", "survey_answered", "review_invited"]
-    assert rows[-4]["detail"] == {"survey": True, "by": "bob"}
+    assert rows[-4]["detail"] == {"survey": True, "reason": "staff", "by": "bob"}
     assert rows[-2]["detail"] == {"round": 1, "rating": 5, "outcome": "success"}
     assert rows[-1]["at"] == rows[-2]["at"] == (survey.due_at + HOUR).isoformat()
     assert ticket_rows(NAMES) == [{"number": 1, "customer": "alice", "status": "resolved", "tier": "L1",

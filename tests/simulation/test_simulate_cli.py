@@ -256,7 +256,8 @@ def test_a_root_option_in_a_cli_step_is_refused_and_the_real_desk_is_left_alone(
     assert json.loads(shown.stdout)["status"] == "open", shown
 
 
-HOSTILE_SETTINGS = {"TGESC_FLOOD_LIMIT": "1/1d", "TGESC_REOPEN_WINDOW": "1s", "TGESC_TIMEZONE": "Pacific/Kiritimati",
+HOSTILE_SETTINGS = {"TGESC_FLOOD_LIMIT": "1/1d", "TGESC_LIFECYCLE_SWEEP_EVERY": "1d",
+                    "TGESC_TIMEZONE": "Pacific/Kiritimati",
                     "TGESC_ACTOR": "intruder", "TGESC_SLA_SWEEP_EVERY": "1d", "TGESC_UNRESOLVED_SWEEP_EVERY": "1d",
                     "TGESC_SURVEY_DELAY": "48h", "TGESC_SURVEY_HOURS": "03:00-04:00", "TGESC_CLOCK": "file:/nowhere"}
 

@@ -116,6 +116,7 @@ def test_a_resolved_tickets_survey_goes_out_once_when_due(desk, redis_url):
     desk.move_clock(seconds=(survey.due_at - desk.now).total_seconds())
     wait_until(lambda: Survey.get().status == "sent", 20, "the survey sweep at the survey's due time")
     concurrent_sweeps(client, "survey_sweep")
-    assert [(o.chat_id, o.payload.get("template")) for o in Outbox.select()] == [(ALICE, "survey")]
+    assert [(o.chat_id, o.payload.get("template")) for o in Outbox.select()] == [(ALICE, "resolved_notice"),
+                                                                                (ALICE, "survey")]
     assert Ticket.get().status == "resolved"
     client.close()

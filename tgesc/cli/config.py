@@ -106,12 +106,17 @@ def render_document(doc: dict, as_json: bool) -> None:
     from tgesc.cli import calendar, faq, rule, sla, staff, tier
 
     views = {"calendars": calendar.summary, "tiers": tier.summary, "staff": staff.summary, "sla": sla.summary,
-             "templates": _template_summary, "rules": rule.summary, "faq": faq.summary}
+             "templates": _template_summary, "rules": rule.summary, "faq": faq.summary,
+             "lifecycle": _lifecycle_summary}
     for section, entries in doc.items():
         if entries:
             print(f"[{section}]")
             print(table(views[section](entries)))
             print()
+
+
+def _lifecycle_summary(values: dict) -> list[dict]:
+    return [{"setting": key, "value": value} for key, value in values.items()]
 
 
 def _template_summary(entries: dict) -> list[dict]:

@@ -127,7 +127,7 @@ def _replay_each(db: Any, letter_ids: list[int]) -> None:
     from tgesc.services.telegram.dispatch import BotDispatcher
 
     settings = state().settings()
-    dispatcher = BotDispatcher(db, CustomerDesk(None, settings.reopen_window, settings.rate("flood_limit")),
+    dispatcher = BotDispatcher(db, CustomerDesk(None, settings.rate("flood_limit")),
                                clock_from(settings))
     failed = []
     for letter_id in letter_ids:

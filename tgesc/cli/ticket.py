@@ -482,6 +482,59 @@ def close(number: int = NUMBER, as_: str = AS_OPTION, as_json: bool = JSON_OPTIO
     _done(_change(close_ticket, number, as_), as_json, f"Closed ticket #{number}.")
 
 
+@app.command("wait")
+def wait(
+    number: int = NUMBER,
+    reply: str = typer.Option(None, "--reply", parser=free_text, metavar="TEXT",
+                              help="Sent to the customer first, as a staff answer (the first or next response)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Put an open ticket to wait on the customer: its SLA clocks pause (per the policy's pause_when_waiting)
+    until the customer writes. Without an answer the customer is reminded after the lifecycle's
+    waiting_remind_after, and the ticket is resolved after waiting_resolve_after.
+
+    Examples:
+
+      tgesc ticket wait 1042 --reply "Could you send a screenshot of the error?"
+
+      tgesc ticket wait 1042 --as bob
+    """
+    from tgesc.services.tickets.actions import wait as wait_on_customer
+
+    _done(_change(wait_on_customer, number, as_, reply=reply), as_json,
+          f"Ticket #{number} now waits on the customer" + (" (the reply was sent to them)." if reply else "."))
+
+
+@app.command("sweep")
+def sweep(
+    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` runs the "
+                                                    "periodic sweep)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen, change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The lifecycle sweep, once: remind customers a ticket waits on, resolve the tickets they never answered
+    and the FAQ answers nobody disputed, close the resolved tickets past close_after.
+
+    The same sweep `tgesc worker cron` runs every lifecycle_sweep_every; this runs it now, for cron or a
+    systemd timer, or to look (--dry-run). Prints one row per step taken (action: remind, resolve, close).
+
+    Examples:
+
+      tgesc ticket sweep --once --dry-run
+
+      tgesc ticket sweep --once --json
+    """
+    from tgesc.cli.output import info
+    from tgesc.cli.sweeping import sweep_once
+    from tgesc.services.sweeps.lifecycle import sweep_lifecycle
+
+    done = sweep_once(sweep_lifecycle, once=once, dry_run=dry_run, as_json=as_json,
+                      columns=["ticket", "action", "reason", "due"])
+    verb = "would take" if dry_run else "took"
+    info(f"Lifecycle sweep{' (dry run)' if dry_run else ''}: {verb} {len(done)} step(s).")
+
+
 @app.command("to-faq")
 def to_faq(
     number: int = NUMBER,

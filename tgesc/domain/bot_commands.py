@@ -4,9 +4,10 @@ a `CommandError` whose message says what is wrong and how the command is used.
 Where each is accepted (the caller passes the set as `allowed`):
 - staff, in a ticket's forum topic or card thread (`STAFF_TOPIC_COMMANDS`): /take, /tried TEXT, /note TEXT,
   /priority P, /tag +a -b, /escalate TIER REASON, /quick REASON, /resolve [--no-survey], /reopen [REASON],
-  /close, /card;
+  /close, /card, /wait [TEXT];
 - staff, in a private chat with the bot (`STAFF_PRIVATE_COMMANDS`): /mine, /queue;
-- customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE].
+- customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE],
+  /close [NUMBER] (their own ticket: the number, or their only open one).
 
 `/cmd@BotName args` is ours when BotName is our bot (any case); another bot's command is not for us (None).
 Arguments may span lines (TEXT and REASON keep their newlines) and be spaced freely. A staff message
@@ -24,9 +25,9 @@ from typing import Any
 from tgesc.domain.vocabulary import PRIORITIES
 
 STAFF_TOPIC_COMMANDS = frozenset({"take", "tried", "note", "priority", "tag", "escalate", "quick", "resolve",
-                                  "reopen", "close", "card"})
+                                  "reopen", "close", "card", "wait"})
 STAFF_PRIVATE_COMMANDS = frozenset({"mine", "queue"})
-CUSTOMER_COMMANDS = frozenset({"start", "status", "language"})
+CUSTOMER_COMMANDS = frozenset({"start", "status", "language", "close"})
 
 USAGE: Mapping[str, str] = {
     "take": "/take — assign this ticket to yourself",
@@ -38,7 +39,8 @@ USAGE: Mapping[str, str] = {
     "quick": "/quick REASON — escalate an obviously urgent case straight to the top tier",
     "resolve": "/resolve [--no-survey] — resolve the ticket; the survey follows unless --no-survey",
     "reopen": "/reopen [REASON] — reopen the ticket",
-    "close": "/close — close the ticket",
+    "close": "/close [NUMBER] — close the ticket (its number: when you have several)",
+    "wait": "/wait [TEXT] — wait on the customer (TEXT is sent to them first); the SLA clocks pause",
     "card": "/card — show the ticket's card here",
     "mine": "/mine — your open tickets",
     "queue": "/queue — the open tickets of your tiers",
@@ -68,7 +70,8 @@ class Command:
     """A parsed command: its name (without the slash) and its arguments, by the keys each command has:
     tried/note: text · priority: priority · tag: add, remove (tuples) · escalate: tier, reason ·
     quick: reason · resolve: no_survey · reopen: reason ('' when none) · language: code (None when
-    none) · start: payload (None when none); the others have none."""
+    none) · start: payload (None when none) · wait: text (None when none) · close: number (a customer's, only
+    when given); the others have none."""
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -101,7 +104,8 @@ def format_command(command: Command, *, bot_username: str | None = None) -> str:
         "tag": [*(f"+{tag}" for tag in args.get("add", ())), *(f"-{tag}" for tag in args.get("remove", ()))],
         "escalate": [args.get("tier"), args.get("reason")], "quick": [args.get("reason")],
         "resolve": ["--no-survey" if args.get("no_survey") else None], "reopen": [args.get("reason")],
-        "language": [args.get("code")], "start": [args.get("payload")],
+        "language": [args.get("code")], "start": [args.get("payload")], "wait": [args.get("text")],
+        "close": [str(args["number"]) if "number" in args else None],
     }.get(name, [])
     suffix = f"@{bot_username.lstrip('@')}" if bot_username else ""
     return " ".join([f"/{name}{suffix}", *(word for word in words if word)])
@@ -191,6 +195,20 @@ def _reopen(rest: str) -> dict[str, Any]:
     return {"reason": rest}
 
 
+def _wait(rest: str) -> dict[str, Any]:
+    return {"text": rest or None}
+
+
+def _close(rest: str) -> dict[str, Any]:
+    """Nothing (staff, in a ticket's thread; a customer with one open ticket), or a ticket number: `/close 12`."""
+    if not rest:
+        return {}
+    digits = rest.removeprefix("#")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 9:
+        raise _refuse("close", f"{rest!r} is not a ticket number")
+    return {"number": int(digits)}
+
+
 def _language(rest: str) -> dict[str, Any]:
     code = rest.lower().replace("_", "-")
     if rest and not _LANGUAGE.fullmatch(code):
@@ -205,7 +223,7 @@ def _start(rest: str) -> dict[str, Any]:
 _PARSERS: Mapping[str, Callable[[str], dict[str, Any]]] = {
     "take": _nothing("take"), "tried": _text_of("tried", "text"), "note": _text_of("note", "text"),
     "priority": _priority, "tag": _tags, "escalate": _escalate, "quick": _text_of("quick", "reason"),
-    "resolve": _resolve, "reopen": _reopen, "close": _nothing("close"), "card": _nothing("card"),
+    "resolve": _resolve, "reopen": _reopen, "close": _close, "card": _nothing("card"), "wait": _wait,
     "mine": _nothing("mine"), "queue": _nothing("queue"),
     "start": _start, "status": _ignored, "language": _language,
 }

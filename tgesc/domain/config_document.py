@@ -14,6 +14,7 @@ from typing import Any
 
 from tgesc.domain import templates
 from tgesc.domain.config_schema import (
+    FLAT_SECTIONS,
     SECTION_ORDER,
     SECTIONS,
     Bad,
@@ -21,6 +22,7 @@ from tgesc.domain.config_schema import (
     language_code,
     normalize_calendars,
     normalize_entry,
+    normalize_lifecycle,
     rule_problems,
     sla_problems,
 )
@@ -47,7 +49,8 @@ def validate_document(raw: Mapping[str, Any], *, whole: bool = True) -> tuple[Do
     for name in SECTION_ORDER:
         section_raw = raw.get(name, {})
         if not isinstance(section_raw, Mapping):
-            problems.append(f"{name}: expected a table of entries, e.g. [{name}.NAME]")
+            problems.append(f"{name}: expected a table of entries, e.g. [{name}.NAME]" if name not in FLAT_SECTIONS
+                            else f"{name}: expected a table of settings, e.g. [{name}]")
             continue
         doc[name], found = _normalize_section(name, section_raw)
         problems += found
@@ -73,6 +76,8 @@ def _normalize_section(name: str, raw: Mapping[str, Any]) -> tuple[dict[str, Any
         return normalize_calendars(raw)
     if name == "templates":
         return _normalize_templates(raw)
+    if name == "lifecycle":
+        return normalize_lifecycle(raw)
     section = SECTIONS[name]
     entries, problems = {}, []
     for key in _ordered_keys(name, raw):
@@ -226,7 +231,8 @@ def plan(current: Document, desired: Document, *, prune: bool) -> list[Change]:
             if key not in have:
                 upserts.append(Change("+", section, key, entry=entry))
             elif have[key] != entry:
-                changed = tuple(f for f in _field_union(have[key], entry) if have[key].get(f) != entry.get(f))
+                changed = tuple(f for f in _field_union(have[key], entry) if have[key].get(f) != entry.get(f)
+                                ) if isinstance(entry, Mapping) else ()  # a flat section's value: no fields
                 upserts.append(Change("~", section, key, changed, entry))
         if prune:
             removals += [Change("-", section, key) for key in have if key not in want]

@@ -284,9 +284,18 @@ FAQ = Section("faq", (
     Field("enabled", boolean, default=True),
 ), key_help="FAQ entry name")
 
-# Calendars and templates have shapes of their own (validated by hours.py and templates.py).
+# Calendars and templates have shapes of their own (validated by hours.py and templates.py), and so has
+# lifecycle: one table of settings (`[lifecycle]`, `close_after = "3d"`), not a table of entries.
 SECTIONS: dict[str, Section] = {s.name: s for s in (TIERS, STAFF, SLA, RULES, FAQ)}
-SECTION_ORDER = ("calendars", "tiers", "staff", "sla", "templates", "rules", "faq")
+SECTION_ORDER = ("calendars", "tiers", "staff", "sla", "templates", "rules", "faq", "lifecycle")
+FLAT_SECTIONS = ("lifecycle",)  # a table of settings: its "entries" are values, written `key = value`
+
+LIFECYCLE: dict[str, tuple[str, str]] = {  # key: (default, help)
+    "waiting_remind_after": ("1d", "a ticket waiting on the customer: the customer is reminded after this long"),
+    "waiting_resolve_after": ("3d", "a ticket waiting on the customer: resolved (no_reply) after this long"),
+    "faq_resolve_after": ("1d", "an FAQ answer nobody disputes: the ticket is resolved (faq_silence) after this long"),
+    "close_after": ("3d", "a resolved ticket closes after this long; a message before then reopens it"),
+}
 
 RULE_REQUIREMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # kind: (required fields, fields at least one of which must act)
@@ -353,6 +362,22 @@ def sla_problems(key: str, entry: Mapping[str, Any]) -> Problems:
     if entry.get("escalate_to") and entry.get("on_breach") != "escalate":
         problems.append(f"sla.{key}.escalate_to: only used when on_breach = \"escalate\"")
     return problems
+
+
+def normalize_lifecycle(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:
+    """`[lifecycle]`: each timing given, a positive duration in canonical form (one not given keeps its default,
+    `LIFECYCLE`, wherever the configuration is read)."""
+    allowed = ", ".join(LIFECYCLE)
+    problems = [f"lifecycle.{key}: unknown key (allowed: {allowed})" for key in raw if key not in LIFECYCLE]
+    result = {}
+    for key in LIFECYCLE:
+        if key not in raw:
+            continue
+        try:
+            result[key] = positive_duration(raw[key])
+        except Bad as exc:
+            problems.append(f"lifecycle.{key}: {exc}")
+    return result, problems
 
 
 def normalize_calendars(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:

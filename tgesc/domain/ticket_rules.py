@@ -1,15 +1,16 @@
 """The ticket's own rules: which status changes are allowed, and what the handover checklist still lacks.
 
-Statuses: open, waiting (on the customer), resolved, closed. A resolved or closed ticket may be
-reopened; a closed one cannot be resolved again. The checklist is the article's handover list: when
-the problem first occurred, whether evidence was provided, what was tried, when the customer expects
-a resolution.
-"""
+Statuses: open, waiting (on the customer), resolved, closed. Staff put an open ticket to wait on the customer (or an
+FAQ answer does); the customer's next message resumes it. A waiting ticket nobody answers is reminded once and then
+resolved; a resolved ticket closes by itself after a while (`next_step`, the `[lifecycle]` timings). A resolved or
+closed ticket may be reopened; a closed one cannot be resolved again. The checklist is the article's handover list:
+when the problem first occurred, whether evidence was provided, what was tried, when the customer expects a
+resolution."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tgesc.domain.errors import DomainError
 
@@ -57,3 +58,76 @@ class Checklist:
         if self.expected_resolution_by is None:
             items.append("expected_resolution (when the customer expects it solved: ticket checklist --expected-by)")
         return items
+
+
+# --- the lifecycle timers: waiting on the customer, then resolved, then closed ------------------------------
+
+WAIT_REASONS: tuple[str, ...] = ("staff", "faq")  # who put the ticket to wait: staff (/wait), an FAQ answer
+RESOLVE_REASONS: tuple[str, ...] = ("staff", "customer", "faq_solved", "faq_silence", "no_reply")
+CLOSE_REASONS: tuple[str, ...] = ("staff", "auto")
+LIFECYCLE_KEYS: tuple[str, ...] = ("waiting_remind_after", "waiting_resolve_after", "faq_resolve_after", "close_after")
+
+
+@dataclass(frozen=True)
+class LifecyclePolicy:
+    """The `[lifecycle]` timings of the escalation configuration."""
+
+    waiting_remind_after: timedelta = timedelta(hours=24)
+    waiting_resolve_after: timedelta = timedelta(hours=72)
+    faq_resolve_after: timedelta = timedelta(hours=24)
+    close_after: timedelta = timedelta(days=3)
+
+    @classmethod
+    def from_seconds(cls, seconds: dict[str, int]) -> LifecyclePolicy:
+        """The policy of `{key: seconds}` (absent keys: the defaults)."""
+        return cls(**{key: timedelta(seconds=value) for key, value in seconds.items() if key in LIFECYCLE_KEYS})
+
+
+@dataclass(frozen=True)
+class LifeState:
+    """What the lifecycle timers read of a ticket: its status, why and since when it waits, whether the customer
+    was reminded in this wait, when it was resolved."""
+
+    status: str
+    waiting_reason: str | None = None
+    waiting_since: datetime | None = None
+    reminded: bool = False
+    resolved_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Step:
+    """The next automatic step of a ticket: `action` (remind, resolve, close), `reason` (the event's), `at`."""
+
+    action: str
+    reason: str
+    at: datetime
+
+
+def next_step(state: LifeState, policy: LifecyclePolicy) -> Step | None:
+    """The ticket's next automatic step (None: nothing happens to it by itself; an open ticket waits for staff).
+
+    Waiting on the customer after staff asked: a reminder `waiting_remind_after` the wait began (once), then
+    resolution (`no_reply`) `waiting_resolve_after` it began. Waiting on an FAQ answer: resolution
+    (`faq_silence`) `faq_resolve_after` it was sent. Resolved: closed (`auto`) `close_after` the resolution."""
+    if state.status == "waiting" and state.waiting_since is not None:
+        since = state.waiting_since
+        if state.waiting_reason == "faq":
+            return Step("resolve", "faq_silence", since + policy.faq_resolve_after)
+        remind = since + policy.waiting_remind_after
+        resolve = since + policy.waiting_resolve_after
+        if not state.reminded and remind < resolve:
+            return Step("remind", "no_reply", remind)
+        return Step("resolve", "no_reply", resolve)
+    if state.status == "resolved" and state.resolved_at is not None:
+        return Step("close", "auto", state.resolved_at + policy.close_after)
+    return None
+
+
+def after_step(state: LifeState, step: Step) -> LifeState:
+    """The state once `step` has happened (the sweep's effect, as a pure function)."""
+    if step.action == "remind":
+        return LifeState(state.status, state.waiting_reason, state.waiting_since, True, state.resolved_at)
+    if step.action == "resolve":
+        return LifeState(transition(state.status, "resolve", 0), resolved_at=step.at)
+    return LifeState(transition(state.status, "close", 0), resolved_at=state.resolved_at)

@@ -157,7 +157,7 @@ class SimulatedDesk:
         self.wire = FakeWire(clock=self.clock.seconds)
         owner = self.wire.user(OWNER_ID, first_name="Owner")
         self._add_people()
-        desk = CustomerDesk(None, self.settings.reopen_window, self.settings.rate("flood_limit"))
+        desk = CustomerDesk(None, self.settings.rate("flood_limit"))
         dispatcher = BotDispatcher(self.db, desk, self.clock, on_failure=self._failed)
         self.connection = TelegramConnection(
             "simulate", self.home, 1, "simulated", self.wire.bot_token, handlers=dispatcher,

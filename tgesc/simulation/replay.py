@@ -38,6 +38,7 @@ from tgesc.simulation.desk import ACTOR, SimulatedDesk
 from tgesc.simulation.runner import Simulation, redis_for_run
 
 LIFECYCLE = {"ticket.resolved": "resolve", "ticket.closed": "close"}
+FAQ_VERDICTS = {("ticket.resolved", "faq_solved"): "solved", ("ticket.resumed", "help"): "help"}
 Origins = dict[tuple[int, int], int]  # (customer's Telegram id, Unix second of a message) -> the ticket's number
 
 
@@ -105,16 +106,24 @@ def _staff_replies(since: datetime, until: datetime, keys: dict[int, str]) -> li
 
 
 def _lifecycle(since: datetime, until: datetime, keys: dict[int, str]) -> list[tuple[Event, Step]]:
-    """Resolutions and closings (command-line steps without a number: the latest ticket's is added when they
-    run) and survey answers (a press on the survey's star button)."""
+    """Resolutions and closings by people (command-line steps without a number: the latest ticket's is added when
+    they run; the automatic ones the replay's own lifecycle sweep does again), survey answers (a press on the
+    survey's star button) and verdicts on FAQ answers (a press on "that solved it" or "I still need help")."""
     query = (Event.select(Event, Ticket, Customer).join(Ticket).join(Customer)
-             .where(Event.kind.in_([*LIFECYCLE, "survey.answered"]) & (Event.at >= since) & (Event.at <= until)))
+             .where(Event.kind.in_([*LIFECYCLE, "survey.answered", "ticket.resumed"]) & (Event.at >= since)
+                    & (Event.at <= until)))
     steps = []
     for event in query:
         key = keys.get(event.ticket.customer.telegram_id)
         if key is None:
             continue
         details = event.details or {}
+        verdict = FAQ_VERDICTS.get((event.kind, details.get("reason")))
+        if verdict is not None:
+            steps.append((event, Step(number=0, at=event.at, customer=key, press=verdict)))
+            continue
+        if event.actor == "lifecycle" or event.kind == "ticket.resumed":
+            continue
         if event.kind == "survey.answered":
             if details.get("stars") is None:
                 continue
@@ -197,15 +206,20 @@ class ReplayDesk(SimulatedDesk):
         return ""
 
     def press(self, step: Step, sent: list[dict[str, Any]]) -> str:
-        """The customer's survey answer: a press on the star button of the latest survey sent to them."""
+        """The customer's survey answer (a press on the star button of the latest survey sent to them) or verdict
+        on an FAQ answer (solved, help: its button on the latest FAQ answer sent to them)."""
+        kind = "faq:" if step.press in ("solved", "help") else "survey:"
         user = self.users[step.customer]
         for message in reversed(sent):
             if not (message["outgoing"] and message["chat_id"] == user.id):
                 continue
             for label, data in (pair for row in message["buttons"] or [] for pair in row):
-                if data.startswith("survey:") and data.endswith(f":{step.press}"):
+                if data.startswith(kind) and data.endswith(f":{step.press}"):
                     self.connection.feed(self.wire.callback(user, user.id, message["message_id"], data))
                     return label
+        if kind == "faq:":
+            self.notes["FAQ verdicts skipped: no FAQ answer was sent"] += 1
+            return "(no FAQ answer)"
         self.notes["survey answers skipped: no survey was sent"] += 1
         return "(no survey)"
 

@@ -3,8 +3,9 @@
 `ticket_rows` lists every ticket (customer by scenario name, status, tier, priority, emotion, tags, the
 latest survey round); `event_rows` turns the audit log (`Event`) into the issue's event kinds: `created`,
 `escalated` (with the trigger: manual, quick, keyword, repeat_request, unresolved, emotion, urgent_reply,
-sla_breach, survey), `priority_changed`, `tagged`, `sla_warning`, `sla_breach`, `resolved`, `reopened`,
-`closed`, `survey_sent`, `survey_reminded`, `survey_answered` (+ `review_invited` for a success),
+sla_breach, survey), `priority_changed`, `tagged`, `sla_warning`, `sla_breach`, `waiting` (reason: staff or faq),
+`resumed`, `waiting_reminded`, `resolved` and `closed` (reason: staff, customer, faq_solved, faq_silence,
+no_reply; auto), `reopened`, `survey_sent`, `survey_reminded`, `survey_answered` (+ `review_invited` for a success),
 `survey_expired`, and a few more (`rule_fired`, `faq_answered`, `emotion_changed`, `assigned`). Any other
 kind passes through with its dots made underscores, details unchanged: nothing is hidden. Configuration
 events (`config.*`) are left out. The models must be bound to the simulation's database by the caller.
@@ -158,13 +159,22 @@ class _Mapper:
         return {"due": _iso(datetime.fromisoformat(d["due"]), self.zone)}
 
     def _ticket_resolved(self, _ticket, d, by):
-        return [("resolved", {"survey": bool(d.get("survey")), "by": by})]
+        return [("resolved", {"survey": bool(d.get("survey")), "reason": d.get("reason") or "staff", "by": by})]
+
+    def _ticket_waiting(self, _ticket, d, by):
+        return [("waiting", {"reason": d.get("reason"), "by": by})]
+
+    def _ticket_resumed(self, _ticket, d, by):
+        return [("resumed", {**_some(reason=d.get("reason")), "by": by})]
+
+    def _ticket_waiting_reminded(self, _ticket, d, _by):
+        return [("waiting_reminded", {**self.due(d), "sent": bool(d.get("sent", True))})]
 
     def _ticket_reopened(self, _ticket, d, by):
         return [("reopened", {**_some(reason=d.get("reason")), "by": by})]
 
-    def _ticket_closed(self, _ticket, _d, by):
-        return [("closed", {"by": by})]
+    def _ticket_closed(self, _ticket, d, by):
+        return [("closed", {"reason": d.get("reason") or "staff", "by": by})]
 
     def _ticket_assigned(self, _ticket, d, by):
         return [("assigned", {"to": d.get("to"), "by": by})]

@@ -2,7 +2,8 @@
 would run, as real RQ jobs.
 
 RQ's cron runs an interval job when the scheduler starts and every interval after: here, at the scenario's
-start plus whole intervals (`sla_sweep_every`, `unresolved_sweep_every`, `survey_sweep_every`). A tick at which
+start plus whole intervals (`sla_sweep_every`, `unresolved_sweep_every`, `survey_sweep_every`,
+`lifecycle_sweep_every`). A tick at which
 a sweep's due query finds nothing changes nothing, so time jumps from one tick with work to the next: the first
 tick at or after the earliest timer the sweep reads (services.sweeps.next_due). Every warning, breach, unresolved
 escalation, survey, reminder and expiry fires at the instant it would in production.
@@ -31,6 +32,7 @@ PERIODIC = (
     Periodic("sla", jobs.sla_sweep, "sla_sweep_every", next_due.next_sla_check),
     Periodic("unresolved", jobs.unresolved_sweep, "unresolved_sweep_every", next_due.next_unresolved_check),
     Periodic("survey", jobs.survey_sweep, "survey_sweep_every", next_due.next_survey_step),
+    Periodic("lifecycle", jobs.lifecycle_sweep, "lifecycle_sweep_every", next_due.next_lifecycle_step),
 )
 
 

@@ -184,9 +184,13 @@ _EVENT_TEXTS: dict[str, Callable[[str, Mapping[str, Any], tzinfo], str]] = {
                                    + (" — not sent: a later milestone was due too" if d.get("action") == "skipped"
                                       else ""),
     "sla_breach": lambda n, d, z: f"✖ {n} SLA breach: {_clock(d.get('clock'))}{_due(d, z)}",
-    "resolved": lambda n, d, z: f"✔ {n} resolved{_by(d)}",
+    "resolved": lambda n, d, z: f"✔ {n} resolved{_by(d)}{_why(d, 'staff')}",
     "reopened": lambda n, d, z: f"↺ {n} reopened{_by(d)}{_reason(d)}",
-    "closed": lambda n, d, z: f"■ {n} closed{_by(d)}",
+    "closed": lambda n, d, z: f"■ {n} closed{_by(d)}{_why(d, 'staff')}",
+    "waiting": lambda n, d, z: f"⏸ {n} waiting on the customer ({d.get('reason')}){_by(d)}",
+    "resumed": lambda n, d, z: f"▶ {n} open again ({d.get('reason')}){_by(d)}",
+    "waiting_reminded": lambda n, d, z: f"· {n} customer reminded" + ("" if d.get("sent", True)
+                                                                      else " (not sent: resolved at once)"),
     "assigned": lambda n, d, z: f"· {n} assigned to {d.get('to')}{_by(d)}",
     "emotion_changed": lambda n, d, z: f"☹ {n} emotion {d.get('from')} → {d.get('to')}",
     "rule_fired": lambda n, d, z: f"· {n} rule {d.get('rule')} fired ({d.get('rule_kind')})",
@@ -197,6 +201,12 @@ _EVENT_TEXTS: dict[str, Callable[[str, Mapping[str, Any], tzinfo], str]] = {
     "survey_answered": _survey_answered,
     "review_invited": lambda n, d, z: f"★ {n} review invited",
 }
+
+
+def _why(detail: Mapping[str, Any], usual: str) -> str:
+    """` (reason)` for a resolution or closing, unless it is the usual one (staff)."""
+    reason = detail.get("reason")
+    return f" ({reason})" if reason and reason != usual else ""
 
 
 def event_line(event: Mapping[str, Any], zone: tzinfo) -> str:

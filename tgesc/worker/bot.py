@@ -170,7 +170,7 @@ def _serve(settings: Settings, db: peewee.Database, redis: Any, session_factory:
     from tgesc.adapters.telegram import TelegramConnection
     from tgesc.adapters.workers import SimpleWorker
 
-    desk = CustomerDesk(None, settings.reopen_window, settings.rate("flood_limit"))
+    desk = CustomerDesk(None, settings.rate("flood_limit"))
     clock = clock_from(settings)  # real time, or the virtual clock of TGESC_CLOCK (tests, simulations)
     dispatcher = BotDispatcher(db, desk, clock)
     connection = TelegramConnection(

@@ -56,6 +56,7 @@ PERIODIC = (
     Periodic(jobs.sla_sweep, "sla_sweep_every", 300),
     Periodic(jobs.unresolved_sweep, "unresolved_sweep_every", 300),
     Periodic(jobs.survey_sweep, "survey_sweep_every", 300),
+    Periodic(jobs.lifecycle_sweep, "lifecycle_sweep_every", 300),
     Periodic(jobs.outbox_relay, "relay_every", 300),
     Periodic(jobs.housekeeping, "housekeeping_every", 1800),
 )

@@ -146,6 +146,13 @@ def survey_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
     return _sweeping(sweep_surveys, dry_run)
 
 
+def lifecycle_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+    """Lifecycle steps due by now: waiting reminders, automatic resolutions, closings (services.sweeps.lifecycle)."""
+    from tgesc.services.sweeps.lifecycle import sweep_lifecycle
+
+    return _sweeping(sweep_lifecycle, dry_run)
+
+
 def outbox_relay() -> int:
     """Pending outbox rows due by now whose `telegram` job is gone get one again; how many."""
     from tgesc.adapters.jobs import relay_deliveries

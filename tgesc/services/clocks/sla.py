@@ -36,7 +36,7 @@ DUE_FIELDS = {"first_response": "first_response_due", "next_response": "next_res
 # instants and next check stored by the last refresh stay what a refresh would compute.
 CLOCK_INPUTS = frozenset({"sla_policy", "priority", "clocks_started_at", "created_at", "first_responded_at",
                           "awaiting_reply_since", "resolved_at", "closed_at", "sla_paused", "paused_since",
-                          "status"})
+                          "status", "waiting_reason"})
 
 
 def current_policy(db: peewee.Database, priority: str, tier: Tier | None = None) -> Policy:
@@ -117,7 +117,8 @@ def refresh(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) ->
         setattr(ticket, column, by_name[name].due if name in by_name else None)
     if fired is None:
         fired = firings_of(ticket)
-    ticket.next_check_at = next_check(found, fired) if ticket.status in OPEN_STATUSES else None
+    runs = ticket.status in OPEN_STATUSES and ticket.waiting_reason != "faq"  # an FAQ answer's wait runs no clock
+    ticket.next_check_at = next_check(found, fired) if runs else None
     return found
 
 

@@ -1,11 +1,10 @@
 """The configuration the hot paths (ingest) need, parsed once per configuration generation.
 
-`current(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the
-tiers by id and code, the active staff by Telegram id (the bot asks for every private message) and the
-tiers each works in (asked for every staff message), the SLA policies and calendars, and the template
-overrides; it is rebuilt only after a configuration change, by any process. The configuration is shared
-between calls: do not modify it, its tiers, staff or entries.
-"""
+`current(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the tiers by id and
+code, the active staff by Telegram id (the bot asks for every private message) and the tiers each works in (asked
+for every staff message), the SLA policies and calendars, the template overrides and the lifecycle timings; it is
+rebuilt only after a configuration change, by any process. The configuration is shared between calls: do not modify
+it, its tiers, staff or entries."""
 
 from __future__ import annotations
 
@@ -15,7 +14,9 @@ from typing import Any
 
 import peewee
 
+from tgesc.domain.durations import parse_duration
 from tgesc.domain.rules import FaqEntry, Rule, faq_from, rules_from
+from tgesc.domain.ticket_rules import LifecyclePolicy
 from tgesc.models import Staff, StaffTier, Tier
 from tgesc.services.config import store as config_store
 from tgesc.services.config.apply import entry_in
@@ -45,12 +46,18 @@ class Configuration:
         return None if tier is None else tier.level
 
     @property
+    def lifecycle(self) -> LifecyclePolicy:
+        """The `[lifecycle]` timings (a timing not set: its default)."""
+        return LifecyclePolicy.from_seconds({key: parse_duration(value)
+                                             for key, value in self.sections["lifecycle"].items()})
+
+    @property
     def front_line(self) -> Tier | None:
         """The lowest tier (None when no tier is configured)."""
         return min(self.tiers.values(), key=lambda tier: tier.level, default=None)
 
 
-PARSED_SECTIONS = ("sla", "calendars", "templates", "tiers")
+PARSED_SECTIONS = ("sla", "calendars", "templates", "tiers", "lifecycle")
 _parsed: dict[str, Configuration] = {}
 _checked: dict[str, tuple[Any, int]] = {}  # database → (its transaction, config_store.bumps) at the last check
 

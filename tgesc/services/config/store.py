@@ -117,9 +117,21 @@ def _load_faq() -> dict[str, Any]:
             for f in FaqEntry.select().order_by(FaqEntry.name)}
 
 
+LIFECYCLE_PREFIX = "lifecycle."  # `[lifecycle]` settings are meta rows: lifecycle.close_after = 3d
+
+
+def _load_lifecycle() -> dict[str, Any]:
+    """The `[lifecycle]` timings set (a timing not set keeps its default)."""
+    from tgesc.domain.config_schema import LIFECYCLE
+
+    rows = {m.key.removeprefix(LIFECYCLE_PREFIX): m.value
+            for m in Meta.select().where(Meta.key.startswith(LIFECYCLE_PREFIX))}
+    return {key: rows[key] for key in LIFECYCLE if key in rows}
+
+
 LOADERS: dict[str, Callable[[], dict[str, Any]]] = {
     "calendars": _load_calendars, "tiers": _load_tiers, "staff": _load_staff, "sla": _load_sla,
-    "templates": _load_templates, "rules": _load_rules, "faq": _load_faq,
+    "templates": _load_templates, "rules": _load_rules, "faq": _load_faq, "lifecycle": _load_lifecycle,
 }
 
 
@@ -199,9 +211,13 @@ def _save_faq(key: str, e: dict[str, Any]) -> None:
     _upsert(FaqEntry, FaqEntry.name, key, {"phrases": e["phrases"], "answer": e["answer"], "enabled": e["enabled"]})
 
 
-SAVERS: dict[str, Callable[[str, dict[str, Any]], None]] = {
+def _save_lifecycle(key: str, value: Any) -> None:
+    _upsert(Meta, Meta.key, LIFECYCLE_PREFIX + key, {"value": value})
+
+
+SAVERS: dict[str, Callable[[str, Any], None]] = {
     "calendars": _save_calendar, "tiers": _save_tier, "staff": _save_staff, "sla": _save_sla,
-    "templates": _save_template, "rules": _save_rule, "faq": _save_faq,
+    "templates": _save_template, "rules": _save_rule, "faq": _save_faq, "lifecycle": _save_lifecycle,
 }
 
 
@@ -235,6 +251,9 @@ def delete_entry(section: str, key: str) -> None:
         in_use = Ticket.select().join(Tier).where(Tier.code == key).count()
         if in_use:
             raise DomainError(f"tier {key!r} cannot be removed: {in_use} ticket(s) are in it; move them first")
+    if section == "lifecycle":
+        Meta.delete().where(Meta.key == LIFECYCLE_PREFIX + key).execute()
+        return
     model, key_field = DELETE_KEYS[section]
     if section == "staff":
         StaffTier.delete().where(StaffTier.staff.in_(Staff.select().where(Staff.handle == key))).execute()

@@ -1,9 +1,9 @@
 """The canonical TOML text of a configuration document, laid out for people who keep it in git.
 
-One `[section.key]` table per entry; nested tables as dotted keys (`hours.mon = [...]`,
-`phrases.zh = [...]`, `overrides."2026-12-24" = [...]`), the shape docs/escalation-configuration.md
-documents; arrays inline unless they get long. Strings are escaped by tomli-w (multi-line bodies stay readable).
-"""
+One `[section.key]` table per entry (and `[lifecycle]`, a table of settings, last); nested tables as dotted keys
+(`hours.mon = [...]`, `phrases.zh = [...]`, `overrides."2026-12-24" = [...]`), the shape docs/escalation-
+configuration.md documents; arrays inline unless they get long. Strings are escaped by tomli-w (multi-line bodies
+stay readable)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,19 @@ MAX_INLINE = 100
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-def dumps(document: Mapping[str, Mapping[str, Mapping[str, Any]]], header: str = "") -> str:
-    tables = [_table(section, key, entry) for section, entries in document.items() for key, entry in entries.items()]
+FLAT_SECTIONS = ("lifecycle",)  # tables of settings, not of entries (config_schema.FLAT_SECTIONS)
+
+
+def dumps(document: Mapping[str, Mapping[str, Any]], header: str = "") -> str:
+    tables = [_table(section, key, entry) for section, entries in document.items() if section not in FLAT_SECTIONS
+              for key, entry in entries.items()]
+    tables += [_settings(section, document[section]) for section in FLAT_SECTIONS if document.get(section)]
     return header + "\n".join(tables)
+
+
+def _settings(section: str, values: Mapping[str, Any]) -> str:
+    """`[section]` and one `key = value` line per setting."""
+    return "\n".join([f"[{section}]", *(_assign(_key(key), value) for key, value in values.items())]) + "\n"
 
 
 def _table(section: str, key: str, entry: Mapping[str, Any]) -> str:

@@ -22,6 +22,11 @@ def next_unresolved_check() -> datetime | None:
     return tickets.earliest_open(database, Ticket.escalate_unresolved_at)
 
 
+def next_lifecycle_step() -> datetime | None:
+    """The earliest `lifecycle_due_at` of a waiting or resolved ticket (the lifecycle sweep's due query)."""
+    return tickets.earliest_lifecycle(database)
+
+
 def next_survey_step() -> datetime | None:
     """The earliest `due_at` of a survey still to send, remind or expire (the survey sweep's due query)."""
     return tickets.earliest_survey_step(database)

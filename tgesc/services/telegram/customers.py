@@ -2,7 +2,8 @@
 
 Every message is persisted through ingest before anything reacts (idempotently: a catch-up replay
 changes nothing), then mirrored into the ticket's staff thread. `/start` greets, `/status` lists the
-customer's own open tickets with the expected reply time, `/language` changes their language. A
+customer's own open tickets with the expected reply time (and a "close" button for each), `/language` changes
+their language, `/close [NUMBER]` resolves their own open ticket (services.tickets.deflection). A
 customer writing faster than the flood limit is throttled: what they send is still stored on the ticket,
 but no rule runs and nothing is answered, and they get one notice per throttling period. The first message
 after a low return-visit survey score is also stored as that survey's comment.
@@ -10,6 +11,7 @@ after a low return-visit survey score is also stored as that survey's comment.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -17,11 +19,13 @@ import peewee
 
 from tgesc.db import write_transaction
 from tgesc.domain.bot_commands import CUSTOMER_COMMANDS, Command, CommandError, parse_command
+from tgesc.domain.deflection import close_buttons
 from tgesc.domain.humanize import LANGUAGE_NAMES, language_of, ticket_status_line, zone_for
 from tgesc.domain.rates import Rate, SlidingWindow
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Customer, Ticket, database
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets import deflection
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.ingest import follow_up, ingest, remember_customer
 from tgesc.services.tickets.store import event
@@ -32,7 +36,6 @@ class CustomerDesk:
     """What the customer side of the bot needs between messages: its settings and the flood counters."""
 
     bot_username: str | None
-    reopen_window: timedelta
     flood_limit: Rate
     flood: SlidingWindow = field(init=False)
 
@@ -55,7 +58,7 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
                                                             message.message_id)
 
     with write_transaction(db):
-        ticket = ingest(db, message, now=now, reopen_window=desk.reopen_window, reactions=not flooding).row
+        ticket = ingest(db, message, now=now, reactions=not flooding).row
         if ticket is not None:  # not a duplicate (a catch-up's replay) or an edit
             _followed_up(ticket, desk, message, now, flooding=flooding)
 
@@ -88,6 +91,10 @@ def _answer_command(db: peewee.Database, command: Command, message: IncomingMess
         customer = remember_customer(db, message, now)
         if command.name == "language":
             _set_language(customer, command.args.get("code"), dedupe, now)
+        elif command.name == "close":
+            answer = deflection.close_mine(db, customer, command.args.get("number"), now)
+            if answer is not None:
+                outbox.queue(None, customer.telegram_id, html.escape(answer), now=now, dedupe_key=dedupe)
         elif command.name == "status":
             _status(customer, dedupe, now)
         else:
@@ -104,8 +111,9 @@ def _status(customer: Customer, dedupe: str, now: datetime) -> None:
         outbox.template_to(customer.telegram_id, customer.language, "status_none", {}, now=now, dedupe_key=dedupe)
         return
     lines = [ticket_status_line(t.number, t.status, now, _reply_due(t), zone, customer.language) for t in mine]
-    outbox.template_to(customer.telegram_id, customer.language, "status", {"tickets": "\n".join(lines)},
-                       now=now, dedupe_key=dedupe)
+    text = outbox.render_template("status", customer.language, {"tickets": "\n".join(lines)})
+    outbox.queue(None, customer.telegram_id, text, now=now, payload={"template": "status"}, dedupe_key=dedupe,
+                 buttons=close_buttons([t.number for t in mine], language_of(customer.language)))
 
 
 def _reply_due(ticket: Ticket) -> datetime | None:

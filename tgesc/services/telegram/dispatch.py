@@ -29,7 +29,7 @@ from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram import dead_letters
 from tgesc.services.telegram.customers import CustomerDesk, on_customer_message
 from tgesc.services.telegram.staff import on_staff_chat_message, on_staff_private_message, staff_member, staff_tier
-from tgesc.services.tickets import surveys
+from tgesc.services.tickets import deflection, surveys
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -129,7 +129,9 @@ class BotDispatcher:
             on_staff_chat_message(self.db, self.desk.bot_username, tier, message, now)
 
     def _press(self, press: ButtonPress, now: datetime) -> None:
-        if not surveys.on_press(self.db, press, now):  # a survey's star buttons record the answer
+        if surveys.on_press(self.db, press, now):  # a survey's star buttons record the answer
+            return
+        if not deflection.on_press(self.db, press, now):  # an FAQ answer's verdict, a /status close button
             with write_transaction(self.db):
                 outbox.queue(None, press.chat_id, "", now=now, kind="answer-callback",
                              payload={"query_id": press.query_id, "data": press.data},

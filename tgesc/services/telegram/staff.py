@@ -3,7 +3,8 @@
 In a tier's staff chat, a message in a ticket's thread (its forum topic, or a reply to a message the bot
 posted for it) is stored first — idempotently, so a catch-up replay does nothing twice — and then is
 one of: an internal note (`//...`, never relayed), a staff command (`/take`, `/tried`, `/escalate` … run
-through the same services as the CLI), or an answer relayed to the customer. Only staff of that tier (or
+through the same services as the CLI), or an answer relayed to the customer (a ticket waiting on the
+customer's verdict on an FAQ answer is then open again: a person took over). Only staff of that tier (or
 admins) may do any of it; anybody else is refused with the reason, and the attempt is logged.
 In a private chat, staff get `/mine` (their tickets) and `/queue` (their tiers' open tickets).
 """
@@ -32,8 +33,8 @@ from tgesc.models import Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
+from tgesc.services.tickets import lifecycle, threads, views
 from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets import threads, views
 from tgesc.services.tickets.permissions import may_work
 from tgesc.services.tickets.store import event, save
 
@@ -76,6 +77,8 @@ def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: T
         elif ticket.customer.unreachable_at is not None:
             _answer(ticket, message, "Not relayed: the customer has blocked the bot or deleted their account.", now)
         else:
+            if ticket.status == "waiting" and ticket.waiting_reason == "faq":  # a person takes over from the FAQ
+                lifecycle.resume(db, ticket, actor=staff.handle, now=now, why="staff")
             threads.staff_reply(ticket, staff, message, now)
             save(ticket, now)
 

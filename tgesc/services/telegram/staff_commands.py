@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 import peewee
 
 from tgesc.domain.bot_commands import Command
+from tgesc.domain.errors import UsageError
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Staff, Ticket
 from tgesc.services.outbox import rows as outbox
@@ -51,8 +52,13 @@ def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, sta
         actions.reopen(db, number, actor=actor, now=now, reason=args.get("reason", ""))
         return f"#{number} reopened."
     if name == "close":
+        if args.get("number", number) != number:
+            raise UsageError(f"this is the thread of ticket #{number}; /close here takes no number")
         actions.close(db, number, actor=actor, now=now)
         return f"#{number} closed."
+    if name == "wait":
+        actions.wait(db, number, reply=args.get("text"), actor=actor, now=now, in_thread=True)
+        return f"#{number} now waits on the customer" + (" (your text was sent to them)." if args.get("text") else ".")
     if name == "card":
         fresh = tickets.find(number)
         outbox.queue(fresh, message.chat_id, card_html(view(fresh, now, UTC)), now=now, kind="message",

@@ -17,9 +17,10 @@ from tgesc.domain.ticket_rules import transition
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES
 from tgesc.models import Staff, Ticket, TriedSolution
 from tgesc.services.clocks import sla
-from tgesc.services.tickets.lifecycle import reopen_in_place
+from tgesc.services.tickets.lifecycle import begin_waiting, close_in_place, reopen_in_place, resolve_in_place
 from tgesc.services.tickets.store import event, find, known_tags, save, staff_member
 from tgesc.services.tickets.surveys import schedule
+from tgesc.services.tickets.threads import relay_reply
 
 if TYPE_CHECKING:
     from tgesc.domain.surveys import SurveyPolicy
@@ -122,17 +123,15 @@ def set_emotion(db, number: int, emotion: str, *, actor: str, now: datetime) -> 
     return _change(db, number, now, apply)
 
 def resolve(db, number: int, *, survey: bool, actor: str, now: datetime,
-            survey_policy: SurveyPolicy | None = None) -> Ticket:
-    """Resolve; unless told otherwise, a return-visit survey is scheduled (article, step 5): after the survey
-    delay, in the customer's daytime (`survey_policy`: the process settings when not given)."""
+            survey_policy: SurveyPolicy | None = None, reason: str = "staff") -> Ticket:
+    """Resolve (`reason`: staff, or customer when they close it themselves); the customer is told how to reopen
+    it. Unless told otherwise, a return-visit survey is scheduled (article, step 5): after the survey delay, in
+    the customer's daytime (`survey_policy`: the process settings when not given)."""
 
     def apply(ticket):
-        ticket.status = transition(ticket.status, "resolve", number)
-        ticket.resolved_at, ticket.escalate_unresolved_at = now, None
-        sla.end_wait(ticket, now)  # a wait on the customer ends here: it stays a pause of the clocks
+        resolve_in_place(db, ticket, reason=reason, actor=actor, now=now, survey=survey)
         if survey:
             schedule(ticket, now=now, policy=survey_policy)
-        event(ticket, "ticket.resolved", actor, now, survey=survey)
 
     return _change(db, number, now, apply)
 
@@ -142,10 +141,21 @@ def reopen(db, number: int, *, actor: str, now: datetime, reason: str = "") -> T
     return _change(db, number, now, lambda ticket: reopen_in_place(db, ticket, actor=actor, now=now, reason=reason))
 
 def close(db, number: int, *, actor: str, now: datetime) -> Ticket:
+    return _change(db, number, now, lambda ticket: close_in_place(db, ticket, reason="staff", actor=actor, now=now))
+
+
+def wait(db, number: int, *, reply: str | None, actor: str, now: datetime, in_thread: bool = False) -> Ticket:
+    """The ticket waits on the customer (staff asked them something): `reply`, when given, is relayed to the
+    customer first, as a staff answer (the first or next response); then the SLA clocks pause as the policy says
+    until the customer writes, who is reminded, and then the ticket resolved, when they do not. `in_thread`: typed
+    in the ticket's staff thread (`/wait TEXT`), where the text is already shown."""
+    text = None if reply is None else _text(reply, "the reply")
+
     def apply(ticket):
-        ticket.status = transition(ticket.status, "close", number)
-        ticket.closed_at, ticket.escalate_unresolved_at = now, None
-        sla.end_wait(ticket, now)
-        event(ticket, "ticket.closed", actor, now)
+        if ticket.status != "open":
+            transition(ticket.status, "wait", number)  # refused with the reason
+        if text is not None:
+            relay_reply(ticket, text, actor=actor, now=now, mirror=not in_thread)
+        begin_waiting(db, ticket, "staff", actor=actor, now=now)
 
     return _change(db, number, now, apply)

@@ -1,9 +1,10 @@
 """Ingest: a customer's message becomes part of a ticket, and the rules react, all in one transaction.
 
-The customer and the message are persisted first, idempotently on (chat id, message id): a replay after
-a crash or a catch-up changes nothing. The message then continues the customer's open ticket, reopens
-one resolved within the reopen window, or opens a new one; the rules run (tags, priority, escalation,
-replies, FAQ answers), the SLA clocks move, and every reply is an outbox row of the same transaction.
+The customer and the message are persisted first, idempotently on (chat id, message id): a replay after a crash or a
+catch-up changes nothing. The message then continues the customer's open ticket (one waiting on them is open again),
+reopens their resolved one not yet closed (`[lifecycle] close_after`), or opens a new one; the rules run (tags,
+priority, escalation, replies, FAQ answers), the SLA clocks move, and every reply is an outbox row of the same
+transaction.
 
 `ingest` runs in the caller's write transaction, so that the caller's follow-up work joins it (`follow_up`: the
 ticket's staff thread and a survey comment, for the bot and for messages typed in with the CLI alike);
@@ -13,7 +14,7 @@ ticket's staff thread and a survey comment, for the bot and for messages typed i
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import peewee
 
@@ -29,8 +30,6 @@ from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.escalation import open_thread
 from tgesc.services.tickets.reactions import react
 
-REOPEN_WINDOW = timedelta(days=3)
-
 
 @dataclass(frozen=True)
 class Ingested:
@@ -42,9 +41,8 @@ class Ingested:
     row: Ticket | None = field(default=None, compare=False, repr=False)  # the ticket as saved (None: duplicate)
 
 
-def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime,
-           reopen_window: timedelta = REOPEN_WINDOW, reactions: bool = True, into: Ticket | None = None,
-           opened_by: str | None = None) -> Ingested:
+def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime, reactions: bool = True,
+           into: Ticket | None = None, opened_by: str | None = None) -> Ingested:
     """Persist `message` and let the desk react to it, in the caller's write transaction (`reactions=False`, for
     a customer flooding the bot: stored on the ticket, but no rule runs and nothing is answered). The result
     carries the ticket as saved (`row`), but for a duplicate or an edit. A message that came by another
@@ -69,10 +67,10 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime,
         if ticket is None and opened_by is not None:
             ticket, how = _opened(db, customer, message, now, opened_by, "cli"), "opened"
         elif ticket is None:
-            ticket, how = _reopened_or_new(db, customer, message, now, reopen_window)
+            ticket, how = _reopened_or_new(db, customer, message, now)
         # a plain INSERT: any other constraint problem raises here
         tickets.add_message(db, _row(message, ticket, now), once=False)
-    _absorb(ticket, message, now, new=how == "opened")
+    _absorb(db, ticket, message, now, new=how == "opened")
     if how != "continued":
         firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
     if reactions:
@@ -85,10 +83,10 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime,
 
 
 def ingest_message(db: peewee.Database, message: IncomingMessage, *, now: datetime,
-                   reopen_window: timedelta = REOPEN_WINDOW, reactions: bool = True) -> Ingested:
+                   reactions: bool = True) -> Ingested:
     """`ingest` in a write transaction of its own."""
     with write_transaction(db):
-        return ingest(db, message, now=now, reopen_window=reopen_window, reactions=reactions)
+        return ingest(db, message, now=now, reactions=reactions)
 
 
 def remember_customer(db: peewee.Database, message: IncomingMessage, now: datetime) -> Customer:
@@ -159,16 +157,16 @@ def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Custom
     return customer, ticket, Firings.from_aggregate(ticket, fired)
 
 
-def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: datetime,
-                     reopen_window: timedelta) -> tuple[Ticket, str]:
-    """For a customer without an open ticket: the one resolved within the window, reopened, or a new one."""
+def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: datetime) -> tuple[Ticket, str]:
+    """For a customer without an open ticket: their resolved one not closed yet (resolved less than the lifecycle's
+    `close_after` ago), reopened, or a new one."""
     actor = f"customer:{customer.telegram_id}"
-    since = message.sent_at - reopen_window
+    since = message.sent_at - current(db).lifecycle.close_after
     recent = tickets.recently_resolved(db, customer.id, since)
     if recent is not None:
         tickets.attach(recent, "customer", customer)
         lifecycle.reopen_in_place(db, recent, actor=actor, now=message.sent_at,
-                                reason="the customer wrote again within the reopen window")
+                                reason="the customer wrote again before it closed")
         return recent, "reopened"
     return _opened(db, customer, message, now, actor, "telegram"), "opened"
 
@@ -181,7 +179,7 @@ def _opened(db, customer: Customer, message: IncomingMessage, now: datetime, act
     return ticket
 
 
-def _absorb(ticket: Ticket, message: IncomingMessage, now: datetime, *, new: bool) -> None:
+def _absorb(db: peewee.Database, ticket: Ticket, message: IncomingMessage, now: datetime, *, new: bool) -> None:
     """What the message changes on the ticket before the rules run."""
     if not new and ticket.first_responded_at is None and message.text:
         ticket.problem = f"{ticket.problem}\n{message.text}" if ticket.problem else message.text
@@ -189,9 +187,8 @@ def _absorb(ticket: Ticket, message: IncomingMessage, now: datetime, *, new: boo
         ticket.evidence_provided = True
     ticket.last_customer_message_at = message.sent_at
     if ticket.status == "waiting":
-        ticket.status = "open"
-        sla.end_wait(ticket, message.sent_at)
-        tickets.event(ticket, "ticket.resumed", f"customer:{ticket.customer.telegram_id}", now)
+        lifecycle.resume(db, ticket, actor=f"customer:{ticket.customer.telegram_id}", now=message.sent_at,
+                         why="customer")
     if ticket.first_responded_at is not None and ticket.awaiting_reply_since is None:
         ticket.awaiting_reply_since = message.sent_at
 

@@ -3,7 +3,8 @@
 Runs inside the ingest transaction. Each rule fires at most once per ticket (a `firing` row per rule,
 unique per ticket) and its event says which rule fired and why. A fired rule's actions: tags added,
 priority raised (never lowered), an escalation to a higher tier, a template reply to the customer. At the
-front line an FAQ entry whose phrases match answers the question, once per ticket and entry.
+front line an FAQ entry whose phrases match answers the question, once per ticket and entry, with two buttons
+("that solved it", "I still need help"): the ticket waits on the customer's verdict (services.tickets.deflection).
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from datetime import datetime
 
 import peewee
 
+from tgesc.domain.deflection import faq_buttons
 from tgesc.domain.emotion import assess, more_intense
-from tgesc.domain.humanize import eta_text, priority_text, zone_for
+from tgesc.domain.humanize import eta_text, language_of, priority_text, zone_for
 from tgesc.domain.rules import MessageContext, combine, evaluate, faq_match, unresolved_hits
 from tgesc.domain.vocabulary import rank
 from tgesc.models import Ticket, Tier
@@ -22,7 +24,7 @@ from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import Configuration, current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets.escalation import escalate, notify
-from tgesc.services.tickets.lifecycle import reached_tiers, schedule_unresolved
+from tgesc.services.tickets.lifecycle import begin_waiting, reached_tiers, schedule_unresolved, unresolved_since
 from tgesc.services.tickets.store import attach, event, set_changed
 
 
@@ -59,7 +61,7 @@ def react(db: peewee.Database, ticket: Ticket, text: str, *, now: datetime, acto
     if target is not None:
         notify(db, ticket, target, now)
     elif reply:
-        _answer_faq(config, ticket, firings, text, now)
+        _answer_faq(db, config, ticket, firings, text, now)
     schedule_unresolved(db, ticket, firings.of("rule"), config.rules)
 
 
@@ -69,7 +71,7 @@ def react_to_time(db: peewee.Database, ticket: Ticket, *, now: datetime) -> bool
     saves. Returns whether anything fired."""
     config = current(db)
     firings = Firings.load(ticket)
-    hits = unresolved_hits(config.rules, ticket.clocks_started_at or ticket.created_at, now, firings.of("rule"),
+    hits = unresolved_hits(config.rules, unresolved_since(ticket), now, firings.of("rule"),
                            reached_tiers(db, ticket))
     _record(ticket, firings, hits, now)
     outcome = combine(hits)
@@ -136,7 +138,10 @@ def _reply(ticket: Ticket, firings: Firings, keys, now: datetime) -> None:
         outbox.to_customer(ticket, key, variables, now=now)
 
 
-def _answer_faq(config: Configuration, ticket: Ticket, firings: Firings, text: str, now: datetime) -> None:
+def _answer_faq(db: peewee.Database, config: Configuration, ticket: Ticket, firings: Firings, text: str,
+                now: datetime) -> None:
+    """The first FAQ entry matching, answered with its two buttons ("that solved it", "I still need help"): the
+    ticket then waits on the customer's verdict (reason faq), with no SLA clock and no unresolved-for rule."""
     if config.lowest_level is None or ticket_tier(config, ticket).level != config.lowest_level:
         return
     answered = firings.of("faq")
@@ -146,6 +151,10 @@ def _answer_faq(config: Configuration, ticket: Ticket, firings: Firings, text: s
     entry, phrase = found
     firings.record("faq", entry.name, now)
     customer = ticket.customer
-    outbox.to_customer(ticket, entry.answer, {"customer_name": customer.first_name or customer.username or ""},
-                       now=now)
+    body = outbox.render_template(entry.answer, customer.language, {
+        "ticket": ticket.number, "customer_name": customer.first_name or customer.username or ""})
+    outbox.queue(ticket, customer.telegram_id, body, now=now, payload={"template": entry.answer},
+                 buttons=faq_buttons(ticket.number, language_of(customer.language)))
     event(ticket, "faq.answered", "faq:" + entry.name, now, faq=entry.name, matched=phrase)
+    if ticket.status == "open":
+        begin_waiting(db, ticket, "faq", actor="faq:" + entry.name, now=now)

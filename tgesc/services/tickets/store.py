@@ -40,9 +40,12 @@ from tgesc.store.statements import attach as attach  # the services give a ticke
 # --- tickets ----------------------------------------------------------------------------------------------
 
 
+def by_number(db: peewee.Database, number: int) -> Ticket | None:
+    """The ticket numbered `number` (None: none is)."""
+    return statements.first(db, Ticket, lambda: Ticket.select().where(Ticket.number == P.number), number=number)
+
 def find(number: int) -> Ticket:
-    ticket = statements.first(database, Ticket, lambda: Ticket.select().where(Ticket.number == P.number),
-                              number=number)
+    ticket = by_number(database, number)
     if ticket is None:
         raise NotFound(f"there is no ticket #{number}; `tgesc ticket list` shows the tickets")
     return ticket
@@ -129,6 +132,30 @@ def earliest_open(db: peewee.Database, column: peewee.Field) -> datetime | None:
     row = statements.first(db, Ticket, lambda: Ticket.select(column).where(
         Ticket.status.in_(OPEN_STATUSES) & column.is_null(False)).order_by(column))
     return getattr(row, column.name) if row is not None else None
+
+
+TIMED_STATUSES = ("waiting", "resolved")  # the statuses a lifecycle step (ticket_rules.next_step) is due in
+
+
+def due_lifecycle(db: peewee.Database, now: datetime, limit: int | None) -> list[int]:
+    """The ids of the waiting and resolved tickets whose next lifecycle step is due at `now`, most overdue first
+    (at most `limit`): the `(status, lifecycle_due_at)` index."""
+    limited = limit is not None
+
+    def build() -> peewee.Query:
+        query = (Ticket.select(Ticket.id).where(Ticket.status.in_(TIMED_STATUSES) & (Ticket.lifecycle_due_at <= P.now))
+                 .order_by(Ticket.lifecycle_due_at, Ticket.id))
+        return query.limit(P.limit) if limited else query
+
+    params = {"limit": limit} if limited else {}
+    return [ticket_id for (ticket_id,) in statements.tuples(db, build, now=now, **params)]
+
+
+def earliest_lifecycle(db: peewee.Database) -> datetime | None:
+    """The earliest lifecycle step due of a waiting or resolved ticket (None: none has one)."""
+    row = statements.first(db, Ticket, lambda: Ticket.select(Ticket.lifecycle_due_at).where(
+        Ticket.status.in_(TIMED_STATUSES) & Ticket.lifecycle_due_at.is_null(False)).order_by(Ticket.lifecycle_due_at))
+    return row.lifecycle_due_at if row is not None else None
 
 
 def open_of_customer(db: peewee.Database, customer_id: int) -> list[Ticket]:

@@ -79,18 +79,34 @@ def staff_reply(ticket: Ticket, staff: Staff | None, message: IncomingMessage, n
     elif message.text:
         outbox.queue(ticket, customer.telegram_id, html.escape(message.text), now=now, kind="message",
                      payload={"staff": actor})
+    _responded(ticket, actor, now, chat_id=message.chat_id, message_id=message.message_id)
+
+
+def relay_reply(ticket: Ticket, text: str, *, actor: str, now: datetime, mirror: bool = True) -> None:
+    """Relay a staff answer given with a command (`/wait TEXT`, `tgesc ticket wait --reply`) to the customer, and
+    (`mirror`: when typed elsewhere than the thread) show it in the ticket's staff thread; it is the first or next
+    response for the SLA. The caller saves."""
+    outbox.queue(ticket, ticket.customer.telegram_id, html.escape(text), now=now, kind="message",
+                 payload={"staff": actor})
+    if mirror:
+        mirror_reply(ticket, actor, text, now)
+    _responded(ticket, actor, now, channel="command")
+
+
+def _responded(ticket: Ticket, actor: str, now: datetime, **details: object) -> None:
+    """A staff answer reached the customer: the first or next response."""
     first = ticket.first_responded_at is None
     if first:
         ticket.first_responded_at = now
     ticket.awaiting_reply_since = None
     sla.refresh(ticket)
-    event(ticket, "ticket.replied", actor, now, first=first, chat_id=message.chat_id,
-          message_id=message.message_id)
+    event(ticket, "ticket.replied", actor, now, first=first, **details)
 
 
 def mirror_reply(ticket: Ticket, actor: str, text: str, now: datetime) -> None:
-    """Show an answer relayed to the customer from outside the thread (`tgesc ticket reply`) in the ticket's
-    current staff thread, so its readers see what the customer was told (nothing when it has none)."""
+    """Show an answer relayed to the customer from outside the thread (`tgesc ticket reply`, `/wait TEXT` in a
+    private chat) in the ticket's current staff thread, so its readers see what the customer was told (nothing
+    when it has none)."""
     if ticket.staff_chat_id is None:
         return
     outbox.queue(ticket, ticket.staff_chat_id, f"<b>{html.escape(actor)}</b> → customer (#{ticket.number}): "
