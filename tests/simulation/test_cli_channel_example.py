@@ -19,13 +19,15 @@ def test_a_phone_case_worked_from_the_cli_goes_through_the_bots_path():
     doc = run_scenario(load_scenario(EXAMPLE), run_command=run)
     assert [(e["at"][11:16], e["kind"], e["detail"]) for e in doc["events"]] == [
         ("10:00", "created", {"channel": "cli", "by": "bob"}),
-        ("10:03", "ticket_replied", {"chat_id": 1004, "first": True, "message_id": OWN_MESSAGE_IDS + 2}),
-        ("10:12", "resolved", {"survey": True, "by": "bob"})]  # nothing escalates, nothing breaches
+        ("10:02", "ticket_replied", {"chat_id": 1004, "first": True, "message_id": OWN_MESSAGE_IDS + 2}),
+        ("10:12", "resolved", {"survey": True, "reason": "staff", "by": "bob"})]  # nothing escalates, nothing breaches
     out = [(m["at"][11:16], m["chat"], m["text"].split("\n")[0]) for m in doc["messages"] if m["direction"] == "out"]
     assert out[1:] == [
         ("10:00", "L1", "#1 · @dan (id 1004) · L1 · priority medium · calm"),  # the card opens the thread
-        ("10:03", "dan", REPLY),  # relayed through the bot
-        ("10:03", "L1", f"bob → customer (#1): {REPLY}"),  # and shown in the thread
-        ("10:10", "L1", "Dan (#1): Thanks, I will wait until tomorrow")]  # the e-mail, mirrored like a message
+        ("10:02", "dan", REPLY),  # relayed through the bot
+        ("10:02", "L1", f"bob → customer (#1): {REPLY}"),  # and shown in the thread
+        ("10:10", "L1", "Dan (#1): Thanks, I will wait until tomorrow"),  # the e-mail, mirrored like a message
+        ("10:12", "dan", "Your ticket #1 has been resolved. If the problem is not solved, just write here within 3 "
+                         "days and the ticket reopens; after that, a message starts a new ticket.")]
     [ticket] = doc["tickets"]
     assert (ticket["status"], ticket["tier"], ticket["survey"]["status"]) == ("resolved", "L1", "scheduled")

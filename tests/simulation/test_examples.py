@@ -404,8 +404,8 @@ def test_l1s_own_five_minutes_apply_to_a_medium_ticket_warn_and_breach_in_its_th
     row = ticket(doc)
     assert (row["tier"], row["priority"], row["status"]) == ("L1", "medium", "resolved")
     assert events(doc, "escalated") == [] and events(doc, "rule_fired") == []  # resolved before 15 minutes
-    assert [m["text"] for m in to(doc, "fiona")] == [
-        "Hi Fiona, open Billing → Invoices, choose the year and press “Download all”."]
+    assert [m["text"][:32] for m in to(doc, "fiona")] == [
+        "Hi Fiona, open Billing → Invoice", "Your ticket #1 has been resolved"]  # the answer, the resolve notice
 
 
 # --- 8: a legal threat goes straight to L3 --------------------------------------------------------------------
@@ -423,7 +423,8 @@ def test_a_legal_threat_is_urgent_tagged_legal_and_goes_from_l1_straight_to_l3(p
 
 def test_greg_is_promised_l3s_urgent_deadline_in_the_comfort_and_the_notice_and_dave_meets_it(play):
     doc = play("8-legal-threat-to-l3")
-    comfort, notice, answer = [m["text"] for m in to(doc, "greg")]
+    comfort, notice, answer, resolved = [m["text"] for m in to(doc, "greg")]
+    assert resolved.startswith("Your ticket #1 has been resolved.")
     assert comfort == ("Dear Greg, I'm very sorry for the inconvenience. I have marked your problem as urgent "
                        "(ticket #1), and a dedicated person will contact you within 15 minutes (by 15:15, Wed 11 Mar).")
     assert notice == ("Your issue has been escalated to Admins and technical lead (ticket #1), and a response is "

@@ -69,19 +69,19 @@ def test_faq_disputed_returns_to_the_front_line_with_clocks_from_then(play):
         ("03-09T10:30", 1, "resumed", "help"), ("03-09T10:40", 1, "resolved", "staff")]
     told = to(doc, "henry")
     assert told[1]["at"].startswith("2026-03-09T10:30")
-    assert told[1]["text"] == ("Understood: a person from our team will answer you (ticket #1) within 2 hours "
-                               "(by 12:30, Mon 9 Mar).")
+    assert told[1]["text"] == ("Understood: a person from our team will answer you (ticket #1) within 5 minutes "
+                               "(by 10:35, Mon 9 Mar).")  # the front line's own target
     assert doc["tickets"][0]["tier"] == "L1" and doc["tickets"][0]["survey"]["status"] == "scheduled"
 
 
 def test_a_late_answer_resumes_the_ticket_after_one_reminder_and_nothing_breached(play):
     doc = play("12-customer-answers-late")
     assert timeline(doc) == [
-        ("03-09T10:00", 1, "created", None), ("03-09T10:05", 1, "waiting", "staff"),
-        ("03-10T10:05", 1, "waiting_reminded", None),
+        ("03-09T10:00", 1, "created", None), ("03-09T10:02", 1, "waiting", "staff"),
+        ("03-10T10:02", 1, "waiting_reminded", None),
         ("03-10T12:00", 1, "resumed", "customer"), ("03-10T12:08", 1, "resolved", "staff")]
     reminded = [e for e in doc["events"] if e["kind"] == "waiting_reminded"]
-    assert [e["detail"] for e in reminded] == [{"due": "2026-03-10T10:05:00+00:00", "sent": True}]
+    assert [e["detail"] for e in reminded] == [{"due": "2026-03-10T10:02:00+00:00", "sent": True}]
     told = [m["text"] for m in to(doc, "irene")]
     assert told[0] == "Could you send a screenshot of the error you see?"
     assert told[1].startswith("A reminder about ticket #1: we are waiting for your answer")
@@ -91,12 +91,12 @@ def test_a_late_answer_resumes_the_ticket_after_one_reminder_and_nothing_breache
 def test_a_customer_who_never_answers_is_reminded_then_resolved_then_closed(play):
     doc = play("13-customer-never-answers")
     assert timeline(doc) == [
-        ("03-09T10:00", 1, "created", None), ("03-09T10:10", 1, "waiting", "staff"),
-        ("03-10T10:10", 1, "waiting_reminded", None),
-        ("03-12T10:10", 1, "resolved", "no_reply"), ("03-15T10:10", 1, "closed", "auto")]
+        ("03-09T10:00", 1, "created", None), ("03-09T10:02", 1, "waiting", "staff"),
+        ("03-10T10:02", 1, "waiting_reminded", None),
+        ("03-12T10:02", 1, "resolved", "no_reply"), ("03-15T10:02", 1, "closed", "auto")]
     told = to(doc, "jack")
     assert told[0]["text"] == "Which order number is it?"
-    resolved = [m for m in told if m["at"].startswith("2026-03-12T10:10")]
+    resolved = [m for m in told if m["at"].startswith("2026-03-12T10:02")]
     assert [m["text"][:32] for m in resolved] == ["Your ticket #1 has been resolved"]
     assert statuses(doc) == ["closed"]
 
@@ -106,10 +106,10 @@ def test_the_resolve_notice_and_a_message_before_and_after_the_closing(play):
     assert timeline(doc) == [
         ("03-09T10:00", 1, "created", None), ("03-09T10:12", 1, "resolved", "staff"),
         ("03-10T10:00", 1, "reopened", "the customer wrote again before it closed"),
-        ("03-10T10:10", 1, "resolved", "staff"),
-        ("03-13T10:10", 1, "closed", "auto"), ("03-14T10:00", 2, "created", None)]
+        ("03-10T10:02", 1, "resolved", "staff"),
+        ("03-13T10:02", 1, "closed", "auto"), ("03-14T10:00", 2, "created", None)]
     notices = [m for m in to(doc, "kate") if m["text"].startswith("Your ticket #1 has been resolved.")]
-    assert [m["at"][:16] for m in notices] == ["2026-03-09T10:12", "2026-03-10T10:10"]
+    assert [m["at"][:16] for m in notices] == ["2026-03-09T10:12", "2026-03-10T10:02"]
     assert statuses(doc) == ["closed", "open"]
 
 
