@@ -7,7 +7,7 @@ import logging
 from urllib.parse import quote, quote_plus
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from tgesc.domain.redaction import (
@@ -92,6 +92,7 @@ def test_masking_never_fails_and_is_idempotent(text):
 
 @given(st.text(min_size=3, max_size=30))
 def test_url_secrets_lists_the_written_and_the_decoded_form_for_redact(secret):
+    assume(secret.strip("*"))  # a secret of asterisks only is found again in the mask itself
     url = f"postgresql://desk:{quote(secret, safe='')}@db/tgesc?password={quote_plus(secret)}"
     message = f"could not connect with {secret!s} ({quote(secret, safe='')}) to db"
     assert secret not in redact(message, url_secrets(url))
