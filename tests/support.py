@@ -14,6 +14,13 @@ def ok_json(result) -> Any:
     return json.loads(result.stdout)
 
 
+def run(cli, *args: str):
+    """Run a tgesc command with the `cli` fixture; it must succeed (exit 0). Its result."""
+    result = cli(*args)
+    assert result.exit_code == 0, result
+    return result
+
+
 def cells(line: str) -> list[str]:
     """The cells of one row of a plain-text table (columns are separated by two or more spaces)."""
     return re.split(r"\s{2,}", line.strip())

@@ -7,14 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from support import ok_json
+from support import ok_json, run
 from ticket_support import events, kinds, open_ticket, outbox, ticket
-
-
-def run(cli, *args: str):
-    result = cli(*args)
-    assert result.exit_code == 0, result
-    return result
 
 
 @pytest.fixture

@@ -7,17 +7,11 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from support import ok_json
+from support import ok_json, run
 from ticket_support import events, kinds, outbox, ticket
 
 from tgesc.domain.telegram import OWN_MESSAGE_IDS
 from tgesc.models import Message
-
-
-def run(cli, *args: str):
-    result = cli(*args)
-    assert result.exit_code == 0, result
-    return result
 
 
 @pytest.fixture

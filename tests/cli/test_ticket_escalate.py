@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import ok_json
+from support import ok_json, run
 from ticket_support import SHANGHAI, events, kinds, open_ticket, outbox, ticket
 
 from tgesc.domain.errors import DomainError
@@ -30,12 +30,6 @@ MISSING = [
 def zh_instant(instant: datetime) -> str:
     local = instant.astimezone(SHANGHAI)
     return f"{local.month}月{local.day}日 {WEEKDAYS_ZH[local.weekday()]} {local:%H:%M}"
-
-
-def run(cli, *args: str):
-    result = cli(*args)
-    assert result.exit_code == 0, result
-    return result
 
 
 @pytest.fixture
