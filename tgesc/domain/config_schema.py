@@ -152,14 +152,7 @@ def phrase_table(value: Any) -> dict[str, list[str]]:
     """Phrases per language: `{ "en" = ["refund"], "zh" = ["退款"] }`."""
     if not isinstance(value, Mapping):
         raise Bad('expected a table of languages, e.g. phrases.en = ["refund"]')
-    result = {}
-    for language in sorted(value):
-        language_code(language)
-        try:
-            result[language] = string_list(value[language])
-        except Bad as exc:
-            raise Bad(f"{language}: {exc}") from None
-    return result
+    return _per_language(value, string_list)
 
 
 def name_table(value: Any) -> dict[str, str]:
@@ -167,8 +160,12 @@ def name_table(value: Any) -> dict[str, str]:
     if not isinstance(value, Mapping):
         raise Bad('expected a table of languages, e.g. names = { zh = "二线支持" }')
     if not value:
-        raise Bad("names no language; leave `names` out when the tier has one name only")
-    check = name(MAX_DISPLAY_NAME)
+        raise Bad("names has no language; leave `names` out when the tier has one name only")
+    return _per_language(value, name(MAX_DISPLAY_NAME))
+
+
+def _per_language(value: Mapping, check: Callable[[Any], Any]) -> dict[str, Any]:
+    """`value` (language code -> value) with each code checked and each value checked by `check`."""
     result = {}
     for language in sorted(value):
         language_code(language)
