@@ -290,11 +290,6 @@ def mark_saved(instance: peewee.Model) -> None:
     instance._dirty.clear()
 
 
-def changed_names(instance: peewee.Model) -> frozenset[str]:
-    """The names of the fields of `instance` assigned since it was read or last saved."""
-    return frozenset(instance._dirty)
-
-
 def attach(instance: peewee.Model, relation: str, row: peewee.Model) -> None:
     """Give `instance` its already loaded `relation` row (spares a lazy query); the column is marked changed
     only when `row` is another row than the one it refers to."""
