@@ -48,18 +48,37 @@ def initialised_home(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("argv", [["sla", "list"], ["tier", "list", "--json"], ["faq", "list"], ["config", "show"]],
-                         ids=" ".join)
-def test_db_only_command_imports_no_queue_redis_or_telegram(argv, initialised_home, tmp_path):
+def _modules_of(argv: list[str], env: dict[str, str], tmp_path: Path) -> list[str]:
+    """Every module `tgesc ARGV` imported, run through the real entry point in a fresh interpreter."""
     report = tmp_path / "modules.json"
-    proc = subprocess.run([sys.executable, "-c", _PROBE, str(report), *argv], env=initialised_home,
+    proc = subprocess.run([sys.executable, "-c", _PROBE, str(report), *argv], env=env,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and report.exists(), f"probe failed:\n{proc.stdout}\n{proc.stderr}"
     result = json.loads(report.read_text())
     assert result["exit"] == 0, f"tgesc {' '.join(argv)} exited {result['exit']}:\n{proc.stderr}"
-    loaded = sorted({m.split(".")[0] for m in result["modules"]} & set(HEAVY))
+    return result["modules"]
+
+
+@pytest.mark.parametrize("argv", [["sla", "list"], ["tier", "list", "--json"], ["faq", "list"], ["config", "show"]],
+                         ids=" ".join)
+def test_db_only_command_imports_no_queue_redis_or_telegram(argv, initialised_home, tmp_path):
+    loaded = sorted({m.split(".")[0] for m in _modules_of(argv, initialised_home, tmp_path)} & set(HEAVY))
     assert not loaded, (f"tgesc {' '.join(argv)} imported {', '.join(loaded)}; import them inside the "
                         "functions that need them (find the importer: python -X importtime -m tgesc ...)")
+
+
+# What a command that only lists configuration never runs: the sweeps, the outbox, the configuration cache, the
+# worker's jobs. Importing them costs start-up time for nothing (issue 16: `sla list` pulled in the sweeps).
+NOT_RUN_BY_A_LIST = ("tgesc.services.sweeps", "tgesc.services.outbox", "tgesc.services.config.current",
+                     "tgesc.services.tickets", "tgesc.worker")
+
+
+@pytest.mark.parametrize("argv", [["sla", "list"], ["tier", "list"]], ids=" ".join)
+def test_a_config_list_imports_only_what_it_runs(argv, initialised_home, tmp_path):
+    modules = _modules_of(argv, initialised_home, tmp_path)
+    loaded = [m for m in modules if m.startswith(NOT_RUN_BY_A_LIST)]
+    assert not loaded, (f"tgesc {' '.join(argv)} imported {', '.join(loaded)}; import them inside the "
+                        "commands that run them")
 
 
 def _imports_of(path: Path, modules: set[str]) -> set[str]:

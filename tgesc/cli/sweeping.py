@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tgesc.cli.context import current_time, state
 from tgesc.cli.output import emit
-from tgesc.cli.wake import waking_bot
 from tgesc.domain.errors import UsageError
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
 
 ONCE_OPTION = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` runs the "
                                                  "periodic sweep).")
@@ -29,6 +30,10 @@ def sweep_once(sweep: Callable[..., list[dict[str, Any]]], *, once: bool, dry_ru
     datetimes or ISO texts, in the viewer's zone; tickets as #N unless not `ticket_marks`); the rows."""
     if not once:
         raise UsageError("pass --once: this command sweeps once (the periodic sweep runs in `tgesc worker cron`)")
+    from zoneinfo import ZoneInfo
+
+    from tgesc.cli.wake import waking_bot  # the outbox and Redis: only for the command that sweeps
+
     cli = state()
     database = cli.database()
     zone = ZoneInfo(cli.settings().timezone)
