@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tgesc.domain.business_time import BusinessCalendar
+from tgesc.domain.business_time import BusinessCalendar, to_us
 from tgesc.domain.hours import format_interval, normalize_calendar
 from tgesc.domain.vocabulary import WEEKDAYS
 
@@ -299,6 +299,39 @@ def test_against_minute_stepping_reference(scenario, budget_minutes, ends):
     # elapsed, by counting minutes.
     for k in ends:
         assert cal.elapsed(s, s + k * MINUTE, pauses) == sum(counts(j) for j in range(k)) * MINUTE
+
+
+def walk_days(cal: BusinessCalendar, start: datetime, budget: timedelta, rule: str) -> datetime:
+    """`due` without skipping a week: each local day's open spans (`day`, checked against the reference above)
+    in order from the start's local date, until the budget runs out."""
+    from tgesc.domain.business_time import from_us
+
+    remaining, ordinal = budget, cal.local_ordinal(to_us(start))
+    while True:
+        for opens, closes in ((from_us(a), from_us(b)) for a, b in cal.day(ordinal)):
+            opens = max(opens, start)
+            if closes <= opens:
+                continue
+            if remaining < closes - opens:
+                return opens + remaining
+            remaining -= closes - opens
+            if remaining == timedelta(0) and rule == "close":
+                return closes
+        ordinal += 1
+
+
+long_budgets = st.one_of(st.integers(0, 3 * 366 * 24).map(lambda n: timedelta(hours=n)),
+                         st.integers(0, 3 * 366 * 86_400).map(lambda n: timedelta(seconds=n)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(scenarios(max_pauses=0), long_budgets)
+def test_skipping_whole_weeks_agrees_with_walking_every_day(scenario, budget):
+    # Budgets of up to three years skip hundreds of weeks by arithmetic (issue 16: a cold 730-day `due` under
+    # half a millisecond); walking every day's spans, one by one, must give the same instant.
+    spec, start, _ = scenario
+    cal = BusinessCalendar(spec)
+    assert cal.due(start, budget) == walk_days(BusinessCalendar(spec), start, budget, spec["deadline_at_close"])
 
 
 # --- wall-clock agreement -----------------------------------------------------------------------------------

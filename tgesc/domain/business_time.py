@@ -9,7 +9,11 @@ occurrence, as Python's zoneinfo does with fold=0. Pauses are ranges of instants
 
 All arithmetic is in integer microseconds since the epoch, so results are exact. Cost grows with the
 open intervals crossed, not with minutes: days are computed once and cached, and whole weeks that hold
-no holiday, override, pause or DST change are skipped using the precomputed length of a standard week.
+no holiday, override, pause or DST change are skipped by arithmetic, at the length of a standard week,
+looking up one UTC offset per week and building no day (a 730-day budget crosses some 500 weeks). A
+change of the clocks is seen as different offsets at the midnights of a week's two Mondays: two changes
+inside one week that cancel out are not (no zone of the tz database has any from 1990 to 2060; Gaza's
+are a week apart).
 """
 
 from __future__ import annotations
@@ -70,7 +74,8 @@ class BusinessCalendar:
         self._overrides = {date.fromisoformat(str(d)).toordinal(): tuple(parse_day(list(iv)))
                            for d, iv in spec.get("overrides", {}).items()}
         self._special = sorted(self._holidays | set(self._overrides))
-        self._standard_week_us = sum(end - start for day in self._weekly for start, end in day) * 60 * US
+        self._weekday_us = [sum(end - start for start, end in day) * 60 * US for day in self._weekly]
+        self._standard_week_us = sum(self._weekday_us)
         open_overrides = [d for d, iv in self._overrides.items() if iv]
         self._last_open_override = max(open_overrides, default=None)
         if not self._standard_week_us and self._last_open_override is None:
@@ -137,25 +142,25 @@ class BusinessCalendar:
         """Business microseconds in the local week starting on that Monday (cached)."""
         length = self._weeks.get(monday)
         if length is None:
-            if self._is_standard_week(monday):
-                length = self._standard_week_us
+            days = range(monday, monday + 7)
+            if self._midnight_offset(monday) == self._midnight_offset(monday + 7):  # no change of the clocks
+                length = sum(end - start for d in days for start, end in self.local_hours(d)) * 60 * US
             else:
-                length = sum(end - start for d in range(monday, monday + 7) for start, end in self.day(d))
+                length = sum(self._day_length(d) for d in days)
             self._weeks[monday] = length
         return length
 
-    def _is_standard_week(self, monday: int) -> bool:
-        i = bisect_left(self._special, monday)
-        if i < len(self._special) and self._special[i] < monday + 7:
-            return False
-        return self._midnight_offset(monday) == self._midnight_offset(monday + 7)
+    def _day_length(self, ordinal: int) -> int:
+        """Business microseconds on that local date: its open minutes, unless the clocks change that day."""
+        if self._midnight_offset(ordinal) != self._midnight_offset(ordinal + 1):
+            return sum(end - start for start, end in self.day(ordinal))
+        return sum(end - start for start, end in self.local_hours(ordinal)) * 60 * US
 
     def _midnight_offset(self, ordinal: int) -> timedelta:
+        """The zone's UTC offset at local midnight of that date (fold 0, as everywhere here; cached)."""
         offset = self._offsets.get(ordinal)
         if offset is None:
-            day = date.fromordinal(ordinal)
-            midnight = datetime(day.year, day.month, day.day, tzinfo=self.zone)
-            offset = self._offsets[ordinal] = self.zone.utcoffset(midnight)
+            offset = self._offsets[ordinal] = self.zone.utcoffset(datetime.fromordinal(ordinal))
         return offset
 
     def _check_horizon(self, ordinal: int) -> None:
@@ -208,17 +213,35 @@ class BusinessCalendar:
             ordinal += 1
 
     def _skip_weeks(self, monday: int, remaining: int, pauses: Pauses) -> tuple[int, int] | None:
-        """Skip the whole weeks from `monday` that the budget outlasts (None if not even one)."""
-        skipped = False
-        while not (pauses and pauses.touch(self._wall_to_us(monday, 0), self._wall_to_us(monday + 7, 0))):
+        """Skip the whole weeks from `monday` that the budget outlasts (None if not even one): runs of standard
+        weeks by arithmetic (`_standard_run`), any other week by its length (`week_length`)."""
+        first = monday
+        while True:
+            if not pauses:
+                monday, remaining = self._standard_run(monday, remaining)
+            elif pauses.touch(self._wall_to_us(monday, 0), self._wall_to_us(monday + 7, 0)):
+                break
             length = self.week_length(monday)
             if remaining <= length:
                 break
-            remaining -= length
-            monday += 7
-            skipped = True
+            remaining, monday = remaining - length, monday + 7
             self._check_horizon(monday)
-        return (monday, remaining) if skipped else None
+        return (monday, remaining) if monday > first else None
+
+    def _standard_run(self, monday: int, remaining: int) -> tuple[int, int]:
+        """Skip the standard weeks from `monday` that the budget outlasts: weeks before the next holiday or
+        override whose two Mondays have the same offset at midnight (the clocks do not change in them), each the
+        standard week's length. One offset per week is looked up; no day is built."""
+        standard, special = self._standard_week_us, self._special
+        i = bisect_left(special, monday)
+        last = min(special[i] - 7 if i < len(special) else LAST_ORDINAL, LAST_ORDINAL - 7)
+        utcoffset, midnight = self.zone.utcoffset, datetime.fromordinal
+        offset = utcoffset(midnight(monday))
+        while standard < remaining and monday <= last:
+            if utcoffset(midnight(monday + 7)) != offset:
+                break
+            remaining, monday = remaining - standard, monday + 7
+        return monday, remaining
 
     def elapsed_us(self, start: int, end: int, pauses: Pauses) -> int:
         total = 0
