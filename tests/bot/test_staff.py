@@ -16,8 +16,9 @@ from tgesc.services.tickets.escalation import escalate_ticket
 
 def command(bot, text: str, *, who: str = "carol", chat: str = "L2", thread_id: int | None = None) -> str:
     """`who` types `text` in the ticket's thread of `chat`; everything is delivered; the bot's answer, which
-    must be a reply to that message in the same thread."""
-    thread_id = thread_id or Ticket.get().topic_id
+    must be a reply to that message in the same thread (by default the thread of ticket #1: `Ticket.get()` alone
+    picks any row, and PostgreSQL may return #2 first once #1 was updated)."""
+    thread_id = thread_id or Ticket.get(Ticket.number == 1).topic_id
     bot.staff_says(who, chat, text, thread_id=thread_id)
     typed = last_message_id(bot, bot.chats[chat], outgoing=False)
     bot.deliver()
