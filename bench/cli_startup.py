@@ -59,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
 
     tgesc = tgesc_command()
     with tempfile.TemporaryDirectory(prefix="tgesc-bench-") as tmp:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TGESC_")}
+        # Without PYTHONDONTWRITEBYTECODE: an installed tgesc runs from compiled .pyc files, as the libraries do.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TGESC_") and k != "PYTHONDONTWRITEBYTECODE"}
         (Path(tmp) / "empty.env").touch()  # a named settings file must exist
         env.update(TGESC_HOME=str(Path(tmp) / "home"), TGESC_ENV_FILE=str(Path(tmp) / "empty.env"))
         init = subprocess.run([*tgesc, "init"], env=env, capture_output=True, text=True, cwd=tmp)
