@@ -221,18 +221,27 @@ def customer_by_telegram_id(db: peewee.Database, user_id: int) -> Customer | Non
                             user=user_id)
 
 
-def customer_with_open_ticket(db: peewee.Database, user_id: int) -> tuple[Customer | None, Ticket | None,
-                                                                          str | None, str | None]:
+def customer_with_open_ticket(db: peewee.Database, user_id: int, chat_id: int, message_id: int) -> tuple[
+        Customer | None, Ticket | None, str | None, str | None, int | None]:
     """The customer with Telegram id `user_id`, their open ticket (the newest, should there be several), the
-    configuration generation (None: no customer) and the ticket's firings as `firings.aggregated` reads them,
-    in one round trip."""
+    configuration generation (None: no customer), the ticket's firings as `firings.aggregated` reads them and the
+    id of the stored message with Telegram's (chat id, message id) (None: not stored), in one round trip. In a
+    write transaction on PostgreSQL, the customer's row is locked to its end (a weaker lock than a change of it
+    takes, which leaves references to it free): a transaction reading the same customer this way waits, so
+    nothing stores a message of this customer's in between."""
     postgres = isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase)
-    customer, ticket, generation, fired = statements.first_joined(db, (Customer, Ticket), lambda: (
-        Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
-                               & Ticket.status.in_(OPEN_STATUSES))
-        .where(Customer.telegram_id == P.user).order_by(Ticket.number.desc())),
-        extra=lambda: (generation_query(), firings.aggregated(postgres, Ticket.id)), user=user_id)
-    return customer, ticket, generation, fired
+
+    def build() -> peewee.ModelSelect:
+        query = (Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
+                                        & Ticket.status.in_(OPEN_STATUSES))
+                 .where(Customer.telegram_id == P.user).order_by(Ticket.number.desc()))
+        return query.for_update("FOR NO KEY UPDATE", of=Customer) if postgres else query
+
+    customer, ticket, generation, fired, stored = statements.first_joined(db, (Customer, Ticket), build, extra=lambda: (
+        generation_query(), firings.aggregated(postgres, Ticket.id), Message.select(Message.id).where(
+            (Message.chat_id == P.chat) & (Message.message_id == P.message))),
+        user=user_id, chat=chat_id, message=message_id)
+    return customer, ticket, generation, fired, stored
 
 
 # --- messages -----------------------------------------------------------------------------------------
