@@ -25,25 +25,14 @@ def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
     if not once:
         statements.insert(db, Outbox, row)
     if row["kind"] == "card" and row["ticket"] is not None:
-        _remember_card(db, row["ticket"], row["chat_id"])
+        ticket = row["ticket"]
+        statements.noted(db, "cards").add((getattr(ticket, "id", ticket), row["chat_id"]))
     return True
-
-
-_cards: tuple[Any, set[tuple[int, int]]] = (None, set())  # a transaction and the (ticket, chat) cards it queued
-
-
-def _remember_card(db: peewee.Database, ticket: Any, chat_id: int) -> None:
-    global _cards
-    transaction = statements.outermost_transaction(db)
-    if _cards[0] is not transaction:
-        _cards = (transaction, set())  # a later transaction (kept alive here, so never the same object again)
-    _cards[1].add((getattr(ticket, "id", ticket), chat_id))
 
 
 def card_queued(db: peewee.Database, ticket_id: int, chat_id: int) -> bool:
     """Whether the current transaction queued a card of the ticket for `chat_id`."""
-    transaction = statements.outermost_transaction(db)
-    return transaction is not None and _cards[0] is transaction and (ticket_id, chat_id) in _cards[1]
+    return (ticket_id, chat_id) in statements.noted(db, "cards")
 
 
 def newest_id(db: peewee.Database) -> int:
