@@ -44,6 +44,7 @@ import peewee
 from throwaway_postgres import throwaway_postgres
 
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
+from tgesc.db_pipeline import RoundTrips
 from tgesc.domain.telegram import IncomingMessage, User
 from tgesc.models import Event, Firing, Message, Outbox, Ticket
 from tgesc.services.config.defaults import initialise
@@ -169,8 +170,8 @@ def make_pass(number: int, languages: list[str], steps: list[Step], ticket_id: i
 def run_raw(db: peewee.Database, rows: list[dict]) -> float:
     began = time.perf_counter()
     for row in rows:
-        with write_transaction(db):
-            Message.insert(**row).execute()
+        with write_transaction(db, pipelined=True):  # as ingest's: the row and the COMMIT in one round trip
+            db.execute(Message.insert(**row))
     return time.perf_counter() - began
 
 
@@ -222,6 +223,7 @@ class Result:
     statements: dict[str, float]
     per_pass: dict[str, int]
     messages: int
+    round_trips: tuple[float, float] | None = None  # per message, raw and ingest, counted untimed (PostgreSQL)
 
 
 def measure(backend: str, url: str, detail: str, opts, languages, warmup, steps) -> Result:
@@ -253,10 +255,21 @@ def measure(backend: str, url: str, detail: str, opts, languages, warmup, steps)
                 per_pass = {k: v - before[k] for k, v in tallies().items()}
             last = time.perf_counter() - began
             spent += last
+        trips = count_round_trips(db, make_pass(opts.rounds + 1, languages, steps, ticket_id)) if (
+            backend == "postgres") else None
         return Result(backend, detail, raw_rates, ingest_rates, statements.per_message("raw", counted),
-                      statements.per_message("ingest", counted), per_pass, len(steps))
+                      statements.per_message("ingest", counted), per_pass, len(steps), trips)
     finally:
         db.close()
+
+
+def count_round_trips(db: peewee.Database, work: Pass) -> tuple[float, float]:
+    """The round trips to the server per message of both loops, on one more pass, untimed (libpq's trace)."""
+    with RoundTrips(db) as raw:
+        run_raw(db, work.raw_rows)
+    with RoundTrips(db) as ingested:
+        run_ingest(db, work.inbound)
+    return raw.count / len(work.raw_rows), ingested.count / len(work.inbound)
 
 
 def sqlite_backend(opts, languages, warmup, steps) -> Result:
@@ -292,9 +305,11 @@ def report(result: Result) -> None:
     print(f"  ingest     {ing:>9,.0f} msgs/s   [ingest(); rounds: {shown(result.ingest_rates)}]")
     print(f"  ratio      {ratio:>9.3f}          goal >= {GOAL}   {'PASS' if ratio >= GOAL else 'MISS'}"
           f"   [best of {rounds} round{'s' * (rounds != 1)} of {result.messages:,} messages each]")
-    print(f"  per message: ingest {1e3 / ing:6.2f} ms, {total:4.1f} SQL statements ({mix})")
+    trips = result.round_trips
+    print(f"  per message: ingest {1e3 / ing:6.2f} ms, {total:4.1f} SQL statements ({mix})"
+          + (f", {trips[1]:.2f} round trips" if trips else ""))
     print(f"               raw    {1e3 / raw:6.2f} ms, {sum(result.raw_statements.values()):4.1f} SQL statements "
-          f"({raw_mix})")
+          f"({raw_mix})" + (f", {trips[0]:.2f} round trips" if trips else ""))
     if p:
         print(f"  one round: {p['tickets']} tickets opened, {p['rules']} rules fired, {p['escalations']} escalations, "
               f"{p['faq']} FAQ answers, {p['outbox']} outbox rows, {p['events']} events")

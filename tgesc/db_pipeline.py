@@ -116,3 +116,39 @@ def _rolled_back(conn: psycopg.Connection) -> None:
     if conn.info.transaction_status in (pq.TransactionStatus.INTRANS, pq.TransactionStatus.INERROR):
         with contextlib.suppress(Exception):
             conn.rollback()
+
+
+class RoundTrips:
+    """Counts the round trips this thread's connection to `db` makes (PostgreSQL), from libpq's own trace of the
+    messages it sends: each run of messages that ask the server to answer (Sync, Flush, a simple Query) is one
+    wait. For the benchmarks and the tests; tracing costs time, so count outside what is timed.
+
+        with RoundTrips(db) as trips:
+            ...
+        trips.count"""
+
+    ASKS = frozenset({"Sync", "Flush", "Query"})
+
+    def __init__(self, db: peewee.Database) -> None:
+        self.db, self.count = getattr(db, "obj", None) or db, 0
+
+    def __enter__(self) -> RoundTrips:
+        import tempfile
+
+        self._file = tempfile.TemporaryFile("w+")
+        self._conn = self.db.connection()
+        self._conn.pgconn.trace(self._file.fileno())
+        self._conn.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.pgconn.untrace()
+        self._file.seek(0)
+        asking = False
+        for line in self._file:  # direction, length, message type, its fields
+            fields = line.rstrip("\n").split("\t", 3)
+            if len(fields) > 2 and fields[0] == "F":
+                asks = fields[2] in self.ASKS
+                self.count += asks and not asking
+                asking = asks
+        self._file.close()

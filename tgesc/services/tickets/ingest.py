@@ -109,8 +109,8 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime, reac
 
 def ingest_message(db: peewee.Database, message: IncomingMessage, *, now: datetime,
                    reactions: bool = True) -> Ingested:
-    """`ingest` in a write transaction of its own."""
-    with write_transaction(db):
+    """`ingest` in a write transaction of its own (pipelined on PostgreSQL, as the bot's)."""
+    with write_transaction(db, pipelined=True):
         return ingest(db, message, now=now, reactions=reactions)
 
 
