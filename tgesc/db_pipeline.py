@@ -120,8 +120,8 @@ def _rolled_back(conn: psycopg.Connection) -> None:
 
 class RoundTrips:
     """Counts the round trips this thread's connection to `db` makes (PostgreSQL), from libpq's own trace of the
-    messages it sends: each run of messages that ask the server to answer (Sync, Flush, a simple Query) is one
-    wait. For the benchmarks and the tests; tracing costs time, so count outside what is timed.
+    messages it sends and receives: each answer that follows messages asking for one (Sync, Flush, a simple
+    Query) ends a wait. For the benchmarks and the tests; tracing costs time, so count outside what is timed.
 
         with RoundTrips(db) as trips:
             ...
@@ -144,11 +144,11 @@ class RoundTrips:
     def __exit__(self, *exc: object) -> None:
         self._conn.pgconn.untrace()
         self._file.seek(0)
-        asking = False
-        for line in self._file:  # direction, length, message type, its fields
+        asked = False  # since the server last answered
+        for line in self._file:  # direction (Frontend, Backend), length, message type, its fields
             fields = line.rstrip("\n").split("\t", 3)
             if len(fields) > 2 and fields[0] == "F":
-                asks = fields[2] in self.ASKS
-                self.count += asks and not asking
-                asking = asks
+                asked = asked or fields[2] in self.ASKS
+            elif fields[0] == "B" and asked:
+                self.count, asked = self.count + 1, False
         self._file.close()
