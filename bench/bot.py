@@ -21,8 +21,9 @@ Where the time goes is taken with timers around our handler (services: dispatche
 adapter's translation of the library's Message and the session-file writes; the rest is the library
 (handle_updates, parsing, dispatching) and the hand-over between threads. Cards are not delivered in this
 run, but an escalation moves the ticket's thread to the target's chat at once, so the later messages of an
-escalated ticket are mirrored (outbox rows, not sent). Goal: >= 1,000 updates/s on
-SQLite (PostgreSQL is printed for reference). --profile adds a round under cProfile (on the client's
+escalated ticket are mirrored (outbox rows, not sent). On PostgreSQL the round trips to the server per update
+are counted in one more round, untimed (libpq's trace: tgesc.db_pipeline.RoundTrips). Goal: >= 1,000 updates/s
+on SQLite (PostgreSQL is printed for reference). --profile adds a round under cProfile (on the client's
 thread, where all of this runs) and prints its top functions.
 
 Outbound: --rows outbox rows (default 480) are queued at once for --chats private chats (default 100, 1 to

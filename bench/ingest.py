@@ -5,10 +5,10 @@ throwaway database `tgesc_bench_<random>` created and dropped by this script) th
 initialised with the shipped defaults (`tgesc.services.config.defaults.initialise`), then two rates are taken:
 
 - raw: N single-row inserts of a `message` row, each in its own write transaction
-  (`tgesc.db.write_transaction`, as ingest uses: BEGIN IMMEDIATE on SQLite) through the models
-  (`Message.insert(...).execute()`). Each row is shaped like the one ingest writes: same table and
-  indexes, the same text, a ticket foreign key that is checked. This is the floor of "store one
-  customer message durably" with our driver, ORM and pragmas.
+  (`tgesc.db.write_transaction`, as ingest uses: BEGIN IMMEDIATE on SQLite, pipelined on PostgreSQL, so the
+  row and the COMMIT go in one round trip) through the models (`db.execute(Message.insert(...))`). Each row
+  is shaped like the one ingest writes: same table and indexes, the same text, a ticket foreign key that is
+  checked. This is the floor of "store one customer message durably" with our driver, ORM and pragmas.
 - ingest: N customer messages through `tgesc.services.tickets.ingest.ingest` with a virtual `now` that advances
   0.5-5 s per message: 200 customers (en 70 %, zh 15 %, ru 15 %), about 10 messages each, so most
   messages continue an open ticket; mostly plain questions, a few that fire rules (refund, angry
@@ -18,7 +18,8 @@ initialised with the shipped defaults (`tgesc.services.config.defaults.initialis
 Within a round the two alternate in chunks of 200 messages, so that machine noise hits both alike; each
 rate is the best of up to --rounds rounds (a round is not started when it would take the backend past
 --budget seconds). An untimed warm-up pass comes first. The SQL statements each loop sends through
-peewee (BEGIN and COMMIT aside) are counted per message, to show where ingest's time goes. Goal:
+peewee (BEGIN and COMMIT aside) are counted per message, to show where ingest's time goes, and on
+PostgreSQL the round trips to the server in one more pass, untimed (libpq's trace). Goal:
 ingest ≥ 0.35 × raw on each backend. This is a benchmark, not a test: it prints PASS or MISS against
 the goal and exits 0 either way.
 

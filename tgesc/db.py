@@ -7,6 +7,9 @@ PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection f
 both. Only `create=True` (`tgesc init`, `tgesc db upgrade`) creates a SQLite database, 0600 in a 0700 directory:
 a mistyped path elsewhere is an error naming it (exit 78), never a new empty database.
 
+A write transaction on PostgreSQL may be pipelined (`write_transaction(db, pipelined=True)`, tgesc.db_pipeline):
+BEGIN, the writes whose outcome nobody reads and the COMMIT then wait for no answer of their own.
+
 A failure that passes (`passing_failure`: the connection lost or refused, a lock held past the busy timeout, a
 full disk, a server restarting, a serialization conflict) is told apart from one that does not (a constraint, a
 missing table, a bug): long-running processes retry the first kind on a new connection (`reconnect`) and never

@@ -1,9 +1,10 @@
 """PostgreSQL transactions in psycopg's pipeline mode: fewer round trips for the same statements.
 
 peewee runs psycopg in autocommit mode and sends BEGIN and COMMIT as statements of their own, each a round trip
-to the server, as is every statement: a customer's message cost ten. In pipeline mode (libpq 14 and later) a
-statement is sent without waiting for its answer; the client waits only when it reads one. So inside
-`pipelined_transaction`:
+to the server, as is every statement: a customer's message cost about ten. In pipeline mode (libpq 14 and
+later) a statement is sent without waiting for its answer; the client waits only when it reads one. So inside
+`pipelined_transaction` (`tgesc.db.write_transaction(db, pipelined=True)`; the bot's customer messages cost two:
+their first read, and the writes with the COMMIT):
 
 - BEGIN waits for nothing: it goes with the first statement that is read;
 - a statement whose outcome is read (its rows, the number of rows it changed, its columns) waits for it, as it
