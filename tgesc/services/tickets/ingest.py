@@ -55,9 +55,9 @@ class Sender:
 
 def read_sender(db: peewee.Database, message: IncomingMessage) -> Sender:
     """The sender of `message` as a customer, their open ticket (the newest, should there be several) and its
-    firings, and whether the message is stored already, in one query that also checks the configuration's
-    generation for config.current; in the caller's write transaction, where (on PostgreSQL: a lock on the
-    customer's row) nothing else stores a message of this customer's before it ends."""
+    firings, and whether the message is stored already, in one round trip that also checks the configuration's
+    generation for config.current; in the caller's write transaction, where the open ticket is held to its end
+    (tickets.store.customer_with_open_ticket)."""
     customer, ticket, generation, fired, stored = tickets.customer_with_open_ticket(
         db, message.sender.id, message.chat_id, message.message_id)
     if generation is not None:
@@ -92,9 +92,8 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime, reac
         ticket, how = _opened(db, customer, message, now, opened_by, "cli"), "opened"
     else:
         ticket, how = _reopened_or_new(db, customer, message, now, known=known_customer)
-    # a plain INSERT, its answer not waited for: nothing stores this message meanwhile (read_sender), so a
-    # conflict is an error that fails the transaction, never a second copy
-    tickets.add_message(db, _row(message, ticket, now), once=False)
+    if not _stored_now(db, message, ticket, now, unchecked=how != "continued" or ticket.id in tickets.held(db)):
+        return Ingested(ticket=_number_of(_stored(db, message)), duplicate=True)  # stored meanwhile
     _absorb(db, ticket, message, now, new=how == "opened")
     if how != "continued":
         firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
@@ -166,6 +165,15 @@ def _row(message: IncomingMessage, ticket: Ticket, now: datetime) -> dict:
             "sender": "customer", "staff": None, "text": message.text, "media_type": message.media_type,
             "file_id": message.file_id, "is_key": False, "is_internal": False, "sent_at": message.sent_at,
             "created_at": now}
+
+
+def _stored_now(db: peewee.Database, message: IncomingMessage, ticket: Ticket, now: datetime, *,
+                unchecked: bool) -> bool:
+    """Store the message on `ticket`; whether it was stored (False: another transaction stored it since
+    `read_sender`). `unchecked`: by a plain INSERT, its answer not waited for, where nothing can store it
+    meanwhile (the ticket is held: any other transaction with a message of this customer's waits for its lock;
+    or the ticket is new or reopened here, as it always was): a conflict then fails the whole transaction."""
+    return tickets.add_message(db, _row(message, ticket, now), once=not unchecked)
 
 
 def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: datetime, *,

@@ -239,21 +239,17 @@ def customer_with_open_ticket(db: peewee.Database, user_id: int, chat_id: int, m
         Customer | None, Ticket | None, str | None, str | None, int | None]:
     """The customer with Telegram id `user_id`, their open ticket (the newest, should there be several), the
     configuration generation (None: none stored), the ticket's firings as `firings.aggregated` reads them and the
-    id of the stored message with Telegram's (chat id, message id) (None: not stored), in one round trip. In a
-    write transaction on PostgreSQL, the customer's row is locked to its end (a weaker lock than a change of it
-    takes, which leaves references to it free): a transaction reading the same customer this way waits, so
-    nothing stores a message of this customer's in between."""
+    id of the stored message with Telegram's (chat id, message id) (None: not stored), in one round trip. The
+    ticket is held to the end of the caller's write transaction (`held`): on PostgreSQL the customer's open
+    tickets are locked first (a weaker lock than a change of them takes, which leaves references to them free),
+    so a transaction reading the same customer this way waits for this one to end."""
     postgres = isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase)
     locking = _open_tickets_locked(db, user_id) if postgres else None
     generation = statements.later(db, generation_query)  # its own statement: known for a new customer too
-
-    def build() -> peewee.ModelSelect:
-        query = (Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
-                                        & Ticket.status.in_(OPEN_STATUSES))
-                 .where(Customer.telegram_id == P.user).order_by(Ticket.number.desc()))
-        return query.for_update("FOR NO KEY UPDATE", of=Customer) if postgres else query
-
-    customer, ticket, fired, stored = statements.first_joined(db, (Customer, Ticket), build, extra=lambda: (
+    customer, ticket, fired, stored = statements.first_joined(db, (Customer, Ticket), lambda: (
+        Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
+                               & Ticket.status.in_(OPEN_STATUSES))
+        .where(Customer.telegram_id == P.user).order_by(Ticket.number.desc())), extra=lambda: (
         firings.aggregated(postgres, Ticket.id), Message.select(Message.id).where(
             (Message.chat_id == P.chat) & (Message.message_id == P.message))),
         user=user_id, chat=chat_id, message=message_id)
