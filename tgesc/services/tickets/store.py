@@ -238,24 +238,23 @@ def customer_by_telegram_id(db: peewee.Database, user_id: int) -> Customer | Non
 def customer_with_open_ticket(db: peewee.Database, user_id: int, chat_id: int, message_id: int) -> tuple[
         Customer | None, Ticket | None, str | None, str | None, int | None]:
     """The customer with Telegram id `user_id`, their open ticket (the newest, should there be several), the
-    configuration generation (None: none stored), the ticket's firings as `firings.aggregated` reads them and the
+    configuration generation (None: no customer), the ticket's firings as `firings.aggregated` reads them and the
     id of the stored message with Telegram's (chat id, message id) (None: not stored), in one round trip. The
     ticket is held to the end of the caller's write transaction (`held`): on PostgreSQL the customer's open
     tickets are locked first (a weaker lock than a change of them takes, which leaves references to them free),
     so a transaction reading the same customer this way waits for this one to end."""
     postgres = isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase)
     locking = _open_tickets_locked(db, user_id) if postgres else None
-    generation = statements.later(db, generation_query)  # its own statement: known for a new customer too
-    customer, ticket, fired, stored = statements.first_joined(db, (Customer, Ticket), lambda: (
+    customer, ticket, generation, fired, stored = statements.first_joined(db, (Customer, Ticket), lambda: (
         Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
                                & Ticket.status.in_(OPEN_STATUSES))
         .where(Customer.telegram_id == P.user).order_by(Ticket.number.desc())), extra=lambda: (
-        firings.aggregated(postgres, Ticket.id), Message.select(Message.id).where(
+        generation_query(), firings.aggregated(postgres, Ticket.id), Message.select(Message.id).where(
             (Message.chat_id == P.chat) & (Message.message_id == P.message))),
         user=user_id, chat=chat_id, message=message_id)
     if ticket is not None and (locking is None or (ticket.id,) in locking()):
         held(db).add(ticket.id)  # SQLite: the write transaction holds the whole database
-    return customer, ticket, next(iter(generation()), (None,))[0], fired, stored
+    return customer, ticket, generation, fired, stored
 
 
 def _open_tickets_locked(db: peewee.Database, user_id: int) -> Any:
