@@ -21,8 +21,9 @@ Where the time goes is taken with timers around our handler (services: dispatche
 adapter's translation of the library's Message and the session-file writes; the rest is the library
 (handle_updates, parsing, dispatching) and the hand-over between threads. Cards are not delivered in this
 run, but an escalation moves the ticket's thread to the target's chat at once, so the later messages of an
-escalated ticket are mirrored (outbox rows, not sent). Goal: >= 1,000 updates/s on
-SQLite (PostgreSQL is printed for reference). --profile adds a round under cProfile (on the client's
+escalated ticket are mirrored (outbox rows, not sent). On PostgreSQL the round trips to the server per update
+are counted in one more round, untimed (libpq's trace: tgesc.db_pipeline.RoundTrips). Goal: >= 1,000 updates/s
+on SQLite (PostgreSQL is printed for reference). --profile adds a round under cProfile (on the client's
 thread, where all of this runs) and prints its top functions.
 
 Outbound: --rows outbox rows (default 480) are queued at once for --chats private chats (default 100, 1 to
@@ -85,6 +86,7 @@ from tgesc.adapters.clock import utc_now  # noqa: E402
 from tgesc.adapters.telegram import TelegramConnection  # noqa: E402
 from tgesc.adapters.telegram.wire import FakeWire, rpc_error  # noqa: E402
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction  # noqa: E402
+from tgesc.db_pipeline import RoundTrips  # noqa: E402
 from tgesc.domain.rates import Rate  # noqa: E402
 from tgesc.domain.send_schedule import SendSchedule  # noqa: E402
 from tgesc.models import Event, Firing, Message, Outbox, Ticket  # noqa: E402
@@ -277,6 +279,7 @@ class InboundResult:
     per_round: dict[str, int]
     timers: dict[str, float]  # seconds per update in the best round, by part
     statements: dict[str, float]
+    round_trips: float | None = None  # per update, in a round counted after the timed ones (PostgreSQL)
     profile: str = ""
 
 
@@ -310,9 +313,26 @@ def measure_inbound(backend: str, url: str, detail: str, opts, languages, warmup
         commands = sum(s.kind == "command" for s in steps) * len(rates)
         result = InboundResult(backend, detail, rates, len(steps), commands, stored, per_round, parts,
                                statements.per_message("inbound", counted))
+        if backend == "postgres":
+            result.round_trips = count_round_trips(desk, opts, languages, steps, len(rates) + 1)
         if opts.profile:
             result.profile = profile_round(desk, opts, languages, steps, len(rates) + 1)
         return result
+
+
+def count_round_trips(desk: Desk, opts, languages, steps, number: int) -> float:
+    """The round trips to PostgreSQL per update in one more round, untimed (libpq's trace, on the client's
+    thread, where the database is used)."""
+    counter = RoundTrips(desk.db)
+
+    async def switch(on: bool) -> None:
+        counter.__enter__() if on else counter.__exit__(None, None, None)
+
+    updates = build_round(desk, number, languages, steps)
+    desk.connection._call(lambda: switch(True))
+    feed_round(desk, updates, opts.batch)
+    desk.connection._call(lambda: switch(False))
+    return counter.count / len(updates)
 
 
 def profile_round(desk: Desk, opts, languages, steps, number: int) -> str:
@@ -378,6 +398,8 @@ def report_inbound(r: InboundResult) -> None:
           f"library and thread hand-over {1e3 * library:.3f} ms ({library / total:.0%})")
     mix = ", ".join(f"{v:.2f} {k}" for k, v in r.statements.items())
     print(f"    SQL statements per update: {sum(r.statements.values()):.1f} ({mix})")
+    if r.round_trips is not None:
+        print(f"    round trips to the server per update: {r.round_trips:.2f} (counted in one more round, untimed)")
     p = r.per_round
     print(f"    one round: {p['messages']} customer messages stored, {p['tickets']} tickets opened, "
           f"{p['rules']} rules fired, {p['escalations']} escalations, {p['faq']} FAQ answers, "

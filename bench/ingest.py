@@ -5,10 +5,10 @@ throwaway database `tgesc_bench_<random>` created and dropped by this script) th
 initialised with the shipped defaults (`tgesc.services.config.defaults.initialise`), then two rates are taken:
 
 - raw: N single-row inserts of a `message` row, each in its own write transaction
-  (`tgesc.db.write_transaction`, as ingest uses: BEGIN IMMEDIATE on SQLite) through the models
-  (`Message.insert(...).execute()`). Each row is shaped like the one ingest writes: same table and
-  indexes, the same text, a ticket foreign key that is checked. This is the floor of "store one
-  customer message durably" with our driver, ORM and pragmas.
+  (`tgesc.db.write_transaction`, as ingest uses: BEGIN IMMEDIATE on SQLite, pipelined on PostgreSQL, so the
+  row and the COMMIT go in one round trip) through the models (`db.execute(Message.insert(...))`). Each row
+  is shaped like the one ingest writes: same table and indexes, the same text, a ticket foreign key that is
+  checked. This is the floor of "store one customer message durably" with our driver, ORM and pragmas.
 - ingest: N customer messages through `tgesc.services.tickets.ingest.ingest` with a virtual `now` that advances
   0.5-5 s per message: 200 customers (en 70 %, zh 15 %, ru 15 %), about 10 messages each, so most
   messages continue an open ticket; mostly plain questions, a few that fire rules (refund, angry
@@ -18,7 +18,8 @@ initialised with the shipped defaults (`tgesc.services.config.defaults.initialis
 Within a round the two alternate in chunks of 200 messages, so that machine noise hits both alike; each
 rate is the best of up to --rounds rounds (a round is not started when it would take the backend past
 --budget seconds). An untimed warm-up pass comes first. The SQL statements each loop sends through
-peewee (BEGIN and COMMIT aside) are counted per message, to show where ingest's time goes. Goal:
+peewee (BEGIN and COMMIT aside) are counted per message, to show where ingest's time goes, and on
+PostgreSQL the round trips to the server in one more pass, untimed (libpq's trace). Goal:
 ingest ≥ 0.35 × raw on each backend. This is a benchmark, not a test: it prints PASS or MISS against
 the goal and exits 0 either way.
 
@@ -44,6 +45,7 @@ import peewee
 from throwaway_postgres import throwaway_postgres
 
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
+from tgesc.db_pipeline import RoundTrips
 from tgesc.domain.telegram import IncomingMessage, User
 from tgesc.models import Event, Firing, Message, Outbox, Ticket
 from tgesc.services.config.defaults import initialise
@@ -169,8 +171,8 @@ def make_pass(number: int, languages: list[str], steps: list[Step], ticket_id: i
 def run_raw(db: peewee.Database, rows: list[dict]) -> float:
     began = time.perf_counter()
     for row in rows:
-        with write_transaction(db):
-            Message.insert(**row).execute()
+        with write_transaction(db, pipelined=True):  # as ingest's: the row and the COMMIT in one round trip
+            db.execute(Message.insert(**row))
     return time.perf_counter() - began
 
 
@@ -222,6 +224,7 @@ class Result:
     statements: dict[str, float]
     per_pass: dict[str, int]
     messages: int
+    round_trips: tuple[float, float] | None = None  # per message, raw and ingest, counted untimed (PostgreSQL)
 
 
 def measure(backend: str, url: str, detail: str, opts, languages, warmup, steps) -> Result:
@@ -253,10 +256,21 @@ def measure(backend: str, url: str, detail: str, opts, languages, warmup, steps)
                 per_pass = {k: v - before[k] for k, v in tallies().items()}
             last = time.perf_counter() - began
             spent += last
+        trips = count_round_trips(db, make_pass(opts.rounds + 1, languages, steps, ticket_id)) if (
+            backend == "postgres") else None
         return Result(backend, detail, raw_rates, ingest_rates, statements.per_message("raw", counted),
-                      statements.per_message("ingest", counted), per_pass, len(steps))
+                      statements.per_message("ingest", counted), per_pass, len(steps), trips)
     finally:
         db.close()
+
+
+def count_round_trips(db: peewee.Database, work: Pass) -> tuple[float, float]:
+    """The round trips to the server per message of both loops, on one more pass, untimed (libpq's trace)."""
+    with RoundTrips(db) as raw:
+        run_raw(db, work.raw_rows)
+    with RoundTrips(db) as ingested:
+        run_ingest(db, work.inbound)
+    return raw.count / len(work.raw_rows), ingested.count / len(work.inbound)
 
 
 def sqlite_backend(opts, languages, warmup, steps) -> Result:
@@ -292,9 +306,11 @@ def report(result: Result) -> None:
     print(f"  ingest     {ing:>9,.0f} msgs/s   [ingest(); rounds: {shown(result.ingest_rates)}]")
     print(f"  ratio      {ratio:>9.3f}          goal >= {GOAL}   {'PASS' if ratio >= GOAL else 'MISS'}"
           f"   [best of {rounds} round{'s' * (rounds != 1)} of {result.messages:,} messages each]")
-    print(f"  per message: ingest {1e3 / ing:6.2f} ms, {total:4.1f} SQL statements ({mix})")
+    trips = result.round_trips
+    print(f"  per message: ingest {1e3 / ing:6.2f} ms, {total:4.1f} SQL statements ({mix})"
+          + (f", {trips[1]:.2f} round trips" if trips else ""))
     print(f"               raw    {1e3 / raw:6.2f} ms, {sum(result.raw_statements.values()):4.1f} SQL statements "
-          f"({raw_mix})")
+          f"({raw_mix})" + (f", {trips[0]:.2f} round trips" if trips else ""))
     if p:
         print(f"  one round: {p['tickets']} tickets opened, {p['rules']} rules fired, {p['escalations']} escalations, "
               f"{p['faq']} FAQ answers, {p['outbox']} outbox rows, {p['events']} events")

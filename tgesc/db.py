@@ -7,6 +7,9 @@ PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection f
 both. Only `create=True` (`tgesc init`, `tgesc db upgrade`) creates a SQLite database, 0600 in a 0700 directory:
 a mistyped path elsewhere is an error naming it (exit 78), never a new empty database.
 
+A write transaction on PostgreSQL may be pipelined (`write_transaction(db, pipelined=True)`, tgesc.db_pipeline):
+BEGIN, the writes whose outcome nobody reads and the COMMIT then wait for no answer of their own.
+
 A failure that passes (`passing_failure`: the connection lost or refused, a lock held past the busy timeout, a
 full disk, a server restarting, a serialization conflict) is told apart from one that does not (a constraint, a
 missing table, a bug): long-running processes retry the first kind on a new connection (`reconnect`) and never
@@ -184,15 +187,25 @@ def require_current(db: peewee.Database) -> None:
         )
 
 
-def write_transaction(db: peewee.Database):
+def write_transaction(db: peewee.Database, *, pipelined: bool = False):
     """A transaction that will write: on SQLite it takes the write lock at BEGIN (IMMEDIATE), so two
     writers queue up (for the busy timeout) instead of one failing half-way with 'database is locked'.
     SQLite's busy timeout does not cover a deferred transaction that read first and then writes: its
     upgrade to a write lock fails at once when another writer committed meanwhile. `db` may be the
     models' proxy. Inside an outer transaction this is a savepoint: the outer one must be a write
-    transaction too."""
-    if isinstance(getattr(db, "obj", None) or db, peewee.SqliteDatabase):
+    transaction too.
+
+    `pipelined` (PostgreSQL; nothing on SQLite): BEGIN, and every statement whose outcome nobody reads, go to the
+    server without waiting for its answer, with the next statement whose rows or count are read (which waits, as
+    always) or with the COMMIT (see `tgesc.db_pipeline`). A failed statement fails the whole transaction, so
+    work inside must not recover from one with a savepoint."""
+    real = getattr(db, "obj", None) or db
+    if isinstance(real, peewee.SqliteDatabase):
         return db.atomic(lock_type="IMMEDIATE")
+    if pipelined and real.transaction_depth() == 0:
+        from tgesc.db_pipeline import pipelined_transaction
+
+        return pipelined_transaction(real)
     return db.atomic()
 
 

@@ -61,14 +61,14 @@ class TestAnOutage:
 
 def failing_on(text: str, monkeypatch):
     """A bug met by one message: the customer service raises for a message with exactly `text`."""
-    real = bot_service.on_customer_message
+    real = bot_service.customer_message
 
-    def buggy(db, desk, message, now):
+    def buggy(db, desk, message, now, sender):
         if message.text == text:
             raise RuntimeError(f"a bug met by {text!r}")
-        real(db, desk, message, now)
+        real(db, desk, message, now, sender)
 
-    monkeypatch.setattr(bot_service, "on_customer_message", buggy)
+    monkeypatch.setattr(bot_service, "customer_message", buggy)
 
 
 def test_a_bug_met_by_one_message_keeps_it_as_a_dead_letter_and_the_rest_go_on(bot, monkeypatch, cli):

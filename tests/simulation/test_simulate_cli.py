@@ -280,7 +280,7 @@ def test_a_message_the_bot_fails_to_handle_fails_the_run_naming_the_step(cli, tm
     def broken(*_args, **_kwargs):
         raise RuntimeError("the configuration breaks every message")
 
-    monkeypatch.setattr("tgesc.services.telegram.dispatch.on_customer_message", broken)
+    monkeypatch.setattr("tgesc.services.telegram.dispatch.customer_message", broken)
     played = scenario(tmp_path / "broken.toml", 'at = "+1m"\ncustomer = "alice"\ntext = "hello?"')
     failed(cli("simulate", str(played), "--json"), "broken.toml: step 1: field 'customer': ",
            "the bot failed to handle alice's message", "RuntimeError: the configuration breaks every message")

@@ -236,6 +236,18 @@ def execute(db: peewee.Database, build: Build, /, **params: Any) -> int:
     return _built_by(db, build).run(db, params).rowcount
 
 
+def send(db: peewee.Database, build: Build, /, **params: Any) -> None:
+    """Run `build()`'s statement, its outcome unread: in a pipelined PostgreSQL transaction
+    (tgesc.db.write_transaction) it does not wait for the server, and a failure fails the transaction."""
+    _built_by(db, build).run(db, params)
+
+
+def later(db: peewee.Database, build: Build, /, **params: Any) -> Callable[[], list[tuple]]:
+    """`tuples` in two steps: the statement is sent now, and its rows are what the function returned gives. In a
+    pipelined PostgreSQL transaction a statement sent before another is read travels with it: one round trip."""
+    return _built_by(db, build).run(db, params).fetchall
+
+
 def insert(db: peewee.Database, model: type[peewee.Model], row: Mapping[str, Any]) -> None:
     """Insert `row` (field name -> value, for any of the model's columns but the primary key)."""
     _inserting(db, model, tuple(row), "", lambda query: query.as_rowcount()).run(db, row)
@@ -303,6 +315,21 @@ def outermost_transaction(db: peewee.Database) -> Any:
     """The outermost transaction `db` is in on this thread (None: none): an object no later transaction is."""
     transactions = (getattr(db, "obj", None) or db)._state.transactions
     return transactions[0] if transactions else None
+
+
+_noted: tuple[Any, dict[str, set]] = (None, {})  # the latest transaction (kept alive here) and what it noted
+
+
+def noted(db: peewee.Database, kind: str) -> set:
+    """The things of `kind` the current transaction noted (the set to add to): empty in each new transaction,
+    and a throwaway set outside any. What a store remembers of its own writes, so as not to ask the database."""
+    global _noted
+    transaction = outermost_transaction(db)
+    if transaction is None:
+        return set()
+    if _noted[0] is not transaction:  # a later transaction: never the same object, the old one being kept
+        _noted = (transaction, {})
+    return _noted[1].setdefault(kind, set())
 
 
 class RelatedRow(peewee.ForeignKeyAccessor):

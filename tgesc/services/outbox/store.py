@@ -1,6 +1,7 @@
 """The outbox store: outbound message rows, written in the transaction of the change that causes them and
 sent by the bot worker, and the Telegram calls each row made (`sent_message`: what a resumed send must not
-repeat). All outbox SQL is here.
+repeat). All outbox SQL is here. It also remembers which tickets' cards the current transaction queued
+(`card_queued`), which nothing needs to ask the database for.
 """
 
 from __future__ import annotations
@@ -19,10 +20,19 @@ from tgesc.store.statements import P
 
 def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
     """Write an outbox row (every column but the id); `once`: unless its dedupe key is taken. Whether written."""
-    if once:
-        return statements.insert_new(db, Outbox, row)
-    statements.insert(db, Outbox, row)
+    if once and not statements.insert_new(db, Outbox, row):
+        return False
+    if not once:
+        statements.insert(db, Outbox, row)
+    if row["kind"] == "card" and row["ticket"] is not None:
+        ticket = row["ticket"]
+        statements.noted(db, "cards").add((getattr(ticket, "id", ticket), row["chat_id"]))
     return True
+
+
+def card_queued(db: peewee.Database, ticket_id: int, chat_id: int) -> bool:
+    """Whether the current transaction queued a card of the ticket for `chat_id`."""
+    return (ticket_id, chat_id) in statements.noted(db, "cards")
 
 
 def newest_id(db: peewee.Database) -> int:
@@ -98,10 +108,3 @@ def card_parts(db: peewee.Database, ticket_id: int, chat_id: int) -> dict[int, i
         .join(Outbox, on=(SentMessage.outbox == Outbox.id))
         .where((Outbox.ticket == ticket_id) & (Outbox.kind == "card") & (SentMessage.chat_id == chat_id))
         .order_by(SentMessage.id).tuples().execute(db))}
-
-
-def card_queued(db: peewee.Database, ticket_id: int, chat_id: int, at: datetime) -> bool:
-    """Whether a card of the ticket for `chat_id` was queued at instant `at`."""
-    return statements.scalar(db, lambda: Outbox.select(Outbox.id).where(
-        (Outbox.ticket == P.ticket) & (Outbox.chat_id == P.chat) & (Outbox.kind == "card")
-        & (Outbox.created_at == P.at)).limit(1), ticket=ticket_id, chat=chat_id, at=at) is not None

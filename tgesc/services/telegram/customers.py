@@ -27,7 +27,7 @@ from tgesc.models import Customer, Ticket, database
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import deflection
 from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets.ingest import follow_up, ingest, remember_customer
+from tgesc.services.tickets.ingest import Sender, follow_up, ingest, read_sender, remember_customer
 from tgesc.services.tickets.store import event
 
 
@@ -44,7 +44,15 @@ class CustomerDesk:
 
 
 def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: IncomingMessage, now: datetime) -> None:
-    """Handle one message of a customer's private chat."""
+    """Handle one message of a customer's private chat, in a transaction of its own."""
+    with write_transaction(db, pipelined=True):
+        customer_message(db, desk, message, now, read_sender(db, message))
+
+
+def customer_message(db: peewee.Database, desk: CustomerDesk, message: IncomingMessage, now: datetime,
+                     sender: Sender) -> None:
+    """Handle one message of a customer's private chat in the caller's write transaction, where `sender` was read
+    (ingest.read_sender)."""
     if message.edited_at is None and not message.media_type:
         try:
             command = parse_command(message.text, bot_username=desk.bot_username, allowed=CUSTOMER_COMMANDS)
@@ -52,15 +60,13 @@ def on_customer_message(db: peewee.Database, desk: CustomerDesk, message: Incomi
             command = None  # a customer's "/something" we do not know is just text to the desk
         if command is not None:
             if not desk.flood.hit(message.chat_id, message.sent_at.timestamp(), message.message_id):
-                _answer_command(db, command, message, now)  # a flooding customer's commands go unanswered
+                _answer_command(db, command, message, now, sender)  # a flooding customer's commands go unanswered
             return
     flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp(),
                                                             message.message_id)
-
-    with write_transaction(db):
-        ticket = ingest(db, message, now=now, reactions=not flooding).row
-        if ticket is not None:  # not a duplicate (a catch-up's replay) or an edit
-            _followed_up(ticket, desk, message, now, flooding=flooding)
+    ticket = ingest(db, message, now=now, reactions=not flooding, sender=sender).row
+    if ticket is not None:  # not a duplicate (a catch-up's replay) or an edit
+        _followed_up(ticket, desk, message, now, flooding=flooding)
 
 
 def _followed_up(ticket: Ticket, desk: CustomerDesk, message: IncomingMessage, now: datetime, *,
@@ -85,22 +91,22 @@ def _throttle(ticket: Ticket, limit: Rate, message: IncomingMessage, now: dateti
     outbox.to_customer(ticket, "flood_notice", {}, now=now, dedupe_key=f"flood-{customer.id}-{until.isoformat()}")
 
 
-def _answer_command(db: peewee.Database, command: Command, message: IncomingMessage, now: datetime) -> None:
+def _answer_command(db: peewee.Database, command: Command, message: IncomingMessage, now: datetime,
+                    sender: Sender) -> None:
     dedupe = f"cmd-{message.chat_id}-{message.message_id}"  # a replayed command is answered once
-    with write_transaction(db):
-        customer = remember_customer(db, message, now)
-        if command.name == "language":
-            _set_language(customer, command.args.get("code"), dedupe, now)
-        elif command.name == "close":
-            answer = deflection.close_mine(db, customer, command.args.get("number"), now)
-            if answer is not None:
-                outbox.queue(None, customer.telegram_id, html.escape(answer), now=now, dedupe_key=dedupe)
-        elif command.name == "status":
-            _status(customer, dedupe, now)
-        else:
-            outbox.template_to(customer.telegram_id, customer.language, "greeting",
-                               {"customer_name": customer.first_name or customer.username or ""},
-                               now=now, dedupe_key=dedupe)
+    customer = remember_customer(db, sender.customer, message, now)
+    if command.name == "language":
+        _set_language(customer, command.args.get("code"), dedupe, now)
+    elif command.name == "close":
+        answer = deflection.close_mine(db, customer, command.args.get("number"), now)
+        if answer is not None:
+            outbox.queue(None, customer.telegram_id, html.escape(answer), now=now, dedupe_key=dedupe)
+    elif command.name == "status":
+        _status(customer, dedupe, now)
+    else:
+        outbox.template_to(customer.telegram_id, customer.language, "greeting",
+                           {"customer_name": customer.first_name or customer.username or ""},
+                           now=now, dedupe_key=dedupe)
 
 
 def _status(customer: Customer, dedupe: str, now: datetime) -> None:

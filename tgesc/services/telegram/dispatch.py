@@ -27,9 +27,10 @@ from tgesc.domain.errors import DomainError
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram import dead_letters
-from tgesc.services.telegram.customers import CustomerDesk, on_customer_message
+from tgesc.services.telegram.customers import CustomerDesk, customer_message
 from tgesc.services.telegram.staff import on_staff_chat_message, on_staff_private_message, staff_member, staff_tier
 from tgesc.services.tickets import deflection, surveys
+from tgesc.services.tickets.ingest import read_sender
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -116,17 +117,25 @@ class BotDispatcher:
 
     def _message(self, message: IncomingMessage, now: datetime) -> None:
         if message.chat_type == "private":
-            staff = staff_member(message.sender.id)
-            if staff is not None:
-                on_staff_private_message(self.db, self.desk.bot_username, staff, message, now)
-            else:
-                on_customer_message(self.db, self.desk, message, now)
+            self._private(message, now)
         else:
             tier = staff_tier(message.chat_id)
             if tier is None:
                 log.debug("ignoring chat %s: not a tier's staff chat", message.chat_id)
                 return
             on_staff_chat_message(self.db, self.desk.bot_username, tier, message, now)
+
+    def _private(self, message: IncomingMessage, now: datetime) -> None:
+        """A customer's message, unless the sender is active staff (their console). The question is asked in the
+        customer's transaction, after its first read, which checked the configuration in force: so it costs a
+        customer's message no round trip of its own (a staff member's costs an empty transaction)."""
+        with write_transaction(self.db, pipelined=True):
+            sender = read_sender(self.db, message)
+            staff = staff_member(message.sender.id)
+            if staff is None:
+                customer_message(self.db, self.desk, message, now, sender)
+                return
+        on_staff_private_message(self.db, self.desk.bot_username, staff, message, now)
 
     def _press(self, press: ButtonPress, now: datetime) -> None:
         if surveys.on_press(self.db, press, now):  # a survey's star buttons record the answer

@@ -8,7 +8,9 @@ transaction.
 
 `ingest` runs in the caller's write transaction, so that the caller's follow-up work joins it (`follow_up`: the
 ticket's staff thread and a survey comment, for the bot and for messages typed in with the CLI alike);
-`ingest_message` opens one for a caller that has none.
+`ingest_message` opens one for a caller that has none. What it reads first (`read_sender`: the customer, their
+open ticket and its firings, whether the message is stored already, the configuration's generation) is one
+query, which the bot makes before it knows whether the sender is staff, and hands over (`sender`).
 """
 
 from __future__ import annotations
@@ -41,35 +43,57 @@ class Ingested:
     row: Ticket | None = field(default=None, compare=False, repr=False)  # the ticket as saved (None: duplicate)
 
 
+@dataclass(frozen=True)
+class Sender:
+    """What ingest reads first about a message's sender (`read_sender`)."""
+
+    customer: Customer | None  # None: not known yet
+    ticket: Ticket | None  # their open ticket
+    firings: Firings  # the open ticket's
+    stored: bool  # a message with the (chat id, message id) of this one is stored already
+
+
+def read_sender(db: peewee.Database, message: IncomingMessage) -> Sender:
+    """The sender of `message` as a customer, their open ticket (the newest, should there be several) and its
+    firings, and whether the message is stored already, in one round trip that also checks the configuration's
+    generation for config.current; in the caller's write transaction, where the open ticket is held to its end
+    (tickets.store.customer_with_open_ticket)."""
+    customer, ticket, generation, fired, stored = tickets.customer_with_open_ticket(
+        db, message.sender.id, message.chat_id, message.message_id)
+    if generation is not None:
+        current(db, generation=int(generation))
+    return Sender(customer, ticket, Firings.from_aggregate(ticket, fired), stored is not None)
+
+
 def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime, reactions: bool = True,
-           into: Ticket | None = None, opened_by: str | None = None) -> Ingested:
+           into: Ticket | None = None, opened_by: str | None = None, sender: Sender | None = None) -> Ingested:
     """Persist `message` and let the desk react to it, in the caller's write transaction (`reactions=False`, for
     a customer flooding the bot: stored on the ticket, but no rule runs and nothing is answered). The result
     carries the ticket as saved (`row`), but for a duplicate or an edit. A message that came by another
     channel (tgesc.services.tickets.channel_messages) may name the ticket it belongs to (`into`: continued when
     open or waiting, else the message goes where any would) or open a new one (`opened_by`: the CLI actor, whatever
-    the customer has open)."""
-    customer, ticket, firings = _customer_and_open_ticket(db, message.sender.id)
+    the customer has open). `sender`: what `read_sender` read in this transaction (None: read it here)."""
+    sender = sender or read_sender(db, message)
+    customer, ticket, firings = sender.customer, sender.ticket, sender.firings
     if opened_by is not None:
         ticket = None
     elif into is not None and into.status in OPEN_STATUSES and (ticket is None or ticket.id != into.id):
         ticket, firings = into, Firings.load(into)
+    known_customer = customer is not None
     customer = _refreshed(db, customer, message, now)
     if message.edited_at is not None:
-        return _record_edit(db, message)
+        return _record_edit(db, message) if sender.stored else Ingested(ticket=None, edit=True)
+    if sender.stored:
+        return Ingested(ticket=_number_of(_stored(db, message)), duplicate=True)
     how = "continued"
     if ticket is not None:
         tickets.attach(ticket, "customer", customer)
-    if ticket is None or not _insert_new(db, message, ticket, now):
-        known = _stored(db, message)
-        if known is not None:
-            return Ingested(ticket=_number_of(known), duplicate=True)
-        if ticket is None and opened_by is not None:
-            ticket, how = _opened(db, customer, message, now, opened_by, "cli"), "opened"
-        elif ticket is None:
-            ticket, how = _reopened_or_new(db, customer, message, now)
-        # a plain INSERT: any other constraint problem raises here
-        tickets.add_message(db, _row(message, ticket, now), once=False)
+    elif opened_by is not None:
+        ticket, how = _opened(db, customer, message, now, opened_by, "cli"), "opened"
+    else:
+        ticket, how = _reopened_or_new(db, customer, message, now, known=known_customer)
+    if not _stored_now(db, message, ticket, now, unchecked=how != "continued" or ticket.id in tickets.held(db)):
+        return Ingested(ticket=_number_of(_stored(db, message)), duplicate=True)  # stored meanwhile
     _absorb(db, ticket, message, now, new=how == "opened")
     if how != "continued":
         firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
@@ -84,16 +108,16 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime, reac
 
 def ingest_message(db: peewee.Database, message: IncomingMessage, *, now: datetime,
                    reactions: bool = True) -> Ingested:
-    """`ingest` in a write transaction of its own."""
-    with write_transaction(db):
+    """`ingest` in a write transaction of its own (pipelined on PostgreSQL, as the bot's)."""
+    with write_transaction(db, pipelined=True):
         return ingest(db, message, now=now, reactions=reactions)
 
 
-def remember_customer(db: peewee.Database, message: IncomingMessage, now: datetime) -> Customer:
-    """The sender of `message` as a customer, created or brought up to date (for their bot commands), in the
-    caller's write transaction."""
-    user_id = message.sender.id
-    return _refreshed(db, tickets.customer_by_telegram_id(db, user_id), message, now)
+def remember_customer(db: peewee.Database, customer: Customer | None, message: IncomingMessage,
+                      now: datetime) -> Customer:
+    """The sender of `message` as a customer (`customer`: as `read_sender` found them, None: not known yet),
+    created or brought up to date (for their bot commands), in the caller's write transaction."""
+    return _refreshed(db, customer, message, now)
 
 
 def _refreshed(db: peewee.Database, customer: Customer | None, message: IncomingMessage, now: datetime) -> Customer:
@@ -143,26 +167,24 @@ def _row(message: IncomingMessage, ticket: Ticket, now: datetime) -> dict:
             "created_at": now}
 
 
-def _insert_new(db: peewee.Database, message: IncomingMessage, ticket: Ticket, now: datetime) -> bool:
-    """Store the message on `ticket` unless a row with its (chat id, message id) exists; whether it was stored."""
-    return tickets.add_message(db, _row(message, ticket, now), once=True)
+def _stored_now(db: peewee.Database, message: IncomingMessage, ticket: Ticket, now: datetime, *,
+                unchecked: bool) -> bool:
+    """Store the message on `ticket`; whether it was stored (False: another transaction stored it since
+    `read_sender`). `unchecked`: by a plain INSERT, its answer not waited for, where nothing can store it
+    meanwhile (the ticket is held: any other transaction with a message of this customer's waits for its lock;
+    or the ticket is new or reopened here, as it always was): a conflict then fails the whole transaction."""
+    return tickets.add_message(db, _row(message, ticket, now), once=not unchecked)
 
 
-def _customer_and_open_ticket(db: peewee.Database, user_id: int) -> tuple[Customer | None, Ticket | None, Firings]:
-    """The customer with Telegram id `user_id`, their open ticket (the newest, should there be several) and its
-    firings, in one query that also checks the configuration generation for config.current."""
-    customer, ticket, generation, fired = tickets.customer_with_open_ticket(db, user_id)
-    if generation is not None:
-        current(db, generation=int(generation))
-    return customer, ticket, Firings.from_aggregate(ticket, fired)
-
-
-def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: datetime) -> tuple[Ticket, str]:
+def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: datetime, *,
+                     known: bool) -> tuple[Ticket, str]:
     """For a customer without an open ticket: their resolved one not closed yet (resolved less than the lifecycle's
-    `close_after` ago), reopened, or a new one."""
+    `close_after` ago), reopened, or a new one (`known`: the customer was stored before; a new one has no ticket)."""
     actor = f"customer:{customer.telegram_id}"
-    since = message.sent_at - current(db).lifecycle.close_after
-    recent = tickets.recently_resolved(db, customer.id, since)
+    recent = None
+    if known:
+        since = message.sent_at - current(db).lifecycle.close_after
+        recent = tickets.recently_resolved(db, customer.id, since)
     if recent is not None:
         tickets.attach(recent, "customer", customer)
         lifecycle.reopen_in_place(db, recent, actor=actor, now=message.sent_at,

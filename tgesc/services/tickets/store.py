@@ -72,20 +72,34 @@ def set_changed(ticket: Ticket, **values: Any) -> None:
 
 def save(ticket: Ticket, now: datetime) -> None:
     """Write the ticket if its version is still the one read; otherwise refuse (DomainError).
-    Only the columns assigned since it was read or last saved are written (with version and updated_at)."""
+    Only the columns assigned since it was read or last saved are written (with version and updated_at).
+    A ticket this transaction holds (inserted, or read locked: `held`) nobody else can have changed: its UPDATE
+    is sent without waiting to count the rows it changed (a pipelined transaction sends it with the next wait)."""
     seen = ticket.version
     ticket.version, ticket.updated_at = seen + 1, now
     if ticket.id is None:
         statements.insert_instance(database, ticket)
+        held(database).add(ticket.id)
         return
     changed = statements.changed_fields(ticket)
-    written = statements.execute(database, lambda: Ticket.update({field: P[field.name] for field in changed}).where(
-        (Ticket.id == P.ticket_id) & (Ticket.version == P.seen)),
-        **statements.values_of(ticket, changed), ticket_id=ticket.id, seen=seen)
-    if not written:
+
+    def build() -> peewee.Query:
+        return Ticket.update({field: P[field.name] for field in changed}).where(
+            (Ticket.id == P.ticket_id) & (Ticket.version == P.seen))
+
+    values = {**statements.values_of(ticket, changed), "ticket_id": ticket.id, "seen": seen}
+    if ticket.id in held(database):
+        statements.send(database, build, **values)
+    elif not statements.execute(database, build, **values):
         raise DomainError(f"ticket #{ticket.number} was changed by someone else meanwhile; nothing was done. "
                           f"Look at it again (tgesc ticket show {ticket.number}) and retry")
     statements.mark_saved(ticket)
+
+
+def held(db: peewee.Database) -> set[int]:
+    """The ids of the tickets the current transaction holds: inserted by it, or read locked by
+    `customer_with_open_ticket` (no other transaction changes them before it ends)."""
+    return statements.noted(db, "held tickets")
 
 def next_number() -> int:
     """The number the next new ticket gets."""
@@ -221,18 +235,36 @@ def customer_by_telegram_id(db: peewee.Database, user_id: int) -> Customer | Non
                             user=user_id)
 
 
-def customer_with_open_ticket(db: peewee.Database, user_id: int) -> tuple[Customer | None, Ticket | None,
-                                                                          str | None, str | None]:
+def customer_with_open_ticket(db: peewee.Database, user_id: int, chat_id: int, message_id: int) -> tuple[
+        Customer | None, Ticket | None, str | None, str | None, int | None]:
     """The customer with Telegram id `user_id`, their open ticket (the newest, should there be several), the
-    configuration generation (None: no customer) and the ticket's firings as `firings.aggregated` reads them,
-    in one round trip."""
+    configuration generation (None: no customer), the ticket's firings as `firings.aggregated` reads them and the
+    id of the stored message with Telegram's (chat id, message id) (None: not stored), in one round trip. The
+    ticket is held to the end of the caller's write transaction (`held`): on PostgreSQL the customer's open
+    tickets are locked first (a weaker lock than a change of them takes, which leaves references to them free),
+    so a transaction reading the same customer this way waits for this one to end."""
     postgres = isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase)
-    customer, ticket, generation, fired = statements.first_joined(db, (Customer, Ticket), lambda: (
+    locking = _open_tickets_locked(db, user_id) if postgres else None
+    customer, ticket, generation, fired, stored = statements.first_joined(db, (Customer, Ticket), lambda: (
         Customer.select().join(Ticket, peewee.JOIN.LEFT_OUTER, on=(Ticket.customer == Customer.id)
                                & Ticket.status.in_(OPEN_STATUSES))
-        .where(Customer.telegram_id == P.user).order_by(Ticket.number.desc())),
-        extra=lambda: (generation_query(), firings.aggregated(postgres, Ticket.id)), user=user_id)
-    return customer, ticket, generation, fired
+        .where(Customer.telegram_id == P.user).order_by(Ticket.number.desc())), extra=lambda: (
+        generation_query(), firings.aggregated(postgres, Ticket.id), Message.select(Message.id).where(
+            (Message.chat_id == P.chat) & (Message.message_id == P.message))),
+        user=user_id, chat=chat_id, message=message_id)
+    if ticket is not None and (locking is None or (ticket.id,) in locking()):
+        held(db).add(ticket.id)  # SQLite: the write transaction holds the whole database
+    return customer, ticket, generation, fired, stored
+
+
+def _open_tickets_locked(db: peewee.Database, user_id: int) -> Any:
+    """Lock the customer's open tickets to the end of the transaction, waiting for any other transaction holding
+    one; their ids, once the function returned is called. Sent just before the read of the customer and their
+    newest open ticket, it travels with it in a pipelined transaction; and it ends first, so that read (a new
+    snapshot) sees what the lock holds: the ticket it finds is held if it is one of these."""
+    return statements.later(db, lambda: Ticket.select(Ticket.id).where(
+        (Ticket.customer == Customer.select(Customer.id).where(Customer.telegram_id == P.user))
+        & Ticket.status.in_(OPEN_STATUSES)).for_update("FOR NO KEY UPDATE"), user=user_id)
 
 
 # --- messages -----------------------------------------------------------------------------------------

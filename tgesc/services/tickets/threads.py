@@ -40,7 +40,7 @@ def ticket_of_thread(chat_id: int, thread_id: int | None, reply_to: int | None) 
 
 def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
     """Show a customer's new message in the ticket's current staff thread (nothing when it has none)."""
-    if ticket.staff_chat_id is None or _card_queued_now(ticket, now):
+    if ticket.staff_chat_id is None or outbox_store.card_queued(database, ticket.id, ticket.staff_chat_id):
         return  # no thread yet; or this very message escalated the ticket, and the card shows it
     customer = ticket.customer
     who = html.escape(customer.first_name or (f"@{customer.username}" if customer.username else "customer"))
@@ -51,11 +51,6 @@ def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
     if message.text and not message.media_type:
         outbox.queue(ticket, ticket.staff_chat_id, f"<b>{who}</b> (#{ticket.number}): {html.escape(message.text)}",
                      now=now, kind="message", payload=thread)
-
-
-def _card_queued_now(ticket: Ticket, now: datetime) -> bool:
-    """Whether the card for the ticket's current thread was queued by the change happening at `now`."""
-    return outbox_store.card_queued(database, ticket.id, ticket.staff_chat_id, now)
 
 
 def copy_attachments(ticket: Ticket, chat_id: int, now: datetime) -> None:
