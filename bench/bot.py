@@ -22,7 +22,7 @@ adapter's translation of the library's Message and the session-file writes; the 
 (handle_updates, parsing, dispatching) and the hand-over between threads. Cards are not delivered in this
 run, but an escalation moves the ticket's thread to the target's chat at once, so the later messages of an
 escalated ticket are mirrored (outbox rows, not sent). On PostgreSQL the round trips to the server per update
-are counted in one more round, untimed (libpq's trace: tgesc.db_pipeline.RoundTrips). Goal: >= 1,000 updates/s
+are counted in one more round, untimed (libpq's trace: tgesc.store.pipeline.RoundTrips). Goal: >= 1,000 updates/s
 on SQLite (PostgreSQL is printed for reference). --profile adds a round under cProfile (on the client's
 thread, where all of this runs) and prints its top functions.
 
@@ -86,7 +86,6 @@ from tgesc.adapters.clock import utc_now  # noqa: E402
 from tgesc.adapters.telegram import TelegramConnection  # noqa: E402
 from tgesc.adapters.telegram.wire import FakeWire, rpc_error  # noqa: E402
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction  # noqa: E402
-from tgesc.db_pipeline import RoundTrips  # noqa: E402
 from tgesc.domain.rates import Rate  # noqa: E402
 from tgesc.domain.send_schedule import SendSchedule  # noqa: E402
 from tgesc.models import Event, Firing, Message, Outbox, Ticket  # noqa: E402
@@ -96,6 +95,7 @@ from tgesc.services.outbox import rows as outbox  # noqa: E402
 from tgesc.services.telegram.customers import CustomerDesk  # noqa: E402
 from tgesc.services.telegram.delivery import Delivery  # noqa: E402
 from tgesc.services.telegram.dispatch import BotDispatcher  # noqa: E402
+from tgesc.store.pipeline import RoundTrips  # noqa: E402
 
 INBOUND_GOAL = 1000.0  # updates/s on SQLite
 OUTBOUND_GOAL = 0.95  # of the configured global rate

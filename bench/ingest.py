@@ -45,11 +45,11 @@ import peewee
 from throwaway_postgres import throwaway_postgres
 
 from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
-from tgesc.db_pipeline import RoundTrips
 from tgesc.domain.telegram import IncomingMessage, User
 from tgesc.models import Event, Firing, Message, Outbox, Ticket
 from tgesc.services.config.defaults import initialise
 from tgesc.services.tickets.ingest import ingest_message
+from tgesc.store.pipeline import RoundTrips
 
 GOAL = 0.35
 CUSTOMERS = 200

@@ -7,7 +7,7 @@ PostgreSQL is reached with a `postgresql://` URL through psycopg 3. Connection f
 both. Only `create=True` (`tgesc init`, `tgesc db upgrade`) creates a SQLite database, 0600 in a 0700 directory:
 a mistyped path elsewhere is an error naming it (exit 78), never a new empty database.
 
-A write transaction on PostgreSQL may be pipelined (`write_transaction(db, pipelined=True)`, tgesc.db_pipeline):
+A write transaction on PostgreSQL may be pipelined (`write_transaction(db, pipelined=True)`, tgesc.store.pipeline):
 BEGIN, the writes whose outcome nobody reads and the COMMIT then wait for no answer of their own.
 
 A failure that passes (`passing_failure`: the connection lost or refused, a lock held past the busy timeout, a
@@ -197,13 +197,13 @@ def write_transaction(db: peewee.Database, *, pipelined: bool = False):
 
     `pipelined` (PostgreSQL; nothing on SQLite): BEGIN, and every statement whose outcome nobody reads, go to the
     server without waiting for its answer, with the next statement whose rows or count are read (which waits, as
-    always) or with the COMMIT (see `tgesc.db_pipeline`). A failed statement fails the whole transaction, so
+    always) or with the COMMIT (see `tgesc.store.pipeline`). A failed statement fails the whole transaction, so
     work inside must not recover from one with a savepoint."""
     real = getattr(db, "obj", None) or db
     if isinstance(real, peewee.SqliteDatabase):
         return db.atomic(lock_type="IMMEDIATE")
     if pipelined and real.transaction_depth() == 0:
-        from tgesc.db_pipeline import pipelined_transaction
+        from tgesc.store.pipeline import pipelined_transaction
 
         return pipelined_transaction(real)
     return db.atomic()

@@ -12,7 +12,6 @@ import pytest
 from support import private_message
 
 from tgesc.db import write_transaction
-from tgesc.db_pipeline import RoundTrips
 from tgesc.domain.rates import Rate
 from tgesc.models import DeadLetter, Message, Outbox, Ticket
 from tgesc.services.config.apply import set_entry
@@ -21,6 +20,7 @@ from tgesc.services.telegram.customers import CustomerDesk
 from tgesc.services.telegram.dispatch import BotDispatcher
 from tgesc.services.tickets import threads
 from tgesc.services.tickets.ingest import read_sender
+from tgesc.store.pipeline import RoundTrips
 
 MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 STAFF_CHAT = -100200

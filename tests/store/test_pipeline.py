@@ -1,4 +1,4 @@
-"""Pipelined write transactions (tgesc.db.write_transaction(pipelined=True), tgesc.db_pipeline), on SQLite and
+"""Pipelined write transactions (tgesc.db.write_transaction(pipelined=True), tgesc.store.pipeline), on SQLite and
 PostgreSQL: what is read inside is what a plain transaction reads, rows and counts alike; a failure anywhere, of
 a statement whose answer nobody waited for included, rolls everything back and is raised as peewee raises it,
 and the connection goes on working; statements sent now and read later (`statements.later`) answer as read at
@@ -10,9 +10,9 @@ import peewee
 import pytest
 
 from tgesc.db import passing_failure, write_transaction
-from tgesc.db_pipeline import RoundTrips
 from tgesc.models import Meta
 from tgesc.store import statements
+from tgesc.store.pipeline import RoundTrips
 from tgesc.store.statements import P
 
 
