@@ -14,6 +14,7 @@ import peewee
 from peewee import fn
 
 from tgesc.domain.errors import DomainError, NotFound
+from tgesc.domain.sla import next_breach
 from tgesc.domain.surveys import PENDING
 from tgesc.domain.telegram import OWN_MESSAGE_IDS
 from tgesc.domain.ticket_rules import Checklist
@@ -72,7 +73,9 @@ def set_changed(ticket: Ticket, **values: Any) -> None:
 
 def save(ticket: Ticket, now: datetime) -> None:
     """Write the ticket if its version is still the one read; otherwise refuse (DomainError).
-    Only the columns assigned since it was read or last saved are written (with version and updated_at)."""
+    Only the columns assigned since it was read or last saved are written (with version and updated_at, and
+    the stored next breach when it moved)."""
+    set_changed(ticket, next_breach_at=next_breach(ticket))  # a status change or a first reply moves it too
     seen = ticket.version
     ticket.version, ticket.updated_at = seen + 1, now
     if ticket.id is None:
