@@ -7,6 +7,8 @@ as statements built once (tgesc.store.statements).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +30,7 @@ from tgesc.models import (
     Staff,
     Survey,
     Ticket,
+    Tier,
     TriedSolution,
     TriggerRule,
     database,
@@ -328,3 +331,93 @@ def earliest_survey_step(db: peewee.Database) -> datetime | None:
 def cancel_scheduled_surveys(db: peewee.Database, ticket_id: int) -> None:
     statements.execute(db, lambda: Survey.update(status="cancelled").where(
         (Survey.ticket == P.ticket) & (Survey.status == "scheduled")), ticket=ticket_id)
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+
+QUEUE_COLUMNS = (Ticket.number, Ticket.status, Ticket.tier, Ticket.priority, Ticket.emotion, Ticket.customer,
+                 Ticket.assignee, Ticket.tags, Ticket.next_breach_at, Ticket.created_at)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What `ticket list` keeps besides the status: tiers and priorities (any of them), tags (all of them), an
+    assignee, and `breaching_at`: only tickets whose next breach is at or before that instant."""
+
+    tier_ids: tuple[int, ...] = ()
+    priorities: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    assignee_id: int | None = None
+    breaching_at: datetime | None = None
+
+
+def queue_rows(db: peewee.Database, status: str, where: QueueFilter, after: tuple[datetime | None, int] | None,
+               limit: int) -> list[tuple]:
+    """Up to `limit` tickets of `status` (QUEUE_COLUMNS as tuples) in the queue's order, the next breach
+    first (NULLs last), then the number, after the (next breach, number) position `after`. Each part is a
+    range of one index: (status, next_breach_at, number), or the partial (status, number) without one."""
+    rows: list[tuple] = []
+    if after is None or after[0] is not None:
+        rows = list(_filtered(db, where, Ticket.status == status).where(
+            _after_deadline(after)).order_by(Ticket.next_breach_at, Ticket.number).limit(limit).tuples())
+        if where.breaching_at is not None or len(rows) == limit:
+            return rows
+    since = after[1] if after is not None and after[0] is None else 0  # numbers start at 1
+    undated = Ticket.next_breach_at.is_null() & (Ticket.number > since)
+    return rows + list(_filtered(db, where, (Ticket.status == status) & undated).order_by(Ticket.number)
+                       .limit(limit - len(rows)).tuples())
+
+
+def _after_deadline(after: tuple[datetime | None, int] | None) -> peewee.Expression:
+    if after is None:
+        return Ticket.next_breach_at.is_null(False)
+    moment = peewee.Value(after[0], converter=Ticket.next_breach_at.db_value)
+    return peewee.Tuple(Ticket.next_breach_at, Ticket.number) > peewee.Tuple(moment, after[1])
+
+
+def queue_count(db: peewee.Database, statuses: Sequence[str], where: QueueFilter) -> int:
+    """How many tickets of `statuses` pass `where`."""
+    return _filtered(db, where, Ticket.status.in_(list(statuses)), fn.COUNT(Ticket.id)).scalar()
+
+
+def _filtered(db: peewee.Database, where: QueueFilter, status: peewee.Expression,
+              *columns: peewee.Node) -> peewee.ModelSelect:
+    query = Ticket.select(*(columns or QUEUE_COLUMNS)).where(status)
+    if where.tier_ids:
+        query = query.where(Ticket.tier.in_(list(where.tier_ids)))
+    if where.priorities:
+        query = query.where(Ticket.priority.in_(list(where.priorities)))
+    if where.assignee_id is not None:
+        query = query.where(Ticket.assignee == where.assignee_id)
+    if where.breaching_at is not None:
+        query = query.where(Ticket.next_breach_at <= where.breaching_at)
+    for tag in where.tags:
+        query = query.where(_has_tag(db, tag))
+    return query
+
+
+def _has_tag(db: peewee.Database, tag: str) -> peewee.Node:
+    """SQL: the ticket's tags (a JSON list) hold `tag` exactly."""
+    if isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase):
+        return fn.jsonb_exists(peewee.Cast(Ticket.tags, "jsonb"), tag)
+    return peewee.NodeList((peewee.SQL("EXISTS (SELECT 1 FROM json_each("), Ticket.tags,
+                            peewee.SQL(") WHERE json_each.value ="), peewee.Value(tag), peewee.SQL(")")))
+
+
+def queue_names(db: peewee.Database, customer_ids: Iterable[int]) -> dict[int, tuple[int, str | None]]:
+    """The Telegram id and username of each customer in `customer_ids`, by row id."""
+    wanted = list(set(customer_ids))
+    if not wanted:
+        return {}
+    query = Customer.select(Customer.id, Customer.telegram_id, Customer.username).where(Customer.id.in_(wanted))
+    return {row_id: (telegram_id, username) for row_id, telegram_id, username in query.tuples()}
+
+
+def tier_codes(db: peewee.Database) -> dict[int, str]:
+    """Every tier's code, by row id."""
+    return dict(Tier.select(Tier.id, Tier.code).tuples())
+
+
+def staff_handles(db: peewee.Database) -> dict[int, str]:
+    """Every staff member's handle, by row id."""
+    return dict(Staff.select(Staff.id, Staff.handle).tuples())
