@@ -176,7 +176,7 @@ def list_footer(wanted: Any, shown: int, total: int, after: Any, limit: int | No
     counted = f"{shown:,} of {total:,} {noun}"
     if after is None:
         return counted + "."
-    return f"{counted}; next: tgesc ticket list {' '.join(_list_options(wanted, limit, as_json))}--after {after}"
+    return f"{counted}; next: tgesc ticket list {''.join(_list_options(wanted, limit, as_json))}--after {after}"
 
 
 def _list_options(wanted: Any, limit: int | None, as_json: bool) -> list[str]:
