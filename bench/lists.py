@@ -23,7 +23,7 @@ for --all --json: it listed every ticket). Goals (issue 16): the first page and 
 a benchmark, not a test: it prints PASS or MISS and exits 0 either way.
 
     python bench/lists.py [--backend sqlite|postgres|both] [--sizes 10000,1000000] [--repeats 3]
-                          [--timeout 120] [--postgres-url postgresql://127.0.0.1/test]
+                          [--timeout 300] [--postgres-url postgresql://127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="10000,1000000", help="open tickets, comma-separated (default "
                                                                    "10000,1000000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each command per size")
-    parser.add_argument("--timeout", type=float, default=120, help="seconds before a command is stopped")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds before a command is stopped")
     parser.add_argument("--postgres-url", default=os.environ.get(
         "TGESC_BENCH_POSTGRES_URL", os.environ.get("TGESC_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)),
         help="a server where this script may create and drop a database")

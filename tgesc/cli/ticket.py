@@ -205,7 +205,7 @@ def list_(
         return
     page = queue.page(database, wanted, now=now, after=place, limit=limit or queue.PAGE)
     emit([list_row(row, zone, as_json) for row in page.rows], as_json, columns=LIST_COLUMNS)
-    footer = list_footer(wanted, len(page.rows), page.total, page.next, limit, as_json)
+    footer = list_footer(wanted, len(page.rows), page.total, page.next, limit, as_json, more=page.more)
     print(footer, file=sys.stderr if as_json else sys.stdout)
 
 

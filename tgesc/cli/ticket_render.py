@@ -166,14 +166,16 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def list_footer(wanted: Any, shown: int, total: int, after: Any, limit: int | None, as_json: bool) -> str:
-    """The line under a page of `ticket list`: how many of how many match, and the command for the next page
-    (`wanted`: the queue's filters, tickets.queue.Wanted; `after`: where the next page starts, or None)."""
+def list_footer(wanted: Any, shown: int, total: int, after: Any, limit: int | None, as_json: bool,
+                more: bool = False) -> str:
+    """The line under a page of `ticket list`: how many of how many match (`more`: more than `total`), and the
+    command for the next page (`wanted`: the queue's filters, tickets.queue.Wanted; `after`: where the next page
+    starts, or None)."""
     from tgesc.domain.vocabulary import OPEN_STATUSES
 
     noun = ("breaching " if wanted.breaching else "open " if tuple(wanted.statuses) == OPEN_STATUSES else "") \
         + "tickets"
-    counted = f"{shown:,} of {total:,} {noun}"
+    counted = f"{shown:,} of {'more than ' if more else ''}{total:,} {noun}"
     if after is None:
         return counted + "."
     return f"{counted}; next: tgesc ticket list {''.join(_list_options(wanted, limit, as_json))}--after {after}"

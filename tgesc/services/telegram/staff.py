@@ -165,5 +165,6 @@ def _queue_text(db: peewee.Database, staff: Staff, which: str, now: datetime) ->
     lines = [f"#{r['number']} · {r['tier']} · {r['priority']} · {r['status']}"
              + (f" · due {r['next_deadline']:%Y-%m-%d %H:%M} UTC" if r["next_deadline"] else "")
              + (" · BREACHING" if r["breaching"] else "") for r in found.rows]
-    more = f"\n… and {found.total - len(found.rows)} more" if found.total > len(found.rows) else ""
-    return f"{title} ({found.total}):\n" + "\n".join(lines) + more
+    total = f"{found.total}{'+' if found.more else ''}"
+    more = f"\n… and {found.total - len(found.rows)}{'+' if found.more else ''} more" if found.next else ""
+    return f"{title} ({total}):\n" + "\n".join(lines) + more

@@ -6,7 +6,8 @@ at a time from a keyset position (`Position`: the last row's next breach and num
 page costs the same with a million open tickets as with ten: for each status asked for, one range of the
 (status, next_breach_at, number) index (or of the partial (status, number) one for the tickets without a
 deadline), the statuses merged in order. `--breaching` is the part of that range up to now. Rows are read as
-tuples of the columns shown (and each chunk's customers by one query), never as model objects.
+tuples of the columns shown (and each chunk's customers by one query), never as model objects. The total a page
+shows is counted up to COUNTED_UP_TO ("more than 100,000"), which bounds its cost too.
 
 `stream` reads the whole queue in chunks of the same ranges inside one read snapshot: memory stays flat, no
 server-side cursor is held, and a ticket changed meanwhile is seen once, as it was when the stream began.
@@ -30,6 +31,7 @@ from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import QueueFilter
 
 PAGE = 50  # rows of a page unless asked otherwise
+COUNTED_UP_TO = 100_000  # a page counts the tickets that match up to this many (a bounded cost); more: "more than"
 CHUNK = 1000  # rows a stream reads at a time (per status)
 
 
@@ -77,12 +79,13 @@ class Wanted:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of the queue: its rows, how many tickets match in all, and where the next page starts (None:
-    this is the last)."""
+    """One page of the queue: its rows, how many tickets match in all (when more than COUNTED_UP_TO: that
+    number, `more` True), and where the next page starts (None: this is the last)."""
 
     rows: list[dict[str, Any]]
     total: int
     next: Position | None
+    more: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,10 +104,11 @@ def page(db: peewee.Database, wanted: Wanted = Wanted(), *, now: datetime, after
     with db.atomic():
         query = _query(db, wanted, now)
         rows = list(_take(_merged(db, query, after, limit + 1), limit + 1))
-        total = tickets.queue_count(db, query.statuses, query.where)
-    more = len(rows) > limit
+        total = tickets.queue_count(db, query.statuses, query.where, COUNTED_UP_TO)
+    following = len(rows) > limit
     rows = rows[:limit]
-    return Page(rows, total, _position(rows[-1]) if more else None)
+    return Page(rows, min(total, COUNTED_UP_TO), _position(rows[-1]) if following else None,
+                more=total > COUNTED_UP_TO)
 
 
 def stream(db: peewee.Database, wanted: Wanted = Wanted(), *, now: datetime, after: Position | None = None,

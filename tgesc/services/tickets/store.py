@@ -358,14 +358,31 @@ def queue_rows(db: peewee.Database, status: str, where: QueueFilter, after: tupl
     range of one index: (status, next_breach_at, number), or the partial (status, number) without one."""
     rows: list[tuple] = []
     if after is None or after[0] is not None:
-        rows = list(_filtered(db, where, Ticket.status == status).where(
-            _after_deadline(after)).order_by(Ticket.next_breach_at, Ticket.number).limit(limit).tuples())
+        rows = _queue_tuples(db, _filtered(db, where, Ticket.status == status).where(
+            _after_deadline(after)).order_by(Ticket.next_breach_at, Ticket.number).limit(limit))
         if where.breaching_at is not None or len(rows) == limit:
             return rows
     since = after[1] if after is not None and after[0] is None else 0  # numbers start at 1
     undated = Ticket.next_breach_at.is_null() & (Ticket.number > since)
-    return rows + list(_filtered(db, where, (Ticket.status == status) & undated).order_by(Ticket.number)
-                       .limit(limit - len(rows)).tuples())
+    return rows + _queue_tuples(db, _filtered(db, where, (Ticket.status == status) & undated)
+                                .order_by(Ticket.number).limit(limit - len(rows)))
+
+
+def _queue_tuples(db: peewee.Database, query: peewee.ModelSelect) -> list[tuple]:
+    """The rows of `query` (QUEUE_COLUMNS) fetched at once from the driver, converted only where a column needs
+    it (the tags, the instants): peewee's row-by-row reading would cost more than the query at a million rows."""
+    sql, params = query.sql()
+    found = db.execute_sql(sql, params).fetchall()
+    convert = [(i, column.python_value) for i, column in enumerate(QUEUE_COLUMNS) if column in _CONVERTED]
+    for index, row in enumerate(found):
+        values = list(row)
+        for i, python_value in convert:
+            values[i] = python_value(values[i])
+        found[index] = tuple(values)
+    return found
+
+
+_CONVERTED = (Ticket.tags, Ticket.next_breach_at, Ticket.created_at)
 
 
 def _after_deadline(after: tuple[datetime | None, int] | None) -> peewee.Expression:
@@ -375,9 +392,10 @@ def _after_deadline(after: tuple[datetime | None, int] | None) -> peewee.Express
     return peewee.Tuple(Ticket.next_breach_at, Ticket.number) > peewee.Tuple(moment, after[1])
 
 
-def queue_count(db: peewee.Database, statuses: Sequence[str], where: QueueFilter) -> int:
-    """How many tickets of `statuses` pass `where`."""
-    return _filtered(db, where, Ticket.status.in_(list(statuses)), fn.COUNT(Ticket.id)).scalar()
+def queue_count(db: peewee.Database, statuses: Sequence[str], where: QueueFilter, up_to: int) -> int:
+    """How many tickets of `statuses` pass `where`, counted up to `up_to` + 1 (more: `up_to` + 1), so that
+    counting costs the same however many there are."""
+    return _filtered(db, where, Ticket.status.in_(list(statuses)), Ticket.id).limit(up_to + 1).count()
 
 
 def _filtered(db: peewee.Database, where: QueueFilter, status: peewee.Expression,
