@@ -107,6 +107,17 @@ def _piped() -> Iterator[None]:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout once more at exit
 
 
+def emit_page(records: Sequence[Mapping[str, Any]], limit: int, as_json: bool, command: str, *,
+              columns: Sequence[str], shown: Callable[[Mapping[str, Any]], Any] = lambda record: record) -> None:
+    """A page of a list: the first `limit` of `records` (0: all), each as `shown` makes it, as `emit` prints them;
+    `records` holds one more when another page follows, and then the command for it (`command`, ending with the
+    option that takes the last record's id) goes under the table (to stderr with --json)."""
+    page = list(records[:limit]) if limit else list(records)
+    emit([shown(record) for record in page], as_json, columns=columns)
+    if limit and len(records) > limit:
+        print(f"{limit:,} shown; next: {command} {page[-1]['id']}", file=sys.stderr if as_json else sys.stdout)
+
+
 def info(message: str) -> None:
     """A human message on stderr (never mixed into data on stdout)."""
     print(message, file=sys.stderr)
