@@ -43,7 +43,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import peewee
-from desks import fill_tickets, postgres_database, sqlite_database
+from desks import desk_arguments, each_backend, fill_tickets
 
 from tgesc.db import open_database
 from tgesc.models import Customer, Tier
@@ -56,7 +56,6 @@ BREACHED_FOR = timedelta(hours=7)  # of 30 days: about 1 % of the tickets are br
 COMMANDS = {"first page": ["ticket", "list"], "--breaching": ["ticket", "list", "--breaching"],
             "--all --json": ["ticket", "list", "--all", "--json"]}
 GOAL_S, GOAL_MB, GOAL_RATIO, GOAL_ALL_MB = 0.5, 100.0, 1.5, 150.0
-DEFAULT_POSTGRES_URL = "postgresql://127.0.0.1/test"
 
 
 @dataclass
@@ -190,37 +189,16 @@ def report(backend: str, detail: str, results: list[tuple[int, float, dict[str, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--sizes", default="10000,1000000", help="open tickets, comma-separated (default "
-                                                                   "10000,1000000)")
+    desk_arguments(parser)
     parser.add_argument("--repeats", type=int, default=3, help="runs of each command per size")
     parser.add_argument("--timeout", type=float, default=300, help="seconds before a command is stopped")
-    parser.add_argument("--postgres-url", default=os.environ.get(
-        "TGESC_BENCH_POSTGRES_URL", os.environ.get("TGESC_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)),
-        help="a server where this script may create and drop a database")
     opts = parser.parse_args(argv)
     sizes = sorted(int(s.replace("_", "")) for s in opts.sizes.split(","))
     if opts.repeats < 1 or min(sizes) < 1:
         parser.error("--repeats and every size must be at least 1")
     print(f"tgesc ticket list, Python {platform.python_version()}, peewee {peewee.__version__}, "
           f"on {platform.machine()} ({os.cpu_count()} CPUs)")
-    for backend in ("sqlite", "postgres"):
-        if opts.backend not in (backend, "both"):
-            continue
-        results, detail = [], ""
-        for size in sizes:
-            progress(f"{backend}: {size:,} open tickets")
-            with sqlite_database() if backend == "sqlite" else postgres_database(opts.postgres_url) as where:
-                if isinstance(where, str):
-                    detail = where
-                    break
-                url, detail = where
-                results.append((size, *measure(url, size, opts)))
-        if results:
-            report(backend, detail, results)
-        else:
-            print(f"{backend}: {detail}")
-        sys.stdout.flush()
+    each_backend(opts.backend, opts.postgres_url, sizes, lambda url, size: (size, *measure(url, size, opts)), report)
     return 0
 
 

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import peewee
-from desks import fill_tickets, postgres_database, sqlite_database
+from desks import desk_arguments, each_backend, fill_tickets
 
 from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Ticket, Tier
@@ -62,7 +62,6 @@ CHUNK = 100_000
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday; the due batches open from here, a second apart
 WARNING = timedelta(minutes=7, seconds=30)  # urgent: 50 % of the 15 min first response
 SPREAD_S = 30 * 86_400
-DEFAULT_POSTGRES_URL = "postgresql://127.0.0.1/test"
 
 
 @dataclass
@@ -184,37 +183,16 @@ def report(backend: str, detail: str, results: list[Figures]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--sizes", default="10000,1000000", help="open tickets, comma-separated (default "
-                                                                   "10000,1000000)")
+    desk_arguments(parser)
     parser.add_argument("--rounds", type=int, default=5, help="sweeps per size, each with its own 100 due")
     parser.add_argument("--repeats", type=int, default=200, help="runs of the select per size")
-    parser.add_argument("--postgres-url", default=os.environ.get(
-        "TGESC_BENCH_POSTGRES_URL", os.environ.get("TGESC_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)),
-        help="a server where this script may create and drop a database")
     opts = parser.parse_args(argv)
     sizes = sorted(int(s.replace("_", "")) for s in opts.sizes.split(","))
     if opts.rounds < 1 or opts.repeats < 2 or min(sizes) < opts.rounds * DUE:
         parser.error(f"--rounds and --repeats must be at least 1 and 2, and every size at least rounds x {DUE}")
     print(f"tgesc SLA sweep, Python {platform.python_version()}, peewee {peewee.__version__}, "
           f"on {platform.machine()} ({os.cpu_count()} CPUs)")
-    for backend in ("sqlite", "postgres"):
-        if opts.backend not in (backend, "both"):
-            continue
-        results, detail = [], ""
-        for size in sizes:
-            progress(f"{backend}: {size:,} open tickets")
-            with sqlite_database() if backend == "sqlite" else postgres_database(opts.postgres_url) as where:
-                if isinstance(where, str):
-                    detail = where
-                    break
-                url, detail = where
-                results.append(measure(url, size, opts))
-        if results:
-            report(backend, detail, results)
-        else:
-            print(f"{backend}: {detail}")
-        sys.stdout.flush()
+    each_backend(opts.backend, opts.postgres_url, sizes, lambda url, size: measure(url, size, opts), report)
     return 0
 
 
