@@ -234,7 +234,8 @@ def test_list_filters(queue):
 def test_list_pages_follow_the_command_printed_under_each(queue):
     first = queue("ticket", "list", "--limit", "1", "--json")
     assert [row["number"] for row in ok_json(first)] == [2]
-    assert first.stderr == "1 of 3 open tickets; next: tgesc ticket list --limit 1 --json --after 2@2026-03-02T09:15:00Z\n"
+    assert first.stderr == ("1 of 3 open tickets; next: tgesc ticket list --limit 1 --json "
+                            "--after 2@2026-03-02T09:15:00Z\n")
     second = queue("ticket", "list", "--limit", "2", "--after", "2@2026-03-02T09:15:00Z")
     assert [cells(line)[0] for line in second.stdout.splitlines()[2:4]] == ["1", "3"]
     assert second.stdout.splitlines()[-1] == "2 of 3 open tickets."
