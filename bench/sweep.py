@@ -38,18 +38,15 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import peewee
-from throwaway_postgres import throwaway_postgres
+from desks import desk_arguments, each_backend, fill_tickets
 
-from tgesc.db import SQLITE_PRAGMAS, open_database, write_transaction
+from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Ticket, Tier
 from tgesc.services.clocks import sla
 from tgesc.services.config.apply import add_entry, set_entry
@@ -65,18 +62,6 @@ CHUNK = 100_000
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # a Monday; the due batches open from here, a second apart
 WARNING = timedelta(minutes=7, seconds=30)  # urgent: 50 % of the 15 min first response
 SPREAD_S = 30 * 86_400
-DEFAULT_POSTGRES_URL = "postgresql://127.0.0.1/test"
-COLUMNS = ("number, customer_id, status, tier_id, priority, tags, emotion, emotion_set_by_staff, problem, "
-           "evidence_provided, manager_requests_in_row, urgent_reply_used, version, created_at, updated_at, "
-           "clocks_started_at, sla_policy, first_response_due, resolution_due, sla_paused, next_check_at")
-SQLITE_FILL = (f"WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?) "
-               f"INSERT INTO ticket ({COLUMNS}) SELECT n + ?, ?, 'open', ?, 'urgent', '[]', 'calm', 0, "
-               f"'background ticket', 0, 0, 0, 1, ?, ?, ?, ?, ?, ?, '[]', "
-               f"datetime(?, '+' || ((n * 7919) % {SPREAD_S}) || ' seconds') FROM seq")
-POSTGRES_FILL = (f"INSERT INTO ticket ({COLUMNS}) SELECT n + %s, %s, 'open', %s, 'urgent', '[]', 'calm', false, "
-                 f"'background ticket', false, 0, false, 1, %s, %s, %s, %s, %s, %s, '[]', "
-                 f"%s::timestamp + ((n * 7919) %% {SPREAD_S}) * interval '1 second' "
-                 f"FROM generate_series(1, %s) AS n")
 
 
 @dataclass
@@ -112,27 +97,18 @@ def fill(db: peewee.Database, size: int, rounds: int) -> float:
     tier = Tier.get(Tier.code == "L1")
     sample = lifecycle.create(db, customer, "x", START, "urgent")  # for a real policy snapshot and due instants
     policy = json.dumps(sla.current_policy(db, "urgent").as_json(), sort_keys=True)
-    naive = lambda instant: instant.astimezone(UTC).replace(tzinfo=None)  # noqa: E731
-    times = [naive(START), naive(START), naive(START), policy, naive(sample.first_response_due),
-             naive(sample.resolution_due), naive(START + timedelta(days=1))]
     background = size - rounds * DUE
-    sqlite = isinstance(db, peewee.SqliteDatabase)
-    for offset in range(0, background, CHUNK):
-        count = min(CHUNK, background - offset)
-        with write_transaction(db):
-            if sqlite:
-                db.execute_sql(SQLITE_FILL, [count, offset, customer.id, tier.id,
-                                             *[t.isoformat(" ") if isinstance(t, datetime) else t for t in times]])
-            else:
-                db.execute_sql(POSTGRES_FILL, [offset, customer.id, tier.id, *times, count])
-        progress(f"  {offset + count:,} / {background:,} background tickets")
+    fill_tickets(db, background, first_number=1, progress=progress, fixed={
+        "customer_id": customer.id, "tier_id": tier.id, "created_at": START, "updated_at": START,
+        "clocks_started_at": START, "sla_policy": policy, "first_response_due": sample.first_response_due,
+        "resolution_due": sample.resolution_due}, spread={"next_check_at": (START + timedelta(days=1), SPREAD_S)})
     for batch in range(rounds):
         opened = START + timedelta(seconds=batch)
         with write_transaction(db):
             for _ in range(DUE):
                 ticket = lifecycle.create(db, customer, "Where is my order?", opened, "urgent")
                 tickets.save(ticket, opened)
-    if not sqlite:
+    if not isinstance(db, peewee.SqliteDatabase):
         db.execute_sql("ANALYZE ticket")
     return time.perf_counter() - began
 
@@ -178,20 +154,6 @@ def measure(url: str, size: int, opts) -> Figures:
         db.close()
 
 
-@contextmanager
-def sqlite_database() -> Iterator[tuple[str, str]]:
-    with tempfile.TemporaryDirectory(prefix="tgesc-bench-") as tmp:
-        pragmas = ", ".join(f"{k}={v}" for k, v in SQLITE_PRAGMAS.items() if k != "busy_timeout")
-        yield f"sqlite:///{Path(tmp) / 'tgesc.db'}", f"file in a temp dir, {pragmas}"
-
-
-@contextmanager
-def postgres_database(opts) -> Iterator[tuple[str, str] | str]:
-    """(url, detail) of a throwaway database, dropped afterwards; or why PostgreSQL is skipped."""
-    with throwaway_postgres(opts.postgres_url) as (url, detail):
-        yield detail if url is None else (url, f"PostgreSQL {detail}")
-
-
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -221,37 +183,16 @@ def report(backend: str, detail: str, results: list[Figures]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
-    parser.add_argument("--sizes", default="10000,1000000", help="open tickets, comma-separated (default "
-                                                                   "10000,1000000)")
+    desk_arguments(parser)
     parser.add_argument("--rounds", type=int, default=5, help="sweeps per size, each with its own 100 due")
     parser.add_argument("--repeats", type=int, default=200, help="runs of the select per size")
-    parser.add_argument("--postgres-url", default=os.environ.get(
-        "TGESC_BENCH_POSTGRES_URL", os.environ.get("TGESC_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)),
-        help="a server where this script may create and drop a database")
     opts = parser.parse_args(argv)
     sizes = sorted(int(s.replace("_", "")) for s in opts.sizes.split(","))
     if opts.rounds < 1 or opts.repeats < 2 or min(sizes) < opts.rounds * DUE:
         parser.error(f"--rounds and --repeats must be at least 1 and 2, and every size at least rounds x {DUE}")
     print(f"tgesc SLA sweep, Python {platform.python_version()}, peewee {peewee.__version__}, "
           f"on {platform.machine()} ({os.cpu_count()} CPUs)")
-    for backend in ("sqlite", "postgres"):
-        if opts.backend not in (backend, "both"):
-            continue
-        results, detail = [], ""
-        for size in sizes:
-            progress(f"{backend}: {size:,} open tickets")
-            with sqlite_database() if backend == "sqlite" else postgres_database(opts) as where:
-                if isinstance(where, str):
-                    detail = where
-                    break
-                url, detail = where
-                results.append(measure(url, size, opts))
-        if results:
-            report(backend, detail, results)
-        else:
-            print(f"{backend}: {detail}")
-        sys.stdout.flush()
+    each_backend(opts.backend, opts.postgres_url, sizes, lambda url, size: measure(url, size, opts), report)
     return 0
 
 

@@ -19,6 +19,7 @@ the second.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
@@ -207,6 +208,17 @@ def write_transaction(db: peewee.Database, *, pipelined: bool = False):
 
         return pipelined_transaction(real)
     return db.atomic()
+
+
+@contextlib.contextmanager
+def snapshot(db: peewee.Database) -> Iterator[None]:
+    """A read transaction that sees the database as it was at its first statement, however long it lasts (a
+    stream read in chunks): SQLite's WAL keeps a reader's snapshot; PostgreSQL needs REPEATABLE READ for it (READ
+    ONLY: it never writes). Writers are not held back on either."""
+    with db.atomic():
+        if not isinstance(getattr(db, "obj", None) or db, peewee.SqliteDatabase):
+            db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 def maintain(db: peewee.Database) -> dict[str, object]:

@@ -236,6 +236,9 @@ class Ticket(BaseModel):
     # The lifecycle (domain.ticket_rules.next_step): why a waiting ticket waits, when its next automatic step is due
     waiting_reason = CharField(max_length=8, null=True)  # staff | faq (None unless waiting)
     lifecycle_due_at = UTCDateTimeField(null=True)  # a reminder, a resolution or a closing; the lifecycle sweep's
+    # The earliest deadline of a running clock (domain.sla.next_breach; None when none runs): the queue's order,
+    # and `ticket list --breaching` is the (status, next_breach_at) range up to now
+    next_breach_at = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = (
@@ -244,7 +247,15 @@ class Ticket(BaseModel):
             (("status", "lifecycle_due_at"), False),
             (("customer", "status"), False),
             (("tier", "status"), False),
+            (("status", "next_breach_at", "number"), False),
         )
+
+
+# The queue's tickets without a running deadline, by number (a partial index: PostgreSQL cannot read
+# (status, next_breach_at, number) in number order for next_breach_at IS NULL)
+NO_BREACH_INDEX = "ticket_status_number_no_breach"
+Ticket.add_index(Ticket.index(Ticket.status, Ticket.number, name=NO_BREACH_INDEX,
+                              where=Ticket.next_breach_at.is_null()))
 
 
 class Message(BaseModel):

@@ -101,7 +101,7 @@ def test_breaches_that_fired_stay_breached_and_listed(cli, db, db_url, clock):
         ("resolution", "breached", "2026-03-02T12:00:00+00:00")]
     assert [row["number"] for row in ok_json(cli("ticket", "list", "--breaching", "--json"))] == [1]
     table = cli("ticket", "list", "--breaching").stdout.splitlines()
-    assert len(table) == 3 and cells(table[2])[0] == "1"
+    assert len(table) == 4 and cells(table[2])[0] == "1" and table[3] == "1 of 1 breaching tickets."
     assert Ticket.get(Ticket.number == 2).resolution_due == datetime(2026, 3, 2, 21, 10, tzinfo=UTC)
     audit = Event.get((Event.kind == "sla.recompute") & (Event.ticket == Ticket.get(Ticket.number == 1)))
     assert audit.details["changes"] == [] and len(audit.details["kept"]) == 2

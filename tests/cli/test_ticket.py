@@ -213,7 +213,7 @@ def test_list_is_sorted_by_the_most_urgent_deadline_with_exact_columns(queue):
     assert cells(table[3])[:-1] == ["1", "open", "L1", "medium", "calm", "@ana", "bob",
                                     "2026-03-02 18:00+08:00 overdue"]
     assert cells(table[4])[:5] == ["3", "open", "L1", "low", "calm"] and cells(table[4])[-1] == "<1m"
-    assert len(table) == 5
+    assert table[5:] == ["3 of 3 open tickets."]
 
 
 def test_list_filters(queue):
@@ -228,7 +228,31 @@ def test_list_filters(queue):
     assert numbers(queue, "--assignee", "bob") == [1]
     assert numbers(queue, "--breaching") == [2, 1]
     assert numbers(queue, "--breaching", "--status", "all") == [2, 1]
-    assert queue("ticket", "list", "--tier", "L1", "--priority", "urgent").stdout == "(none)\n"
+    assert queue("ticket", "list", "--tier", "L1", "--priority", "urgent").stdout == "(none)\n0 of 0 open tickets.\n"
+
+
+def test_list_pages_follow_the_command_printed_under_each(queue):
+    first = queue("ticket", "list", "--limit", "1", "--json")
+    assert [row["number"] for row in ok_json(first)] == [2]
+    assert first.stderr == ("1 of 3 open tickets; next: tgesc ticket list --limit 1 --json "
+                            "--after 2@2026-03-02T09:15:00Z\n")
+    second = queue("ticket", "list", "--limit", "2", "--after", "2@2026-03-02T09:15:00Z")
+    assert [cells(line)[0] for line in second.stdout.splitlines()[2:4]] == ["1", "3"]
+    assert second.stdout.splitlines()[-1] == "2 of 3 open tickets."
+    assert numbers(queue, "--all") == [2, 1, 3] == numbers(queue, "--limit", "0")
+    assert numbers(queue, "--status", "all", "--all", "--after", "1@2026-03-02T10:00:00Z") == [3, 4]
+    table = run(queue, "ticket", "list", "--all", "--breaching").stdout.splitlines()
+    assert [cells(line)[0] for line in table[2:-1]] == ["2", "1"] and table[-1] == "2 of 2 breaching tickets."
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--all", "--limit", "5"], "--all lists every ticket"),
+    (["--after", "2"], "is not a place in the queue"),
+    (["--after", "2@2026-03-02T09:15:00"], "is not a place in the queue"),
+])
+def test_list_refuses_pages_it_cannot_make(desk, args, message):
+    result = desk("ticket", "list", *args)
+    assert (result.exit_code, result.stdout) == (2, "") and message in unboxed(result.stderr)
 
 
 @pytest.mark.parametrize(("args", "code", "message"), [

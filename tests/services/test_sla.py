@@ -219,10 +219,11 @@ def test_recompute_moves_only_deadlines_still_to_come_and_says_what_it_keeps(bre
 
 
 def test_breaching_tickets_stay_listed_after_a_recompute(breached):
-    from tgesc.services.tickets.views import queue
+    from tgesc.services.tickets import queue
 
     sla.recompute(breached, now=at(13, 30), actor="test", dry_run=False)
-    assert [row["number"] for row in queue(breached, now=at(13, 45), breaching=True)] == [1]
+    found = queue.page(breached, queue.Wanted(breaching=True), now=at(13, 45))
+    assert [row["number"] for row in found.rows] == [1]
 
 
 def test_a_deadline_passed_but_not_swept_yet_is_kept_too(desk):

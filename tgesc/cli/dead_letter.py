@@ -15,10 +15,10 @@ import typer
 
 from tgesc.cli.context import state
 from tgesc.cli.entries import DRY_RUN_OPTION, YES_OPTION, confirm_bulk
-from tgesc.cli.output import JSON_OPTION, emit, info
+from tgesc.cli.output import JSON_OPTION, emit, emit_page, info
 from tgesc.cli.parsing import choice, choices_metavar, whole_number
 from tgesc.domain.errors import UsageError
-from tgesc.domain.limits import ROW_ID
+from tgesc.domain.limits import LIMIT, ROW_ID
 
 app = typer.Typer(help="Inbound updates the bot could not handle, kept to be replayed.", no_args_is_help=True)
 SHOWN_STATUSES = ("failed", "replayed", "all")
@@ -43,22 +43,31 @@ def _local(record: dict[str, Any]) -> dict[str, Any]:
 def list_(
     status: str = typer.Option("failed", "--status", parser=choice(SHOWN_STATUSES),
                                metavar=choices_metavar(SHOWN_STATUSES), help="Which letters (default: failed)."),
+    limit: int = typer.Option(50, "--limit", parser=whole_number(LIMIT), metavar="N",
+                              help="At most this many, oldest first (0: all)."),
+    after: int = typer.Option(None, "--after", parser=whole_number(ROW_ID), metavar="ID",
+                              help="Only letters after this id: the next page, as the last one printed it."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The dead letters, oldest first, with the last line of their error.
+    """The dead letters, oldest first, with the last line of their error, a page at a time (--limit, --after).
 
     Examples:
 
       tgesc dead-letter list
 
       tgesc dead-letter list --status all --json
+
+      tgesc dead-letter list --after 120
     """
     from tgesc.services.telegram import dead_letters
 
     state().database()
-    records = [_local(dead_letters.summary(found))
-               for found in dead_letters.letters(None if status == "all" else status)]
-    emit(records, as_json, columns=LIST_COLUMNS)
+    found = dead_letters.letters(None if status == "all" else status, limit=limit + 1 if limit else None,
+                                 after=after)
+    command = f"tgesc dead-letter list --status {status}{f' --limit {limit}' if limit != 50 else ''}" \
+              f"{' --json' if as_json else ''} --after"
+    emit_page([_local(dead_letters.summary(letter)) for letter in found], limit, as_json, command,
+              columns=LIST_COLUMNS)
 
 
 @app.command("show")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import typer
@@ -60,6 +63,59 @@ def emit(data: Any, as_json: bool, *, columns: Sequence[str] | None = None) -> N
                        tablefmt="simple", disable_numparse=True, maxcolwidths=[None, 100]))
     else:
         print(table(list(data), columns))
+
+
+STREAM_WIDTHS_FROM = 1000  # a streamed table's column widths come from its first rows
+
+
+def stream_json(rows: Iterable[Any]) -> None:
+    """Print `rows` as one JSON array, one element a line, as they come (nothing is held: `--all --json`)."""
+    with _piped():
+        out, first = sys.stdout, True
+        for row in rows:
+            out.write(("[\n" if first else ",\n") + json.dumps(row, ensure_ascii=False, default=str))
+            first = False
+        out.write("[]\n" if first else "\n]\n")
+
+
+def stream_table(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> int:
+    """Print `rows` as `table` would, as they come: the column widths are those of the first STREAM_WIDTHS_FROM
+    rows (a longer cell later pushes its line out). How many rows were printed."""
+    with _piped():
+        iterator = iter(rows)
+        head = [[_cell(row.get(col)) for col in columns] for row in itertools.islice(iterator, STREAM_WIDTHS_FROM)]
+        if not head:
+            print("(none)")
+            return 0
+        widths = [max(len(name) + 2, *(len(cells[i]) for cells in head)) for i, name in enumerate(columns)]
+        line = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()  # noqa: E731
+        print(line(columns), line(["-" * w for w in widths]), *(line(cells) for cells in head), sep="\n")
+        count = len(head)
+        while chunk := list(itertools.islice(iterator, STREAM_WIDTHS_FROM)):
+            print(*(line([_cell(row.get(col)) for col in columns]) for row in chunk), sep="\n")
+            count += len(chunk)
+        return count
+
+
+@contextlib.contextmanager
+def _piped() -> Iterator[None]:
+    """A reader that stops early (`| head`) ends the output quietly: no traceback, nothing more written."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout once more at exit
+
+
+def emit_page(records: Sequence[Mapping[str, Any]], limit: int, as_json: bool, command: str, *,
+              columns: Sequence[str], shown: Callable[[Mapping[str, Any]], Any] = lambda record: record) -> None:
+    """A page of a list: the first `limit` of `records` (0: all), each as `shown` makes it, as `emit` prints them;
+    `records` holds one more when another page follows, and then the command for it (`command`, ending with the
+    option that takes the last record's id) goes under the table (to stderr with --json)."""
+    page = list(records[:limit]) if limit else list(records)
+    emit([shown(record) for record in page], as_json, columns=columns)
+    if limit and len(records) > limit:
+        print(f"{limit:,} shown; next: {command} {page[-1]['id']}", file=sys.stderr if as_json else sys.stdout)
 
 
 def info(message: str) -> None:

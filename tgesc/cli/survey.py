@@ -14,7 +14,7 @@ import typer
 
 from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION
-from tgesc.cli.output import JSON_OPTION, emit, info
+from tgesc.cli.output import JSON_OPTION, emit, emit_page, info
 from tgesc.cli.parsing import choice, choices_metavar, whole_number
 from tgesc.cli.sweeping import ONCE_OPTION, sweep_once
 from tgesc.domain.errors import UsageError
@@ -59,25 +59,33 @@ def list_(
                                      help="Only surveys with this status (repeatable; default: all)."),
     ticket: int = typer.Option(None, "--ticket", parser=whole_number(TICKET_NUMBER), metavar="N",
                                help="Only the surveys of this ticket number."),
-    limit: int = typer.Option(100, "--limit", parser=whole_number(LIMIT), metavar="N",
+    limit: int = typer.Option(50, "--limit", parser=whole_number(LIMIT), metavar="N",
                               help="At most this many, newest first (0: all)."),
+    before: int = typer.Option(None, "--before", parser=whole_number(ROW_ID), metavar="ID",
+                               help="Only surveys older than this id: the next page, as the last one printed it."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The surveys, newest first, with what the sweep does next (send, remind, expire) and when.
+    """The surveys, newest first, with what the sweep does next (send, remind, expire) and when, a page at a
+    time (--limit, --before).
 
     Examples:
 
       tgesc survey list
 
-      tgesc survey list --status answered --json | jq '[.[].stars] | add / length'
+      tgesc survey list --status answered --limit 0 --json | jq '[.[].stars] | add / length'
 
       tgesc survey list --ticket 1042
+
+      tgesc survey list --before 3120
     """
     from tgesc.services.tickets.surveys import list_surveys
 
     records = [_local(r) for r in list_surveys(state().database(), statuses=tuple(status or ()), ticket=ticket,
-                                               limit=limit or None)]
-    emit(records if as_json else [_row(r) for r in records], as_json, columns=LIST_COLUMNS)
+                                               limit=limit + 1 if limit else None, before=before)]
+    options = [*(f"--status {s}" for s in status or ()), *([f"--ticket {ticket}"] if ticket else []),
+               *([f"--limit {limit}"] if limit != 50 else []), *(["--json"] if as_json else [])]
+    emit_page(records, limit, as_json, " ".join(["tgesc survey list", *options, "--before"]), columns=LIST_COLUMNS,
+              shown=(lambda record: record) if as_json else _row)
 
 
 @app.command("show")

@@ -9,7 +9,8 @@ stderr.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import typer
@@ -18,7 +19,7 @@ from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import AS_OPTION
 from tgesc.cli.output import JSON_OPTION, emit
 from tgesc.cli.parsing import choice, choices_metavar, free_text, language, name, whole_number
-from tgesc.domain.limits import TELEGRAM_MESSAGE_ID, TELEGRAM_USER_ID, TICKET_NUMBER
+from tgesc.domain.limits import LIMIT, TELEGRAM_MESSAGE_ID, TELEGRAM_USER_ID, TICKET_NUMBER
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, TICKET_STATUSES
 
 app = typer.Typer(help="Tickets: the queue, the context card, staff actions, escalation, FAQ.", no_args_is_help=True)
@@ -162,12 +163,21 @@ def list_(
     assignee: str = typer.Option(None, "--assignee", help="Only tickets assigned to this staff handle."),
     breaching: bool = typer.Option(False, "--breaching",
                                    help="Only open or waiting tickets with a clock past its deadline, not met yet."),
+    limit: int = typer.Option(None, "--limit", parser=whole_number(LIMIT), metavar="N",
+                              help="At most this many tickets (default 50; 0: all, as --all)."),
+    after: str = typer.Option(None, "--after", metavar="PLACE",
+                              help="Start after this place in the queue, as the last page printed it."),
+    all_: bool = typer.Option(False, "--all", help="Every ticket that matches, written as it is read."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The ticket queue, most urgent deadline first.
+    """The ticket queue, most urgent deadline first, a page at a time.
 
     The next deadline is the earliest due instant of a running SLA clock, in the viewer's zone (--tz or
-    TGESC_TIMEZONE); `overdue` marks one already past. --breaching keeps only those tickets.
+    TGESC_TIMEZONE); `overdue` marks one already past. --breaching keeps only those tickets. A page holds 50
+    tickets (--limit); under the table, how many match in all and the command for the next page (--after the
+    last one's place): a ticket appears once however the queue changes between pages, unless its own deadline
+    moved behind the page. --all writes every ticket as it is read (--json: one a line). With --json the rows
+    are one JSON array; the count and the next command go to stderr.
 
     Examples:
 
@@ -175,16 +185,41 @@ def list_(
 
       tgesc ticket list --tier L2 --priority urgent --priority high --breaching
 
-      tgesc ticket list --status all --tag refund --json | jq -r '.[].number'
-    """
-    from tgesc.cli.ticket_render import LIST_COLUMNS, list_rows
-    from tgesc.domain.vocabulary import OPEN_STATUSES
-    from tgesc.services.tickets.views import queue
+      tgesc ticket list --limit 20 --after 1042@2026-03-02T10:05:00Z
 
-    statuses = TICKET_STATUSES if "all" in (status or []) else (status or OPEN_STATUSES)
-    rows = queue(state().database(), now=current_time(), statuses=statuses, tiers=tier or (), priorities=priority or (),
-                 tags=tag or (), assignee=assignee, breaching=breaching)
-    emit(list_rows(rows, state().settings().timezone, as_json), as_json, columns=LIST_COLUMNS)
+      tgesc ticket list --status all --tag refund --all --json | jq -r '.[].number'
+    """
+    from tgesc.cli.ticket_render import LIST_COLUMNS, list_footer, list_row
+    from tgesc.domain.vocabulary import OPEN_STATUSES
+    from tgesc.services.tickets import queue
+
+    if all_ and limit:
+        raise typer.BadParameter("--all lists every ticket: leave --limit out (or use --limit N alone)")
+    wanted = queue.Wanted(statuses=TICKET_STATUSES if "all" in (status or []) else (status or OPEN_STATUSES),
+                          tiers=tier or (), priorities=priority or (), tags=tag or (), assignee=assignee,
+                          breaching=breaching)
+    place = queue.Position.parse(after) if after is not None else None
+    zone, database, now = state().settings().timezone, state().database(), current_time()
+    if all_ or limit == 0:
+        _stream_list(queue.stream(database, wanted, now=now, after=place), wanted, zone, as_json)
+        return
+    page = queue.page(database, wanted, now=now, after=place, limit=limit or queue.PAGE)
+    emit([list_row(row, zone, as_json) for row in page.rows], as_json, columns=LIST_COLUMNS)
+    footer = list_footer(wanted, len(page.rows), page.total, page.next, limit, as_json, more=page.more)
+    print(footer, file=sys.stderr if as_json else sys.stdout)
+
+
+def _stream_list(rows: Iterator[dict[str, Any]], wanted: Any, zone: str, as_json: bool) -> None:
+    """`ticket list --all`: every row written as it is read, the count under a table."""
+    from tgesc.cli.output import stream_json, stream_table
+    from tgesc.cli.ticket_render import LIST_COLUMNS, list_footer, list_row
+
+    shown = (list_row(row, zone, as_json) for row in rows)
+    if as_json:
+        stream_json(shown)
+    else:
+        count = stream_table(shown, LIST_COLUMNS)
+        print(list_footer(wanted, count, count, None, None, as_json))
 
 
 @app.command("show")

@@ -7,7 +7,9 @@ UTC datetimes for `list`) and only lay them out: no queries here.
 
 from __future__ import annotations
 
+import functools
 import re
+import shlex
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -141,26 +143,56 @@ def age_text(seconds: float) -> str:
     return format_duration(minutes * 60) if minutes else "<1m"
 
 
-def list_rows(rows: Sequence[Mapping[str, Any]], zone: str, as_json: bool) -> list[dict[str, Any]]:
-    """Queue rows for output: deadlines in the viewer's zone, ages as durations (`1h30m`)."""
-    tz = ZoneInfo(zone)
-    out = []
-    for row in rows:
-        due = row["next_deadline"].astimezone(tz).isoformat(timespec="seconds") if row["next_deadline"] else None
-        age = row["age"].total_seconds()
-        if as_json:
-            out.append({**{k: v for k, v in row.items() if k not in ("created_at", "age")}, "next_deadline": due,
-                        "created_at": row["created_at"].astimezone(tz).isoformat(timespec="seconds"),
-                        "age": age_text(age), "age_seconds": int(age)})
-            continue
-        customer = row["customer"]
-        out.append({"number": row["number"], "status": row["status"], "tier": row["tier"],
-                    "priority": row["priority"], "emotion": row["emotion"],
-                    "customer": f"@{customer['username']}" if customer["username"] else str(customer["id"]),
-                    "assignee": row["assignee"], "tags": row["tags"],
-                    "next deadline": (when(due) + (" overdue" if row["breaching"] else "")) if due else "-",
-                    "age": age_text(age)})
-    return out
+def list_row(row: Mapping[str, Any], zone: str, as_json: bool) -> dict[str, Any]:
+    """A queue row for output: deadlines in the viewer's zone, ages as durations (`1h30m`)."""
+    tz = _zone(zone)
+    due = row["next_deadline"].astimezone(tz).isoformat(timespec="seconds") if row["next_deadline"] else None
+    age = row["age"].total_seconds()
+    if as_json:
+        return {**{k: v for k, v in row.items() if k not in ("created_at", "age")}, "next_deadline": due,
+                "created_at": row["created_at"].astimezone(tz).isoformat(timespec="seconds"),
+                "age": age_text(age), "age_seconds": int(age)}
+    customer = row["customer"]
+    return {"number": row["number"], "status": row["status"], "tier": row["tier"],
+            "priority": row["priority"], "emotion": row["emotion"],
+            "customer": f"@{customer['username']}" if customer["username"] else str(customer["id"]),
+            "assignee": row["assignee"], "tags": row["tags"],
+            "next deadline": (when(due) + (" overdue" if row["breaching"] else "")) if due else "-",
+            "age": age_text(age)}
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def list_footer(wanted: Any, shown: int, total: int, after: Any, limit: int | None, as_json: bool,
+                more: bool = False) -> str:
+    """The line under a page of `ticket list`: how many of how many match (`more`: more than `total`), and the
+    command for the next page (`wanted`: the queue's filters, tickets.queue.Wanted; `after`: where the next page
+    starts, or None)."""
+    from tgesc.domain.vocabulary import OPEN_STATUSES
+
+    noun = ("breaching " if wanted.breaching else "open " if tuple(wanted.statuses) == OPEN_STATUSES else "") \
+        + "tickets"
+    counted = f"{shown:,} of {'more than ' if more else ''}{total:,} {noun}"
+    if after is None:
+        return counted + "."
+    return f"{counted}; next: tgesc ticket list {''.join(_list_options(wanted, limit, as_json))}--after {after}"
+
+
+def _list_options(wanted: Any, limit: int | None, as_json: bool) -> list[str]:
+    """The options of `ticket list` that ask for `wanted` again (each followed by a space)."""
+    from tgesc.domain.vocabulary import OPEN_STATUSES, TICKET_STATUSES
+
+    statuses = ["all"] if tuple(wanted.statuses) == TICKET_STATUSES else \
+        [] if tuple(wanted.statuses) == OPEN_STATUSES else list(wanted.statuses)
+    pairs = [*(("--status", s) for s in statuses), *(("--tier", t) for t in wanted.tiers),
+             *(("--priority", p) for p in wanted.priorities), *(("--tag", t) for t in wanted.tags),
+             *([("--assignee", wanted.assignee)] if wanted.assignee else []),
+             *([("--limit", str(limit))] if limit else [])]
+    flags = [*(["--breaching"] if wanted.breaching else []), *(["--json"] if as_json else [])]
+    return [f"{option} {shlex.quote(value)} " for option, value in pairs] + [f"{flag} " for flag in flags]
 
 
 # --- what people type -----------------------------------------------------------------------------

@@ -26,10 +26,11 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from tgesc.domain.business_time import BusinessCalendar
 from tgesc.domain.durations import parse_duration
+from tgesc.domain.vocabulary import OPEN_STATUSES
 
 ALWAYS_OPEN = {"timezone": "UTC", "hours": {day: ["00:00-24:00"] for day in
                                             ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
@@ -260,6 +261,27 @@ def next_check(clock_list: Sequence[Clock], fired: Collection[tuple[str, str]]) 
     (clock, milestone key) pairs, among any others): what the sweep waits for."""
     pending = [m.at for c in clock_list if c.running for m in c.milestones if (m.clock, m.key) not in fired]
     return min(pending, default=None)
+
+
+class Deadlines(Protocol):
+    """What `next_breach` reads of a ticket row."""
+
+    status: str
+    first_response_due: datetime | None
+    first_responded_at: datetime | None
+    next_response_due: datetime | None
+    resolution_due: datetime | None
+
+
+def next_breach(ticket: Deadlines) -> datetime | None:
+    """The earliest deadline of the ticket's running clocks as its row stores them (first response until the
+    first reply, next response, resolution), None once it is resolved or closed or when none has one: what
+    `ticket list` sorts by; the ticket is breaching once it has passed."""
+    if ticket.status not in OPEN_STATUSES:
+        return None
+    found = [ticket.next_response_due, ticket.resolution_due,
+             ticket.first_response_due if ticket.first_responded_at is None else None]
+    return min((due for due in found if due is not None), default=None)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 Ticket use cases call these whenever a ticket opens, changes priority, is escalated, starts or stops
 waiting on the customer, or is answered; the row then carries `first_response_due`, `next_response_due`,
-`resolution_due` and `next_check_at`, so the sweep is one indexed query. The caller saves the row, in
+`resolution_due`, `next_breach_at` (the earliest of them that runs: the queue's order) and `next_check_at`, so
+the sweep is one indexed query. The caller saves the row, in
 the same transaction as the change that caused it.
 
 Moving a ticket onto another policy (a priority change, `tgesc sla recompute`) never rewrites what already
@@ -22,7 +23,7 @@ import peewee
 from tgesc.db import write_transaction
 from tgesc.domain.business_time import BusinessCalendar
 from tgesc.domain.durations import parse_duration
-from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, keep_history, next_check, report
+from tgesc.domain.sla import Clock, Policy, TicketTimes, clocks, keep_history, next_breach, next_check, report
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Event, Ticket, Tier, database
 from tgesc.services.clocks import store as firings
@@ -115,6 +116,7 @@ def refresh(ticket: Ticket, fired: Collection[tuple[str, str]] | None = None) ->
     by_name = {clock.name: clock for clock in found}
     for name, column in DUE_FIELDS.items():
         setattr(ticket, column, by_name[name].due if name in by_name else None)
+    ticket.next_breach_at = next_breach(ticket)
     if fired is None:
         fired = firings_of(ticket)
     runs = ticket.status in OPEN_STATUSES and ticket.waiting_reason != "faq"  # an FAQ answer's wait runs no clock

@@ -63,11 +63,13 @@ def _kept(db: peewee.Database, kind: str, chat_id: int | None, key: str, item: d
         return letter.id
 
 
-def letters(status: str | None = "failed", limit: int | None = None) -> list[DeadLetter]:
-    """Letters with `status` (None: all), oldest first."""
+def letters(status: str | None = "failed", limit: int | None = None, after: int | None = None) -> list[DeadLetter]:
+    """Letters with `status` (None: all), oldest first; `after`: only those with a higher id (the next page)."""
     query = DeadLetter.select().order_by(DeadLetter.id)
     if status is not None:
         query = query.where(DeadLetter.status == status)
+    if after is not None:
+        query = query.where(DeadLetter.id > after)
     return list(query.limit(limit) if limit else query)
 
 

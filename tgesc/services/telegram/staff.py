@@ -33,7 +33,7 @@ from tgesc.models import Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
-from tgesc.services.tickets import lifecycle, threads, views
+from tgesc.services.tickets import lifecycle, queue, threads
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.permissions import may_work
 from tgesc.services.tickets.store import event, save
@@ -151,19 +151,20 @@ def on_staff_private_message(db: peewee.Database, bot_username: str | None, staf
 
 def _queue_text(db: peewee.Database, staff: Staff, which: str, now: datetime) -> str:
     if which == "mine":
-        rows, title = views.queue(db, now=now, assignee=staff.handle), "Your open tickets"
+        wanted, title = queue.Wanted(assignee=staff.handle), "Your open tickets"
     else:
         tiers = [link.tier.code for link in StaffTier.select().where(StaffTier.staff == staff.id)]
         if staff.role == "admin":
             tiers = []  # every tier
         elif not tiers:
             return "You are in no tier yet; an admin can add you with `tgesc staff set`."
-        rows, title = views.queue(db, now=now, tiers=tiers), "Open tickets in " + (", ".join(tiers) or
-                                                                                              "every tier")
-    if not rows:
+        wanted, title = queue.Wanted(tiers=tiers), "Open tickets in " + (", ".join(tiers) or "every tier")
+    found = queue.page(db, wanted, now=now, limit=queue.PAGE)
+    if not found.rows:
         return f"{title}: none."
     lines = [f"#{r['number']} · {r['tier']} · {r['priority']} · {r['status']}"
              + (f" · due {r['next_deadline']:%Y-%m-%d %H:%M} UTC" if r["next_deadline"] else "")
-             + (" · BREACHING" if r["breaching"] else "") for r in rows[:50]]
-    more = f"\n… and {len(rows) - 50} more" if len(rows) > 50 else ""
-    return f"{title} ({len(rows)}):\n" + "\n".join(lines) + more
+             + (" · BREACHING" if r["breaching"] else "") for r in found.rows]
+    total = f"{found.total}{'+' if found.more else ''}"
+    more = f"\n… and {found.total - len(found.rows)}{'+' if found.more else ''} more" if found.next else ""
+    return f"{title} ({total}):\n" + "\n".join(lines) + more

@@ -7,6 +7,8 @@ as statements built once (tgesc.store.statements).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +16,7 @@ import peewee
 from peewee import fn
 
 from tgesc.domain.errors import DomainError, NotFound
+from tgesc.domain.sla import next_breach
 from tgesc.domain.surveys import PENDING
 from tgesc.domain.telegram import OWN_MESSAGE_IDS
 from tgesc.domain.ticket_rules import Checklist
@@ -27,6 +30,7 @@ from tgesc.models import (
     Staff,
     Survey,
     Ticket,
+    Tier,
     TriedSolution,
     TriggerRule,
     database,
@@ -72,9 +76,11 @@ def set_changed(ticket: Ticket, **values: Any) -> None:
 
 def save(ticket: Ticket, now: datetime) -> None:
     """Write the ticket if its version is still the one read; otherwise refuse (DomainError).
-    Only the columns assigned since it was read or last saved are written (with version and updated_at).
-    A ticket this transaction holds (inserted, or read locked: `held`) nobody else can have changed: its UPDATE
-    is sent without waiting to count the rows it changed (a pipelined transaction sends it with the next wait)."""
+    Only the columns assigned since it was read or last saved are written (with version and updated_at, and
+    the stored next breach when it moved). A ticket this transaction holds (inserted, or read locked: `held`)
+    nobody else can have changed: its UPDATE is sent without waiting to count the rows it changed (a pipelined
+    transaction sends it with the next wait)."""
+    set_changed(ticket, next_breach_at=next_breach(ticket))  # a status change or a first reply moves it too
     seen = ticket.version
     ticket.version, ticket.updated_at = seen + 1, now
     if ticket.id is None:
@@ -357,3 +363,113 @@ def earliest_survey_step(db: peewee.Database) -> datetime | None:
 def cancel_scheduled_surveys(db: peewee.Database, ticket_id: int) -> None:
     statements.execute(db, lambda: Survey.update(status="cancelled").where(
         (Survey.ticket == P.ticket) & (Survey.status == "scheduled")), ticket=ticket_id)
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+
+QUEUE_COLUMNS = (Ticket.number, Ticket.status, Ticket.tier, Ticket.priority, Ticket.emotion, Ticket.customer,
+                 Ticket.assignee, Ticket.tags, Ticket.next_breach_at, Ticket.created_at)
+
+
+@dataclass(frozen=True)
+
+
+class QueueFilter:
+    """What `ticket list` keeps besides the status: tiers and priorities (any of them), tags (all of them), an
+    assignee, and `breaching_at`: only tickets whose next breach is at or before that instant."""
+
+    tier_ids: tuple[int, ...] = ()
+    priorities: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    assignee_id: int | None = None
+    breaching_at: datetime | None = None
+
+
+def queue_rows(db: peewee.Database, status: str, where: QueueFilter, after: tuple[datetime | None, int] | None,
+               limit: int) -> list[tuple]:
+    """Up to `limit` tickets of `status` (QUEUE_COLUMNS as tuples) in the queue's order, the next breach
+    first (NULLs last), then the number, after the (next breach, number) position `after`. Each part is a
+    range of one index: (status, next_breach_at, number), or the partial (status, number) without one."""
+    rows: list[tuple] = []
+    if after is None or after[0] is not None:
+        rows = _queue_tuples(db, _filtered(db, where, Ticket.status == status).where(
+            _after_deadline(after)).order_by(Ticket.next_breach_at, Ticket.number).limit(limit))
+        if where.breaching_at is not None or len(rows) == limit:
+            return rows
+    since = after[1] if after is not None and after[0] is None else 0  # numbers start at 1
+    undated = Ticket.next_breach_at.is_null() & (Ticket.number > since)
+    return rows + _queue_tuples(db, _filtered(db, where, (Ticket.status == status) & undated)
+                                .order_by(Ticket.number).limit(limit - len(rows)))
+
+
+def _queue_tuples(db: peewee.Database, query: peewee.ModelSelect) -> list[tuple]:
+    """The rows of `query` (QUEUE_COLUMNS) fetched at once from the driver, converted only where a column needs
+    it (the tags, the instants): peewee's row-by-row reading would cost more than the query at a million rows."""
+    sql, params = query.sql()
+    found = db.execute_sql(sql, params).fetchall()
+    convert = [(i, column.python_value) for i, column in enumerate(QUEUE_COLUMNS) if column in _CONVERTED]
+    for index, row in enumerate(found):
+        values = list(row)
+        for i, python_value in convert:
+            values[i] = python_value(values[i])
+        found[index] = tuple(values)
+    return found
+
+
+_CONVERTED = (Ticket.tags, Ticket.next_breach_at, Ticket.created_at)
+
+
+def _after_deadline(after: tuple[datetime | None, int] | None) -> peewee.Expression:
+    if after is None:
+        return Ticket.next_breach_at.is_null(False)
+    moment = peewee.Value(after[0], converter=Ticket.next_breach_at.db_value)
+    return peewee.Tuple(Ticket.next_breach_at, Ticket.number) > peewee.Tuple(moment, after[1])
+
+
+def queue_count(db: peewee.Database, statuses: Sequence[str], where: QueueFilter, up_to: int) -> int:
+    """How many tickets of `statuses` pass `where`, counted up to `up_to` + 1 (more: `up_to` + 1), so that
+    counting costs the same however many there are."""
+    return _filtered(db, where, Ticket.status.in_(list(statuses)), Ticket.id).limit(up_to + 1).count()
+
+
+def _filtered(db: peewee.Database, where: QueueFilter, status: peewee.Expression,
+              *columns: peewee.Node) -> peewee.ModelSelect:
+    query = Ticket.select(*(columns or QUEUE_COLUMNS)).where(status)
+    if where.tier_ids:
+        query = query.where(Ticket.tier.in_(list(where.tier_ids)))
+    if where.priorities:
+        query = query.where(Ticket.priority.in_(list(where.priorities)))
+    if where.assignee_id is not None:
+        query = query.where(Ticket.assignee == where.assignee_id)
+    if where.breaching_at is not None:
+        query = query.where(Ticket.next_breach_at <= where.breaching_at)
+    for tag in where.tags:
+        query = query.where(_has_tag(db, tag))
+    return query
+
+
+def _has_tag(db: peewee.Database, tag: str) -> peewee.Node:
+    """SQL: the ticket's tags (a JSON list) hold `tag` exactly."""
+    if isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase):
+        return fn.jsonb_exists(peewee.Cast(Ticket.tags, "jsonb"), tag)
+    return peewee.NodeList((peewee.SQL("EXISTS (SELECT 1 FROM json_each("), Ticket.tags,
+                            peewee.SQL(") WHERE json_each.value ="), peewee.Value(tag), peewee.SQL(")")))
+
+
+def queue_names(db: peewee.Database, customer_ids: Iterable[int]) -> dict[int, tuple[int, str | None]]:
+    """The Telegram id and username of each customer in `customer_ids`, by row id."""
+    wanted = list(set(customer_ids))
+    if not wanted:
+        return {}
+    query = Customer.select(Customer.id, Customer.telegram_id, Customer.username).where(Customer.id.in_(wanted))
+    return {row_id: (telegram_id, username) for row_id, telegram_id, username in query.tuples()}
+
+
+def tier_codes(db: peewee.Database) -> dict[int, str]:
+    """Every tier's code, by row id."""
+    return dict(Tier.select(Tier.id, Tier.code).tuples())
+
+
+def staff_handles(db: peewee.Database) -> dict[int, str]:
+    """Every staff member's handle, by row id."""
+    return dict(Staff.select(Staff.id, Staff.handle).tuples())

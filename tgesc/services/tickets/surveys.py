@@ -385,8 +385,9 @@ def describe(survey: Survey) -> dict[str, Any]:
 
 
 def list_surveys(db: peewee.Database, *, statuses: tuple[str, ...] = (), ticket: int | None = None,
-                 limit: int | None = None) -> list[dict[str, Any]]:
-    """Surveys, newest first: only `statuses` (any) and only ticket number `ticket` when given."""
+                 limit: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
+    """Surveys, newest first: only `statuses` (any) and only ticket number `ticket` when given; `before`: only
+    those with a lower id (the next page)."""
     unknown = [s for s in statuses if s not in STATUSES]
     if unknown:
         raise UsageError(f"unknown survey status {unknown[0]!r}; use {', '.join(STATUSES)}")
@@ -396,6 +397,8 @@ def list_surveys(db: peewee.Database, *, statuses: tuple[str, ...] = (), ticket:
             query = query.where(Survey.status.in_(list(statuses)))
         if ticket is not None:
             query = query.where(Ticket.id == tickets.find(ticket).id)
+        if before is not None:
+            query = query.where(Survey.id < before)
         query = query.order_by(Survey.id.desc())
         if limit:
             query = query.limit(limit)
