@@ -48,11 +48,13 @@ def by_number(db: peewee.Database, number: int) -> Ticket | None:
     """The ticket numbered `number` (None: none is)."""
     return statements.first(db, Ticket, lambda: Ticket.select().where(Ticket.number == P.number), number=number)
 
+
 def find(number: int) -> Ticket:
     ticket = by_number(database, number)
     if ticket is None:
         raise NotFound(f"there is no ticket #{number}; `tgesc ticket list` shows the tickets")
     return ticket
+
 
 def staff_member(handle: str) -> Staff:
     person = Staff.get_or_none(Staff.handle == handle)
@@ -60,19 +62,23 @@ def staff_member(handle: str) -> Staff:
         raise NotFound(f"there is no staff member {handle!r}; `tgesc staff list` shows them")
     return person
 
+
 def staff_by_handle(db: peewee.Database, handle: str) -> Staff | None:
     """The staff member with this handle, active or not (None: no such handle)."""
     return Staff.select().where(Staff.handle == handle).first(db)
 
+
 def event(ticket: Ticket | None, kind: str, actor: str, now: datetime, **details: Any) -> None:
     """Record an audit event (ingest writes several per message)."""
     statements.insert(database, Event, {"ticket": ticket, "kind": kind, "actor": actor, "at": now, "details": details})
+
 
 def set_changed(ticket: Ticket, **values: Any) -> None:
     """Set the columns in `values` that differ (`save` writes only what was set: unchanged stays unwritten)."""
     for name, value in values.items():
         if getattr(ticket, name) != value:
             setattr(ticket, name, value)
+
 
 def save(ticket: Ticket, now: datetime) -> None:
     """Write the ticket if its version is still the one read; otherwise refuse (DomainError).
@@ -107,10 +113,12 @@ def held(db: peewee.Database) -> set[int]:
     `customer_with_open_ticket` (no other transaction changes them before it ends)."""
     return statements.noted(db, "held tickets")
 
+
 def next_number() -> int:
     """The number the next new ticket gets."""
     highest = statements.scalar(database, lambda: Ticket.select(fn.MAX(Ticket.number)))
     return (highest or 0) + 1
+
 
 def checklist(ticket: Ticket, *, tried: int | None = None) -> Checklist:
     """The ticket's handover checklist (`tried`: the number of tried solutions, when the caller has them)."""
@@ -118,6 +126,7 @@ def checklist(ticket: Ticket, *, tried: int | None = None) -> Checklist:
         tried = statements.scalar(database, lambda: TriedSolution.select(fn.COUNT(TriedSolution.id)).where(
             TriedSolution.ticket == P.ticket), ticket=ticket.id)
     return Checklist(ticket.first_occurred_at, ticket.evidence_provided, tried, ticket.expected_resolution_by)
+
 
 def known_tags() -> set[str]:
     """Tags the configuration's rules can set, and every tag already on a ticket."""
