@@ -381,8 +381,6 @@ QUEUE_COLUMNS = (Ticket.number, Ticket.status, Ticket.tier, Ticket.priority, Tic
 
 
 @dataclass(frozen=True)
-
-
 class QueueFilter:
     """What `ticket list` keeps besides the status: tiers and priorities (any of them), tags (all of them), an
     assignee, and `breaching_at`: only tickets whose next breach is at or before that instant."""
