@@ -5,7 +5,9 @@ repeat). All outbox SQL is here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +18,32 @@ from tgesc.models import Outbox, SentMessage
 from tgesc.store import statements
 from tgesc.store.statements import P
 
+_recorded: ContextVar[list[int] | None] = ContextVar("outbox_recorded", default=None)
+
 
 def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
-    """Write an outbox row (every column but the id); `once`: unless its dedupe key is taken. Whether written."""
-    if once:
-        return statements.insert_new(db, Outbox, row)
-    statements.insert(db, Outbox, row)
+    """Write an outbox row (every column but the id); `once`: unless its dedupe key is taken. Whether written.
+    Inside `recording()` the new row's id is noted."""
+    row_id = statements.insert_key(db, Outbox, row, new=once)
+    if row_id is None:
+        return False
+    recorded = _recorded.get()
+    if recorded is not None:
+        recorded.append(row_id)
     return True
+
+
+@contextmanager
+def recording() -> Iterator[list[int]]:
+    """The ids of the rows `add` writes in this block (on this thread or task), in the list it yields (an
+    enclosing recording does not see them). What a sweep job wakes the bot for: its own rows, not those other
+    processes wrote meanwhile."""
+    rows: list[int] = []
+    token = _recorded.set(rows)
+    try:
+        yield rows
+    finally:
+        _recorded.reset(token)
 
 
 def newest_id(db: peewee.Database) -> int:

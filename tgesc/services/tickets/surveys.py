@@ -106,14 +106,6 @@ def schedule(ticket: Ticket, *, now: datetime, policy: SurveyPolicy | None = Non
 # --- the steps the survey sweep takes -----------------------------------------------------------------------
 
 
-def due(now: datetime, limit: int) -> list[int]:
-    """The ids of the surveys due a step by `now` (send, remind or expire), earliest first, at most `limit`: one
-    indexed query (status, due_at)."""
-    return [survey_id for (survey_id,) in Survey.select(Survey.id)
-            .where(Survey.status.in_(list(PENDING)) & (Survey.due_at <= now))
-            .order_by(Survey.due_at, Survey.id).limit(limit).tuples()]
-
-
 def _load(survey_id: int) -> Survey | None:
     """The survey with its ticket and customer (one query)."""
     survey, ticket, customer = tickets.survey_with_ticket(database, survey_id)
