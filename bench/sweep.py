@@ -72,10 +72,10 @@ COLUMNS = ("number, customer_id, status, tier_id, priority, tags, emotion, emoti
 SQLITE_FILL = (f"WITH RECURSIVE seq(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < ?) "
                f"INSERT INTO ticket ({COLUMNS}) SELECT n + ?, ?, 'open', ?, 'urgent', '[]', 'calm', 0, "
                f"'background ticket', 0, 0, 0, 1, ?, ?, ?, ?, ?, ?, '[]', "
-               f"datetime(?, '+' || ((n * 7919) % {SPREAD_S}) || ' seconds') FROM seq")
+               f"datetime(?, '+' || ((n * 7919) % ?) || ' seconds') FROM seq")
 POSTGRES_FILL = (f"INSERT INTO ticket ({COLUMNS}) SELECT n + %s, %s, 'open', %s, 'urgent', '[]', 'calm', false, "
                  f"'background ticket', false, 0, false, 1, %s, %s, %s, %s, %s, %s, '[]', "
-                 f"%s::timestamp + ((n * 7919) %% {SPREAD_S}) * interval '1 second' "
+                 f"%s::timestamp + ((n * 7919) %% %s) * interval '1 second' "
                  f"FROM generate_series(1, %s) AS n")
 
 
@@ -108,24 +108,8 @@ def progress(text: str) -> None:
 def fill(db: peewee.Database, size: int, rounds: int) -> float:
     """The open tickets: `size - rounds * DUE` bulk-inserted in the background, then the due batches."""
     began = time.perf_counter()
-    customer = Customer.create(telegram_id=1001, first_name="Alice", created_at=START, updated_at=START)
-    tier = Tier.get(Tier.code == "L1")
-    sample = lifecycle.create(db, customer, "x", START, "urgent")  # for a real policy snapshot and due instants
-    policy = json.dumps(sla.current_policy(db, "urgent").as_json(), sort_keys=True)
-    naive = lambda instant: instant.astimezone(UTC).replace(tzinfo=None)  # noqa: E731
-    times = [naive(START), naive(START), naive(START), policy, naive(sample.first_response_due),
-             naive(sample.resolution_due), naive(START + timedelta(days=1))]
-    background = size - rounds * DUE
+    customer = bulk_tickets(db, size - rounds * DUE, START + timedelta(days=1), SPREAD_S)
     sqlite = isinstance(db, peewee.SqliteDatabase)
-    for offset in range(0, background, CHUNK):
-        count = min(CHUNK, background - offset)
-        with write_transaction(db):
-            if sqlite:
-                db.execute_sql(SQLITE_FILL, [count, offset, customer.id, tier.id,
-                                             *[t.isoformat(" ") if isinstance(t, datetime) else t for t in times]])
-            else:
-                db.execute_sql(POSTGRES_FILL, [offset, customer.id, tier.id, *times, count])
-        progress(f"  {offset + count:,} / {background:,} background tickets")
     for batch in range(rounds):
         opened = START + timedelta(seconds=batch)
         with write_transaction(db):
@@ -135,6 +119,30 @@ def fill(db: peewee.Database, size: int, rounds: int) -> float:
     if not sqlite:
         db.execute_sql("ANALYZE ticket")
     return time.perf_counter() - began
+
+
+def bulk_tickets(db: peewee.Database, count: int, check_at: datetime, spread_s: int) -> Customer:
+    """A customer and `count` urgent tickets of theirs at L1, opened at START (with a real policy snapshot and due
+    instants), their next check spread over the `spread_s` seconds from `check_at`, inserted by one server-side
+    statement per CHUNK rows; the customer."""
+    customer = Customer.create(telegram_id=1001, first_name="Alice", created_at=START, updated_at=START)
+    tier = Tier.get(Tier.code == "L1")
+    sample = lifecycle.create(db, customer, "x", START, "urgent")  # for a real policy snapshot and due instants
+    policy = json.dumps(sla.current_policy(db, "urgent").as_json(), sort_keys=True)
+    naive = lambda instant: instant.astimezone(UTC).replace(tzinfo=None)  # noqa: E731
+    times = [naive(START), naive(START), naive(START), policy, naive(sample.first_response_due),
+             naive(sample.resolution_due), naive(check_at)]
+    sqlite = isinstance(db, peewee.SqliteDatabase)
+    for offset in range(0, count, CHUNK):
+        rows = min(CHUNK, count - offset)
+        with write_transaction(db):
+            if sqlite:
+                db.execute_sql(SQLITE_FILL, [rows, offset, customer.id, tier.id, *[
+                    t.isoformat(" ") if isinstance(t, datetime) else t for t in times], spread_s])
+            else:
+                db.execute_sql(POSTGRES_FILL, [offset, customer.id, tier.id, *times, spread_s, rows])
+        progress(f"  {offset + rows:,} / {count:,} tickets")
+    return customer
 
 
 def timed(call: Callable[[], object]) -> tuple[float, object]:
@@ -155,9 +163,7 @@ def plan(db: peewee.Database, now: datetime) -> str:
 def measure(url: str, size: int, opts) -> Figures:
     db = open_database(url, create=True)
     try:
-        initialise(db, now=START - timedelta(days=1), actor="bench")
-        set_entry(db, "tiers", "L1", {"staff_chat": -100111}, actor="bench", now=START)
-        add_entry(db, "staff", "ann", {"id": 5001, "role": "admin"}, actor="bench", now=START)
+        desk(db)
         figures = Figures(size, fill(db, size, opts.rounds))
         first = START + WARNING
         figures.plan = plan(db, first)
@@ -219,6 +225,37 @@ def report(backend: str, detail: str, results: list[Figures]) -> None:
               f"{verdict(ratio <= GOAL_RATIO)}")
 
 
+def desk(db: peewee.Database) -> None:
+    """The shipped defaults, L1 given a staff chat, one admin."""
+    initialise(db, now=START - timedelta(days=1), actor="bench")
+    set_entry(db, "tiers", "L1", {"staff_chat": -100111}, actor="bench", now=START)
+    add_entry(db, "staff", "ann", {"id": 5001, "role": "admin"}, actor="bench", now=START)
+
+
+def backlog(db: peewee.Database, due: int) -> None:
+    """The desk with `due` tickets, each due for its first warning at START + WARNING."""
+    desk(db)
+    bulk_tickets(db, due, START + WARNING, 1)
+    if not isinstance(db, peewee.SqliteDatabase):
+        db.execute_sql("ANALYZE ticket")
+
+
+def sharing(opts) -> None:
+    """`--workers`: N worker processes on one backlog, for each N (bench/sweep_sharing.py)."""
+    import sweep_sharing
+
+    runs, detail = [], ""
+    for workers in opts.workers:
+        progress(f"postgres: {opts.due:,} due tickets, {workers} worker(s)")
+        with postgres_database(opts) as where, sweep_sharing.throwaway_redis() as redis_url:
+            if isinstance(where, str):
+                print(f"postgres: {where}")
+                return
+            url, detail = where
+            runs.append(sweep_sharing.run(url, redis_url, workers, opts.due, START + WARNING, backlog))
+    sweep_sharing.report(detail, os.environ.get("TGESC_SWEEP_BATCH", "100 (the default)"), runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
@@ -229,7 +266,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=os.environ.get(
         "TGESC_BENCH_POSTGRES_URL", os.environ.get("TGESC_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)),
         help="a server where this script may create and drop a database")
+    parser.add_argument("--workers", type=lambda text: [int(n) for n in text.split(",")],
+                        help="instead: time N `tgesc worker run` processes clearing one backlog on PostgreSQL, "
+                             "for each N (e.g. 1,2,4)")
+    parser.add_argument("--due", type=int, default=20_000, help="with --workers: the due tickets (default 20000)")
     opts = parser.parse_args(argv)
+    if opts.workers:
+        sharing(opts)
+        return 0
     sizes = sorted(int(s.replace("_", "")) for s in opts.sizes.split(","))
     if opts.rounds < 1 or opts.repeats < 2 or min(sizes) < opts.rounds * DUE:
         parser.error(f"--rounds and --repeats must be at least 1 and 2, and every size at least rounds x {DUE}")
