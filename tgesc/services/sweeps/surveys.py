@@ -35,7 +35,7 @@ def survey_sweep(policy: SurveyPolicy | None = None) -> Sweep:
         settled = policy or surveys.configured_policy()
 
         def one(survey_id: int) -> list[dict[str, Any]]:
-            result = surveys.step(survey_id, now, settled, dry_run=False)
+            result = surveys.step(survey_id, now, settled)
             return [] if result is None else [result]
         return one
     return Sweep(store.SURVEYS, handler)
