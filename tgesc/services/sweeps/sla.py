@@ -51,7 +51,6 @@ from tgesc.models import Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.clocks import sla
 from tgesc.services.clocks import store as firing_store
 from tgesc.services.clocks.once import Firings
-from tgesc.services.config import store as config_store
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.sweeps import store
@@ -232,7 +231,9 @@ def _active(condition: peewee.Expression) -> list[Staff]:
 
 def thread_language(tier: Tier) -> str:
     """The language of notices in a tier's chat: the one most of its active staff have (English on a tie)."""
-    counts = Counter(config_store.staff_languages(database, tier.id))
+    configuration = current(database)
+    counts = Counter(person.language for person in configuration.staff.values()
+                     if (person.id, tier.id) in configuration.staff_tiers)
     leaders = [language for language, count in counts.items() if count == max(counts.values())]
     return leaders[0] if len(leaders) == 1 else "en"
 
