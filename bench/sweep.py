@@ -242,8 +242,11 @@ def backlog(db: peewee.Database, due: int) -> None:
 
 def sharing(opts) -> None:
     """`--workers`: N worker processes on one backlog, for each N (bench/sweep_sharing.py)."""
+    import signal
+
     import sweep_sharing
 
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the workers, database and Redis go too
     runs, detail = [], ""
     for workers in opts.workers:
         progress(f"postgres: {opts.due:,} due tickets, {workers} worker(s)")
