@@ -126,14 +126,15 @@ def _due(db, now: datetime, *, count: bool = False) -> int:
 
 
 def _checks(db) -> tuple[int, int, int, int]:
-    """(tickets handled, tickets fired twice, tickets notified twice, outbox rows)."""
+    """(tickets handled, milestones fired twice, notices written twice to one chat, outbox rows)."""
     def one(sql: str) -> int:
         return db.execute_sql(sql).fetchone()[0]
 
     return (one("SELECT count(DISTINCT ticket_id) FROM firing"),
             one("SELECT count(*) FROM (SELECT ticket_id, kind, level FROM firing GROUP BY ticket_id, kind, level "
                 "HAVING count(*) > 1) AS twice"),
-            one("SELECT count(*) FROM (SELECT ticket_id FROM outbox GROUP BY ticket_id HAVING count(*) > 1) AS twice"),
+            one("SELECT count(*) FROM (SELECT ticket_id, chat_id, payload FROM outbox GROUP BY ticket_id, chat_id, "
+                "payload HAVING count(*) > 1) AS twice"),
             one("SELECT count(*) FROM outbox"))
 
 
