@@ -236,7 +236,10 @@ class Ticket(BaseModel):
     # The lifecycle (domain.ticket_rules.next_step): why a waiting ticket waits, when its next automatic step is due
     waiting_reason = CharField(max_length=8, null=True)  # staff | faq (None unless waiting)
     lifecycle_due_at = UTCDateTimeField(null=True)  # a reminder, a resolution or a closing; the lifecycle sweep's
-    sweep_lease_until = UTCDateTimeField(null=True)  # a sweep job's claim on the ticket ends (services.sweeps.claims)
+    # SQLite: when a sweep job's claim on the ticket ends, one column per sweep (services.sweeps.store)
+    sla_lease_until = UTCDateTimeField(null=True)
+    unresolved_lease_until = UTCDateTimeField(null=True)
+    lifecycle_lease_until = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = (
@@ -245,7 +248,6 @@ class Ticket(BaseModel):
             (("status", "lifecycle_due_at"), False),
             (("customer", "status"), False),
             (("tier", "status"), False),
-            (("sweep_lease_until",), False),
         )
 
 
@@ -363,10 +365,10 @@ class Survey(BaseModel):
     comment = TextField(null=True)
     answered_at = UTCDateTimeField(null=True)
     answered_by = BigIntegerField(null=True)
-    sweep_lease_until = UTCDateTimeField(null=True)  # a survey sweep job's claim on it ends (services.sweeps.claims)
+    lease_until = UTCDateTimeField(null=True)  # SQLite: a survey sweep job's claim on it ends (services.sweeps.store)
 
     class Meta:
-        indexes = ((("ticket", "round"), True), (("status", "due_at"), False), (("sweep_lease_until",), False))
+        indexes = ((("ticket", "round"), True), (("status", "due_at"), False))
 
 
 class DeadLetter(BaseModel):

@@ -77,8 +77,8 @@ def test_dry_run_then_the_sweep_then_nothing_more(staffed, db):
 
 def _holding_the_write_lock(db_url: str):
     """A connection holding what a sweep needs first, its claim of a batch of tickets: on SQLite the write lock,
-    on PostgreSQL the ticket table against changes (a claim skips rows locked one by one). Returns (release, how
-    many sweeps wait: None when unobservable)."""
+    on PostgreSQL the ticket table against row locks (EXCLUSIVE mode: a claim, `FOR UPDATE SKIP LOCKED`, skips
+    rows locked one by one but waits for this). Returns (release, how many sweeps wait: None when unobservable)."""
     if db_url.startswith("sqlite"):
         conn = sqlite3.connect(urlsplit(db_url).path, isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
@@ -87,7 +87,7 @@ def _holding_the_write_lock(db_url: str):
         import psycopg
 
         holder, watcher = psycopg.connect(db_url), psycopg.connect(db_url, autocommit=True)
-        holder.execute("LOCK TABLE ticket IN SHARE MODE")
+        holder.execute("LOCK TABLE ticket IN EXCLUSIVE MODE")
         connections = [holder, watcher]
 
         def waiting() -> int:

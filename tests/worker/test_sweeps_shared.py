@@ -45,12 +45,12 @@ def swept_by_four(desk, client: redis.Redis, jobs: tuple[str, ...], due: Callabl
     """Four workers started, each of `jobs` enqueued once per worker at once (as busy crons and operators would),
     until nothing is `due` and every job has finished, without a failure; the `telegram` wake-up jobs."""
     workers = [desk.start("run") for _ in range(WORKERS)]
-    wait_until(lambda: all("Listening on" in w.log() for w in workers), 120, "the workers to listen")
+    wait_until(lambda: all("Listening on" in w.log() for w in workers), 60, "the workers to listen")
     queue = Queue("default", connection=client)
     for _ in range(WORKERS):
         for job in jobs:
             queue.enqueue(f"tgesc.worker.jobs.{job}")
-    wait_until(lambda: not (due() or queue.count or queue.started_job_registry.count), 300,
+    wait_until(lambda: not (due() or queue.count or queue.started_job_registry.count), 120,
                "the backlog to be cleared and the jobs to finish")
     assert queue.failed_job_registry.count == 0
     assert queue.finished_job_registry.count > len(jobs) * WORKERS  # full batches were followed up

@@ -4,8 +4,8 @@ Each job is a few lines: the process's context (settings from the environment, t
 process and reused, the clock of the `clock` setting), one service call, and a wake-up of the bot for the
 outbox rows the call wrote (a `telegram` job per row, enqueued in one round of Redis calls: the messages go out
 at once instead of at the bot's next look at the outbox). A sweep job handles one batch of what is due
-(`sweep_batch` rows, claimed so that no other job takes them: services.sweeps.batches) and, when the batch was
-full, enqueues itself again before handling it, so that N workers share a backlog. Every job is safe to run
+(`sweep_batch` rows, claimed so that no other job takes them: services.sweeps.batches) and, when more may be due,
+enqueues itself again (with where to go on from) before handling it, so that N workers share a backlog. Every job is safe to run
 twice or concurrently: the sweeps fire each warning, breach, escalation and survey once per (ticket, kind,
 level), the relay's jobs are unique per row.
 
@@ -34,7 +34,8 @@ if TYPE_CHECKING:
     import peewee
     import redis
 
-    from tgesc.services.sweeps.batches import Sweep
+    from tgesc.services.sweeps.batches import Claim, Sweep
+    from tgesc.services.sweeps.store import Key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -114,17 +115,19 @@ def _redis() -> redis.Redis:
     return connect(_settings.redis_url, _settings.home)
 
 
-def _sweeping(sweep: Sweep, job: Callable[..., object], dry_run: bool) -> list[dict[str, Any]]:
-    """One sweep's share of what is due now: a batch claimed (a full one: `job` enqueued again at once for the
-    rest, so another worker claims the next batch meanwhile), handled, and the bot woken for the rows it wrote.
-    A dry run, or a process without batches (`tgesc simulate`), handles everything due in this job."""
+def _sweeping(sweep: Sweep, job: Callable[..., object], dry_run: bool, after: Key | None) -> list[dict[str, Any]]:
+    """One sweep's share of what is due now: a batch claimed (after `after`, the cursor of the job this one
+    follows up), `job` enqueued again at once when more may be due (before the batch is handled: on PostgreSQL
+    from inside its open transaction, so another worker claims the next batch meanwhile), the batch handled, and
+    the bot woken for the rows it wrote. A dry run, or a process without batches (`tgesc simulate`), handles
+    everything due in this job."""
     if dry_run or not _batches:
         handled = _on_database(lambda db, now: sweep.run(db, now=now, dry_run=dry_run))
     else:
-        claim = _on_database(lambda db, now: sweep.claim(db, now, _settings.sweep_batch))
-        if claim.full:
-            _follow_up(job)
-        handled = _on_database(lambda db, _now: sweep.handle(db, claim))
+        def claimed(claim: Claim) -> None:
+            if claim.full:
+                _follow_up(job, claim.next)
+        handled = _on_database(lambda db, now: sweep.batch(db, now, _settings.sweep_batch, after, claimed))
     if _wake and not dry_run:
         wake_for(handled.outbox_rows, lambda _rows: _redis())
     if handled.done:
@@ -132,44 +135,45 @@ def _sweeping(sweep: Sweep, job: Callable[..., object], dry_run: bool) -> list[d
     return handled.done
 
 
-def _follow_up(job: Callable[..., object]) -> None:
-    """`job` enqueued again, as the running job was (same queue, time limit, lifetimes): the next batch."""
+def _follow_up(job: Callable[..., object], after: Key | None) -> None:
+    """`job` enqueued again, as the running job was (same queue, time limit, lifetimes), to claim after `after`:
+    the next batch."""
     from rq import Queue, get_current_job
 
     running = get_current_job()
     if running is None:  # called outside a worker: nobody would run it
         return
     Queue(running.origin, connection=running.connection).enqueue(
-        job, job_timeout=running.timeout, ttl=running.ttl, result_ttl=running.result_ttl,
+        job, after=after, job_timeout=running.timeout, ttl=running.ttl, result_ttl=running.result_ttl,
         failure_ttl=running.failure_ttl)
 
 
-def sla_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+def sla_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
     """SLA warnings and breaches due by now: notices, escalations, the customer's update (services.sweeps.sla)."""
     from tgesc.services.sweeps.sla import SLA_SWEEP
 
-    return _sweeping(SLA_SWEEP, sla_sweep, dry_run)
+    return _sweeping(SLA_SWEEP, sla_sweep, dry_run, after)
 
 
-def unresolved_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+def unresolved_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
     """The unresolved-for rules: tickets open too long climb a tier (services.sweeps.sla)."""
     from tgesc.services.sweeps.sla import UNRESOLVED_SWEEP
 
-    return _sweeping(UNRESOLVED_SWEEP, unresolved_sweep, dry_run)
+    return _sweeping(UNRESOLVED_SWEEP, unresolved_sweep, dry_run, after)
 
 
-def survey_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+def survey_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
     """Return-visit surveys due by now: send, remind, expire (services.sweeps.surveys)."""
     from tgesc.services.sweeps.surveys import SURVEY_SWEEP
 
-    return _sweeping(SURVEY_SWEEP, survey_sweep, dry_run)
+    return _sweeping(SURVEY_SWEEP, survey_sweep, dry_run, after)
 
 
-def lifecycle_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+def lifecycle_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
     """Lifecycle steps due by now: waiting reminders, automatic resolutions, closings (services.sweeps.lifecycle)."""
     from tgesc.services.sweeps.lifecycle import LIFECYCLE_SWEEP
 
-    return _sweeping(LIFECYCLE_SWEEP, lifecycle_sweep, dry_run)
+    return _sweeping(LIFECYCLE_SWEEP, lifecycle_sweep, dry_run, after)
 
 
 def outbox_relay() -> int:
