@@ -5,9 +5,9 @@ process and reused, the clock of the `clock` setting), one service call, and a w
 outbox rows the call wrote (a `telegram` job per row, enqueued in one round of Redis calls: the messages go out
 at once instead of at the bot's next look at the outbox). A sweep job handles one batch of what is due
 (`sweep_batch` rows, claimed so that no other job takes them: services.sweeps.batches) and, when more may be due,
-enqueues itself again (with where to go on from) before handling it, so that N workers share a backlog. Every job is safe to run
-twice or concurrently: the sweeps fire each warning, breach, escalation and survey once per (ticket, kind,
-level), the relay's jobs are unique per row.
+enqueues itself again (with where to go on from) before handling it, so that N workers share a backlog. Every
+job is safe to run twice or concurrently: the sweeps fire each warning, breach, escalation and survey once per
+(ticket, kind, level), the relay's jobs are unique per row.
 
 In a forking worker each job runs in a child process: the database is opened there (a connection is never
 carried across a fork) and the context of the parent (settings, clock) is inherited.
