@@ -18,9 +18,9 @@ statistics (none are needed for the plan: the query has one index that fits). Tw
   next_check_at at or before now, index (status, next_check_at)), returning the 100 due ids: median of
   --repeats runs at batch 0's instant (nothing changes between them). Also shown: the same query when
   nothing is due (what most runs of the 15 s cron find), and the query plan.
-- sweep: `sla_sweep.sweep_sla`, the query plus handling the 100 due tickets, each in its own write
-  transaction (read again, firing inserted, a warning into L1's chat, an event, the ticket's next check
-  stored): median over the --rounds batches, each swept once (a real sweep, committed).
+- sweep: `sla_sweep.sweep_sla`, the 100 due tickets claimed as one batch and handled in one write
+  transaction, a savepoint each (read again, firing inserted, a warning into L1's chat, an event, the
+  ticket's next check stored): median over the --rounds batches, each swept once (a real sweep, committed).
 
 Goals (issue 6), on the select: at most 20 ms with 1,000,000 open tickets, and at most 2x the figure with
 10,000. The sweep's figure grows with the number of due tickets, not of open ones: its ratio is shown
@@ -28,6 +28,12 @@ against the same 2x. This is a benchmark, not a test: it prints PASS or MISS and
 
     python bench/sweep.py [--backend sqlite|postgres|both] [--sizes 10000,1000000] [--rounds 5]
                           [--repeats 200] [--postgres-url postgresql://127.0.0.1/test]
+
+With `--workers 1,2,4` it measures instead how N `tgesc worker run` processes share one backlog of --due (20,000)
+due tickets on PostgreSQL: tickets/s per N, the ratio against one worker (goals: 2 workers at least 1.7x, 4 at
+least 2.5x) and the duplicate checks (bench/sweep_sharing.py says how).
+
+    python bench/sweep.py --workers 1,2,4 [--due 20000] [--postgres-url postgresql://127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import peewee
-from desks import desk_arguments, each_backend, fill_tickets
+from desks import desk_arguments, each_backend, fill_tickets, postgres_database
 
 from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Ticket, Tier
@@ -93,15 +99,7 @@ def progress(text: str) -> None:
 def fill(db: peewee.Database, size: int, rounds: int) -> float:
     """The open tickets: `size - rounds * DUE` bulk-inserted in the background, then the due batches."""
     began = time.perf_counter()
-    customer = Customer.create(telegram_id=1001, first_name="Alice", created_at=START, updated_at=START)
-    tier = Tier.get(Tier.code == "L1")
-    sample = lifecycle.create(db, customer, "x", START, "urgent")  # for a real policy snapshot and due instants
-    policy = json.dumps(sla.current_policy(db, "urgent").as_json(), sort_keys=True)
-    background = size - rounds * DUE
-    fill_tickets(db, background, first_number=1, progress=progress, fixed={
-        "customer_id": customer.id, "tier_id": tier.id, "created_at": START, "updated_at": START,
-        "clocks_started_at": START, "sla_policy": policy, "first_response_due": sample.first_response_due,
-        "resolution_due": sample.resolution_due}, spread={"next_check_at": (START + timedelta(days=1), SPREAD_S)})
+    customer = bulk_tickets(db, size - rounds * DUE, START + timedelta(days=1), SPREAD_S)
     for batch in range(rounds):
         opened = START + timedelta(seconds=batch)
         with write_transaction(db):
@@ -111,6 +109,22 @@ def fill(db: peewee.Database, size: int, rounds: int) -> float:
     if not isinstance(db, peewee.SqliteDatabase):
         db.execute_sql("ANALYZE ticket")
     return time.perf_counter() - began
+
+
+def bulk_tickets(db: peewee.Database, count: int, check_at: datetime, spread_s: int) -> Customer:
+    """A customer and `count` urgent tickets of theirs at L1, opened at START (with a real policy snapshot and due
+    instants), their next check spread over the `spread_s` seconds from `check_at`, bulk-inserted
+    (desks.fill_tickets); the customer."""
+    customer = Customer.create(telegram_id=1001, first_name="Alice", created_at=START, updated_at=START)
+    tier = Tier.get(Tier.code == "L1")
+    sample = lifecycle.create(db, customer, "x", START, "urgent")  # for a real policy snapshot and due instants
+    policy = json.dumps(sla.current_policy(db, "urgent").as_json(), sort_keys=True)
+    first = (tickets.next_number() if count else 1)
+    fill_tickets(db, count, first_number=first, progress=progress, fixed={
+        "customer_id": customer.id, "tier_id": tier.id, "created_at": START, "updated_at": START,
+        "clocks_started_at": START, "sla_policy": policy, "first_response_due": sample.first_response_due,
+        "resolution_due": sample.resolution_due}, spread={"next_check_at": (check_at, spread_s)})
+    return customer
 
 
 def timed(call: Callable[[], object]) -> tuple[float, object]:
@@ -131,9 +145,7 @@ def plan(db: peewee.Database, now: datetime) -> str:
 def measure(url: str, size: int, opts) -> Figures:
     db = open_database(url, create=True)
     try:
-        initialise(db, now=START - timedelta(days=1), actor="bench")
-        set_entry(db, "tiers", "L1", {"staff_chat": -100111}, actor="bench", now=START)
-        add_entry(db, "staff", "ann", {"id": 5001, "role": "admin"}, actor="bench", now=START)
+        desk(db)
         figures = Figures(size, fill(db, size, opts.rounds))
         first = START + WARNING
         figures.plan = plan(db, first)
@@ -181,12 +193,54 @@ def report(backend: str, detail: str, results: list[Figures]) -> None:
               f"{verdict(ratio <= GOAL_RATIO)}")
 
 
+def desk(db: peewee.Database) -> None:
+    """The shipped defaults, L1 given a staff chat and the priority table's budgets (not its own five-minute
+    first-response target: urgent's first warning is then at 7 min 30 s), one admin."""
+    initialise(db, now=START - timedelta(days=1), actor="bench")
+    set_entry(db, "tiers", "L1", {"staff_chat": -100111, "first_response": None}, actor="bench", now=START)
+    add_entry(db, "staff", "ann", {"id": 5001, "role": "admin"}, actor="bench", now=START)
+
+
+def backlog(db: peewee.Database, due: int) -> None:
+    """The desk with `due` tickets, each due for its first warning at START + WARNING."""
+    desk(db)
+    bulk_tickets(db, due, START + WARNING, 1)
+    if not isinstance(db, peewee.SqliteDatabase):
+        db.execute_sql("ANALYZE ticket")
+
+
+def sharing(opts) -> None:
+    """`--workers`: N worker processes on one backlog, for each N (bench/sweep_sharing.py)."""
+    import signal
+
+    import sweep_sharing
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stopped: the workers, database and Redis go too
+    runs, detail = [], ""
+    for workers in opts.workers:
+        progress(f"postgres: {opts.due:,} due tickets, {workers} worker(s)")
+        with postgres_database(opts.postgres_url) as where, sweep_sharing.throwaway_redis() as redis_url:
+            if isinstance(where, str):
+                print(f"postgres: {where}")
+                return
+            url, detail = where
+            runs.append(sweep_sharing.run(url, redis_url, workers, opts.due, START + WARNING, backlog))
+    sweep_sharing.report(detail, os.environ.get("TGESC_SWEEP_BATCH", "100 (the default)"), runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     desk_arguments(parser)
     parser.add_argument("--rounds", type=int, default=5, help="sweeps per size, each with its own 100 due")
     parser.add_argument("--repeats", type=int, default=200, help="runs of the select per size")
+    parser.add_argument("--workers", type=lambda text: [int(n) for n in text.split(",")],
+                        help="instead: time N `tgesc worker run` processes clearing one backlog on PostgreSQL, "
+                             "for each N (e.g. 1,2,4)")
+    parser.add_argument("--due", type=int, default=20_000, help="with --workers: the due tickets (default 20000)")
     opts = parser.parse_args(argv)
+    if opts.workers:
+        sharing(opts)
+        return 0
     sizes = sorted(int(s.replace("_", "")) for s in opts.sizes.split(","))
     if opts.rounds < 1 or opts.repeats < 2 or min(sizes) < opts.rounds * DUE:
         parser.error(f"--rounds and --repeats must be at least 1 and 2, and every size at least rounds x {DUE}")

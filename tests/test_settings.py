@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from tgesc.domain.errors import ConfigInvalid
 from tgesc.domain.rates import Rate
-from tgesc.settings import SPECS, load_settings
+from tgesc.settings import MAX_SWEEP_BATCH, SPECS, load_settings
 
 
 def write_env(tmp_path: Path, text: str) -> Path:
@@ -95,6 +95,19 @@ def test_commands_refuse_an_unmigrated_database(cli):
     assert "tgesc init" in result.stderr and "tgesc db upgrade" in result.stderr
 
 
+@pytest.mark.parametrize(("value", "batch"), [("100", 100), ("1", 1), ("10000", 10_000), ("0", None),
+                                              ("10001", None), ("-5", None), ("1e3", None), ("ten", None)])
+def test_the_sweep_batch_is_a_whole_number_from_1_to_10000(tmp_path, value, batch):
+    environ = {"HOME": str(tmp_path), "TGESC_SWEEP_BATCH": value}
+    if batch is None:
+        with pytest.raises(ConfigInvalid) as caught:
+            load_settings(environ=environ)
+        assert "TGESC_SWEEP_BATCH" in str(caught.value.problems) and "1 to 10,000" in str(caught.value.problems)
+    else:
+        assert load_settings(environ=environ).sweep_batch == batch
+    assert load_settings(environ={"HOME": str(tmp_path)}).sweep_batch == 100
+
+
 def test_desk_rates_have_defaults_and_are_checked(tmp_path):
     """(The reopen window is no setting any more: it is the escalation config's [lifecycle] close_after.)"""
     settings = load_settings(environ={"HOME": str(tmp_path)})
@@ -164,4 +177,5 @@ def test_a_hostile_setting_is_refused_or_usable(name, value):
     assert [settings.rate(n) for n in ("flood_limit", "send_rate", "chat_rate", "group_rate")]
     assert settings.survey_policy is not None
     assert all(settings.seconds(n) > 0 for n in ("sla_sweep_every", "relay_every", "cron_lock_ttl"))
+    assert 1 <= settings.sweep_batch <= MAX_SWEEP_BATCH
     ZoneInfo(settings.timezone)

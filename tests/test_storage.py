@@ -107,7 +107,7 @@ def test_the_lifecycle_migration_schedules_the_closing_of_tickets_resolved_befor
     for number in (open_ticket(db, at=NOW), open_ticket(db, at=NOW, telegram_id=1002)):
         Ticket.update(status="resolved" if number == 1 else "waiting", resolved_at=NOW if number == 1 else None,
                       paused_since=None if number == 1 else NOW).where(Ticket.number == number).execute()
-    tgesc_db._runner(db).down("0008_ticket_lifecycle")  # back to before 0008
+    tgesc_db._runner(db).down("0008_ticket_lifecycle")  # back to before 0008 (and the later ones)
     assert "lifecycle_due_at" not in {c.name for c in db.get_columns("ticket")}
     assert tgesc_db.upgrade(db)[0] == "0008_ticket_lifecycle"
     rows = [(t.status, t.waiting_reason, t.lifecycle_due_at) for t in Ticket.select().order_by(Ticket.number)]

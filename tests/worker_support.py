@@ -24,11 +24,13 @@ from support import empty_env_file
 from tgesc.adapters.clock import set_virtual_time
 from tgesc.adapters.telegram.wire import FakeWire
 from tgesc.db import open_database
+from tgesc.services.config.apply import add_entry, set_entry
 from tgesc.services.config.defaults import initialise
 
 TESTS = Path(__file__).resolve().parent
 START = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday: the default L2 calendar (09-18 UTC) is open
 QUIET = "1h"  # the interval of periodic jobs a test does not want to see again (each fires once at start)
+L1_CHAT, ANN = -100111, 5001  # a sweeping desk's L1 staff chat and its admin
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll_s: float = 0.05) -> None:
@@ -120,6 +122,19 @@ class Processes:
     def stop_all(self) -> None:
         for proc in self.started:
             proc.kill()
+
+
+def sweeping_desk(tmp_path: Path, database_url: str, redis_url: str, **settings: str) -> Processes:
+    """`Processes` for the sweeps, on a database (`.db`, open) with the shipped defaults, L1 given a staff chat
+    (L1_CHAT) and the priority table's budgets (not its own five-minute first-response target), and one admin
+    (ANN). Stop them and close the database afterwards."""
+    db = open_database(database_url, create=True)
+    initialise(db, now=START, actor="test")
+    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT, "first_response": None}, actor="test", now=START)
+    add_entry(db, "staff", "ann", {"id": ANN, "role": "admin"}, actor="test", now=START)
+    processes = Processes(tmp_path, database_url, redis_url, **settings)
+    processes.db = db
+    return processes
 
 
 @contextmanager

@@ -239,6 +239,10 @@ class Ticket(BaseModel):
     # The earliest deadline of a running clock (domain.sla.next_breach; None when none runs): the queue's order,
     # and `ticket list --breaching` is the (status, next_breach_at) range up to now
     next_breach_at = UTCDateTimeField(null=True)
+    # SQLite: when a sweep job's claim on the ticket ends, one column per sweep (services.sweeps.store)
+    sla_lease_until = UTCDateTimeField(null=True)
+    unresolved_lease_until = UTCDateTimeField(null=True)
+    lifecycle_lease_until = UTCDateTimeField(null=True)
 
     class Meta:
         indexes = (
@@ -372,6 +376,7 @@ class Survey(BaseModel):
     comment = TextField(null=True)
     answered_at = UTCDateTimeField(null=True)
     answered_by = BigIntegerField(null=True)
+    lease_until = UTCDateTimeField(null=True)  # SQLite: a survey sweep job's claim on it ends (services.sweeps.store)
 
     class Meta:
         indexes = ((("ticket", "round"), True), (("status", "due_at"), False))

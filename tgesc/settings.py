@@ -48,6 +48,7 @@ class SettingSpec:
 
 
 SQLITE_SYNCHRONOUS = ("off", "normal", "full")
+MAX_SWEEP_BATCH = 10_000  # the largest sweep_batch: one transaction holding that many rows is long enough
 
 
 def sqlite_url_parts(url: str) -> tuple[Path, dict[str, str]]:
@@ -126,6 +127,12 @@ def _positive_duration(value: str) -> int:
     if seconds < 1:
         raise ValueError(f"{value!r} is too short: at least 1s")
     return seconds
+
+
+def _sweep_batch(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_SWEEP_BATCH:
+        raise ValueError(f"{value!r} is not a whole number from 1 to {MAX_SWEEP_BATCH:,}")
+    return int(value)
 
 
 def _survey_delay(value: str) -> int:
@@ -212,6 +219,9 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("survey_sweep_every", "survey sweep interval", check=_check_parses(_positive_duration)),
     SettingSpec("lifecycle_sweep_every", "lifecycle sweep interval (waiting reminders, automatic resolutions and "
                 "closings)", check=_check_parses(_positive_duration)),
+    SettingSpec("sweep_batch", "due tickets (or surveys) one sweep job claims and handles in one transaction; a "
+                "full batch hands the rest to a follow-up job, so that workers share a backlog (1-10000)",
+                check=_check_parses(_sweep_batch)),
     SettingSpec("relay_every", "outbox relay interval (re-enqueues lost deliveries)",
                 check=_check_parses(_positive_duration)),
     SettingSpec("housekeeping_every", "housekeeping interval", check=_check_parses(_positive_duration)),
@@ -232,7 +242,7 @@ SPECS: tuple[SettingSpec, ...] = (
 DEFAULTS = {"log_level": "INFO", "flood_limit": "20/1m", "send_rate": "25/1s",
             "chat_rate": "1/1s", "group_rate": "20/1m",
             "sla_sweep_every": "15s", "unresolved_sweep_every": "15s", "survey_sweep_every": "1m",
-            "lifecycle_sweep_every": "1m",
+            "lifecycle_sweep_every": "1m", "sweep_batch": "100",
             "relay_every": "30s", "housekeeping_every": "1h", "cron_lock_ttl": "30s",
             "survey_delay": "24h", "survey_hours": "10:00-20:00", "survey_remind_after": "24h",
             "survey_expire_after": "24h", "survey_low_score_tier": "L2"}
@@ -271,6 +281,10 @@ class Settings:
     @property
     def timezone(self) -> str:
         return self.get("timezone")
+
+    @property
+    def sweep_batch(self) -> int:
+        return _sweep_batch(self.get("sweep_batch"))
 
     def seconds(self, name: str) -> int:
         """One of the duration settings (e.g. sla_sweep_every), in whole seconds."""

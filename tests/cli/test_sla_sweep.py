@@ -76,8 +76,9 @@ def test_dry_run_then_the_sweep_then_nothing_more(staffed, db):
 
 
 def _holding_the_write_lock(db_url: str):
-    """A connection holding what a sweep's transaction for a ticket needs: on SQLite the write lock, on
-    PostgreSQL the rows of every ticket. Returns (release, how many sweeps wait: None when unobservable)."""
+    """A connection holding what a sweep needs first, its claim of a batch of tickets: on SQLite the write lock,
+    on PostgreSQL the ticket table against row locks (EXCLUSIVE mode: a claim, `FOR UPDATE SKIP LOCKED`, skips
+    rows locked one by one but waits for this). Returns (release, how many sweeps wait: None when unobservable)."""
     if db_url.startswith("sqlite"):
         conn = sqlite3.connect(urlsplit(db_url).path, isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
@@ -86,7 +87,7 @@ def _holding_the_write_lock(db_url: str):
         import psycopg
 
         holder, watcher = psycopg.connect(db_url), psycopg.connect(db_url, autocommit=True)
-        holder.execute("SELECT id FROM ticket FOR UPDATE")
+        holder.execute("LOCK TABLE ticket IN EXCLUSIVE MODE")
         connections = [holder, watcher]
 
         def waiting() -> int:
@@ -112,7 +113,7 @@ def test_two_processes_sweeping_at_once_fire_each_milestone_once(staffed, db, db
             if waiting() is None:
                 time.sleep(3)  # SQLite: both processes have found the due tickets and wait for the write lock
             else:
-                while waiting() < 2:  # PostgreSQL: both wait on ticket #1's row
+                while waiting() < 2:  # PostgreSQL: both wait to claim
                     assert time.monotonic() < deadline and not any(f.done() for f in running), "both must wait"
                     time.sleep(0.05)
             release()

@@ -290,7 +290,10 @@ def test_a_sweep_that_fails_fails_the_run_naming_the_step(cli, tmp_path, monkeyp
     def broken(*_args, **_kwargs):
         raise ValueError("year 10000 is out of range")
 
-    monkeypatch.setattr("tgesc.services.sweeps.sla.sweep_sla", broken)
+    from tgesc.services.sweeps import sla
+    from tgesc.services.sweeps.batches import Sweep
+
+    monkeypatch.setattr(sla, "SLA_SWEEP", Sweep(sla.SLA_SWEEP.due, broken))
     played = scenario(tmp_path / "sweep.toml", 'at = "+1h"')
     failed(cli("simulate", str(played)), "sweep.toml: step 2: field 'at': ", "sla_sweep",
            "ValueError: year 10000 is out of range")

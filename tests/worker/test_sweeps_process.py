@@ -13,33 +13,25 @@ import redis
 from rq import Queue
 from rq.cron import get_cron_job_ids
 from rq.job import Job, JobStatus
-from worker_support import START, Processes, wait_until
+from worker_support import ANN, L1_CHAT, START, sweeping_desk, wait_until
 
-from tgesc.db import open_database, write_transaction
+from tgesc.db import write_transaction
 from tgesc.models import Customer, Firing, Outbox, Survey, Ticket
-from tgesc.services.config.apply import add_entry, set_entry
-from tgesc.services.config.defaults import initialise
 from tgesc.services.tickets import actions, lifecycle
 from tgesc.services.tickets import store as tickets
 
 pytestmark = pytest.mark.slow  # real processes: seconds each
 
-L1_CHAT, ANN, ALICE = -100111, 5001, 1001
+ALICE = 1001
 FIRST_RESPONSE = timedelta(minutes=15)  # urgent: warnings at 50 % and 80 %, then the breach notifies the admins
 
 
 @pytest.fixture
 def desk(tmp_path, sqlite_url, redis_url):
-    db = open_database(sqlite_url, create=True)
-    initialise(db, now=START, actor="test")
-    # the priority table's budgets: L1 without its own five-minute first-response target
-    set_entry(db, "tiers", "L1", {"staff_chat": L1_CHAT, "first_response": None}, actor="test", now=START)
-    add_entry(db, "staff", "ann", {"id": ANN, "role": "admin"}, actor="test", now=START)
-    processes = Processes(tmp_path, sqlite_url, redis_url, SLA_SWEEP_EVERY="1s", SURVEY_SWEEP_EVERY="1s")
-    processes.db = db
+    processes = sweeping_desk(tmp_path, sqlite_url, redis_url, SLA_SWEEP_EVERY="1s", SURVEY_SWEEP_EVERY="1s")
     yield processes
     processes.stop_all()
-    db.close()
+    processes.db.close()
 
 
 def open_ticket(db, priority: str) -> int:

@@ -11,37 +11,42 @@ from collections.abc import Iterable
 
 import redis
 from rq import Queue
-from rq.exceptions import DuplicateJobError
+from rq.job import Job
 
 QUEUE = "telegram"
 WAKE = "tgesc.worker.bot.wake_sender"  # by name: producers need not import the bot
 
 
 def enqueue_deliveries(client: redis.Redis, outbox_ids: Iterable[int]) -> int:
-    """A `telegram` job for each outbox row (none for a row that has one waiting); how many were enqueued."""
-    queue, enqueued = Queue(QUEUE, connection=client), 0
-    for row_id in outbox_ids:
-        try:
-            queue.enqueue(WAKE, row_id, job_id=f"out-{row_id}", unique=True, result_ttl=3600, failure_ttl=86400)
-        except DuplicateJobError:
-            continue
-        enqueued += 1
-    return enqueued
+    """A `telegram` job for each outbox row that has none (none for a row whose job is waiting, running or
+    finished: the bot's sender also polls the outbox, and its delivery sends a row at most once whatever the
+    jobs; the outbox relay gives rows whose job was lost one again); how many were enqueued. One
+    round of Redis calls for them all: RQ's `enqueue_many` in a MULTI/EXEC transaction, watched, because
+    `enqueue_many` has no `unique` (it would overwrite a waiting job and push its id a second time): rows whose
+    job exists are left out, and when one appears meanwhile the transaction is refused and done again."""
+    ids = list(dict.fromkeys(outbox_ids))
+    if not ids:
+        return 0
+    queue = Queue(QUEUE, connection=client)
+    keys = [Job.key_for(f"out-{row_id}") for row_id in ids]
+
+    def enqueue(pipeline: redis.client.Pipeline) -> int:
+        fresh = ids if not pipeline.exists(*keys) else _without_jobs(client, ids, keys)
+        pipeline.multi()
+        queue.enqueue_many([Queue.prepare_data(WAKE, (row_id,), job_id=f"out-{row_id}", result_ttl=3600,
+                                               failure_ttl=86400) for row_id in fresh], pipeline=pipeline)
+        return len(fresh)
+
+    return client.transaction(enqueue, *keys, value_from_callable=True)
 
 
-def relay_deliveries(client: redis.Redis, outbox_ids: Iterable[int]) -> int:
-    """The outbox relay's part in Redis: a `telegram` job for each of `outbox_ids` (pending, due rows) that has
-    none (lost in a Redis flush or restart without persistence, or never enqueued because Redis was down when
-    the row was written); how many were enqueued. A row whose job is waiting, running or finished is left
-    alone: the bot's sender also polls the outbox, and its delivery sends a row at most once whatever the jobs."""
-    from rq.job import Job
-
-    ids = list(outbox_ids)
+def _without_jobs(client: redis.Redis, ids: list[int], keys: list[str]) -> list[int]:
+    """The rows among `ids` whose job (key in `keys`) does not exist (one pipelined round trip)."""
     with client.pipeline(transaction=False) as pipeline:
-        for row_id in ids:
-            pipeline.exists(Job.key_for(f"out-{row_id}"))
+        for key in keys:
+            pipeline.exists(key)
         known = pipeline.execute()
-    return enqueue_deliveries(client, [row_id for row_id, exists in zip(ids, known, strict=True) if not exists])
+    return [row_id for row_id, exists in zip(ids, known, strict=True) if not exists]
 
 
 def clean_queues(client: redis.Redis, names: Iterable[str]) -> list[str]:

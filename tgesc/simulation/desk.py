@@ -104,7 +104,7 @@ class SimulatedDesk:
             self._add_staff()
             self.redis = connect(self.redis_url or "", self.home)
             self.worker = InlineWorker(self.redis, [self.queue_name, "telegram"])
-            jobs.bootstrap(self.settings, clock=self.clock, database=self.db, wake_bot=False)
+            jobs.bootstrap(self.settings, clock=self.clock, database=self.db, wake_bot=False, batches=False)
             serve_wakeups(self)
             self._start_bot()
         except BaseException:  # a bad config or staff entry: nothing is left behind (directory, database, Redis)

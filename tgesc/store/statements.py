@@ -259,6 +259,18 @@ def insert_new(db: peewee.Database, model: type[peewee.Model], row: Mapping[str,
     return bool(statement.run(db, row).rowcount)
 
 
+def insert_key(db: peewee.Database, model: type[peewee.Model], row: Mapping[str, Any], *, new: bool) -> int | None:
+    """Insert `row` as `insert` does (`new`: as `insert_new` does); the new row's primary key (None: a unique
+    index refused it)."""
+    statement = _inserting(db, model, tuple(row), "key-new" if new else "key",
+                           (lambda query: query.on_conflict_ignore()) if new else (lambda query: query))
+    cursor = statement.run(db, row)
+    if cursor.description:  # RETURNING where supported
+        found = cursor.fetchone()
+        return found[0] if found else None
+    return cursor.lastrowid if cursor.rowcount else None
+
+
 def insert_instance(db: peewee.Database, instance: peewee.Model) -> int:
     """Insert a new, unsaved model instance (its defaults filled in, unset columns NULL), as `save()` would;
     its primary key is set, nothing is left marked changed, and the key is returned."""

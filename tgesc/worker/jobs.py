@@ -2,9 +2,12 @@
 
 Each job is a few lines: the process's context (settings from the environment, the database opened once per
 process and reused, the clock of the `clock` setting), one service call, and a wake-up of the bot for the
-outbox rows the call wrote (a `telegram` job per row, as the CLI does: the messages go out at once instead of
-at the bot's next look at the outbox). Every job is safe to run twice or concurrently: the sweeps fire each
-warning, breach, escalation and survey once per (ticket, kind, level), the relay's jobs are unique per row.
+outbox rows the call wrote (a `telegram` job per row, enqueued in one round of Redis calls: the messages go out
+at once instead of at the bot's next look at the outbox). A sweep job handles one batch of what is due
+(`sweep_batch` rows, claimed so that no other job takes them: services.sweeps.batches) and, when more may be due,
+enqueues itself again (with where to go on from) before handling it, so that N workers share a backlog. Every
+job is safe to run twice or concurrently: the sweeps fire each warning, breach, escalation and survey once per
+(ticket, kind, level), the relay's jobs are unique per row.
 
 In a forking worker each job runs in a child process: the database is opened there (a connection is never
 carried across a fork) and the context of the parent (settings, clock) is inherited.
@@ -25,11 +28,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tgesc.settings import Settings, load_settings
-from tgesc.worker.wake import wake_bot
+from tgesc.worker.wake import wake_for
 
 if TYPE_CHECKING:
     import peewee
     import redis
+
+    from tgesc.services.sweeps.batches import Claim, Sweep
+    from tgesc.services.sweeps.store import Key
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,20 +47,23 @@ _settings: Settings | None = None
 _clock: Callable[[], datetime] | None = None
 _db: tuple[int, peewee.Database] | None = None  # (pid, database): opened again in a forked child
 _wake = True  # sweeps enqueue a `telegram` job per outbox row they wrote
+_batches = True  # a sweep job handles one batch and hands the rest to a follow-up job
 
 
 def bootstrap(settings: Settings | None = None, *, clock: Callable[[], datetime] | None = None,
-              database: peewee.Database | None = None, wake_bot: bool = True) -> Settings:
+              database: peewee.Database | None = None, wake_bot: bool = True, batches: bool = True) -> Settings:
     """Set this process's settings (None: from the environment, `.env` and defaults), clock (None: the one the
     `clock` setting names) and open database (None: opened from the settings at the first job). `wake_bot`
-    False: the sweeps enqueue no `telegram` jobs for what they queued (`tgesc simulate` delivers after each)."""
-    global _settings, _clock, _db, _wake
+    False: the sweeps enqueue no `telegram` jobs for what they queued (`tgesc simulate` delivers after each).
+    `batches` False: a sweep job handles everything due itself instead of one batch and a follow-up job
+    (`tgesc simulate`: a tick does all its work at its instant)."""
+    global _settings, _clock, _db, _wake, _batches
     from tgesc.adapters.clock import clock_from
 
     _settings = settings if settings is not None else load_settings()
     _clock = clock if clock is not None else clock_from(_settings)
     _db = (os.getpid(), database) if database is not None else None
-    _wake = wake_bot
+    _wake, _batches = wake_bot, batches
     return _settings
 
 
@@ -106,59 +115,73 @@ def _redis() -> redis.Redis:
     return connect(_settings.redis_url, _settings.home)
 
 
-def _sweeping(sweep: Callable[..., list[dict[str, Any]]], dry_run: bool) -> list[dict[str, Any]]:
-    """Run one sweep service at the current instant, then wake the bot for the rows it wrote."""
-    from tgesc.services.outbox import store as outbox
+def _sweeping(sweep: Sweep, job: Callable[..., object], dry_run: bool, after: Key | None) -> list[dict[str, Any]]:
+    """One sweep's share of what is due now: a batch claimed (after `after`, the cursor of the job this one
+    follows up), `job` enqueued again at once when more may be due (before the batch is handled: on PostgreSQL
+    from inside its open transaction, so another worker claims the next batch meanwhile), the batch handled, and
+    the bot woken for the rows it wrote. A dry run, or a process without batches (`tgesc simulate`), handles
+    everything due in this job."""
+    if dry_run or not _batches:
+        handled = _on_database(lambda db, now: sweep.run(db, now=now, dry_run=dry_run))
+    else:
+        def claimed(claim: Claim) -> None:
+            if claim.full:
+                _follow_up(job, claim.next)
+        handled = _on_database(lambda db, now: sweep.batch(db, now, _settings.sweep_batch, after, claimed))
+    if _wake and not dry_run:
+        wake_for(handled.outbox_rows, lambda _rows: _redis())
+    if handled.done:
+        log.info("%s sweep: %d action(s)", sweep.due.name, len(handled.done))
+    return handled.done
 
-    waking = _wake and not dry_run
 
-    def swept(db: peewee.Database, now: datetime) -> tuple[list[dict[str, Any]], datetime]:
-        before = outbox.newest_id(db) if waking else 0
-        done = sweep(db, now=now, dry_run=dry_run)
-        if waking:
-            wake_bot(db, before, lambda _rows: _redis())
-        return done, now
+def _follow_up(job: Callable[..., object], after: Key | None) -> None:
+    """`job` enqueued again, as the running job was (same queue, time limit, lifetimes), to claim after `after`:
+    the next batch."""
+    from rq import Queue, get_current_job
 
-    done, now = _on_database(swept)
-    if done:
-        log.info("%s at %s: %d action(s)", sweep.__name__, now.isoformat(), len(done))
-    return done
+    running = get_current_job()
+    if running is None:  # called outside a worker: nobody would run it
+        return
+    Queue(running.origin, connection=running.connection).enqueue(
+        job, after=after, job_timeout=running.timeout, ttl=running.ttl, result_ttl=running.result_ttl,
+        failure_ttl=running.failure_ttl)
 
 
-def sla_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+def sla_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
     """SLA warnings and breaches due by now: notices, escalations, the customer's update (services.sweeps.sla)."""
-    from tgesc.services.sweeps.sla import sweep_sla
+    from tgesc.services.sweeps.sla import SLA_SWEEP
 
-    return _sweeping(sweep_sla, dry_run)
+    return _sweeping(SLA_SWEEP, sla_sweep, dry_run, after)
 
 
-def unresolved_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+def unresolved_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
     """The unresolved-for rules: tickets open too long climb a tier (services.sweeps.sla)."""
-    from tgesc.services.sweeps.sla import sweep_unresolved
+    from tgesc.services.sweeps.sla import UNRESOLVED_SWEEP
 
-    return _sweeping(sweep_unresolved, dry_run)
+    return _sweeping(UNRESOLVED_SWEEP, unresolved_sweep, dry_run, after)
 
 
-def survey_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+def survey_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
     """Return-visit surveys due by now: send, remind, expire (services.sweeps.surveys)."""
-    from tgesc.services.sweeps.surveys import sweep_surveys
+    from tgesc.services.sweeps.surveys import SURVEY_SWEEP
 
-    return _sweeping(sweep_surveys, dry_run)
+    return _sweeping(SURVEY_SWEEP, survey_sweep, dry_run, after)
 
 
-def lifecycle_sweep(dry_run: bool = False) -> list[dict[str, Any]]:
+def lifecycle_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
     """Lifecycle steps due by now: waiting reminders, automatic resolutions, closings (services.sweeps.lifecycle)."""
-    from tgesc.services.sweeps.lifecycle import sweep_lifecycle
+    from tgesc.services.sweeps.lifecycle import LIFECYCLE_SWEEP
 
-    return _sweeping(sweep_lifecycle, dry_run)
+    return _sweeping(LIFECYCLE_SWEEP, lifecycle_sweep, dry_run, after)
 
 
 def outbox_relay() -> int:
     """Pending outbox rows due by now whose `telegram` job is gone get one again; how many."""
-    from tgesc.adapters.jobs import relay_deliveries
+    from tgesc.adapters.jobs import enqueue_deliveries
     from tgesc.services.outbox import store as outbox
 
-    enqueued = relay_deliveries(_redis(), _on_database(lambda db, now: outbox.due_pending(db, now, RELAY_BATCH)))
+    enqueued = enqueue_deliveries(_redis(), _on_database(lambda db, now: outbox.due_pending(db, now, RELAY_BATCH)))
     if enqueued:
         log.warning("outbox relay: %d pending row(s) had lost their telegram job; enqueued again", enqueued)
     return enqueued

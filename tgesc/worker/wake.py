@@ -6,7 +6,7 @@ nothing but that second. Redis (rq and redis are imported) is asked only when th
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import peewee
@@ -19,9 +19,14 @@ if TYPE_CHECKING:
 
 def wake_bot(db: peewee.Database, after_row: int, client: Callable[[int], redis.Redis | None]) -> int:
     """Enqueue a `telegram` job for each pending outbox row written after row `after_row` (`outbox.newest_id(db)`,
-    taken before the change); how many. `client(rows)` gives the Redis connection, or None when Redis is optional
-    and does not answer (`rows`: how many rows wait, for its word about it)."""
-    rows = outbox.pending_after(db, after_row)
+    taken before the change); how many. `client` as for `wake_for`."""
+    return wake_for(outbox.pending_after(db, after_row), client)
+
+
+def wake_for(rows: Sequence[int], client: Callable[[int], redis.Redis | None]) -> int:
+    """Enqueue a `telegram` job for each of the outbox rows `rows` (those a sweep batch wrote), in one round of
+    Redis calls; how many. `client(rows)` gives the Redis connection, or None when Redis is optional and does not
+    answer (`rows`: how many rows wait, for its word about it)."""
     if not rows:
         return 0
     connection = client(len(rows))

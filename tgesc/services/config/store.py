@@ -11,7 +11,6 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-import peewee
 from peewee import JOIN, ModelSelect
 
 from tgesc.domain.durations import format_duration, parse_duration
@@ -31,7 +30,6 @@ from tgesc.models import (
     database,
 )
 from tgesc.store import statements
-from tgesc.store.statements import P
 from tgesc.store.statements import outermost_transaction as outermost_transaction  # the config cache's key
 
 
@@ -287,10 +285,3 @@ def bump_generation() -> None:
     drawn = str(secrets.randbelow(2**62) + 1)  # never 0, what no configuration reads as
     if not Meta.update(value=drawn).where(Meta.key == GENERATION).execute():
         Meta.insert(key=GENERATION, value=drawn).on_conflict_ignore().execute()
-
-
-def staff_languages(db: peewee.Database, tier_id: int) -> list[str]:
-    """The language of each active staff member of a tier."""
-    return [language for (language,) in statements.tuples(db, lambda: (
-        Staff.select(Staff.language).join(StaffTier, on=(StaffTier.staff == Staff.id))
-        .where((StaffTier.tier == P.tier) & (Staff.active == True))), tier=tier_id)]  # noqa: E712

@@ -6,7 +6,9 @@ repeat). All outbox SQL is here. It also remembers which tickets' cards the curr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
 
@@ -17,12 +19,23 @@ from tgesc.models import Outbox, SentMessage
 from tgesc.store import statements
 from tgesc.store.statements import P
 
+_recorded: ContextVar[list[int] | None] = ContextVar("outbox_recorded", default=None)
+
 
 def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
-    """Write an outbox row (every column but the id); `once`: unless its dedupe key is taken. Whether written."""
-    if once and not statements.insert_new(db, Outbox, row):
-        return False
-    if not once:
+    """Write an outbox row (every column but the id); `once`: unless its dedupe key is taken. Whether written.
+    Inside `recording()` the new row's id is read back and noted; elsewhere nothing is read back, so a pipelined
+    transaction (the bot's inbound path) sends a plain row without waiting for it."""
+    recorded = _recorded.get()
+    if recorded is not None:
+        row_id = statements.insert_key(db, Outbox, row, new=once)
+        if row_id is None:
+            return False
+        recorded.append(row_id)
+    elif once:
+        if not statements.insert_new(db, Outbox, row):
+            return False
+    else:
         statements.insert(db, Outbox, row)
     if row["kind"] == "card" and row["ticket"] is not None:
         ticket = row["ticket"]
@@ -33,6 +46,19 @@ def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
 def card_queued(db: peewee.Database, ticket_id: int, chat_id: int) -> bool:
     """Whether the current transaction queued a card of the ticket for `chat_id`."""
     return (ticket_id, chat_id) in statements.noted(db, "cards")
+
+
+@contextmanager
+def recording() -> Iterator[list[int]]:
+    """The ids of the rows `add` writes in this block (on this thread or task), in the list it yields (an
+    enclosing recording does not see them). What a sweep job wakes the bot for: its own rows, not those other
+    processes wrote meanwhile."""
+    rows: list[int] = []
+    token = _recorded.set(rows)
+    try:
+        yield rows
+    finally:
+        _recorded.reset(token)
 
 
 def newest_id(db: peewee.Database) -> int:

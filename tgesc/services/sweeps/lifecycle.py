@@ -1,60 +1,53 @@
 """The lifecycle sweep: the reminders, automatic resolutions and closings of the everyday ticket lifecycle.
 
 What for: a ticket waiting on the customer must not wait for ever, nor a resolved one stay reopenable for ever.
-When: `tgesc worker cron` enqueues it every `lifecycle_sweep_every` (1 min) for `tgesc worker run`; `tgesc
-simulate` runs it on its virtual timeline. Reads: one indexed query, `(status, lifecycle_due_at)`, for the waiting
-and resolved tickets whose next step (domain.ticket_rules.next_step, on the `[lifecycle]` timings) is due; then
-each in its own write transaction, read again and locked. Writes, per step: a staff wait's reminder
-(`waiting_reminder` to the customer, event `ticket.waiting_reminded`) after `waiting_remind_after`; its
-resolution (`no_reply`, with the resolve notice and the survey) after `waiting_resolve_after`; an FAQ answer's
-resolution (`faq_silence`, notice, no survey) after `faq_resolve_after`; a resolved ticket's closing (`auto`)
-after `close_after`. Safe to run twice, or two at once: a reminder is a once-only firing per wait, and a resolution
-or closing is a status change of the locked ticket, re-checked against its due instant first.
+When: `tgesc worker cron` enqueues it every `lifecycle_sweep_every` (1 min) for `tgesc worker run`; `tgesc simulate`
+runs it on its virtual timeline. Reads: one indexed query, `(status, lifecycle_due_at)`, for the waiting and
+resolved tickets whose next step (domain.ticket_rules.next_step, on the `[lifecycle]` timings) is due, a batch
+claimed per job (batches.py); then each in a savepoint of the batch's transaction, read again and locked. Writes,
+per step: a staff wait's reminder (`waiting_reminder` to the customer, event `ticket.waiting_reminded`) after
+`waiting_remind_after`; its resolution (`no_reply`, with the resolve notice and the survey) after
+`waiting_resolve_after`; an FAQ answer's resolution (`faq_silence`, notice, no survey) after `faq_resolve_after`; a
+resolved ticket's closing (`auto`) after `close_after`. Safe to run twice, or two at once: a reminder is a once-only
+firing per wait, and a resolution or closing is a status change of the locked ticket, re-checked against its due
+instant first.
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
 import peewee
 
-from tgesc.db import write_transaction
-from tgesc.domain.errors import DomainError
 from tgesc.domain.ticket_rules import LifeState, next_step
 from tgesc.models import Ticket
 from tgesc.services.clocks import store as firing_store
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.sweeps import store
+from tgesc.services.sweeps.batches import Sweep, on_locked_ticket
 from tgesc.services.tickets import lifecycle, surveys
 from tgesc.services.tickets import store as tickets
 
-log = logging.getLogger(__name__)
 ACTOR = "lifecycle"
 
 
 def due_for_lifecycle(db: peewee.Database, *, now: datetime, limit: int | None = None) -> list[int]:
     """The ids of the waiting and resolved tickets whose next lifecycle step is due at `now`, most overdue first."""
-    return tickets.due_lifecycle(db, now, limit)
+    return store.due_ids(db, store.LIFECYCLE, now, limit)
 
 
 def sweep_lifecycle(db: peewee.Database, *, now: datetime, dry_run: bool = False,
                     limit: int | None = None) -> list[dict[str, Any]]:
     """Take every lifecycle step due at `now`; one dict per step: ticket (number), action (remind, resolve,
     close), reason, due. `dry_run`: the same work, rolled back. `limit`: at most that many tickets."""
-    done: list[dict[str, Any]] = []
-    for ticket_id in due_for_lifecycle(db, now=now, limit=limit):
-        try:
-            with write_transaction(db) as txn:
-                ticket = tickets.locked(db, ticket_id)
-                if ticket is not None:
-                    done += _steps(db, ticket, now)
-                    tickets.save(ticket, now)
-                if dry_run:
-                    txn.rollback()
-        except DomainError as exc:
-            log.warning("lifecycle sweep: ticket id %s left for the next sweep: %s", ticket_id, exc)
+    return LIFECYCLE_SWEEP.run(db, now=now, dry_run=dry_run, limit=limit).done
+
+
+def _handle(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
+    done = _steps(db, ticket, now)
+    tickets.save(ticket, now)
     return done
 
 
@@ -97,3 +90,6 @@ def _take(db: peewee.Database, ticket: Ticket, action: str, reason: str, due: da
             surveys.schedule(ticket, now=now)
     else:
         lifecycle.close_in_place(db, ticket, reason=reason, actor=ACTOR, now=now)
+
+
+LIFECYCLE_SWEEP = Sweep(store.LIFECYCLE, on_locked_ticket(_handle))

@@ -1,11 +1,12 @@
 """The timer sweeps: SLA warnings and breaches, and the unresolved-for rules, for every open ticket that is due.
 
-Each sweep is one indexed query for the tickets that are due (`next_check_at` or `escalate_unresolved_at`
-at or before `now`, status open or waiting: the `(status, column)` indexes), however many tickets are
-open; then each due ticket is handled in its own write transaction, read again (and on PostgreSQL locked,
-`SELECT ... FOR UPDATE`), so a ticket that another sweep, or a staff reply, moved on meanwhile is left
-alone. `tgesc worker cron` runs them every few seconds; `tgesc sla sweep --once` and `tgesc rule sweep
---once` run them once.
+Each sweep job claims a batch of the tickets that are due (`next_check_at` or `escalate_unresolved_at` at or
+before `now`, status open or waiting: the `(status, column)` indexes, however many tickets are open) that no
+other job holds, and hands the rest to a follow-up job, so that many workers share a backlog (batches.py);
+each claimed ticket is handled in a savepoint of the batch's write transaction, read again (and on PostgreSQL
+locked, `SELECT ... FOR UPDATE`), so a ticket that another sweep, or a staff reply, moved on meanwhile is left
+alone. `tgesc worker cron` enqueues them every few seconds; `tgesc sla sweep --once` and `tgesc rule sweep
+--once` run them once, batch after batch until nothing is due.
 
 What an SLA milestone does (the ticket's policy snapshot decides, `on_breach`):
 
@@ -37,14 +38,11 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import peewee
 
-from tgesc.db import write_transaction
-from tgesc.domain.errors import DomainError
 from tgesc.domain.humanize import elapsed_text, eta_text, progress_text, zone_for
 from tgesc.domain.sla import DueMilestone, Milestone, Policy, due_milestones, waits_for_business_hours
 from tgesc.domain.sla_notices import notice_key, notice_variables
@@ -53,10 +51,10 @@ from tgesc.models import Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.clocks import sla
 from tgesc.services.clocks import store as firing_store
 from tgesc.services.clocks.once import Firings
-from tgesc.services.config import store as config_store
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
-from tgesc.services.tickets import store as tickets
+from tgesc.services.sweeps import store
+from tgesc.services.sweeps.batches import Sweep, on_locked_ticket
 from tgesc.services.tickets.escalation import escalate, tier_calendar, tier_name
 from tgesc.services.tickets.reactions import react_to_time, ticket_tier
 from tgesc.services.tickets.store import event, save, set_changed
@@ -70,12 +68,12 @@ ACTOR = "sla"
 
 def due_for_sla(db: peewee.Database, *, now: datetime, limit: int | None = None) -> list[int]:
     """The ids of the open tickets whose next SLA check is due at `now`, most overdue first (at most `limit`)."""
-    return tickets.due(db, Ticket.next_check_at, now, limit)
+    return store.due_ids(db, store.SLA, now, limit)
 
 
 def due_for_rules(db: peewee.Database, *, now: datetime, limit: int | None = None) -> list[int]:
     """The ids of the open tickets an unresolved-for rule may fire on at `now`, most overdue first."""
-    return tickets.due(db, Ticket.escalate_unresolved_at, now, limit)
+    return store.due_ids(db, store.UNRESOLVED, now, limit)
 
 
 # --- the SLA sweep ---------------------------------------------------------------------------------------
@@ -85,28 +83,9 @@ def sweep_sla(db: peewee.Database, *, now: datetime, dry_run: bool = False,
               limit: int | None = None) -> list[dict[str, Any]]:
     """Fire the SLA warnings and breaches due at `now` (see the module's description); what fired, one dict
     per milestone: ticket (number), priority, clock, level, due, action, recipients, note. `dry_run`: do
-    the same work in transactions that are rolled back (what would fire; nothing changes). `limit`: handle
+    the same work in a transaction that is rolled back (what would fire; nothing changes). `limit`: handle
     at most that many due tickets (the most overdue); the next sweep takes the rest."""
-    fired: list[dict[str, Any]] = []
-    for ticket_id in due_for_sla(db, now=now, limit=limit):
-        fired += _each_ticket(db, ticket_id, dry_run, lambda ticket: _handle_sla(db, ticket, now))
-    return fired
-
-
-def _each_ticket(db: peewee.Database, ticket_id: int, dry_run: bool,
-                 handle: Callable[[Ticket], list[dict[str, Any]]]) -> list[dict[str, Any]]:
-    """`handle` one ticket, read again and locked, in its own write transaction (rolled back for a dry run).
-    A ticket changed meanwhile by someone else is left for the next sweep."""
-    try:
-        with write_transaction(db) as txn:
-            ticket = tickets.locked(db, ticket_id)
-            done = [] if ticket is None else handle(ticket)
-            if dry_run:
-                txn.rollback()
-            return done
-    except DomainError as exc:
-        log.warning("sweep: ticket id %s left for the next sweep: %s", ticket_id, exc)
-        return []
+    return SLA_SWEEP.run(db, now=now, dry_run=dry_run, limit=limit).done
 
 
 def _handle_sla(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
@@ -252,7 +231,9 @@ def _active(condition: peewee.Expression) -> list[Staff]:
 
 def thread_language(tier: Tier) -> str:
     """The language of notices in a tier's chat: the one most of its active staff have (English on a tie)."""
-    counts = Counter(config_store.staff_languages(database, tier.id))
+    configuration = current(database)
+    counts = Counter(person.language for person in configuration.staff.values()
+                     if (person.id, tier.id) in configuration.staff_tiers)
     leaders = [language for language, count in counts.items() if count == max(counts.values())]
     return leaders[0] if len(leaders) == 1 else "en"
 
@@ -269,13 +250,10 @@ def _row(ticket: Ticket, policy: Policy, milestone: Milestone, action: str, reci
 
 def sweep_unresolved(db: peewee.Database, *, now: datetime, dry_run: bool = False,
                      limit: int | None = None) -> list[dict[str, Any]]:
-    """Fire the unresolved-for rules due at `now` (`reactions.react_to_time`, each ticket in its own
-    transaction); one dict per ticket something fired on: ticket (number), rules, escalated_to (a tier code
-    or None), priority. `dry_run` and `limit` as for `sweep_sla`."""
-    fired: list[dict[str, Any]] = []
-    for ticket_id in due_for_rules(db, now=now, limit=limit):
-        fired += _each_ticket(db, ticket_id, dry_run, lambda ticket: _handle_unresolved(db, ticket, now))
-    return fired
+    """Fire the unresolved-for rules due at `now` (`reactions.react_to_time`); one dict per ticket something
+    fired on: ticket (number), rules, escalated_to (a tier code or None), priority. `dry_run` and `limit` as for
+    `sweep_sla`."""
+    return UNRESOLVED_SWEEP.run(db, now=now, dry_run=dry_run, limit=limit).done
 
 
 def _handle_unresolved(db: peewee.Database, ticket: Ticket, now: datetime) -> list[dict[str, Any]]:
@@ -291,3 +269,7 @@ def _handle_unresolved(db: peewee.Database, ticket: Ticket, now: datetime) -> li
     escalated = current(db).tiers[ticket.tier_id].code if ticket.tier_id != tier else None
     return [{"ticket": ticket.number, "rules": rules, "escalated_to": escalated, "priority": ticket.priority,
              "due": due}]
+
+
+SLA_SWEEP = Sweep(store.SLA, on_locked_ticket(_handle_sla))
+UNRESOLVED_SWEEP = Sweep(store.UNRESOLVED, on_locked_ticket(_handle_unresolved))

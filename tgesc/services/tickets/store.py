@@ -142,20 +142,6 @@ def locked(db: peewee.Database, ticket_id: int) -> Ticket | None:
     return statements.first(db, Ticket, lambda: Ticket.select().where(Ticket.id == P.id).for_update(), id=ticket_id)
 
 
-def due(db: peewee.Database, column: peewee.Field, now: datetime, limit: int | None) -> list[int]:
-    """The ids of the open tickets whose `column` (a due instant) is at or before `now`, most overdue first (at
-    most `limit`)."""
-    limited = limit is not None
-
-    def build() -> peewee.Query:
-        query = (Ticket.select(Ticket.id).where(Ticket.status.in_(OPEN_STATUSES) & (column <= P.now))
-                 .order_by(column, Ticket.id))
-        return query.limit(P.limit) if limited else query
-
-    params = {"limit": limit} if limited else {}
-    return [ticket_id for (ticket_id,) in statements.tuples(db, build, now=now, **params)]
-
-
 def earliest_open(db: peewee.Database, column: peewee.Field) -> datetime | None:
     """The smallest `column` (a due instant) of an open ticket (None: none has one)."""
     row = statements.first(db, Ticket, lambda: Ticket.select(column).where(
@@ -164,20 +150,6 @@ def earliest_open(db: peewee.Database, column: peewee.Field) -> datetime | None:
 
 
 TIMED_STATUSES = ("waiting", "resolved")  # the statuses a lifecycle step (ticket_rules.next_step) is due in
-
-
-def due_lifecycle(db: peewee.Database, now: datetime, limit: int | None) -> list[int]:
-    """The ids of the waiting and resolved tickets whose next lifecycle step is due at `now`, most overdue first
-    (at most `limit`): the `(status, lifecycle_due_at)` index."""
-    limited = limit is not None
-
-    def build() -> peewee.Query:
-        query = (Ticket.select(Ticket.id).where(Ticket.status.in_(TIMED_STATUSES) & (Ticket.lifecycle_due_at <= P.now))
-                 .order_by(Ticket.lifecycle_due_at, Ticket.id))
-        return query.limit(P.limit) if limited else query
-
-    params = {"limit": limit} if limited else {}
-    return [ticket_id for (ticket_id,) in statements.tuples(db, build, now=now, **params)]
 
 
 def earliest_lifecycle(db: peewee.Database) -> datetime | None:

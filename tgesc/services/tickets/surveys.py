@@ -106,14 +106,6 @@ def schedule(ticket: Ticket, *, now: datetime, policy: SurveyPolicy | None = Non
 # --- the steps the survey sweep takes -----------------------------------------------------------------------
 
 
-def due(now: datetime, limit: int) -> list[int]:
-    """The ids of the surveys due a step by `now` (send, remind or expire), earliest first, at most `limit`: one
-    indexed query (status, due_at)."""
-    return [survey_id for (survey_id,) in Survey.select(Survey.id)
-            .where(Survey.status.in_(list(PENDING)) & (Survey.due_at <= now))
-            .order_by(Survey.due_at, Survey.id).limit(limit).tuples()]
-
-
 def _load(survey_id: int) -> Survey | None:
     """The survey with its ticket and customer (one query)."""
     survey, ticket, customer = tickets.survey_with_ticket(database, survey_id)
@@ -124,20 +116,20 @@ def _load(survey_id: int) -> Survey | None:
     return survey
 
 
-def step(survey_id: int, now: datetime, policy: SurveyPolicy, *, dry_run: bool) -> dict[str, Any] | None:
-    """The survey's due step (in the caller's transaction): sent, reminded, expired, or cancelled when it should
-    not go out; what was done (with `dry_run`, what would be), or None when it is not due (any more)."""
+def step(survey_id: int, now: datetime, policy: SurveyPolicy) -> dict[str, Any] | None:
+    """The survey's due step (in the caller's transaction: a dry run rolls it back): sent, reminded, expired, or
+    cancelled when it should not go out; what was done, or None when it is not due (any more)."""
     survey = _load(survey_id)
     if survey is None or survey.status not in PENDING or survey.due_at > now:
         return None  # another sweep got there first
     if survey.status == "reminded":
-        return _expire(survey, now, dry_run)
+        return _expire(survey, now)
     reason = _why_not_send(survey)
     if reason:
-        return _cancel(survey, reason, now, dry_run)
+        return _cancel(survey, reason, now)
     if survey.status == "scheduled":
-        return _send(survey, now, policy, dry_run)
-    return _remind(survey, now, policy, dry_run)
+        return _send(survey, now, policy)
+    return _remind(survey, now, policy)
 
 
 def _why_not_send(survey: Survey) -> str | None:
@@ -169,10 +161,8 @@ def _move(survey: Survey, to: str, **values: Any) -> bool:
     return True
 
 
-def _cancel(survey: Survey, reason: str, now: datetime, dry_run: bool) -> dict[str, Any] | None:
+def _cancel(survey: Survey, reason: str, now: datetime) -> dict[str, Any] | None:
     item = _item(survey, "cancelled", reason=reason)
-    if dry_run:
-        return item
     if not _move(survey, "cancelled"):
         return None
     tickets.event(survey.ticket, "survey.cancelled", SYSTEM, now, survey=survey.id, round=survey.round,
@@ -188,11 +178,9 @@ def _questionnaire(survey: Survey, now: datetime, key: str, dedupe: str) -> None
                  payload={"template": key, "survey": survey.id}, dedupe_key=dedupe)
 
 
-def _send(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) -> dict[str, Any] | None:
+def _send(survey: Survey, now: datetime, policy: SurveyPolicy) -> dict[str, Any] | None:
     remind_at = now + policy.remind_after
     item = _item(survey, "sent", remind_at=remind_at.isoformat())
-    if dry_run:
-        return item
     if not _move(survey, "sent", sent_at=now, remind_at=remind_at, due_at=remind_at):
         return None
     _questionnaire(survey, now, "survey", f"survey-{survey.id}")
@@ -200,11 +188,9 @@ def _send(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) ->
     return item
 
 
-def _remind(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) -> dict[str, Any] | None:
+def _remind(survey: Survey, now: datetime, policy: SurveyPolicy) -> dict[str, Any] | None:
     expires_at = now + policy.expire_after
     item = _item(survey, "reminded", expires_at=expires_at.isoformat())
-    if dry_run:
-        return item
     if not _move(survey, "reminded", expires_at=expires_at, due_at=expires_at):
         return None
     _questionnaire(survey, now, "survey_reminder", f"survey-{survey.id}-reminder")
@@ -212,10 +198,8 @@ def _remind(survey: Survey, now: datetime, policy: SurveyPolicy, dry_run: bool) 
     return item
 
 
-def _expire(survey: Survey, now: datetime, dry_run: bool) -> dict[str, Any] | None:
+def _expire(survey: Survey, now: datetime) -> dict[str, Any] | None:
     item = _item(survey, "expired")
-    if dry_run:
-        return item
     if not _move(survey, "expired"):
         return None
     tickets.event(survey.ticket, "survey.expired", SYSTEM, now, survey=survey.id, round=survey.round)
@@ -241,7 +225,7 @@ def send_now(db: peewee.Database, number: int, *, actor: str, now: datetime,
         reason = _why_not_send(survey)
         if reason:
             raise DomainError(f"the survey of ticket #{number} was not sent: {reason}")
-        sent = _send(survey, now, policy, dry_run=False)
+        sent = _send(survey, now, policy)
         if sent is None:
             raise DomainError(f"the survey of ticket #{number} was sent meanwhile; nothing was done")
         tickets.event(ticket, "survey.sent_now", actor, now, survey=survey.id)
