@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import peewee
@@ -219,6 +220,39 @@ def snapshot(db: peewee.Database) -> Iterator[None]:
         if not isinstance(getattr(db, "obj", None) or db, peewee.SqliteDatabase):
             db.execute_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield
+
+
+COUNTED_UP_TO = 100_000  # a list's total is counted up to this many (a bounded cost); more: "more than"
+STREAM_CHUNK = 1000  # rows a list's --all reads at a time
+
+
+def count_up_to(query: peewee.SelectQuery, up_to: int | None = None) -> int:
+    """How many rows `query` selects, counted up to `up_to` (default COUNTED_UP_TO) + 1 (more: that + 1), so
+    that counting costs the same however many there are."""
+    return query.limit((COUNTED_UP_TO if up_to is None else up_to) + 1).count()
+
+
+def by_id(query: peewee.SelectQuery, column: peewee.Field, *, descending: bool = False, after: Any = None,
+          limit: int | None = None) -> peewee.SelectQuery:
+    """`query` in the order of `column` (a unique key, selected first), only the rows past `after` in that order
+    (a keyset page), at most `limit`, read as tuples."""
+    if after is not None:
+        query = query.where(column < after if descending else column > after)
+    query = query.order_by(column.desc() if descending else column)
+    return (query.limit(limit) if limit else query).tuples()
+
+
+def stream_by_id(db: peewee.Database, query: peewee.SelectQuery, column: peewee.Field, *, descending: bool = False,
+                 after: Any = None, chunk: int = STREAM_CHUNK) -> Iterator[tuple]:
+    """Every row of `query` past `after` in `column`'s order (as `by_id`), read `chunk` at a time inside one read
+    snapshot: memory stays flat, and a row changed meanwhile is seen once, as it was when the stream began."""
+    with snapshot(db):
+        while True:
+            rows = list(by_id(query, column, descending=descending, after=after, limit=chunk))
+            yield from rows
+            if len(rows) < chunk:
+                return
+            after = rows[-1][0]
 
 
 def maintain(db: peewee.Database) -> dict[str, object]:

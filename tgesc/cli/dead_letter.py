@@ -22,6 +22,7 @@ from tgesc.domain.limits import LIMIT, ROW_ID
 
 app = typer.Typer(help="Inbound updates the bot could not handle, kept to be replayed.", no_args_is_help=True)
 SHOWN_STATUSES = ("failed", "replayed", "all")
+PAGE = 50  # letters a page unless asked otherwise
 LIST_COLUMNS = ["id", "kind", "chat", "update", "status", "failures", "failed_at", "error"]
 
 
@@ -43,13 +44,18 @@ def _local(record: dict[str, Any]) -> dict[str, Any]:
 def list_(
     status: str = typer.Option("failed", "--status", parser=choice(SHOWN_STATUSES),
                                metavar=choices_metavar(SHOWN_STATUSES), help="Which letters (default: failed)."),
-    limit: int = typer.Option(50, "--limit", parser=whole_number(LIMIT), metavar="N",
-                              help="At most this many, oldest first (0: all)."),
+    limit: int = typer.Option(None, "--limit", parser=whole_number(LIMIT), metavar="N",
+                              help="At most this many, oldest first (default 50; 0: all, as --all)."),
     after: int = typer.Option(None, "--after", parser=whole_number(ROW_ID), metavar="ID",
                               help="Only letters after this id: the next page, as the last one printed it."),
+    all_: bool = typer.Option(False, "--all", help="Every letter that matches, written as it is read."),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """The dead letters, oldest first, with the last line of their error, a page at a time (--limit, --after).
+    """The dead letters, oldest first, with the last line of their error, a page at a time.
+
+    A page holds 50 letters (--limit); under the table, how many match in all and the command for the next page
+    (--after the last one's id). --all writes every letter as it is read (--json: one a line). With --json the
+    rows are one JSON array; the count and the next command go to stderr.
 
     Examples:
 
@@ -58,16 +64,24 @@ def list_(
       tgesc dead-letter list --status all --json
 
       tgesc dead-letter list --after 120
+
+      tgesc dead-letter list --status all --all --json | jq -r '.[].error' | sort | uniq -c
     """
+    from tgesc.cli.output import stream_rows
     from tgesc.services.telegram import dead_letters
 
-    state().database()
-    found = dead_letters.letters(None if status == "all" else status, limit=limit + 1 if limit else None,
-                                 after=after)
-    command = f"tgesc dead-letter list --status {status}{f' --limit {limit}' if limit != 50 else ''}" \
+    if all_ and limit:
+        raise typer.BadParameter("--all lists every letter: leave --limit out (or use --limit N alone)")
+    db, which = state().database(), None if status == "all" else status
+    if all_ or limit == 0:
+        rows = (_local(letter) for letter in dead_letters.stream(db, which, after=after))
+        stream_rows(rows, as_json, columns=LIST_COLUMNS, noun="dead letters")
+        return
+    limit = limit or PAGE
+    command = f"tgesc dead-letter list --status {status}{f' --limit {limit}' if limit != PAGE else ''}" \
               f"{' --json' if as_json else ''} --after"
-    emit_page([_local(dead_letters.summary(letter)) for letter in found], limit, as_json, command,
-              columns=LIST_COLUMNS)
+    emit_page([_local(letter) for letter in dead_letters.listed(db, which, limit=limit + 1, after=after)], limit,
+              as_json, command, columns=LIST_COLUMNS, total=dead_letters.count(db, which), noun="dead letters")
 
 
 @app.command("show")

@@ -107,15 +107,37 @@ def _piped() -> Iterator[None]:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # Python flushes stdout once more at exit
 
 
+def counted(shown: int, total: int, noun: str, *, more: bool = False, following: str | None = None) -> str:
+    """The line under a page of a list: how many of how many `noun` match (`more`: more than `total`, the count
+    having stopped there), and the command for the next page when there is one (`following`)."""
+    line = f"{shown:,} of {'more than ' if more else ''}{total:,} {noun}"
+    return f"{line}; next: {following}" if following else line + "."
+
+
 def emit_page(records: Sequence[Mapping[str, Any]], limit: int, as_json: bool, command: str, *,
-              columns: Sequence[str], shown: Callable[[Mapping[str, Any]], Any] = lambda record: record) -> None:
-    """A page of a list: the first `limit` of `records` (0: all), each as `shown` makes it, as `emit` prints them;
-    `records` holds one more when another page follows, and then the command for it (`command`, ending with the
-    option that takes the last record's id) goes under the table (to stderr with --json)."""
-    page = list(records[:limit]) if limit else list(records)
+              columns: Sequence[str], total: int, noun: str,
+              shown: Callable[[Mapping[str, Any]], Any] = lambda record: record) -> None:
+    """A page of a list: the first `limit` of `records`, each as `shown` makes it, as `emit` prints them, and under
+    them (to stderr with --json) how many of `total` (counted up to COUNTED_UP_TO + 1: more is "more than") match
+    and, when `records` holds one more, the command for the next page (`command`, ending with the option that
+    takes the last record's id)."""
+    from tgesc.db import COUNTED_UP_TO
+
+    page = list(records[:limit])
     emit([shown(record) for record in page], as_json, columns=columns)
-    if limit and len(records) > limit:
-        print(f"{limit:,} shown; next: {command} {page[-1]['id']}", file=sys.stderr if as_json else sys.stdout)
+    following = f"{command} {page[-1]['id']}" if len(records) > limit else None
+    print(counted(len(page), min(total, COUNTED_UP_TO), noun, more=total > COUNTED_UP_TO, following=following),
+          file=sys.stderr if as_json else sys.stdout)
+
+
+def stream_rows(rows: Iterable[Mapping[str, Any]], as_json: bool, *, columns: Sequence[str], noun: str) -> None:
+    """A list's `--all`: every row written as it is read (`stream_json`, or `stream_table` with the count under
+    it)."""
+    if as_json:
+        stream_json(rows)
+        return
+    count = stream_table(rows, columns)
+    print(counted(count, count, noun))
 
 
 def info(message: str) -> None:

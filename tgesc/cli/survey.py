@@ -24,6 +24,7 @@ from tgesc.domain.surveys import STATUSES
 app = typer.Typer(help="Return-visit surveys: 1-5 stars after a resolution; low scores reopen and escalate.",
                   no_args_is_help=True)
 LIST_COLUMNS = ["id", "ticket", "round", "status", "stars", "next", "next at", "sent", "answered", "comment"]
+PAGE = 50  # surveys a page unless asked otherwise
 TIMES = ("sent_at", "remind_at", "expires_at", "answered_at", "next_at")
 
 
@@ -59,33 +60,51 @@ def list_(
                                      help="Only surveys with this status (repeatable; default: all)."),
     ticket: int = typer.Option(None, "--ticket", parser=whole_number(TICKET_NUMBER), metavar="N",
                                help="Only the surveys of this ticket number."),
-    limit: int = typer.Option(50, "--limit", parser=whole_number(LIMIT), metavar="N",
-                              help="At most this many, newest first (0: all)."),
+    limit: int = typer.Option(None, "--limit", parser=whole_number(LIMIT), metavar="N",
+                              help="At most this many, newest first (default 50; 0: all, as --all)."),
     before: int = typer.Option(None, "--before", parser=whole_number(ROW_ID), metavar="ID",
                                help="Only surveys older than this id: the next page, as the last one printed it."),
+    all_: bool = typer.Option(False, "--all", help="Every survey that matches, written as it is read."),
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The surveys, newest first, with what the sweep does next (send, remind, expire) and when, a page at a
-    time (--limit, --before).
+    time.
+
+    A page holds 50 surveys (--limit); under the table, how many match in all and the command for the next page
+    (--before the last one's id). --all writes every survey as it is read (--json: one a line). With --json the
+    rows are one JSON array; the count and the next command go to stderr.
 
     Examples:
 
       tgesc survey list
 
-      tgesc survey list --status answered --limit 0 --json | jq '[.[].stars] | add / length'
+      tgesc survey list --status answered --all --json | jq '[.[].stars] | add / length'
 
       tgesc survey list --ticket 1042
 
       tgesc survey list --before 3120
     """
-    from tgesc.services.tickets.surveys import list_surveys
+    from tgesc.cli.output import stream_rows
+    from tgesc.services.tickets import surveys
 
-    records = [_local(r) for r in list_surveys(state().database(), statuses=tuple(status or ()), ticket=ticket,
-                                               limit=limit + 1 if limit else None, before=before)]
+    if all_ and limit:
+        raise typer.BadParameter("--all lists every survey: leave --limit out (or use --limit N alone)")
+    db, wanted, shown = state().database(), {"statuses": tuple(status or ()), "ticket": ticket}, _shown(as_json)
+    if all_ or limit == 0:
+        rows = (shown(_local(r)) for r in surveys.stream_surveys(db, **wanted, before=before))
+        stream_rows(rows, as_json, columns=LIST_COLUMNS, noun="surveys")
+        return
+    limit = limit or PAGE
+    records = [_local(r) for r in surveys.list_surveys(db, **wanted, limit=limit + 1, before=before)]
     options = [*(f"--status {s}" for s in status or ()), *([f"--ticket {ticket}"] if ticket else []),
-               *([f"--limit {limit}"] if limit != 50 else []), *(["--json"] if as_json else [])]
+               *([f"--limit {limit}"] if limit != PAGE else []), *(["--json"] if as_json else [])]
     emit_page(records, limit, as_json, " ".join(["tgesc survey list", *options, "--before"]), columns=LIST_COLUMNS,
-              shown=(lambda record: record) if as_json else _row)
+              shown=shown, total=surveys.count_surveys(db, **wanted), noun="surveys")
+
+
+def _shown(as_json: bool) -> Any:
+    """How `survey list` shows a survey: the document itself with --json, else the table's row."""
+    return (lambda record: record) if as_json else _row
 
 
 @app.command("show")

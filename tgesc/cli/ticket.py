@@ -211,15 +211,10 @@ def list_(
 
 def _stream_list(rows: Iterator[dict[str, Any]], wanted: Any, zone: str, as_json: bool) -> None:
     """`ticket list --all`: every row written as it is read, the count under a table."""
-    from tgesc.cli.output import stream_json, stream_table
-    from tgesc.cli.ticket_render import LIST_COLUMNS, list_footer, list_row
+    from tgesc.cli.output import stream_rows
+    from tgesc.cli.ticket_render import LIST_COLUMNS, list_noun, list_row
 
-    shown = (list_row(row, zone, as_json) for row in rows)
-    if as_json:
-        stream_json(shown)
-    else:
-        count = stream_table(shown, LIST_COLUMNS)
-        print(list_footer(wanted, count, count, None, None, as_json))
+    stream_rows((list_row(row, zone, as_json) for row in rows), as_json, columns=LIST_COLUMNS, noun=list_noun(wanted))
 
 
 @app.command("show")

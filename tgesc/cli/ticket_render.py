@@ -166,19 +166,25 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+def list_noun(wanted: Any) -> str:
+    """What `ticket list` counts: breaching, open, or all tickets (`wanted`: tickets.queue.Wanted)."""
+    from tgesc.domain.vocabulary import OPEN_STATUSES
+
+    return ("breaching " if wanted.breaching else "open " if tuple(wanted.statuses) == OPEN_STATUSES else "") \
+        + "tickets"
+
+
 def list_footer(wanted: Any, shown: int, total: int, after: Any, limit: int | None, as_json: bool,
                 more: bool = False) -> str:
     """The line under a page of `ticket list`: how many of how many match (`more`: more than `total`), and the
     command for the next page (`wanted`: the queue's filters, tickets.queue.Wanted; `after`: where the next page
     starts, or None)."""
-    from tgesc.domain.vocabulary import OPEN_STATUSES
+    from tgesc.cli.output import counted
 
-    noun = ("breaching " if wanted.breaching else "open " if tuple(wanted.statuses) == OPEN_STATUSES else "") \
-        + "tickets"
-    counted = f"{shown:,} of {'more than ' if more else ''}{total:,} {noun}"
-    if after is None:
-        return counted + "."
-    return f"{counted}; next: tgesc ticket list {''.join(_list_options(wanted, limit, as_json))}--after {after}"
+    noun = list_noun(wanted)
+    following = None if after is None else \
+        f"tgesc ticket list {''.join(_list_options(wanted, limit, as_json))}--after {after}"
+    return counted(shown, total, noun, more=more, following=following)
 
 
 def _list_options(wanted: Any, limit: int | None, as_json: bool) -> list[str]:

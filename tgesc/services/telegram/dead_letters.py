@@ -18,12 +18,13 @@ letter replayed twice, or an update that was in fact stored before it failed, ch
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 import peewee
 
-from tgesc.db import write_transaction
+from tgesc.db import by_id, count_up_to, stream_by_id, write_transaction
 from tgesc.domain.errors import NotFound
 from tgesc.domain.telegram import ButtonPress, IncomingMessage, as_record, from_record
 from tgesc.models import DeadLetter
@@ -63,14 +64,10 @@ def _kept(db: peewee.Database, kind: str, chat_id: int | None, key: str, item: d
         return letter.id
 
 
-def letters(status: str | None = "failed", limit: int | None = None, after: int | None = None) -> list[DeadLetter]:
-    """Letters with `status` (None: all), oldest first; `after`: only those with a higher id (the next page)."""
+def letters(status: str | None = "failed") -> list[DeadLetter]:
+    """Letters with `status` (None: all), oldest first."""
     query = DeadLetter.select().order_by(DeadLetter.id)
-    if status is not None:
-        query = query.where(DeadLetter.status == status)
-    if after is not None:
-        query = query.where(DeadLetter.id > after)
-    return list(query.limit(limit) if limit else query)
+    return list(query.where(DeadLetter.status == status) if status is not None else query)
 
 
 def letter(letter_id: int) -> DeadLetter:
@@ -91,12 +88,46 @@ def mark_replayed(db: peewee.Database, letter_id: int, now: datetime) -> None:
         DeadLetter.update(status="replayed", replayed_at=now).where(DeadLetter.id == letter_id).execute()
 
 
+_LISTED = (DeadLetter.id, DeadLetter.kind, DeadLetter.chat_id, DeadLetter.update_key, DeadLetter.status,
+           DeadLetter.failures, DeadLetter.failed_at, DeadLetter.last_failed_at, DeadLetter.replayed_at,
+           DeadLetter.error)
+
+
 def summary(found: DeadLetter) -> dict[str, Any]:
     """A letter as `dead-letter list` shows it."""
-    return {"id": found.id, "kind": found.kind, "chat": found.chat_id, "update": found.update_key,
-            "status": found.status, "failures": found.failures, "failed_at": found.failed_at,
-            "last_failed_at": found.last_failed_at, "replayed_at": found.replayed_at,
-            "error": found.error.strip().splitlines()[-1] if found.error.strip() else ""}
+    return _summary(tuple(getattr(found, column.name) for column in _LISTED))
+
+
+def _summary(values: tuple) -> dict[str, Any]:
+    """`summary` from the values of _LISTED, in its order."""
+    letter_id, kind, chat_id, key, status, failures, failed_at, last_failed_at, replayed_at, error = values
+    return {"id": letter_id, "kind": kind, "chat": chat_id, "update": key, "status": status, "failures": failures,
+            "failed_at": failed_at, "last_failed_at": last_failed_at, "replayed_at": replayed_at,
+            "error": error.strip().splitlines()[-1] if error.strip() else ""}
+
+
+def _listed(status: str | None) -> peewee.ModelSelect:
+    query = DeadLetter.select(*_LISTED)
+    return query.where(DeadLetter.status == status) if status is not None else query
+
+
+def listed(db: peewee.Database, status: str | None = "failed", limit: int | None = None,
+           after: int | None = None) -> list[dict[str, Any]]:
+    """The summaries of the letters `letters` would give, read as tuples."""
+    with db.atomic():
+        return [_summary(values) for values in by_id(_listed(status), DeadLetter.id, after=after, limit=limit)]
+
+
+def count(db: peewee.Database, status: str | None = "failed") -> int:
+    """How many letters have `status` (None: all), counted up to COUNTED_UP_TO + 1."""
+    with db.atomic():
+        return count_up_to(_listed(status))
+
+
+def stream(db: peewee.Database, status: str | None = "failed", after: int | None = None) -> Iterator[dict[str, Any]]:
+    """The summaries of every letter with `status` (None: all) after `after`, oldest first, read in chunks inside
+    one read snapshot."""
+    return (_summary(values) for values in stream_by_id(db, _listed(status), DeadLetter.id, after=after))
 
 
 def details(found: DeadLetter) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 
 import peewee
 
-from tgesc.db import snapshot
+from tgesc.db import COUNTED_UP_TO, snapshot
 from tgesc.domain.errors import NotFound, UsageError
 from tgesc.domain.limits import TICKET_NUMBER, instant_problem
 from tgesc.domain.vocabulary import OPEN_STATUSES, TICKET_STATUSES
@@ -31,7 +31,6 @@ from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import QueueFilter
 
 PAGE = 50  # rows of a page unless asked otherwise
-COUNTED_UP_TO = 100_000  # a page counts the tickets that match up to this many (a bounded cost); more: "more than"
 CHUNK = 1000  # rows a stream reads at a time (per status)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import peewee
 from peewee import fn
 
+from tgesc.db import count_up_to
 from tgesc.domain.errors import DomainError, NotFound
 from tgesc.domain.sla import next_breach
 from tgesc.domain.surveys import PENDING
@@ -408,7 +409,7 @@ def _after_deadline(after: tuple[datetime | None, int] | None) -> peewee.Express
 def queue_count(db: peewee.Database, statuses: Sequence[str], where: QueueFilter, up_to: int) -> int:
     """How many tickets of `statuses` pass `where`, counted up to `up_to` + 1 (more: `up_to` + 1), so that
     counting costs the same however many there are."""
-    return _filtered(db, where, Ticket.status.in_(list(statuses)), Ticket.id).limit(up_to + 1).count()
+    return count_up_to(_filtered(db, where, Ticket.status.in_(list(statuses)), Ticket.id), up_to)
 
 
 def _filtered(db: peewee.Database, where: QueueFilter, status: peewee.Expression,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import html
 import logging
 import os
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import peewee
 
-from tgesc.db import write_transaction
+from tgesc.db import by_id, count_up_to, stream_by_id, write_transaction
 from tgesc.domain.errors import DomainError, NotFound, UsageError
 from tgesc.domain.humanize import LANGUAGE_ZONES, language_of, zone_for
 from tgesc.domain.survey_time import survey_due
@@ -84,10 +85,14 @@ def configured_policy() -> SurveyPolicy:
 
 def customer_zone(customer: Customer) -> ZoneInfo:
     """The customer's zone; the usual zone of their language when none (or an unknown one) is stored."""
+    return _zone(customer.timezone, customer.language)
+
+
+def _zone(timezone: str | None, language: str | None) -> ZoneInfo:
     try:
-        return zone_for(customer.timezone, customer.language)
+        return zone_for(timezone, language)
     except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(LANGUAGE_ZONES[language_of(customer.language)])
+        return ZoneInfo(LANGUAGE_ZONES[language_of(language)])
 
 
 # --- scheduling (actions.resolve) -------------------------------------------------------------------
@@ -359,34 +364,61 @@ def describe(survey: Survey) -> dict[str, Any]:
     """One survey as a document (instants aware UTC); `next` says what the sweep does next (send, remind,
     expire) and `next_at` when (the row's due_at)."""
     ticket, customer = survey.ticket, survey.ticket.customer
-    following = {"scheduled": "send", "sent": "remind", "reminded": "expire"}.get(survey.status)
-    return {"id": survey.id, "ticket": ticket.number, "round": survey.round, "status": survey.status,
-            "customer": customer.telegram_id, "language": language_of(customer.language),
-            "zone": customer_zone(customer).key, "sent_at": survey.sent_at,
-            "remind_at": survey.remind_at, "expires_at": survey.expires_at, "stars": survey.stars,
-            "comment": survey.comment, "answered_at": survey.answered_at, "answered_by": survey.answered_by,
-            "next": following, "next_at": survey.due_at if following else None}
+    return _document((survey.id, ticket.number, survey.round, survey.status, customer.telegram_id, customer.language,
+                      customer.timezone, survey.sent_at, survey.remind_at, survey.expires_at, survey.stars,
+                      survey.comment, survey.answered_at, survey.answered_by, survey.due_at))
+
+
+_LISTED = (Survey.id, Ticket.number, Survey.round, Survey.status, Customer.telegram_id, Customer.language,
+           Customer.timezone, Survey.sent_at, Survey.remind_at, Survey.expires_at, Survey.stars, Survey.comment,
+           Survey.answered_at, Survey.answered_by, Survey.due_at)
+
+
+def _document(values: tuple) -> dict[str, Any]:
+    """`describe`'s document from the values of _LISTED, in its order."""
+    (survey_id, number, round_, status, telegram_id, language, zone, sent_at, remind_at, expires_at, stars, comment,
+     answered_at, answered_by, due_at) = values
+    following = {"scheduled": "send", "sent": "remind", "reminded": "expire"}.get(status)
+    return {"id": survey_id, "ticket": number, "round": round_, "status": status, "customer": telegram_id,
+            "language": language_of(language), "zone": _zone(zone, language).key, "sent_at": sent_at,
+            "remind_at": remind_at, "expires_at": expires_at, "stars": stars, "comment": comment,
+            "answered_at": answered_at, "answered_by": answered_by, "next": following,
+            "next_at": due_at if following else None}
+
+
+def _listed(statuses: tuple[str, ...], ticket: int | None) -> peewee.ModelSelect:
+    """The surveys `list_surveys` reads: only `statuses` (any) and only ticket number `ticket` when given."""
+    unknown = [s for s in statuses if s not in STATUSES]
+    if unknown:
+        raise UsageError(f"unknown survey status {unknown[0]!r}; use {', '.join(STATUSES)}")
+    query = Survey.select(*_LISTED).join(Ticket).join(Customer)
+    if statuses:
+        query = query.where(Survey.status.in_(list(statuses)))
+    if ticket is not None:
+        query = query.where(Ticket.id == tickets.find(ticket).id)
+    return query
 
 
 def list_surveys(db: peewee.Database, *, statuses: tuple[str, ...] = (), ticket: int | None = None,
                  limit: int | None = None, before: int | None = None) -> list[dict[str, Any]]:
-    """Surveys, newest first: only `statuses` (any) and only ticket number `ticket` when given; `before`: only
-    those with a lower id (the next page)."""
-    unknown = [s for s in statuses if s not in STATUSES]
-    if unknown:
-        raise UsageError(f"unknown survey status {unknown[0]!r}; use {', '.join(STATUSES)}")
+    """Surveys, newest first, read as tuples: only `statuses` (any) and only ticket number `ticket` when given;
+    `before`: only those with a lower id (the next page)."""
     with db.atomic():
-        query = Survey.select(Survey, Ticket, Customer).join(Ticket).join(Customer)
-        if statuses:
-            query = query.where(Survey.status.in_(list(statuses)))
-        if ticket is not None:
-            query = query.where(Ticket.id == tickets.find(ticket).id)
-        if before is not None:
-            query = query.where(Survey.id < before)
-        query = query.order_by(Survey.id.desc())
-        if limit:
-            query = query.limit(limit)
-        return [describe(survey) for survey in query]
+        return [_document(values) for values in by_id(_listed(statuses, ticket), Survey.id, descending=True,
+                                                       after=before, limit=limit)]
+
+
+def count_surveys(db: peewee.Database, *, statuses: tuple[str, ...] = (), ticket: int | None = None) -> int:
+    """How many surveys `list_surveys` would list without a limit, counted up to COUNTED_UP_TO + 1."""
+    with db.atomic():
+        return count_up_to(_listed(statuses, ticket))
+
+
+def stream_surveys(db: peewee.Database, *, statuses: tuple[str, ...] = (), ticket: int | None = None,
+                   before: int | None = None) -> Iterator[dict[str, Any]]:
+    """Every survey `list_surveys` would list, newest first, read in chunks inside one read snapshot."""
+    query = _listed(statuses, ticket)
+    return (_document(values) for values in stream_by_id(db, query, Survey.id, descending=True, after=before))
 
 
 def show(db: peewee.Database, survey_id: int) -> dict[str, Any]:
