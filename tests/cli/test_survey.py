@@ -28,11 +28,12 @@ def resolved(db, *, at: datetime = LONG_AGO, telegram_id: int = 1001) -> int:
 
 
 def test_list_and_show(desk, db):
-    assert desk("survey", "list").stdout == "(none)\n"
+    assert desk("survey", "list").stdout == "(none)\n0 of 0 surveys.\n"
     resolved(db)
     listed = desk("--tz", "Asia/Shanghai", "survey", "list")
     assert listed.exit_code == 0, listed
-    header, _, row = listed.stdout.splitlines()
+    header, _, row, footer = listed.stdout.splitlines()
+    assert footer == "1 of 1 surveys."
     assert cells(header) == ["id", "ticket", "round", "status", "stars", "next", "next at", "sent", "answered",
                              "comment"]
     assert cells(row) == ["1", "#1", "1", "scheduled", "send", "2026-03-03 16:00"]  # 24 h later: 16:00 Shanghai
