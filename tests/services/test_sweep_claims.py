@@ -12,11 +12,11 @@ from conftest import backend_params
 from ticket_support import OPENED, open_ticket
 
 from tgesc.db import write_transaction
-from tgesc.domain.errors import DomainError
+from tgesc.domain.errors import DependencyUnavailable, DomainError
 from tgesc.models import Ticket
 from tgesc.services.config.defaults import initialise
 from tgesc.services.sweeps import store
-from tgesc.services.sweeps.batches import Sweep
+from tgesc.services.sweeps.batches import Sweep, SweepRowsFailed
 
 NOW = OPENED + timedelta(days=1)  # every ticket's next SLA check and unresolved-for rule are due
 TICKETS = 5
@@ -83,3 +83,31 @@ def test_a_chain_of_batches_ends_when_every_row_fails(db, due_tickets):
     # their leases; either way it asks for no follow-up
     assert len(batches) == 3 and set(batches[2]) <= set(due_tickets) and due_tickets[4] in batches[2]
     assert store.due_ids(db, store.SLA, NOW, None) == due_tickets  # nothing was handled
+
+
+def _moving_on_except(bad: int, failure: Exception):
+    """A handler that moves every ticket on (no longer due) but `bad`, on which it raises `failure`."""
+    def handler(_db, _now):
+        def handle(row_id: int) -> list:
+            Ticket.update(next_check_at=None).where(Ticket.id == row_id).execute()
+            if row_id == bad:
+                raise failure
+            return [{"ticket": row_id}]
+        return handle
+    return handler
+
+
+def test_a_row_that_fails_unexpectedly_holds_back_no_other_row_and_fails_the_job(db, due_tickets, caplog):
+    bad = due_tickets[1]
+    sweep = Sweep(store.SLA, _moving_on_except(bad, KeyError("a bug")))
+    with pytest.raises(SweepRowsFailed, match=f"ids {bad}\\b"):
+        sweep.batch(db, NOW, 10)
+    assert store.due_ids(db, store.SLA, NOW, None) == [bad]  # the others were committed; it stays due
+    assert "KeyError: 'a bug'" in caplog.text  # its traceback is in the log
+
+
+def test_a_failure_of_the_database_rolls_the_whole_batch_back(db, due_tickets):
+    sweep = Sweep(store.SLA, _moving_on_except(due_tickets[1], DependencyUnavailable("the database went away")))
+    with pytest.raises(DependencyUnavailable):
+        sweep.batch(db, NOW, 10)
+    assert store.due_ids(db, store.SLA, NOW, None) == due_tickets  # nothing committed: the job tries it all again

@@ -4,7 +4,11 @@ A sweep job claims a batch (store.claim: at most `size` due rows that no other j
 be due (a full batch), and hands that to a follow-up job before handling its rows (the worker layer enqueues it in
 `Sweep.batch`'s `claimed`), so another worker claims the next batch meanwhile. Handling is one write transaction
 for the batch with a savepoint per row: a row whose handling fails (a DomainError: a conflict, a rule that cannot
-apply) rolls back alone and is left for a later sweep, and the batch commits once instead of once per row.
+apply) rolls back alone and is left for a later sweep, and the batch commits once instead of once per row. A row
+that fails for any other reason (a bug, bad data) rolls back alone too, so that it cannot hold back the rows
+after it for ever, and once the others are committed the job fails (SweepRowsFailed, with the traceback in the
+log): the row stays due, and the failure shows where failed jobs show. A failure of the database itself (one that
+passes: a connection lost, a lock held) ends the batch, rolled back whole, for the job to try again.
 
 PostgreSQL: the claim is `SELECT ... FOR UPDATE SKIP LOCKED` in that same transaction: nothing is written to claim
 or release, the rows stay locked until the batch commits, and a job that dies loses its locks with its connection.
@@ -31,8 +35,8 @@ from typing import Any
 
 import peewee
 
-from tgesc.db import write_transaction
-from tgesc.domain.errors import DomainError
+from tgesc.db import passing_failure, write_transaction
+from tgesc.domain.errors import DependencyUnavailable, DomainError
 from tgesc.models import Ticket
 from tgesc.services.outbox import store as outbox
 from tgesc.services.sweeps import store
@@ -45,6 +49,10 @@ LEASE = timedelta(minutes=2)  # SQLite: a claim ends this long after it was made
 TAIL = 10  # PostgreSQL: the last batch of a chain takes up to this many batches' worth of rows it skipped before
 
 Handle = Callable[[int], list[dict[str, Any]]]  # one claimed row, in the batch's transaction: what it did
+
+
+class SweepRowsFailed(RuntimeError):
+    """Rows of a batch failed unexpectedly; the batch's other rows were committed."""
 
 
 @dataclass(frozen=True)
@@ -91,10 +99,12 @@ class Sweep:
         `tail` False: a short batch takes no skipped rows (at most `size` rows)."""
         if store.is_sqlite(db):
             return self._leased(db, now, size, claimed)
+        failed: list[int] = []
         with outbox.recording() as written, write_transaction(db):
             claim = self._locked(db, now, size, after, tail)
             claimed(claim)
-            done = _each(db, claim.ids, self.handler(db, now), written, self.due.name)
+            done = _each(db, claim.ids, self.handler(db, now), written, self.due.name, failed)
+        _none_failed(failed, self.due.name)
         return Handled(done, list(written), claim)
 
     def _locked(self, db: peewee.Database, now: datetime, size: int, after: Key | None, tail: bool) -> Claim:
@@ -118,13 +128,15 @@ class Sweep:
             keys = store.claim(db, self.due, now, size, None, now + LEASE)
             claim = Claim(now, tuple(keys), len(keys) >= size, None)
         claimed(claim)
+        failed: list[int] = []
         try:
             with outbox.recording() as written, write_transaction(db):
-                done = _each(db, claim.ids, self.handler(db, now), written, self.due.name)
+                done = _each(db, claim.ids, self.handler(db, now), written, self.due.name, failed)
                 store.release(db, self.due, claim.ids, now)
-        except BaseException:
+        except BaseException:  # rolled back, nothing of the batch done: give its rows back, and fail as it failed
             self._give_back(db, claim)
             raise
+        _none_failed(failed, self.due.name)
         return Handled(done, list(written), claim)
 
     def _give_back(self, db: peewee.Database, claim: Claim) -> None:
@@ -154,16 +166,20 @@ class Sweep:
         return Handled(done, written)
 
     def _rehearse(self, db: peewee.Database, now: datetime, limit: int | None) -> list[dict[str, Any]]:
+        failed: list[int] = []
         with outbox.recording() as written, write_transaction(db) as txn:
-            done = _each(db, store.due_ids(db, self.due, now, limit), self.handler(db, now), written, self.due.name)
+            done = _each(db, store.due_ids(db, self.due, now, limit), self.handler(db, now), written, self.due.name,
+                         failed)
             txn.rollback()
+        _none_failed(failed, self.due.name)
         return done
 
 
-def _each(db: peewee.Database, ids: Sequence[int], handle: Handle, written: list[int],
-          what: str) -> list[dict[str, Any]]:
-    """`handle` each row in a savepoint of its own; one that fails with a DomainError is rolled back (its outbox
-    rows forgotten) and left for a later sweep."""
+def _each(db: peewee.Database, ids: Sequence[int], handle: Handle, written: list[int], what: str,
+          failed: list[int]) -> list[dict[str, Any]]:
+    """`handle` each row in a savepoint of its own. One that fails is rolled back (its outbox rows forgotten) and
+    left for a later sweep: a DomainError is expected (a warning); any other failure is logged with its traceback
+    and its row id added to `failed`. A failure of the database itself ends the batch (raised)."""
     done: list[dict[str, Any]] = []
     for row_id in ids:
         mark = len(written)
@@ -173,7 +189,21 @@ def _each(db: peewee.Database, ids: Sequence[int], handle: Handle, written: list
         except DomainError as exc:
             del written[mark:]
             log.warning("%s sweep: id %s left for a later sweep: %s", what, row_id, exc)
+        except Exception as exc:
+            if isinstance(exc, DependencyUnavailable) or passing_failure(exc):
+                raise
+            del written[mark:]
+            failed.append(row_id)
+            log.exception("%s sweep: id %s failed and was left for a later sweep", what, row_id)
     return done
+
+
+def _none_failed(failed: Sequence[int], what: str) -> None:
+    """After the batch's other rows were committed: fail the job when rows failed unexpectedly."""
+    if failed:
+        raise SweepRowsFailed(f"{what} sweep: {len(failed)} row(s) failed (ids {', '.join(map(str, failed))}) and "
+                              "were left for a later sweep; the batch's other rows were handled (tracebacks in "
+                              "the log)")
 
 
 def on_locked_ticket(handle: Callable[[peewee.Database, Ticket, datetime], list[dict[str, Any]]],
