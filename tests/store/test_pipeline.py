@@ -106,6 +106,28 @@ def test_what_a_transaction_notes_is_its_own(db):
         assert statements.noted(db, "things") == set()
 
 
+def test_what_a_transaction_notes_is_its_own_beside_another_threads_transaction(db):
+    # The bot's delivery thread runs transactions of its own while the handler's is open: neither may see, or
+    # reset, what the other noted.
+    import threading
+
+    other_noted: list[set] = []
+
+    def other_thread() -> None:
+        with db.atomic():
+            statements.noted(db, "things").add("other")
+            other_noted.append(set(statements.noted(db, "things")))
+        db.close()
+
+    with write_transaction(db):
+        statements.noted(db, "things").add("mine")
+        worker = threading.Thread(target=other_thread)
+        worker.start()
+        worker.join(30)
+        assert other_noted == [{"other"}]
+        assert statements.noted(db, "things") == {"mine"}
+
+
 @pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
 def test_on_postgresql_begin_unread_writes_and_commit_wait_for_nothing(db):
     with RoundTrips(db) as plain:

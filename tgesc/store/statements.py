@@ -21,6 +21,7 @@ reaches into peewee's private attributes, which is why peewee is pinned below it
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -329,19 +330,19 @@ def outermost_transaction(db: peewee.Database) -> Any:
     return transactions[0] if transactions else None
 
 
-_noted: tuple[Any, dict[str, set]] = (None, {})  # the latest transaction (kept alive here) and what it noted
+_noted = threading.local()  # per thread, as peewee's transactions are: the latest one (kept alive) and its notes
 
 
 def noted(db: peewee.Database, kind: str) -> set:
     """The things of `kind` the current transaction noted (the set to add to): empty in each new transaction,
-    and a throwaway set outside any. What a store remembers of its own writes, so as not to ask the database."""
-    global _noted
+    and a throwaway set outside any. What a store remembers of its own writes, so as not to ask the database.
+    Kept per thread: the bot's delivery thread has transactions of its own beside the handler's."""
     transaction = outermost_transaction(db)
     if transaction is None:
         return set()
-    if _noted[0] is not transaction:  # a later transaction: never the same object, the old one being kept
-        _noted = (transaction, {})
-    return _noted[1].setdefault(kind, set())
+    if getattr(_noted, "transaction", None) is not transaction:  # a later one: never the same object (kept)
+        _noted.transaction, _noted.kinds = transaction, {}
+    return _noted.kinds.setdefault(kind, set())
 
 
 class RelatedRow(peewee.ForeignKeyAccessor):
