@@ -8,7 +8,8 @@ apply) rolls back alone and is left for a later sweep, and the batch commits onc
 that fails for any other reason (a bug, bad data) rolls back alone too, so that it cannot hold back the rows
 after it for ever, and once the others are committed the job fails (SweepRowsFailed, with the traceback in the
 log): the row stays due, and the failure shows where failed jobs show. A failure of the database itself (one that
-passes: a connection lost, a lock held) ends the batch, rolled back whole, for the job to try again.
+passes: a connection lost, a lock held) or of the system (an OSError, a ConnectionError among them) ends the
+batch, rolled back whole, for the job to try again.
 
 PostgreSQL: the claim is `SELECT ... FOR UPDATE SKIP LOCKED` in that same transaction: nothing is written to claim
 or release, the rows stay locked until the batch commits, and a job that dies loses its locks with its connection.
@@ -179,7 +180,7 @@ def _each(db: peewee.Database, ids: Sequence[int], handle: Handle, written: list
           failed: list[int]) -> list[dict[str, Any]]:
     """`handle` each row in a savepoint of its own. One that fails is rolled back (its outbox rows forgotten) and
     left for a later sweep: a DomainError is expected (a warning); any other failure is logged with its traceback
-    and its row id added to `failed`. A failure of the database itself ends the batch (raised)."""
+    and its row id added to `failed`. A failure of the database or the system (OSError) ends the batch (raised)."""
     done: list[dict[str, Any]] = []
     for row_id in ids:
         mark = len(written)
@@ -190,7 +191,7 @@ def _each(db: peewee.Database, ids: Sequence[int], handle: Handle, written: list
             del written[mark:]
             log.warning("%s sweep: id %s left for a later sweep: %s", what, row_id, exc)
         except Exception as exc:
-            if isinstance(exc, DependencyUnavailable) or passing_failure(exc):
+            if isinstance(exc, DependencyUnavailable | OSError) or passing_failure(exc):  # the database, the network
                 raise
             del written[mark:]
             failed.append(row_id)
