@@ -6,25 +6,25 @@ Session layer), assembled as `tgesc worker bot` assembles it (and as tests/bot/c
 with a `SendSchedule` for the way out. Telegram itself is the only fake.
 
 Inbound: for each backend (SQLite in WAL mode with tgesc's pragmas in a temporary directory; PostgreSQL in a
-throwaway database `tgesc_bench_<random>` created and dropped here, as bench/ingest.py does) the desk is
-initialised with the shipped defaults and staff chats for its tiers. The wire builds one raw `Updates` per
-customer message, as Telegram pushes them (built before the clock starts: that is the server's work), and
-`TelegramConnection.feed` hands them over in batches of --batch; each batch returns once every update in it is
-handled. So the timed path is `Client.handle_updates` (peers and update state into the session file) →
-the library's parser, filters and dispatcher → our handler → `BotDispatcher` → ingest (rules, replies as
-outbox rows) in the desk's database. The workload is bench/ingest.py's: 200 customers (en 70 %, zh 15 %,
-ru 15 %), about 10 messages each, mostly plain questions, a few that fire rules (refund, angry, asking for
-a manager), FAQ questions, photos, and here also a few /start and /status commands. A virtual clock moves
-0.5-5 s per message (the dispatcher's `now` is each message's date), each round with new customers and
-later hours, so every round does the same work. Rounds after an untimed warm-up; the best counts.
-Where the time goes is taken with timers around our handler (services: dispatcher, ingest, rules), the
-adapter's translation of the library's Message and the session-file writes; the rest is the library
-(handle_updates, parsing, dispatching) and the hand-over between threads. Cards are not delivered in this
-run, but an escalation moves the ticket's thread to the target's chat at once, so the later messages of an
-escalated ticket are mirrored (outbox rows, not sent). On PostgreSQL the round trips to the server per update
-are counted in one more round, untimed (libpq's trace: tgesc.store.pipeline.RoundTrips). Goal: >= 1,000 updates/s
-on SQLite (PostgreSQL is printed for reference). --profile adds a round under cProfile (on the client's
-thread, where all of this runs) and prints its top functions.
+throwaway database `tgesc_bench_<random>` created and dropped here, as bench/ingest.py does) the desk is initialised
+with the shipped defaults and staff chats for its tiers. The wire builds one raw `Updates` per customer message, as
+Telegram pushes them (built before the clock starts: that is the server's work), and `TelegramConnection.feed` hands
+them over in batches of --batch; each batch returns once every update in it is handled. Messages queued together
+reach the dispatcher as runs (`on_messages`, one transaction each, at most `RUN_MAX`), as a burst or a catch-up
+would; `--batch 1` times one message at a time. So the timed path is `Client.handle_updates` (peers and update state
+into the session file) → the library's parser, filters and dispatcher → our handler → `BotDispatcher` → ingest
+(rules, replies as outbox rows) in the desk's database. The workload is bench/ingest.py's: 200 customers (en 70 %,
+zh 15 %, ru 15 %), about 10 messages each, mostly plain questions, a few that fire rules (refund, angry, asking for
+a manager), FAQ questions, photos, and here also a few /start and /status commands. A virtual clock moves 0.5-5 s
+per message (the dispatcher's `now` is each message's date), each round with new customers and later hours, so every
+round does the same work. Rounds after an untimed warm-up; the best counts. Where the time goes is taken with timers
+around our handler (services: dispatcher, ingest, rules), the adapter's translation of the library's Message and the
+session-file writes; the rest is the library (handle_updates, parsing, dispatching) and the hand-over between
+threads. Cards are not delivered in this run, but an escalation moves the ticket's thread to the target's chat at
+once, so the later messages of an escalated ticket are mirrored (outbox rows, not sent). On PostgreSQL the round
+trips to the server per update are counted in one more round, untimed (libpq's trace:
+tgesc.store.pipeline.RoundTrips). Goal: >= 1,000 updates/s on SQLite (PostgreSQL is printed for reference).
+--profile adds a round under cProfile (on the client's thread, where all of this runs) and prints its top functions.
 
 Outbound: --rows outbox rows (default 480) are queued at once for --chats private chats (default 100, 1 to
 about 10 rows each) and --groups staff groups (default 4: basic groups and supergroups, --group-rows rows
@@ -210,7 +210,12 @@ def started_desk(url: str, workdir: Path) -> Iterator[Desk]:
         clock.now = message.sent_at + timedelta(seconds=1)  # the desk sees each message a second after it was sent
         dispatcher.on_message(message, raw)
 
-    handlers = SimpleNamespace(on_message=timers.wrap("services", on_message), on_press=dispatcher.on_press,
+    def on_messages(run) -> None:
+        clock.now = run[-1][0].sent_at + timedelta(seconds=1)  # a second after the run's last was sent
+        dispatcher.on_messages(run)
+
+    handlers = SimpleNamespace(on_message=timers.wrap("services", on_message),
+                               on_messages=timers.wrap("services", on_messages), on_press=dispatcher.on_press,
                                on_unreadable=dispatcher.on_unreadable)
     connection = TelegramConnection("bench", workdir, 12345, "api-hash", wire.bot_token, handlers=handlers,
                                     session_factory=wire.session_factory)
@@ -306,7 +311,6 @@ def measure_inbound(backend: str, url: str, detail: str, opts, languages, warmup
                 per_round = {k: v - before[k] for k, v in after.items()}
             if rates[-1] == max(rates):  # where the time went in the best round
                 parts = {k: (v - timers.get(k, 0.0)) / len(updates) for k, v in desk.timers.seconds.items()}
-                parts["adapter"] = parts.get("adapter", 0.0) - parts.get("services", 0.0)  # _deliver has on_message
                 parts["total"] = elapsed / len(updates)
             last = time.perf_counter() - began
             spent += last

@@ -43,6 +43,10 @@ class Inbox:
         self.threads.add(threading.current_thread().name)
         self.messages.append(message)
 
+    def on_messages(self, run) -> None:
+        for message, rendered in run:
+            self.on_message(message, rendered)
+
     def on_press(self, press: ButtonPress, raw: object = None) -> None:
         self.presses.append(press)
 
@@ -52,6 +56,12 @@ class Inbox:
     @property
     def texts(self) -> list[str]:
         return [m.text for m in self.messages]
+
+
+def one_at_a_time(on_message, **handlers) -> SimpleNamespace:
+    """Handlers whose runs of messages go to `on_message` one by one (a raise hands the whole run over again)."""
+    return SimpleNamespace(on_message=on_message, on_messages=lambda run: [on_message(*item) for item in run],
+                           **handlers)
 
 
 @pytest.fixture
@@ -73,7 +83,7 @@ def connect(wire, data_dir):
         box = inbox or Inbox()
         server = on_wire or wire
         conn = TelegramConnection(
-            "desk", data_dir, 12345, "api-hash-secret", server.bot_token, handlers=SimpleNamespace(
+            "desk", data_dir, 12345, "api-hash-secret", server.bot_token, handlers=one_at_a_time(
                 on_message=handlers.get("on_message", box.on_message), on_press=handlers.get("on_press", box.on_press),
                 on_unreadable=handlers.get("on_unreadable", box.on_unreadable)),
             session_factory=server.session_factory)
@@ -181,6 +191,29 @@ def test_a_button_press_on_a_message_the_bot_sent(connect, wire):
     conn.answer_button(press.query_id, "Thanks!")
     answer = wire.last(raw.functions.messages.SetBotCallbackAnswer)
     assert (str(answer.query_id), answer.message) == (press.query_id, "Thanks!")
+
+
+def test_messages_queued_together_go_over_as_runs_in_order_around_a_press(connect, wire):
+    calls: list[object] = []
+    conn = connect(on_message=lambda message, raw: calls.append(message.text),
+                   on_press=lambda press, raw: calls.append(f"press {press.data}"))
+    conn._handlers.on_messages = lambda run: calls.append([message.text for message, _ in run])
+    ann, bob = wire.user(), wire.user(username="bob")
+    conn.feed(wire.private_text(ann, "hi"))
+    sent = conn.send_message(ann.id, "Rate us", buttons=[[Button("5 stars", "rate:5")]])
+    conn.feed([wire.private_text(ann, "one"), wire.private_text(bob, "two"), wire.callback(ann, ann.id, sent, "rate:5"),
+               wire.private_text(bob, "three")])
+    assert calls == ["hi", ["one", "two"], "press rate:5", "three"]
+
+
+def test_a_run_never_holds_more_than_run_max_messages(connect, wire, monkeypatch):
+    monkeypatch.setattr("tgesc.adapters.telegram.connection.RUN_MAX", 3)
+    runs: list[list[str]] = []
+    conn = connect()
+    conn._handlers.on_messages = lambda run: runs.append([message.text for message, _ in run])
+    ann = wire.user()
+    conn.feed([wire.private_text(ann, str(n)) for n in range(7)])
+    assert runs == [["0", "1", "2"], ["3", "4", "5"]] and conn.inbox.texts == ["6"]
 
 
 def test_a_button_press_after_a_restart_fetches_its_message(connect, wire):
@@ -503,7 +536,7 @@ from tgesc.adapters.telegram import TelegramConnection
 wire = FakeWire()
 ann = wire.user(4242, username="ann", access_hash=987654321)
 ignore = lambda *_args: None  # printing it raced "FED": both in one read, the test's select missed the second
-handlers = SimpleNamespace(on_message=ignore, on_press=ignore, on_unreadable=ignore)
+handlers = SimpleNamespace(on_message=ignore, on_messages=ignore, on_press=ignore, on_unreadable=ignore)
 conn = TelegramConnection("desk", sys.argv[1], 12345, "h", wire.bot_token, handlers=handlers,
                           session_factory=wire.session_factory)
 conn.start()

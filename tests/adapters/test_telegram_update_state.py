@@ -34,7 +34,8 @@ def connect(data_dir, tmp_path, monkeypatch):
     made: list[TelegramConnection] = []
 
     def make(wire: FakeWire, on_message) -> TelegramConnection:
-        handlers = SimpleNamespace(on_message=on_message, on_press=lambda press, raw: None,
+        handlers = SimpleNamespace(on_message=on_message, on_messages=lambda run: [on_message(*item) for item in run],
+                                   on_press=lambda press, raw: None,
                                    on_unreadable=lambda kind, raw, error: None)
         conn = TelegramConnection("desk", data_dir, 12345, "api-hash", wire.bot_token, handlers=handlers,
                                   session_factory=wire.session_factory)
@@ -56,18 +57,20 @@ def test_the_update_state_saved_never_covers_an_update_not_yet_handled(connect, 
         seen.append((message.text, _saved_pts(data_dir)))
 
     conn = connect(wire, handler)
-    conn.feed([wire.private_text(ann, text) for text in ("one", "two", "three")])  # queued together
-    assert seen == [("one", 0), ("two", 1), ("three", 2)]  # the library had already stored pts 3 for each
-    assert _saved_pts(data_dir) == 3
+    conn.feed(wire.private_text(ann, "one"))
+    assert seen == [("one", 0)]
+    conn.feed([wire.private_text(ann, text) for text in ("two", "three", "four")])  # queued together: one run
+    assert seen[1:] == [("two", 1), ("three", 1), ("four", 1)]  # the library had already stored pts 4 for each
+    assert _saved_pts(data_dir) == 4
     conn.stop()
 
     seen.clear()
-    for text in ("four", "five", "six"):  # while the bot is down
+    for text in ("five", "six", "seven"):  # while the bot is down
         wire.private_text(ann, text)
     conn = connect(wire, handler)
     conn.drain()
-    assert seen == [("four", 3), ("five", 3), ("six", 3)]  # the catch-up's state is saved behind its updates
-    assert _saved_pts(data_dir) == 6
+    assert seen == [("five", 4), ("six", 4), ("seven", 4)]  # the catch-up's state is saved behind its updates
+    assert _saved_pts(data_dir) == 7
 
 
 def test_a_call_repeated_with_its_random_id_makes_one_message(connect):

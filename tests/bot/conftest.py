@@ -82,6 +82,11 @@ class Bot:
         self.connection.feed(self.wire.private_media(user, media, caption=text) if media
                              else self.wire.private_text(user, text))
 
+    def burst(self, *lines: tuple[str, str]) -> None:
+        """Customers write (name, text) one right after another: the bot gets them queued together, as a run."""
+        self.clock.sleep(10)
+        self.connection.feed([self.wire.private_text(self.people[name], text) for name, text in lines])
+
     def staff_says(self, name: str, chat: str, text: str, *, thread_id: int | None = None,
                    reply_to: int | None = None, after: float = 10) -> None:
         self.clock.sleep(after)

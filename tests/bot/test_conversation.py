@@ -3,6 +3,7 @@ staff replies relayed, notes kept internal, outsiders refused."""
 
 from __future__ import annotations
 
+import pytest
 from pyrogram import raw
 
 from tgesc.models import Customer, Event, Message, SentMessage, Ticket
@@ -70,9 +71,13 @@ def test_a_customer_the_client_forgot_is_reintroduced_from_the_database(bot, tmp
     assert Customer.get(Customer.telegram_id == 1001).unreachable_at is None
 
 
-def test_what_the_customer_writes_before_the_card_goes_out_is_mirrored_after_it(bot):
-    bot.says("alice", "I was charged twice, I want a refund")
-    bot.says("alice", "Order 4711, paid on Friday")  # nothing delivered yet: the card is still queued
+@pytest.mark.parametrize("together", [False, True], ids=["one by one", "as one run"])
+def test_what_the_customer_writes_before_the_card_goes_out_is_mirrored_after_it(bot, together):
+    if together:  # one transaction: the card the first message queued does not stand for the second
+        bot.burst(("alice", "I was charged twice, I want a refund"), ("alice", "Order 4711, paid on Friday"))
+    else:
+        bot.says("alice", "I was charged twice, I want a refund")
+        bot.says("alice", "Order 4711, paid on Friday")  # nothing delivered yet: the card is still queued
     bot.deliver()
     l2 = bot.texts_to(bot.chats["L2"])
     card = next(n for n, text in enumerate(l2) if "Problem" in text)

@@ -144,7 +144,7 @@ def test_a_replayed_command_is_answered_once_and_a_replayed_message_stored_once(
     dispatcher = bot.connection._handlers
     bot.connection._handlers = SimpleNamespace(
         on_message=lambda message, raw: (handled.append(message.message_id), dispatcher.on_message(message, raw)),
-        on_press=dispatcher.on_press, on_unreadable=dispatcher.on_unreadable)
+        on_messages=dispatcher.on_messages, on_press=dispatcher.on_press, on_unreadable=dispatcher.on_unreadable)
     command = bot.wire.private_text(bot.people["alice"], "/start")
     bot.connection.feed(command)
     bot.connection.feed(command)  # the same message again (a catch-up replay)

@@ -42,6 +42,14 @@ class TestAnOutage:
         assert stored_texts() == ["Hello, my order is late", "Are you there?", "我的订单呢"]
         assert not DeadLetter.select().exists()
 
+    def test_a_run_cut_off_is_handed_over_again_and_stored_once(self, bot, own_postgres, monkeypatch):
+        bot.says("alice", "Hello, my order is late")
+        own_postgres.terminate_connections()
+        bot.burst(("alice", "Are you there?"), ("wang", "我的订单呢"), ("alice", "Hello?"))
+        reconnect(bot.db)
+        assert stored_texts() == ["Hello, my order is late", "Are you there?", "我的订单呢", "Hello?"]
+        assert not DeadLetter.select().exists()
+
     def test_messages_during_a_stopped_server_are_stored_in_order_once_it_is_back(self, bot, own_postgres, caplog):
         bot.says("alice", "Hello, my order is late")
         own_postgres.stop()
@@ -110,3 +118,26 @@ def test_dead_letter_commands_refuse_bad_input(cli, db):
     assert cli("dead-letter", "replay").exit_code == 2
     assert cli("dead-letter", "replay", "1", "--all").exit_code == 2
     assert cli("dead-letter", "list", "--status", "lost").exit_code == 2
+
+
+def test_a_run_of_messages_is_committed_in_one_transaction(bot, monkeypatch):
+    opened = []
+    real = bot_service.write_transaction
+    monkeypatch.setattr(bot_service, "write_transaction", lambda db, **kw: (opened.append(kw), real(db, **kw))[1])
+    bot.burst(("alice", "one"), ("wang", "二"), ("alice", "three"), ("wang", "四"))
+    assert stored_texts() == ["one", "二", "three", "四"]
+    assert len(opened) == 1
+
+
+def test_a_bug_met_by_one_message_of_a_run_keeps_it_alone_as_a_dead_letter(bot, monkeypatch):
+    failing_on("poison", monkeypatch)
+    bot.burst(("alice", "before"), ("wang", "你好"), ("alice", "poison"), ("alice", "after"))
+    assert stored_texts() == ["before", "你好", "after"]  # the run rolled back, then each handled alone
+    [letter] = DeadLetter.select()
+    assert (letter.item["text"], letter.failures, letter.status) == ("poison", 1, "failed")
+    assert Message.select().where(Message.text == "before").count() == 1  # nothing of the failed run is left
+
+    bot.stop()  # every update of the run counts as handled: a restart's catch-up brings none again
+    bot.start()
+    bot.connection.drain()
+    assert stored_texts() == ["before", "你好", "after"] and DeadLetter.get().failures == 1

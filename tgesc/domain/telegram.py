@@ -7,7 +7,7 @@ carries out `TelegramPort` calls. Services and tests of services work with these
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -113,6 +113,10 @@ class UpdateHandlers(Protocol):
 
     def on_message(self, message: IncomingMessage, raw: Callable[[], str]) -> None:
         """A new or edited message."""
+
+    def on_messages(self, run: Sequence[tuple[IncomingMessage, Callable[[], str]]]) -> None:
+        """Messages that were queued one behind another, each with its `raw`, in order: committed together, as
+        each would be by `on_message` (a raise means none of them was committed)."""
 
     def on_press(self, press: ButtonPress, raw: Callable[[], str]) -> None:
         """A press of an inline button."""

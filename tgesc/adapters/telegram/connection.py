@@ -1,13 +1,14 @@
 """The bot's connection: a kurigram `Client` on its own event-loop thread, translated to and from
 `tgesc.domain.telegram` (see the package docstring for the threading rules).
 
-Inbound, every update goes to the `UpdateHandlers` one at a time, in order, and counts as handled (its update
-state saved, so a restart's catch-up will not bring it again) only once a handler returned: a handler that
-raises gets the same update again after a pause (`RETRY_FIRST_S`, doubling up to `RETRY_MAX_S`) while the loop
-goes on serving the sender's calls. An update the library or this adapter cannot read goes to `on_unreadable`
-whole. When the connection stops while an update is still being retried, nothing from then on is saved: the next
-start's catch-up brings that update and those behind it again.
-"""
+Inbound, every update goes to the `UpdateHandlers` one at a time, in order, and counts as handled (its update state
+saved, so a restart's catch-up will not bring it again) only once a handler returned: a handler that raises gets the
+same update again after a pause (`RETRY_FIRST_S`, doubling up to `RETRY_MAX_S`) while the loop goes on serving the
+sender's calls. Messages queued one behind another (a burst, a catch-up) go over as a run (`on_messages`, at most
+`RUN_MAX`), which the handlers commit together: a run ends when nothing more is queued, when it is full, or before
+anything else is handed over; the states of its updates are saved after it. An update the library or this adapter
+cannot read goes to `on_unreadable` whole. When the connection stops while an update is still being retried, nothing
+from then on is saved: the next start's catch-up brings that update and those behind it again."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ CHAT_TYPES = {
 }
 BREATHE_S = 0.002  # during a backlog of updates, other tasks of the loop run at least this often
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0  # the pauses before an update is handed over again
+RUN_MAX = 100  # messages handed over together at most
 UNDELIVERABLE = (errors.UserIsBlocked, errors.InputUserDeactivated, errors.PeerIdInvalid, errors.UserIdInvalid,
                  errors.UserDeactivated, errors.ChatWriteForbidden)
 
@@ -78,6 +80,16 @@ class _Checkpoint:
     def __init__(self, states: Iterable[UpdateState]) -> None:
         self.states = list(states)
 
+
+
+def _state_of(update: Any) -> UpdateState | None:
+    """The update state a raw update brings its box to (its pts); None when it brings none to save here."""
+    pts = getattr(update, "pts", None)
+    if pts is None or getattr(update, "pts_count", None) == -1:
+        return None
+    message = getattr(update, "message", None)
+    channel_id = getattr(getattr(message, "peer_id", None), "channel_id", None) or getattr(update, "channel_id", None)
+    return UpdateState(utils.get_channel_id(channel_id) if channel_id else 0, pts, None, None, None)
 
 
 def _utc(timestamp: int | None, fallback: datetime | None) -> datetime | None:
@@ -115,6 +127,8 @@ class TelegramConnection:
         self._stopping = False  # stop() was called
         self._saving = True  # update states are saved; False once an update was left unhandled at a stop
         self._unreadable: dict[int, str] = {}  # id() of a raw update the library could not parse -> the traceback
+        self._run: list[tuple[IncomingMessage, Callable[[], str]]] = []  # messages read, not handed over yet
+        self._run_states: dict[int, UpdateState] = {}  # box -> the state reached by the run's updates
 
     def __repr__(self) -> str:  # never the token or the api hash
         return f"TelegramConnection({self.name!r}, offline={self._session_factory is not None}, running={self.running})"
@@ -186,7 +200,7 @@ class TelegramConnection:
         storage.defer_update_state()  # saved by _handled, once the update is handled
         storage.on_update_state = self._state_reached
         self._catching_up, self._caught_up, self._handled_meanwhile = 0, {}, {}
-        self._stopping, self._saving, self._unreadable = False, True, {}
+        self._stopping, self._saving, self._unreadable, self._run, self._run_states = False, True, {}, [], {}
         client = Client(
             self.name, api_id=self._api_id, api_hash=self._api_hash, bot_token=self._bot_token,
             workdir=str(self.workdir), storage_engine=storage,
@@ -270,6 +284,7 @@ class TelegramConnection:
         await barrier.done.wait()
 
     async def _handle_barrier(self, _client: Client, update: _Barrier, _users: Any, _chats: Any) -> None:
+        await self._hand_over_run()
         update.done.set()
 
     # --- the update state: saved for what was handled (see DurableStorage) --------------------------------------
@@ -292,11 +307,14 @@ class TelegramConnection:
             self._live().dispatcher.updates_queue.put_nowait((_Checkpoint(reached.values()), {}, {}))
 
     async def _handled(self, client: Client, update: Any, _users: Any, _chats: Any) -> None:
-        """Group 1, after the handlers, on the one handler worker: everything queued before `update` is handled
-        too, so the update state up to it is saved."""
+        """Group 1, after the handlers, on the one handler worker: everything queued before `update` went to the
+        handlers too, so the update state up to it is saved (after the run of messages, when one is open; the run
+        is handed over here once nothing more is queued, or it is full, or the connection is stopping)."""
         if (now := time.monotonic()) >= self._breathe_at:  # a backlog never yields to the loop (the queue is never
             self._breathe_at = now + BREATHE_S              # empty): let the sender's calls and new packets through
             await asyncio.sleep(0)
+        if isinstance(update, _Checkpoint):
+            await self._hand_over_run()  # the catch-up's messages, before its state is saved
         if not self._saving:  # an update before this one was left unhandled: the next start brings them again
             return
         if isinstance(update, _Checkpoint):
@@ -308,15 +326,19 @@ class TelegramConnection:
                 self._handled_meanwhile.clear()
             await client.storage.checkpoint(states.values())
             return
-        pts = getattr(update, "pts", None)
-        if pts is None or getattr(update, "pts_count", None) == -1:  # no state, or caught up: saved at its checkpoint
-            return
-        message = getattr(update, "message", None)
-        channel_id = getattr(getattr(message, "peer_id", None), "channel_id", None) or getattr(update, "channel_id",
-                                                                                               None)
-        state = UpdateState(utils.get_channel_id(channel_id) if channel_id else 0, pts, None, None, None)
+        state = _state_of(update)  # None: it brings none, or it is a catch-up's (saved at its checkpoint)
+        if state is not None:
+            await self._reached(client, state)
+        if self._run and (self._stopping or len(self._run) >= RUN_MAX or client.dispatcher.updates_queue.empty()):
+            await self._hand_over_run()
+
+    async def _reached(self, client: Client, state: UpdateState) -> None:
+        """A live update's state, once the update went to the handlers: saved now, or with the catch-up's
+        checkpoint while one runs, or after the run of messages it belongs to."""
         if self._catching_up:
             self._handled_meanwhile[state.id] = merged_state(self._handled_meanwhile.get(state.id), state)
+        elif self._run:
+            self._run_states[state.id] = merged_state(self._run_states.get(state.id), state)
         else:
             await client.storage.checkpoint([state])
 
@@ -327,10 +349,25 @@ class TelegramConnection:
             incoming = await self._incoming(client, message, edited)
         except Exception:
             error = traceback.format_exc()
+            await self._hand_over_run()
             await self._hand_over(lambda: self._handlers.on_unreadable("message", raw(), error), what)
             return
         if incoming is not None:
-            await self._hand_over(lambda: self._handlers.on_message(incoming, raw), what)
+            self._run.append((incoming, raw))  # handed over with the messages queued behind it (_handled)
+
+    async def _hand_over_run(self) -> None:
+        """Hand over the messages read so far, one or a run, then save the update states they reached."""
+        run, states, self._run, self._run_states = self._run, self._run_states, [], {}
+        if not run or not self._saving:  # not saving: an update was left unhandled at a stop (the next start)
+            return
+        if len(run) == 1:
+            message, raw = run[0]
+            await self._hand_over(lambda: self._handlers.on_message(message, raw),
+                                  f"message {message.message_id} of chat {message.chat_id}")
+        else:
+            await self._hand_over(lambda: self._handlers.on_messages(run), f"a run of {len(run)} messages")
+        if states and self._saving:
+            await self._live().storage.checkpoint(states.values())
 
     async def _incoming(self, client: Client, message: types.Message, edited: bool) -> IncomingMessage | None:
         user = message.from_user
@@ -362,6 +399,7 @@ class TelegramConnection:
     async def _handle_press(self, client: Client, query: types.CallbackQuery) -> None:
         raw = partial(_json, query)
         what = f"button press {query.id}"
+        await self._hand_over_run()
         try:
             message = query.message
             if message is None or message.chat is None:
@@ -394,6 +432,7 @@ class TelegramConnection:
 
     async def _handle_unreadable(self, _client: Client, update: Any, _users: Any, _chats: Any) -> None:
         error = self._unreadable.pop(id(update))
+        await self._hand_over_run()
         await self._hand_over(lambda: self._handlers.on_unreadable("update", _json(update), error),
                               f"a {type(update).__name__}")
 

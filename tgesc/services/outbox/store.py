@@ -44,8 +44,14 @@ def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
 
 
 def card_queued(db: peewee.Database, ticket_id: int, chat_id: int) -> bool:
-    """Whether the current transaction queued a card of the ticket for `chat_id`."""
+    """Whether the current transaction queued a card of the ticket for `chat_id` (since `forget_cards`)."""
     return (ticket_id, chat_id) in statements.noted(db, "cards")
+
+
+def forget_cards(db: peewee.Database) -> None:
+    """The cards queued so far in the current transaction no longer count for `card_queued`: the next message of
+    a run shares the transaction, and a card stands only for the message that queued it."""
+    statements.noted(db, "cards").clear()
 
 
 @contextmanager

@@ -10,13 +10,19 @@ Nothing is acknowledged before it is committed (tgesc.domain.telegram.UpdateHand
 a way that passes (tgesc.db.passing_failure), the handler drops its connection and raises, and the connection
 hands the same update over again until it goes through; any other failure is a bug met by this one update, which
 is kept as a dead letter (telegram.dead_letters) so that the updates behind it are not held up.
+
+A run of messages (a burst, a catch-up after an outage) is handled in one write transaction, so it pays one
+COMMIT (and on PostgreSQL one wait for it) instead of one per message. When any of them fails, the run is rolled
+back whole and its messages are handled again one at a time, each in its own transaction as above: so the one that
+fails is kept as a dead letter alone, and the others are committed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -26,6 +32,7 @@ from tgesc.db import passing_failure, reconnect, write_transaction
 from tgesc.domain.errors import DomainError
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.outbox import store as outbox_store
 from tgesc.services.telegram import dead_letters
 from tgesc.services.telegram.customers import CustomerDesk, customer_message
 from tgesc.services.telegram.staff import on_staff_chat_message, on_staff_private_message, staff_member, staff_tier
@@ -49,6 +56,29 @@ class BotDispatcher:
     def on_message(self, message: IncomingMessage, raw: Callable[[], str] = lambda: "") -> None:
         if not message.sender.is_bot:
             self._committed(message, raw)
+
+    def on_messages(self, run: Sequence[tuple[IncomingMessage, Callable[[], str]]]) -> None:
+        """Messages queued one behind another: committed in one transaction, or, when one of them fails for good,
+        each in its own (see the module's description)."""
+        run = [(message, raw) for message, raw in run if not message.sender.is_bot]
+        if len(run) > 1:
+            try:
+                self._unless_passing(lambda: self._run(message for message, _ in run))
+                self.wake()
+                return
+            except Exception as exc:
+                if passing_failure(exc):
+                    raise
+                log.info("a run of %d messages failed (%s: %s); handling them one at a time", len(run),
+                         type(exc).__name__, exc)
+        for message, raw in run:
+            self._committed(message, raw)
+
+    def _run(self, messages: Iterable[IncomingMessage]) -> None:
+        with write_transaction(self.db, pipelined=True):
+            for message in messages:
+                outbox_store.forget_cards(self.db)
+                self._message(message, self.clock(), joined=True)
 
     def on_press(self, press: ButtonPress, raw: Callable[[], str] = lambda: "") -> None:
         self._committed(press, raw)
@@ -115,9 +145,10 @@ class BotDispatcher:
         else:
             self._message(item, now)
 
-    def _message(self, message: IncomingMessage, now: datetime) -> None:
+    def _message(self, message: IncomingMessage, now: datetime, *, joined: bool = False) -> None:
+        """`joined`: in the caller's write transaction (a run's), which a customer's message then shares."""
         if message.chat_type == "private":
-            self._private(message, now)
+            self._private(message, now, joined=joined)
         else:
             tier = staff_tier(message.chat_id)
             if tier is None:
@@ -125,11 +156,11 @@ class BotDispatcher:
                 return
             on_staff_chat_message(self.db, self.desk.bot_username, tier, message, now)
 
-    def _private(self, message: IncomingMessage, now: datetime) -> None:
+    def _private(self, message: IncomingMessage, now: datetime, *, joined: bool = False) -> None:
         """A customer's message, unless the sender is active staff (their console). The question is asked in the
         customer's transaction, after its first read, which checked the configuration in force: so it costs a
         customer's message no round trip of its own (a staff member's costs an empty transaction)."""
-        with write_transaction(self.db, pipelined=True):
+        with contextlib.nullcontext() if joined else write_transaction(self.db, pipelined=True):
             sender = read_sender(self.db, message)
             staff = staff_member(message.sender.id)
             if staff is None:
