@@ -216,6 +216,13 @@ def test_a_run_never_holds_more_than_run_max_messages(connect, wire, monkeypatch
     assert runs == [["0", "1", "2"], ["3", "4", "5"]] and conn.inbox.texts == ["6"]
 
 
+def test_a_whole_run_handed_over_again_is_known_to_the_flood_counters():
+    from tgesc.adapters.telegram.connection import RUN_MAX
+    from tgesc.domain.rates import REMEMBERED
+
+    assert RUN_MAX <= REMEMBERED  # a run rolled back and handled one by one counts no message twice
+
+
 def test_a_button_press_after_a_restart_fetches_its_message(connect, wire):
     conn = connect()
     ann = wire.user()

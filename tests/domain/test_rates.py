@@ -56,3 +56,16 @@ def test_an_event_retried_counts_once_and_gets_its_first_verdict(instants, retri
     for number, (at, again) in enumerate(zip(instants, retries, strict=False)):
         verdict = once.hit("chat", at, number)
         assert all(retried.hit("chat", at, number) == verdict for _ in range(1 + again))
+
+
+@given(instants=st.lists(st.floats(0, 600, allow_nan=False), max_size=60).map(sorted),
+       run=st.integers(1, 11), count=st.integers(1, 10), window=st.integers(1, 120))
+def test_a_run_of_events_handled_again_counts_once_and_keeps_its_verdicts(instants, run, count, window):
+    """A run of a key's events rolled back and handled again one by one (the bot's runs of messages)."""
+    once, replayed = SlidingWindow(Rate(count, window)), SlidingWindow(Rate(count, window))
+    for start in range(0, len(instants), run):
+        events = list(enumerate(instants))[start:start + run]
+        verdicts = [once.hit("chat", at, number) for number, at in events]
+        first = [replayed.hit("chat", at, number) for number, at in events]
+        again = [replayed.hit("chat", at, number) for number, at in events]
+        assert first == verdicts and again == verdicts

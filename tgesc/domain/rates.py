@@ -53,26 +53,34 @@ def parse_rate(text: str) -> Rate:
     return Rate(number, seconds)
 
 
+REMEMBERED = 128  # event ids a SlidingWindow keeps per key, to know an event handled again (more than a run holds)
+
+
 class SlidingWindow:
     """Counts events per key over the last `rate.window_s` seconds: `hit` says when a key goes over the rate.
 
-    Memory stays bounded: a key keeps at most `rate.count + 1` instants, and idle keys are dropped as
-    they are met again or when `forget_idle` is called."""
+    Memory stays bounded: a key keeps at most `rate.count + 1` instants and `REMEMBERED` event ids, and idle keys
+    are dropped as they are met again or when `forget_idle` is called."""
 
     def __init__(self, rate: Rate) -> None:
         self.rate = rate
         self._events: dict[object, deque[float]] = {}
-        self._last: dict[object, tuple[object, bool]] = {}  # key -> (its last event's id, the verdict given)
+        self._seen: dict[object, dict[object, bool]] = {}  # key -> its latest events' ids -> the verdict given
 
     def hit(self, key: object, at: float, event: object = None) -> bool:
         """Record an event of `key` at `at` (seconds); whether `key` now has more than `rate.count` events
-        within the window ending at `at`. An `event` id equal to the key's last one is that event again (its
-        handling is being retried): it is not counted twice, and gets the same verdict."""
-        if event is not None and event == self._last.get(key, (None, False))[0]:
-            return self._last[key][1]
+        within the window ending at `at`. An `event` id among the key's latest `REMEMBERED` is that event again
+        (its handling is being retried, alone or with the events after it: a run of the bot's messages): it is not
+        counted twice, and gets the same verdict."""
+        seen = self._seen.get(key)
+        if event is not None and seen is not None and event in seen:
+            return seen[event]
         over = self._count(key, at)
         if event is not None:
-            self._last[key] = (event, over)
+            seen = self._seen.setdefault(key, {})
+            seen[event] = over
+            if len(seen) > REMEMBERED:
+                del seen[next(iter(seen))]
         return over
 
     def _count(self, key: object, at: float) -> bool:
@@ -88,4 +96,4 @@ class SlidingWindow:
         """Drop keys with no event within the window ending at `now`."""
         for key in [k for k, events in self._events.items() if not events or events[-1] <= now - self.rate.window_s]:
             del self._events[key]
-            self._last.pop(key, None)
+            self._seen.pop(key, None)
