@@ -334,6 +334,19 @@ def test_skipping_whole_weeks_agrees_with_walking_every_day(scenario, budget):
     assert cal.due(start, budget) == walk_days(BusinessCalendar(spec), start, budget, spec["deadline_at_close"])
 
 
+@settings(max_examples=300, deadline=None)
+@given(scenarios(max_pauses=0), st.integers(-2, 6))
+def test_a_week_lasts_what_its_days_last(scenario, weeks_on):
+    # week_length counts the standard week and corrects only its unusual days (holidays, overrides, a change of
+    # the clocks): the sum of its seven days' spans, each built on its own, must agree.
+    spec, start, _ = scenario
+    cal = BusinessCalendar(spec)
+    first = cal.local_ordinal(to_us(start))
+    monday = first - (first - 1) % 7 + 7 * weeks_on
+    days = sum(end - begin for d in range(monday, monday + 7) for begin, end in BusinessCalendar(spec).day(d))
+    assert cal.week_length(monday) == days
+
+
 # --- wall-clock agreement -----------------------------------------------------------------------------------
 
 

@@ -139,15 +139,17 @@ class BusinessCalendar:
         return tuple((start, end) for start, end in merged)
 
     def week_length(self, monday: int) -> int:
-        """Business microseconds in the local week starting on that Monday (cached)."""
+        """Business microseconds in the local week starting on that Monday (cached): the standard week's, with
+        its holidays, overrides and the day the clocks change (if they do) counted as they are."""
         length = self._weeks.get(monday)
         if length is None:
-            days = range(monday, monday + 7)
-            if self._midnight_offset(monday) == self._midnight_offset(monday + 7):  # no change of the clocks
-                length = sum(end - start for d in days for start, end in self.local_hours(d)) * 60 * US
-            else:
-                length = sum(self._day_length(d) for d in days)
-            self._weeks[monday] = length
+            special = self._special
+            unusual = set(special[bisect_left(special, monday):bisect_left(special, monday + 7)])
+            if self._midnight_offset(monday) != self._midnight_offset(monday + 7):
+                unusual.update(d for d in range(monday, monday + 7)
+                               if self._midnight_offset(d) != self._midnight_offset(d + 1))
+            length = self._weeks[monday] = self._standard_week_us + sum(
+                self._day_length(d) - self._weekday_us[(d - 1) % 7] for d in unusual)  # ordinal 1 was a Monday
         return length
 
     def _day_length(self, ordinal: int) -> int:
