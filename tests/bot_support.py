@@ -72,3 +72,17 @@ def delivered(bot, chat_id: int) -> list:
     box = bot.wire._box(chat_id)
     return [box.messages[i] for i in sorted(box.messages)
             if utils.get_peer_id(box.messages[i].peer_id) == chat_id and box.messages[i].out]
+
+
+def command(bot, text: str, *, who: str = "carol", chat: str = "L2", thread_id: int | None = None) -> str:
+    """`who` types `text` in the ticket's thread of `chat`; everything is delivered; the bot's answer, which
+    must be a reply to that message in the same thread (by default the thread of ticket #1: `Ticket.get()` alone
+    picks any row, and PostgreSQL may return #2 first once #1 was updated)."""
+    thread_id = thread_id or Ticket.get(Ticket.number == 1).topic_id
+    bot.staff_says(who, chat, text, thread_id=thread_id)
+    typed = last_message_id(bot, bot.chats[chat], outgoing=False)
+    bot.deliver()
+    answers = [r for r in to_chat(bot, bot.chats[chat]) if replied_to(r) == typed]
+    assert len(answers) == 1, f"{text!r}: {[r.message for r in answers]}"
+    assert thread_of(answers[0]) == thread_id
+    return answers[0].message

@@ -192,6 +192,9 @@ class Customer(BaseModel):
     throttled_until = UTCDateTimeField(null=True)
     unreachable_at = UTCDateTimeField(null=True)  # Telegram refused for good (blocked the bot, deleted)
     language_chosen = BooleanField(default=False)  # set with /language: Telegram's language code no longer counts
+    banned_at = UTCDateTimeField(null=True)  # banned by staff since then (None: not banned)
+    banned_until = UTCDateTimeField(null=True)  # the ban ends then (None while banned: until it is lifted)
+    ban_reason = TextField(default="")
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 

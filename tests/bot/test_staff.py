@@ -6,26 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot_support import escalated_to_l2, last_message_id, replied_to, thread_of, to_chat
+from bot_support import command, escalated_to_l2, last_message_id, replied_to, thread_of, to_chat
 from pyrogram import raw
 
 from tgesc.models import Event, Message, SentMessage, Ticket, TriedSolution
 from tgesc.services.config.apply import add_entry
 from tgesc.services.tickets.escalation import escalate_ticket
-
-
-def command(bot, text: str, *, who: str = "carol", chat: str = "L2", thread_id: int | None = None) -> str:
-    """`who` types `text` in the ticket's thread of `chat`; everything is delivered; the bot's answer, which
-    must be a reply to that message in the same thread (by default the thread of ticket #1: `Ticket.get()` alone
-    picks any row, and PostgreSQL may return #2 first once #1 was updated)."""
-    thread_id = thread_id or Ticket.get(Ticket.number == 1).topic_id
-    bot.staff_says(who, chat, text, thread_id=thread_id)
-    typed = last_message_id(bot, bot.chats[chat], outgoing=False)
-    bot.deliver()
-    answers = [r for r in to_chat(bot, bot.chats[chat]) if replied_to(r) == typed]
-    assert len(answers) == 1, f"{text!r}: {[r.message for r in answers]}"
-    assert thread_of(answers[0]) == thread_id
-    return answers[0].message
 
 
 def events(kind: str) -> list[tuple[str, dict]]:
@@ -128,7 +114,7 @@ def test_resolve_reopen_close_and_card_in_the_topic(bot):
     assert Ticket.get().status == "closed"
     assert events("ticket.closed") == [("carol", {"reason": "staff"})]
     assert "reopen it before escalating" in command(bot, "/quick too late")
-    assert command(bot, "/bogus").startswith("Unknown command /bogus. Here you can use:\n/card")
+    assert command(bot, "/bogus").startswith("Unknown command /bogus. Here you can use:\n/ban")
 
 
 def test_in_a_plain_group_the_card_and_mirrored_messages_are_the_thread(bot):

@@ -4,6 +4,8 @@ is not a command (None) or is refused with a CommandError, never another excepti
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -60,6 +62,13 @@ def parse(text: str, allowed: frozenset[str] = EVERY_COMMAND, bot: str | None = 
     ("/language", Command("language", {"code": None})),
     ("/language ZH", Command("language", {"code": "zh"})),
     ("/language pt_BR", Command("language", {"code": "pt-br"})),
+    ("/ban 7d spam links", Command("ban", {"seconds": 7 * 86_400, "reason": "spam links"})),
+    ("/ban 1d4h\nthreats to staff", Command("ban", {"seconds": 100_800, "reason": "threats to staff"})),
+    ("/ban abusive language", Command("ban", {"seconds": None, "reason": "abusive language"})),
+    ("/ban 2 links of spam", Command("ban", {"seconds": None, "reason": "2 links of spam"})),
+    ("/ban 3rd time spamming", Command("ban", {"seconds": None, "reason": "3rd time spamming"})),
+    ("/unban", Command("unban", {"reason": ""})),
+    ("/unban apologised", Command("unban", {"reason": "apologised"})),
     ("/TAKE", Command("take")),
     ("  /take", Command("take")),
 ])
@@ -107,6 +116,9 @@ def test_not_a_command(text):
     ("/card now", "takes no arguments"),
     ("/language english please", "not a language code"),
     ("/language e", "not a language code"),
+    ("/ban", "needs a reason"),
+    ("/ban 7d", "needs a reason"),
+    ("/ban 0s  spam", "no time at all"),
 ])
 def test_bad_arguments_are_refused_with_the_usage(text, says):
     with pytest.raises(CommandError, match=says) as refused:
@@ -178,6 +190,10 @@ COMMANDS = st.one_of(
     st.one_of(st.none(), st.from_regex(r"[a-z]{2,3}(-[a-z0-9]{2,4})?", fullmatch=True)).map(
         lambda code: Command("language", {"code": code})),
     st.one_of(st.none(), TEXTS).map(lambda payload: Command("start", {"payload": payload})),
+    st.builds(lambda seconds, reason: Command("ban", {"seconds": seconds, "reason": reason}),
+              st.one_of(st.none(), st.integers(1, 10**8)),
+              TEXTS.filter(lambda text: not re.match(r"\d+[a-zA-Z]", text))),
+    st.one_of(st.just(""), TEXTS).map(lambda reason: Command("unban", {"reason": reason})),
 )
 
 

@@ -28,6 +28,8 @@ EXPECTED_VARIABLES = {
     "language_changed": {"language"},
     "language_help": {"languages"},
     "flood_notice": {"ticket"},
+    "ban_notice": {"until"},
+    "ban_notice_indefinite": set(),
     "sla_warning": {"ticket", "priority", "tier", "clock", "left", "due", "todo"},
     "sla_breach": {"ticket", "priority", "tier", "clock", "late", "due", "todo"},
 }

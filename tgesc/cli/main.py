@@ -38,6 +38,7 @@ NOUNS = {
     "template": "tgesc.cli.template:app",
     "ticket": "tgesc.cli.ticket:app",
     "survey": "tgesc.cli.survey:app",
+    "customer": "tgesc.cli.customer:app",
     "dead-letter": "tgesc.cli.dead_letter:app",
     "worker": "tgesc.cli.worker:app",
     "simulate": "tgesc.cli.simulate:app",

@@ -4,7 +4,7 @@ a `CommandError` whose message says what is wrong and how the command is used.
 Where each is accepted (the caller passes the set as `allowed`):
 - staff, in a ticket's forum topic or card thread (`STAFF_TOPIC_COMMANDS`): /take, /tried TEXT, /note TEXT,
   /priority P, /tag +a -b, /escalate TIER REASON, /quick REASON, /resolve [--no-survey], /reopen [REASON],
-  /close, /card, /wait [TEXT];
+  /close, /card, /wait [TEXT], /ban [DURATION] REASON, /unban [REASON] (the ticket's customer; leads and admins);
 - staff, in a private chat with the bot (`STAFF_PRIVATE_COMMANDS`): /mine, /queue;
 - customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE],
   /close [NUMBER] (their own ticket: the number, or their only open one).
@@ -22,10 +22,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tgesc.domain.durations import DurationError, format_duration, parse_duration
 from tgesc.domain.vocabulary import PRIORITIES
 
 STAFF_TOPIC_COMMANDS = frozenset({"take", "tried", "note", "priority", "tag", "escalate", "quick", "resolve",
-                                  "reopen", "close", "card", "wait"})
+                                  "reopen", "close", "card", "wait", "ban", "unban"})
 STAFF_PRIVATE_COMMANDS = frozenset({"mine", "queue"})
 CUSTOMER_COMMANDS = frozenset({"start", "status", "language", "close"})
 
@@ -42,6 +43,8 @@ USAGE: Mapping[str, str] = {
     "close": "/close [NUMBER] — close the ticket (its number: when you have several)",
     "wait": "/wait [TEXT] — wait on the customer (TEXT is sent to them first); the SLA clocks pause",
     "card": "/card — show the ticket's card here",
+    "ban": "/ban [DURATION] REASON — ban the customer (e.g. /ban 7d spam): their messages are kept, unanswered",
+    "unban": "/unban [REASON] — lift the customer's ban",
     "mine": "/mine — your open tickets",
     "queue": "/queue — the open tickets of your tiers",
     "start": "/start — write to support",
@@ -53,6 +56,7 @@ _HEAD = re.compile(r"/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}
 _TAG = re.compile(r"(?P<sign>[+-]?)(?P<tag>\w[\w.:-]*)")
 _TIER = re.compile(r"[A-Za-z0-9][\w.-]{0,15}", re.ASCII)
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?", re.ASCII)
+_DURATION = re.compile(r"\d+[a-z][a-z0-9]*", re.ASCII | re.IGNORECASE)
 _NO_SURVEY = ("nosurvey",)  # --no-survey, nosurvey, no_survey ... once dashes and underscores are dropped
 
 
@@ -71,7 +75,8 @@ class Command:
     tried/note: text · priority: priority · tag: add, remove (tuples) · escalate: tier, reason ·
     quick: reason · resolve: no_survey · reopen: reason ('' when none) · language: code (None when
     none) · start: payload (None when none) · wait: text (None when none) · close: number (a customer's, only
-    when given); the others have none."""
+    when given) · ban: seconds (None: until lifted), reason · unban: reason ('' when none); the others have
+    none."""
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -106,6 +111,8 @@ def format_command(command: Command, *, bot_username: str | None = None) -> str:
         "resolve": ["--no-survey" if args.get("no_survey") else None], "reopen": [args.get("reason")],
         "language": [args.get("code")], "start": [args.get("payload")], "wait": [args.get("text")],
         "close": [str(args["number"]) if "number" in args else None],
+        "ban": [format_duration(args["seconds"]) if args.get("seconds") else None, args.get("reason")],
+        "unban": [args.get("reason")],
     }.get(name, [])
     suffix = f"@{bot_username.lstrip('@')}" if bot_username else ""
     return " ".join([f"/{name}{suffix}", *(word for word in words if word)])
@@ -199,6 +206,22 @@ def _wait(rest: str) -> dict[str, Any]:
     return {"text": rest or None}
 
 
+def _ban(rest: str) -> dict[str, Any]:
+    first, after = (rest.split(None, 1) + ["", ""])[:2]
+    seconds: int | None = None
+    try:  # "7d", "12h", "1d4h": a word with a unit; "2 links of spam" and "3rd time" are reasons
+        seconds = parse_duration(first) if _DURATION.fullmatch(first) else None
+    except DurationError:
+        pass
+    if seconds is None:
+        after = rest
+    if seconds == 0:
+        raise _refuse("ban", f"{first!r} is no time at all; leave the duration out to ban until lifted")
+    if not after.strip():
+        raise _refuse("ban", "/ban needs a reason: the audit log and the team read it")
+    return {"seconds": seconds, "reason": after.strip()}
+
+
 def _close(rest: str) -> dict[str, Any]:
     """Nothing (staff, in a ticket's thread; a customer with one open ticket), or a ticket number: `/close 12`."""
     if not rest:
@@ -224,6 +247,7 @@ _PARSERS: Mapping[str, Callable[[str], dict[str, Any]]] = {
     "take": _nothing("take"), "tried": _text_of("tried", "text"), "note": _text_of("note", "text"),
     "priority": _priority, "tag": _tags, "escalate": _escalate, "quick": _text_of("quick", "reason"),
     "resolve": _resolve, "reopen": _reopen, "close": _close, "card": _nothing("card"), "wait": _wait,
+    "ban": _ban, "unban": _reopen,
     "mine": _nothing("mine"), "queue": _nothing("queue"),
     "start": _start, "status": _ignored, "language": _language,
 }

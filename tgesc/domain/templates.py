@@ -68,6 +68,9 @@ REGISTRY: Mapping[str, TemplateSpec] = {
         _spec("language_changed", "answer to /language CODE", "language"),
         _spec("language_help", "answer to /language without a code: the languages to choose from", "languages"),
         _spec("flood_notice", "sent once to a customer writing faster than the flood limit", "ticket"),
+        _spec("ban_notice", "sent once to a banned customer who writes: until when the desk will not answer",
+              "until"),
+        _spec("ban_notice_indefinite", "sent once to a customer banned until further notice who writes"),
         _spec("sla_warning", "staff: an SLA deadline is near (the ticket's thread)",
               "ticket", "priority", "tier", "clock", "left", "due", "todo"),
         _spec("sla_breach", "staff: an SLA deadline passed (thread, team leads' or admins' private chats)",
@@ -88,6 +91,7 @@ SAMPLE_VALUES: Mapping[str, str] = {
     "tickets": "\n".join(["#99999999 · waiting for your reply · a reply is expected within 1 day 23 hours 59 minutes"]
                          * 20),
     "language": "English",
+    "until": "10:30, Wed 30 Dec",
     "languages": "/language en — English\n/language zh — 中文\n/language ru — Русский",
     "priority": "medium",
     "clock": "next response",

@@ -6,7 +6,8 @@ latest survey round); `event_rows` turns the audit log (`Event`) into the issue'
 sla_breach, survey), `priority_changed`, `tagged`, `sla_warning`, `sla_breach`, `waiting` (reason: staff or faq),
 `resumed`, `waiting_reminded`, `resolved` and `closed` (reason: staff, customer, faq_solved, faq_silence,
 no_reply; auto), `reopened`, `survey_sent`, `survey_reminded`, `survey_answered` (+ `review_invited` for a success),
-`survey_expired`, and a few more (`rule_fired`, `faq_answered`, `emotion_changed`, `assigned`). Any other
+`survey_expired`, and a few more (`rule_fired`, `faq_answered`, `emotion_changed`, `assigned`, `customer_banned`,
+`customer_unbanned`). Any other
 kind passes through with its dots made underscores, details unchanged: nothing is hidden. Configuration
 events (`config.*`) are left out. The models must be bound to the simulation's database by the caller.
 
@@ -178,6 +179,15 @@ class _Mapper:
 
     def _ticket_assigned(self, _ticket, d, by):
         return [("assigned", {"to": d.get("to"), "by": by})]
+
+    def _customer_banned(self, _ticket, d, by):
+        until = d.get("until")
+        until = _iso(datetime.fromisoformat(until), self.zone) if until else None
+        return [("customer_banned", {"customer": d.get("customer"), "until": until, "reason": d.get("reason"),
+                                     "by": by})]
+
+    def _customer_unbanned(self, _ticket, d, by):
+        return [("customer_unbanned", {"customer": d.get("customer"), "reason": d.get("reason"), "by": by})]
 
     def _ticket_emotion(self, _ticket, d, by):
         return [("emotion_changed", {"from": d.get("old"), "to": d.get("new"), "by": by,

@@ -192,6 +192,10 @@ _EVENT_TEXTS: dict[str, Callable[[str, Mapping[str, Any], tzinfo], str]] = {
     "waiting_reminded": lambda n, d, z: f"· {n} customer reminded" + ("" if d.get("sent", True)
                                                                       else " (not sent: resolved at once)"),
     "assigned": lambda n, d, z: f"· {n} assigned to {d.get('to')}{_by(d)}",
+    "customer_banned": lambda n, d, z: f"⛔ {n} customer {d.get('customer')} banned until "
+                                       + (f"{_instant(d['until'], z):%Y-%m-%d %H:%M}" if d.get("until") else "lifted")
+                                       + f"{_by(d)}{_reason(d)}",
+    "customer_unbanned": lambda n, d, z: f"· {n} customer {d.get('customer')} unbanned{_by(d)}{_reason(d)}",
     "emotion_changed": lambda n, d, z: f"☹ {n} emotion {d.get('from')} → {d.get('to')}",
     "rule_fired": lambda n, d, z: f"· {n} rule {d.get('rule')} fired ({d.get('rule_kind')})",
     "faq_answered": lambda n, d, z: f"· {n} FAQ {d.get('faq')} answered (matched {d.get('matched')!r})",

@@ -16,6 +16,7 @@ from tgesc.domain.telegram import TEXT_LIMIT
 from tgesc.domain.telegram_text import split_text
 from tgesc.models import Ticket, database
 from tgesc.services.config.current import current
+from tgesc.services.customers.directory import banned
 from tgesc.services.outbox import store
 
 
@@ -53,8 +54,11 @@ def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind
 
 def to_customer(ticket: Ticket, key: str, variables: Mapping[str, Any], *, now: datetime,
                 dedupe_key: str | None = None) -> bool:
-    """A template message to the ticket's customer, in their language (whether it was written, see `queue`)."""
+    """A template message to the ticket's customer, in their language (whether it was written, see `queue`): the
+    desk's own messages, none of which goes to a banned customer (a staff member's reply is relayed all the same)."""
     customer = ticket.customer
+    if banned(customer, now):
+        return False
     return template_to(customer.telegram_id, customer.language, key, {"ticket": ticket.number, **variables}, now=now,
                 ticket=ticket, dedupe_key=dedupe_key)
 

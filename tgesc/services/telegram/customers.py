@@ -6,7 +6,8 @@ customer's own open tickets with the expected reply time (and a "close" button f
 their language, `/close [NUMBER]` resolves their own open ticket (services.tickets.deflection). A
 customer writing faster than the flood limit is throttled: what they send is still stored on the ticket,
 but no rule runs and nothing is answered, and they get one notice per throttling period. The first message
-after a low return-visit survey score is also stored as that survey's comment.
+after a low return-visit survey score is also stored as that survey's comment. A banned customer's messages are
+stored and go no further (services.customers.bans).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from tgesc.domain.humanize import LANGUAGE_NAMES, language_of, ticket_status_lin
 from tgesc.domain.rates import Rate, SlidingWindow
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Customer, Ticket, database
+from tgesc.services.customers import bans
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import deflection
 from tgesc.services.tickets import store as tickets
@@ -53,15 +55,19 @@ def customer_message(db: peewee.Database, desk: CustomerDesk, message: IncomingM
                      sender: Sender) -> None:
     """Handle one message of a customer's private chat in the caller's write transaction, where `sender` was read
     (ingest.read_sender)."""
+    command = None
     if message.edited_at is None and not message.media_type:
         try:
             command = parse_command(message.text, bot_username=desk.bot_username, allowed=CUSTOMER_COMMANDS)
         except CommandError:
             command = None  # a customer's "/something" we do not know is just text to the desk
-        if command is not None:
-            if not desk.flood.hit(message.chat_id, message.sent_at.timestamp(), message.message_id):
-                _answer_command(db, command, message, now, sender)  # a flooding customer's commands go unanswered
-            return
+    if bans.is_banned(sender, now):
+        bans.keep(db, message, now, sender, command=command is not None)
+        return
+    if command is not None:
+        if not desk.flood.hit(message.chat_id, message.sent_at.timestamp(), message.message_id):
+            _answer_command(db, command, message, now, sender)  # a flooding customer's commands go unanswered
+        return
     flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp(),
                                                             message.message_id)
     ticket = ingest(db, message, now=now, reactions=not flooding, sender=sender).row

@@ -7,7 +7,7 @@ so Telegram and the CLI refuse the same things with the same words.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import peewee
 
@@ -15,6 +15,7 @@ from tgesc.domain.bot_commands import Command
 from tgesc.domain.errors import UsageError
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.models import Staff, Ticket
+from tgesc.services.customers import bans
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import actions, escalation
 from tgesc.services.tickets import store as tickets
@@ -59,9 +60,25 @@ def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, sta
     if name == "wait":
         actions.wait(db, number, reply=args.get("text"), actor=actor, now=now, in_thread=True)
         return f"#{number} now waits on the customer" + (" (your text was sent to them)." if args.get("text") else ".")
+    if name in ("ban", "unban"):
+        return _ban(db, name, ticket, staff, args, now)
     if name == "card":
         fresh = tickets.find(number)
         outbox.queue(fresh, message.chat_id, card_html(view(fresh, now, UTC)), now=now, kind="message",
                      thread_id=message.thread_id, reply_to=message.message_id)
         return ""
     raise ValueError(f"no action for staff command {name!r}")  # parse_command only lets known ones through
+
+
+def _ban(db: peewee.Database, name: str, ticket: Ticket, staff: Staff, args: dict, now: datetime) -> str:
+    """/ban and /unban: the thread's customer, by a lead or an admin."""
+    customer = ticket.customer
+    if name == "unban":
+        bans.unban(db, customer, actor=staff.handle, now=now, reason=args.get("reason", ""), by=staff,
+                    ticket=ticket)
+        return f"The customer of #{ticket.number} is no longer banned."
+    seconds = args.get("seconds")
+    until = now + timedelta(seconds=seconds) if seconds else None
+    bans.ban(db, customer, until=until, reason=args["reason"], actor=staff.handle, now=now, by=staff, ticket=ticket)
+    return (f"The customer of #{ticket.number} is banned " + (f"until {until:%Y-%m-%d %H:%M} UTC" if until else
+            "until /unban") + ": what they write is kept, unanswered; the next time they write they are told, once.")

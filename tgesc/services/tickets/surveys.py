@@ -56,6 +56,7 @@ from tgesc.domain.telegram import ButtonPress
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Customer, Survey, Ticket, database
 from tgesc.services.config.current import current
+from tgesc.services.customers.directory import banned
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import lifecycle
 from tgesc.services.tickets import store as tickets
@@ -129,7 +130,7 @@ def step(survey_id: int, now: datetime, policy: SurveyPolicy) -> dict[str, Any] 
         return None  # another sweep got there first
     if survey.status == "reminded":
         return _expire(survey, now)
-    reason = _why_not_send(survey)
+    reason = _why_not_send(survey, now)
     if reason:
         return _cancel(survey, reason, now)
     if survey.status == "scheduled":
@@ -137,7 +138,7 @@ def step(survey_id: int, now: datetime, policy: SurveyPolicy) -> dict[str, Any] 
     return _remind(survey, now, policy)
 
 
-def _why_not_send(survey: Survey) -> str | None:
+def _why_not_send(survey: Survey, now: datetime) -> str | None:
     """Why the survey (or its reminder) must not go out now; None when it may."""
     ticket, customer = survey.ticket, survey.ticket.customer
     if ticket.status not in SENDABLE:
@@ -147,6 +148,8 @@ def _why_not_send(survey: Survey) -> str | None:
         return f"the customer has another open ticket, #{other}"
     if customer.unreachable_at is not None:
         return "the customer cannot be reached (Telegram refused to deliver to them)"
+    if banned(customer, now):
+        return "the customer is banned (`tgesc customer show` says until when)"
     return None
 
 
@@ -227,7 +230,7 @@ def send_now(db: peewee.Database, number: int, *, actor: str, now: datetime,
             raise DomainError(f"ticket #{number} has no scheduled survey (`tgesc survey list --ticket {number}` "
                               "shows its surveys; resolving a ticket schedules one unless --no-survey)")
         survey = _load(scheduled.id)
-        reason = _why_not_send(survey)
+        reason = _why_not_send(survey, now)
         if reason:
             raise DomainError(f"the survey of ticket #{number} was not sent: {reason}")
         sent = _send(survey, now, policy)

@@ -1,0 +1,178 @@
+"""`tgesc customer ...`: the people who write to the desk: list, show, ban and unban.
+
+A customer is named by their Telegram user id (`1001`) or @username. Times are shown in the viewer's zone (--tz or
+TGESC_TIMEZONE), in --json too (ISO 8601 with the offset).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from tgesc.cli.context import current_time, state
+from tgesc.cli.entries import AS_OPTION, duration
+from tgesc.cli.output import JSON_OPTION, emit, emit_page, info
+from tgesc.cli.parsing import free_text, whole_number
+from tgesc.domain.limits import LIMIT, TELEGRAM_USER_ID
+
+app = typer.Typer(help="Customers: who wrote to the desk, their tickets, and bans.", no_args_is_help=True)
+WHO = typer.Argument(..., metavar="CUSTOMER", help="Telegram user id (e.g. 1001) or @username.")
+LIST_COLUMNS = ["id", "username", "name", "language", "tickets", "open", "banned until"]
+PAGE = 50  # customers a page unless asked otherwise
+TIMES = ("banned_at", "banned_until", "created_at")
+
+
+@app.callback()
+def customer() -> None:
+    """Customers: everyone who wrote to the bot, with their tickets and bans. A banned customer's messages are
+    still stored, but open no ticket, trigger nothing and get no answer but one notice per ban.
+    """
+
+
+def _local(record: dict[str, Any]) -> dict[str, Any]:
+    zone = ZoneInfo(state().settings().timezone)
+    return {k: (v.astimezone(zone).isoformat(timespec="seconds") if k in TIMES and isinstance(v, datetime) else v)
+            for k, v in record.items()}
+
+
+def _row(record: dict[str, Any]) -> dict[str, Any]:
+    until = "" if not record["banned"] else (record["banned_until"] or "until lifted").replace("T", " ")[:16]
+    return {"id": record["id"], "username": f"@{record['username']}" if record["username"] else "",
+            "name": record["name"], "language": record["language"], "tickets": record["tickets"],
+            "open": record["open_tickets"], "banned until": until}
+
+
+def _acting(db: Any, as_: str | None) -> Any:
+    """The staff member --as names (checked: active), or None for the operator."""
+    from tgesc.services.tickets.permissions import active_staff
+
+    return active_staff(db, as_) if as_ else None
+
+
+@app.command("list")
+def list_(
+    banned: bool = typer.Option(False, "--banned", help="Only the customers banned now."),
+    limit: int = typer.Option(None, "--limit", parser=whole_number(LIMIT), metavar="N",
+                              help="At most this many, by Telegram id (default 50; 0: all, as --all)."),
+    after: int = typer.Option(None, "--after", parser=whole_number(TELEGRAM_USER_ID), metavar="ID",
+                              help="Only customers with a higher Telegram id: the next page, as the last one printed "
+                                   "it."),
+    all_: bool = typer.Option(False, "--all", help="Every customer that matches, written as it is read."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The customers by Telegram id, with their tickets and ban, a page at a time.
+
+    A page holds 50 customers (--limit); under the table, how many match in all and the command for the next page
+    (--after the last one's id). --all writes every customer as it is read (--json: one a line). With --json the
+    rows are one JSON array; the count and the next command go to stderr.
+
+    Examples:
+
+      tgesc customer list
+
+      tgesc customer list --banned
+
+      tgesc customer list --all --json | jq -r '.[] | select(.open_tickets > 1) | .id'
+    """
+    from tgesc.cli.output import stream_rows
+    from tgesc.services.customers import directory
+
+    if all_ and limit:
+        raise typer.BadParameter("--all lists every customer: leave --limit out (or use --limit N alone)")
+    db, now = state().database(), current_time()
+    shown = (lambda record: record) if as_json else _row
+    if all_ or limit == 0:
+        rows = (shown(_local(r)) for r in directory.stream_customers(db, now=now, banned_only=banned, after=after))
+        stream_rows(rows, as_json, columns=LIST_COLUMNS, noun="customers")
+        return
+    limit = limit or PAGE
+    records = [_local(r) for r in directory.list_customers(db, now=now, banned_only=banned, limit=limit + 1,
+                                                           after=after)]
+    options = [*(["--banned"] if banned else []), *([f"--limit {limit}"] if limit != PAGE else []),
+               *(["--json"] if as_json else [])]
+    emit_page(records, limit, as_json, " ".join(["tgesc customer list", *options, "--after"]), columns=LIST_COLUMNS,
+              shown=shown, total=directory.count_customers(db, now=now, banned_only=banned), noun="customers")
+
+
+@app.command("show")
+def show(who: str = WHO, as_json: bool = JSON_OPTION) -> None:
+    """One customer: identity, language and zone, tickets, and their ban if any.
+
+    Examples:
+
+      tgesc customer show 1001
+
+      tgesc customer show @alice --json | jq .open_tickets
+    """
+    from tgesc.services.customers import directory
+
+    db = state().database()
+    with db.atomic():
+        emit(_local(directory.describe(db, directory.find(db, who), current_time())), as_json)
+
+
+@app.command("ban")
+def ban(
+    who: str = WHO,
+    for_: str = typer.Option(None, "--for", parser=duration, metavar="DURATION",
+                             help="How long, e.g. 7d or 12h (default: until `tgesc customer unban`)."),
+    reason: str = typer.Option(..., "--reason", parser=free_text, metavar="TEXT",
+                               help="Why (required): the audit log and the team read it."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Ban a customer: what they write is kept, unanswered.
+
+    While banned, their messages are stored but open no ticket, trigger nothing and get no answer but one notice
+    saying until when. Banning a banned customer again replaces the end and the reason. With --as, the staff
+    member must be a team lead or an admin.
+
+    Examples:
+
+      tgesc customer ban 1001 --for 7d --reason "abusive language to staff"
+
+      tgesc customer ban @spammer --reason "advertising bot"
+    """
+    from tgesc.db import write_transaction
+    from tgesc.domain.durations import parse_duration
+    from tgesc.services.customers import bans, directory
+
+    db, now = state().database(), current_time()
+    until = now + timedelta(seconds=parse_duration(for_)) if for_ else None
+    with write_transaction(db):
+        found = bans.ban(db, directory.find(db, who), until=until, reason=reason, actor=state().actor(as_), now=now,
+                         by=_acting(db, as_))
+        record = directory.describe(db, found, now)
+    emit(_local(record), as_json)
+    info(f"Banned customer {record['id']} " + (f"until {_local(record)['banned_until']}." if until else
+                                               "until `tgesc customer unban`."))
+
+
+@app.command("unban")
+def unban(
+    who: str = WHO,
+    reason: str = typer.Option("", "--reason", parser=free_text, metavar="TEXT", help="Why, for the audit log."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Lift a customer's ban.
+
+    What they write from now on is handled as anyone's; what they wrote while banned stays stored, unanswered.
+
+    Example:
+
+      tgesc customer unban 1001 --reason "apologised"
+    """
+    from tgesc.db import write_transaction
+    from tgesc.services.customers import bans, directory
+
+    db, now = state().database(), current_time()
+    with write_transaction(db):
+        found = bans.unban(db, directory.find(db, who), actor=state().actor(as_), now=now, reason=reason,
+                           by=_acting(db, as_))
+        record = directory.describe(db, found, now)
+    emit(_local(record), as_json)
+    info(f"Lifted the ban of customer {record['id']}.")
