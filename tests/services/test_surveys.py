@@ -161,6 +161,17 @@ def test_no_survey_to_a_customer_telegram_refuses(desk):
     assert [d["action"] for d in sweep_surveys(desk, now=survey_of().due_at, policy=POLICY)] == ["cancelled"]
 
 
+def test_no_survey_to_a_banned_customer_while_the_ban_lasts(desk):
+    from tgesc.services.customers import bans
+
+    resolved_at(desk, MON_10)
+    with write_transaction(desk):
+        bans.ban(desk, Customer.get(), until=survey_of().due_at + HOUR, reason="spam", actor="dave", now=MON_10)
+    [done] = sweep_surveys(desk, now=survey_of().due_at, policy=POLICY)
+    assert (done["action"], done["reason"]) == ("cancelled", "the customer is banned (`tgesc customer show` says "
+                                                             "until when)")
+
+
 def test_reopening_cancels_the_scheduled_survey(desk):
     resolved_at(desk, MON_10)
     actions.reopen(desk, 1, actor="bob", now=MON_10 + HOUR)
