@@ -18,10 +18,14 @@ from tgesc.models import Customer, Survey, TriedSolution
 from tgesc.services.config.apply import list_entries
 
 MISSING = {
-    "first": "first_occurred (when the problem first occurred: ticket checklist --first-occurred)",
-    "evidence": "evidence (screenshots or logs: sent by the customer, or ticket checklist --evidence)",
-    "tried": "tried (what the front line tried: ticket tried N TEXT)",
-    "expected": "expected_resolution (when the customer expects it solved: ticket checklist --expected-by)",
+    "first": "first_occurred (when the problem first occurred: /first WHEN in the"
+    " thread, or ticket checklist --first-occurred)",
+    "evidence": "evidence (screenshots or logs: sent by the customer, /evidence in the"
+    " thread, or ticket checklist --evidence)",
+    "tried": "tried (what the front line tried: /tried TEXT in the thread, or"
+    " ticket tried N TEXT)",
+    "expected": "expected_resolution (when the customer expects it solved: /expected"
+    " WHEN in the thread, or ticket checklist --expected-by)",
 }
 PROBLEM = "我的订单三天了还没到\n订单号 A-1001"
 

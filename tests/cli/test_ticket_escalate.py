@@ -20,10 +20,14 @@ WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周�
 NOTICE_ZH = "您的问题已升级至{tier}(工单号 #{ticket}),预计将在 {eta} 内回复您。如遇紧急情况,请回复“紧急”。"
 OFF_HOURS_ZH = "感谢您的留言。我们的团队目前不在工作时间内,您的工单 #{ticket} 将于 {opens_at} 起继续处理,无需重复提交。"
 MISSING = [
-    "first_occurred (when the problem first occurred: ticket checklist --first-occurred)",
-    "evidence (screenshots or logs: sent by the customer, or ticket checklist --evidence)",
-    "tried (what the front line tried: ticket tried N TEXT)",
-    "expected_resolution (when the customer expects it solved: ticket checklist --expected-by)",
+    "first_occurred (when the problem first occurred: /first WHEN in the"
+    " thread, or ticket checklist --first-occurred)",
+    "evidence (screenshots or logs: sent by the customer, /evidence in the"
+    " thread, or ticket checklist --evidence)",
+    "tried (what the front line tried: /tried TEXT in the thread, or"
+    " ticket tried N TEXT)",
+    "expected_resolution (when the customer expects it solved: /expected"
+    " WHEN in the thread, or ticket checklist --expected-by)",
 ]
 
 
@@ -86,7 +90,8 @@ def test_escalation_writes_one_event_the_customer_notice_and_the_staff_card(desk
                        "text": card_html(view(ticket(), at, UTC))}
     assert rows[1]["text"].startswith("<b>#1</b> · @ana (id 1001) · L2 · priority <b>medium</b> · calm\n"
                                       "<b>Problem</b> (customer's words): My order has not arrived\n"
-                                      "<b>Tried</b>: asked to check the spam folder (bob)\n<b>SLA</b>: ")
+                                      "<b>Tried</b> (1 of 3): asked to check the spam folder (bob)\n"
+                                      "<b>Checklist</b>: first occurred 2026-03-01 00:00 · evidence ✓ · expected by ")
     assert len(rows) == 2
     assert ticket().first_response_due == ticket().created_at + timedelta(hours=2)
 

@@ -68,6 +68,12 @@ def parse(text: str, allowed: frozenset[str] = EVERY_COMMAND, bot: str | None = 
     ("/ban 2 links of spam", Command("ban", {"seconds": None, "reason": "2 links of spam"})),
     ("/ban 3rd time spamming", Command("ban", {"seconds": None, "reason": "3rd time spamming"})),
     ("/unban", Command("unban", {"reason": ""})),
+    ("/first 2026-03-01 14:30", Command("first", {"when": "2026-03-01 14:30"})),
+    ("/expected 2026-03-03", Command("expected", {"when": "2026-03-03"})),
+    ("/evidence", Command("evidence", {"provided": True})),
+    ("/evidence YES", Command("evidence", {"provided": True})),
+    ("/evidence no", Command("evidence", {"provided": False})),
+    ("/checklist", Command("checklist")),
     ("/unban apologised", Command("unban", {"reason": "apologised"})),
     ("/TAKE", Command("take")),
     ("  /take", Command("take")),
@@ -117,8 +123,13 @@ def test_not_a_command(text):
     ("/language english please", "not a language code"),
     ("/language e", "not a language code"),
     ("/ban", "needs a reason"),
+    ("/first", "needs a when"),
+    ("/expected   ", "needs a when"),
+    ("/evidence maybe", "when it is in, no when it is not"),
+    ("/checklist now", "takes no arguments"),
     ("/ban 7d", "needs a reason"),
     ("/ban 0s  spam", "no time at all"),
+    ("/ban 400d spam", "400d"),
 ])
 def test_bad_arguments_are_refused_with_the_usage(text, says):
     with pytest.raises(CommandError, match=says) as refused:
@@ -191,9 +202,12 @@ COMMANDS = st.one_of(
         lambda code: Command("language", {"code": code})),
     st.one_of(st.none(), TEXTS).map(lambda payload: Command("start", {"payload": payload})),
     st.builds(lambda seconds, reason: Command("ban", {"seconds": seconds, "reason": reason}),
-              st.one_of(st.none(), st.integers(1, 10**8)),
-              TEXTS.filter(lambda text: not re.match(r"\d+[a-zA-Z]", text))),
+              st.one_of(st.none(), st.integers(1, 365 * 86_400)),
+              TEXTS.filter(lambda text: not re.match(r"(?:[0-9]+[dhmsDHMS])+(\s|$)", text))),
     st.one_of(st.just(""), TEXTS).map(lambda reason: Command("unban", {"reason": reason})),
+    st.builds(lambda name, when: Command(name, {"when": when}), st.sampled_from(["first", "expected"]), TEXTS),
+    st.booleans().map(lambda provided: Command("evidence", {"provided": provided})),
+    st.just(Command("checklist")),
 )
 
 

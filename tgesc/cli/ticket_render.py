@@ -8,10 +8,9 @@ UTC datetimes for `list`) and only lay them out: no queries here.
 from __future__ import annotations
 
 import functools
-import re
 import shlex
 from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -203,8 +202,6 @@ def _list_options(wanted: Any, limit: int | None, as_json: bool) -> list[str]:
 
 # --- what people type -----------------------------------------------------------------------------
 
-_DATE = re.compile(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}", re.ASCII)
-
 
 def tag_changes(changes: Sequence[str], add: Sequence[str], remove: Sequence[str]) -> tuple[list[str], list[str]]:
     """`+a -b` arguments (given after `--`) plus --add/--remove options → (added, removed)."""
@@ -227,19 +224,13 @@ def tag_changes(changes: Sequence[str], add: Sequence[str], remove: Sequence[str
 
 
 def typed_instant(text: str | None, zone: str, option: str) -> datetime | None:
-    """An ISO 8601 instant or date typed by a person; a bare date is local midnight and a time without
-    an offset is local time, both in the viewer's `zone`."""
+    """An ISO 8601 instant or date typed by a person (`instants.parse_moment`): a bare date is local midnight and a
+    time without an offset is local time, both in the viewer's `zone`."""
     if text is None:
         return None
-    from tgesc.domain.instants import InstantError, parse_instant
+    from tgesc.domain.instants import InstantError, parse_moment
 
-    stripped = text.strip()
-    if _DATE.fullmatch(stripped):
-        try:
-            stripped = date.fromisoformat(stripped).isoformat() + "T00:00"
-        except ValueError as exc:
-            raise typer.BadParameter(f"{option}: {text!r} is not a date: {exc}") from None
     try:
-        return parse_instant(stripped, ZoneInfo(zone))
+        return parse_moment(text, ZoneInfo(zone))
     except InstantError as exc:
-        raise typer.BadParameter(f"{option}: {exc} (or a date such as 2026-03-02)") from None
+        raise typer.BadParameter(f"{option}: {exc}") from None

@@ -4,7 +4,8 @@ a `CommandError` whose message says what is wrong and how the command is used.
 Where each is accepted (the caller passes the set as `allowed`):
 - staff, in a ticket's forum topic or card thread (`STAFF_TOPIC_COMMANDS`): /take, /tried TEXT, /note TEXT,
   /priority P, /tag +a -b, /escalate TIER REASON, /quick REASON, /resolve [--no-survey], /reopen [REASON],
-  /close, /card, /wait [TEXT], /ban [DURATION] REASON, /unban [REASON] (the ticket's customer; leads and admins);
+  /close, /card, /wait [TEXT], /first WHEN, /expected WHEN, /evidence [no], /checklist, /ban [DURATION] REASON,
+  /unban [REASON] (the ticket's customer; leads and admins);
 - staff, in a private chat with the bot (`STAFF_PRIVATE_COMMANDS`): /mine, /queue;
 - customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE],
   /close [NUMBER] (their own ticket: the number, or their only open one).
@@ -26,7 +27,8 @@ from tgesc.domain.durations import DurationError, format_duration, parse_duratio
 from tgesc.domain.vocabulary import PRIORITIES
 
 STAFF_TOPIC_COMMANDS = frozenset({"take", "tried", "note", "priority", "tag", "escalate", "quick", "resolve",
-                                  "reopen", "close", "card", "wait", "ban", "unban"})
+                                  "reopen", "close", "card", "wait", "first", "expected", "evidence",
+                                  "checklist", "ban", "unban"})
 STAFF_PRIVATE_COMMANDS = frozenset({"mine", "queue"})
 CUSTOMER_COMMANDS = frozenset({"start", "status", "language", "close"})
 
@@ -43,6 +45,10 @@ USAGE: Mapping[str, str] = {
     "close": "/close [NUMBER] — close the ticket (its number: when you have several)",
     "wait": "/wait [TEXT] — wait on the customer (TEXT is sent to them first); the SLA clocks pause",
     "card": "/card — show the ticket's card here",
+    "first": "/first WHEN — when the problem first occurred (2026-03-01, or 2026-03-01 14:30 in the customer's zone)",
+    "expected": "/expected WHEN — when the customer expects it solved (e.g. 2026-03-03 18:00, the customer's zone)",
+    "evidence": "/evidence [no] — the customer's screenshots or logs are in (or, with no, are not)",
+    "checklist": "/checklist — the handover checklist: what is filled in and what is missing",
     "ban": "/ban [DURATION] REASON — ban the customer (e.g. /ban 7d spam): their messages are kept, unanswered",
     "unban": "/unban [REASON] — lift the customer's ban",
     "mine": "/mine — your open tickets",
@@ -56,7 +62,7 @@ _HEAD = re.compile(r"/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}
 _TAG = re.compile(r"(?P<sign>[+-]?)(?P<tag>\w[\w.:-]*)")
 _TIER = re.compile(r"[A-Za-z0-9][\w.-]{0,15}", re.ASCII)
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?", re.ASCII)
-_DURATION = re.compile(r"\d+[a-z][a-z0-9]*", re.ASCII | re.IGNORECASE)
+_DURATION = re.compile(r"(?:[0-9]+[dhms])+", re.ASCII | re.IGNORECASE)  # duration-shaped: /ban's first word
 _NO_SURVEY = ("nosurvey",)  # --no-survey, nosurvey, no_survey ... once dashes and underscores are dropped
 
 
@@ -75,8 +81,8 @@ class Command:
     tried/note: text · priority: priority · tag: add, remove (tuples) · escalate: tier, reason ·
     quick: reason · resolve: no_survey · reopen: reason ('' when none) · language: code (None when
     none) · start: payload (None when none) · wait: text (None when none) · close: number (a customer's, only
-    when given) · ban: seconds (None: until lifted), reason · unban: reason ('' when none); the others have
-    none."""
+    when given) · ban: seconds (None: until lifted), reason · unban: reason ('' when none) · first/expected:
+    when (as typed) · evidence: provided; the others have none."""
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -111,6 +117,8 @@ def format_command(command: Command, *, bot_username: str | None = None) -> str:
         "resolve": ["--no-survey" if args.get("no_survey") else None], "reopen": [args.get("reason")],
         "language": [args.get("code")], "start": [args.get("payload")], "wait": [args.get("text")],
         "close": [str(args["number"]) if "number" in args else None],
+        "first": [args.get("when")], "expected": [args.get("when")],
+        "evidence": [None if args.get("provided", True) else "no"],
         "ban": [format_duration(args["seconds"]) if args.get("seconds") else None, args.get("reason")],
         "unban": [args.get("reason")],
     }.get(name, [])
@@ -206,14 +214,22 @@ def _wait(rest: str) -> dict[str, Any]:
     return {"text": rest or None}
 
 
+def _evidence(rest: str) -> dict[str, Any]:
+    answer = rest.lower()
+    if answer not in ("", "yes", "no"):
+        raise _refuse("evidence", f"{rest!r}: say nothing (or yes) when it is in, no when it is not")
+    return {"provided": answer != "no"}
+
+
 def _ban(rest: str) -> dict[str, Any]:
     first, after = (rest.split(None, 1) + ["", ""])[:2]
     seconds: int | None = None
-    try:  # "7d", "12h", "1d4h": a word with a unit; "2 links of spam" and "3rd time" are reasons
-        seconds = parse_duration(first) if _DURATION.fullmatch(first) else None
-    except DurationError:
-        pass
-    if seconds is None:
+    if _DURATION.fullmatch(first):  # "7d", "12h", "1d4h"; "2 links of spam" and "3rd time" are reasons
+        try:
+            seconds = parse_duration(first)
+        except DurationError as error:
+            raise _refuse("ban", str(error)) from None
+    else:
         after = rest
     if seconds == 0:
         raise _refuse("ban", f"{first!r} is no time at all; leave the duration out to ban until lifted")
@@ -247,7 +263,8 @@ _PARSERS: Mapping[str, Callable[[str], dict[str, Any]]] = {
     "take": _nothing("take"), "tried": _text_of("tried", "text"), "note": _text_of("note", "text"),
     "priority": _priority, "tag": _tags, "escalate": _escalate, "quick": _text_of("quick", "reason"),
     "resolve": _resolve, "reopen": _reopen, "close": _close, "card": _nothing("card"), "wait": _wait,
-    "ban": _ban, "unban": _reopen,
+    "ban": _ban, "unban": _reopen, "first": _text_of("first", "when"), "expected": _text_of("expected", "when"),
+    "evidence": _evidence, "checklist": _nothing("checklist"),
     "mine": _nothing("mine"), "queue": _nothing("queue"),
     "start": _start, "status": _ignored, "language": _language,
 }

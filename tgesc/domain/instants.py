@@ -9,10 +9,10 @@ read with the offset in force before the jump, so it lands that far past the jum
 instant and is refused, as are more than six decimals of a second (tgesc counts whole microseconds) and
 instants outside the range of docs/limits.md (1970 up to the year 9000, `tgesc.domain.limits`).
 
-`parse_date` reads a calendar date, `YYYY-MM-DD`, within the same years. `parse_pause` reads
-`START/END`, two such instants; `parse_minutes` reads a decimal number of minutes (`90`, `1.5`, `0.25`;
-at most 365 days' worth) into an exact timedelta. `format_minutes` and `format_seconds` write a duration
-as a plain decimal number without float noise (`90`, `90.5`).
+`parse_moment` reads either, a bare date being local midnight. `parse_date` reads a calendar date, `YYYY-MM-DD`,
+within the same years. `parse_pause` reads `START/END`, two such instants; `parse_minutes` reads a decimal number of
+minutes (`90`, `1.5`, `0.25`; at most 365 days' worth) into an exact timedelta. `format_minutes` and
+`format_seconds` write a duration as a plain decimal number without float noise (`90`, `90.5`).
 """
 
 from __future__ import annotations
@@ -66,6 +66,24 @@ def parse_instant(text: str, zone: tzinfo) -> datetime:
     if problem:
         raise InstantError(f"{text!r} {problem}")
     return parsed
+
+
+def parse_moment(text: str, zone: tzinfo) -> datetime:
+    """When something happened or should, as a person types it: an instant (`parse_instant`), or a bare date
+    (`2026-03-01`, `20260301`), read as local midnight in `zone`. What `ticket checklist` and the thread's
+    /first and /expected read."""
+    stripped = text.strip() if isinstance(text, str) else text
+    if isinstance(stripped, str) and _DATE_ONLY.fullmatch(stripped):
+        try:
+            day = date.fromisoformat(stripped if "-" in stripped else
+                                     f"{stripped[:4]}-{stripped[4:6]}-{stripped[6:]}")
+        except ValueError as exc:
+            raise InstantError(f"{text!r} is not a date: {exc}") from None
+        return parse_instant(day.isoformat() + "T00:00", zone)
+    try:
+        return parse_instant(stripped, zone)
+    except InstantError as exc:
+        raise InstantError(f"{exc} (or a date such as 2026-03-02)") from None
 
 
 def _instant_reason(text: str) -> str:

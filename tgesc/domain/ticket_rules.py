@@ -9,6 +9,7 @@ resolution."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -47,17 +48,44 @@ class Checklist:
 
     @property
     def missing(self) -> list[str]:
-        """The items still to fill in, in the article's order, as the CLI option that fills each."""
+        """The items still to fill in, in the article's order: the item's key, what it is, and how to fill it in
+        the ticket's Telegram thread and on the command line."""
         items = []
         if self.first_occurred_at is None:
-            items.append("first_occurred (when the problem first occurred: ticket checklist --first-occurred)")
+            items.append("first_occurred (when the problem first occurred: /first WHEN in the thread, or ticket "
+                         "checklist --first-occurred)")
         if not self.evidence_provided:
-            items.append("evidence (screenshots or logs: sent by the customer, or ticket checklist --evidence)")
+            items.append("evidence (screenshots or logs: sent by the customer, /evidence in the thread, or ticket "
+                         "checklist --evidence)")
         if self.tried == 0:
-            items.append("tried (what the front line tried: ticket tried N TEXT)")
+            items.append("tried (what the front line tried: /tried TEXT in the thread, or ticket tried N TEXT)")
         if self.expected_resolution_by is None:
-            items.append("expected_resolution (when the customer expects it solved: ticket checklist --expected-by)")
+            items.append("expected_resolution (when the customer expects it solved: /expected WHEN in the thread, or "
+                         "ticket checklist --expected-by)")
         return items
+
+
+TRIED_WANTED = 3  # the article: the front line tries three solutions before it escalates
+_CHECKLIST_PRESS = re.compile(r"checklist:(?P<number>[0-9]{1,9}):(?P<item>evidence|first-today|first-yesterday)",
+                              re.ASCII)
+
+
+def checklist_buttons(number: int, items: Checklist) -> list[list[dict[str, str]]]:
+    """The inline keyboard under /checklist: a button for each missing item a tap can fill in (evidence, and when
+    the problem first occurred: today or yesterday), one row each."""
+    rows = []
+    if not items.evidence_provided:
+        rows.append([{"text": "📎 Evidence is in", "data": f"checklist:{number}:evidence"}])
+    if items.first_occurred_at is None:
+        rows.append([{"text": "First occurred today", "data": f"checklist:{number}:first-today"},
+                     {"text": "…yesterday", "data": f"checklist:{number}:first-yesterday"}])
+    return rows
+
+
+def parse_checklist_press(data: str) -> tuple[int, str] | None:
+    """(ticket number, item) of a /checklist button; None when `data` is not one."""
+    match = _CHECKLIST_PRESS.fullmatch(data or "")
+    return (int(match["number"]), match["item"]) if match else None
 
 
 # --- the lifecycle timers: waiting on the customer, then resolved, then closed ------------------------------

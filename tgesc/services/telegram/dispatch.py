@@ -35,7 +35,13 @@ from tgesc.services.outbox import rows as outbox
 from tgesc.services.outbox import store as outbox_store
 from tgesc.services.telegram import dead_letters
 from tgesc.services.telegram.customers import CustomerDesk, customer_message
-from tgesc.services.telegram.staff import on_staff_chat_message, on_staff_private_message, staff_member, staff_tier
+from tgesc.services.telegram.staff import (
+    on_staff_chat_message,
+    on_staff_press,
+    on_staff_private_message,
+    staff_member,
+    staff_tier,
+)
 from tgesc.services.tickets import deflection, surveys
 from tgesc.services.tickets.ingest import read_sender
 
@@ -170,6 +176,8 @@ class BotDispatcher:
 
     def _press(self, press: ButtonPress, now: datetime) -> None:
         if surveys.on_press(self.db, press, now):  # a survey's star buttons record the answer
+            return
+        if on_staff_press(self.db, press, now):  # a /checklist button in a ticket's thread
             return
         if not deflection.on_press(self.db, press, now):  # an FAQ answer's verdict, a /status close button
             with write_transaction(self.db):

@@ -6,13 +6,14 @@ one of: an internal note (`//...`, never relayed), a staff command (`/take`, `/t
 through the same services as the CLI), or an answer relayed to the customer (a ticket waiting on the
 customer's verdict on an FAQ answer is then open again: a person took over). Only staff of that tier (or
 admins) may do any of it; anybody else is refused with the reason, and the attempt is logged.
-In a private chat, staff get `/mine` (their tickets) and `/queue` (their tiers' open tickets).
+In a private chat, staff get `/mine` (their tickets) and `/queue` (their tiers' open tickets). The buttons under
+/checklist fill in an item by a tap (`on_staff_press`).
 """
 
 from __future__ import annotations
 
 import html
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
 import peewee
 
@@ -28,12 +29,14 @@ from tgesc.domain.bot_commands import (
     parse_command,
 )
 from tgesc.domain.errors import TgescError
-from tgesc.domain.telegram import IncomingMessage
+from tgesc.domain.humanize import zone_for
+from tgesc.domain.telegram import ButtonPress, IncomingMessage
+from tgesc.domain.ticket_rules import parse_checklist_press
 from tgesc.models import Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
-from tgesc.services.tickets import lifecycle, queue, threads
+from tgesc.services.tickets import actions, lifecycle, queue, threads
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.permissions import may_work
 from tgesc.services.tickets.store import event, save
@@ -129,6 +132,37 @@ def _command(db, bot_username: str | None, ticket: Ticket, staff: Staff, message
         text = "\n".join([str(error), *(f"- {p}" for p in getattr(error, "problems", []) or [])])
     if text:
         _answer(ticket, message, text, now)
+
+
+def on_staff_press(db: peewee.Database, press: ButtonPress, now: datetime) -> bool:
+    """A press on a /checklist button (False: not one): the item is set as the presser, who must be allowed to work
+    the ticket there, and the press answered with what was done (or why not)."""
+    parsed = parse_checklist_press(press.data)
+    if parsed is None:
+        return False
+    number, item = parsed
+    staff = staff_member(press.sender.id)
+    with write_transaction(db):
+        ticket = tickets.by_number(db, number)
+        if ticket is None or ticket.staff_chat_id != press.chat_id or not may_work(staff, ticket.tier):
+            text = "Only staff of this ticket's tier (and admins) can fill in its checklist."
+        else:
+            text = _tapped(db, ticket, staff, item, now)
+        outbox.queue(None, press.chat_id, text, now=now, kind="answer-callback",  # a toast: plain text
+                     payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
+    return True
+
+
+def _tapped(db: peewee.Database, ticket: Ticket, staff: Staff, item: str, now: datetime) -> str:
+    """A /checklist button's item set on `ticket` by `staff`; the answer to the press."""
+    if item == "evidence":
+        actions.set_checklist(db, ticket.number, evidence=True, actor=staff.handle, now=now)
+        return f"#{ticket.number}: evidence is in."
+    zone = zone_for(ticket.customer.timezone, ticket.customer.language)
+    day = now.astimezone(zone).date() - timedelta(days=1 if item == "first-yesterday" else 0)
+    when = datetime.combine(day, time(), zone)
+    actions.set_checklist(db, ticket.number, first_occurred_at=when, actor=staff.handle, now=now)
+    return f"#{ticket.number}: first occurred {day.isoformat()} (the customer's zone, {zone.key})."
 
 
 def on_staff_private_message(db: peewee.Database, bot_username: str | None, staff: Staff,

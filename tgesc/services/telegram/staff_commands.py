@@ -7,14 +7,19 @@ so Telegram and the CLI refuse the same things with the same words.
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import peewee
 
 from tgesc.domain.bot_commands import Command
 from tgesc.domain.errors import UsageError
+from tgesc.domain.humanize import zone_for
+from tgesc.domain.instants import InstantError, parse_moment
 from tgesc.domain.telegram import IncomingMessage
-from tgesc.models import Staff, Ticket
+from tgesc.domain.ticket_rules import TRIED_WANTED, Checklist, checklist_buttons
+from tgesc.models import Staff, Ticket, database
 from tgesc.services.customers import bans
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import actions, escalation
@@ -60,6 +65,15 @@ def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, sta
     if name == "wait":
         actions.wait(db, number, reply=args.get("text"), actor=actor, now=now, in_thread=True)
         return f"#{number} now waits on the customer" + (" (your text was sent to them)." if args.get("text") else ".")
+    if name in ("first", "expected", "evidence"):
+        return _fill(db, name, ticket, actor, args, now)
+    if name == "checklist":
+        fresh = tickets.find(number)
+        items = tickets.checklist(fresh)
+        outbox.queue(fresh, message.chat_id, html.escape(checklist_text(fresh, items)), now=now, kind="message",
+                     thread_id=message.thread_id, reply_to=message.message_id,
+                     buttons=checklist_buttons(number, items) or None)
+        return ""
     if name in ("ban", "unban"):
         return _ban(db, name, ticket, staff, args, now)
     if name == "card":
@@ -82,3 +96,55 @@ def _ban(db: peewee.Database, name: str, ticket: Ticket, staff: Staff, args: dic
     bans.ban(db, customer, until=until, reason=args["reason"], actor=staff.handle, now=now, by=staff, ticket=ticket)
     return (f"The customer of #{ticket.number} is banned " + (f"until {until:%Y-%m-%d %H:%M} UTC" if until else
             "until /unban") + ": what they write is kept, unanswered; the next time they write they are told, once.")
+
+
+TELEGRAM_FILLS = {"first_occurred": "/first WHEN", "evidence": "/evidence", "tried": "/tried TEXT",
+                  "expected_resolution": "/expected WHEN"}  # a missing checklist item -> the command that fills it
+
+
+def _fill(db: peewee.Database, name: str, ticket: Ticket, actor: str, args: dict, now: datetime) -> str:
+    """/first WHEN, /expected WHEN (read in the customer's zone) and /evidence [no]: the checklist item set, and
+    what is still missing."""
+    if name == "evidence":
+        changed = actions.set_checklist(db, ticket.number, evidence=args["provided"], actor=actor, now=now)
+        done = "evidence is in" if args["provided"] else "no evidence yet"
+    else:
+        zone = zone_for(ticket.customer.timezone, ticket.customer.language)
+        try:
+            when = parse_moment(args["when"], zone)
+        except InstantError as error:
+            raise UsageError(f"/{name}: {error}") from None
+        field = "first_occurred_at" if name == "first" else "expected_resolution_by"
+        changed = actions.set_checklist(db, ticket.number, **{field: when}, actor=actor, now=now)
+        what = "first occurred" if name == "first" else "expected resolution by"
+        done = f"{what} {_local(when, zone)}"
+    return f"#{ticket.number}: {done}. {_still_missing(tickets.checklist(changed))}"
+
+
+def checklist_text(ticket: Ticket, items: Checklist) -> str:
+    """The handover checklist as /checklist shows it: each item, filled in or missing (with the command that fills
+    it), the tried solutions counted against three; times in the customer's zone."""
+    zone = zone_for(ticket.customer.timezone, ticket.customer.language)
+    tried = tickets.tried_solutions(database, ticket.id)
+    lines = [f"Handover checklist of #{ticket.number} (times in {zone.key}, the customer's zone):",
+             _item(items.first_occurred_at is not None, "first occurred",
+                   _local(items.first_occurred_at, zone) if items.first_occurred_at else "/first WHEN"),
+             _item(items.evidence_provided, "evidence", "in" if items.evidence_provided else "/evidence"),
+             _item(len(tried) >= TRIED_WANTED, f"tried ({len(tried)} of {TRIED_WANTED})",
+                   "; ".join(t.text for t in tried) or "/tried TEXT"),
+             _item(items.expected_resolution_by is not None, "expected resolution by",
+                   _local(items.expected_resolution_by, zone) if items.expected_resolution_by else "/expected WHEN")]
+    return "\n".join(lines)
+
+
+def _item(done: bool, what: str, value: str) -> str:
+    return f"{'✓' if done else '✗'} {what}: {value}"
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> str:
+    return instant.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _still_missing(items: Checklist) -> str:
+    missing = [TELEGRAM_FILLS[item.split(" ")[0]] for item in items.missing]
+    return f"Still missing: {', '.join(missing)}." if missing else "The handover checklist is complete."

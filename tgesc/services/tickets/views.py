@@ -13,6 +13,7 @@ from typing import Any
 import peewee
 
 from tgesc.domain.durations import format_duration
+from tgesc.domain.ticket_rules import TRIED_WANTED
 from tgesc.models import Message, Ticket, database
 from tgesc.services.clocks import sla
 from tgesc.services.tickets import store as tickets
@@ -78,6 +79,11 @@ def _clock(report: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
             "left": format_duration(int(report["left"].total_seconds())), "percent": report["percent"]}
 
 
+def _short(iso: str | None) -> str:
+    """An instant of the view as the card shows it: `2026-03-01 14:30` (its offset dropped), or ✗ when unset."""
+    return iso[:16].replace("T", " ") if iso else "✗"
+
+
 def card_html(doc: dict[str, Any]) -> str:
     """The staff context card (Telegram HTML): six core items, checklist, clocks, last messages."""
     e = html.escape
@@ -88,9 +94,12 @@ def card_html(doc: dict[str, Any]) -> str:
                                                                           if doc["tags"] else ""),
              f"<b>Problem</b> (customer's words): {e(doc['problem'][:1500])}"]
     tried = "; ".join(f"{e(t['text'])} ({e(t['by'])})" for t in doc["tried"])
-    lines.append(f"<b>Tried</b>: {tried or 'nothing yet'}")
-    if doc["checklist"]["missing"]:
-        lines.append("<b>Checklist missing</b>: " + ", ".join(m.split(" ")[0] for m in doc["checklist"]["missing"]))
+    lines.append(f"<b>Tried</b> ({len(doc['tried'])} of {TRIED_WANTED}): {tried or 'nothing yet'}")
+    items = doc["checklist"]
+    lines.append("<b>Checklist</b>: " + " · ".join((
+        f"first occurred {_short(items['first_occurred_at'])}",
+        "evidence " + ("✓" if items["evidence_provided"] else "✗"),
+        f"expected by {_short(items['expected_resolution_by'])}")))
     lines.append("<b>SLA</b>: " + "; ".join(f"{c['clock'].replace('_', ' ')} {c['state']}, due {c['due'] or '-'}"
                                              for c in doc["sla"]["clocks"]))
     for message in doc["key_messages"]:
