@@ -195,6 +195,7 @@ class Customer(BaseModel):
     banned_at = UTCDateTimeField(null=True)  # banned by staff since then (None: not banned)
     banned_until = UTCDateTimeField(null=True)  # the ban ends then (None while banned: until it is lifted)
     ban_reason = TextField(default="")
+    tags = JSONField(default=list)  # the portrait's tags, shown on every card of the customer's
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
 
@@ -293,6 +294,18 @@ class MessageEdit(BaseModel):
 
     class Meta:
         indexes = ((("message", "edited_at"), True),)
+
+
+class CustomerNote(BaseModel):
+    """What staff noted about a customer (the portrait), newest last; shown on every card of theirs."""
+
+    customer = ForeignKeyField(Customer, on_delete="CASCADE", backref="notes")
+    text = TextField()
+    actor = CharField(max_length=128)
+    at = UTCDateTimeField()
+
+    class Meta:
+        indexes = ((("customer", "at"), False),)
 
 
 class TriedSolution(BaseModel):
@@ -406,6 +419,6 @@ class DeadLetter(BaseModel):
 
 MODELS = (
     Meta, Calendar, Tier, Staff, StaffTier, SlaPolicy, TriggerRule, Template, FaqEntry,
-    Customer, Ticket, Message, MessageEdit, TriedSolution, Event, Firing, Outbox, SentMessage, Survey,
+    Customer, CustomerNote, Ticket, Message, MessageEdit, TriedSolution, Event, Firing, Outbox, SentMessage, Survey,
     DeadLetter,
 )

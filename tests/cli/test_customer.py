@@ -28,11 +28,11 @@ def test_list_and_show(desk, db):
     listed = desk("customer", "list")
     assert listed.exit_code == 0, listed
     header, _, *rows, footer = listed.stdout.splitlines()
-    assert cells(header) == ["id", "username", "name", "language", "tickets", "open", "banned until"]
+    assert cells(header) == ["id", "username", "name", "language", "tags", "tickets", "open", "banned until"]
     assert [cells(row) for row in rows] == [
         ["1001", "@ana", "Ana", "zh", "1", "1"],
         ["1002", "@ben", "Ben", "zh", "1", "0"],
-        ["1003", "Cho Li", "en", "0", "0"],  # no username: the empty cell is blank space
+        ["1003", "Cho Li", "en", "0", "0"],  # no username, no tags: empty cells are blank space
     ]
     assert footer == "3 of 3 customers."
     page = desk("customer", "list", "--limit", "2", "--json")
@@ -41,10 +41,10 @@ def test_list_and_show(desk, db):
     assert [d["id"] for d in ok_json(desk("customer", "list", "--after", "1002", "--json"))] == [1003]
     assert [d["id"] for d in ok_json(desk("customer", "list", "--all", "--json"))] == [1001, 1002, 1003]
     shown = ok_json(desk("customer", "show", "@ANA", "--json"))
-    assert {k: shown[k] for k in ("id", "username", "name", "language", "timezone", "tickets", "open_tickets",
-                                  "banned", "banned_until", "ban_reason")} == {
-        "id": 1001, "username": "ana", "name": "Ana", "language": "zh", "timezone": "Asia/Shanghai", "tickets": 1,
-        "open_tickets": 1, "banned": False, "banned_until": None, "ban_reason": ""}
+    assert {k: shown[k] for k in ("id", "username", "name", "language", "timezone", "tags", "notes", "tickets",
+                                  "open_tickets", "banned", "banned_until", "ban_reason")} == {
+        "id": 1001, "username": "ana", "name": "Ana", "language": "zh", "timezone": "Asia/Shanghai", "tags": [],
+        "notes": [], "tickets": 1, "open_tickets": 1, "banned": False, "banned_until": None, "ban_reason": ""}
     assert ok_json(desk("customer", "show", "1003", "--json"))["name"] == "Cho Li"
 
 
@@ -70,6 +70,23 @@ def test_ban_and_unban(desk, db):
                      ("customer.unbanned", "cli", 1001, "apologised")]
 
 
+def test_the_portrait_tags_notes_zone_and_language(desk, db):
+    customers(db)
+    tagged = ok_json(desk("customer", "tag", "1001", "--json", "--", "+vip", "+reseller"))
+    assert tagged["tags"] == ["reseller", "vip"]
+    assert ok_json(desk("customer", "tag", "@ana", "--remove", "reseller", "--json"))["tags"] == ["vip"]
+    noted = ok_json(desk("--tz", "UTC", "customer", "note", "1001", "Prefers email follow-ups", "--json"))
+    assert [(n["text"], n["by"]) for n in noted["notes"]] == [("Prefers email follow-ups", "cli")]
+    changed = ok_json(desk("customer", "set", "1002", "--tz", "new york", "--language", "ru", "--json"))
+    assert (changed["timezone"], changed["language"]) == ("America/New_York", "ru")
+    assert Customer.get(Customer.telegram_id == 1002).language_chosen is True
+    assert "vip" in desk("customer", "list").stdout.splitlines()[2]
+    audit = [(e.kind, e.details["customer"]) for e in Event.select().where(Event.kind.startswith("customer."))
+             .order_by(Event.id)]
+    assert audit == [("customer.tags", 1001), ("customer.tags", 1001), ("customer.note", 1001),
+                     ("customer.profile", 1002)]
+
+
 def test_bad_input_is_refused_without_a_traceback(desk, db):
     customers(db)
     add_entry(db, "staff", "bob", {"id": 5001, "role": "agent", "tiers": ["L1"]}, actor="test", now=AT)
@@ -82,6 +99,12 @@ def test_bad_input_is_refused_without_a_traceback(desk, db):
         ("customer", "ban", "1001", "--reason", "x", "--as", "bob"): (1, "only team leads and admins may ban"),
         ("customer", "unban", "1002"): (1, "customer 1002 is not banned"),
         ("customer", "list", "--all", "--limit", "3"): (2, "--all lists every customer"),
+        ("customer", "tag", "1001", "--remove", "vip"): (1, "customer 1001 has no tag 'vip'"),
+        ("customer", "tag", "1001"): (2, "give the tags to change"),
+        ("customer", "note", "1001", " "): (2, "the note must not be empty"),
+        ("customer", "set", "1001", "--tz", "Atlantis"): (2, "no time zone or city tgesc knows"),
+        ("customer", "set", "1001", "--language", "fr"): (2, "not a language of the desk"),
+        ("customer", "set", "1001"): (2, "nothing to change"),
     }
     for args, (code, says) in refused.items():
         result = desk(*args)

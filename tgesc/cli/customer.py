@@ -1,4 +1,4 @@
-"""`tgesc customer ...`: the people who write to the desk: list, show, ban and unban.
+"""`tgesc customer ...`: the people who write to the desk: list, show, their portrait (tag, note, set), ban, unban.
 
 A customer is named by their Telegram user id (`1001`) or @username. Times are shown in the viewer's zone (--tz or
 TGESC_TIMEZONE), in --json too (ISO 8601 with the offset).
@@ -16,11 +16,12 @@ from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import AS_OPTION, duration
 from tgesc.cli.output import JSON_OPTION, emit, emit_page, info
 from tgesc.cli.parsing import free_text, whole_number
+from tgesc.cli.parsing import language as language_code
 from tgesc.domain.limits import LIMIT, TELEGRAM_USER_ID
 
 app = typer.Typer(help="Customers: who wrote to the desk, their tickets, and bans.", no_args_is_help=True)
 WHO = typer.Argument(..., metavar="CUSTOMER", help="Telegram user id (e.g. 1001) or @username.")
-LIST_COLUMNS = ["id", "username", "name", "language", "tickets", "open", "banned until"]
+LIST_COLUMNS = ["id", "username", "name", "language", "tags", "tickets", "open", "banned until"]
 PAGE = 50  # customers a page unless asked otherwise
 TIMES = ("banned_at", "banned_until", "created_at")
 
@@ -33,15 +34,21 @@ def customer() -> None:
 
 
 def _local(record: dict[str, Any]) -> dict[str, Any]:
+    """The customer's document with its instants (its notes' too) in the viewer's zone."""
     zone = ZoneInfo(state().settings().timezone)
-    return {k: (v.astimezone(zone).isoformat(timespec="seconds") if k in TIMES and isinstance(v, datetime) else v)
-            for k, v in record.items()}
+    local = {k: (v.astimezone(zone).isoformat(timespec="seconds") if k in TIMES and isinstance(v, datetime) else v)
+             for k, v in record.items()}
+    if "notes" in record:
+        local["notes"] = [{**note, "at": note["at"].astimezone(zone).isoformat(timespec="seconds")}
+                          for note in record["notes"]]
+    return local
 
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:
     until = "" if not record["banned"] else (record["banned_until"] or "until lifted").replace("T", " ")[:16]
     return {"id": record["id"], "username": f"@{record['username']}" if record["username"] else "",
-            "name": record["name"], "language": record["language"], "tickets": record["tickets"],
+            "name": record["name"], "language": record["language"], "tags": ", ".join(record["tags"]),
+            "tickets": record["tickets"],
             "open": record["open_tickets"], "banned until": until}
 
 
@@ -176,3 +183,85 @@ def unban(
         record = directory.describe(db, found, now)
     emit(_local(record), as_json)
     info(f"Lifted the ban of customer {record['id']}.")
+
+
+def _changed(change: Any, who: str, as_: str | None, as_json: bool, done: str, **values: Any) -> None:
+    """Run `change(db, customer, ..., actor, now)` on the customer `who` names in a write transaction; print the
+    customer as it is then, and `done` (with `{id}`) on stderr."""
+    from tgesc.db import write_transaction
+    from tgesc.services.customers import directory
+
+    db, now = state().database(), current_time()
+    with write_transaction(db):
+        customer = directory.find(db, who)
+        change(db, customer, **values, actor=state().actor(as_), now=now)
+        record = directory.describe(db, customer, now)
+    emit(_local(record), as_json)
+    info(done.format(id=record["id"]))
+
+
+@app.command("tag")
+def tag(
+    who: str = WHO,
+    changes: list[str] = typer.Argument(None, metavar="[+TAG|-TAG]...",
+                                        help="+TAG adds, -TAG removes; put them after `--` (a leading - "
+                                             "would look like an option)."),
+    add: list[str] = typer.Option(None, "--add", help="Tag to add (repeatable)."),
+    remove: list[str] = typer.Option(None, "--remove", help="Tag to remove (repeatable)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Add and remove the customer's tags (their portrait: shown on every card of theirs).
+
+    Examples:
+
+      tgesc customer tag 1001 -- +vip +reseller
+
+      tgesc customer tag @alice --remove vip
+    """
+    from tgesc.cli.ticket_render import tag_changes
+    from tgesc.services.customers import portrait
+
+    added, removed = tag_changes(changes or [], add or [], remove or [])
+    _changed(portrait.retag, who, as_, as_json, "Retagged customer {id}.", add=added, remove=removed)
+
+
+@app.command("note")
+def note(
+    who: str = WHO,
+    text: str = typer.Argument(..., parser=free_text, metavar="TEXT", help="The note (never shown to the customer)."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Keep a note about the customer: staff read the newest three on every card of theirs.
+
+    Example:
+
+      tgesc customer note 1001 "Prefers email follow-ups; CFO of a reseller"
+    """
+    from tgesc.services.customers import portrait
+
+    _changed(portrait.add_note, who, as_, as_json, "Noted on customer {id}.", text=text)
+
+
+@app.command("set")
+def set_(
+    who: str = WHO,
+    tz: str = typer.Option(None, "--tz", metavar="ZONE", help="Their time zone: an IANA zone or a city (berlin, "
+                                                              "new york); every time told to them is in it."),
+    language: str = typer.Option(None, "--language", parser=language_code, metavar="CODE",
+                                 help="Their language (en, zh, ru); Telegram's no longer overrides it."),
+    as_: str = AS_OPTION,
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """Set the customer's time zone and/or language.
+
+    Examples:
+
+      tgesc customer set 1001 --tz Europe/Berlin
+
+      tgesc customer set @wang --tz shanghai --language zh
+    """
+    from tgesc.services.customers import portrait
+
+    _changed(portrait.update, who, as_, as_json, "Updated customer {id}.", timezone=tz, language=language)

@@ -4,11 +4,12 @@ a `CommandError` whose message says what is wrong and how the command is used.
 Where each is accepted (the caller passes the set as `allowed`):
 - staff, in a ticket's forum topic or card thread (`STAFF_TOPIC_COMMANDS`): /take, /tried TEXT, /note TEXT,
   /priority P, /tag +a -b, /escalate TIER REASON, /quick REASON, /resolve [--no-survey], /reopen [REASON],
-  /close, /card, /wait [TEXT], /first WHEN, /expected WHEN, /evidence [no], /checklist, /ban [DURATION] REASON,
-  /unban [REASON] (the ticket's customer; leads and admins);
+  /close, /card, /wait [TEXT], /first WHEN, /expected WHEN, /evidence [no], /checklist, the customer's portrait
+  (/ctag +a -b, /cnote TEXT, /tz ZONE), /ban [DURATION] REASON, /unban [REASON] (the ticket's customer; leads and
+  admins);
 - staff, in a private chat with the bot (`STAFF_PRIVATE_COMMANDS`): /mine, /queue;
 - customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE],
-  /close [NUMBER] (their own ticket: the number, or their only open one).
+  /close [NUMBER] (their own ticket: the number, or their only open one), /timezone [ZONE or CITY].
 
 `/cmd@BotName args` is ours when BotName is our bot (any case); another bot's command is not for us (None).
 Arguments may span lines (TEXT and REASON keep their newlines) and be spaced freely. A staff message
@@ -28,9 +29,9 @@ from tgesc.domain.vocabulary import PRIORITIES
 
 STAFF_TOPIC_COMMANDS = frozenset({"take", "tried", "note", "priority", "tag", "escalate", "quick", "resolve",
                                   "reopen", "close", "card", "wait", "first", "expected", "evidence",
-                                  "checklist", "ban", "unban"})
+                                  "checklist", "ctag", "cnote", "tz", "ban", "unban"})
 STAFF_PRIVATE_COMMANDS = frozenset({"mine", "queue"})
-CUSTOMER_COMMANDS = frozenset({"start", "status", "language", "close"})
+CUSTOMER_COMMANDS = frozenset({"start", "status", "language", "close", "timezone"})
 
 USAGE: Mapping[str, str] = {
     "take": "/take — assign this ticket to yourself",
@@ -49,6 +50,9 @@ USAGE: Mapping[str, str] = {
     "expected": "/expected WHEN — when the customer expects it solved (e.g. 2026-03-03 18:00, the customer's zone)",
     "evidence": "/evidence [no] — the customer's screenshots or logs are in (or, with no, are not)",
     "checklist": "/checklist — the handover checklist: what is filled in and what is missing",
+    "ctag": "/ctag +TAG -TAG … — tag the customer (their portrait, on every card of theirs)",
+    "cnote": "/cnote TEXT — keep a note about the customer (on every card of theirs; never sent to them)",
+    "tz": "/tz ZONE — the customer's time zone (e.g. Europe/Berlin, or a city: berlin)",
     "ban": "/ban [DURATION] REASON — ban the customer (e.g. /ban 7d spam): their messages are kept, unanswered",
     "unban": "/unban [REASON] — lift the customer's ban",
     "mine": "/mine — your open tickets",
@@ -56,6 +60,7 @@ USAGE: Mapping[str, str] = {
     "start": "/start — write to support",
     "status": "/status — where your requests stand",
     "language": "/language [CODE] — choose your language, e.g. /language en (or zh, ru)",
+    "timezone": "/timezone [CITY] — your time zone, e.g. /timezone berlin (or pick one from the buttons)",
 }
 
 _HEAD = re.compile(r"/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]{1,64}))?(?=\s|$)")
@@ -82,7 +87,8 @@ class Command:
     quick: reason · resolve: no_survey · reopen: reason ('' when none) · language: code (None when
     none) · start: payload (None when none) · wait: text (None when none) · close: number (a customer's, only
     when given) · ban: seconds (None: until lifted), reason · unban: reason ('' when none) · first/expected:
-    when (as typed) · evidence: provided; the others have none."""
+    when (as typed) · evidence: provided · ctag: add, remove · cnote: text · tz: zone · timezone: zone (None when
+    none); the others have none."""
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -113,6 +119,8 @@ def format_command(command: Command, *, bot_username: str | None = None) -> str:
     words = {
         "tried": [args.get("text")], "note": [args.get("text")], "priority": [args.get("priority")],
         "tag": [*(f"+{tag}" for tag in args.get("add", ())), *(f"-{tag}" for tag in args.get("remove", ()))],
+        "ctag": [*(f"+{tag}" for tag in args.get("add", ())), *(f"-{tag}" for tag in args.get("remove", ()))],
+        "cnote": [args.get("text")], "tz": [args.get("zone")], "timezone": [args.get("zone")],
         "escalate": [args.get("tier"), args.get("reason")], "quick": [args.get("reason")],
         "resolve": ["--no-survey" if args.get("no_survey") else None], "reopen": [args.get("reason")],
         "language": [args.get("code")], "start": [args.get("payload")], "wait": [args.get("text")],
@@ -171,19 +179,28 @@ def _priority(rest: str) -> dict[str, Any]:
     return {"priority": words[0].lower()}
 
 
-def _tags(rest: str) -> dict[str, Any]:
+def _tag_changes(name: str) -> Callable[[str], dict[str, Any]]:
+    """The parser of /tag and /ctag: `+a -b c` (no sign: add)."""
+    return lambda rest: _tags(rest, name)
+
+
+def _timezone(rest: str) -> dict[str, Any]:
+    return {"zone": rest or None}
+
+
+def _tags(rest: str, name: str) -> dict[str, Any]:
     add: dict[str, None] = {}
     remove: dict[str, None] = {}
     for word in rest.split():
         match = _TAG.fullmatch(word)
         if match is None:
-            raise _refuse("tag", f"{word!r} is not a tag: a tag is a word, with + to add it or - to remove it")
+            raise _refuse(name, f"{word!r} is not a tag: a tag is a word, with + to add it or - to remove it")
         (remove if match["sign"] == "-" else add)[match["tag"]] = None
     if not add and not remove:
-        raise _refuse("tag", "/tag needs at least one tag")
+        raise _refuse(name, f"/{name} needs at least one tag")
     both = [tag for tag in add if tag in remove]
     if both:
-        raise _refuse("tag", f"{', '.join(both)}: both added and removed")
+        raise _refuse(name, f"{', '.join(both)}: both added and removed")
     return {"add": tuple(add), "remove": tuple(remove)}
 
 
@@ -261,7 +278,9 @@ def _start(rest: str) -> dict[str, Any]:
 
 _PARSERS: Mapping[str, Callable[[str], dict[str, Any]]] = {
     "take": _nothing("take"), "tried": _text_of("tried", "text"), "note": _text_of("note", "text"),
-    "priority": _priority, "tag": _tags, "escalate": _escalate, "quick": _text_of("quick", "reason"),
+    "priority": _priority, "tag": _tag_changes("tag"), "escalate": _escalate,
+    "ctag": _tag_changes("ctag"), "cnote": _text_of("cnote", "text"), "tz": _text_of("tz", "zone"),
+    "timezone": _timezone, "quick": _text_of("quick", "reason"),
     "resolve": _resolve, "reopen": _reopen, "close": _close, "card": _nothing("card"), "wait": _wait,
     "ban": _ban, "unban": _reopen, "first": _text_of("first", "when"), "expected": _text_of("expected", "when"),
     "evidence": _evidence, "checklist": _nothing("checklist"),

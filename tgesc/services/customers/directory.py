@@ -1,11 +1,13 @@
 """The desk's customers: one found by Telegram id or @username, and the list of them, a page or a stream at a time.
 
 A customer's document (`describe`) is what `tgesc customer show` and `list` print: the Telegram identity, language
-and zone, how many tickets they have (open ones apart) and their ban, if any.
+and zone, their tags (and with `show`, the notes staff keep about them), how many tickets they have (open ones apart)
+and their ban, if any.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -16,11 +18,11 @@ from tgesc.db import by_id, count_up_to, stream_by_id
 from tgesc.domain.errors import NotFound, UsageError
 from tgesc.domain.limits import TELEGRAM_USER_ID, LimitError
 from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Customer, Ticket
+from tgesc.models import Customer, CustomerNote, Ticket
 
 COLUMNS = (Customer.telegram_id, Customer.username, Customer.first_name, Customer.last_name, Customer.language,
-           Customer.timezone, Customer.banned_at, Customer.banned_until, Customer.ban_reason, Customer.created_at,
-           Customer.id)
+           Customer.timezone, Customer.banned_at, Customer.banned_until, Customer.ban_reason, Customer.tags,
+           Customer.created_at, Customer.id)
 
 
 def find(db: peewee.Database, who: str) -> Customer:
@@ -47,9 +49,17 @@ def banned(customer: Customer, now: datetime) -> bool:
 
 
 def describe(db: peewee.Database, customer: Customer, now: datetime) -> dict[str, Any]:
-    """The customer's document (see the module's description)."""
+    """The customer's document (see the module's description), with their notes (`notes`: text, by, at)."""
     values = tuple(getattr(customer, column.name) for column in COLUMNS)
-    return _document(values, _ticket_counts(db, customer.id), now)
+    notes = CustomerNote.select().where(CustomerNote.customer == customer.id).order_by(CustomerNote.at,
+                                                                                       CustomerNote.id)
+    return {**_document(values, _ticket_counts(db, customer.id), now),
+            "notes": [{"text": n.text, "by": n.actor, "at": n.at} for n in notes]}
+
+
+def _tags(stored: Any) -> list[str]:
+    """The tags as read: a list from a model, JSON text from a tuple of a query."""
+    return list(json.loads(stored) if isinstance(stored, str) else stored or [])
 
 
 def list_customers(db: peewee.Database, *, now: datetime, banned_only: bool = False, limit: int | None = None,
@@ -90,10 +100,12 @@ def _ticket_counts(db: peewee.Database, customer_id: int) -> tuple[int, int]:
 
 
 def _document(values: tuple, counts: tuple[int, int], now: datetime) -> dict[str, Any]:
-    (telegram_id, username, first, last, language, zone, banned_at, banned_until, reason, created_at, _) = values
+    (telegram_id, username, first, last, language, zone, banned_at, banned_until, reason, tags, created_at,
+     _) = values
     active = banned_at is not None and (banned_until is None or banned_until > now)
     return {"id": telegram_id, "username": username, "name": " ".join(p for p in (first, last) if p),
-            "language": language, "timezone": zone, "tickets": counts[0], "open_tickets": counts[1],
+            "language": language, "timezone": zone, "tags": _tags(tags), "tickets": counts[0],
+            "open_tickets": counts[1],
             "banned": active, "banned_at": banned_at if active else None,
             "banned_until": banned_until if active else None, "ban_reason": reason if active else "",
             "created_at": created_at}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import peewee
 
@@ -23,9 +24,10 @@ from tgesc.domain.bot_commands import CUSTOMER_COMMANDS, Command, CommandError, 
 from tgesc.domain.deflection import close_buttons
 from tgesc.domain.humanize import LANGUAGE_NAMES, language_of, ticket_status_line, zone_for
 from tgesc.domain.rates import Rate, SlidingWindow
-from tgesc.domain.telegram import IncomingMessage
+from tgesc.domain.telegram import ButtonPress, IncomingMessage
+from tgesc.domain.zones import common_zones, find_zone
 from tgesc.models import Customer, Ticket, database
-from tgesc.services.customers import bans
+from tgesc.services.customers import bans, portrait
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import deflection
 from tgesc.services.tickets import store as tickets
@@ -109,6 +111,8 @@ def _answer_command(db: peewee.Database, command: Command, message: IncomingMess
             outbox.queue(None, customer.telegram_id, html.escape(answer), now=now, dedupe_key=dedupe)
     elif command.name == "status":
         _status(customer, dedupe, now)
+    elif command.name == "timezone":
+        _set_timezone(db, customer, command.args.get("zone"), dedupe, now)
     else:
         outbox.template_to(customer.telegram_id, customer.language, "greeting",
                            {"customer_name": customer.first_name or customer.username or ""},
@@ -145,3 +149,43 @@ def _set_language(customer: Customer, code: str | None, dedupe: str, now: dateti
     Customer.update(language=wanted, language_chosen=True, updated_at=now).where(Customer.id == customer.id).execute()
     outbox.template_to(customer.telegram_id, wanted, "language_changed", {"language": LANGUAGE_NAMES[wanted]},
                        now=now, dedupe_key=dedupe)
+
+
+def _set_timezone(db: peewee.Database, customer: Customer, name: str | None, dedupe: str, now: datetime) -> None:
+    """/timezone [CITY]: the zone set and told with its time now; without one (or one no zone has), the question,
+    with a button per zone common for the customer's language."""
+    zone = find_zone(name) if name else None
+    if zone is None:
+        key, variables = ("timezone_unknown", {"name": name[:64]}) if name else ("timezone_help", {})
+        text = outbox.render_template(key, customer.language, variables)
+        outbox.queue(None, customer.telegram_id, text, now=now, payload={"template": key}, dedupe_key=dedupe,
+                     buttons=_zone_buttons(customer, now))
+        return
+    _zone_chosen(db, customer, zone, now, dedupe)
+
+
+def _zone_buttons(customer: Customer, now: datetime) -> list[list[dict[str, str]]]:
+    """One button per common zone of the customer's language: its city and its time now."""
+    zones = common_zones(language_of(customer.language))
+    return [[{"text": f"{zone.rsplit('/', 1)[-1].replace('_', ' ')} · {now.astimezone(ZoneInfo(zone)):%H:%M}",
+              "data": f"tz:{zone}"}] for zone in zones]
+
+
+def _zone_chosen(db: peewee.Database, customer: Customer, zone: str, now: datetime, dedupe: str) -> None:
+    portrait.update(db, customer, timezone=zone, actor=f"customer:{customer.telegram_id}", now=now)
+    outbox.template_to(customer.telegram_id, customer.language, "timezone_changed",
+                       {"zone": zone, "time": f"{now.astimezone(ZoneInfo(zone)):%H:%M}"}, now=now, dedupe_key=dedupe)
+
+
+def on_zone_press(db: peewee.Database, press: ButtonPress, now: datetime) -> bool:
+    """A tap on a /timezone button (False: not one): the customer's zone set, the press answered."""
+    if not press.data.startswith("tz:"):
+        return False
+    zone = find_zone(press.data[3:])
+    with write_transaction(db):
+        customer = tickets.customer_by_telegram_id(db, press.sender.id)
+        if customer is not None and zone is not None:
+            _zone_chosen(db, customer, zone, now, f"press-{press.query_id}-zone")
+        outbox.queue(None, press.chat_id, zone or "", now=now, kind="answer-callback",
+                     payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
+    return True

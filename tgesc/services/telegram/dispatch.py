@@ -34,7 +34,7 @@ from tgesc.domain.telegram import ButtonPress, IncomingMessage
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.outbox import store as outbox_store
 from tgesc.services.telegram import dead_letters
-from tgesc.services.telegram.customers import CustomerDesk, customer_message
+from tgesc.services.telegram.customers import CustomerDesk, customer_message, on_zone_press
 from tgesc.services.telegram.staff import (
     on_staff_chat_message,
     on_staff_press,
@@ -178,6 +178,8 @@ class BotDispatcher:
         if surveys.on_press(self.db, press, now):  # a survey's star buttons record the answer
             return
         if on_staff_press(self.db, press, now):  # a /checklist button in a ticket's thread
+            return
+        if on_zone_press(self.db, press, now):  # a customer's /timezone button
             return
         if not deflection.on_press(self.db, press, now):  # an FAQ answer's verdict, a /status close button
             with write_transaction(self.db):

@@ -20,7 +20,7 @@ from tgesc.domain.instants import InstantError, parse_moment
 from tgesc.domain.telegram import IncomingMessage
 from tgesc.domain.ticket_rules import TRIED_WANTED, Checklist, checklist_buttons
 from tgesc.models import Staff, Ticket, database
-from tgesc.services.customers import bans
+from tgesc.services.customers import bans, portrait
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import actions, escalation
 from tgesc.services.tickets import store as tickets
@@ -76,6 +76,8 @@ def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, sta
         return ""
     if name in ("ban", "unban"):
         return _ban(db, name, ticket, staff, args, now)
+    if name in ("ctag", "cnote", "tz"):
+        return _portrait(db, name, ticket, actor, args, now)
     if name == "card":
         fresh = tickets.find(number)
         outbox.queue(fresh, message.chat_id, card_html(view(fresh, now, UTC)), now=now, kind="message",
@@ -148,3 +150,17 @@ def _local(instant: datetime, zone: ZoneInfo) -> str:
 def _still_missing(items: Checklist) -> str:
     missing = [TELEGRAM_FILLS[item.split(" ")[0]] for item in items.missing]
     return f"Still missing: {', '.join(missing)}." if missing else "The handover checklist is complete."
+
+
+def _portrait(db: peewee.Database, name: str, ticket: Ticket, actor: str, args: dict, now: datetime) -> str:
+    """/ctag, /cnote and /tz: the ticket's customer's portrait."""
+    customer, who = ticket.customer, f"the customer of #{ticket.number}"
+    if name == "ctag":
+        portrait.retag(db, customer, args["add"], args["remove"], actor=actor, now=now, ticket=ticket)
+        return f"Tags of {who}: {', '.join(customer.tags) or 'none'}."
+    if name == "cnote":
+        portrait.add_note(db, customer, args["text"], actor=actor, now=now, ticket=ticket)
+        return f"Noted about {who}: every card of theirs shows it."
+    portrait.update(db, customer, timezone=args["zone"], actor=actor, now=now, ticket=ticket)
+    zone = ZoneInfo(customer.timezone)
+    return f"The time zone of {who} is {zone.key} (it is {now.astimezone(zone):%H:%M} there now)."

@@ -13,9 +13,12 @@ from typing import Any
 import peewee
 
 from tgesc.domain.durations import format_duration
+from tgesc.domain.humanize import zone_for
 from tgesc.domain.ticket_rules import TRIED_WANTED
 from tgesc.models import Message, Ticket, database
 from tgesc.services.clocks import sla
+from tgesc.services.customers import portrait
+from tgesc.services.customers.portrait import SHOWN_NOTES
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import checklist, find
 
@@ -40,7 +43,13 @@ def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
         "assignee": ticket.assignee.handle if ticket.assignee_id else None,
         "customer": {"id": customer.telegram_id, "username": customer.username,
                      "name": " ".join(p for p in (customer.first_name, customer.last_name) if p),
-                     "language": customer.language, "timezone": customer.timezone},
+                     "language": customer.language, "timezone": customer.timezone,
+                     "zone": zone_for(customer.timezone, customer.language).key,
+                     "local_time": now.astimezone(zone_for(customer.timezone, customer.language)).isoformat(
+                         timespec="minutes"),
+                     "tags": list(customer.tags or []),
+                     "notes": [{"text": n.text, "by": n.actor, "at": _at(n.at, zone)}
+                               for n in portrait.notes(database, customer.id, SHOWN_NOTES)]},
         "problem": ticket.problem,
         "tried": [{"text": t.text, "by": t.actor, "at": _at(t.at, zone)} for t in tried],
         "key_messages": [_message(m, zone) for m in key_messages(ticket)],
@@ -93,6 +102,13 @@ def card_html(doc: dict[str, Any]) -> str:
              f"priority <b>{doc['priority']}</b> · {doc['emotion']}" + (f" · {e(', '.join(doc['tags']))}"
                                                                           if doc["tags"] else ""),
              f"<b>Problem</b> (customer's words): {e(doc['problem'][:1500])}"]
+    local = datetime.fromisoformat(customer["local_time"])
+    about = [f"zone {customer['zone']}{'' if customer['timezone'] else ' (by language)'}, {local:%H:%M} there now"]
+    if customer["tags"]:
+        about.append("tags " + ", ".join(customer["tags"]))
+    lines.append(f"<b>Customer</b>: {e(' · '.join(about))}")
+    if customer["notes"]:
+        lines.append("<b>Notes</b>: " + "; ".join(f"{e(n['text'][:300])} ({e(n['by'])})" for n in customer["notes"]))
     tried = "; ".join(f"{e(t['text'])} ({e(t['by'])})" for t in doc["tried"])
     lines.append(f"<b>Tried</b> ({len(doc['tried'])} of {TRIED_WANTED}): {tried or 'nothing yet'}")
     items = doc["checklist"]
