@@ -11,21 +11,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tgesc.domain.bot_commands import (
+    ANY_CHAT_COMMANDS,
     CUSTOMER_COMMANDS,
     STAFF_PRIVATE_COMMANDS,
     STAFF_TOPIC_COMMANDS,
     USAGE,
     Command,
     CommandError,
+    asks_ids,
     format_command,
     help_text,
+    ids_text,
     is_internal_note,
     note_text,
     parse_command,
 )
 from tgesc.domain.vocabulary import PRIORITIES
 
-EVERY_COMMAND = STAFF_TOPIC_COMMANDS | STAFF_PRIVATE_COMMANDS | CUSTOMER_COMMANDS
+EVERY_COMMAND = STAFF_TOPIC_COMMANDS | STAFF_PRIVATE_COMMANDS | CUSTOMER_COMMANDS | ANY_CHAT_COMMANDS
 
 
 def parse(text: str, allowed: frozenset[str] = EVERY_COMMAND, bot: str | None = "TgescBot") -> Command | None:
@@ -243,3 +246,17 @@ def test_any_text_parses_is_no_command_or_is_refused(prefix, rest, allowed, bot)
 @given(st.text(max_size=60).filter(lambda t: not t.lstrip().startswith("/")), ALLOWED)
 def test_text_not_starting_with_a_slash_is_never_a_command(text, allowed):
     assert parse_command(text, bot_username=None, allowed=allowed) is None
+
+
+@pytest.mark.parametrize(("text", "asks"), [("/id", True), ("/id@TgescBot", True), ("/ID please", True),
+                                            ("/id@OtherBot", False), ("/idx", False), ("id", False),
+                                            ("/take", False), ("", False)])
+def test_asks_ids(text, asks):
+    assert asks_ids(text, bot_username="TgescBot") is asks
+
+
+def test_ids_text_says_how_to_connect_a_group():
+    assert ids_text(-1001234567890, "supergroup", True, 5001) == (
+        "This chat's id: -1001234567890 (supergroup, a forum).\nYour user id: 5001.\n"
+        "To make this group a tier's staff chat: tgesc tier set TIER --chat -1001234567890 --forum")
+    assert ids_text(1001, "private", False, 1001) == "This chat's id: 1001 (private chat).\nYour user id: 1001."

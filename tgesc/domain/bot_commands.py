@@ -8,6 +8,7 @@ Where each is accepted (the caller passes the set as `allowed`):
   (/ctag +a -b, /cnote TEXT, /tz ZONE), /ban [DURATION] REASON, /unban [REASON] (the ticket's customer; leads and
   admins);
 - staff, in a private chat with the bot (`STAFF_PRIVATE_COMMANDS`): /mine, /queue;
+- anybody, in any chat the bot is in (`ANY_CHAT_COMMANDS`): /id (the chat's id and the sender's: `ids_text`);
 - customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE],
   /close [NUMBER] (their own ticket: the number, or their only open one), /timezone [ZONE or CITY].
 
@@ -31,6 +32,7 @@ STAFF_TOPIC_COMMANDS = frozenset({"take", "tried", "note", "priority", "tag", "e
                                   "reopen", "close", "card", "wait", "first", "expected", "evidence",
                                   "checklist", "ctag", "cnote", "tz", "ban", "unban"})
 STAFF_PRIVATE_COMMANDS = frozenset({"mine", "queue"})
+ANY_CHAT_COMMANDS = frozenset({"id"})
 CUSTOMER_COMMANDS = frozenset({"start", "status", "language", "close", "timezone"})
 
 USAGE: Mapping[str, str] = {
@@ -56,6 +58,7 @@ USAGE: Mapping[str, str] = {
     "ban": "/ban [DURATION] REASON — ban the customer (e.g. /ban 7d spam): their messages are kept, unanswered",
     "unban": "/unban [REASON] — lift the customer's ban",
     "mine": "/mine — your open tickets",
+    "id": "/id — this chat's id and yours (what connecting a group to a tier needs)",
     "queue": "/queue — the open tickets of your tiers",
     "start": "/start — write to support",
     "status": "/status — where your requests stand",
@@ -106,6 +109,25 @@ def parse_command(text: str, *, bot_username: str | None, allowed: frozenset[str
     if name not in allowed or name not in _PARSERS:
         raise CommandError(f"Unknown command /{name}. Here you can use:\n{help_text(allowed)}", name)
     return Command(name, _PARSERS[name](text.lstrip()[head.end():].strip()))
+
+
+def asks_ids(text: str, *, bot_username: str | None) -> bool:
+    """Whether `text` is /id (for us, or for no bot in particular)."""
+    try:
+        command = parse_command(text, bot_username=bot_username, allowed=ANY_CHAT_COMMANDS)
+    except CommandError:
+        return False
+    return command is not None
+
+
+def ids_text(chat_id: int, chat_type: str, is_forum: bool, user_id: int) -> str:
+    """The answer to /id: the chat's id (and kind) and the sender's, and for a group how to connect it to a tier."""
+    kind = "private chat" if chat_type == "private" else f"{chat_type}{', a forum' if is_forum else ''}"
+    text = f"This chat's id: {chat_id} ({kind}).\nYour user id: {user_id}."
+    if chat_type != "private":
+        text += (f"\nTo make this group a tier's staff chat: tgesc tier set TIER --chat {chat_id}"
+                 + (" --forum" if is_forum else ""))
+    return text
 
 
 def help_text(allowed: Iterable[str]) -> str:
@@ -284,6 +306,6 @@ _PARSERS: Mapping[str, Callable[[str], dict[str, Any]]] = {
     "resolve": _resolve, "reopen": _reopen, "close": _close, "card": _nothing("card"), "wait": _wait,
     "ban": _ban, "unban": _reopen, "first": _text_of("first", "when"), "expected": _text_of("expected", "when"),
     "evidence": _evidence, "checklist": _nothing("checklist"),
-    "mine": _nothing("mine"), "queue": _nothing("queue"),
+    "mine": _nothing("mine"), "queue": _nothing("queue"), "id": _ignored,
     "start": _start, "status": _ignored, "language": _language,
 }

@@ -20,6 +20,7 @@ fails is kept as a dead letter alone, and the others are committed.
 from __future__ import annotations
 
 import contextlib
+import html
 import logging
 import traceback
 from collections.abc import Callable, Iterable, Sequence
@@ -29,6 +30,7 @@ from typing import TypeVar
 import peewee
 
 from tgesc.db import passing_failure, reconnect, write_transaction
+from tgesc.domain.bot_commands import asks_ids, ids_text
 from tgesc.domain.errors import DomainError
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
 from tgesc.services.outbox import rows as outbox
@@ -153,6 +155,9 @@ class BotDispatcher:
 
     def _message(self, message: IncomingMessage, now: datetime, *, joined: bool = False) -> None:
         """`joined`: in the caller's write transaction (a run's), which a customer's message then shares."""
+        if message.edited_at is None and asks_ids(message.text, bot_username=self.desk.bot_username):
+            self._ids(message, now)
+            return
         if message.chat_type == "private":
             self._private(message, now, joined=joined)
         else:
@@ -161,6 +166,13 @@ class BotDispatcher:
                 log.debug("ignoring chat %s: not a tier's staff chat", message.chat_id)
                 return
             on_staff_chat_message(self.db, self.desk.bot_username, tier, message, now)
+
+    def _ids(self, message: IncomingMessage, now: datetime) -> None:
+        """/id, in any chat: the chat's id and the sender's, as a reply (once, however often it is handed over)."""
+        text = ids_text(message.chat_id, message.chat_type, message.is_forum, message.sender.id)
+        with write_transaction(self.db):
+            outbox.queue(None, message.chat_id, html.escape(text), now=now, thread_id=message.thread_id,
+                         reply_to=message.message_id, dedupe_key=f"id-{message.chat_id}-{message.message_id}")
 
     def _private(self, message: IncomingMessage, now: datetime, *, joined: bool = False) -> None:
         """A customer's message, unless the sender is active staff (their console). The question is asked in the
