@@ -23,6 +23,7 @@ from tgesc.domain.errors import ConfigInvalid
 from tgesc.domain.limits import MAX_TEXT, TELEGRAM_API_ID, LimitError, name_problem, read_text_file, zone_problem
 from tgesc.domain.rates import Rate, parse_rate
 from tgesc.domain.redaction import SECRET_MASK, mask_url_password, url_secrets
+from tgesc.domain.ticket_rules import NEW_TAGS_BY
 
 if TYPE_CHECKING:
     from tgesc.domain.surveys import SurveyPolicy
@@ -183,6 +184,10 @@ def _check_bot_token(value: str) -> str | None:
     return "not a bot token: @BotFather gives one like 123456789:AAE... (the bot's id, a colon, the secret)"
 
 
+def _check_new_tags_by(value: str) -> str | None:
+    return None if value in NEW_TAGS_BY else f"use one of {', '.join(NEW_TAGS_BY)}"
+
+
 def _check_log_level(value: str) -> str | None:
     levels = ("DEBUG", "INFO", "WARNING", "ERROR")
     return None if value.upper() in levels else f"use one of {', '.join(levels)}"
@@ -210,6 +215,8 @@ SPECS: tuple[SettingSpec, ...] = (
                 check=_check_parses(parse_rate)),
     SettingSpec("chat_rate", "outbound messages per window to one chat", check=_check_parses(parse_rate)),
     SettingSpec("group_rate", "outbound messages per window to one group chat", check=_check_parses(parse_rate)),
+    SettingSpec("new_tags_by", "who may create a tag no ticket has yet (/tag in Telegram, ticket tag --new --as): "
+                "leads (team leads and admins) or staff (every staff member)", check=_check_new_tags_by),
     # the scheduled workers (`tgesc worker cron` / `run`): their clock, how often each periodic job is enqueued
     SettingSpec("clock", "empty: real time; file:/path: a virtual clock, the ISO 8601 instant in that file "
                 "(tests, simulations)", check=_check_clock),
@@ -240,7 +247,7 @@ SPECS: tuple[SettingSpec, ...] = (
                 check=_check_parses(_tier_code)),
 )
 DEFAULTS = {"log_level": "INFO", "flood_limit": "20/1m", "send_rate": "25/1s",
-            "chat_rate": "1/1s", "group_rate": "20/1m",
+            "chat_rate": "1/1s", "group_rate": "20/1m", "new_tags_by": "leads",
             "sla_sweep_every": "15s", "unresolved_sweep_every": "15s", "survey_sweep_every": "1m",
             "lifecycle_sweep_every": "1m", "sweep_batch": "100",
             "relay_every": "30s", "housekeeping_every": "1h", "cron_lock_ttl": "30s",

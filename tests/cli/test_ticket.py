@@ -55,7 +55,7 @@ def worked(desk, db):
     run(desk, "--tz", "Asia/Shanghai", "ticket", "checklist", "1", "--first-occurred", "2026-03-01", "--evidence",
         "--as", "bob")
     run(desk, "ticket", "assign", "1", "bob", "--as", "bob")
-    run(desk, "ticket", "tag", "1", "--new", "--add", "vip", "--as", "bob")
+    run(desk, "ticket", "tag", "1", "--new", "--add", "vip", "--as", "bob", env={"TGESC_NEW_TAGS_BY": "staff"})
     return desk
 
 
@@ -385,6 +385,19 @@ def test_tags_plus_minus_after_double_dash_and_options(desk, db):
     assert [e.details for e in events(kind="ticket.tags")] == [
         {"added": ["refund", "vip"], "removed": []}, {"added": ["billing"], "removed": ["vip"]},
         {"added": ["account"], "removed": ["billing"]}]
+
+
+def test_with_as_only_leads_and_admins_create_tags_unless_every_staff_member_may(desk, db):
+    open_ticket(db)
+    run(desk, "staff", "add", "lena", "--id", "5011", "--role", "lead", "--tier", "L1")  # bob: an L1 agent already
+    refused = desk("ticket", "tag", "1", "--new", "--add", "vip", "--as", "bob")
+    assert (refused.exit_code, refused.stderr) == (1, "Error: --new --as bob: only team leads and admins may create "
+                                                      "tags (bob is agent; TGESC_NEW_TAGS_BY=staff lets every staff "
+                                                      "member)\n")
+    assert "vip" in ok_json(desk("ticket", "tag", "1", "--new", "--add", "vip", "--as", "lena", "--json"))["tags"]
+    everyone = {"TGESC_NEW_TAGS_BY": "staff"}
+    tagged = desk("ticket", "tag", "1", "--new", "--add", "chargeback", "--as", "bob", "--json", env=everyone)
+    assert {"chargeback", "vip"} <= set(ok_json(tagged)["tags"])
 
 
 def test_checklist_instants_and_dates_in_the_viewers_zone(desk, db):

@@ -151,7 +151,7 @@ def _replay_each(db: Any, letter_ids: list[int]) -> None:
 
     settings = state().settings()
     dispatcher = BotDispatcher(db, CustomerDesk(None, settings.rate("flood_limit")),
-                               clock_from(settings))
+                               clock_from(settings), new_tags_by=settings.get("new_tags_by"))
     failed = []
     for letter_id in letter_ids:
         try:

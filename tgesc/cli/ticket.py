@@ -56,6 +56,18 @@ def _change(function, number: int, as_: str | None, **kwargs: Any):
                          **kwargs)
 
 
+def _may_create_tags(handle: str) -> None:
+    """--new --as HANDLE: the staff member may create tags under the new_tags_by setting (as in Telegram)."""
+    from tgesc.domain.errors import NotPermitted
+    from tgesc.domain.ticket_rules import may_create_tags
+    from tgesc.services.tickets.permissions import active_staff
+
+    staff, policy = active_staff(state().database(), handle), state().settings().get("new_tags_by")
+    if not may_create_tags(staff.role, policy):
+        raise NotPermitted(f"--new --as {handle}: only team leads and admins may create tags ({handle} is "
+                           f"{staff.role}; TGESC_NEW_TAGS_BY=staff lets every staff member)")
+
+
 @app.command("open")
 def open_(
     customer: int = typer.Option(..., "--customer", parser=whole_number(TELEGRAM_USER_ID), metavar="ID",
@@ -361,7 +373,8 @@ def tag(
                                              "would look like an option)."),
     add: list[str] = typer.Option(None, "--add", help="Tag to add (repeatable)."),
     remove: list[str] = typer.Option(None, "--remove", help="Tag to remove (repeatable)."),
-    new: bool = typer.Option(False, "--new", help="Allow a tag no rule sets and no ticket has yet."),
+    new: bool = typer.Option(False, "--new", help="Allow a tag no rule sets and no ticket has yet (with --as: a team "
+                                                  "lead or admin, unless TGESC_NEW_TAGS_BY=staff)."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -379,6 +392,8 @@ def tag(
     from tgesc.services.tickets.actions import retag
 
     added, removed = tag_changes(changes or [], add or [], remove or [])
+    if new and as_:
+        _may_create_tags(as_)
     ticket = _change(retag, number, as_, add=added, remove=removed, allow_new=new)
     _done(ticket, as_json, f"Retagged ticket #{number}.")
 

@@ -65,6 +65,14 @@ class Checklist:
         return items
 
 
+NEW_TAGS_BY = ("leads", "staff")  # the `new_tags_by` setting: who may create a tag no ticket has yet
+
+
+def may_create_tags(role: str, new_tags_by: str) -> bool:
+    """Whether a staff member of `role` may create a new tag under the `new_tags_by` setting."""
+    return new_tags_by == "staff" or role in ("lead", "admin")
+
+
 TRIED_WANTED = 3  # the article: the front line tries three solutions before it escalates
 _CHECKLIST_PRESS = re.compile(r"checklist:(?P<number>[0-9]{1,9}):(?P<item>evidence|first-today|first-yesterday)",
                               re.ASCII)

@@ -158,7 +158,8 @@ class SimulatedDesk:
         owner = self.wire.user(OWNER_ID, first_name="Owner")
         self._add_people()
         desk = CustomerDesk(None, self.settings.rate("flood_limit"))
-        dispatcher = BotDispatcher(self.db, desk, self.clock, on_failure=self._failed)
+        dispatcher = BotDispatcher(self.db, desk, self.clock, on_failure=self._failed,
+                                   new_tags_by=self.settings.get("new_tags_by"))
         self.connection = TelegramConnection(
             "simulate", self.home, 1, "simulated", self.wire.bot_token, handlers=dispatcher,
             session_factory=self.wire.session_factory, clock=self.clock, session_synchronous="off")

@@ -172,7 +172,7 @@ def _serve(settings: Settings, db: peewee.Database, redis: Any, session_factory:
 
     desk = CustomerDesk(None, settings.rate("flood_limit"))
     clock = clock_from(settings)  # real time, or the virtual clock of TGESC_CLOCK (tests, simulations)
-    dispatcher = BotDispatcher(db, desk, clock)
+    dispatcher = BotDispatcher(db, desk, clock, new_tags_by=settings.get("new_tags_by"))
     connection = TelegramConnection(
         SESSION_NAME, settings.home, int(settings.get("api_id")), settings.get("api_hash"),
         settings.get("bot_token"), handlers=dispatcher, session_factory=session_factory, clock=clock)

@@ -57,9 +57,11 @@ class BotDispatcher:
     def __init__(self, db: peewee.Database, desk: CustomerDesk, clock: Callable[[], datetime],
                  wake: Callable[[], None] = lambda: None,
                  on_failure: Callable[[IncomingMessage | ButtonPress, Exception], None] = lambda item, error: None,
-                 ) -> None:
-        """`on_failure(item, error)`: told of each update kept as a dead letter, once it is committed."""
+                 new_tags_by: str = "leads") -> None:
+        """`on_failure(item, error)`: told of each update kept as a dead letter, once it is committed;
+        `new_tags_by`: the setting saying who may create tags from a ticket's thread."""
         self.db, self.desk, self.clock, self.wake, self.on_failure = db, desk, clock, wake, on_failure
+        self.new_tags_by = new_tags_by
 
     def on_message(self, message: IncomingMessage, raw: Callable[[], str] = lambda: "") -> None:
         if not message.sender.is_bot:
@@ -165,7 +167,7 @@ class BotDispatcher:
             if tier is None:
                 log.debug("ignoring chat %s: not a tier's staff chat", message.chat_id)
                 return
-            on_staff_chat_message(self.db, self.desk.bot_username, tier, message, now)
+            on_staff_chat_message(self.db, self.desk.bot_username, tier, message, now, new_tags_by=self.new_tags_by)
 
     def _ids(self, message: IncomingMessage, now: datetime) -> None:
         """/id, in any chat: the chat's id and the sender's, as a reply (once, however often it is handed over)."""

@@ -57,8 +57,9 @@ def staff_tier(chat_id: int) -> Tier | None:
 
 
 def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: Tier, message: IncomingMessage,
-                          now: datetime) -> None:
-    """A message in `tier`'s staff chat (edits and chatter outside ticket threads are ignored)."""
+                          now: datetime, *, new_tags_by: str = "leads") -> None:
+    """A message in `tier`'s staff chat (edits and chatter outside ticket threads are ignored); `new_tags_by`: the
+    setting saying who may create tags."""
     if message.edited_at is not None:
         return
     ticket = threads.ticket_of_thread(message.chat_id, message.thread_id, message.reply_to_message_id)
@@ -76,7 +77,7 @@ def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: T
         elif is_internal_note(message.text):
             event(ticket, "ticket.note", staff.handle, now, text=note_text(message.text), internal=True)
         elif command_text:
-            _command(db, bot_username, ticket, staff, message, now)
+            _command(db, bot_username, ticket, staff, message, now, new_tags_by)
         elif ticket.customer.unreachable_at is not None:
             _answer(ticket, message, "Not relayed: the customer has blocked the bot or deleted their account.", now)
         else:
@@ -120,12 +121,12 @@ def _answer(ticket: Ticket | None, message: IncomingMessage, text: str, now: dat
 
 
 def _command(db, bot_username: str | None, ticket: Ticket, staff: Staff, message: IncomingMessage,
-             now: datetime) -> None:
+             now: datetime, new_tags_by: str) -> None:
     try:
         command = parse_command(message.text, bot_username=bot_username, allowed=STAFF_TOPIC_COMMANDS)
         if command is None:
             return  # a command for another bot
-        text = run_staff_command(db, command, ticket, staff, message, now)
+        text = run_staff_command(db, command, ticket, staff, message, now, new_tags_by=new_tags_by)
     except CommandError as error:
         text = str(error)
     except TgescError as error:

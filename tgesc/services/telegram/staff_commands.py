@@ -18,7 +18,7 @@ from tgesc.domain.errors import UsageError
 from tgesc.domain.humanize import zone_for
 from tgesc.domain.instants import InstantError, parse_moment
 from tgesc.domain.telegram import IncomingMessage
-from tgesc.domain.ticket_rules import TRIED_WANTED, Checklist, checklist_buttons
+from tgesc.domain.ticket_rules import TRIED_WANTED, Checklist, checklist_buttons, may_create_tags
 from tgesc.models import Staff, Ticket, database
 from tgesc.services.customers import bans, portrait
 from tgesc.services.outbox import rows as outbox
@@ -28,8 +28,9 @@ from tgesc.services.tickets.views import card_html, view
 
 
 def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, staff: Staff,
-                      message: IncomingMessage, now: datetime) -> str:
-    """Carry out `command` on `ticket` as `staff`; the confirmation for the thread."""
+                      message: IncomingMessage, now: datetime, *, new_tags_by: str = "leads") -> str:
+    """Carry out `command` on `ticket` as `staff`; the confirmation for the thread. `new_tags_by`: the setting
+    saying who may create a tag (/tag with a tag no ticket has yet)."""
     number, actor, args = ticket.number, staff.handle, command.args
     name = command.name
     if name == "take":
@@ -45,7 +46,9 @@ def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, sta
         actions.set_priority(db, number, args["priority"], actor=actor, now=now)
         return f"#{number} now has priority {args['priority']}; its SLA clocks follow the new policy."
     if name == "tag":
-        changed = actions.retag(db, number, args["add"], args["remove"], allow_new=False, actor=actor, now=now)
+        allowed = may_create_tags(staff.role, new_tags_by)
+        changed = actions.retag(db, number, args["add"], args["remove"], allow_new=allowed, actor=actor, now=now,
+                                new_hint="only team leads and admins may create tags (the new_tags_by setting)")
         return f"#{number} tags: {', '.join(changed.tags) or 'none'}."
     if name in ("escalate", "quick"):
         moved = escalation.escalate_ticket(db, number, to=args.get("tier"), reason=args["reason"], actor=actor,

@@ -78,8 +78,8 @@ def set_priority(db, number: int, priority: str, *, actor: str, now: datetime, r
     return _change(db, number, now, apply)
 
 def retag(db, number: int, add: Iterable[str], remove: Iterable[str], *, allow_new: bool, actor: str,
-          now: datetime) -> Ticket:
-    """Add and remove tags; a tag nobody uses yet needs `allow_new` (typos are refused)."""
+          now: datetime, new_hint: str = "pass --new to create it") -> Ticket:
+    """Add and remove tags; a tag nobody uses yet needs `allow_new` (typos are refused, with `new_hint`)."""
     add, remove = sorted(set(add)), sorted(set(remove))
 
     def apply(ticket):
@@ -87,7 +87,7 @@ def retag(db, number: int, add: Iterable[str], remove: Iterable[str], *, allow_n
         absent = [tag for tag in remove if tag not in ticket.tags]
         if unknown or absent:
             raise DomainError(f"ticket #{number} was not retagged:", problems=[
-                *(f"unknown tag {t!r} (no rule sets it and no ticket has it); pass --new to create it"
+                *(f"unknown tag {t!r} (no rule sets it and no ticket has it); {new_hint}"
                   for t in unknown), *(f"ticket #{number} has no tag {t!r}" for t in absent)])
         ticket.tags = sorted((set(ticket.tags) | set(add)) - set(remove))
         event(ticket, "ticket.tags", actor, now, added=add, removed=remove)
