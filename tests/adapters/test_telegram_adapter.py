@@ -223,6 +223,20 @@ def test_a_whole_run_handed_over_again_is_known_to_the_flood_counters():
     assert RUN_MAX <= REMEMBERED  # a run rolled back and handled one by one counts no message twice
 
 
+def test_edit_message_changes_the_bots_message_and_the_same_text_again_is_no_error(connect, wire):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "hi"))
+    sent = conn.send_message(ann.id, "The refund goes out <b>tomorow</b>")
+    conn.edit_message(ann.id, sent, "The refund goes out <b>tomorrow</b>")
+    conn.edit_message(ann.id, sent, "The refund goes out <b>tomorrow</b>")  # a repeat after a crash: done already
+    edited = wire._box(ann.id).messages[sent]
+    assert (edited.message, edited.edit_date is not None) == ("The refund goes out tomorrow", True)
+    assert [type(e).__name__ for e in edited.entities] == ["MessageEntityBold"]
+    with pytest.raises(Exception, match="MESSAGE_ID_INVALID"):
+        conn.edit_message(ann.id, sent + 100, "nothing there")
+
+
 def test_a_button_press_after_a_restart_fetches_its_message(connect, wire):
     conn = connect()
     ann = wire.user()

@@ -148,5 +148,8 @@ class TelegramPort(Protocol):
     def answer_button(self, query_id: str, text: str = "") -> None:
         """Acknowledge a button press, with an optional short notice."""
 
+    def edit_message(self, chat_id: int, message_id: int, text: str) -> None:
+        """Replace the text of a message the bot sent (the same text again changes nothing, and is no error)."""
+
     def remember_peer(self, user_id: int, access_hash: int) -> None:
         """Let the client write to a user it has not seen (known from the database, with their access hash)."""

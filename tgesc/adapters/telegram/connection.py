@@ -514,6 +514,15 @@ class TelegramConnection:
 
         self._call(go)
 
+    def edit_message(self, chat_id: int, message_id: int, text: str) -> None:
+        async def go() -> None:
+            try:
+                await self._live().edit_message_text(chat_id, message_id, text, parse_mode=enums.ParseMode.HTML)
+            except errors.MessageNotModified:
+                pass  # the text it has already: a repeated edit (after a crash) is done
+
+        self._call(go)
+
     def remember_peer(self, user_id: int, access_hash: int) -> None:
         """Make a user known only to our DB writable (session file lost); a peer already held is kept."""
         async def go() -> None:

@@ -123,6 +123,28 @@ class ServerMethods:
         self._by_random_id[chat_id, q.random_id] = reply
         return reply
 
+    def _on_functions_messages_EditMessage(self, q: Any) -> Any:
+        chat_id = self._chat_of(q.peer)
+        if chat_id is None:
+            return rpc_error("PEER_ID_INVALID")
+        with self._lock:
+            box = self._box(chat_id)
+            old = box.messages.get(q.id)
+            if old is None or not getattr(old, "out", False) or isinstance(old, raw.types.MessageService):
+                return rpc_error("MESSAGE_ID_INVALID")
+            if q.message == old.message:
+                return rpc_error("MESSAGE_NOT_MODIFIED")
+            edited = roundtrip(raw.types.Message(
+                id=old.id, peer_id=old.peer_id, date=old.date, message=q.message, entities=q.entities, out=True,
+                from_id=old.from_id, media=old.media, reply_to=old.reply_to, reply_markup=old.reply_markup,
+                edit_date=self.clock()))
+            box.messages[q.id] = edited
+            channel = chat_id < utils.ZERO_CHANNEL_ID
+            kind = raw.types.UpdateEditChannelMessage if channel else raw.types.UpdateEditMessage
+            update = self._log(chat_id, lambda pts: kind(message=edited, pts=pts, pts_count=1))
+        users, chats = self._peers_of([edited])
+        return raw.types.Updates(updates=[update], users=users, chats=chats, date=self.clock(), seq=0)
+
     def _on_functions_messages_SetBotCallbackAnswer(self, q: Any) -> Any:
         if q.query_id not in self._queries:
             return rpc_error("QUERY_ID_INVALID")

@@ -43,6 +43,14 @@ def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
     return True
 
 
+def row_of_message(db: peewee.Database, ticket_id: int, chat_id: int, key: str, message: Any) -> Outbox | None:
+    """The ticket's row to `chat_id` that carried the message `message` (its payload's `key`: a mirrored customer
+    message by id, a relayed staff answer by `chat:id`); None when there is none."""
+    rows = Outbox.select().where((Outbox.ticket == ticket_id) & (Outbox.chat_id == chat_id)
+                                 & Outbox.kind.in_(("message", "copy"))).order_by(Outbox.id)
+    return next((row for row in rows if (row.payload or {}).get(key) == message), None)
+
+
 def card_queued(db: peewee.Database, ticket_id: int, chat_id: int) -> bool:
     """Whether the current transaction queued a card of the ticket for `chat_id` (since `forget_cards`)."""
     return (ticket_id, chat_id) in statements.noted(db, "cards")

@@ -29,7 +29,7 @@ from tgesc.domain.zones import common_zones, find_zone
 from tgesc.models import Customer, Ticket, database
 from tgesc.services.customers import bans, portrait
 from tgesc.services.outbox import rows as outbox
-from tgesc.services.tickets import deflection
+from tgesc.services.tickets import deflection, threads
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.ingest import Sender, follow_up, ingest, read_sender, remember_customer
 from tgesc.services.tickets.store import event
@@ -72,7 +72,10 @@ def customer_message(db: peewee.Database, desk: CustomerDesk, message: IncomingM
         return
     flooding = message.edited_at is None and desk.flood.hit(message.chat_id, message.sent_at.timestamp(),
                                                             message.message_id)
-    ticket = ingest(db, message, now=now, reactions=not flooding, sender=sender).row
+    ingested = ingest(db, message, now=now, reactions=not flooding, sender=sender)
+    if ingested.edit and ingested.ticket is not None:
+        threads.mirror_edit(tickets.find(ingested.ticket), message, now)
+    ticket = ingested.row
     if ticket is not None:  # not a duplicate (a catch-up's replay) or an edit
         _followed_up(ticket, desk, message, now, flooding=flooding)
 

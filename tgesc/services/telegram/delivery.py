@@ -140,6 +140,8 @@ class Delivery:
         if row.kind == "answer-callback":
             self.port.answer_button(row.payload["query_id"], row.text)
             return None
+        if row.kind == "edit":
+            return self._edit(row)
         thread_id, reply_to = self._thread(row)
         if row.kind == "card":
             thread_id = self._topic_for_card(row, thread_id)
@@ -154,6 +156,16 @@ class Delivery:
         if row.kind == "card" and row.ticket_id is not None and thread_id is None:
             self._set_thread(row, None, message_id)
         return message_id
+
+    def _edit(self, row: Outbox) -> None:
+        """An edit of the message an earlier row (`payload.edits`, same chat: sent before it) made; nothing when
+        that row made none (it failed, or was cancelled)."""
+        target = outbox_store.sent_part(self.db, row.payload["edits"], 0)
+        if target is None:
+            log.warning("outbox row %s: row %s it edits sent nothing; nothing to edit", row.id, row.payload["edits"])
+            return None
+        self.port.edit_message(row.chat_id, target, row.text)
+        return None
 
     def _part(self, row: Outbox, part: int, send: Callable[[int], int]) -> int:
         """Make Telegram call `part` of `row` (0: the message; TOPIC_PART: the topic a card opens) unless it

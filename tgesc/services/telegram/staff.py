@@ -32,7 +32,7 @@ from tgesc.domain.errors import TgescError
 from tgesc.domain.humanize import zone_for
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
 from tgesc.domain.ticket_rules import parse_checklist_press
-from tgesc.models import Staff, StaffTier, Ticket, Tier, database
+from tgesc.models import MessageEdit, Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
@@ -58,14 +58,17 @@ def staff_tier(chat_id: int) -> Tier | None:
 
 def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: Tier, message: IncomingMessage,
                           now: datetime, *, new_tags_by: str = "leads") -> None:
-    """A message in `tier`'s staff chat (edits and chatter outside ticket threads are ignored); `new_tags_by`: the
-    setting saying who may create tags."""
-    if message.edited_at is not None:
-        return
+    """A message in `tier`'s staff chat (chatter outside ticket threads is ignored); `new_tags_by`: the setting
+    saying who may create tags."""
     ticket = threads.ticket_of_thread(message.chat_id, message.thread_id, message.reply_to_message_id)
     if ticket is None:
         return
     staff = staff_member(message.sender.id)
+    if message.edited_at is not None:
+        if may_work(staff, tier):
+            with write_transaction(db):
+                _edited(ticket, message, now)
+        return
     command_text = message.text if _is_command(message.text) else ""
     allowed = may_work(staff, tier)
     internal = not allowed or bool(command_text) or is_internal_note(message.text)
@@ -85,6 +88,18 @@ def on_staff_chat_message(db: peewee.Database, bot_username: str | None, tier: T
                 lifecycle.resume(db, ticket, actor=staff.handle, now=now, why="staff")
             threads.staff_reply(ticket, staff, message, now)
             save(ticket, now)
+
+
+def _edited(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
+    """A staff member edited a message in the thread: the edit is kept, and an answer that was relayed to the
+    customer is edited in the customer's chat too (a note or a command stays what it was)."""
+    stored = tickets.message_in_chat(database, message.chat_id, message.message_id)
+    if stored is None:
+        return  # not one we kept (sent before the bot joined, or by someone refused)
+    MessageEdit.insert(message=stored, edited_at=message.edited_at, text=message.text).on_conflict_ignore().execute()
+    if not stored.is_internal and threads.relay_edit(ticket, message, now):
+        event(ticket, "ticket.reply_edited", staff_member(message.sender.id).handle, now,
+              message_id=message.message_id)
 
 
 def _is_command(text: str) -> bool:

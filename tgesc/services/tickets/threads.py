@@ -15,8 +15,9 @@ from __future__ import annotations
 import html
 from datetime import datetime
 
-from tgesc.domain.telegram import IncomingMessage
-from tgesc.models import Customer, Staff, Ticket, database
+from tgesc.domain.telegram import TEXT_LIMIT, IncomingMessage
+from tgesc.domain.telegram_text import split_text
+from tgesc.models import Customer, Outbox, Staff, Ticket, database
 from tgesc.services.clocks import sla
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.outbox import store as outbox_store
@@ -42,15 +43,62 @@ def mirror(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
     """Show a customer's new message in the ticket's current staff thread (nothing when it has none)."""
     if ticket.staff_chat_id is None or outbox_store.card_queued(database, ticket.id, ticket.staff_chat_id):
         return  # no thread yet; or this very message escalated the ticket, and the card shows it
-    customer = ticket.customer
-    who = html.escape(customer.first_name or (f"@{customer.username}" if customer.username else "customer"))
+    who = _who(ticket.customer)
     thread = {"ticket_thread": True, "customer_message": message.message_id}
     if message.media_type:
         outbox.queue(ticket, ticket.staff_chat_id, "", now=now, kind="copy",
                      payload={**thread, "from_chat": message.chat_id, "message_id": message.message_id})
     if message.text and not message.media_type:
-        outbox.queue(ticket, ticket.staff_chat_id, f"<b>{who}</b> (#{ticket.number}): {html.escape(message.text)}",
-                     now=now, kind="message", payload=thread)
+        outbox.queue(ticket, ticket.staff_chat_id, _mirrored(who, ticket, message.text), now=now, kind="message",
+                     payload=thread)
+
+
+def _mirrored(who: str, ticket: Ticket, text: str, *, edited: bool = False) -> str:
+    """A customer's message as the thread shows it: `<b>Alice</b> (#12): text`."""
+    return f"<b>{who}</b> (#{ticket.number}): {html.escape(text)}" + (" <i>(edited)</i>" if edited else "")
+
+
+def _who(customer: Customer) -> str:
+    return html.escape(customer.first_name or (f"@{customer.username}" if customer.username else "customer"))
+
+
+def mirror_edit(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:
+    """A customer edited a message of theirs: its mirror in the ticket's current thread is edited (a message shown
+    only in the card gets a new line marked edited); nothing for a ticket with no thread, or media."""
+    if ticket.staff_chat_id is None or not message.text or message.media_type:
+        return
+    text = _mirrored(_who(ticket.customer), ticket, message.text, edited=True)
+    mirror = outbox_store.row_of_message(database, ticket.id, ticket.staff_chat_id, "customer_message",
+                                         message.message_id)
+    once = _edit_key(message)
+    if mirror is not None and mirror.kind == "message":
+        _edit(ticket, mirror, text, now, once)
+    else:
+        outbox.queue(ticket, ticket.staff_chat_id, text, now=now, kind="message", dedupe_key=once,
+                     payload={"ticket_thread": True, "customer_message": message.message_id})
+
+
+def relay_edit(ticket: Ticket, message: IncomingMessage, now: datetime) -> bool:
+    """A staff member edited an answer relayed to the customer: the customer's copy is edited too (text answers;
+    whether there was one to edit)."""
+    customer = ticket.customer.telegram_id
+    relayed = outbox_store.row_of_message(database, ticket.id, customer, "staff_message",
+                                          f"{message.chat_id}:{message.message_id}")
+    if relayed is None or relayed.kind != "message" or not message.text:
+        return False
+    _edit(ticket, relayed, html.escape(message.text), now, _edit_key(message))
+    return True
+
+
+def _edit(ticket: Ticket, original: Outbox, text: str, now: datetime, once: str) -> None:
+    """Queue the edit of the message `original` made (its first part: an edit is one message), once per `once`."""
+    outbox.queue(ticket, original.chat_id, split_text(text)[0] if len(text) > TEXT_LIMIT else text, now=now,
+                 kind="edit", payload={"edits": original.id}, dedupe_key=once)
+
+
+def _edit_key(message: IncomingMessage) -> str:
+    """An edit's outbox rows are written once however often Telegram hands it over (a catch-up)."""
+    return f"edit-{message.chat_id}-{message.message_id}-{message.edited_at.isoformat()}"
 
 
 def copy_attachments(ticket: Ticket, chat_id: int, now: datetime) -> None:
@@ -73,7 +121,7 @@ def staff_reply(ticket: Ticket, staff: Staff | None, message: IncomingMessage, n
                      payload={"from_chat": message.chat_id, "message_id": message.message_id})
     elif message.text:
         outbox.queue(ticket, customer.telegram_id, html.escape(message.text), now=now, kind="message",
-                     payload={"staff": actor})
+                     payload={"staff": actor, "staff_message": f"{message.chat_id}:{message.message_id}"})
     _responded(ticket, actor, now, chat_id=message.chat_id, message_id=message.message_id)
 
 
