@@ -178,6 +178,13 @@ class FaqEntry(BaseModel):
     enabled = BooleanField(default=True)
 
 
+class Snippet(BaseModel):
+    """A canned reply staff send with /r KEY: its text per language (Telegram HTML with the templates' variables)."""
+
+    name = CharField(unique=True, max_length=64)
+    texts = JSONField(default=dict)
+
+
 # --- customers, tickets and their history ------------------------------------------------------
 
 
@@ -418,7 +425,7 @@ class DeadLetter(BaseModel):
 
 
 MODELS = (
-    Meta, Calendar, Tier, Staff, StaffTier, SlaPolicy, TriggerRule, Template, FaqEntry,
+    Meta, Calendar, Tier, Staff, StaffTier, SlaPolicy, TriggerRule, Template, FaqEntry, Snippet,
     Customer, CustomerNote, Ticket, Message, MessageEdit, TriedSolution, Event, Firing, Outbox, SentMessage, Survey,
     DeadLetter,
 )

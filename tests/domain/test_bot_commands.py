@@ -77,6 +77,8 @@ def parse(text: str, allowed: frozenset[str] = EVERY_COMMAND, bot: str | None = 
     ("/evidence YES", Command("evidence", {"provided": True})),
     ("/evidence no", Command("evidence", {"provided": False})),
     ("/checklist", Command("checklist")),
+    ("/r", Command("r", {"key": None})),
+    ("/r refund_eta", Command("r", {"key": "refund_eta"})),
     ("/unban apologised", Command("unban", {"reason": "apologised"})),
     ("/TAKE", Command("take")),
     ("  /take", Command("take")),
@@ -130,6 +132,7 @@ def test_not_a_command(text):
     ("/expected   ", "needs a when"),
     ("/evidence maybe", "when it is in, no when it is not"),
     ("/checklist now", "takes no arguments"),
+    ("/r Refund ETA", "is not a snippet key"),
     ("/ban 7d", "needs a reason"),
     ("/ban 0s  spam", "no time at all"),
     ("/ban 400d spam", "400d"),
@@ -211,6 +214,8 @@ COMMANDS = st.one_of(
     st.builds(lambda name, when: Command(name, {"when": when}), st.sampled_from(["first", "expected"]), TEXTS),
     st.booleans().map(lambda provided: Command("evidence", {"provided": provided})),
     st.just(Command("checklist")),
+    st.one_of(st.none(), st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True)).map(
+        lambda key: Command("r", {"key": key})),
 )
 
 

@@ -103,11 +103,11 @@ def render_document(doc: dict, as_json: bool) -> None:
     if as_json:
         emit(doc, True)
         return
-    from tgesc.cli import calendar, faq, rule, sla, staff, tier
+    from tgesc.cli import calendar, faq, rule, sla, snippet, staff, tier
 
     views = {"calendars": calendar.summary, "tiers": tier.summary, "staff": staff.summary, "sla": sla.summary,
              "templates": _template_summary, "rules": rule.summary, "faq": faq.summary,
-             "lifecycle": _lifecycle_summary}
+             "snippets": snippet.summary, "lifecycle": _lifecycle_summary}
     for section, entries in doc.items():
         if entries:
             print(f"[{section}]")

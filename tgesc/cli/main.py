@@ -35,6 +35,7 @@ NOUNS = {
     "sla": "tgesc.cli.sla:app",
     "rule": "tgesc.cli.rule:app",
     "faq": "tgesc.cli.faq:app",
+    "snippet": "tgesc.cli.snippet:app",
     "template": "tgesc.cli.template:app",
     "ticket": "tgesc.cli.ticket:app",
     "survey": "tgesc.cli.survey:app",

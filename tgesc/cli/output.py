@@ -17,7 +17,7 @@ JSON_OPTION = typer.Option(False, "--json", help="Print one JSON document instea
 
 MAX_CELL = 72
 KEY_COLUMNS = {"tiers": "code", "staff": "handle", "sla": "priority", "calendars": "calendar",
-               "rules": "rule", "templates": "key", "faq": "faq"}
+               "rules": "rule", "templates": "key", "faq": "faq", "snippets": "snippet"}
 
 
 def _short(text: str) -> str:

@@ -5,8 +5,8 @@ Where each is accepted (the caller passes the set as `allowed`):
 - staff, in a ticket's forum topic or card thread (`STAFF_TOPIC_COMMANDS`): /take, /tried TEXT, /note TEXT,
   /priority P, /tag +a -b, /escalate TIER REASON, /quick REASON, /resolve [--no-survey], /reopen [REASON],
   /close, /card, /wait [TEXT], /first WHEN, /expected WHEN, /evidence [no], /checklist, the customer's portrait
-  (/ctag +a -b, /cnote TEXT, /tz ZONE), /ban [DURATION] REASON, /unban [REASON] (the ticket's customer; leads and
-  admins);
+  (/ctag +a -b, /cnote TEXT, /tz ZONE), /r [KEY] (a canned reply), /ban [DURATION] REASON, /unban [REASON] (the
+  ticket's customer; leads and admins);
 - staff, in a private chat with the bot (`STAFF_PRIVATE_COMMANDS`): /mine, /queue;
 - anybody, in any chat the bot is in (`ANY_CHAT_COMMANDS`): /id (the chat's id and the sender's: `ids_text`);
 - customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE],
@@ -30,7 +30,7 @@ from tgesc.domain.vocabulary import PRIORITIES
 
 STAFF_TOPIC_COMMANDS = frozenset({"take", "tried", "note", "priority", "tag", "escalate", "quick", "resolve",
                                   "reopen", "close", "card", "wait", "first", "expected", "evidence",
-                                  "checklist", "ctag", "cnote", "tz", "ban", "unban"})
+                                  "checklist", "ctag", "cnote", "tz", "r", "ban", "unban"})
 STAFF_PRIVATE_COMMANDS = frozenset({"mine", "queue"})
 ANY_CHAT_COMMANDS = frozenset({"id"})
 CUSTOMER_COMMANDS = frozenset({"start", "status", "language", "close", "timezone"})
@@ -52,6 +52,7 @@ USAGE: Mapping[str, str] = {
     "expected": "/expected WHEN — when the customer expects it solved (e.g. 2026-03-03 18:00, the customer's zone)",
     "evidence": "/evidence [no] — the customer's screenshots or logs are in (or, with no, are not)",
     "checklist": "/checklist — the handover checklist: what is filled in and what is missing",
+    "r": "/r [KEY] — send the customer a canned reply (tgesc snippet list); /r alone offers them as buttons",
     "ctag": "/ctag +TAG -TAG … — tag the customer (their portrait, on every card of theirs)",
     "cnote": "/cnote TEXT — keep a note about the customer (on every card of theirs; never sent to them)",
     "tz": "/tz ZONE — the customer's time zone (e.g. Europe/Berlin, or a city: berlin)",
@@ -72,6 +73,8 @@ _TIER = re.compile(r"[A-Za-z0-9][\w.-]{0,15}", re.ASCII)
 _LANGUAGE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{2,4})?", re.ASCII)
 _DURATION = re.compile(r"(?:[0-9]+[dhms])+", re.ASCII | re.IGNORECASE)  # duration-shaped: /ban's first word
 _NO_SURVEY = ("nosurvey",)  # --no-survey, nosurvey, no_survey ... once dashes and underscores are dropped
+_SNIPPET_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}", re.ASCII)
+_SNIPPET_PRESS = re.compile(r"snippet:(?P<number>[0-9]{1,9}):(?P<key>[a-z][a-z0-9_]{0,40})", re.ASCII)
 
 
 class CommandError(ValueError):
@@ -90,8 +93,8 @@ class Command:
     quick: reason · resolve: no_survey · reopen: reason ('' when none) · language: code (None when
     none) · start: payload (None when none) · wait: text (None when none) · close: number (a customer's, only
     when given) · ban: seconds (None: until lifted), reason · unban: reason ('' when none) · first/expected:
-    when (as typed) · evidence: provided · ctag: add, remove · cnote: text · tz: zone · timezone: zone (None when
-    none); the others have none."""
+    when (as typed) · evidence: provided · ctag: add, remove · cnote: text · tz: zone · timezone, r: zone, key
+    (None when none); the others have none."""
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -143,6 +146,7 @@ def format_command(command: Command, *, bot_username: str | None = None) -> str:
         "tag": [*(f"+{tag}" for tag in args.get("add", ())), *(f"-{tag}" for tag in args.get("remove", ()))],
         "ctag": [*(f"+{tag}" for tag in args.get("add", ())), *(f"-{tag}" for tag in args.get("remove", ()))],
         "cnote": [args.get("text")], "tz": [args.get("zone")], "timezone": [args.get("zone")],
+        "r": [args.get("key")],
         "escalate": [args.get("tier"), args.get("reason")], "quick": [args.get("reason")],
         "resolve": ["--no-survey" if args.get("no_survey") else None], "reopen": [args.get("reason")],
         "language": [args.get("code")], "start": [args.get("payload")], "wait": [args.get("text")],
@@ -204,6 +208,25 @@ def _priority(rest: str) -> dict[str, Any]:
 def _tag_changes(name: str) -> Callable[[str], dict[str, Any]]:
     """The parser of /tag and /ctag: `+a -b c` (no sign: add)."""
     return lambda rest: _tags(rest, name)
+
+
+def _snippet(rest: str) -> dict[str, Any]:
+    if rest and not _SNIPPET_KEY.fullmatch(rest):
+        raise _refuse("r", f"{rest[:40]!r} is not a snippet key (lowercase letters, digits and _)")
+    return {"key": rest or None}
+
+
+def snippet_buttons(number: int, keys: Iterable[str]) -> list[list[dict[str, str]]]:
+    """The inline keyboard under /r: a button per snippet, two a row; a tap sends it to ticket `number`'s
+    customer."""
+    buttons = [{"text": key, "data": f"snippet:{number}:{key}"} for key in keys]
+    return [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+
+
+def parse_snippet_press(data: str) -> tuple[int, str] | None:
+    """(ticket number, snippet key) of a /r button; None when `data` is not one."""
+    match = _SNIPPET_PRESS.fullmatch(data or "")
+    return (int(match["number"]), match["key"]) if match else None
 
 
 def _timezone(rest: str) -> dict[str, Any]:
@@ -302,7 +325,7 @@ _PARSERS: Mapping[str, Callable[[str], dict[str, Any]]] = {
     "take": _nothing("take"), "tried": _text_of("tried", "text"), "note": _text_of("note", "text"),
     "priority": _priority, "tag": _tag_changes("tag"), "escalate": _escalate,
     "ctag": _tag_changes("ctag"), "cnote": _text_of("cnote", "text"), "tz": _text_of("tz", "zone"),
-    "timezone": _timezone, "quick": _text_of("quick", "reason"),
+    "timezone": _timezone, "r": _snippet, "quick": _text_of("quick", "reason"),
     "resolve": _resolve, "reopen": _reopen, "close": _close, "card": _nothing("card"), "wait": _wait,
     "ban": _ban, "unban": _reopen, "first": _text_of("first", "when"), "expected": _text_of("expected", "when"),
     "evidence": _evidence, "checklist": _nothing("checklist"),

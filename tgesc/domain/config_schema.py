@@ -30,6 +30,7 @@ from tgesc.domain.limits import (
     name_problem,
     text_problem,
 )
+from tgesc.domain.templates import SNIPPET, check_body
 from tgesc.domain.vocabulary import BREACH_ACTIONS, EMOTIONS, PRIORITIES, ROLES, RULE_KINDS
 
 Problems = list[str]
@@ -176,6 +177,23 @@ def _per_language(value: Mapping, check: Callable[[Any], Any]) -> dict[str, Any]
     return result
 
 
+def snippet_texts(value: Any) -> dict[str, str]:
+    """A snippet's text per language: `{ en = "…", zh = "…" }`, each Telegram HTML that may use $customer_name,
+    $ticket, $tier and $eta (the customer gets theirs, else English's)."""
+    if not isinstance(value, Mapping) or not value:
+        raise Bad('expected a table of languages with at least one text, e.g. text.en = "Your refund is on its way"')
+
+    def body(text: Any) -> str:
+        if not isinstance(text, str):
+            raise Bad("expected a text")
+        problems = check_body(SNIPPET + "text", text)
+        if problems:
+            raise Bad("; ".join(problems))
+        return text
+
+    return _per_language(value, body)
+
+
 def nonempty_phrase_table(value: Any) -> dict[str, list[str]]:
     """A phrase table holding at least one phrase (an FAQ entry without any could never answer)."""
     table = phrase_table(value)
@@ -283,8 +301,13 @@ FAQ = Section("faq", (
 
 # Calendars and templates have shapes of their own (validated by hours.py and templates.py), and so has
 # lifecycle: one table of settings (`[lifecycle]`, `close_after = "3d"`), not a table of entries.
-SECTIONS: dict[str, Section] = {s.name: s for s in (TIERS, STAFF, SLA, RULES, FAQ)}
-SECTION_ORDER = ("calendars", "tiers", "staff", "sla", "templates", "rules", "faq", "lifecycle")
+SNIPPETS = Section("snippets", (
+    Field("text", snippet_texts, required=True,
+          help="per language: Telegram HTML; $customer_name, $ticket, $tier, $eta"),
+), key_help="snippet key")
+
+SECTIONS: dict[str, Section] = {s.name: s for s in (TIERS, STAFF, SLA, RULES, FAQ, SNIPPETS)}
+SECTION_ORDER = ("calendars", "tiers", "staff", "sla", "templates", "rules", "faq", "snippets", "lifecycle")
 FLAT_SECTIONS = ("lifecycle",)  # a table of settings: its "entries" are values, written `key = value`
 
 LIFECYCLE: dict[str, tuple[str, str]] = {  # key: (default, help)

@@ -24,6 +24,8 @@ from tgesc.domain.limits import MAX_TEXT, control_problem
 SHIPPED_LANGUAGES: tuple[str, ...] = ("en", "zh", "ru")
 FALLBACK_LANGUAGE = "en"
 CUSTOM_VARIABLES: frozenset[str] = frozenset({"customer_name", "ticket"})
+SNIPPET_VARIABLES: frozenset[str] = frozenset({"customer_name", "ticket", "tier", "eta"})
+SNIPPET = "snippet:"  # the prefix of a snippet's key where a template key is expected (its checks, its rendering)
 # The word a customer replies with to flag an emergency, as the escalation notice tells them to.
 URGENT_WORDS: Mapping[str, str] = {"en": "urgent", "zh": "紧急", "ru": "срочно"}
 
@@ -123,6 +125,8 @@ def is_custom(key: str) -> bool:
 
 def allowed_variables(key: str) -> frozenset[str]:
     """The variables a body for `key` may use."""
+    if key.startswith(SNIPPET):
+        return SNIPPET_VARIABLES
     return REGISTRY[key].variables if key in REGISTRY else CUSTOM_VARIABLES
 
 
@@ -182,7 +186,8 @@ def _html_problems(body: str) -> list[str]:
 def _unknown_problems(key: str, used: set[str]) -> list[str]:
     allowed = allowed_variables(key)
     can_use = ", ".join(f"${name}" for name in sorted(allowed))
-    owner = f"the {key!r} template" if key in REGISTRY else f"the custom template {key!r}"
+    owner = f"the {key!r} template" if key in REGISTRY else (
+        "a snippet" if key.startswith(SNIPPET) else f"the custom template {key!r}")
     return [f"${name} is not a variable {owner} can use; it can use {can_use}"
             for name in sorted(used - allowed)]
 

@@ -30,7 +30,8 @@ EXPORT_HEADER = (
     "# Reference: docs/escalation-configuration.md (in tgesc's source).\n\n"
 )
 SINGULAR = {"calendars": "calendar", "tiers": "tier", "staff": "staff member", "sla": "SLA policy",
-            "templates": "template", "rules": "rule", "faq": "FAQ entry", "lifecycle": "lifecycle setting"}
+            "templates": "template", "rules": "rule", "faq": "FAQ entry", "snippets": "snippet",
+            "lifecycle": "lifecycle setting"}
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:

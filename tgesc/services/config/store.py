@@ -21,6 +21,7 @@ from tgesc.models import (
     FaqEntry,
     Meta,
     SlaPolicy,
+    Snippet,
     Staff,
     StaffTier,
     Template,
@@ -110,6 +111,10 @@ def _load_rules() -> dict[str, Any]:
     ) for r in TriggerRule.select().order_by(TriggerRule.name)}
 
 
+def _load_snippets() -> dict[str, Any]:
+    return {s.name: {"text": s.texts} for s in Snippet.select().order_by(Snippet.name)}
+
+
 def _load_faq() -> dict[str, Any]:
     return {f.name: _present(phrases=f.phrases, answer=f.answer, enabled=f.enabled)
             for f in FaqEntry.select().order_by(FaqEntry.name)}
@@ -129,7 +134,8 @@ def _load_lifecycle() -> dict[str, Any]:
 
 LOADERS: dict[str, Callable[[], dict[str, Any]]] = {
     "calendars": _load_calendars, "tiers": _load_tiers, "staff": _load_staff, "sla": _load_sla,
-    "templates": _load_templates, "rules": _load_rules, "faq": _load_faq, "lifecycle": _load_lifecycle,
+    "templates": _load_templates, "rules": _load_rules, "faq": _load_faq, "snippets": _load_snippets,
+    "lifecycle": _load_lifecycle,
 }
 
 
@@ -209,13 +215,18 @@ def _save_faq(key: str, e: dict[str, Any]) -> None:
     _upsert(FaqEntry, FaqEntry.name, key, {"phrases": e["phrases"], "answer": e["answer"], "enabled": e["enabled"]})
 
 
+def _save_snippet(key: str, e: dict[str, Any]) -> None:
+    _upsert(Snippet, Snippet.name, key, {"texts": e["text"]})
+
+
 def _save_lifecycle(key: str, value: Any) -> None:
     _upsert(Meta, Meta.key, LIFECYCLE_PREFIX + key, {"value": value})
 
 
 SAVERS: dict[str, Callable[[str, Any], None]] = {
     "calendars": _save_calendar, "tiers": _save_tier, "staff": _save_staff, "sla": _save_sla,
-    "templates": _save_template, "rules": _save_rule, "faq": _save_faq, "lifecycle": _save_lifecycle,
+    "templates": _save_template, "rules": _save_rule, "faq": _save_faq, "snippets": _save_snippet,
+    "lifecycle": _save_lifecycle,
 }
 
 
@@ -239,7 +250,7 @@ def free_unique_slots(tiers: list[str], staff: list[str]) -> None:
 DELETE_KEYS = {
     "calendars": (Calendar, Calendar.name), "tiers": (Tier, Tier.code), "staff": (Staff, Staff.handle),
     "sla": (SlaPolicy, SlaPolicy.priority), "templates": (Template, Template.key),
-    "rules": (TriggerRule, TriggerRule.name), "faq": (FaqEntry, FaqEntry.name),
+    "rules": (TriggerRule, TriggerRule.name), "faq": (FaqEntry, FaqEntry.name), "snippets": (Snippet, Snippet.name),
 }
 
 

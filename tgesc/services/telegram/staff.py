@@ -27,6 +27,7 @@ from tgesc.domain.bot_commands import (
     is_internal_note,
     note_text,
     parse_command,
+    parse_snippet_press,
 )
 from tgesc.domain.errors import TgescError
 from tgesc.domain.humanize import zone_for
@@ -36,7 +37,7 @@ from tgesc.models import MessageEdit, Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.telegram.staff_commands import run_staff_command
-from tgesc.services.tickets import actions, lifecycle, queue, threads
+from tgesc.services.tickets import actions, lifecycle, queue, snippets, threads
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.permissions import may_work
 from tgesc.services.tickets.store import event, save
@@ -151,22 +152,35 @@ def _command(db, bot_username: str | None, ticket: Ticket, staff: Staff, message
 
 
 def on_staff_press(db: peewee.Database, press: ButtonPress, now: datetime) -> bool:
-    """A press on a /checklist button (False: not one): the item is set as the presser, who must be allowed to work
-    the ticket there, and the press answered with what was done (or why not)."""
-    parsed = parse_checklist_press(press.data)
-    if parsed is None:
+    """A press on a /checklist or /r button (False: neither): the item is set, or the snippet sent, as the presser,
+    who must be allowed to work the ticket there, and the press answered with what was done (or why not)."""
+    item, snippet = parse_checklist_press(press.data), parse_snippet_press(press.data)
+    if item is None and snippet is None:
         return False
-    number, item = parsed
+    number = (item or snippet)[0]
     staff = staff_member(press.sender.id)
     with write_transaction(db):
         ticket = tickets.by_number(db, number)
         if ticket is None or ticket.staff_chat_id != press.chat_id or not may_work(staff, ticket.tier):
-            text = "Only staff of this ticket's tier (and admins) can fill in its checklist."
+            what = "fill in its checklist" if item else "answer its customer"
+            text = f"Only staff of this ticket's tier (and admins) can {what}."
+        elif item:
+            text = _tapped(db, ticket, staff, item[1], now)
         else:
-            text = _tapped(db, ticket, staff, item, now)
+            text = _sent(db, ticket, staff, snippet[1], now)
         outbox.queue(None, press.chat_id, text, now=now, kind="answer-callback",  # a toast: plain text
                      payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
     return True
+
+
+def _sent(db: peewee.Database, ticket: Ticket, staff: Staff, key: str, now: datetime) -> str:
+    """A /r button's snippet sent to the ticket's customer by `staff`; the answer to the press."""
+    try:
+        with db.atomic():
+            snippets.send(db, ticket, key, actor=staff.handle, now=now)
+    except TgescError as error:
+        return str(error)[:200]
+    return f"Sent {key} to the customer of #{ticket.number}."
 
 
 def _tapped(db: peewee.Database, ticket: Ticket, staff: Staff, item: str, now: datetime) -> str:

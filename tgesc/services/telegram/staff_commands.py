@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import peewee
 
-from tgesc.domain.bot_commands import Command
+from tgesc.domain.bot_commands import Command, snippet_buttons
 from tgesc.domain.errors import UsageError
 from tgesc.domain.humanize import zone_for
 from tgesc.domain.instants import InstantError, parse_moment
@@ -22,7 +22,7 @@ from tgesc.domain.ticket_rules import TRIED_WANTED, Checklist, checklist_buttons
 from tgesc.models import Staff, Ticket, database
 from tgesc.services.customers import bans, portrait
 from tgesc.services.outbox import rows as outbox
-from tgesc.services.tickets import actions, escalation
+from tgesc.services.tickets import actions, escalation, snippets
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.views import card_html, view
 
@@ -79,6 +79,8 @@ def run_staff_command(db: peewee.Database, command: Command, ticket: Ticket, sta
         return ""
     if name in ("ban", "unban"):
         return _ban(db, name, ticket, staff, args, now)
+    if name == "r":
+        return _snippet(db, ticket, args.get("key"), actor, message, now)
     if name in ("ctag", "cnote", "tz"):
         return _portrait(db, name, ticket, actor, args, now)
     if name == "card":
@@ -103,6 +105,7 @@ def _ban(db: peewee.Database, name: str, ticket: Ticket, staff: Staff, args: dic
             "until /unban") + ": what they write is kept, unanswered; the next time they write they are told, once.")
 
 
+MAX_SNIPPET_BUTTONS = 50  # snippets /r offers as buttons (an inline keyboard of 25 rows)
 TELEGRAM_FILLS = {"first_occurred": "/first WHEN", "evidence": "/evidence", "tried": "/tried TEXT",
                   "expected_resolution": "/expected WHEN"}  # a missing checklist item -> the command that fills it
 
@@ -167,3 +170,18 @@ def _portrait(db: peewee.Database, name: str, ticket: Ticket, actor: str, args: 
     portrait.update(db, customer, timezone=args["zone"], actor=actor, now=now, ticket=ticket)
     zone = ZoneInfo(customer.timezone)
     return f"The time zone of {who} is {zone.key} (it is {now.astimezone(zone):%H:%M} there now)."
+
+
+def _snippet(db: peewee.Database, ticket: Ticket, key: str | None, actor: str, message: IncomingMessage,
+             now: datetime) -> str:
+    """/r KEY: the snippet sent to the customer; /r: the snippets offered as buttons."""
+    if key is not None:
+        sent = snippets.send(db, ticket, key, actor=actor, now=now)
+        return f"Sent snippet {key} to the customer of #{ticket.number}: {sent}"
+    available = snippets.keys(db)
+    if not available:
+        return "There are no snippets yet: an admin adds them with `tgesc snippet add KEY --text en:TEXT`."
+    outbox.queue(ticket, message.chat_id, f"Canned replies for #{ticket.number}: tap one to send it.", now=now,
+                 thread_id=message.thread_id, reply_to=message.message_id,
+                 buttons=snippet_buttons(ticket.number, available[:MAX_SNIPPET_BUTTONS]))
+    return ""

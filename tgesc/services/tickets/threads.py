@@ -114,6 +114,7 @@ def staff_reply(ticket: Ticket, staff: Staff | None, message: IncomingMessage, n
     """Relay a staff member's message to the customer; it is the first or next response for the SLA.
     The caller has stored the message and saves the ticket. `actor`: who answered when not `staff` (the CLI's
     operator)."""
+    typed = {} if actor else {"staff_message": f"{message.chat_id}:{message.message_id}"}  # in Telegram: editable
     actor = actor or staff.handle
     customer: Customer = ticket.customer
     if message.media_type:
@@ -121,16 +122,17 @@ def staff_reply(ticket: Ticket, staff: Staff | None, message: IncomingMessage, n
                      payload={"from_chat": message.chat_id, "message_id": message.message_id})
     elif message.text:
         outbox.queue(ticket, customer.telegram_id, html.escape(message.text), now=now, kind="message",
-                     payload={"staff": actor, "staff_message": f"{message.chat_id}:{message.message_id}"})
+                     payload={"staff": actor, **typed})
     _responded(ticket, actor, now, chat_id=message.chat_id, message_id=message.message_id)
 
 
-def relay_reply(ticket: Ticket, text: str, *, actor: str, now: datetime, mirror: bool = True) -> None:
-    """Relay a staff answer given with a command (`/wait TEXT`, `tgesc ticket wait --reply`) to the customer, and
-    (`mirror`: when typed elsewhere than the thread) show it in the ticket's staff thread; it is the first or next
-    response for the SLA. The caller saves."""
-    outbox.queue(ticket, ticket.customer.telegram_id, html.escape(text), now=now, kind="message",
-                 payload={"staff": actor})
+def relay_reply(ticket: Ticket, text: str, *, actor: str, now: datetime, mirror: bool = True,
+                body: str | None = None) -> None:
+    """Relay a staff answer given with a command (`/wait TEXT`, `tgesc ticket wait --reply`, `/r KEY`: `body`, its
+    Telegram HTML, when `text` is not plain) to the customer, and (`mirror`: when typed elsewhere than the thread)
+    show it in the ticket's staff thread; it is the first or next response for the SLA. The caller saves."""
+    outbox.queue(ticket, ticket.customer.telegram_id, body if body is not None else html.escape(text), now=now,
+                 kind="message", payload={"staff": actor})
     if mirror:
         mirror_reply(ticket, actor, text, now)
     _responded(ticket, actor, now, channel="command")
