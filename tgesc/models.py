@@ -103,6 +103,7 @@ class Tier(BaseModel):
     description = TextField(default="")
     first_response_s = IntegerField(null=True)  # its own first-response target (applies when shorter)
     names = JSONField(default=dict)  # {"zh": "…", "ru": "…"}: the name customers read in that language
+    assign = CharField(max_length=16, null=True)  # round-robin | least-open; None: manual (services.tickets.assignment)
 
 
 class Staff(BaseModel):
@@ -115,6 +116,8 @@ class Staff(BaseModel):
     role = CharField(max_length=8, default="agent")  # agent | lead | admin
     language = CharField(max_length=8, default="en")
     active = BooleanField(default=True)
+    capacity = IntegerField(null=True)  # open tickets assigned to them at most (None: no limit)
+    calendar = ForeignKeyField(Calendar, null=True, on_delete="RESTRICT", backref="staff")  # their shift
 
 
 class StaffTier(BaseModel):
@@ -214,6 +217,7 @@ class Ticket(BaseModel):
     tier = ForeignKeyField(Tier, on_delete="RESTRICT", backref="tickets")
     priority = CharField(max_length=8, default="medium")
     assignee = ForeignKeyField(Staff, null=True, on_delete="SET NULL", backref="tickets")
+    assigned_at = UTCDateTimeField(null=True)  # when it was last assigned (round-robin orders by it)
     tags = JSONField(default=list)
     emotion = CharField(max_length=16, default="calm")  # calm | dissatisfied | angry | threatening
     emotion_set_by_staff = BooleanField(default=False)

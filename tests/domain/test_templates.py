@@ -32,6 +32,7 @@ EXPECTED_VARIABLES = {
     "timezone_changed": {"zone", "time"},
     "timezone_help": set(),
     "timezone_unknown": {"name"},
+    "assigned_notice": {"ticket", "tier", "priority", "problem"},
     "ban_notice_indefinite": set(),
     "sla_warning": {"ticket", "priority", "tier", "clock", "left", "due", "todo"},
     "sla_breach": {"ticket", "priority", "tier", "clock", "late", "due", "todo"},

@@ -19,7 +19,7 @@ from tgesc.cli.entries import (
 )
 from tgesc.cli.output import JSON_OPTION
 from tgesc.cli.parsing import whole_number
-from tgesc.domain.limits import TELEGRAM_USER_ID
+from tgesc.domain.limits import CAPACITY, TELEGRAM_USER_ID
 from tgesc.domain.vocabulary import ROLES
 
 app = typer.Typer(help="Staff members: Telegram id, role (agent, lead, admin) and the tiers they work in.",
@@ -93,6 +93,11 @@ def set_(
     remove_tiers: list[str] = typer.Option(None, "--remove-tier", help="Take a tier off the list (repeatable)."),
     language: str = typer.Option(None, "--language", help="Language of notices; '' means en."),
     active: bool = typer.Option(None, "--active/--inactive", help="Inactive staff get no notices, may not act."),
+    capacity: str = typer.Option(None, "--capacity", parser=whole_number(CAPACITY, allow_empty=True), metavar="N",
+                                 help="Open tickets assigned to them at most (automatic assignment); '' removes the "
+                                      "limit."),
+    calendar: str = typer.Option(None, "--calendar", help="Their shift, a calendar (automatic assignment); '' means "
+                                                          "the tier's hours."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -105,9 +110,12 @@ def set_(
       tgesc staff set bob --role lead --username ''
 
       tgesc staff set ana --inactive
+
+      tgesc staff set bob --capacity 8 --calendar night-shift
     """
     edit_cmd(SECTION, handle, {"id": telegram_id, "name": name, "username": _username(username), "role": role,
-                               "tiers": _tier_list(tiers), "language": language, "active": active}, as_, as_json,
+                               "tiers": _tier_list(tiers), "language": language, "active": active,
+                               "capacity": capacity, "calendar": calendar}, as_, as_json,
              add=[(("tiers",), code) for code in add_tiers or []],
              discard=[(("tiers",), code) for code in remove_tiers or []])
 

@@ -17,8 +17,9 @@ from tgesc.cli.entries import (
     show_cmd,
 )
 from tgesc.cli.output import JSON_OPTION
-from tgesc.cli.parsing import whole_number
+from tgesc.cli.parsing import choice, choices_metavar, whole_number
 from tgesc.domain.limits import LEVEL, TELEGRAM_CHAT_ID
+from tgesc.domain.vocabulary import ASSIGN_MODES
 
 app = typer.Typer(help="Support tiers (L1 → L2 → L3).", no_args_is_help=True)
 SECTION = "tiers"
@@ -89,6 +90,9 @@ def set_(
     first_response: str = typer.Option(None, "--first-response", parser=duration, metavar="DURATION",
                                        help="Its own first-response target, e.g. 5m (applies when shorter "
                                             "than the priority's); '' removes it."),
+    assign: str = typer.Option(None, "--assign", parser=choice(ASSIGN_MODES), metavar=choices_metavar(ASSIGN_MODES),
+                               help="Who gets a ticket reaching the tier: manual (someone types /take), or round-robin "
+                                    "or least-open among its active staff on shift and under capacity."),
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
@@ -101,10 +105,12 @@ def set_(
       tgesc tier set L2 --calendar ''
 
       tgesc tier set L1 --first-response 5m
+
+      tgesc tier set L2 --assign least-open
     """
     edit_cmd(SECTION, code, {"name": name, "level": level, "staff_chat": chat, "forum": forum,
                             "calendar": calendar, "description": description,
-                            "first_response": first_response}, as_, as_json)
+                            "first_response": first_response, "assign": assign}, as_, as_json)
 
 
 @app.command("remove")

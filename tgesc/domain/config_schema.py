@@ -18,6 +18,7 @@ from typing import Any
 from tgesc.domain.durations import DurationError, format_duration, parse_duration
 from tgesc.domain.hours import normalize_calendar, validate_calendar
 from tgesc.domain.limits import (
+    CAPACITY,
     COUNT,
     LEVEL,
     MAX_DISPLAY_NAME,
@@ -31,7 +32,7 @@ from tgesc.domain.limits import (
     text_problem,
 )
 from tgesc.domain.templates import SNIPPET, check_body
-from tgesc.domain.vocabulary import BREACH_ACTIONS, EMOTIONS, PRIORITIES, ROLES, RULE_KINDS
+from tgesc.domain.vocabulary import ASSIGN_MODES, BREACH_ACTIONS, EMOTIONS, PRIORITIES, ROLES, RULE_KINDS
 
 Problems = list[str]
 
@@ -256,6 +257,8 @@ TIERS = Section("tiers", (
     Field("first_response", positive_duration,
           help="its own first-response target; applies when shorter than the priority's"),
     Field("names", name_table, help="the name in other languages, e.g. { zh = \"二线\" }"),
+    Field("assign", one_of(*ASSIGN_MODES), help="who gets a ticket reaching the tier: manual (absent), round-robin "
+          "or least-open, among its active staff on shift and under capacity"),
 ), key_help="tier code, e.g. L2", key_max=16)
 
 STAFF = Section("staff", (
@@ -266,6 +269,8 @@ STAFF = Section("staff", (
     Field("tiers", name_list, default=[], ref="tiers", help="tiers this person works in"),
     Field("language", language_code, default="en", help="language of notices to this person"),
     Field("active", boolean, default=True, help="inactive staff get no notices and may not act"),
+    Field("capacity", whole(CAPACITY), help="open tickets assigned to them at most; absent: no limit"),
+    Field("calendar", name(), ref="calendars", help="their shift (automatic assignment); absent: the tier's hours"),
 ), key_help="handle, e.g. bob")
 
 SLA = Section("sla", (

@@ -86,6 +86,7 @@ TELEGRAM_API_ID = WholeNumbers("a Telegram API id", 1, INT32_MAX)
 LEVEL = WholeNumbers("a tier level", 1, INT32_MAX)
 POSITION = WholeNumbers("a position", -INT32_MAX - 1, INT32_MAX)
 COUNT = WholeNumbers("a count", 1, INT32_MAX)
+CAPACITY = WholeNumbers("a capacity of open tickets", 1, 100_000)
 LIMIT = WholeNumbers("a limit", 0, INT32_MAX)
 PERCENT = WholeNumbers("a percentage", 1, 99)
 

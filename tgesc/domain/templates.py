@@ -77,6 +77,8 @@ REGISTRY: Mapping[str, TemplateSpec] = {
         _spec("ban_notice", "sent once to a banned customer who writes: until when the desk will not answer",
               "until"),
         _spec("ban_notice_indefinite", "sent once to a customer banned until further notice who writes"),
+        _spec("assigned_notice", "staff: a ticket was assigned to you automatically (private chat)",
+              "ticket", "tier", "priority", "problem"),
         _spec("sla_warning", "staff: an SLA deadline is near (the ticket's thread)",
               "ticket", "priority", "tier", "clock", "left", "due", "todo"),
         _spec("sla_breach", "staff: an SLA deadline passed (thread, team leads' or admins' private chats)",
@@ -98,6 +100,7 @@ SAMPLE_VALUES: Mapping[str, str] = {
                          * 20),
     "language": "English",
     "until": "10:30, Wed 30 Dec",
+    "problem": "W" * 300,
     "zone": "America/Argentina/Buenos_Aires",
     "time": "23:59",
     "name": "W" * 64,
@@ -205,7 +208,7 @@ def visible_length(text: str) -> int:
     """Length of rendered Telegram HTML as Telegram counts it: tags removed, entities decoded, in
     UTF-16 code units (an emoji counts 2)."""
     visible = html.unescape(_TAG.sub("", text))
-    return len(visible.encode("utf-16-le")) // 2
+    return len(visible.encode("utf-16-le", "surrogatepass")) // 2  # a lone surrogate is refused elsewhere
 
 
 def check_length_at_save(key: str, body: str) -> list[str]:

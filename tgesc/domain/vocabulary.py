@@ -25,3 +25,4 @@ def rank(priority: str) -> int:
 def higher(a: str, b: str) -> str:
     """The more urgent of two priorities (a priority is raised, never lowered, by rules)."""
     return a if rank(a) <= rank(b) else b
+ASSIGN_MODES: tuple[str, ...] = ("manual", "round-robin", "least-open")  # how a tier assigns the tickets reaching it

@@ -34,6 +34,18 @@ def calendar_or_always_open(name: str | None, spec: Mapping[str, Any] | None) ->
     return calendar_from_spec(name or "24/7", spec) if spec else calendar_from_spec("24/7", ALWAYS_OPEN)
 
 
+def tier_calendar(db: peewee.Database, tier: Any) -> BusinessCalendar:
+    """The business calendar of a tier (always open when it has none), from the configuration in force."""
+    return named_or_always_open(db, tier.calendar.name if tier.calendar_id else None)
+
+
+def named_or_always_open(db: peewee.Database, name: str | None) -> BusinessCalendar:
+    """The calendar `name` of the configuration in force (a tier's, a staff member's shift); 24/7 for None."""
+    from tgesc.services.config.current import current
+
+    return calendar_or_always_open(name, current(db).entry("calendars", name) if name else None)
+
+
 def business_calendar(db: peewee.Database, name: str) -> BusinessCalendar:
     """The stored calendar `name` (NotFound if there is none)."""
     return calendar_from_spec(name, get_entry(db, "calendars", name))

@@ -72,7 +72,7 @@ def _load_tiers() -> dict[str, Any]:
     return {t.code: _present(
         name=t.name, level=t.level, staff_chat=t.staff_chat_id, forum=t.is_forum,
         calendar=t.calendar.name if t.calendar_id else None, description=t.description,
-        first_response=_duration(t.first_response_s), names=t.names or None,
+        first_response=_duration(t.first_response_s), names=t.names or None, assign=t.assign,
     ) for t in rows}
 
 
@@ -82,8 +82,9 @@ def _load_staff() -> dict[str, Any]:
         tiers.setdefault(link.staff_id, []).append(link.tier.code)
     return {s.handle: _present(
         id=s.telegram_id, name=s.name, username=s.username, role=s.role,
-        tiers=sorted(tiers.get(s.id, [])), language=s.language, active=s.active,
-    ) for s in Staff.select().order_by(Staff.handle)}
+        tiers=sorted(tiers.get(s.id, [])), language=s.language, active=s.active, capacity=s.capacity,
+        calendar=s.calendar.name if s.calendar_id else None,
+    ) for s in Staff.select(Staff, Calendar).join(Calendar, JOIN.LEFT_OUTER).order_by(Staff.handle)}
 
 
 def _load_sla() -> dict[str, Any]:
@@ -172,13 +173,15 @@ def _save_tier(key: str, e: dict[str, Any]) -> None:
     _upsert(Tier, Tier.code, key, {
         "name": e["name"], "level": e["level"], "staff_chat_id": e.get("staff_chat"),
         "is_forum": e["forum"], "calendar": _calendar_id(e.get("calendar")), "description": e["description"],
-        "first_response_s": _seconds(e.get("first_response")), "names": e.get("names") or {}})
+        "first_response_s": _seconds(e.get("first_response")), "names": e.get("names") or {},
+        "assign": e.get("assign")})
 
 
 def _save_staff(key: str, e: dict[str, Any]) -> None:
     staff = _upsert(Staff, Staff.handle, key, {
         "telegram_id": e["id"], "name": e["name"], "username": e.get("username"), "role": e["role"],
-        "language": e["language"], "active": e["active"]})
+        "language": e["language"], "active": e["active"], "capacity": e.get("capacity"),
+        "calendar": _calendar_id(e.get("calendar"))})
     StaffTier.delete().where(StaffTier.staff == staff).execute()
     for code in e["tiers"]:
         StaffTier.create(staff=staff, tier=_tier_id(code))

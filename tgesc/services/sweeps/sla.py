@@ -50,12 +50,13 @@ from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Staff, StaffTier, Ticket, Tier, database
 from tgesc.services.clocks import sla
 from tgesc.services.clocks import store as firing_store
+from tgesc.services.clocks.calendars import tier_calendar
 from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.sweeps import store
 from tgesc.services.sweeps.batches import Sweep, on_locked_ticket
-from tgesc.services.tickets.escalation import escalate, tier_calendar, tier_name
+from tgesc.services.tickets.escalation import escalate, tier_name
 from tgesc.services.tickets.reactions import react_to_time, ticket_tier
 from tgesc.services.tickets.store import event, save, set_changed
 

@@ -58,7 +58,7 @@ def assign(db, number: int, handle: str | None, *, actor: str, now: datetime) ->
     person = staff_member(handle) if handle else None
 
     def apply(ticket):
-        ticket.assignee = person
+        ticket.assignee, ticket.assigned_at = person, now if person else ticket.assigned_at
         event(ticket, "ticket.assigned", actor, now, to=handle)
 
     return _change(db, number, now, apply)

@@ -20,9 +20,10 @@ from tgesc.domain.humanize import eta_text, instant_text, localized_name, zone_f
 from tgesc.domain.vocabulary import OPEN_STATUSES, PRIORITIES
 from tgesc.models import Ticket, Tier
 from tgesc.services.clocks import once, sla
-from tgesc.services.clocks.calendars import calendar_or_always_open
+from tgesc.services.clocks.calendars import tier_calendar
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
+from tgesc.services.tickets.assignment import auto_assign
 from tgesc.services.tickets.lifecycle import schedule_unresolved
 from tgesc.services.tickets.permissions import unassign_if_elsewhere
 from tgesc.services.tickets.store import checklist, event, find, save
@@ -66,6 +67,7 @@ def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str
                               "(fill it in, or use --quick for an obviously urgent case):", problems=missing)
     ticket.tier = target
     unassign_if_elsewhere(ticket, target, actor, now)
+    auto_assign(db, ticket, now)
     if priority:
         ticket.priority = priority
     sla.take_policy(db, ticket, now)
@@ -100,13 +102,6 @@ def _target(db: peewee.Database, ticket: Ticket, to: str | None, quick: bool, do
 def tier_name(tier: Tier, language: str | None) -> str:
     """The tier's name as a customer writing `language` reads it (`names`; else its name)."""
     return localized_name(tier.name, tier.names, language)
-
-
-def tier_calendar(db: peewee.Database, tier: Tier):
-    """The business calendar of a tier (always open when it has none), from the configuration in force."""
-    if tier.calendar_id is None:
-        return calendar_or_always_open(None, None)
-    return calendar_or_always_open(tier.calendar.name, current(db).entry("calendars", tier.calendar.name))
 
 
 def notify(db: peewee.Database, ticket: Ticket, target: Tier, now: datetime) -> None:

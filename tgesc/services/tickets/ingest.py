@@ -29,6 +29,7 @@ from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import current
 from tgesc.services.tickets import lifecycle, surveys, threads
 from tgesc.services.tickets import store as tickets
+from tgesc.services.tickets.assignment import auto_assign
 from tgesc.services.tickets.escalation import open_thread
 from tgesc.services.tickets.reactions import react
 
@@ -99,6 +100,8 @@ def ingest(db: peewee.Database, message: IncomingMessage, *, now: datetime, reac
         firings = Firings(ticket, set()) if how == "opened" else Firings.load(ticket)
     if reactions:
         react(db, ticket, message.text, now=now, actor=f"customer:{customer.telegram_id}", firings=firings)
+    if how == "opened":  # after the rules: a rule that escalated it had it assigned at its new tier
+        auto_assign(db, ticket, now)
     # the clocks were computed when the ticket was opened, reopened, resumed, given a priority or
     # escalated (each refreshes them); only a change since then (or since it was read) moves them
     sla.refresh_if_moved(ticket, firings.pairs)
