@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from tgesc.cli.context import current_time, state
-from tgesc.cli.entries import AS_OPTION, duration
+from tgesc.cli.entries import AS_OPTION, TAG_ADD, TAG_CHANGES, TAG_REMOVE, duration
 from tgesc.cli.output import JSON_OPTION, emit, emit_page, info
 from tgesc.cli.parsing import free_text, whole_number
 from tgesc.cli.parsing import language as language_code
@@ -203,11 +203,9 @@ def _changed(change: Any, who: str, as_: str | None, as_json: bool, done: str, *
 @app.command("tag")
 def tag(
     who: str = WHO,
-    changes: list[str] = typer.Argument(None, metavar="[+TAG|-TAG]...",
-                                        help="+TAG adds, -TAG removes; put them after `--` (a leading - "
-                                             "would look like an option)."),
-    add: list[str] = typer.Option(None, "--add", help="Tag to add (repeatable)."),
-    remove: list[str] = typer.Option(None, "--remove", help="Tag to remove (repeatable)."),
+    changes: list[str] = TAG_CHANGES,
+    add: list[str] = TAG_ADD,
+    remove: list[str] = TAG_REMOVE,
     as_: str = AS_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:

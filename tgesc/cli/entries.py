@@ -16,6 +16,11 @@ from tgesc.cli.context import current_time, state
 from tgesc.cli.output import KEY_COLUMNS, emit, info
 from tgesc.cli.parsing import name
 
+TAG_CHANGES = typer.Argument(None, metavar="[+TAG|-TAG]...",
+                             help="+TAG adds, -TAG removes; put them after `--` (a leading - would look like an "
+                                  "option).")
+TAG_ADD = typer.Option(None, "--add", help="Tag to add (repeatable).")
+TAG_REMOVE = typer.Option(None, "--remove", help="Tag to remove (repeatable).")
 AS_OPTION = typer.Option(None, "--as", parser=name(), metavar="HANDLE",
                          help="Act as this active staff member, with their permissions (a ticket: staff of its "
                               "tier, or an admin); recorded in the audit log. Default: the operator, recorded as "

@@ -16,7 +16,7 @@ from typing import Any
 import typer
 
 from tgesc.cli.context import current_time, state
-from tgesc.cli.entries import AS_OPTION
+from tgesc.cli.entries import AS_OPTION, TAG_ADD, TAG_CHANGES, TAG_REMOVE
 from tgesc.cli.output import JSON_OPTION, emit
 from tgesc.cli.parsing import choice, choices_metavar, free_text, language, name, whole_number
 from tgesc.domain.limits import LIMIT, TELEGRAM_MESSAGE_ID, TELEGRAM_USER_ID, TICKET_NUMBER
@@ -368,11 +368,9 @@ def priority_(
 @app.command("tag")
 def tag(
     number: int = NUMBER,
-    changes: list[str] = typer.Argument(None, metavar="[+TAG|-TAG]...",
-                                        help="+TAG adds, -TAG removes; put them after `--` (a leading - "
-                                             "would look like an option)."),
-    add: list[str] = typer.Option(None, "--add", help="Tag to add (repeatable)."),
-    remove: list[str] = typer.Option(None, "--remove", help="Tag to remove (repeatable)."),
+    changes: list[str] = TAG_CHANGES,
+    add: list[str] = TAG_ADD,
+    remove: list[str] = TAG_REMOVE,
     new: bool = typer.Option(False, "--new", help="Allow a tag no rule sets and no ticket has yet (with --as: a team "
                                                   "lead or admin, unless TGESC_NEW_TAGS_BY=staff)."),
     as_: str = AS_OPTION,
