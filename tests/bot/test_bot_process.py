@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 import time
 from collections import Counter
 
@@ -63,13 +64,17 @@ def test_a_bot_killed_in_a_burst_loses_no_message_and_sends_nothing_twice(db_url
     desk.introduce_staff_chats()
 
     pushed: list[tuple[int, int]] = []
-    for who, text in plan[:kill_after]:  # pushed while the bot is handling: killed once it stored part of them
-        pushed.append(desk.says(desk.customer(who), text))
+    # pushed while the bot is handling, and killed once it stored part of them: the pushing goes on meanwhile (the
+    # bot stores a burst as fast as it comes, in runs, so a burst pushed in full first could be all stored by then)
+    pusher = threading.Thread(target=lambda: pushed.extend(desk.says(desk.customer(who), text)
+                                                            for who, text in plan[:kill_after]))
+    pusher.start()
     wait_until(lambda: len(customer_messages()) >= stored_first, 30, f"the bot to store {stored_first} messages")
     first.signal(signal.SIGKILL)
     assert first.wait(10) == -signal.SIGKILL
     stored_at_kill = len(customer_messages())
-    assert 0 < stored_at_kill < len(pushed), "the kill must come while the bot is still handling the burst"
+    pusher.join(60)
+    assert 0 < stored_at_kill < len(pushed) == kill_after, "the kill must come while the bot is still handling"
 
     for who, text in plan[kill_after:]:  # while it is dead: only in the server's update log
         pushed.append(desk.says(desk.customer(who), text))
