@@ -26,7 +26,8 @@ def test_staff_keep_the_portrait_from_the_thread_and_the_card_shows_it(bot):
     command(bot, "/card")
     card = bot.wire.sent(raw.functions.messages.SendMessage)[-1].message
     berlin = bot.clock().astimezone(ZoneInfo("Europe/Berlin"))
-    assert f"Customer: zone Europe/Berlin, {berlin:%H:%M} there now · tags reseller, vip" in card
+    assert f"Customer: zone Europe/Berlin, {berlin:%H:%M} there now · L2 works now · tags reseller, vip" in card
+    assert 'Assignee: nobody yet (/take) · Escalated L1 → L2 (rule:refund): refund: keyword "refund" (en)' in card
     assert "Notes: Prefers short answers (carol)" in card
     assert [e.ticket.number for e in Event.select().where(Event.kind.startswith("customer."))] == [1, 1, 1]
 

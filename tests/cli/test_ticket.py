@@ -69,12 +69,14 @@ def test_show_json_is_the_whole_context_with_exact_values(worked):
         ("resolution", "breached", "2026-03-03T16:00:00+08:00", "1d", "0s")]
     assert all(c["percent"] > 100 for c in clocks)
     local = datetime.fromisoformat(doc["customer"].pop("local_time"))  # the customer's time now
+    hours = doc.pop("tier_hours")  # L1 works around the clock
+    assert hours == {"open": True, "opens_at": None} and doc.pop("escalation") is None
     assert local.utcoffset() == timedelta(hours=8) and abs(local - datetime.now(UTC)) < timedelta(minutes=5)
     assert doc == {
         "number": 1, "status": "open", "tier": "L1", "priority": "medium", "emotion": "calm",
         "emotion_set_by_staff": False, "tags": ["vip"], "assignee": "bob",
         "customer": {"id": 1001, "username": "ana", "name": "Ana", "language": "zh", "timezone": "Asia/Shanghai",
-                     "zone": "Asia/Shanghai", "tags": [], "notes": []},
+                     "zone": "Asia/Shanghai", "tags": [], "notes": [], "earlier": []},
         "problem": PROBLEM,
         "tried": [{"text": "asked to check the spam folder", "by": "bob", "at": iso(tried.at)}],
         "key_messages": [

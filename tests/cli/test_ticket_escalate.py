@@ -90,10 +90,12 @@ def test_escalation_writes_one_event_the_customer_notice_and_the_staff_card(desk
                        "text": card_html(view(ticket(), at, UTC))}
     assert rows[1]["text"].startswith("<b>#1</b> · @ana (id 1001) · L2 · priority <b>medium</b> · calm\n"
                                       "<b>Problem</b> (customer's words): My order has not arrived\n"
+                                      "<b>Assignee</b>: nobody yet (/take) · <b>Escalated</b> L1 → L2 (manual): "
+                                      "billing dispute\n"
                                       f"<b>Customer</b>: zone Asia/Shanghai, {at.astimezone(SHANGHAI):%H:%M} there "
-                                      "now\n"
-                                      "<b>Tried</b> (1 of 3): asked to check the spam folder (bob)\n"
-                                      "<b>Checklist</b>: first occurred 2026-03-01 00:00 · evidence ✓ · expected by ")
+                                      "now · L2 ")  # works now, or opens at a time of theirs: real time decides
+    assert ("\n<b>Tried</b> (1 of 3): asked to check the spam folder (bob)\n"
+            "<b>Checklist</b>: first occurred 2026-03-01 00:00 · evidence ✓ · expected by ") in rows[1]["text"]
     assert len(rows) == 2
     assert ticket().first_response_due == ticket().created_at + timedelta(hours=2)
 

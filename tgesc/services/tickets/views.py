@@ -15,8 +15,9 @@ import peewee
 from tgesc.domain.durations import format_duration
 from tgesc.domain.humanize import zone_for
 from tgesc.domain.ticket_rules import TRIED_WANTED
-from tgesc.models import Message, Ticket, database
+from tgesc.models import Message, Survey, Ticket, database
 from tgesc.services.clocks import sla
+from tgesc.services.clocks.calendars import tier_calendar
 from tgesc.services.customers import portrait
 from tgesc.services.customers.portrait import SHOWN_NOTES
 from tgesc.services.tickets import store as tickets
@@ -49,7 +50,12 @@ def view(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
                          timespec="minutes"),
                      "tags": list(customer.tags or []),
                      "notes": [{"text": n.text, "by": n.actor, "at": _at(n.at, zone)}
-                               for n in portrait.notes(database, customer.id, SHOWN_NOTES)]},
+                               for n in portrait.notes(database, customer.id, SHOWN_NOTES)],
+                     "earlier": _earlier(ticket)},
+        "escalation": next(({"from": e.details.get("from"), "to": e.details.get("to"),
+                             "trigger": e.details.get("trigger"), "reason": e.details.get("reason") or ""}
+                            for e in reversed(events) if e.kind == "ticket.escalated"), None),
+        "tier_hours": _tier_hours(ticket, now, zone_for(customer.timezone, customer.language)),
         "problem": ticket.problem,
         "tried": [{"text": t.text, "by": t.actor, "at": _at(t.at, zone)} for t in tried],
         "key_messages": [_message(m, zone) for m in key_messages(ticket)],
@@ -93,22 +99,34 @@ def _short(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else "✗"
 
 
+def _earlier(ticket: Ticket) -> list[dict[str, Any]]:
+    """The customer's last three other tickets: number, status (the outcome) and the latest survey's stars."""
+    others = list(Ticket.select(Ticket.id, Ticket.number, Ticket.status).where(
+        (Ticket.customer == ticket.customer_id) & (Ticket.id != ticket.id)).order_by(Ticket.number.desc()).limit(3))
+    stars = {s.ticket_id: s.stars for s in Survey.select(Survey.ticket, Survey.stars).where(
+        Survey.ticket.in_([t.id for t in others]) & Survey.stars.is_null(False)).order_by(Survey.round)}
+    return [{"number": t.number, "status": t.status, "rating": stars.get(t.id)} for t in others]
+
+
+def _tier_hours(ticket: Ticket, now: datetime, zone: tzinfo) -> dict[str, Any]:
+    """Whether the ticket's tier works now and, when not, when it opens, in the customer's zone."""
+    hours = tier_calendar(database, ticket.tier)
+    if hours.is_open(now):
+        return {"open": True, "opens_at": None}
+    return {"open": False, "opens_at": hours.next_open(now).astimezone(zone).isoformat(timespec="minutes")}
+
+
 def card_html(doc: dict[str, Any]) -> str:
-    """The staff context card (Telegram HTML): six core items, checklist, clocks, last messages."""
+    """The staff context card (Telegram HTML): the six core items, who has it and why it is here, the customer's
+    portrait and history, the checklist, the clocks, the last messages."""
     e = html.escape
     customer = doc["customer"]
     who = f"@{customer['username']}" if customer["username"] else customer["name"] or "customer"
     lines = [f"<b>#{doc['number']}</b> · {e(who)} (id {customer['id']}) · {doc['tier']} · "
              f"priority <b>{doc['priority']}</b> · {doc['emotion']}" + (f" · {e(', '.join(doc['tags']))}"
                                                                           if doc["tags"] else ""),
-             f"<b>Problem</b> (customer's words): {e(doc['problem'][:1500])}"]
-    local = datetime.fromisoformat(customer["local_time"])
-    about = [f"zone {customer['zone']}{'' if customer['timezone'] else ' (by language)'}, {local:%H:%M} there now"]
-    if customer["tags"]:
-        about.append("tags " + ", ".join(customer["tags"]))
-    lines.append(f"<b>Customer</b>: {e(' · '.join(about))}")
-    if customer["notes"]:
-        lines.append("<b>Notes</b>: " + "; ".join(f"{e(n['text'][:300])} ({e(n['by'])})" for n in customer["notes"]))
+             f"<b>Problem</b> (customer's words): {e(doc['problem'][:1500])}",
+             *_card_people(doc)]
     tried = "; ".join(f"{e(t['text'])} ({e(t['by'])})" for t in doc["tried"])
     lines.append(f"<b>Tried</b> ({len(doc['tried'])} of {TRIED_WANTED}): {tried or 'nothing yet'}")
     items = doc["checklist"]
@@ -122,6 +140,30 @@ def card_html(doc: dict[str, Any]) -> str:
         attachment = f" [{message['media_type']}]" if message["media_type"] else ""
         lines.append(f"› {e((message['text'] or '')[:300])}{attachment}")
     return "\n".join(lines)[:4000]
+
+
+def _card_people(doc: dict[str, Any]) -> list[str]:
+    """The card's lines on who: the assignee and the escalation that brought it here, the customer (zone, time
+    there, the tier's hours in it, tags), their notes and earlier tickets."""
+    e, customer, lines = html.escape, doc["customer"], []
+    escalation = doc["escalation"]
+    moved = (f" · <b>Escalated</b> {escalation['from']} → {escalation['to']} ({e(escalation['trigger'] or '')})"
+             + (f": {e(escalation['reason'][:300])}" if escalation["reason"] else "")) if escalation else ""
+    lines.append(f"<b>Assignee</b>: {e(doc['assignee'] or 'nobody yet (/take)')}{moved}")
+    local = datetime.fromisoformat(customer["local_time"])
+    about = [f"zone {customer['zone']}{'' if customer['timezone'] else ' (by language)'}, {local:%H:%M} there now"]
+    hours = doc["tier_hours"]
+    opens = "works now" if hours["open"] else f"opens {_short(hours['opens_at'])} their time"
+    about.append(f"{doc['tier']} {opens}")
+    if customer["tags"]:
+        about.append("tags " + ", ".join(customer["tags"]))
+    lines.append(f"<b>Customer</b>: {e(' · '.join(about))}")
+    if customer["notes"]:
+        lines.append("<b>Notes</b>: " + "; ".join(f"{e(n['text'][:300])} ({e(n['by'])})" for n in customer["notes"]))
+    if customer["earlier"]:
+        lines.append("<b>Earlier tickets</b>: " + "; ".join(
+            f"#{t['number']} {t['status']}" + (f" ★{t['rating']}" if t["rating"] else "") for t in customer["earlier"]))
+    return lines
 
 def document(db: peewee.Database, number: int, *, now: datetime, zone: tzinfo,
              messages: bool = False) -> dict[str, Any]:
