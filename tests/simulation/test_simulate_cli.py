@@ -297,3 +297,15 @@ def test_a_sweep_that_fails_fails_the_run_naming_the_step(cli, tmp_path, monkeyp
     played = scenario(tmp_path / "sweep.toml", 'at = "+1h"')
     failed(cli("simulate", str(played)), "sweep.toml: step 2: field 'at': ", "sla_sweep",
            "ValueError: year 10000 is out of range")
+
+
+def test_a_tier_that_assigns_by_itself_reports_assigned_by_auto(cli, tmp_path):
+    config = tmp_path / "l2-assigns.toml"
+    config.write_text('[tiers.L2]\nname = "Second line"\nlevel = 2\nassign = "round-robin"\n', encoding="utf-8")
+    own = tmp_path / "assigned.toml"
+    own.write_text(HEAD.format(config="") + '\n[staff.carol]\nid = 5002\ntiers = ["L2"]\n', encoding="utf-8")
+    result = cli("simulate", str(own), "--config", str(config), "--json")
+    assert result.exit_code == 0, result
+    document = json.loads(result.stdout)
+    assert [(e["ticket"], e["detail"]) for e in document["events"] if e["kind"] == "assigned"] == [
+        (1, {"to": "carol", "by": "auto"})]
