@@ -12,7 +12,7 @@ from typing import Any
 
 from tgesc.domain import templates
 from tgesc.domain.humanize import language_of
-from tgesc.domain.telegram import TEXT_LIMIT
+from tgesc.domain.telegram import TEXT_LIMIT, ButtonPress
 from tgesc.domain.telegram_text import split_text
 from tgesc.models import Ticket, database
 from tgesc.services.config.current import current
@@ -50,6 +50,13 @@ def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind
         if not store.add(database, row, once=dedupe_key is not None):
             return False
     return True
+
+
+def answer_press(press: ButtonPress, text: str, *, now: datetime) -> bool:
+    """The answer to a button press: `text`, a short plain-text notice (or none), sent once however often the press
+    is handed over (whether it was written now, see `queue`)."""
+    return queue(None, press.chat_id, text, now=now, kind="answer-callback",
+                 payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
 
 
 def to_customer(ticket: Ticket, key: str, variables: Mapping[str, Any], *, now: datetime,

@@ -189,6 +189,5 @@ def on_zone_press(db: peewee.Database, press: ButtonPress, now: datetime) -> boo
         customer = tickets.customer_by_telegram_id(db, press.sender.id)
         if customer is not None and zone is not None:
             _zone_chosen(db, customer, zone, now, f"press-{press.query_id}-zone")
-        outbox.queue(None, press.chat_id, zone or "", now=now, kind="answer-callback",
-                     payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
+        outbox.answer_press(press, zone or "", now=now)
     return True

@@ -197,6 +197,4 @@ class BotDispatcher:
             return
         if not deflection.on_press(self.db, press, now):  # an FAQ answer's verdict, a /status close button
             with write_transaction(self.db):
-                outbox.queue(None, press.chat_id, "", now=now, kind="answer-callback",
-                             payload={"query_id": press.query_id, "data": press.data},
-                             dedupe_key=f"press-{press.query_id}")
+                outbox.answer_press(press, "", now=now)

@@ -168,8 +168,7 @@ def on_staff_press(db: peewee.Database, press: ButtonPress, now: datetime) -> bo
             text = _tapped(db, ticket, staff, item[1], now)
         else:
             text = _sent(db, ticket, staff, snippet[1], now)
-        outbox.queue(None, press.chat_id, text, now=now, kind="answer-callback",  # a toast: plain text
-                     payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
+        outbox.answer_press(press, text, now=now)
     return True
 
 

@@ -42,8 +42,7 @@ def on_press(db: peewee.Database, press: ButtonPress, now: datetime) -> bool:
         else:
             language = language_of(ticket.customer.language)
             outcome = _verdict(db, ticket, verdict[1], now) if verdict is not None else _close(db, ticket, now)
-        outbox.queue(None, press.chat_id, notice(outcome, language), now=now, kind="answer-callback",
-                     payload={"query_id": press.query_id, "data": press.data}, dedupe_key=f"press-{press.query_id}")
+        outbox.answer_press(press, notice(outcome, language), now=now)
     return True
 
 

@@ -255,9 +255,7 @@ def on_press(db: peewee.Database, press: ButtonPress, now: datetime, *,
     survey_id, stars = parsed
     with write_transaction(db):
         outcome, language, shown = answer(db, survey_id, stars, user_id=press.sender.id, now=now, policy=policy)
-        first = outbox.queue(None, press.chat_id, press_notice(outcome, language, shown), now=now,
-                             kind="answer-callback", payload={"query_id": press.query_id, "data": press.data},
-                             dedupe_key=f"press-{press.query_id}")
+        first = outbox.answer_press(press, press_notice(outcome, language, shown), now=now)
         if outcome == "not_yours" and first:
             _refused(survey_id, stars, press.sender.id, now)
     return True
