@@ -23,7 +23,7 @@ from tgesc.models import Customer, Staff, Ticket
 from tgesc.services.customers.directory import banned
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets import store as tickets
-from tgesc.services.tickets.ingest import Sender, remember_customer
+from tgesc.services.tickets.ingest import Sender, message_row, remember_customer
 
 MAX_REASON = 500
 BANNING_ROLES = ("lead", "admin")
@@ -81,11 +81,7 @@ def keep(db: peewee.Database, message: IncomingMessage, now: datetime, sender: S
     duplicate) on their open ticket or on none, and their one notice of this ban queued."""
     customer = remember_customer(db, sender.customer, message, now)
     if not (command or message.edited_at is not None or sender.stored):
-        tickets.add_message(db, {
-            "ticket": sender.ticket, "chat_id": message.chat_id, "message_id": message.message_id,
-            "direction": "in", "sender": "customer", "staff": None, "text": message.text,
-            "media_type": message.media_type, "file_id": message.file_id, "is_key": False, "is_internal": False,
-            "sent_at": message.sent_at, "created_at": now}, once=True)
+        tickets.add_message(db, message_row(message, sender.ticket, now), once=True)
     until, language = customer.banned_until, customer.language
     key, variables = ("ban_notice_indefinite", {}) if until is None else (
         "ban_notice", {"until": instant_text(until, zone_for(customer.timezone, language), language)})

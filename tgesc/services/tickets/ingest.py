@@ -162,8 +162,8 @@ def _record_edit(db: peewee.Database, message: IncomingMessage) -> Ingested:
     return Ingested(ticket=_number_of(original), edit=True)
 
 
-def _row(message: IncomingMessage, ticket: Ticket, now: datetime) -> dict:
-    """The message's row, every column given."""
+def message_row(message: IncomingMessage, ticket: Ticket | None, now: datetime) -> dict:
+    """A customer's message as its row, every column given (`ticket` None: it belongs to none)."""
     return {"ticket": ticket, "chat_id": message.chat_id, "message_id": message.message_id, "direction": "in",
             "sender": "customer", "staff": None, "text": message.text, "media_type": message.media_type,
             "file_id": message.file_id, "is_key": False, "is_internal": False, "sent_at": message.sent_at,
@@ -176,7 +176,7 @@ def _stored_now(db: peewee.Database, message: IncomingMessage, ticket: Ticket, n
     `read_sender`). `unchecked`: by a plain INSERT, its answer not waited for, where nothing can store it
     meanwhile (the ticket is held: any other transaction with a message of this customer's waits for its lock;
     or the ticket is new or reopened here, as it always was): a conflict then fails the whole transaction."""
-    return tickets.add_message(db, _row(message, ticket, now), once=not unchecked)
+    return tickets.add_message(db, message_row(message, ticket, now), once=not unchecked)
 
 
 def _reopened_or_new(db, customer: Customer, message: IncomingMessage, now: datetime, *,
