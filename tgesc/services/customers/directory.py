@@ -50,11 +50,10 @@ def banned(customer: Customer, now: datetime) -> bool:
 
 def describe(db: peewee.Database, customer: Customer, now: datetime) -> dict[str, Any]:
     """The customer's document (see the module's description), with their notes (`notes`: text, by, at)."""
-    values = tuple(getattr(customer, column.name) for column in COLUMNS)
+    values = _listed(_customers(False, now).where(Customer.id == customer.id)).tuples().get()
     notes = CustomerNote.select().where(CustomerNote.customer == customer.id).order_by(CustomerNote.at,
                                                                                        CustomerNote.id)
-    return {**_document(values, _ticket_counts(db, customer.id), now),
-            "notes": [{"text": n.text, "by": n.actor, "at": n.at} for n in notes]}
+    return {**_document(values, now), "notes": [{"text": n.text, "by": n.actor, "at": n.at} for n in notes]}
 
 
 def _tags(stored: Any) -> list[str]:
@@ -66,42 +65,44 @@ def list_customers(db: peewee.Database, *, now: datetime, banned_only: bool = Fa
                    after: int | None = None) -> list[dict[str, Any]]:
     """Customers by Telegram id (`after`: only higher ones: the next page), at most `limit`."""
     with db.atomic():
-        rows = list(by_id(_listed(banned_only, now), Customer.telegram_id, after=after, limit=limit))
-        return [_document(values, _ticket_counts(db, values[-1]), now) for values in rows]
+        rows = by_id(_listed(_customers(banned_only, now)), Customer.telegram_id, after=after, limit=limit)
+        return [_document(values, now) for values in rows]
 
 
 def count_customers(db: peewee.Database, *, now: datetime, banned_only: bool = False) -> int:
     """How many customers `list_customers` would list without a limit, counted up to COUNTED_UP_TO + 1."""
     with db.atomic():
-        return count_up_to(_listed(banned_only, now))
+        return count_up_to(_customers(banned_only, now))
 
 
 def stream_customers(db: peewee.Database, *, now: datetime, banned_only: bool = False,
                      after: int | None = None) -> Iterator[dict[str, Any]]:
     """Every customer `list_customers` would list, read in chunks inside one read snapshot."""
-    rows = stream_by_id(db, _listed(banned_only, now), Customer.telegram_id, after=after)
-    return (_document(values, _ticket_counts(db, values[-1]), now) for values in rows)
+    rows = stream_by_id(db, _listed(_customers(banned_only, now)), Customer.telegram_id, after=after)
+    return (_document(values, now) for values in rows)
 
 
-def _listed(banned_only: bool, now: datetime) -> peewee.SelectQuery:
-    query = Customer.select(*COLUMNS)
+def _customers(banned_only: bool, now: datetime) -> peewee.SelectQuery:
+    """The customers listed (every one, or those banned at `now`), selecting only their id: what is counted."""
+    query = Customer.select(Customer.telegram_id)
     if banned_only:
         query = query.where(Customer.banned_at.is_null(False)
                             & (Customer.banned_until.is_null() | (Customer.banned_until > now)))
     return query
 
 
-def _ticket_counts(db: peewee.Database, customer_id: int) -> tuple[int, int]:
-    """(tickets, open tickets) of the customer."""
-    is_open = peewee.Case(None, ((Ticket.status.in_(OPEN_STATUSES), 1),), 0)
-    total, opened = (Ticket.select(peewee.fn.COUNT(Ticket.id), peewee.fn.COALESCE(peewee.fn.SUM(is_open), 0))
-                     .where(Ticket.customer == customer_id).tuples().get())
-    return int(total), int(opened)
+def _listed(query: peewee.SelectQuery) -> peewee.SelectQuery:
+    """`query` selecting each customer's document columns, their tickets and open tickets counted in the same
+    statement (one subquery each, by the ticket's customer index)."""
+    tickets = Ticket.select(peewee.fn.COUNT(Ticket.id)).where(Ticket.customer == Customer.id)
+    opened = tickets.where(Ticket.status.in_(OPEN_STATUSES))
+    return query.select(*COLUMNS, tickets.alias("tickets"), opened.alias("open_tickets"))
 
 
-def _document(values: tuple, counts: tuple[int, int], now: datetime) -> dict[str, Any]:
+def _document(values: tuple, now: datetime) -> dict[str, Any]:
     (telegram_id, username, first, last, language, zone, banned_at, banned_until, reason, tags, created_at,
-     _) = values
+     _, tickets, opened) = values
+    counts = (int(tickets), int(opened))
     active = banned_at is not None and (banned_until is None or banned_until > now)
     return {"id": telegram_id, "username": username, "name": " ".join(p for p in (first, last) if p),
             "language": language, "timezone": zone, "tags": _tags(tags), "tickets": counts[0],
