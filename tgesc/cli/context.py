@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tgesc.settings import SPECS, Settings, load_settings, setting_secrets
 
@@ -78,6 +78,23 @@ _state = CliState()
 
 def state() -> CliState:
     return _state
+
+
+def in_viewer_zone(record: dict[str, Any]) -> dict[str, Any]:
+    """`record` (a document a command prints) with every instant, its lists' documents' too, written in the viewer's
+    zone (--tz or TGESC_TIMEZONE) as ISO 8601 with the offset."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(_state.settings().timezone)
+
+    def local(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.astimezone(zone).isoformat(timespec="seconds")
+        if isinstance(value, list):
+            return [{k: local(v) for k, v in item.items()} if isinstance(item, dict) else item for item in value]
+        return value
+
+    return {key: local(value) for key, value in record.items()}
 
 
 def current_time() -> datetime:

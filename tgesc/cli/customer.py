@@ -6,13 +6,12 @@ TGESC_TIMEZONE), in --json too (ISO 8601 with the offset).
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import typer
 
-from tgesc.cli.context import current_time, state
+from tgesc.cli.context import current_time, in_viewer_zone, state
 from tgesc.cli.entries import AS_OPTION, TAG_ADD, TAG_CHANGES, TAG_REMOVE, duration
 from tgesc.cli.output import JSON_OPTION, emit, emit_page, info
 from tgesc.cli.parsing import free_text, whole_number
@@ -23,7 +22,6 @@ app = typer.Typer(help="Customers: who wrote to the desk, their tickets, and ban
 WHO = typer.Argument(..., metavar="CUSTOMER", help="Telegram user id (e.g. 1001) or @username.")
 LIST_COLUMNS = ["id", "username", "name", "language", "tags", "tickets", "open", "banned until"]
 PAGE = 50  # customers a page unless asked otherwise
-TIMES = ("banned_at", "banned_until", "created_at")
 
 
 @app.callback()
@@ -31,17 +29,6 @@ def customer() -> None:
     """Customers: everyone who wrote to the bot, with their tickets and bans. A banned customer's messages are
     still stored, but open no ticket, trigger nothing and get no answer but one notice per ban.
     """
-
-
-def _local(record: dict[str, Any]) -> dict[str, Any]:
-    """The customer's document with its instants (its notes' too) in the viewer's zone."""
-    zone = ZoneInfo(state().settings().timezone)
-    local = {k: (v.astimezone(zone).isoformat(timespec="seconds") if k in TIMES and isinstance(v, datetime) else v)
-             for k, v in record.items()}
-    if "notes" in record:
-        local["notes"] = [{**note, "at": note["at"].astimezone(zone).isoformat(timespec="seconds")}
-                          for note in record["notes"]]
-    return local
 
 
 def _row(record: dict[str, Any]) -> dict[str, Any]:
@@ -92,11 +79,12 @@ def list_(
     db, now = state().database(), current_time()
     shown = (lambda record: record) if as_json else _row
     if all_ or limit == 0:
-        rows = (shown(_local(r)) for r in directory.stream_customers(db, now=now, banned_only=banned, after=after))
+        found = directory.stream_customers(db, now=now, banned_only=banned, after=after)
+        rows = (shown(in_viewer_zone(r)) for r in found)
         stream_rows(rows, as_json, columns=LIST_COLUMNS, noun="customers")
         return
     limit = limit or PAGE
-    records = [_local(r) for r in directory.list_customers(db, now=now, banned_only=banned, limit=limit + 1,
+    records = [in_viewer_zone(r) for r in directory.list_customers(db, now=now, banned_only=banned, limit=limit + 1,
                                                            after=after)]
     options = [*(["--banned"] if banned else []), *([f"--limit {limit}"] if limit != PAGE else []),
                *(["--json"] if as_json else [])]
@@ -118,7 +106,7 @@ def show(who: str = WHO, as_json: bool = JSON_OPTION) -> None:
 
     db = state().database()
     with db.atomic():
-        emit(_local(directory.describe(db, directory.find(db, who), current_time())), as_json)
+        emit(in_viewer_zone(directory.describe(db, directory.find(db, who), current_time())), as_json)
 
 
 @app.command("ban")
@@ -153,8 +141,9 @@ def ban(
         found = bans.ban(db, directory.find(db, who), until=until, reason=reason, actor=state().actor(as_), now=now,
                          by=_acting(db, as_))
         record = directory.describe(db, found, now)
-    emit(_local(record), as_json)
-    info(f"Banned customer {record['id']} " + (f"until {_local(record)['banned_until']}." if until else
+    shown = in_viewer_zone(record)
+    emit(shown, as_json)
+    info(f"Banned customer {record['id']} " + (f"until {shown['banned_until']}." if until else
                                                "until `tgesc customer unban`."))
 
 
@@ -181,7 +170,7 @@ def unban(
         found = bans.unban(db, directory.find(db, who), actor=state().actor(as_), now=now, reason=reason,
                            by=_acting(db, as_))
         record = directory.describe(db, found, now)
-    emit(_local(record), as_json)
+    emit(in_viewer_zone(record), as_json)
     info(f"Lifted the ban of customer {record['id']}.")
 
 
@@ -196,7 +185,7 @@ def _changed(change: Any, who: str, as_: str | None, as_json: bool, done: str, *
         customer = directory.find(db, who)
         change(db, customer, **values, actor=state().actor(as_), now=now)
         record = directory.describe(db, customer, now)
-    emit(_local(record), as_json)
+    emit(in_viewer_zone(record), as_json)
     info(done.format(id=record["id"]))
 
 

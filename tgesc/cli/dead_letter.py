@@ -7,13 +7,11 @@ Times are shown in the viewer's zone (--tz or TGESC_TIMEZONE), in --json too (IS
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import typer
 
-from tgesc.cli.context import state
+from tgesc.cli.context import in_viewer_zone, state
 from tgesc.cli.entries import DRY_RUN_OPTION, YES_OPTION, confirm_bulk
 from tgesc.cli.output import JSON_OPTION, emit, emit_page, info
 from tgesc.cli.parsing import choice, choices_metavar, whole_number
@@ -32,12 +30,6 @@ def dead_letter() -> None:
     bot waits an outage out and hands the update over again). The bot keeps each with its raw form and the
     traceback, logs it as an error, and goes on with the next update. Fix the cause, then replay them.
     """
-
-
-def _local(record: dict[str, Any]) -> dict[str, Any]:
-    zone = ZoneInfo(state().settings().timezone)
-    return {k: v.astimezone(zone).isoformat(timespec="seconds") if isinstance(v, datetime) else v
-            for k, v in record.items()}
 
 
 @app.command("list")
@@ -74,14 +66,15 @@ def list_(
         raise typer.BadParameter("--all lists every letter: leave --limit out (or use --limit N alone)")
     db, which = state().database(), None if status == "all" else status
     if all_ or limit == 0:
-        rows = (_local(letter) for letter in dead_letters.stream(db, which, after=after))
+        rows = (in_viewer_zone(letter) for letter in dead_letters.stream(db, which, after=after))
         stream_rows(rows, as_json, columns=LIST_COLUMNS, noun="dead letters")
         return
     limit = limit or PAGE
     command = f"tgesc dead-letter list --status {status}{f' --limit {limit}' if limit != PAGE else ''}" \
               f"{' --json' if as_json else ''} --after"
-    emit_page([_local(letter) for letter in dead_letters.listed(db, which, limit=limit + 1, after=after)], limit,
-              as_json, command, columns=LIST_COLUMNS, total=dead_letters.count(db, which), noun="dead letters")
+    letters = dead_letters.listed(db, which, limit=limit + 1, after=after)
+    emit_page([in_viewer_zone(letter) for letter in letters], limit, as_json, command, columns=LIST_COLUMNS,
+              total=dead_letters.count(db, which), noun="dead letters")
 
 
 @app.command("show")
@@ -101,7 +94,7 @@ def show(
     from tgesc.services.telegram import dead_letters
 
     state().database()
-    emit(_local(dead_letters.details(dead_letters.letter(letter_id))), as_json)
+    emit(in_viewer_zone(dead_letters.details(dead_letters.letter(letter_id))), as_json)
 
 
 @app.command("replay")

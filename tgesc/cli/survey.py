@@ -6,13 +6,11 @@ The periodic sweep runs in `tgesc worker cron`; `survey sweep --once` is the sam
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import typer
 
-from tgesc.cli.context import current_time, state
+from tgesc.cli.context import current_time, in_viewer_zone, state
 from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION
 from tgesc.cli.output import JSON_OPTION, emit, emit_page, info
 from tgesc.cli.parsing import choice, choices_metavar, whole_number
@@ -25,7 +23,6 @@ app = typer.Typer(help="Return-visit surveys: 1-5 stars after a resolution; low 
                   no_args_is_help=True)
 LIST_COLUMNS = ["id", "ticket", "round", "status", "stars", "next", "next at", "sent", "answered", "comment"]
 PAGE = 50  # surveys a page unless asked otherwise
-TIMES = ("sent_at", "remind_at", "expires_at", "answered_at", "next_at")
 
 
 @app.callback()
@@ -35,12 +32,6 @@ def survey() -> None:
     (survey_expire_after). 1-3 stars reopen the ticket and escalate it to survey_low_score_tier; 4-5 stars
     invite a review. `tgesc config show` lists these settings.
     """
-
-
-def _local(record: dict[str, Any]) -> dict[str, Any]:
-    zone = ZoneInfo(state().settings().timezone)
-    return {k: (v.astimezone(zone).isoformat(timespec="seconds") if k in TIMES and isinstance(v, datetime) else v)
-            for k, v in record.items()}
 
 
 def _short_time(iso: str | None) -> str:
@@ -91,11 +82,11 @@ def list_(
         raise typer.BadParameter("--all lists every survey: leave --limit out (or use --limit N alone)")
     db, wanted, shown = state().database(), {"statuses": tuple(status or ()), "ticket": ticket}, _shown(as_json)
     if all_ or limit == 0:
-        rows = (shown(_local(r)) for r in surveys.stream_surveys(db, **wanted, before=before))
+        rows = (shown(in_viewer_zone(r)) for r in surveys.stream_surveys(db, **wanted, before=before))
         stream_rows(rows, as_json, columns=LIST_COLUMNS, noun="surveys")
         return
     limit = limit or PAGE
-    records = [_local(r) for r in surveys.list_surveys(db, **wanted, limit=limit + 1, before=before)]
+    records = [in_viewer_zone(r) for r in surveys.list_surveys(db, **wanted, limit=limit + 1, before=before)]
     options = [*(f"--status {s}" for s in status or ()), *([f"--ticket {ticket}"] if ticket else []),
                *([f"--limit {limit}"] if limit != PAGE else []), *(["--json"] if as_json else [])]
     emit_page(records, limit, as_json, " ".join(["tgesc survey list", *options, "--before"]), columns=LIST_COLUMNS,
@@ -126,7 +117,7 @@ def show(
     """
     from tgesc.services.tickets.surveys import show as show_survey
 
-    emit(_local(show_survey(state().database(), survey_id)), as_json)
+    emit(in_viewer_zone(show_survey(state().database(), survey_id)), as_json)
 
 
 @app.command("send")
@@ -156,7 +147,7 @@ def send(
     database = state().database()
     with waking_bot():
         record = send_now(database, number, actor=state().actor(as_), now=current_time(), policy=settings.survey_policy)
-    emit(_local(record), as_json)
+    emit(in_viewer_zone(record), as_json)
     info(f"Queued the survey of ticket #{number} (survey {record['id']}) for the bot to send.")
 
 
