@@ -52,5 +52,6 @@ def test_a_customers_edit_shows_in_the_thread(bot):
     bot.connection.feed(bot.wire.edit(1001, later, "Order 4711, paid on Friday"))
     bot.connection.feed(bot.wire.edit(1001, first, "I was charged twice for order 4711, I want a refund"))
     bot.deliver()
-    assert edits(bot, l2) == ["Alice (#1): Order 4711, paid on Friday (edited)"]
+    card, mirrored = edits(bot, l2)  # the card grew with the message (the problem, before the first answer)
+    assert "Order 4171, paid on Friday" in card and mirrored == "Alice (#1): Order 4711, paid on Friday (edited)"
     assert bot.texts_to(l2)[-1] == "Alice (#1): I was charged twice for order 4711, I want a refund (edited)"

@@ -47,15 +47,16 @@ def test_attachments_sent_before_the_escalation_follow_the_card(bot):
     l2 = bot.chats["L2"]
     to_l2 = [r for r in bot.wire.requests if getattr(r, "peer", None) is not None and _is(r.peer, l2)
              or isinstance(r, ForwardMessages) and _is(r.to_peer, l2)]
-    assert [type(r).__name__ for r in to_l2] == ["CreateForumTopic", "SendMessage", "ForwardMessages",
-                                                 "ForwardMessages"]
-    card, first, second = to_l2[1:]
+    assert [type(r).__name__ for r in to_l2] == ["CreateForumTopic", "SendMessage", "UpdatePinnedMessage",
+                                                 "ForwardMessages", "ForwardMessages"]
+    card, pin, first, second = to_l2[1:]
+    assert pin.silent
     assert "Problem" in card.message and "[photo]" in card.message and "[document]" in card.message
     assert (first.id, second.id) == ([photo_id], [document_id])
     topic = Ticket.get().topic_id
-    assert {thread_of(r) for r in to_l2[1:]} == {topic}
-    posted = delivered(bot, l2)  # the topic's service message, the card, the copies
-    assert [_media_id(m) for m in posted[2:]] == [_media_id(bot.wire._box(1001).messages[i])
+    assert {thread_of(r) for r in (card, first, second)} == {topic}
+    posted = delivered(bot, l2)  # the topic's service message, the card, the pin's service message, the copies
+    assert [_media_id(m) for m in posted[3:]] == [_media_id(bot.wire._box(1001).messages[i])
                                                   for i in (photo_id, document_id)]
 
 

@@ -106,9 +106,11 @@ def test_a_reply_answers_like_one_in_the_thread_and_shows_there(desk):
     [replied] = Event.select().where(Event.kind == "ticket.replied")
     assert (replied.actor, replied.details) == ("cli", {"first": True, "chat_id": 1001,
                                                         "message_id": OWN_MESSAGE_IDS + 2})
-    rows = [(o.chat_id, o.text, o.payload) for o in Outbox.select().order_by(Outbox.id)][-2:]
-    assert rows == [(1001, "It left the warehouse today.", {"staff": "cli"}),
-                    (-1001, "<b>cli</b> → customer (#1): It left the warehouse today.", {"ticket_thread": True})]
+    rows = [(o.chat_id, o.kind, o.text, o.payload) for o in Outbox.select().order_by(Outbox.id)][-3:]
+    assert rows == [(1001, "message", "It left the warehouse today.", {"staff": "cli"}),
+                    (-1001, "card-edit", "", {"cause": "ticket.replied"}),  # the card: first response met
+                    (-1001, "message", "<b>cli</b> → customer (#1): It left the warehouse today.",
+                     {"ticket_thread": True})]
     channel_messages.customer_message(desk, 1, "thanks, and when will it arrive?", actor="cli",
                                       now=MON_10 + timedelta(minutes=9))
     assert Ticket.get().awaiting_reply_since == MON_10 + timedelta(minutes=9)  # the next response is owed

@@ -20,7 +20,10 @@ def test_a_phone_case_worked_from_the_cli_goes_through_the_bots_path():
     assert [(e["at"][11:16], e["kind"], e["detail"]) for e in doc["events"]] == [
         ("10:00", "created", {"channel": "cli", "by": "bob"}),
         ("10:02", "ticket_replied", {"chat_id": 1004, "first": True, "message_id": OWN_MESSAGE_IDS + 2}),
-        ("10:12", "resolved", {"survey": True, "reason": "staff", "by": "bob"})]  # nothing escalates, nothing breaches
+        ("10:02", "card_updated", {"cause": "ticket_replied", "tier": "L1"}),  # the card: first response met
+        ("10:10", "card_updated", {"cause": "customer_message", "tier": "L1"}),  # the next response is owed
+        ("10:12", "resolved", {"survey": True, "reason": "staff", "by": "bob"}),  # nothing escalates or breaches
+        ("10:12", "card_updated", {"cause": "resolved", "tier": "L1"})]
     out = [(m["at"][11:16], m["chat"], m["text"].split("\n")[0]) for m in doc["messages"] if m["direction"] == "out"]
     assert out[1:] == [
         ("10:00", "L1", "#1 · @dan (id 1004) · L1 · priority medium · calm"),  # the card opens the thread

@@ -151,5 +151,9 @@ class TelegramPort(Protocol):
     def edit_message(self, chat_id: int, message_id: int, text: str) -> None:
         """Replace the text of a message the bot sent (the same text again changes nothing, and is no error)."""
 
+    def pin_message(self, chat_id: int, message_id: int) -> bool:
+        """Pin a message the bot sent, silently (in a forum, within its topic); False when the bot may not pin
+        there (no right to, or the message is gone). Pinning it again changes nothing, and is no error."""
+
     def remember_peer(self, user_id: int, access_hash: int) -> None:
         """Let the client write to a user it has not seen (known from the database, with their access hash)."""

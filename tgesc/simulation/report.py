@@ -7,7 +7,8 @@ sla_breach, survey), `priority_changed`, `tagged`, `sla_warning`, `sla_breach`, 
 `resumed`, `waiting_reminded`, `resolved` and `closed` (reason: staff, customer, faq_solved, faq_silence,
 no_reply; auto), `reopened`, `survey_sent`, `survey_reminded`, `survey_answered` (+ `review_invited` for a success),
 `survey_expired`, and a few more (`rule_fired`, `faq_answered`, `emotion_changed`, `assigned`, `customer_banned`,
-`customer_unbanned`). Any other
+`customer_unbanned`, `card_updated`: the card in a tier's thread was edited, with the kind of the change that caused
+it first, `cause`, and the `tier`). Any other
 kind passes through with its dots made underscores, details unchanged: nothing is hidden. Configuration
 events (`config.*`) are left out. The models must be bound to the simulation's database by the caller.
 
@@ -179,6 +180,12 @@ class _Mapper:
 
     def _ticket_assigned(self, _ticket, d, by):
         return [("assigned", {"to": d.get("to"), "by": by})]
+
+    def _card_updated(self, _ticket, d, _by):
+        cause = d.get("cause") or ""
+        tier = Tier.get_or_none(Tier.staff_chat_id == d.get("chat"))
+        return [("card_updated", {"cause": _RENAMED.get(cause, cause.replace(".", "_")),
+                                  "tier": tier.code if tier else d.get("chat")})]
 
     def _customer_banned(self, _ticket, d, by):
         until = d.get("until")

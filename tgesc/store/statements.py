@@ -260,6 +260,11 @@ def insert_new(db: peewee.Database, model: type[peewee.Model], row: Mapping[str,
     return bool(statement.run(db, row).rowcount)
 
 
+def insert_unless_taken(db: peewee.Database, model: type[peewee.Model], row: Mapping[str, Any]) -> None:
+    """Insert `row` as `insert_new` does, its outcome unread as `insert`'s (a pipelined transaction does not wait)."""
+    _inserting(db, model, tuple(row), "new", lambda query: query.on_conflict_ignore().as_rowcount()).run(db, row)
+
+
 def insert_key(db: peewee.Database, model: type[peewee.Model], row: Mapping[str, Any], *, new: bool) -> int | None:
     """Insert `row` as `insert` does (`new`: as `insert_new` does); the new row's primary key (None: a unique
     index refused it)."""

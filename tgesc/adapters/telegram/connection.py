@@ -523,6 +523,20 @@ class TelegramConnection:
 
         self._call(go)
 
+    def pin_message(self, chat_id: int, message_id: int) -> bool:
+        async def go() -> bool:
+            try:
+                await self._live().pin_chat_message(chat_id, message_id, disable_notification=True)
+            except errors.ChatNotModified:
+                pass  # pinned already: a repeated pin (after a crash) is done
+            except (errors.ChatAdminRequired, errors.RightForbidden, errors.PinRestricted,
+                    errors.MessageIdInvalid) as refusal:
+                log.warning("could not pin message %s in chat %s: %s", message_id, chat_id, refusal.ID)
+                return False
+            return True
+
+        return self._call(go)
+
     def remember_peer(self, user_id: int, access_hash: int) -> None:
         """Make a user known only to our DB writable (session file lost); a peer already held is kept."""
         async def go() -> None:

@@ -102,6 +102,7 @@ class FakeWire(ServerMethods):
         self._queries: set[int] = set()
         self._by_random_id: dict[tuple[int, int], Any] = {}  # (chat id, random_id) -> the first call's answer
         self.duplicates = 0  # calls answered from _by_random_id
+        self.pinned: dict[tuple[int, int | None], int] = {}  # (chat id, topic or None) -> the pinned message id
         self.journal: list[tuple[int, Any]] = []  # (chat id, message): every message stored, in order
         self._ids = itertools.count(100_001)
         self.bot = self._add_user(raw.types.User(

@@ -145,6 +145,31 @@ class ServerMethods:
         users, chats = self._peers_of([edited])
         return raw.types.Updates(updates=[update], users=users, chats=chats, date=self.clock(), seq=0)
 
+    def _on_functions_messages_UpdatePinnedMessage(self, q: Any) -> Any:
+        """Pin (or unpin) a message: in a forum, within its topic. Telegram announces a pin with a service message
+        (in the message's topic), and answers a pin of the message pinned already with CHAT_NOT_MODIFIED."""
+        chat_id = self._chat_of(q.peer)
+        if chat_id is None:
+            return rpc_error("PEER_ID_INVALID")
+        with self._lock:
+            target = self._box(chat_id).messages.get(q.id)
+            if target is None or isinstance(target, raw.types.MessageService):
+                return rpc_error("MESSAGE_ID_INVALID")
+            where = (chat_id, self._thread_of(chat_id, q.id))
+            if q.unpin:
+                self.pinned.pop(where, None)
+                return raw.types.Updates(updates=[], users=[], chats=[], date=self.clock(), seq=0)
+            if self.pinned.get(where) == q.id:
+                return rpc_error("CHAT_NOT_MODIFIED")
+            self.pinned[where] = q.id
+            header = self._reply_header(chat_id, q.id, where[1])
+            service = self._store(chat_id, lambda mid, peer: raw.types.MessageService(
+                id=mid, peer_id=peer, date=self.clock(), out=True, from_id=raw.types.PeerUser(user_id=self.bot.id),
+                reply_to=header, action=raw.types.MessageActionPinMessage(), silent=q.silent))
+            update = self._log_new(chat_id, service)
+        return raw.types.Updates(updates=[update], users=[self.bot], chats=self._chat_objects(chat_id),
+                                 date=self.clock(), seq=0)
+
     def _on_functions_messages_SetBotCallbackAnswer(self, q: Any) -> Any:
         if q.query_id not in self._queries:
             return rpc_error("QUERY_ID_INVALID")

@@ -30,14 +30,15 @@ def render_template(key: str, language: str | None, variables: Mapping[str, Any]
     return templates.render(key, body, {k: str(v) for k, v in variables.items() if k in allowed})
 
 
-def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind: str = "message",
+def queue(ticket: Ticket | int | None, chat_id: int, text: str, *, now: datetime, kind: str = "message",
           thread_id: int | None = None, reply_to: int | None = None, buttons: Any = None,
-          payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None) -> bool:
+          payload: Mapping[str, Any] | None = None, dedupe_key: str | None = None, joins: bool = False) -> bool:
     """One outbound message, to be delivered by the bot worker.
     A text over Telegram's limit becomes several rows, split on paragraph or line boundaries (the delivery
     keeps a chat's order; the first replies to `reply_to`, the last carries the buttons). With a
     `dedupe_key` a second message with the same key is not written (e.g. the answer to a command that a
-    catch-up delivers again); whether it was written."""
+    catch-up delivers again); whether it was written. `joins`: a row with the same key stands for this one too
+    (the answer is True, and nothing waits for it to be read)."""
     parts = split_text(text) if len(text) > TEXT_LIMIT else [text]
     for number, part in enumerate(parts):
         last = number == len(parts) - 1
@@ -47,7 +48,7 @@ def queue(ticket: Ticket | None, chat_id: int, text: str, *, now: datetime, kind
                "dedupe_key": dedupe_key if number == 0 or dedupe_key is None else f"{dedupe_key}#{number + 1}",
                "status": "pending", "attempts": 0, "not_before": now, "created_at": now, "sent_at": None,
                "telegram_message_id": None, "error": None}
-        if not store.add(database, row, once=dedupe_key is not None):
+        if not store.add(database, row, once=dedupe_key is not None, unread=joins):
             return False
     return True
 

@@ -1,7 +1,7 @@
 """The outbox store: outbound message rows, written in the transaction of the change that causes them and
 sent by the bot worker, and the Telegram calls each row made (`sent_message`: what a resumed send must not
 repeat). All outbox SQL is here. It also remembers which tickets' cards the current transaction queued
-(`card_queued`), which nothing needs to ask the database for.
+(`card_queued`) or asked to edit (`card_edit_asked`), which nothing needs to ask the database for.
 """
 
 from __future__ import annotations
@@ -22,16 +22,19 @@ from tgesc.store.statements import P
 _recorded: ContextVar[list[int] | None] = ContextVar("outbox_recorded", default=None)
 
 
-def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool) -> bool:
-    """Write an outbox row (every column but the id); `once`: unless its dedupe key is taken. Whether written.
+def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool, unread: bool = False) -> bool:
+    """Write an outbox row (every column but the id); `once`: unless its dedupe key is taken. Whether written
+    (`unread`: whether it is there, written now or before: a row that stands for any number of requests).
     Inside `recording()` the new row's id is read back and noted; elsewhere nothing is read back, so a pipelined
-    transaction (the bot's inbound path) sends a plain row without waiting for it."""
+    transaction (the bot's inbound path) sends a plain or `unread` row without waiting for it."""
     recorded = _recorded.get()
     if recorded is not None:
         row_id = statements.insert_key(db, Outbox, row, new=once)
         if row_id is None:
-            return False
+            return unread
         recorded.append(row_id)
+    elif unread:
+        statements.insert_unless_taken(db, Outbox, row)
     elif once:
         if not statements.insert_new(db, Outbox, row):
             return False
@@ -54,6 +57,21 @@ def row_of_message(db: peewee.Database, ticket_id: int, chat_id: int, key: str, 
 def card_queued(db: peewee.Database, ticket_id: int, chat_id: int) -> bool:
     """Whether the current transaction queued a card of the ticket for `chat_id` (since `forget_cards`)."""
     return (ticket_id, chat_id) in statements.noted(db, "cards")
+
+
+def card_edit_asked(db: peewee.Database, ticket_id: int, chat_id: int) -> bool:
+    """Whether an edit of the ticket's card in `chat_id` is asked for the first time in this transaction, which
+    did not queue the card itself either (it shows everything)."""
+    key, asked = (ticket_id, chat_id), statements.noted(db, "card edits")
+    if key in asked or key in statements.noted(db, "cards"):
+        return False
+    asked.add(key)
+    return True
+
+
+def release_key(db: peewee.Database, row_id: int) -> None:
+    """The row's dedupe key is free again: a later row may take it (`tickets.cards`: the next edit of a card)."""
+    statements.execute(db, lambda: Outbox.update(dedupe_key=None).where(Outbox.id == P.id), id=row_id)
 
 
 def forget_cards(db: peewee.Database) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import peewee
 
@@ -25,9 +25,11 @@ from tgesc.domain.telegram_text import check_callback_data
 from tgesc.models import Customer, Outbox, Ticket
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.outbox import store as outbox_store
+from tgesc.services.tickets import cards
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import event
 from tgesc.services.tickets.threads import TOPIC_PART
+from tgesc.services.tickets.views import card_html, view
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8  # other failures are retried with a growing delay, then the row is marked failed
@@ -142,6 +144,8 @@ class Delivery:
             return None
         if row.kind == "edit":
             return self._edit(row)
+        if row.kind == cards.EDIT:
+            return self._edit_card(row)
         thread_id, reply_to = self._thread(row)
         if row.kind == "card":
             thread_id = self._topic_for_card(row, thread_id)
@@ -155,6 +159,8 @@ class Delivery:
             random_id=random_id))
         if row.kind == "card" and row.ticket_id is not None and thread_id is None:
             self._set_thread(row, None, message_id)
+        elif row.kind == "card" and row.payload.get("forum"):
+            self.port.pin_message(row.chat_id, message_id)  # at the top of its topic (again, when resumed)
         return message_id
 
     def _edit(self, row: Outbox) -> None:
@@ -165,6 +171,24 @@ class Delivery:
             log.warning("outbox row %s: row %s it edits sent nothing; nothing to edit", row.id, row.payload["edits"])
             return None
         self.port.edit_message(row.chat_id, target, row.text)
+        return None
+
+    def _edit_card(self, row: Outbox) -> None:
+        """An edit of the ticket's card in the row's chat (the latest one there) to show the ticket as it is now,
+        audited as `card.updated`; nothing when no card was sent there (it failed, or its ticket is gone)."""
+        card = outbox_store.card_parts(self.db, row.ticket_id, row.chat_id).get(0) if row.ticket_id else None
+        if card is None:
+            log.info("outbox row %s: ticket %s has no card in chat %s to edit", row.id, row.ticket_id, row.chat_id)
+            return None
+        now = self.clock()
+        outbox_store.release_key(self.db, row.id)  # a change from now on queues the next edit
+        with self.db.atomic():
+            ticket = Ticket.get_by_id(row.ticket_id)
+            text = card_html(view(ticket, now, UTC))
+        self.port.edit_message(row.chat_id, card, text)
+        with write_transaction(self.db):
+            event(ticket, "card.updated", "system", now, chat=row.chat_id, message=card,
+                  cause=row.payload.get("cause"))
         return None
 
     def _part(self, row: Outbox, part: int, send: Callable[[int], int]) -> int:

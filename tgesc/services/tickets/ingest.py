@@ -27,7 +27,7 @@ from tgesc.models import Customer, Message, MessageEdit, Ticket
 from tgesc.services.clocks import sla
 from tgesc.services.clocks.once import Firings
 from tgesc.services.config.current import current
-from tgesc.services.tickets import lifecycle, surveys, threads
+from tgesc.services.tickets import cards, lifecycle, surveys, threads
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.assignment import auto_assign
 from tgesc.services.tickets.escalation import open_thread
@@ -205,7 +205,9 @@ def _opened(db, customer: Customer, message: IncomingMessage, now: datetime, act
 
 
 def _absorb(db: peewee.Database, ticket: Ticket, message: IncomingMessage, now: datetime, *, new: bool) -> None:
-    """What the message changes on the ticket before the rules run."""
+    """What the message changes on the ticket before the rules run (its card shows: the problem, the evidence and
+    the next-response clock)."""
+    shown = (ticket.problem, ticket.evidence_provided, ticket.awaiting_reply_since)
     if not new and ticket.first_responded_at is None and message.text:
         ticket.problem = f"{ticket.problem}\n{message.text}" if ticket.problem else message.text
     if message.media_type:
@@ -216,6 +218,8 @@ def _absorb(db: peewee.Database, ticket: Ticket, message: IncomingMessage, now: 
                          why="customer")
     if ticket.first_responded_at is not None and ticket.awaiting_reply_since is None:
         ticket.awaiting_reply_since = message.sent_at
+    if (ticket.problem, ticket.evidence_provided, ticket.awaiting_reply_since) != shown:
+        cards.touch(ticket, "customer.message", now)
 
 
 def follow_up(ticket: Ticket, message: IncomingMessage, now: datetime) -> None:

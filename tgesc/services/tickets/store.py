@@ -38,6 +38,7 @@ from tgesc.models import (
 )
 from tgesc.services.clocks import store as firings
 from tgesc.services.config.store import generation_query
+from tgesc.services.tickets import cards
 from tgesc.store import statements
 from tgesc.store.statements import P
 from tgesc.store.statements import attach as attach  # the services give a ticket rows loaded with it
@@ -70,8 +71,10 @@ def staff_by_handle(db: peewee.Database, handle: str) -> Staff | None:
 
 
 def event(ticket: Ticket | None, kind: str, actor: str, now: datetime, **details: Any) -> None:
-    """Record an audit event (ingest writes several per message)."""
+    """Record an audit event (ingest writes several per message); the ticket's cards show the change
+    (`cards.changed`)."""
     statements.insert(database, Event, {"ticket": ticket, "kind": kind, "actor": actor, "at": now, "details": details})
+    cards.changed(ticket, kind, now, details.get("customer"))
 
 
 def set_changed(ticket: Ticket, **values: Any) -> None:
