@@ -359,7 +359,7 @@ class Outbox(BaseModel):
     chat_id = BigIntegerField()
     thread_id = IntegerField(null=True)
     reply_to = BigIntegerField(null=True)
-    kind = CharField(max_length=32)  # message | card | copy | edit | card-edit | answer-callback
+    kind = CharField(max_length=32)  # message | card | copy | edit | card-edit | answer-callback | rights (/bind's)
     text = TextField(default="")
     buttons = JSONField(null=True)
     payload = JSONField(default=dict)

@@ -24,7 +24,7 @@ from pyrogram.file_id import FileId, FileType
 from tgesc.adapters.telegram import DurableStorage, TelegramConnection
 from tgesc.adapters.telegram.wire import MEDIA_KINDS, FakeWire
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
-from tgesc.domain.telegram import Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable
+from tgesc.domain.telegram import BotRights, Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable
 
 TESTS = Path(__file__).resolve().parents[1]
 SendMessage = raw.functions.messages.SendMessage
@@ -395,6 +395,72 @@ def test_create_topic_returns_its_thread_id(connect, wire):
     assert request.title == "T-9 refund" and isinstance(request.peer, raw.types.InputPeerChannel)
     conn.send_message(forum, "card", thread_id=topic)
     assert wire.last(SendMessage).reply_to.reply_to_msg_id == topic
+
+
+# --- the bot's rights in a group (asked after /bind) -----------------------------------------------------------
+
+EVERY_RIGHT = BotRights(is_member=True, is_admin=True, can_post=True, can_manage_topics=True, can_pin=True,
+                        is_forum=True)
+
+
+def _seen(conn: TelegramConnection, wire: FakeWire, chat_id: int) -> int:
+    """`chat_id` once the client has seen a message there (as after a /bind): it knows the group."""
+    conn.feed(wire.group_text(chat_id, wire.user(), "/bind L2"))
+    return chat_id
+
+
+def test_bot_rights_in_a_forum_where_it_is_an_administrator_with_every_right(connect, wire):
+    conn = connect()
+    forum = _seen(conn, wire, wire.supergroup("Staff L2", forum=True))
+    assert conn.bot_rights(forum) == EVERY_RIGHT
+    asked = wire.last(raw.functions.channels.GetParticipant)
+    assert isinstance(asked.participant, raw.types.InputPeerSelf)
+    assert [c.channel_id for c in wire.last(raw.functions.channels.GetChannels).id] == [asked.channel.channel_id]
+
+
+def test_an_administrator_without_the_topic_right_may_not_open_a_topic(connect, wire):
+    conn = connect()
+    forum = _seen(conn, wire, wire.supergroup("Staff L2", forum=True))
+    wire.set_bot_rights(forum, manage_topics=False)
+    assert conn.bot_rights(forum) == BotRights(is_member=True, is_admin=True, can_post=True, can_pin=True,
+                                               is_forum=True)
+    with pytest.raises(errors.ChatAdminRequired):
+        conn.create_topic(forum, "#1")
+    wire.set_member_rights(forum, manage_topics=True)  # every member may: the bot too
+    assert conn.bot_rights(forum).can_manage_topics and conn.create_topic(forum, "#1")
+
+
+def test_a_plain_member_of_a_supergroup_may_what_every_member_may(connect, wire):
+    conn = connect()
+    group = _seen(conn, wire, wire.supergroup("Staff L2"))
+    wire.set_bot_rights(group, admin=False)
+    assert conn.bot_rights(group) == BotRights(is_member=True, can_post=True)
+    wire.set_member_rights(group, send=False, pin=True)
+    assert conn.bot_rights(group) == BotRights(is_member=True, can_pin=True)
+    with pytest.raises(Undeliverable, match="ChatWriteForbidden"):
+        conn.send_message(group, "card")
+
+
+@pytest.mark.parametrize(("admin", "members_pin", "rights"), [
+    (True, False, BotRights(is_member=True, is_admin=True, can_post=True, can_pin=True)),  # an admin: every right
+    (False, False, BotRights(is_member=True, can_post=True)),
+    (False, True, BotRights(is_member=True, can_post=True, can_pin=True)),
+])
+def test_bot_rights_in_a_basic_group(connect, wire, admin, members_pin, rights):
+    conn = connect()
+    group = _seen(conn, wire, wire.group("Staff L1"))
+    wire.set_bot_rights(group, admin=admin)
+    wire.set_member_rights(group, pin=members_pin)
+    assert conn.bot_rights(group) == rights
+    assert wire.last(raw.functions.messages.GetFullChat).chat_id == -group
+
+
+@pytest.mark.parametrize("make", ["group", "supergroup"])
+def test_a_bot_that_is_no_member_has_no_right(connect, wire, make):
+    conn = connect()
+    chat = _seen(conn, wire, getattr(wire, make)("Old staff"))
+    wire.set_bot_rights(chat, member=False)
+    assert conn.bot_rights(chat) == BotRights(is_member=False)
 
 
 @pytest.mark.parametrize(("error", "seconds", "reason"), [("FLOOD_WAIT_42", 42, "flood wait"),

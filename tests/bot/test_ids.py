@@ -18,6 +18,7 @@ def test_id_in_a_group_that_is_no_tiers_yet_and_in_private(bot):
     [answer] = [r for r in to_chat(bot, new_group) if replied_to(r) == typed]
     assert answer.message == (
         f"This chat's id: {new_group} (supergroup, a forum).\nYour user id: 5003.\n"
-        f"To make this group a tier's staff chat: tgesc tier set TIER --chat {new_group} --forum")
+        f"To make this group a tier's staff chat: /bind TIER here (an admin), or tgesc tier set TIER --chat "
+        f"{new_group} --forum")
     assert bot.texts_to(1001)[-1] == "This chat's id: 1001 (private chat).\nYour user id: 1001."
     assert not Message.select().exists()  # a question to the bot, not a customer's message: no ticket

@@ -18,14 +18,16 @@ from tgesc.domain.bot_commands import (
     USAGE,
     Command,
     CommandError,
-    asks_ids,
+    any_chat_command,
     format_command,
     help_text,
     ids_text,
     is_internal_note,
     note_text,
     parse_command,
+    rights_text,
 )
+from tgesc.domain.telegram import BotRights
 from tgesc.domain.vocabulary import PRIORITIES
 
 EVERY_COMMAND = STAFF_TOPIC_COMMANDS | STAFF_PRIVATE_COMMANDS | CUSTOMER_COMMANDS | ANY_CHAT_COMMANDS
@@ -80,6 +82,8 @@ def parse(text: str, allowed: frozenset[str] = EVERY_COMMAND, bot: str | None = 
     ("/r", Command("r", {"key": None})),
     ("/r refund_eta", Command("r", {"key": "refund_eta"})),
     ("/unban apologised", Command("unban", {"reason": "apologised"})),
+    ("/bind l2", Command("bind", {"tier": "L2"})),
+    ("/bind\n  L3.vendor  ", Command("bind", {"tier": "L3.VENDOR"})),
     ("/TAKE", Command("take")),
     ("  /take", Command("take")),
 ])
@@ -136,6 +140,9 @@ def test_not_a_command(text):
     ("/ban 7d", "needs a reason"),
     ("/ban 0s  spam", "no time at all"),
     ("/ban 400d spam", "400d"),
+    ("/bind", "needs one tier code"),
+    ("/bind L2 now", "needs one tier code, not 'L2 now'"),
+    ("/bind (L2)", r"'\(L2\)' is not a tier code"),
 ])
 def test_bad_arguments_are_refused_with_the_usage(text, says):
     with pytest.raises(CommandError, match=says) as refused:
@@ -216,6 +223,8 @@ COMMANDS = st.one_of(
     st.just(Command("checklist")),
     st.one_of(st.none(), st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True)).map(
         lambda key: Command("r", {"key": key})),
+    st.from_regex(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,15}", fullmatch=True).map(
+        lambda tier: Command("bind", {"tier": tier.upper()})),
 )
 
 
@@ -227,7 +236,7 @@ def test_format_then_parse_gives_the_command_back(command, bot):
 
 
 PREFIXES = st.sampled_from(["", "/", "//", "/take", "/tag ", "/escalate ", "/priority ", "/resolve ", "/language ",
-                            "/start", "/tried", "/x@", "/quick@TgescBot ", "/reopen@Other "])
+                            "/start", "/tried", "/x@", "/quick@TgescBot ", "/reopen@Other ", "/bind "])
 ALLOWED = st.sampled_from([STAFF_TOPIC_COMMANDS, STAFF_PRIVATE_COMMANDS, CUSTOMER_COMMANDS, EVERY_COMMAND,
                            frozenset()])
 
@@ -253,15 +262,55 @@ def test_text_not_starting_with_a_slash_is_never_a_command(text, allowed):
     assert parse_command(text, bot_username=None, allowed=allowed) is None
 
 
-@pytest.mark.parametrize(("text", "asks"), [("/id", True), ("/id@TgescBot", True), ("/ID please", True),
-                                            ("/id@OtherBot", False), ("/idx", False), ("id", False),
-                                            ("/take", False), ("", False)])
-def test_asks_ids(text, asks):
-    assert asks_ids(text, bot_username="TgescBot") is asks
+@pytest.mark.parametrize(("text", "name"), [("/id", "id"), ("/id@TgescBot", "id"), ("/ID please", "id"),
+                                            ("/bind L2", "bind"), ("/bind@tgescbot l2", "bind"),
+                                            ("/id@OtherBot", None), ("/bind@OtherBot L2", None), ("/idx", None),
+                                            ("id", None), ("/take", None), ("/binder L2", None), ("", None)])
+def test_any_chat_command(text, name):
+    command = any_chat_command(text, bot_username="TgescBot")
+    assert (command and command.name) == name
+
+
+def test_a_bind_with_unusable_arguments_is_refused_with_its_usage():
+    with pytest.raises(CommandError, match="needs one tier code") as refused:
+        any_chat_command("/bind", bot_username="TgescBot")
+    assert USAGE["bind"] in str(refused.value)
 
 
 def test_ids_text_says_how_to_connect_a_group():
     assert ids_text(-1001234567890, "supergroup", True, 5001) == (
         "This chat's id: -1001234567890 (supergroup, a forum).\nYour user id: 5001.\n"
-        "To make this group a tier's staff chat: tgesc tier set TIER --chat -1001234567890 --forum")
+        "To make this group a tier's staff chat: /bind TIER here (an admin), "
+        "or tgesc tier set TIER --chat -1001234567890 --forum")
     assert ids_text(1001, "private", False, 1001) == "This chat's id: 1001 (private chat).\nYour user id: 1001."
+
+
+ALL_RIGHTS = BotRights(is_member=True, is_admin=True, can_post=True, can_manage_topics=True, can_pin=True,
+                       is_forum=True)
+
+
+def test_rights_text_with_every_right_says_so():
+    assert rights_text(ALL_RIGHTS, forum=True, chat="this forum") == (
+        "The bot's rights in this forum: ✓ post messages, ✓ manage topics, ✓ pin messages. It has every right it "
+        "needs.")
+    assert rights_text(ALL_RIGHTS, forum=False) == (
+        "The bot's rights in this group: ✓ post messages, ✓ pin messages. It has every right it needs.")
+
+
+def test_rights_text_names_exactly_the_missing_rights_and_the_fix():
+    member = BotRights(is_member=True, can_post=True)
+    assert rights_text(member, forum=False) == (
+        "The bot's rights in this group: ✓ post messages, ✗ pin messages.\nMissing: pin messages. Make the bot an "
+        "administrator of the group with the right to pin messages, then send /bind again to check.")
+    assert rights_text(BotRights(is_member=True, is_forum=True), forum=True).splitlines()[1].startswith(
+        "Missing: post messages, manage topics, pin messages. Make the bot an administrator of the group with the "
+        "right to post messages, manage topics and pin messages")
+    manage_topics_alone = BotRights(is_member=True, is_admin=True, can_post=True, can_pin=True, is_forum=True)
+    assert "Missing: manage topics." in rights_text(manage_topics_alone, forum=True)
+    assert "manage topics" not in rights_text(manage_topics_alone, forum=False)
+
+
+def test_rights_text_when_the_bot_is_no_member():
+    assert rights_text(BotRights(is_member=False), forum=True, chat="group -1001234567890") == (
+        "The bot is no member of group -1001234567890 any more: add it again, as an administrator, and send /bind "
+        "again.")

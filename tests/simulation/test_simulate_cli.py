@@ -309,3 +309,19 @@ def test_a_tier_that_assigns_by_itself_reports_assigned_by_auto(cli, tmp_path):
     document = json.loads(result.stdout)
     assert [(e["ticket"], e["detail"]) for e in document["events"] if e["kind"] == "assigned"] == [
         (1, {"to": "carol", "by": "auto"})]
+
+
+def test_bind_works_in_a_staff_step_like_in_telegram(cli, tmp_path):
+    own = scenario(tmp_path / "bind.toml", 'at = "+1m"\nstaff = "dave"\nticket = 1\ntext = "/bind L2"')
+    own.write_text(own.read_text(encoding="utf-8") + '\n[[steps]]\nat = "+2m"\nstaff = "dave"\nticket = 1\n'
+                   'text = "/bind L3"\n\n[staff.dave]\nid = 5003\nrole = "admin"\n', encoding="utf-8")
+    result = cli("simulate", str(own), "--json")
+    assert result.exit_code == 0, result
+    answers = [m["text"] for m in json.loads(result.stdout)["messages"]
+               if m["direction"] == "out" and m["chat"] == "L2" and "staff chat" in m["text"]]
+    assert answers == [
+        "This forum already is L2's staff chat.\nThe bot's rights in this forum: ✓ post messages, ✓ manage topics, "
+        "✓ pin messages. It has every right it needs.",
+        "This forum is L2's staff chat already, so it was not made L3's: a group serves one tier. To move it, free it "
+        "first with `tgesc tier set L2 --chat ''` (L2 then has no staff chat until it gets another), then send /bind "
+        "L3 here again."]

@@ -8,7 +8,9 @@ Where each is accepted (the caller passes the set as `allowed`):
   (/ctag +a -b, /cnote TEXT, /tz ZONE), /r [KEY] (a canned reply), /ban [DURATION] REASON, /unban [REASON] (the
   ticket's customer; leads and admins);
 - staff, in a private chat with the bot (`STAFF_PRIVATE_COMMANDS`): /mine, /queue;
-- anybody, in any chat the bot is in (`ANY_CHAT_COMMANDS`): /id (the chat's id and the sender's: `ids_text`);
+- anybody, in any chat the bot is in (`ANY_CHAT_COMMANDS`, read by `any_chat_command`): /id (the chat's id and
+  the sender's: `ids_text`), /bind TIER (an admin makes the group TIER's staff chat; `rights_text` then says which
+  of the rights the desk needs there the bot has);
 - customers, in a private chat (`CUSTOMER_COMMANDS`): /start [PAYLOAD], /status, /language [CODE],
   /close [NUMBER] (their own ticket: the number, or their only open one), /timezone [ZONE or CITY].
 
@@ -26,13 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tgesc.domain.durations import DurationError, format_duration, parse_duration
+from tgesc.domain.telegram import BotRights
 from tgesc.domain.vocabulary import PRIORITIES
 
 STAFF_TOPIC_COMMANDS = frozenset({"take", "tried", "note", "priority", "tag", "escalate", "quick", "resolve",
                                   "reopen", "close", "card", "wait", "first", "expected", "evidence",
                                   "checklist", "ctag", "cnote", "tz", "r", "ban", "unban"})
 STAFF_PRIVATE_COMMANDS = frozenset({"mine", "queue"})
-ANY_CHAT_COMMANDS = frozenset({"id"})
+ANY_CHAT_COMMANDS = frozenset({"id", "bind"})
 CUSTOMER_COMMANDS = frozenset({"start", "status", "language", "close", "timezone"})
 
 USAGE: Mapping[str, str] = {
@@ -60,6 +63,7 @@ USAGE: Mapping[str, str] = {
     "unban": "/unban [REASON] — lift the customer's ban",
     "mine": "/mine — your open tickets",
     "id": "/id — this chat's id and yours (what connecting a group to a tier needs)",
+    "bind": "/bind TIER — make this group TIER's staff chat, e.g. /bind L2 (admins); the bot checks its rights here",
     "queue": "/queue — the open tickets of your tiers",
     "start": "/start — write to support",
     "status": "/status — where your requests stand",
@@ -94,7 +98,7 @@ class Command:
     none) · start: payload (None when none) · wait: text (None when none) · close: number (a customer's, only
     when given) · ban: seconds (None: until lifted), reason · unban: reason ('' when none) · first/expected:
     when (as typed) · evidence: provided · ctag: add, remove · cnote: text · tz: zone · timezone, r: zone, key
-    (None when none); the others have none."""
+    (None when none) · bind: tier; the others have none."""
 
     name: str
     args: dict[str, Any] = field(default_factory=dict)
@@ -114,13 +118,13 @@ def parse_command(text: str, *, bot_username: str | None, allowed: frozenset[str
     return Command(name, _PARSERS[name](text.lstrip()[head.end():].strip()))
 
 
-def asks_ids(text: str, *, bot_username: str | None) -> bool:
-    """Whether `text` is /id (for us, or for no bot in particular)."""
-    try:
-        command = parse_command(text, bot_username=bot_username, allowed=ANY_CHAT_COMMANDS)
-    except CommandError:
-        return False
-    return command is not None
+def any_chat_command(text: str, *, bot_username: str | None) -> Command | None:
+    """The /id or /bind that `text` is (for us, or for no bot in particular); None when it is neither (another
+    command, another bot's, or no command). CommandError: /bind with unusable arguments."""
+    head = _HEAD.match(text.lstrip())
+    if head is None or head["name"].lower() not in ANY_CHAT_COMMANDS:
+        return None
+    return parse_command(text, bot_username=bot_username, allowed=ANY_CHAT_COMMANDS)
 
 
 def ids_text(chat_id: int, chat_type: str, is_forum: bool, user_id: int) -> str:
@@ -128,9 +132,32 @@ def ids_text(chat_id: int, chat_type: str, is_forum: bool, user_id: int) -> str:
     kind = "private chat" if chat_type == "private" else f"{chat_type}{', a forum' if is_forum else ''}"
     text = f"This chat's id: {chat_id} ({kind}).\nYour user id: {user_id}."
     if chat_type != "private":
-        text += (f"\nTo make this group a tier's staff chat: tgesc tier set TIER --chat {chat_id}"
-                 + (" --forum" if is_forum else ""))
+        text += (f"\nTo make this group a tier's staff chat: /bind TIER here (an admin), or tgesc tier set TIER "
+                 f"--chat {chat_id}" + (" --forum" if is_forum else ""))
     return text
+
+
+_RIGHTS = (("can_post", "post messages"), ("can_manage_topics", "manage topics"), ("can_pin", "pin messages"))
+
+
+def rights_text(rights: BotRights, *, forum: bool, chat: str = "this group") -> str:
+    """The rights check after /bind: each right the desk needs in a tier's staff chat (`chat`, as the answer names it;
+    manage topics: in a forum, where each ticket gets a topic), present (✓) or missing (✗), and what to do about
+    those missing."""
+    if not rights.is_member:
+        return f"The bot is no member of {chat} any more: add it again, as an administrator, and send /bind again."
+    needed = [(name, label) for name, label in _RIGHTS if forum or name != "can_manage_topics"]
+    listed = ", ".join(f"{'✓' if getattr(rights, name) else '✗'} {label}" for name, label in needed)
+    missing = [label for name, label in needed if not getattr(rights, name)]
+    if not missing:
+        return f"The bot's rights in {chat}: {listed}. It has every right it needs."
+    return (f"The bot's rights in {chat}: {listed}.\nMissing: {', '.join(missing)}. Make the bot an administrator "
+            f"of the group with the right to {_and(missing)}, then send /bind again to check.")
+
+
+def _and(words: list[str]) -> str:
+    """`a`, `a and b`, `a, b and c`."""
+    return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 def help_text(allowed: Iterable[str]) -> str:
@@ -154,7 +181,7 @@ def format_command(command: Command, *, bot_username: str | None = None) -> str:
         "first": [args.get("when")], "expected": [args.get("when")],
         "evidence": [None if args.get("provided", True) else "no"],
         "ban": [format_duration(args["seconds"]) if args.get("seconds") else None, args.get("reason")],
-        "unban": [args.get("reason")],
+        "unban": [args.get("reason")], "bind": [args.get("tier")],
     }.get(name, [])
     suffix = f"@{bot_username.lstrip('@')}" if bot_username else ""
     return " ".join([f"/{name}{suffix}", *(word for word in words if word)])
@@ -261,6 +288,15 @@ def _escalate(rest: str) -> dict[str, Any]:
     return {"tier": tier.upper(), "reason": reason}
 
 
+def _bind(rest: str) -> dict[str, Any]:
+    words = rest.split()
+    if len(words) != 1:
+        raise _refuse("bind", "/bind needs one tier code" + (f", not {rest[:40]!r}" if rest else ""))
+    if not _TIER.fullmatch(words[0]):
+        raise _refuse("bind", f"{words[0][:40]!r} is not a tier code (like L2)")
+    return {"tier": words[0].upper()}
+
+
 def _resolve(rest: str) -> dict[str, Any]:
     flag = rest.lower().replace("-", "").replace("_", "")
     if rest and flag not in _NO_SURVEY:
@@ -329,6 +365,6 @@ _PARSERS: Mapping[str, Callable[[str], dict[str, Any]]] = {
     "resolve": _resolve, "reopen": _reopen, "close": _close, "card": _nothing("card"), "wait": _wait,
     "ban": _ban, "unban": _reopen, "first": _text_of("first", "when"), "expected": _text_of("expected", "when"),
     "evidence": _evidence, "checklist": _nothing("checklist"),
-    "mine": _nothing("mine"), "queue": _nothing("queue"), "id": _ignored,
+    "mine": _nothing("mine"), "queue": _nothing("queue"), "id": _ignored, "bind": _bind,
     "start": _start, "status": _ignored, "language": _language,
 }

@@ -70,6 +70,19 @@ class Button:
     data: str
 
 
+@dataclass(frozen=True)
+class BotRights:
+    """What the bot may do in a group, as Telegram tells it when asked (`TelegramPort.bot_rights`). A bot that is
+    no member (any more) has no right; `is_forum`: the group is a forum (topics)."""
+
+    is_member: bool
+    is_admin: bool = False
+    can_post: bool = False
+    can_manage_topics: bool = False
+    can_pin: bool = False
+    is_forum: bool = False
+
+
 def as_record(item: IncomingMessage | ButtonPress) -> dict[str, Any]:
     """`item` as JSON-ready data (a dead letter keeps it so): `from_record` gives it back unchanged."""
     data = asdict(item)
@@ -157,3 +170,6 @@ class TelegramPort(Protocol):
 
     def remember_peer(self, user_id: int, access_hash: int) -> None:
         """Let the client write to a user it has not seen (known from the database, with their access hash)."""
+
+    def bot_rights(self, chat_id: int) -> BotRights:
+        """What the bot may do in the group `chat_id` now: post, manage topics, pin (none when it is no member)."""

@@ -37,6 +37,7 @@ from tgesc.adapters.clock import utc_now
 from tgesc.adapters.telegram.storage import DurableStorage, merged_state
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
 from tgesc.domain.telegram import (
+    BotRights,
     Button,
     ButtonPress,
     IncomingMessage,
@@ -59,6 +60,7 @@ CHAT_TYPES = {
 BREATHE_S = 0.002  # during a backlog of updates, other tasks of the loop run at least this often
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0  # the pauses before an update is handed over again
 RUN_MAX = 100  # messages handed over together at most
+NO_MEMBER = (errors.UserNotParticipant, errors.ChannelPrivate, errors.ChatIdInvalid, errors.ChannelInvalid)
 UNDELIVERABLE = (errors.UserIsBlocked, errors.InputUserDeactivated, errors.PeerIdInvalid, errors.UserIdInvalid,
                  errors.UserDeactivated, errors.ChatWriteForbidden)
 
@@ -548,6 +550,21 @@ class TelegramConnection:
 
         self._call(go)
 
+    def bot_rights(self, chat_id: int) -> BotRights:
+        """The bot's own membership (get_chat_member "me": channels.getParticipant in a supergroup, the participants
+        of messages.getFullChat in a basic group) and what members may do there (get_chat: the group's default
+        rights and whether it is a forum), read as `_rights` says."""
+        async def go() -> BotRights:
+            client = self._live()
+            try:
+                member = await client.get_chat_member(chat_id, "me")
+            except NO_MEMBER:
+                return BotRights(is_member=False)
+            chat = await client.get_chat(chat_id, force_full=False)
+            return _rights(chat, member)
+
+        return self._call(go)
+
     # --- plumbing ---------------------------------------------------------------------------------------------
 
     def _live(self) -> Client:
@@ -595,6 +612,27 @@ async def _translated(make: Callable[[], Awaitable[T]]) -> T:
         raise RetryAfter(float(exc.value), "flood wait") from exc
     except UNDELIVERABLE as exc:
         raise Undeliverable(f"{type(exc).__name__}: {exc}") from exc
+
+
+def _rights(chat: types.Chat, member: types.ChatMember) -> BotRights:
+    """What the bot may do in `chat`, given its membership there: the owner may do everything; an administrator
+    posts and has its admin rights (a basic group's administrator has them all: it knows none per right); any other
+    member what the group lets every member do (its default rights) and its own restrictions leave it."""
+    status, forum = member.status, bool(chat.is_forum)
+    if status in (enums.ChatMemberStatus.LEFT, enums.ChatMemberStatus.BANNED):
+        return BotRights(is_member=False, is_forum=forum)
+    owner = status == enums.ChatMemberStatus.OWNER
+    admin = owner or status == enums.ChatMemberStatus.ADMINISTRATOR
+    granted = None if owner else member.privileges  # None: every admin right
+
+    def may(right: str) -> bool:
+        if admin and (granted is None or getattr(granted, right)):
+            return True
+        return all(getattr(rules, right) for rules in (chat.permissions, member.permissions) if rules is not None)
+
+    return BotRights(is_member=True, is_admin=admin, can_post=admin or may("can_send_messages"),
+                     can_manage_topics=forum and may("can_manage_topics"), can_pin=may("can_pin_messages"),
+                     is_forum=forum)
 
 
 def _message_id(sent: Any) -> int:

@@ -20,6 +20,10 @@ What the wire does, like the server:
 - keeps the messages, so getMessages, forwardMessages (copy) and callback queries work on them;
 - dedupes by random_id as Telegram does: a send, forward or topic creation repeating a random_id already used
   towards the same chat makes nothing new and answers what the first call made (`duplicates` counts them);
+- knows the bot's place in each group (`set_bot_rights`: an administrator with every right unless told otherwise)
+  and what members may do there (`set_member_rights`), answers channels.getParticipant and messages.getFullChat
+  with it, and refuses what the bot may not do: posting (CHAT_WRITE_FORBIDDEN; CHANNEL_PRIVATE when it is no
+  member of a supergroup) and opening a topic (CHAT_ADMIN_REQUIRED);
 - sends every object it answers with through its TL bytes (`TLObject.read(BytesIO(obj.write()))`), so fakes
   look exactly like decoded server data and are checked against the layer. Requests are serialized (checked)
   but kept as the library built them: decoding a bare Vector guesses its element type from the byte size.
@@ -75,6 +79,23 @@ def raised_if_error(result: Any, request: TLObject) -> Any:
 
 
 @dataclass
+class _Standing:
+    """The bot's place in one group: a member or not; an administrator or a plain member; its admin rights (a basic
+    group knows none per right: an administrator there may do everything)."""
+
+    member: bool = True
+    admin: bool = True
+    pin: bool = True
+    manage_topics: bool = True
+
+
+# what members of a new group may do (Telegram's defaults for a new group, near enough): post, but not pin, change
+# the group's info or manage topics
+MEMBER_DEFAULTS = {"send": True, "pin": False, "manage_topics": False}
+RIGHT_NAMES = {"send": "send_messages", "pin": "pin_messages", "manage_topics": "manage_topics"}
+
+
+@dataclass
 class _Box:
     """A message box: the common one (private chats and basic groups) or one channel's."""
 
@@ -98,6 +119,7 @@ class FakeWire(ServerMethods):
         self._common = _Box()
         self._boxes: dict[int, _Box] = {}  # raw channel id -> box
         self._topics: set[tuple[int, int]] = set()  # (chat id, topic id)
+        self._standings: dict[int, _Standing] = {}  # chat id -> the bot's place there (absent: an admin, every right)
         self._media: dict[int, Any] = {}  # photo / document id -> raw MessageMedia
         self._queries: set[int] = set()
         self._by_random_id: dict[tuple[int, int], Any] = {}  # (chat id, random_id) -> the first call's answer
@@ -152,7 +174,7 @@ class FakeWire(ServerMethods):
         chat_id = -chat_id if chat_id is not None else next(self._ids)
         self._chats[chat_id] = roundtrip(raw.types.Chat(
             id=chat_id, title=title, photo=raw.types.ChatPhotoEmpty(), participants_count=3, date=self.clock(),
-            version=1))
+            version=1, default_banned_rights=_banned(**MEMBER_DEFAULTS)))
         return -chat_id
 
     def supergroup(self, title: str = "Staff L2", *, forum: bool = False, chat_id: int | None = None) -> int:
@@ -161,7 +183,7 @@ class FakeWire(ServerMethods):
         channel_id = utils.get_raw_peer_id(chat_id) if chat_id is not None else next(self._ids)
         self._channels[channel_id] = roundtrip(raw.types.Channel(
             id=channel_id, title=title, photo=raw.types.ChatPhotoEmpty(), date=self.clock(), megagroup=True,
-            forum=forum or None, access_hash=self._hash(channel_id)))
+            forum=forum or None, access_hash=self._hash(channel_id), default_banned_rights=_banned(**MEMBER_DEFAULTS)))
         self._boxes[channel_id] = _Box()
         return utils.get_channel_id(channel_id)
 
@@ -172,6 +194,50 @@ class FakeWire(ServerMethods):
             action=raw.types.MessageActionTopicCreate(title=title, icon_color=0x6FB9F0)))
         self._topics.add((chat_id, service.id))
         return service.id
+
+    # --- the bot's rights in groups ----------------------------------------------------------------------------
+
+    def set_bot_rights(self, chat_id: int, *, member: bool = True, admin: bool = True, pin: bool = True,
+                       manage_topics: bool = True) -> None:
+        """The bot's place in group `chat_id` from now on: no member; a plain member (`admin=False`: the group's
+        member rights apply, `set_member_rights`); or an administrator with the admin rights `pin` and
+        `manage_topics` (in a basic group an administrator may do everything)."""
+        with self._lock:
+            self._standings[chat_id] = _Standing(member, admin, pin, manage_topics)
+
+    def set_member_rights(self, chat_id: int, *, send: bool = True, pin: bool = False,
+                          manage_topics: bool = False) -> None:
+        """What every member of group `chat_id` may do (its default rights, sent along with the group): the bot too,
+        when it is no administrator."""
+        with self._lock:
+            group = self._group(chat_id)
+            group.default_banned_rights = _banned(send=send, pin=pin, manage_topics=manage_topics)
+            if chat_id < utils.ZERO_CHANNEL_ID:
+                self._channels[group.id] = roundtrip(group)
+            else:
+                self._chats[group.id] = roundtrip(group)
+
+    def _may(self, chat_id: int, right: str) -> bool:
+        """Whether the bot may `right` ("send", "pin" or "manage_topics") in `chat_id`, as the server decides: an
+        administrator posts, and has its admin rights (every one in a basic group); anyone else what members may."""
+        if chat_id > 0:
+            return True
+        standing = self._standing(chat_id)
+        if not standing.member:
+            return False
+        basic = chat_id > utils.ZERO_CHANNEL_ID
+        if standing.admin and (right == "send" or basic or getattr(standing, right)):
+            return True
+        return not getattr(self._group(chat_id).default_banned_rights, RIGHT_NAMES[right])
+
+    def _standing(self, chat_id: int) -> _Standing:
+        return self._standings.get(chat_id, _Standing())
+
+    def _group(self, chat_id: int) -> Any:
+        """The raw Chat (basic group) or Channel (supergroup) of `chat_id`."""
+        if chat_id < utils.ZERO_CHANNEL_ID:
+            return self._channels[utils.get_channel_id(chat_id)]
+        return self._chats[-chat_id]
 
     # --- inbound updates (each returns raw Updates for TelegramConnection.feed) ---------------------------------
 
@@ -370,6 +436,9 @@ class FakeWire(ServerMethods):
             return rpc_error("PEER_ID_INVALID")
         if (chat_id, random_id) in self._by_random_id:
             return self._repeated(chat_id, random_id)
+        if not self._may(chat_id, "send"):
+            away = not self._standing(chat_id).member and chat_id < utils.ZERO_CHANNEL_ID
+            return rpc_error("CHANNEL_PRIVATE" if away else "CHAT_WRITE_FORBIDDEN")
         header = None
         if isinstance(reply_to, raw.types.InputReplyToMessage):
             header = self._reply_header(chat_id, reply_to.reply_to_msg_id, reply_to.top_msg_id)
@@ -421,3 +490,9 @@ class FakeWire(ServerMethods):
         with self._lock:
             self._media[file_id] = media
         return media
+
+
+def _banned(*, send: bool, pin: bool, manage_topics: bool) -> raw.types.ChatBannedRights:
+    """A group's default rights, as Telegram writes them: what members may NOT do (also change the group's info)."""
+    return raw.types.ChatBannedRights(until_date=0, send_messages=not send or None, pin_messages=not pin or None,
+                                      manage_topics=not manage_topics or None, change_info=True)

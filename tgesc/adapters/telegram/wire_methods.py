@@ -73,6 +73,45 @@ class ServerMethods:
     def _on_functions_messages_GetChats(self, q: Any) -> Any:
         return raw.types.messages.Chats(chats=[self._chats[i] for i in q.id if i in self._chats])
 
+    def _on_functions_channels_GetChannels(self, q: Any) -> Any:
+        known = [self._channels.get(i.channel_id) for i in q.id]
+        return raw.types.messages.Chats(chats=[c for c, i in zip(known, q.id, strict=True)
+                                               if c is not None and c.access_hash == i.access_hash])
+
+    def _on_functions_channels_GetParticipant(self, q: Any) -> Any:
+        """Only the bot itself is asked about (get_chat_member(chat, "me")): its place in the supergroup."""
+        channel = self._channels.get(q.channel.channel_id)
+        if channel is None or channel.access_hash != q.channel.access_hash:
+            return rpc_error("CHANNEL_INVALID")
+        if not isinstance(q.participant, raw.types.InputPeerSelf):
+            return rpc_error("FAKE_WIRE_ONLY_THE_BOT_ITSELF")
+        standing = self._standing(utils.get_channel_id(channel.id))
+        if not standing.member:
+            return rpc_error("USER_NOT_PARTICIPANT")
+        bot, date = self.bot.id, self.clock()  # the fake says the bot added and promoted itself
+        if standing.admin:
+            rights = raw.types.ChatAdminRights(other=True, delete_messages=True, invite_users=True,
+                                               pin_messages=standing.pin or None,
+                                               manage_topics=standing.manage_topics or None)
+            participant = raw.types.ChannelParticipantAdmin(user_id=bot, promoted_by=bot, date=date, is_self=True,
+                                                            inviter_id=bot, admin_rights=rights)
+        else:
+            participant = raw.types.ChannelParticipantSelf(user_id=bot, inviter_id=bot, date=date)
+        return raw.types.channels.ChannelParticipant(participant=participant, chats=[], users=[self.bot])
+
+    def _on_functions_messages_GetFullChat(self, q: Any) -> Any:
+        """A basic group with its participants: the bot (an administrator or a plain member), when it is one."""
+        chat = self._chats.get(q.chat_id)
+        if chat is None:
+            return rpc_error("CHAT_ID_INVALID")
+        standing, bot = self._standing(-chat.id), self.bot.id
+        kind = raw.types.ChatParticipantAdmin if standing.admin else raw.types.ChatParticipant
+        members = [kind(user_id=bot, inviter_id=bot, date=self.clock())] if standing.member else []
+        full = raw.types.ChatFull(id=chat.id, about="", notify_settings=raw.types.PeerNotifySettings(),
+                                  participants=raw.types.ChatParticipants(chat_id=chat.id, participants=members,
+                                                                          version=1))
+        return raw.types.messages.ChatFull(full_chat=full, chats=[chat], users=[self.bot])
+
     def _on_functions_messages_SendMessage(self, q: Any) -> Any:
         return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
                           reply_markup=q.reply_markup)
@@ -111,6 +150,8 @@ class ServerMethods:
         channel = self._channels.get(utils.get_channel_id(chat_id)) if chat_id < utils.ZERO_CHANNEL_ID else None
         if channel is None or not channel.forum:
             return rpc_error("CHANNEL_FORUM_MISSING")
+        if not self._may(chat_id, "manage_topics"):
+            return rpc_error("CHAT_ADMIN_REQUIRED")
         if (chat_id, q.random_id) in self._by_random_id:
             return self._repeated(chat_id, q.random_id)
         service = self._store(chat_id, lambda mid, peer: raw.types.MessageService(

@@ -46,6 +46,12 @@ def add(db: peewee.Database, row: Mapping[str, Any], *, once: bool, unread: bool
     return True
 
 
+def written(db: peewee.Database, dedupe_key: str) -> bool:
+    """Whether a row with this dedupe key was written (e.g. the answer to a command handled before a catch-up)."""
+    return statements.scalar(db, lambda: Outbox.select(Outbox.id).where(Outbox.dedupe_key == P.key),
+                             key=dedupe_key) is not None
+
+
 def row_of_message(db: peewee.Database, ticket_id: int, chat_id: int, key: str, message: Any) -> Outbox | None:
     """The ticket's row to `chat_id` that carried the message `message` (its payload's `key`: a mirrored customer
     message by id, a relayed staff answer by `chat:id`); None when there is none."""

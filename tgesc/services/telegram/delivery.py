@@ -4,7 +4,9 @@ The bot worker's sender calls `Delivery.pump`: pending rows are loaded into a `S
 order; global, per-chat and per-group rates; a busy chat never holds up the others) and sent when it says.
 Every Telegram message sent is recorded (`sent_message`) as soon as it is sent, so a staff reply to it
 finds its ticket, and a card interrupted by a crash after opening its topic does not open another.
-(Long texts were split into several rows when queued: `outbox.queue`.) A flood wait postpones the row
+(Long texts were split into several rows when queued: `outbox.queue`.) The answer to /bind (a `rights` row,
+telegram.binding) is completed here: the bot's rights in the group, asked of Telegram when it is sent; when the bot
+may not post there, it goes to the admin who asked, in private. A flood wait postpones the row
 (never drops it); a blocked or deleted user makes the row dead, the customer unreachable, and the ticket's
 staff thread is told.
 """
@@ -12,6 +14,7 @@ staff thread is told.
 from __future__ import annotations
 
 import hashlib
+import html
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -19,8 +22,9 @@ from datetime import UTC, datetime, timedelta
 import peewee
 
 from tgesc.db import passing_failure, write_transaction
+from tgesc.domain.bot_commands import rights_text
 from tgesc.domain.send_schedule import Pending, SendSchedule
-from tgesc.domain.telegram import Button, RetryAfter, TelegramPort, Undeliverable
+from tgesc.domain.telegram import BotRights, Button, RetryAfter, TelegramPort, Undeliverable
 from tgesc.domain.telegram_text import check_callback_data
 from tgesc.models import Customer, Outbox, Ticket
 from tgesc.services.outbox import rows as outbox
@@ -146,6 +150,8 @@ class Delivery:
             return self._edit(row)
         if row.kind == cards.EDIT:
             return self._edit_card(row)
+        if row.kind == "rights":
+            return self._rights(row)
         thread_id, reply_to = self._thread(row)
         if row.kind == "card":
             thread_id = self._topic_for_card(row, thread_id)
@@ -190,6 +196,30 @@ class Delivery:
             event(ticket, "card.updated", "system", now, chat=row.chat_id, message=card,
                   cause=row.payload.get("cause"))
         return None
+
+    def _rights(self, row: Outbox) -> int | None:
+        """The answer to /bind: its text and the bot's rights in the chat, asked now (once: a row resumed after it was
+        sent is not asked about again). When the bot may not post there, the answer goes to the admin who asked, in
+        private, and this row makes no message."""
+        if (known := outbox_store.sent_part(self.db, row.id, 0)) is not None:
+            return known
+        rights = self.port.bot_rights(row.chat_id)
+        if not (rights.is_member and rights.can_post):
+            self._rights_in_private(row, rights)
+            return None
+        text = _with_rights(row, rights, "this forum" if row.payload["forum"] else "this group")
+        return self._part(row, 0, lambda random_id: self.port.send_message(
+            row.chat_id, text, thread_id=row.thread_id, reply_to=row.reply_to, random_id=random_id))
+
+    def _rights_in_private(self, row: Outbox, rights: BotRights) -> None:
+        """The answer to /bind, for the admin who asked, in private: a row of its own (written once, whatever happens
+        to this one), sent in this pump."""
+        group = f"group {row.chat_id}"
+        heading = html.escape(f"/bind {row.payload['tier']} in {group}: the bot cannot post there, so it answers here.")
+        with write_transaction(self.db):
+            outbox.queue(None, row.payload["asked_by"], f"{heading}\n{_with_rights(row, rights, group)}",
+                         now=self.clock(), dedupe_key=f"rights-{row.id}")
+        self.load()
 
     def _part(self, row: Outbox, part: int, send: Callable[[int], int]) -> int:
         """Make Telegram call `part` of `row` (0: the message; TOPIC_PART: the topic a card opens) unless it
@@ -272,6 +302,11 @@ def _earlier_thread(db: peewee.Database, row: Outbox) -> tuple[int | None, int |
     if 0 in sent:
         return None, sent[0]
     return row.thread_id, row.reply_to
+
+
+def _with_rights(row: Outbox, rights: BotRights, chat: str) -> str:
+    """A /bind answer's text (HTML) followed by the check of the bot's rights in `chat` (as the answer names it)."""
+    return f"{row.text}\n{html.escape(rights_text(rights, forum=row.payload['forum'], chat=chat))}"
 
 
 def random_id(row: Outbox, part: int) -> int:

@@ -1,10 +1,10 @@
 """Where each Telegram update goes: the one entry point the bot's connection calls.
 
-A private chat is a customer's, unless the sender is active staff (then it is their staff console); a
-group is a tier's staff chat, or not ours (ignored). A press on a survey's star button records the answer
-(tickets.surveys); every button press is acknowledged through the outbox
-(handlers run on the connection's event loop and must never wait on Telegram themselves). After each
-update `wake` is called, so the sender delivers what the update queued at once.
+/id and /bind (telegram.binding) are answered in any chat. Otherwise a private chat is a customer's, unless the
+sender is active staff (then it is their staff console); a group is a tier's staff chat, or not ours (ignored). A
+press on a survey's star button records the answer (tickets.surveys); every button press is acknowledged through the
+outbox (handlers run on the connection's event loop and must never wait on Telegram themselves). After each update
+`wake` is called, so the sender delivers what the update queued at once.
 
 Nothing is acknowledged before it is committed (tgesc.domain.telegram.UpdateHandlers): when the database fails in
 a way that passes (tgesc.db.passing_failure), the handler drops its connection and raises, and the connection
@@ -30,12 +30,12 @@ from typing import TypeVar
 import peewee
 
 from tgesc.db import passing_failure, reconnect, write_transaction
-from tgesc.domain.bot_commands import asks_ids, ids_text
+from tgesc.domain.bot_commands import Command, CommandError, any_chat_command, ids_text
 from tgesc.domain.errors import DomainError
 from tgesc.domain.telegram import ButtonPress, IncomingMessage
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.outbox import store as outbox_store
-from tgesc.services.telegram import dead_letters
+from tgesc.services.telegram import binding, dead_letters
 from tgesc.services.telegram.customers import CustomerDesk, customer_message, on_zone_press
 from tgesc.services.telegram.staff import (
     on_staff_chat_message,
@@ -157,8 +157,7 @@ class BotDispatcher:
 
     def _message(self, message: IncomingMessage, now: datetime, *, joined: bool = False) -> None:
         """`joined`: in the caller's write transaction (a run's), which a customer's message then shares."""
-        if message.edited_at is None and asks_ids(message.text, bot_username=self.desk.bot_username):
-            self._ids(message, now)
+        if message.edited_at is None and self._any_chat(message, now):
             return
         if message.chat_type == "private":
             self._private(message, now, joined=joined)
@@ -168,6 +167,21 @@ class BotDispatcher:
                 log.debug("ignoring chat %s: not a tier's staff chat", message.chat_id)
                 return
             on_staff_chat_message(self.db, self.desk.bot_username, tier, message, now, new_tags_by=self.new_tags_by)
+
+    def _any_chat(self, message: IncomingMessage, now: datetime) -> bool:
+        """/id or /bind, in any chat: answered (whether `message` was one of them)."""
+        try:
+            command: Command | None = any_chat_command(message.text, bot_username=self.desk.bot_username)
+        except CommandError as error:  # a /bind that cannot be read
+            binding.refuse(self.db, message, str(error), now)
+            return True
+        if command is None:
+            return False
+        if command.name == "bind":
+            binding.on_bind(self.db, message, command.args["tier"], now)
+        else:
+            self._ids(message, now)
+        return True
 
     def _ids(self, message: IncomingMessage, now: datetime) -> None:
         """/id, in any chat: the chat's id and the sender's, as a reply (once, however often it is handed over)."""
