@@ -50,8 +50,12 @@ def desk(make_desk, sqlite_url: str) -> Desk:
 # --- kill -9 in the middle of a burst ------------------------------------------------------------------------
 
 # (customers, messages, pushed before the kill, stored when it comes): the burst on SQLite; on PostgreSQL
-# (three times slower a message here) a smaller one through the same kill and catch-up, to stay within a minute
-BURSTS = {"sqlite": (50, 1000, 450, 150), "postgresql": (20, 300, 150, 50)}
+# (three times slower a message here) a smaller one through the same kill and catch-up, to stay within a minute.
+# Between "stored when it comes" and "pushed before the kill" there are at least three runs (RUN_MAX = 100 messages
+# each, committed at once): a poll of the stored count that sees one run late, and a kill that comes a run late
+# (a busy machine), still find messages pushed and not stored. With one run between them (150 of 50 on
+# PostgreSQL), a loaded CI machine sometimes killed a bot that had stored everything.
+BURSTS = {"sqlite": (50, 1000, 550, 150), "postgresql": (20, 400, 350, 50)}
 
 
 def test_a_bot_killed_in_a_burst_loses_no_message_and_sends_nothing_twice(db_url, make_desk):
