@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tgesc.domain.business_time import BusinessCalendar, to_us
+from tgesc.domain.business_time import REACH_DAYS, BusinessCalendar, to_us
 from tgesc.domain.hours import format_interval, normalize_calendar
 from tgesc.domain.vocabulary import WEEKDAYS
 
@@ -371,3 +371,34 @@ def test_is_open_is_plain_wall_clock_when_no_bound_lies_inside_a_dst_change(scen
         return
     wall = (local.hour * 60 + local.minute) * 60_000_000 + local.second * 1_000_000 + local.microsecond
     assert cal.is_open(t) == any(a * 60_000_000 <= wall < b * 60_000_000 for a, b in ref.hours(d))
+
+
+# --- shifts: when a closed time began, when the calendar next opens or closes ------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios(max_pauses=0))
+def test_closed_since_is_the_end_of_the_last_open_interval(scenario):
+    spec, s, _ = scenario
+    cal = BusinessCalendar(spec)
+    since = cal.closed_since(s)
+    if cal.is_open(s):
+        assert since is None
+        return
+    assert since is not None and since <= s
+    assert cal.elapsed(since, s) == timedelta(0)  # closed all the way from then
+    assert cal.is_open(since - US) or since == s - REACH_DAYS * DAY  # and open just before (or long ago)
+
+
+@settings(max_examples=300, deadline=None)
+@given(scenarios(max_pauses=0))
+def test_next_change_is_the_first_instant_the_calendar_opens_or_closes(scenario):
+    spec, s, _ = scenario
+    cal = BusinessCalendar(spec)
+    change, open_now = cal.next_change(s), cal.is_open(s)
+    if change is None:  # the same for as far as it looks (a 24/7 calendar)
+        assert cal.elapsed(s, s + 60 * DAY) == (60 * DAY if open_now else timedelta(0))
+        return
+    assert change > s
+    assert cal.elapsed(s, change) == (change - s if open_now else timedelta(0))  # unchanged up to then
+    assert cal.is_open(change) != open_now

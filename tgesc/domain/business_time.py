@@ -1,5 +1,6 @@
 """Business-time arithmetic on a calendar: when a budget of business time runs out, and how much business
-time lies between two instants.
+time lies between two instants; and, for a calendar used as a shift, when the closed time an instant lies in
+began and when the calendar next opens or closes.
 
 Business hours are local wall-clock hours in the calendar's zone: on a DST day a calendar still opens
 at its local opening time, and inside an open interval real elapsed time counts (a 24/7 calendar has a
@@ -35,6 +36,7 @@ EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 LAST_ORDINAL = date(9999, 12, 1).toordinal()  # a deadline later than this cannot be counted (or shown) in Python
 MAX_CACHED_DAYS = 20_000
 MAX_CACHED_DUES = 4_096  # `due` answers remembered per calendar (ingest asks the same ones per message)
+REACH_DAYS = 92  # how far `closed_since` looks back and `next_change` ahead (a shift calendar's long closures)
 
 Span = tuple[int, int]  # [start, end) in microseconds since the epoch
 
@@ -274,6 +276,47 @@ class BusinessCalendar:
         first = monday.toordinal()
         return [(from_us(a).astimezone(self.zone), from_us(b).astimezone(self.zone))
                 for ordinal in range(first, first + 7) for a, b in self.day(ordinal)]
+
+    # --- shifts: when a calendar last closed, when it next opens or closes ----------------------------
+
+    def closed_since(self, instant: datetime) -> datetime | None:
+        """When the closed time `instant` lies in began: the end of the last open interval before it (None when
+        `instant` is open). A calendar not open once in the REACH_DAYS before says it closed that long ago."""
+        us = to_us(instant)
+        if self.is_open(instant):
+            return None
+        ordinal = self.local_ordinal(us)
+        for day in range(ordinal, ordinal - REACH_DAYS, -1):
+            ends = [end for _, end in self.day(day) if end <= us]
+            if ends:
+                return from_us(max(ends))
+        return from_us(us - REACH_DAYS * DAY_US)
+
+    def next_change(self, instant: datetime) -> datetime | None:
+        """The first instant after `instant` at which the calendar opens (closed at `instant`) or closes (open);
+        None when that is not within REACH_DAYS (a 24/7 calendar never closes)."""
+        us = to_us(instant)
+        ordinal = self.local_ordinal(us)
+        if not self.is_open(instant):  # the first interval starting later opens it: none started since is open
+            starts = (start for day in range(ordinal, ordinal + REACH_DAYS) for start, _ in self.day(day))
+            return next((from_us(start) for start in starts if start > us), None)
+        return next((from_us(end) for start, end in self._joined(ordinal - 1, REACH_DAYS + 1) if start <= us < end),
+                    None)
+
+    def _joined(self, ordinal: int, days: int) -> Iterator[Span]:
+        """The open intervals of `days` local dates from `ordinal` on, in order, those that touch joined into one
+        (a shift through midnight is one); one still open at the end of the last date is left out (it may go on)."""
+        current: Span | None = None
+        for day in range(ordinal, ordinal + days):
+            for start, end in self.day(day):
+                if current is not None and start <= current[1]:
+                    current = (current[0], max(current[1], end))
+                    continue
+                if current is not None:
+                    yield current
+                current = (start, end)
+        if current is not None and current[1] < self._wall_to_us(ordinal + days, 0):
+            yield current
 
 
 class Pauses:
