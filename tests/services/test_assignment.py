@@ -56,6 +56,13 @@ def test_round_robin_takes_turns_and_tells_the_assignee(desk):
     assert notice.text.startswith("📌 Ticket #1 (L1, medium) is yours now: Where is my parcel?")
 
 
+def test_round_robin_takes_turns_among_tickets_given_at_one_instant(desk):
+    set_entry(desk, "tiers", "L1", {"assign": "round-robin"}, actor="test", now=MON_10)
+    for n in range(5):
+        opened(desk, 1001 + n)  # all at 10:00, as a sweep gives the pool out
+    assert assignees() == ["ann", "bob", "ann", "bob", "ann"]
+
+
 def test_least_open_respects_capacity_and_shifts(desk):
     set_entry(desk, "tiers", "L1", {"assign": "least-open"}, actor="test", now=MON_10)
     set_entry(desk, "staff", "ann", {"capacity": 1}, actor="test", now=MON_10)
@@ -90,3 +97,14 @@ def test_the_choice_is_a_candidate_and_least_open_picks_the_fewest(raw, mode):
         never = [c.handle for c in candidates if c.last_assigned is None]
         longest_ago = min(candidates, key=lambda c: (c.last_assigned or MON_10, c.handle)).handle
         assert chosen == (min(never) if never else longest_ago)
+
+
+@given(st.integers(1, 6), st.integers(0, 30), st.sampled_from(["round-robin", "least-open"]))
+def test_turns_go_round_when_every_ticket_is_given_at_one_instant(people, tickets, mode):
+    """Candidates with the same past, given `tickets` at one instant, one after the other: each gets its share."""
+    handles = [f"s{n}" for n in range(people)]
+    given = dict.fromkeys(handles, 0)
+    for _ in range(tickets):
+        chosen = choose(mode, [Candidate(h, given[h], MON_10 if given[h] else None, given[h]) for h in handles])
+        given[chosen] += 1
+    assert max(given.values()) - min(given.values()) <= 1

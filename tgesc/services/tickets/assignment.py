@@ -29,8 +29,8 @@ def auto_assign(db: peewee.Database, ticket: Ticket, now: datetime) -> Staff | N
     if mode == "manual" or ticket.assignee_id is not None:
         return None
     staff = {s.handle: s for s in _on_shift(db, tier, now)}
-    counts, lasts = _load(list(staff.values()))
-    candidates = [Candidate(handle, counts.get(s.id, 0), lasts.get(s.id)) for handle, s in staff.items()
+    counts, turns = _load(list(staff.values()))
+    candidates = [Candidate(handle, counts.get(s.id, 0), *turns.get(s.id, (None, 0))) for handle, s in staff.items()
                   if s.capacity is None or counts.get(s.id, 0) < s.capacity]
     chosen = choose(mode, candidates)
     if chosen is None:
@@ -57,16 +57,18 @@ def _on_shift(db: peewee.Database, tier, now: datetime) -> list[Staff]:
     return found
 
 
-def _load(people: list[Staff]) -> tuple[dict[int, int], dict[int, datetime]]:
-    """Per staff id: their open tickets, and when they were last assigned a ticket."""
+def _load(people: list[Staff]) -> tuple[dict[int, int], dict[int, tuple[datetime, int]]]:
+    """Per staff id: their open tickets; and their last turn: when they were last assigned a ticket, and how many
+    they were given at that instant (one sweep gives several at once: the turns go on among them)."""
     if not people:
         return {}, {}
     ids = [p.id for p in people]
     counts = dict(Ticket.select(Ticket.assignee, peewee.fn.COUNT(Ticket.id))
                   .where(Ticket.assignee.in_(ids) & Ticket.status.in_(OPEN_STATUSES))
                   .group_by(Ticket.assignee).tuples())
-    lasts = {}
-    for assignee, last in (Ticket.select(Ticket.assignee, peewee.fn.MAX(Ticket.assigned_at))
-                           .where(Ticket.assignee.in_(ids)).group_by(Ticket.assignee).tuples()):
-        lasts[assignee] = Ticket.assigned_at.python_value(last) if last is not None else None
-    return counts, lasts
+    last = (Ticket.select(Ticket.assignee.alias("who"), peewee.fn.MAX(Ticket.assigned_at).alias("at"))
+            .where(Ticket.assignee.in_(ids)).group_by(Ticket.assignee).alias("last"))
+    given = (Ticket.select(last.c.who, last.c.at, peewee.fn.COUNT(Ticket.id))
+             .join(last, on=(Ticket.assignee == last.c.who) & (Ticket.assigned_at == last.c.at))
+             .group_by(last.c.who, last.c.at).tuples())
+    return counts, {who: (Ticket.assigned_at.python_value(at), count) for who, at, count in given}
