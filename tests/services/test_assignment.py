@@ -4,6 +4,7 @@ reaching it to one of its active staff on shift and under capacity, at once, tel
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -83,6 +84,33 @@ def test_an_escalation_is_assigned_at_its_new_tier(desk):
     ticket = opened(desk, 1001)
     escalate_ticket(desk, ticket.number, to="L2", reason="needs billing", actor="bob", now=MON_10, quick=True)
     assert assignees() == ["carol"]
+
+
+def test_escalations_at_once_never_take_anyone_past_their_capacity(desk):
+    set_entry(desk, "tiers", "L2", {"assign": "least-open"}, actor="test", now=MON_10)
+    set_entry(desk, "staff", "carol", {"capacity": 2}, actor="test", now=MON_10)
+    add_entry(desk, "staff", "dave", {"id": 5004, "tiers": ["L2"], "capacity": 2}, actor="test", now=MON_10)
+    numbers = [opened(desk, 1001 + n).number for n in range(6)]
+    start, failures = threading.Barrier(2), []
+
+    def escalations(mine: list[int]) -> None:
+        start.wait()
+        try:
+            for number in mine:
+                escalate_ticket(desk, number, to="L2", reason="billing", actor="bob", now=MON_10, quick=True)
+        except Exception as exc:  # noqa: BLE001 - shown by the assertion below
+            failures.append(exc)
+        finally:
+            desk.close()  # this thread's connection
+
+    threads = [threading.Thread(target=escalations, args=(numbers[half::2],)) for half in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    given = assignees()
+    assert sorted(h for h in given if h) == ["carol", "carol", "dave", "dave"] and given.count(None) == 2
 
 
 @given(st.lists(st.tuples(st.sampled_from("abcdef"), st.integers(0, 5), st.one_of(st.none(), st.integers(0, 99))),

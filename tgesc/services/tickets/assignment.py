@@ -5,8 +5,11 @@ Candidates are the staff linked to the tier, active, on shift now (their own cal
 none is always open) and under their capacity of open tickets (none: no limit); `domain.assignment.choose` picks
 one. The assignee is told in private (`assigned_notice`, in their language) and the card shows them; the audit event
 is `ticket.assigned` by `auto`. A ticket that already has an assignee who works in the tier keeps them, and nobody
-suitable means the ticket waits for someone to `/take` it. `/take` and `tgesc ticket assign` always override. The
-ticket row is held (or version-checked) by the transaction that assigns it, so it gets exactly one assignee."""
+suitable means the ticket waits in the pool, for someone to `/take` it or for the assignment sweep
+(services.sweeps.assignment) to give it to someone on shift. `/take` and `tgesc ticket assign` always override. The
+ticket row is held (or version-checked) by the transaction that assigns it, so it gets exactly one assignee; and the
+transactions that assign automatically queue behind each other (tickets.store.queue_to_assign), so that each counts
+the open tickets and turns the others gave: capacities hold, turns go round."""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Staff, StaffTier, Ticket
 from tgesc.services.clocks.calendars import named_or_always_open, tier_calendar
 from tgesc.services.outbox import rows as outbox
-from tgesc.services.tickets.store import event
+from tgesc.services.tickets.store import event, queue_to_assign
 
 
 def auto_assign(db: peewee.Database, ticket: Ticket, now: datetime) -> Staff | None:
@@ -28,6 +31,7 @@ def auto_assign(db: peewee.Database, ticket: Ticket, now: datetime) -> Staff | N
     mode = tier.assign or "manual"
     if mode == "manual" or ticket.assignee_id is not None:
         return None
+    queue_to_assign(db)
     staff = {s.handle: s for s in _on_shift(db, tier, now)}
     counts, turns = _load(list(staff.values()))
     candidates = [Candidate(handle, counts.get(s.id, 0), *turns.get(s.id, (None, 0))) for handle, s in staff.items()

@@ -287,6 +287,17 @@ def next_own_message_id(db: peewee.Database, chat_id: int) -> int:
     return OWN_MESSAGE_IDS + 1 if top is None else top + 1
 
 
+ASSIGNING = 0x7467_6573_6300_0017  # the PostgreSQL advisory lock automatic assignments queue on ("tgesc", issue 17)
+
+
+def queue_to_assign(db: peewee.Database) -> None:
+    """Wait for any other transaction assigning tickets automatically to end, and hold the others off to the end of
+    this one: each then counts the open tickets and turns the others gave (PostgreSQL: an advisory lock; SQLite's
+    write transaction holds the whole database already)."""
+    if isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ASSIGNING,))
+
+
 def attachments(db: peewee.Database, ticket_id: int) -> list[Message]:
     """The customer's messages on the ticket that carry a file, oldest first."""
     return statements.rows(db, Message, lambda: Message.select().where(
