@@ -131,7 +131,7 @@ def _sweeping(sweep: Sweep, job: Callable[..., object], dry_run: bool, after: Ke
     if _wake and not dry_run:
         wake_for(handled.outbox_rows, lambda _rows: _redis())
     if handled.done:
-        log.info("%s sweep: %d action(s)", sweep.due.name, len(handled.done))
+        log.info("%s sweep: %d action(s)", sweep.name, len(handled.done))
     return handled.done
 
 

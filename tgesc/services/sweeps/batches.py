@@ -24,6 +24,12 @@ next jobs take other rows; a job that dies mid-batch committed nothing, and its 
 Run once in one process (`tgesc sla sweep --once`, `tgesc simulate`), a sweep claims and handles batch after
 batch until a batch comes back short: everything due at `now` is handled, as before batches existed. A dry run
 handles every due row in one transaction and rolls it back.
+
+A ScanSweep finds its rows in the state of the desk instead of by a due instant (the assignment sweep: whose shift
+ended, which tickets nobody holds), with a query of its own run in the batch's transaction: on PostgreSQL `FOR
+UPDATE SKIP LOCKED` as above; on SQLite the write transaction, which holds the whole database, is the claim (no
+lease: a job waiting for it finds what the one before left). A follow-up goes on after the last row of a full
+batch; rows another transaction held are found again by the next run.
 """
 
 from __future__ import annotations
@@ -91,6 +97,10 @@ class Sweep:
     due: Due
     handler: Callable[[peewee.Database, datetime], Handle]
 
+    @property
+    def name(self) -> str:
+        return self.due.name
+
     def batch(self, db: peewee.Database, now: datetime, size: int = BATCH, after: Key | None = None,
               claimed: Claimed = lambda _claim: None, *, tail: bool = True) -> Handled:
         """Claim a batch (at most `size` rows due at `now`, after `after`), call `claimed(claim)` before handling
@@ -104,8 +114,8 @@ class Sweep:
         with outbox.recording() as written, write_transaction(db):
             claim = self._locked(db, now, size, after, tail)
             claimed(claim)
-            done = _each(db, claim.ids, self.handler(db, now), written, self.due.name, failed)
-        _none_failed(failed, self.due.name)
+            done = _each(db, claim.ids, self.handler(db, now), written, self.name, failed)
+        _none_failed(failed, self.name)
         return Handled(done, list(written), claim)
 
     def _locked(self, db: peewee.Database, now: datetime, size: int, after: Key | None, tail: bool) -> Claim:
@@ -132,12 +142,12 @@ class Sweep:
         failed: list[int] = []
         try:
             with outbox.recording() as written, write_transaction(db):
-                done = _each(db, claim.ids, self.handler(db, now), written, self.due.name, failed)
+                done = _each(db, claim.ids, self.handler(db, now), written, self.name, failed)
                 store.release(db, self.due, claim.ids, now)
         except BaseException:  # rolled back, nothing of the batch done: give its rows back, and fail as it failed
             self._give_back(db, claim)
             raise
-        _none_failed(failed, self.due.name)
+        _none_failed(failed, self.name)
         return Handled(done, list(written), claim)
 
     def _give_back(self, db: peewee.Database, claim: Claim) -> None:
@@ -145,35 +155,86 @@ class Sweep:
             with write_transaction(db):
                 store.release(db, self.due, claim.ids, None)
         except peewee.PeeweeException as exc:
-            log.warning("%s sweep: a claim stays until %s: %s", self.due.name, (claim.now + LEASE).isoformat(), exc)
+            log.warning("%s sweep: a claim stays until %s: %s", self.name, (claim.now + LEASE).isoformat(), exc)
 
     def run(self, db: peewee.Database, *, now: datetime, dry_run: bool = False, limit: int | None = None,
             size: int = BATCH) -> Handled:
         """Everything due at `now` (at most `limit` rows), batch after batch in this process; `dry_run`: what it
         would do, in one transaction rolled back."""
         if dry_run:
-            return Handled(self._rehearse(db, now, limit), [])
-        done: list[dict[str, Any]] = []
-        written: list[int] = []
-        taken, after = 0, None
-        while limit is None or taken < limit:
-            handled = self.batch(db, now, size if limit is None else min(size, limit - taken), after,
-                                 tail=False)
-            claim = handled.claim
-            done, written, taken = done + handled.done, written + handled.outbox_rows, taken + len(claim.keys)
-            if not claim.full or (claim.next is None and not store.is_sqlite(db)):
-                break  # one process: rows another transaction holds are that one's, or the next sweep's
-            after = claim.next
-        return Handled(done, written)
+            return Handled(_rehearsed(db, lambda: store.due_ids(db, self.due, now, limit), self.handler(db, now),
+                                      self.name), [])
+        return _batch_after_batch(lambda rows, after: self.batch(db, now, rows, after, tail=False), limit, size,
+                                  store.is_sqlite(db))
 
-    def _rehearse(self, db: peewee.Database, now: datetime, limit: int | None) -> list[dict[str, Any]]:
+
+Find = Callable[[peewee.Database, datetime, int | None, Key | None], list[Key]]  # (db, now, size: None for all, after)
+
+
+@dataclass(frozen=True)
+class ScanSweep:
+    """A periodic sweep whose rows are found in the state of the desk, not by a due instant (the assignment sweep:
+    the tickets whose assignee's shift ended, those nobody holds): `find(db, now, size, after)`, in the batch's
+    transaction, gives the keys of at most `size` of them after `after` in its order, claimed (PostgreSQL: locked,
+    skipping those another transaction holds; SQLite's write transaction holds the whole database); `handler`, as a
+    Sweep's, handles one. A row it leaves as it found (nothing to do after all) is found again by the next run."""
+
+    name: str
+    find: Find
+    handler: Callable[[peewee.Database, datetime], Handle]
+
+    def batch(self, db: peewee.Database, now: datetime, size: int = BATCH, after: Key | None = None,
+              claimed: Claimed = lambda _claim: None) -> Handled:
+        """Find a batch (at most `size` rows, after `after`), call `claimed(claim)` (full: a follow-up should look
+        after its last row), and handle it, all in one write transaction. Rows another transaction held are left
+        for the next run."""
         failed: list[int] = []
-        with outbox.recording() as written, write_transaction(db) as txn:
-            done = _each(db, store.due_ids(db, self.due, now, limit), self.handler(db, now), written, self.due.name,
-                         failed)
-            txn.rollback()
-        _none_failed(failed, self.due.name)
-        return done
+        with outbox.recording() as written, write_transaction(db):
+            keys = self.find(db, now, size, after)
+            full = len(keys) >= size
+            claim = Claim(now, tuple(keys), full, keys[-1] if full else None)
+            claimed(claim)
+            done = _each(db, claim.ids, self.handler(db, now), written, self.name, failed)
+        _none_failed(failed, self.name)
+        return Handled(done, list(written), claim)
+
+    def run(self, db: peewee.Database, *, now: datetime, dry_run: bool = False, limit: int | None = None,
+            size: int = BATCH) -> Handled:
+        """Every row found at `now` (at most `limit`), batch after batch in this process; `dry_run`: what it would
+        do, in one transaction rolled back."""
+        if dry_run:
+            return Handled(_rehearsed(db, lambda: [row_id for _, row_id in self.find(db, now, limit, None)],
+                                      self.handler(db, now), self.name), [])
+        return _batch_after_batch(lambda rows, after: self.batch(db, now, rows, after), limit, size,
+                                  store.is_sqlite(db))
+
+
+def _batch_after_batch(batch: Callable[[int, Key | None], Handled], limit: int | None, size: int,
+                       sqlite: bool) -> Handled:
+    """`batch(rows, after)` again and again, each after the last, until one is short (or `limit` rows are taken):
+    what they did, together."""
+    done: list[dict[str, Any]] = []
+    written: list[int] = []
+    taken, after = 0, None
+    while limit is None or taken < limit:
+        handled = batch(size if limit is None else min(size, limit - taken), after)
+        claim = handled.claim
+        done, written, taken = done + handled.done, written + handled.outbox_rows, taken + len(claim.keys)
+        if not claim.full or (claim.next is None and not sqlite):
+            break  # one process: rows another transaction holds are that one's, or the next sweep's
+        after = claim.next
+    return Handled(done, written)
+
+
+def _rehearsed(db: peewee.Database, ids: Callable[[], Sequence[int]], handle: Handle,
+               what: str) -> list[dict[str, Any]]:
+    """What handling the rows `ids()` would do, in one transaction rolled back."""
+    failed: list[int] = []
+    with outbox.recording() as written, write_transaction(db) as txn:
+        done = _each(db, ids(), handle, written, what, failed)
+        txn.rollback()
+    _none_failed(failed, what)
+    return done
 
 
 def _each(db: peewee.Database, ids: Sequence[int], handle: Handle, written: list[int], what: str,
