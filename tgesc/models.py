@@ -267,6 +267,7 @@ class Ticket(BaseModel):
             (("customer", "status"), False),
             (("tier", "status"), False),
             (("status", "next_breach_at", "number"), False),
+            (("status", "tier", "assignee"), False),  # the assignment sweep: whose tickets go back, the pool
         )
 
 
