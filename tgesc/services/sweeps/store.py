@@ -17,18 +17,25 @@ jobs take other rows first. A job that dies holding a claim loses nothing: it co
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
+from typing import TYPE_CHECKING
 
 import peewee
 
+from tgesc.domain.assignment import WAITING_WORK
 from tgesc.domain.surveys import PENDING
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import Survey, Ticket
 from tgesc.services.tickets.store import TIMED_STATUSES
 from tgesc.store import statements
 from tgesc.store.statements import P, Parameter
+
+if TYPE_CHECKING:
+    from tgesc.services.tickets.assignment import Watch
 
 Key = tuple[datetime, int]  # a due row's place in a sweep's order: (due instant, id)
 
@@ -126,3 +133,33 @@ def release(db: peewee.Database, due: Due, ids: Sequence[int], now: datetime | N
             column.is_null() | (column > P.now) | model.status.not_in(statuses)))
 
     statements.execute(db, build, ids=list(ids), **({} if every else {"now": now}))
+
+
+def to_assign(db: peewee.Database, watches: Sequence[Watch], size: int | None, after: Key | None, *,
+              lock: bool = True) -> list[Key]:
+    """The open tickets the assignment sweep is to hand back or assign (what `watches` say, tier by tier), oldest
+    first, at most `size` (None: all) after `after` in that order; their keys (created_at, id). With `lock`, on
+    PostgreSQL: locked to the end of the calling transaction, skipping those another transaction holds. One range
+    of the index (status, tier, assignee) per tier."""
+    if not watches:
+        return []
+    query = (Ticket.select(Ticket.id, Ticket.created_at).where(
+        Ticket.status.in_(list(WAITING_WORK)) & reduce(operator.or_, map(_watched, watches)))
+        .order_by(Ticket.created_at, Ticket.id))
+    if after is not None:
+        query = query.where((Ticket.created_at > after[0]) | ((Ticket.created_at == after[0]) & (Ticket.id > after[1])))
+    if size is not None:
+        query = query.limit(size)
+    if lock and not is_sqlite(db):
+        query = query.for_update(skip_locked=True)
+    return [(Ticket.created_at.python_value(at), row_id) for row_id, at in query.tuples()]
+
+
+def _watched(watch: Watch) -> peewee.Expression:
+    """SQL: a ticket of the watched tier that goes back (held by someone not kept, or by someone whose shift ended
+    after it was given them), or, when someone has room, one nobody holds."""
+    held_elsewhere = Ticket.assignee.is_null(False) & Ticket.assignee.not_in(list(watch.keep))
+    ended = [Ticket.assignee.in_(list(ids)) & (Ticket.assigned_at.is_null() | (Ticket.assigned_at < since))
+             for since, ids in watch.off]
+    pool = [Ticket.assignee.is_null()] if watch.room else []
+    return (Ticket.tier == watch.tier_id) & reduce(operator.or_, [held_elsewhere, *ended, *pool])
