@@ -111,7 +111,7 @@ def test_the_sweep_batch_is_a_whole_number_from_1_to_10000(tmp_path, value, batc
 def test_desk_rates_have_defaults_and_are_checked(tmp_path):
     """(The reopen window is no setting any more: it is the escalation config's [lifecycle] close_after.)"""
     settings = load_settings(environ={"HOME": str(tmp_path)})
-    assert settings.seconds("lifecycle_sweep_every") == 60
+    assert settings.seconds("lifecycle_sweep_every") == settings.seconds("assignment_sweep_every") == 60
     assert [settings.rate(n) for n in ("flood_limit", "send_rate", "chat_rate", "group_rate")] == [
         Rate(20, 60), Rate(25, 1), Rate(1, 1), Rate(20, 60)]
     with pytest.raises(ConfigInvalid) as caught:
@@ -176,6 +176,7 @@ def test_a_hostile_setting_is_refused_or_usable(name, value):
     assert settings.seconds("lifecycle_sweep_every") > 0
     assert [settings.rate(n) for n in ("flood_limit", "send_rate", "chat_rate", "group_rate")]
     assert settings.survey_policy is not None
-    assert all(settings.seconds(n) > 0 for n in ("sla_sweep_every", "relay_every", "cron_lock_ttl"))
+    assert all(settings.seconds(n) > 0 for n in ("sla_sweep_every", "assignment_sweep_every", "relay_every",
+                                                 "cron_lock_ttl"))
     assert 1 <= settings.sweep_batch <= MAX_SWEEP_BATCH
     ZoneInfo(settings.timezone)

@@ -2,7 +2,8 @@
 Redis: the sweep jobs claim small batches (TGESC_SWEEP_BATCH=7) and follow themselves up, so that the four workers
 take batches side by side, while two kinds of sweep want the same tickets (SLA and unresolved-for; lifecycle and
 survey). Every due ticket and survey is handled, each milestone, rule, closing and survey step happens once, each
-notice is written once, and the bot is woken once for exactly the rows written."""
+notice is written once, and the bot is woken once for exactly the rows written. The assignment sweep, shared the
+same way, hands each ticket back once and fills every capacity exactly."""
 
 from __future__ import annotations
 
@@ -18,10 +19,12 @@ from support import private_message
 from worker_support import START, sweeping_desk, wait_until
 
 from tgesc.models import Event, Firing, Outbox, Survey, Ticket
+from tgesc.services.config.apply import add_entry, set_entry
 from tgesc.services.sweeps.lifecycle import due_for_lifecycle
 from tgesc.services.sweeps.sla import due_for_rules, due_for_sla
-from tgesc.services.sweeps.store import SURVEYS, due_ids
+from tgesc.services.sweeps.store import SURVEYS, due_ids, to_assign
 from tgesc.services.tickets import actions
+from tgesc.services.tickets.assignment import watches
 from tgesc.services.tickets.ingest import ingest_message
 
 pytestmark = pytest.mark.slow  # real processes on a backlog: tens of seconds
@@ -107,4 +110,30 @@ def test_four_workers_share_the_lifecycle_and_survey_backlogs(backlog, redis_url
     notices = Counter((o.ticket_id, o.payload.get("template")) for o in outbox_after(written_before))
     assert max(notices.values(), default=1) == 1
     assert sorted(woken) == sorted(f"out-{o.id}" for o in outbox_after(written_before))
+    client.close()
+
+
+@pytest.mark.parametrize("db_url", BACKENDS, indirect=True)
+def test_four_workers_share_the_assignment_backlog(backlog, redis_url):
+    client = redis.Redis.from_url(redis_url)
+    db, now = backlog.db, backlog.now
+    for n, handle in enumerate(("bob", "cy", "dee", "eve")):
+        add_entry(db, "staff", handle, {"id": 6001 + n, "tiers": ["L1"], "capacity": 15}, actor="test", now=now)
+    for number in range(1, 21):
+        actions.assign(db, number, "eve", actor="lead", now=now)
+    set_entry(db, "staff", "eve", {"active": False}, actor="test", now=now)  # her 20 go back
+    set_entry(db, "tiers", "L1", {"assign": "round-robin"}, actor="test", now=now)
+    written_before = max((o.id for o in Outbox.select()), default=0)
+    assert len(to_assign(db, watches(db, now), None, None, lock=False)) == BACKLOG
+
+    woken = swept_by_four(backlog, client, ("assignment_sweep",), lambda: bool(
+        to_assign(db, watches(db, now), None, None, lock=False)))
+    held = Counter(t.assignee.handle for t in Ticket.select().where(Ticket.assignee.is_null(False)))
+    assert held == {"bob": 15, "cy": 15, "dee": 15}  # every place filled, none overfilled
+    back = Counter(e.ticket_id for e in Event.select().where(Event.kind == "ticket.unassigned"))
+    assert len(back) == 20 and max(back.values()) == 1
+    given = Counter(e.ticket_id for e in Event.select().where(
+        (Event.kind == "ticket.assigned") & (Event.actor == "auto")))
+    assert len(given) == 45 and max(given.values()) == 1
+    assert sorted(woken) == sorted(f"out-{o.id}" for o in outbox_after(written_before))  # the 45 notices, once
     client.close()

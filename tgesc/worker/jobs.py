@@ -7,7 +7,8 @@ at once instead of at the bot's next look at the outbox). A sweep job handles on
 (`sweep_batch` rows, claimed so that no other job takes them: services.sweeps.batches) and, when more may be due,
 enqueues itself again (with where to go on from) before handling it, so that N workers share a backlog. Every
 job is safe to run twice or concurrently: the sweeps fire each warning, breach, escalation and survey once per
-(ticket, kind, level), the relay's jobs are unique per row.
+(ticket, kind, level), the assignment sweep moves each ticket locked and re-checked, the relay's jobs are unique
+per row.
 
 In a forking worker each job runs in a child process: the database is opened there (a connection is never
 carried across a fork) and the context of the parent (settings, clock) is inherited.
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     import peewee
     import redis
 
-    from tgesc.services.sweeps.batches import Claim, Sweep
+    from tgesc.services.sweeps.batches import Claim, ScanSweep, Sweep
     from tgesc.services.sweeps.store import Key
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,8 @@ def _redis() -> redis.Redis:
     return connect(_settings.redis_url, _settings.home)
 
 
-def _sweeping(sweep: Sweep, job: Callable[..., object], dry_run: bool, after: Key | None) -> list[dict[str, Any]]:
+def _sweeping(sweep: Sweep | ScanSweep, job: Callable[..., object], dry_run: bool,
+              after: Key | None) -> list[dict[str, Any]]:
     """One sweep's share of what is due now: a batch claimed (after `after`, the cursor of the job this one
     follows up), `job` enqueued again at once when more may be due (before the batch is handled: on PostgreSQL
     from inside its open transaction, so another worker claims the next batch meanwhile), the batch handled, and
@@ -174,6 +176,13 @@ def lifecycle_sweep(dry_run: bool = False, after: Key | None = None) -> list[dic
     from tgesc.services.sweeps.lifecycle import LIFECYCLE_SWEEP
 
     return _sweeping(LIFECYCLE_SWEEP, lifecycle_sweep, dry_run, after)
+
+
+def assignment_sweep(dry_run: bool = False, after: Key | None = None) -> list[dict[str, Any]]:
+    """Tickets back from staff off shift, and those nobody holds to staff on shift (services.sweeps.assignment)."""
+    from tgesc.services.sweeps.assignment import ASSIGNMENT_SWEEP
+
+    return _sweeping(ASSIGNMENT_SWEEP, assignment_sweep, dry_run, after)
 
 
 def outbox_relay() -> int:
