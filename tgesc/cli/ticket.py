@@ -578,6 +578,38 @@ def sweep(
     info(f"Lifecycle sweep{' (dry run)' if dry_run else ''}: {verb} {len(done)} step(s).")
 
 
+@app.command("assign-sweep")
+def assign_sweep(
+    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` runs the "
+                                                    "periodic sweep)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen, change nothing."),
+    as_json: bool = JSON_OPTION,
+) -> None:
+    """The assignment sweep, once: in the tiers that assign by themselves, hand the open tickets of staff whose
+    shift ended (or who are inactive, or no longer in the tier) back to the pool, then give the tickets nobody
+    holds to staff on shift with room.
+
+    The same sweep `tgesc worker cron` runs every assignment_sweep_every; this runs it now, for cron or a
+    systemd timer, or to look (--dry-run). Prints one row per action (hand-back, assign), with the staff member
+    the ticket went from or to and why (inactive, not_in_tier, off_shift; or the tier's mode).
+
+    Examples:
+
+      tgesc ticket assign-sweep --once --dry-run
+
+      tgesc ticket assign-sweep --once --json
+    """
+    from tgesc.cli.output import info
+    from tgesc.cli.sweeping import sweep_once
+    from tgesc.services.sweeps.assignment import sweep_assignments
+
+    done = sweep_once(sweep_assignments, once=once, dry_run=dry_run, as_json=as_json,
+                      columns=["ticket", "action", "staff", "reason"], instants=())
+    backs, given = (sum(1 for row in done if row["action"] == action) for action in ("hand-back", "assign"))
+    verbs = ("would hand back", "would assign") if dry_run else ("handed back", "assigned")
+    info(f"Assignment sweep{' (dry run)' if dry_run else ''}: {verbs[0]} {backs}, {verbs[1]} {given} ticket(s).")
+
+
 @app.command("to-faq")
 def to_faq(
     number: int = NUMBER,
