@@ -24,7 +24,8 @@ NAMES = ("1-refund-to-l2", "2-three-manager-requests", "3-outage-to-l3", "4-low-
 LIFECYCLE_NAMES = ("10-faq-solved", "11-faq-disputed", "12-customer-answers-late", "13-customer-never-answers",
                    "14-resolve-notice", "15-customer-closes")  # checked in test_lifecycle_examples.py
 WORKSPACE_NAMES = ("16-abusive-customer-banned",)  # checked in test_ban_example.py
-OFFSETS = {**dict.fromkeys(LIFECYCLE_NAMES + WORKSPACE_NAMES, "+00:00"),
+ASSIGNMENT_NAMES = ("17-shift-ends-hands-back",)  # checked in test_assignment_example.py
+OFFSETS = {**dict.fromkeys(LIFECYCLE_NAMES + WORKSPACE_NAMES + ASSIGNMENT_NAMES, "+00:00"),
            "1-refund-to-l2": "+00:00", "2-three-manager-requests": "+00:00", "3-outage-to-l3": "+00:00",
            "4-low-rating-second-escalation": "+01:00", "5-five-star-review": "+00:00",
            "6-other-timezone-after-hours": "+08:00", "7-l1-five-minute-target": "+00:00",
@@ -100,7 +101,7 @@ def is_card(message: Doc, number: int, tier: str) -> bool:
 
 def test_every_example_starts_with_a_comment_saying_what_it_shows_and_parses():
     files = sorted(EXAMPLES.glob("*.toml"))
-    named = sorted(NAMES + LIFECYCLE_NAMES + WORKSPACE_NAMES)
+    named = sorted(NAMES + LIFECYCLE_NAMES + WORKSPACE_NAMES + ASSIGNMENT_NAMES)
     assert [path.stem for path in files] == named, "a new example needs its checks here"
     for path in files:
         lines = path.read_text(encoding="utf-8").splitlines()

@@ -257,7 +257,7 @@ def test_a_root_option_in_a_cli_step_is_refused_and_the_real_desk_is_left_alone(
 
 
 HOSTILE_SETTINGS = {"TGESC_FLOOD_LIMIT": "1/1d", "TGESC_LIFECYCLE_SWEEP_EVERY": "1d",
-                    "TGESC_TIMEZONE": "Pacific/Kiritimati",
+                    "TGESC_ASSIGNMENT_SWEEP_EVERY": "1d", "TGESC_TIMEZONE": "Pacific/Kiritimati",
                     "TGESC_ACTOR": "intruder", "TGESC_SLA_SWEEP_EVERY": "1d", "TGESC_UNRESOLVED_SWEEP_EVERY": "1d",
                     "TGESC_SURVEY_DELAY": "48h", "TGESC_SURVEY_HOURS": "03:00-04:00", "TGESC_CLOCK": "file:/nowhere"}
 

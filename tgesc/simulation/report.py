@@ -6,9 +6,12 @@ latest survey round); `event_rows` turns the audit log (`Event`) into the issue'
 sla_breach, survey), `priority_changed`, `tagged`, `sla_warning`, `sla_breach`, `waiting` (reason: staff or faq),
 `resumed`, `waiting_reminded`, `resolved` and `closed` (reason: staff, customer, faq_solved, faq_silence,
 no_reply; auto), `reopened`, `survey_sent`, `survey_reminded`, `survey_answered` (+ `review_invited` for a success),
-`survey_expired`, and a few more (`rule_fired`, `faq_answered`, `emotion_changed`, `assigned`, `customer_banned`,
+`survey_expired`, and a few more (`rule_fired`, `faq_answered`, `emotion_changed`, `customer_banned`,
 `customer_unbanned`, `card_updated`: the card in a tier's thread was edited, with the kind of the change that caused
-it first, `cause`, and the `tier`). Any other
+it first, `cause`, and the `tier`). Assignment: `assigned` ({to, by}: a staff member's handle, or `auto` for a tier
+that assigns by itself) and `unassigned` ({from, reason, by}: the assignment sweep handing a ticket back to the pool,
+by `auto`, because its assignee went off shift, `off_shift`, is `inactive` or is no longer in the tier,
+`not_in_tier`). Any other
 kind passes through with its dots made underscores, details unchanged: nothing is hidden. Configuration
 events (`config.*`) are left out. The models must be bound to the simulation's database by the caller.
 
@@ -37,7 +40,7 @@ _RENAMED = {"ticket.opened": "created", "ticket.escalated": "escalated", "ticket
             "ticket.resolved": "resolved", "ticket.reopened": "reopened", "ticket.closed": "closed",
             "survey.sent": "survey_sent", "survey.reminded": "survey_reminded", "survey.expired": "survey_expired",
             "survey.answered": "survey_answered", "rule.fired": "rule_fired", "faq.answered": "faq_answered",
-            "ticket.emotion": "emotion_changed", "ticket.assigned": "assigned"}
+            "ticket.emotion": "emotion_changed", "ticket.assigned": "assigned", "ticket.unassigned": "unassigned"}
 
 
 # --- tickets ------------------------------------------------------------------------------------------------
@@ -180,6 +183,9 @@ class _Mapper:
 
     def _ticket_assigned(self, _ticket, d, by):
         return [("assigned", {"to": d.get("to"), "by": by})]
+
+    def _ticket_unassigned(self, _ticket, d, by):
+        return [("unassigned", {"from": d.get("from"), "reason": d.get("reason"), "by": by})]
 
     def _card_updated(self, _ticket, d, _by):
         cause = d.get("cause") or ""

@@ -3,10 +3,11 @@ would run, as real RQ jobs.
 
 RQ's cron runs an interval job when the scheduler starts and every interval after: here, at the scenario's
 start plus whole intervals (`sla_sweep_every`, `unresolved_sweep_every`, `survey_sweep_every`,
-`lifecycle_sweep_every`). A tick at which
+`lifecycle_sweep_every`, `assignment_sweep_every`). A tick at which
 a sweep's due query finds nothing changes nothing, so time jumps from one tick with work to the next: the first
-tick at or after the earliest timer the sweep reads (services.sweeps.next_due). Every warning, breach, unresolved
-escalation, survey, reminder and expiry fires at the instant it would in production.
+tick at or after the earliest timer the sweep reads (services.sweeps.next_due), or, for the assignment sweep, at or
+after the next instant it has work (at once, or when a shift opens or closes). Every warning, breach, unresolved
+escalation, survey, reminder, expiry, hand-back and assignment fires at the instant it would in production.
 """
 
 from __future__ import annotations
@@ -25,14 +26,20 @@ class Periodic:
     name: str
     job: Callable[..., object]
     every: str  # the setting giving its interval
-    next_due: Callable[[], datetime | None]
+    next_due: Callable[[datetime], datetime | None]  # (now): when it next has work
+
+
+def _timer(earliest: Callable[[], datetime | None]) -> Callable[[datetime], datetime | None]:
+    """A sweep whose work is a timer column: its earliest due instant, whatever the time."""
+    return lambda _now: earliest()
 
 
 PERIODIC = (
-    Periodic("sla", jobs.sla_sweep, "sla_sweep_every", next_due.next_sla_check),
-    Periodic("unresolved", jobs.unresolved_sweep, "unresolved_sweep_every", next_due.next_unresolved_check),
-    Periodic("survey", jobs.survey_sweep, "survey_sweep_every", next_due.next_survey_step),
-    Periodic("lifecycle", jobs.lifecycle_sweep, "lifecycle_sweep_every", next_due.next_lifecycle_step),
+    Periodic("sla", jobs.sla_sweep, "sla_sweep_every", _timer(next_due.next_sla_check)),
+    Periodic("unresolved", jobs.unresolved_sweep, "unresolved_sweep_every", _timer(next_due.next_unresolved_check)),
+    Periodic("survey", jobs.survey_sweep, "survey_sweep_every", _timer(next_due.next_survey_step)),
+    Periodic("lifecycle", jobs.lifecycle_sweep, "lifecycle_sweep_every", _timer(next_due.next_lifecycle_step)),
+    Periodic("assignment", jobs.assignment_sweep, "assignment_sweep_every", next_due.next_assignment_check),
 )
 
 
@@ -48,7 +55,7 @@ class SweepTicker:
         """The next instant (at or after `now`) at which some sweep has work, and those sweeps."""
         ticks: list[tuple[datetime, Periodic]] = []
         for periodic in PERIODIC:
-            due = periodic.next_due()
+            due = periodic.next_due(now)
             if due is None:
                 continue
             earliest = max(due, now)

@@ -192,6 +192,8 @@ _EVENT_TEXTS: dict[str, Callable[[str, Mapping[str, Any], tzinfo], str]] = {
     "waiting_reminded": lambda n, d, z: f"· {n} customer reminded" + ("" if d.get("sent", True)
                                                                       else " (not sent: resolved at once)"),
     "assigned": lambda n, d, z: f"· {n} assigned to {d.get('to')}{_by(d)}",
+    "unassigned": lambda n, d, z: f"· {n} back to the pool from {d.get('from')} "
+                                  f"({str(d.get('reason') or '').replace('_', ' ')}){_by(d)}",
     "customer_banned": lambda n, d, z: f"⛔ {n} customer {d.get('customer')} banned until "
                                        + (f"{_instant(d['until'], z):%Y-%m-%d %H:%M}" if d.get("until") else "lifted")
                                        + f"{_by(d)}{_reason(d)}",
