@@ -27,13 +27,12 @@ import peewee
 
 from tgesc.domain.assignment import AUTOMATIC, Candidate, Holder, choose, hand_back_reason
 from tgesc.domain.business_time import BusinessCalendar
-from tgesc.domain.vocabulary import OPEN_STATUSES
-from tgesc.models import Staff, StaffTier, Ticket, Tier
+from tgesc.models import Staff, Ticket, Tier
 from tgesc.services.clocks.calendars import named_or_always_open, tier_calendar
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.tickets.permissions import may_work
-from tgesc.services.tickets.store import event, queue_to_assign
+from tgesc.services.tickets.store import event, last_turns, open_counts, queue_to_assign
 
 ACTOR = "auto"
 
@@ -46,7 +45,7 @@ def auto_assign(db: peewee.Database, ticket: Ticket, now: datetime) -> Staff | N
         return None
     queue_to_assign(db)
     staff = {s.handle: s for s in _on_shift(db, tier, now)}
-    counts, turns = _open_counts(list(staff.values())), _turns(list(staff.values()))
+    counts, turns = open_counts(db, [s.id for s in staff.values()]), last_turns(db, [s.id for s in staff.values()])
     candidates = [Candidate(handle, counts.get(s.id, 0), *turns.get(s.id, (None, 0))) for handle, s in staff.items()
                   if _has_room(s, counts)]
     chosen = choose(mode, candidates)
@@ -122,10 +121,9 @@ def _watch(db: peewee.Database, tier: Tier, now: datetime) -> Watch:
         if since is not None:
             off[since].append(person.id)
     on_shift = _on_shift(db, tier, now)
-    counts = _open_counts(on_shift)
-    return Watch(tier.id, tuple(sorted(p.id for p in keep)), tuple((since, tuple(ids)) for since, ids in
-                                                                    sorted(off.items())),
-                 any(_has_room(person, counts) for person in on_shift))
+    counts = open_counts(db, [person.id for person in on_shift])
+    ended = tuple((since, tuple(ids)) for since, ids in sorted(off.items()))
+    return Watch(tier.id, tuple(p.id for p in keep), ended, any(_has_room(person, counts) for person in on_shift))
 
 
 def _automatic_tiers(db: peewee.Database) -> list[Tier]:
@@ -138,33 +136,11 @@ def _may_hold(db: peewee.Database, tier: Tier) -> list[Staff]:
 
 
 def _on_shift(db: peewee.Database, tier: Tier, now: datetime) -> list[Staff]:
-    """The tier's active staff whose shift (their calendar, else the tier's) is open at `now`."""
-    people = (Staff.select().join(StaffTier).where((StaffTier.tier == tier.id) & Staff.active).order_by(Staff.handle))
-    return [person for person in people if shift(db, tier, person).is_open(now)]
+    """The tier's own active staff whose shift (their calendar, else the tier's) is open at `now`."""
+    config = current(db)
+    return [person for person in config.staff.values()
+            if (person.id, tier.id) in config.staff_tiers and shift(db, tier, person).is_open(now)]
 
 
 def _has_room(person: Staff, counts: dict[int, int]) -> bool:
     return person.capacity is None or counts.get(person.id, 0) < person.capacity
-
-
-def _open_counts(people: list[Staff]) -> dict[int, int]:
-    """Per staff id: their open tickets."""
-    if not people:
-        return {}
-    return dict(Ticket.select(Ticket.assignee, peewee.fn.COUNT(Ticket.id))
-                .where(Ticket.assignee.in_([p.id for p in people]) & Ticket.status.in_(OPEN_STATUSES))
-                .group_by(Ticket.assignee).tuples())
-
-
-def _turns(people: list[Staff]) -> dict[int, tuple[datetime, int]]:
-    """Per staff id: their last turn: when they were last assigned a ticket, and how many they were given at that
-    instant (one sweep gives several at once: the turns go on among them)."""
-    if not people:
-        return {}
-    ids = [p.id for p in people]
-    last = (Ticket.select(Ticket.assignee.alias("who"), peewee.fn.MAX(Ticket.assigned_at).alias("at"))
-            .where(Ticket.assignee.in_(ids)).group_by(Ticket.assignee).alias("last"))
-    given = (Ticket.select(last.c.who, last.c.at, peewee.fn.COUNT(Ticket.id))
-             .join(last, on=(Ticket.assignee == last.c.who) & (Ticket.assigned_at == last.c.at))
-             .group_by(last.c.who, last.c.at).tuples())
-    return {who: (Ticket.assigned_at.python_value(at), count) for who, at, count in given}

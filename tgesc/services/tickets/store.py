@@ -287,17 +287,6 @@ def next_own_message_id(db: peewee.Database, chat_id: int) -> int:
     return OWN_MESSAGE_IDS + 1 if top is None else top + 1
 
 
-ASSIGNING = 0x7467_6573_6300_0017  # the PostgreSQL advisory lock automatic assignments queue on ("tgesc", issue 17)
-
-
-def queue_to_assign(db: peewee.Database) -> None:
-    """Wait for any other transaction assigning tickets automatically to end, and hold the others off to the end of
-    this one: each then counts the open tickets and turns the others gave (PostgreSQL: an advisory lock; SQLite's
-    write transaction holds the whole database already)."""
-    if isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase):
-        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ASSIGNING,))
-
-
 def attachments(db: peewee.Database, ticket_id: int) -> list[Message]:
     """The customer's messages on the ticket that carry a file, oldest first."""
     return statements.rows(db, Message, lambda: Message.select().where(
@@ -467,3 +456,38 @@ def tier_codes(db: peewee.Database) -> dict[int, str]:
 def staff_handles(db: peewee.Database) -> dict[int, str]:
     """Every staff member's handle, by row id."""
     return dict(Staff.select(Staff.id, Staff.handle).tuples())
+
+
+# --- automatic assignment -----------------------------------------------------------------------------
+
+ASSIGNING = 0x7467_6573_6300_0017  # the PostgreSQL advisory lock automatic assignments queue on ("tgesc", issue 17)
+
+
+def queue_to_assign(db: peewee.Database) -> None:
+    """Wait for any other transaction assigning tickets automatically to end, and hold the others off to the end of
+    this one: each then counts the open tickets and turns the others gave (PostgreSQL: an advisory lock; SQLite's
+    write transaction holds the whole database already)."""
+    if isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (ASSIGNING,))
+
+
+def open_counts(db: peewee.Database, staff_ids: Sequence[int]) -> dict[int, int]:
+    """Per staff id of `staff_ids`: the open tickets assigned to them (none: absent)."""
+    if not staff_ids:
+        return {}
+    return dict(Ticket.select(Ticket.assignee, fn.COUNT(Ticket.id))
+                .where(Ticket.assignee.in_(list(staff_ids)) & Ticket.status.in_(OPEN_STATUSES))
+                .group_by(Ticket.assignee).tuples())
+
+
+def last_turns(db: peewee.Database, staff_ids: Sequence[int]) -> dict[int, tuple[datetime, int]]:
+    """Per staff id of `staff_ids`: when they were last assigned a ticket, and how many tickets they were given at
+    that instant (never assigned: absent)."""
+    if not staff_ids:
+        return {}
+    last = (Ticket.select(Ticket.assignee.alias("who"), fn.MAX(Ticket.assigned_at).alias("at"))
+            .where(Ticket.assignee.in_(list(staff_ids))).group_by(Ticket.assignee).alias("last"))
+    given = (Ticket.select(last.c.who, last.c.at, fn.COUNT(Ticket.id))
+             .join(last, on=(Ticket.assignee == last.c.who) & (Ticket.assigned_at == last.c.at))
+             .group_by(last.c.who, last.c.at).tuples())
+    return {who: (Ticket.assigned_at.python_value(at), count) for who, at, count in given}
