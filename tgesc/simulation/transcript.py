@@ -27,6 +27,9 @@ _TAG = re.compile(r"<[^>]*>")
 _TICKET_MARK = re.compile(r"#([0-9]+)\b", re.ASCII)
 
 
+UNTOLD = frozenset({"card_updated"})  # events only `--json` shows: a card edited after every change is noise here
+
+
 def render_text(result: Mapping[str, Any], zone: tzinfo) -> str:
     """`result` ({scenario, messages, tickets, events}, instants as ISO strings) as a transcript and a ticket
     table, instants shown in `zone`."""
@@ -37,7 +40,8 @@ def render_text(result: Mapping[str, Any], zone: tzinfo) -> str:
     for i, message in enumerate(result.get("messages") or []):
         entries.append((_instant(message["at"], zone), 1, i, message_line(message, threads)))
     for i, event in enumerate(result.get("events") or []):
-        entries.append((_instant(event["at"], zone), 2, i, event_line(event, zone)))
+        if event.get("kind") not in UNTOLD:
+            entries.append((_instant(event["at"], zone), 2, i, event_line(event, zone)))
     entries.sort(key=lambda entry: entry[:3])
     lines = [f"Scenario: {result.get('scenario', '')}"]
     day = None
