@@ -153,6 +153,12 @@ def test_defaults_and_optional_fields():
     assert (press.kind, press.press) == ("press", "yes")
 
 
+def test_staff_may_have_a_shift_and_a_capacity():
+    scenario = parse_scenario(minimal({"at": "+1m"}, staff={"bob": {"id": 5001, "capacity": 3,
+                                                                    "calendar": "early"}}), name="s")
+    assert (scenario.staff["bob"].capacity, scenario.staff["bob"].calendar) == (3, "early")
+
+
 def test_staff_may_come_from_the_config():
     scenario = parse_scenario(minimal({"at": "+1m", "staff": "dave", "ticket": 7, "text": "on it"}, staff={}),
                               name="s")
@@ -193,6 +199,10 @@ def test_staff_may_come_from_the_config():
     ({"staff": {"bob": {"id": 5001, "tiers": "L1"}}}, "field 'staff.bob.tiers': expected a list of tier names"),
     ({"staff": {"bob": {"id": 5001, "tiers": ["L1", 2]}}}, "field 'staff.bob.tiers': expected a non-empty string"),
     ({"staff": {"bob": {"id": 5001, "username": "b"}}}, "field 'staff.bob.username': unknown field"),
+    ({"staff": {"bob": {"id": 5001, "capacity": 0}}}, "field 'staff.bob.capacity': expected a positive integer"),
+    ({"staff": {"bob": {"id": 5001, "capacity": 100_001}}}, "field 'staff.bob.capacity': expected a positive "
+                                                             "integer up to 100000"),
+    ({"staff": {"bob": {"id": 5001, "calendar": ""}}}, "field 'staff.bob.calendar': expected a non-empty string"),
     ({"staff": {"bob": {"id": 1001}}}, "refund.toml: field 'staff.bob.id': 1001 is already customers.alice's id"),
     ({"customers": {"alice": {"id": 1}, "al": {"id": 1}}}, "field 'customers.al.id': 1 is already customers.alice's"),
     ({"steps": []}, "refund.toml: field 'steps': a scenario needs at least one [[steps]]"),

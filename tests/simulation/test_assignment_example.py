@@ -51,3 +51,21 @@ def test_the_assignee_is_told_in_private_and_the_one_off_shift_is_not_told(doc):
 def test_the_transcript_says_who_a_ticket_went_back_from_and_why(doc):
     text = render_text(doc, load_scenario(EXAMPLE).start.tzinfo)
     assert "13:00  · #1 back to the pool from carol (off shift) by auto\n13:00  · #1 assigned to dan by auto" in text
+
+
+def test_the_scenario_may_give_staff_their_shifts_and_capacity_itself(tmp_path):
+    """The same desk with the staff in the scenario's own [staff] tables (calendar and capacity there), the config
+    giving only the calendars and the tier: the same moves."""
+    policy = (EXAMPLE.parent / "policies" / "l2-shifts.toml").read_text()
+    (tmp_path / "tier.toml").write_text(policy[:policy.index("[staff.")])
+    staff = "".join(f'\n[staff.{name}]\nid = {user}\ntiers = ["L2"]\ncalendar = "{calendar}"\n{extra}'
+                    for name, user, calendar, extra in (("carol", 5002, "l2-morning", ""),
+                                                        ("dan", 5003, "l2-afternoon", "capacity = 1\n"),
+                                                        ("erin", 5004, "l2-afternoon", "")))
+    scenario = EXAMPLE.read_text().replace('config = "policies/l2-shifts.toml"', 'config = "tier.toml"')
+    (tmp_path / "own-staff.toml").write_text(scenario.replace("\n[[steps]]", staff + "\n[[steps]]", 1))
+    own = run_scenario(load_scenario(tmp_path / "own-staff.toml"), run_command=run)
+    assert [(e["at"][11:16], e["ticket"], e["kind"], e["detail"].get("to") or e["detail"].get("from"))
+            for e in own["events"] if e["kind"] in ("assigned", "unassigned")] == [
+        ("09:00", 1, "assigned", "carol"), ("09:05", 2, "assigned", "carol"), ("13:00", 1, "unassigned", "carol"),
+        ("13:00", 1, "assigned", "dan"), ("13:30", 2, "unassigned", "carol"), ("13:30", 2, "assigned", "erin")]

@@ -3,7 +3,8 @@
     start = "2026-03-02T09:00:00+01:00"  # the clock's start, with an offset (a string or a TOML datetime)
     config = "policy.toml"                # optional, relative to the scenario file; description: free text
     [customers.alice]                     # id (required), name, language ("en"), timezone, username
-    [staff.bob]                           # id (required), name, role (agent|lead|admin), tiers, language
+    [staff.bob]                           # id (required), name, role (agent|lead|admin), tiers, language,
+                                          # capacity (open tickets at most), calendar (their shifts: a name)
     [[steps]]                             # at least one; `at`: +90s, +2m, +1h30m, +2d after start, or an instant
     at = "+2m"                            # with offset; steps never go back in time. Then at most one action:
     customer = "alice"                    # text and/or attachment (photo|document|voice): alice writes;
@@ -34,6 +35,7 @@ from tgesc.domain.durations import DurationError, parse_duration
 from tgesc.domain.errors import TgescError
 from tgesc.domain.instants import InstantError, parse_instant
 from tgesc.domain.limits import (
+    CAPACITY,
     MAX_DISPLAY_NAME,
     TELEGRAM_USER_ID,
     TICKET_NUMBER,
@@ -51,7 +53,7 @@ ROLES = ("agent", "lead", "admin")
 ATTACHMENTS = ("photo", "document", "voice")
 _TOP = ("start", "config", "description", "customers", "staff", "steps")
 _CUSTOMER = ("id", "name", "language", "timezone", "username")
-_STAFF = ("id", "name", "role", "tiers", "language")
+_STAFF = ("id", "name", "role", "tiers", "language", "capacity", "calendar")
 _STEP = ("at", "customer", "staff", "ticket", "text", "press", "attachment", "cli")
 _LANGUAGE = re.compile(r"[A-Za-z-]{1,8}", re.ASCII)  # the size of a customer's language column
 _INSTANT_FORM = "an ISO 8601 instant with a UTC offset, e.g. 2026-03-02T09:00:00+01:00"
@@ -84,6 +86,8 @@ class ScenarioStaff:
     role: str
     tiers: tuple[str, ...]
     language: str
+    capacity: int | None = None  # open tickets assigned at most (None: no limit)
+    calendar: str | None = None  # the calendar of their shifts (None: their tiers')
 
 
 @dataclass(frozen=True)
@@ -318,7 +322,9 @@ def _staff(key: str, entry: dict, prefix: str) -> ScenarioStaff:
         name=_optional(entry, "name", _name, key.title(), prefix),
         role=_optional(entry, "role", _role, "agent", prefix),
         tiers=_optional(entry, "tiers", _tiers, (), prefix),
-        language=_optional(entry, "language", _language, "en", prefix))
+        language=_optional(entry, "language", _language, "en", prefix),
+        capacity=_optional(entry, "capacity", _whole(CAPACITY), None, prefix),
+        calendar=_optional(entry, "calendar", _text, None, prefix))
 
 
 def _unique_ids(customers: dict, staff: dict) -> None:

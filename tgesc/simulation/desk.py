@@ -147,8 +147,10 @@ class SimulatedDesk:
     def _add_staff(self) -> None:
         for key, person in self.scenario.staff.items():
             try:
+                shifts = {"capacity": person.capacity, "calendar": person.calendar}
                 put_entry(self.db, "staff", key, {"id": person.id, "name": person.name, "role": person.role,
-                                                  "tiers": list(person.tiers), "language": person.language},
+                                                  "tiers": list(person.tiers), "language": person.language,
+                                                  **{k: v for k, v in shifts.items() if v is not None}},
                           actor=ACTOR, now=self.clock())
             except TgescError as error:  # e.g. a tier the configuration does not have, an id it gives another
                 raise ScenarioError(f"{self.scenario.name}: field 'staff.{key}': {error.render()}") from None
