@@ -141,16 +141,15 @@ def small_disk(path: Path, size: str = "2m"):
 def fill(directory: Path, leave: int = 0) -> Path:
     """Fill the disk holding `directory` (then free `leave` bytes of it); return the filler file."""
     filler = directory / "filler"
-    with open(filler, "wb") as file:
+    # unbuffered: a buffered file keeps what a full disk refused, and its close raises ENOSPC writing it again
+    with open(filler, "wb", buffering=0) as file:
         with contextlib.suppress(OSError):
             while True:
                 file.write(b"\0" * 65536)
-                file.flush()
     with contextlib.suppress(OSError):  # a last partial block
-        with open(filler, "ab") as file:
+        with open(filler, "ab", buffering=0) as file:
             while True:
                 file.write(b"\0" * 512)
-                file.flush()
     if leave:
         os.truncate(filler, max(filler.stat().st_size - leave, 0))
     return filler
