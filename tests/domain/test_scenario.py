@@ -159,6 +159,13 @@ def test_staff_may_have_a_shift_and_a_capacity():
     assert (scenario.staff["bob"].capacity, scenario.staff["bob"].calendar) == (3, "early")
 
 
+def test_staff_may_write_in_a_chat_outside_any_thread():
+    scenario = parse_scenario(minimal({"at": "+1m", "staff": "bob", "chat": "forum:Night desk", "text": "/bind L2"}),
+                              name="s")
+    assert (scenario.steps[0].kind, scenario.steps[0].chat, scenario.steps[0].ticket) == (
+        "staff", "forum:Night desk", None)
+
+
 def test_staff_may_come_from_the_config():
     scenario = parse_scenario(minimal({"at": "+1m", "staff": "dave", "ticket": 7, "text": "on it"}, staff={}),
                               name="s")
@@ -244,6 +251,11 @@ def test_a_missing_start_or_steps():
     ({"at": "+5m", "text": "hi", "staff": "bob"}, "step 2: field 'ticket': required with `staff`"),
     ({"at": "+5m", "text": "hi", "customer": "alice", "ticket": 1}, "step 2: field 'ticket': only with `staff`"),
     ({"at": "+5m", "staff": "bob", "ticket": 1}, "step 2: field 'staff': needs `text`"),
+    ({"at": "+5m", "text": "hi", "customer": "alice", "chat": "L1"}, "step 2: field 'chat': only with `staff`"),
+    ({"at": "+5m", "text": "hi", "staff": "bob", "ticket": 1, "chat": "L1"}, "step 2: field 'chat': a staff step "
+                                                                              "writes in a `ticket`'s thread or in a"),
+    ({"at": "+5m", "text": "hi", "staff": "bob", "chat": ""}, "step 2: field 'chat': expected a non-empty string"),
+    ({"at": "+5m", "cli": "ticket show 1", "chat": "L1"}, "step 2: field 'chat': not allowed with `cli`"),
     ({"at": "+5m", "text": "hi", "staff": "bob", "ticket": 0}, "step 2: field 'ticket': expected a positive integer"),
     ({"at": "+5m", "text": "hi", "staff": "bob", "ticket": "1"}, "step 2: field 'ticket': expected a positive"),
     ({"at": "+5m", "text": "hi", "staff": "", "ticket": 1}, "step 2: field 'staff': expected a non-empty string"),

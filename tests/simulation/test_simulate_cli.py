@@ -325,3 +325,22 @@ def test_bind_works_in_a_staff_step_like_in_telegram(cli, tmp_path):
         "This forum is L2's staff chat already, so it was not made L3's: a group serves one tier. To move it, free it "
         "first with `tgesc tier set L2 --chat ''` (L2 then has no staff chat until it gets another), then send /bind "
         "L3 here again."]
+
+
+def test_a_staff_step_may_write_in_a_new_group_and_bind_it(cli, tmp_path):
+    own = scenario(tmp_path / "new-group.toml", 'at = "+1m"\nstaff = "dave"\nchat = "forum:Night desk"\n'
+                                                'text = "/bind L3"')
+    own.write_text(own.read_text(encoding="utf-8") + '\n[[steps]]\nat = "+2m"\nstaff = "dave"\nchat = "L1"\n'
+                   'text = "/id"\n\n[staff.dave]\nid = 5003\nrole = "admin"\n', encoding="utf-8")
+    result = cli("simulate", str(own), "--json")
+    assert result.exit_code == 0, result
+    document = json.loads(result.stdout)
+    bound = [m["text"] for m in document["messages"] if m["direction"] == "out" and m["chat"] == "forum:Night desk"]
+    assert len(bound) == 1 and bound[0].startswith("This forum is now L3's staff chat")
+    assert "✓ manage topics" in bound[0]
+    ids = [m["text"] for m in document["messages"] if m["direction"] == "out" and m["chat"] == "L1"]
+    assert ids and ids[-1].startswith("This chat's id: -100") and "Your user id: 5003." in ids[-1]
+
+    wrong = scenario(tmp_path / "wrong.toml", 'at = "+1m"\nstaff = "bob"\nchat = "L9"\ntext = "/id"')
+    refused = cli("simulate", str(wrong))
+    assert refused.exit_code != 0 and "'L9' is no tier's staff chat" in refused.stderr

@@ -10,6 +10,8 @@
     customer = "alice"                    # text and/or attachment (photo|document|voice): alice writes;
                                           # or press = 2: she presses the button whose callback ends in 2
     # staff = "bob", ticket = 1, text = "...": bob writes in that ticket's staff topic / card thread
+    # staff = "dave", chat = "L2" (a tier's staff chat) or "forum:Night desk" / "group:Sales" (a new group the
+    #   bot is in, made at its first use), text = "/bind L3": a staff message outside any ticket's thread
     # cli = "ticket escalate 1 --to L2": a command as on-call staff would type it; nothing but `at`: a wait
 
 `parse_scenario` checks a decoded document and returns a `Scenario` with every step's instant resolved,
@@ -54,7 +56,7 @@ ATTACHMENTS = ("photo", "document", "voice")
 _TOP = ("start", "config", "description", "customers", "staff", "steps")
 _CUSTOMER = ("id", "name", "language", "timezone", "username")
 _STAFF = ("id", "name", "role", "tiers", "language", "capacity", "calendar")
-_STEP = ("at", "customer", "staff", "ticket", "text", "press", "attachment", "cli")
+_STEP = ("at", "customer", "staff", "ticket", "chat", "text", "press", "attachment", "cli")
 _LANGUAGE = re.compile(r"[A-Za-z-]{1,8}", re.ASCII)  # the size of a customer's language column
 _INSTANT_FORM = "an ISO 8601 instant with a UTC offset, e.g. 2026-03-02T09:00:00+01:00"
 _AT_FORM = f"an offset from start such as +30m, +26h or +1h30m, or {_INSTANT_FORM}"
@@ -97,6 +99,7 @@ class Step:
     customer: str | None = None
     staff: str | None = None
     ticket: int | None = None
+    chat: str | None = None  # a staff message outside any thread: a tier's staff chat, or "group:T" / "forum:T"
     text: str | None = None
     press: str | None = None
     attachment: str | None = None
@@ -404,7 +407,7 @@ def _split(line: str) -> tuple[str, ...]:
         raise _Invalid("cli", f"cannot split {_show(line)} into words: {exc}") from None
 
 
-_STEP_CHECKS = {"staff": _text, "ticket": _ticket_number, "text": _text, "press": _press,
+_STEP_CHECKS = {"staff": _text, "ticket": _ticket_number, "chat": _text, "text": _text, "press": _press,
                 "attachment": _attachment, "cli": _text}
 
 
@@ -414,13 +417,16 @@ def _check_combination(has: set) -> None:
     if len(actions) > 1:
         raise _Invalid(actions[1], f"a step does one thing: `{actions[0]}` and `{actions[1]}` cannot go together")
     action = actions[0] if actions else None
-    for who in ("customer", "staff", "ticket"):
+    for who in ("customer", "staff", "ticket", "chat"):
         if action == "cli" and who in has:
             raise _Invalid(who, "not allowed with `cli` (commands run as the on-call staff)")
     if "customer" in has and "staff" in has:
         raise _Invalid("staff", "a step comes from a `customer` or from `staff`, not both")
-    if "ticket" in has and "staff" not in has:
-        raise _Invalid("ticket", "only with `staff` (the ticket whose staff topic staff writes in)")
+    for where in ("ticket", "chat"):
+        if where in has and "staff" not in has:
+            raise _Invalid(where, "only with `staff` (where staff writes)")
+    if "ticket" in has and "chat" in has:
+        raise _Invalid("chat", "a staff step writes in a `ticket`'s thread or in a `chat`, not both")
     if action == "press" and "staff" in has:
         raise _Invalid("staff", "not allowed with `press` (only customers press buttons)")
     if action == "press" and "customer" not in has:
@@ -428,9 +434,10 @@ def _check_combination(has: set) -> None:
     if "attachment" in has and ("customer" not in has or action not in (None, "text")):
         raise _Invalid("attachment", "only on a customer's message (with `customer`, without `press` or `cli`)")
     if "staff" in has and action != "text":
-        raise _Invalid("staff", "needs `text` (what staff writes) and `ticket` (where)")
-    if "staff" in has and "ticket" not in has:
-        raise _Invalid("ticket", "required with `staff`: the ticket whose staff topic / card thread staff writes in")
+        raise _Invalid("staff", "needs `text` (what staff writes) and `ticket` or `chat` (where)")
+    if "staff" in has and not has & {"ticket", "chat"}:
+        raise _Invalid("ticket", "required with `staff`: the ticket whose staff topic / card thread staff writes in "
+                                 "(or `chat`: a tier's staff chat, or a new group \"group:TITLE\" / \"forum:TITLE\")")
     if action == "text" and not has & {"customer", "staff"}:
         raise _Invalid("text", "needs `customer`, or `staff` and `ticket` (who writes, and where)")
     if "customer" in has and action is None and "attachment" not in has:

@@ -157,7 +157,7 @@ class SimulatedDesk:
 
     def _start_bot(self) -> None:
         self.wire = FakeWire(clock=self.clock.seconds)
-        owner = self.wire.user(OWNER_ID, first_name="Owner")
+        self.owner = owner = self.wire.user(OWNER_ID, first_name="Owner")
         self._add_people()
         desk = CustomerDesk(None, self.settings.rate("flood_limit"))
         dispatcher = BotDispatcher(self.db, desk, self.clock, on_failure=self._failed,
@@ -237,6 +237,9 @@ class SimulatedDesk:
             self.connection.feed(self.wire.private_text(user, step.text))
 
     def staff_says(self, step: Step) -> None:
+        if step.chat is not None:
+            self.connection.feed(self.wire.group_text(self._chat_named(step), self.users[step.staff], step.text))
+            return
         try:
             ticket = tickets.find(step.ticket)
         except NotFound:
@@ -246,6 +249,22 @@ class SimulatedDesk:
         self.connection.feed(self.wire.group_text(
             ticket.staff_chat_id, self.users[step.staff], step.text, thread_id=ticket.topic_id,
             reply_to=None if ticket.topic_id else ticket.card_message_id))
+
+    def _chat_named(self, step: Step) -> int:
+        """The chat a staff step names: a tier's staff chat by its code, or a group the bot was added to, made the
+        first time a step names it (`group:TITLE`: a basic group; `forum:TITLE`: a forum supergroup)."""
+        known = {name: chat_id for chat_id, name in self.names.items() if chat_id < 0}
+        if step.chat in known:
+            return known[step.chat]
+        kind, _, title = step.chat.partition(":")
+        if kind not in ("group", "forum") or not title.strip():
+            tiers = ", ".join(sorted(name for name in known if ":" not in name)) or "none"
+            raise self.step_error(step, "chat", f"{step.chat!r} is no tier's staff chat (they are: {tiers}), nor a "
+                                                "new group named \"group:TITLE\" or \"forum:TITLE\"")
+        chat_id = self.wire.group(title) if kind == "group" else self.wire.supergroup(title, forum=True)
+        self.connection.feed(self.wire.service(chat_id, self.owner))  # the bot was added to it
+        self.names[chat_id] = step.chat
+        return chat_id
 
     def press(self, step: Step, sent: list[dict[str, Any]]) -> str:
         """The customer presses the button whose callback data ends in `step.press`, on the last message with
