@@ -338,7 +338,7 @@ class Event(BaseModel):
     details = JSONField(default=dict)
 
     class Meta:
-        indexes = ((("ticket", "at"), False),)
+        indexes = ((("ticket", "at"), False), (("kind", "at"), False))
 
 
 class Firing(BaseModel):
@@ -351,6 +351,29 @@ class Firing(BaseModel):
 
     class Meta:
         indexes = ((("ticket", "kind", "level"), True),)
+
+
+class ClockRun(BaseModel):
+    """A run of an SLA clock that ended, measured when it ended (reports add these up, never recompute calendars):
+    its wall-clock and business-time length, its deadline and whether it held, where the ticket stood then."""
+
+    ticket = ForeignKeyField(Ticket, on_delete="CASCADE", backref="clock_runs")
+    clock = CharField(max_length=16)  # first_response | next_response | resolution
+    started_at = UTCDateTimeField()
+    stopped_at = UTCDateTimeField()
+    due_at = UTCDateTimeField(null=True)  # None: it ended while paused before any deadline
+    budget_s = IntegerField()
+    wall_s = IntegerField()
+    business_s = IntegerField()  # the SLA's own count: business hours, waits on the customer left out
+    met = BooleanField()  # ended by what it measures (a staff answer, the resolution), not by the ticket ending first
+    breached = BooleanField()  # ended after its deadline
+    tier = ForeignKeyField(Tier, on_delete="CASCADE")  # the ticket's tier when it ended
+    priority = CharField(max_length=16)
+    by = CharField(max_length=128, null=True)  # who ended it (the staff member answering or resolving), if anyone
+
+    class Meta:
+        table_name = "clock_run"
+        indexes = ((("ticket", "clock", "started_at"), True), (("stopped_at", "clock"), False))
 
 
 class Outbox(BaseModel):

@@ -52,7 +52,8 @@ def test_internal_notes_stay_internal_and_outsiders_are_refused(bot):
     assert "bob is not staff of L2" in refusal
     note = Message.get(Message.text == "// she called last week too")
     assert note.is_internal
-    kinds = [(e.kind, e.actor) for e in Event.select().where(Event.kind.in_(["ticket.note", "staff.refused"]))]
+    kinds = [(e.kind, e.actor) for e in Event.select().where(Event.kind.in_(["ticket.note", "staff.refused"]))
+             .order_by(Event.id)]
     assert kinds == [("ticket.note", "carol"), ("staff.refused", "bob")]
 
 

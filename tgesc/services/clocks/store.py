@@ -1,4 +1,5 @@
-"""The firing store: the once-only markers (`firing` rows) of rules, SLA milestones and notices on a ticket.
+"""The clocks' store: the once-only markers (`firing` rows) of rules, SLA milestones and notices on a ticket, and the
+measured runs of its clocks (`clock_run` rows, `measures`).
 
 A firing's unique index (ticket, kind, level) is what makes every reaction happen exactly once, whichever
 sweep or worker gets there first.
@@ -10,7 +11,7 @@ from datetime import datetime
 
 import peewee
 
-from tgesc.models import Firing
+from tgesc.models import ClockRun, Firing
 from tgesc.store import statements
 from tgesc.store.statements import P
 
@@ -50,3 +51,8 @@ def aggregated(postgres: bool, ticket_id: peewee.Node) -> peewee.Node:
 def from_aggregate(text: str | None) -> set[tuple[str, str]]:
     """The pairs `aggregated` read (None: none)."""
     return {tuple(pair.split(_BETWEEN, 1)) for pair in text.split(_AFTER)} if text else set()
+
+
+def record_run(db: peewee.Database, row: dict) -> None:
+    """Store an ended run of a clock (`measures`), unless it is stored already (one per ticket, clock and start)."""
+    statements.insert_unless_taken(db, ClockRun, row)

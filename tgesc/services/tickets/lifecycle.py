@@ -19,7 +19,7 @@ from tgesc.domain.humanize import duration_text
 from tgesc.domain.rules import unresolved_check_at
 from tgesc.domain.ticket_rules import LifeState, next_step, transition
 from tgesc.models import Customer, Ticket, Tier
-from tgesc.services.clocks import sla
+from tgesc.services.clocks import measures, sla
 from tgesc.services.clocks import store as firings
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
@@ -137,8 +137,10 @@ def resolve_in_place(db: peewee.Database, ticket: Ticket, *, reason: str, actor:
     """Resolve (`reason`: staff, customer, faq_solved, faq_silence, no_reply) and tell the customer how to reopen
     it (`resolved_notice`); the closing is scheduled. `survey`: whether the caller scheduled one (for the event)."""
     ticket.status = transition(ticket.status, "resolve", ticket.number)
+    measures.answered(ticket, now, actor)  # the resolution answers a customer waiting for the next response
     ticket.resolved_at, ticket.escalate_unresolved_at = now, None
     sla.end_wait(ticket, now)  # a wait on the customer ends here: it stays a pause of the clocks
+    measures.ended(ticket, actor)
     set_changed(ticket, waiting_reason=None)
     schedule_step(db, ticket)
     customer = ticket.customer
@@ -152,5 +154,6 @@ def close_in_place(db: peewee.Database, ticket: Ticket, *, reason: str, actor: s
     ticket.status = transition(ticket.status, "close", ticket.number)
     ticket.closed_at, ticket.escalate_unresolved_at = now, None
     sla.end_wait(ticket, now)
+    measures.ended(ticket, actor)
     set_changed(ticket, waiting_reason=None, lifecycle_due_at=None)
     event(ticket, "ticket.closed", actor, now, reason=reason)

@@ -18,7 +18,7 @@ from datetime import datetime
 from tgesc.domain.telegram import TEXT_LIMIT, IncomingMessage
 from tgesc.domain.telegram_text import split_text
 from tgesc.models import Customer, Outbox, Staff, Ticket, database
-from tgesc.services.clocks import sla
+from tgesc.services.clocks import measures, sla
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.outbox import store as outbox_store
 from tgesc.services.tickets import store as tickets
@@ -141,10 +141,13 @@ def relay_reply(ticket: Ticket, text: str, *, actor: str, now: datetime, mirror:
 def _responded(ticket: Ticket, actor: str, now: datetime, **details: object) -> None:
     """A staff answer reached the customer: the first or next response."""
     first = ticket.first_responded_at is None
+    measures.answered(ticket, now, actor)
     if first:
         ticket.first_responded_at = now
     ticket.awaiting_reply_since = None
     sla.refresh(ticket)
+    if first:
+        measures.ended(ticket, actor)
     event(ticket, "ticket.replied", actor, now, first=first, **details)
 
 
