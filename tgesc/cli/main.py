@@ -43,6 +43,7 @@ NOUNS = {
     "dead-letter": "tgesc.cli.dead_letter:app",
     "worker": "tgesc.cli.worker:app",
     "simulate": "tgesc.cli.simulate:app",
+    "report": "tgesc.cli.report:app",
 }
 
 

@@ -26,14 +26,12 @@ from typing import Any
 
 import peewee
 
+from tgesc.domain.triggers import RULE_TRIGGERS, escalation_trigger
 from tgesc.models import Customer, Event, Survey, Ticket, Tier, TriggerRule
 from tgesc.simulation.transcript import render_text
 
 __all__ = ["RULE_TRIGGERS", "event_rows", "render_text", "ticket_rows"]
 
-RULE_TRIGGERS = {"keyword": "keyword", "repeated-request": "repeat_request", "unresolved-for": "unresolved",
-                 "emotion": "emotion", "urgent-reply": "urgent_reply"}
-"""A trigger rule's kind -> the escalation trigger it is reported as."""
 
 _RENAMED = {"ticket.opened": "created", "ticket.escalated": "escalated", "ticket.priority": "priority_changed",
             "ticket.tags": "tagged", "sla.warning": "sla_warning", "sla.breach": "sla_breach",
@@ -128,16 +126,11 @@ class _Mapper:
         return [("escalated", detail)]
 
     def trigger(self, ticket: int | None, raw: str, quick: bool) -> dict[str, Any]:
-        """{trigger, and the rule or clock behind it} for an escalation's stored trigger."""
-        source, _, name = raw.partition(":")
-        if raw == "manual":
-            return {"trigger": "quick" if quick else "manual"}
-        if source == "rule":
-            rule_kind = self.fired.get((ticket, name)) or self.rule_table().get(name, "")
-            return {"trigger": RULE_TRIGGERS.get(rule_kind, rule_kind.replace("-", "_") or "rule"), "rule": name}
-        if source == "sla":
-            return {"trigger": "sla_breach", "clock": name}
-        return {"trigger": raw}
+        """{trigger, and the rule or clock behind it} for an escalation's stored trigger (a rule fired on the
+        ticket is known by the kind it fired as)."""
+        _, _, name = raw.partition(":")
+        fired = self.fired.get((ticket, name))
+        return escalation_trigger(raw, quick, {name: fired} if fired else self.rule_table())
 
     def rule_table(self) -> dict[str, str]:
         if self._rule_table is None:

@@ -427,11 +427,11 @@ def _filtered(db: peewee.Database, where: QueueFilter, status: peewee.Expression
     if where.breaching_at is not None:
         query = query.where(Ticket.next_breach_at <= where.breaching_at)
     for tag in where.tags:
-        query = query.where(_has_tag(db, tag))
+        query = query.where(has_tag(db, tag))
     return query
 
 
-def _has_tag(db: peewee.Database, tag: str) -> peewee.Node:
+def has_tag(db: peewee.Database, tag: str) -> peewee.Node:
     """SQL: the ticket's tags (a JSON list) hold `tag` exactly."""
     if isinstance(getattr(db, "obj", None) or db, peewee.PostgresqlDatabase):
         return fn.jsonb_exists(peewee.Cast(Ticket.tags, "jsonb"), tag)

@@ -1,0 +1,1 @@
+"""Reports: what happened on the desk in a period, from the stored measures and the audit log (`tgesc report`)."""

@@ -1,0 +1,85 @@
+"""The scope of a report: its period and its filters (tier, priority, tag, staff member), applied to the queries of
+the report's modules, and the aggregates they share (counts and percentiles computed in the database).
+
+The period is half-open, [since, until). A ticket filter keeps the tickets of a tier, a priority, with a tag, or
+assigned to a staff member now; a clock run is kept by the tier and priority the ticket had when the clock ended.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import peewee
+from peewee import fn
+
+from tgesc.models import Staff, Ticket, Tier, database
+from tgesc.services.tickets.store import has_tag
+
+
+@dataclass(frozen=True)
+class Scope:
+    since: datetime
+    until: datetime
+    tiers: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    staff: tuple[str, ...] = ()
+
+    def period(self, column: peewee.Field) -> peewee.Expression:
+        """`column` falls in the period."""
+        return (column >= self.since) & (column < self.until)
+
+    def kept(self, query: peewee.ModelSelect, tier: peewee.Field = Ticket.tier,
+             priority: peewee.Field = Ticket.priority) -> peewee.ModelSelect:
+        """`query` (which has Ticket in it) narrowed to the filters; `tier` and `priority` are the columns the tier
+        and priority filters look at (a clock run's own, or the ticket's)."""
+        if self.tiers:
+            query = query.where(tier.in_(Tier.select(Tier.id).where(Tier.code.in_(self.tiers))))
+        if self.priorities:
+            query = query.where(priority.in_(self.priorities))
+        for tag in self.tags:
+            query = query.where(has_tag(database, tag))
+        if self.staff:
+            query = query.where(Ticket.assignee.in_(Staff.select(Staff.id).where(Staff.handle.in_(self.staff))))
+        return query
+
+
+def json_text(column: peewee.Field, key: str) -> peewee.Node:
+    """SQL: the text of `key` in a JSON object stored as text in `column`."""
+    if isinstance(getattr(database, "obj", None) or database, peewee.PostgresqlDatabase):
+        return fn.json_extract_path_text(peewee.Cast(column, "json"), key)
+    return fn.json_extract(column, f"$.{key}")
+
+
+def percentiles(query: peewee.ModelSelect, column: peewee.Node, fractions: Sequence[float]) -> list[float | None]:
+    """The percentiles `fractions` (0.5: the median) of `column` over `query`'s rows, interpolated between the two
+    nearest ranks as PostgreSQL's percentile_cont does (None for no rows); read in the database, two rows each."""
+    count = query.select(fn.COUNT(column)).scalar() or 0
+    found: list[float | None] = []
+    for fraction in fractions:
+        if not count:
+            found.append(None)
+            continue
+        position = fraction * (count - 1)
+        low = math.floor(position)
+        values = [v for (v,) in query.select(column).where(column.is_null(False)).order_by(column)
+                  .offset(low).limit(2).tuples()]
+        high = values[1] if len(values) > 1 else values[0]
+        found.append(values[0] + (high - values[0]) * (position - low))
+    return found
+
+
+def seconds(value: float | None) -> float | int:
+    """A duration for a report: whole seconds as an integer, else to a tenth (0 when there is none)."""
+    if value is None:
+        return 0
+    rounded = round(float(value), 1)
+    return int(rounded) if rounded.is_integer() else rounded
+
+
+def percent(part: int, whole: int) -> float:
+    """`part` of `whole` in percent, to a tenth (0.0 of nothing)."""
+    return round(100 * part / whole, 1) if whole else 0.0
