@@ -5,53 +5,17 @@ rate; the period and the filters; and, as a property, met + breached = the runs 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from report_support import MON_10, WEEK, at, report_desk
 
-from tgesc.models import ClockRun, Survey, Ticket
-from tgesc.services.config.apply import set_entry
-from tgesc.services.config.defaults import initialise
+from tgesc.models import ClockRun
 from tgesc.services.reports.scope import Scope
 from tgesc.services.reports.summary import sla, summary
-from tgesc.services.tickets import actions, channel_messages
 
-MON_10 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
-WEEK = Scope(MON_10 - timedelta(days=1), MON_10 + timedelta(days=6))
-
-
-def at(minutes: float) -> datetime:
-    return MON_10 + timedelta(minutes=minutes)
-
-
-def answered(number: int, stars: int, minutes: float) -> None:
-    ticket = Ticket.get(Ticket.number == number)
-    Survey.update(status="answered", stars=stars, sent_at=at(minutes - 1), answered_at=at(minutes)).where(
-        Survey.ticket == ticket).execute()
-
-
-@pytest.fixture
-def desk(db):
-    initialise(db, now=MON_10 - timedelta(days=7), actor="test")
-    set_entry(db, "tiers", "L1", {"staff_chat": -1001}, actor="test", now=MON_10)
-    channel_messages.open_ticket(db, 1001, "My order has not arrived", actor="bob", now=at(0))
-    channel_messages.open_ticket(db, 1002, "Hello?", actor="bob", now=at(0))
-    channel_messages.open_ticket(db, 1003, "I was charged twice, I want a refund", actor="bob", now=at(5))
-    channel_messages.reply(db, 1, "Checking.", actor="bob", now=at(3))  # 3 min: met (L1: 5 min)
-    channel_messages.customer_message(db, 1, "Any news?", actor="cli", now=at(9))
-    channel_messages.reply(db, 2, "Sorry for the wait.", actor="bob", now=at(12))  # 12 min: breached
-    channel_messages.reply(db, 1, "It left today.", actor="bob", now=at(20))  # the next response: 11 min
-    actions.resolve(db, 1, survey=True, actor="bob", now=at(30))
-    channel_messages.reply(db, 3, "Looking into the double charge.", actor="carol", now=at(40))  # L2 high: 30 min
-    actions.resolve(db, 2, survey=True, actor="bob", now=at(60))
-    actions.resolve(db, 3, survey=True, actor="carol", now=at(120))
-    answered(1, 5, 200)
-    answered(2, 2, 210)
-    answered(3, 4, 220)
-    return db
-
+desk = report_desk
 
 def test_the_summary_of_a_small_desk(desk):
     document = summary(WEEK)

@@ -129,3 +129,95 @@ def flattened(document: Mapping[str, Any], prefix: str = "") -> list[dict[str, A
         else:
             rows.append({"measure": name, "value": value})
     return rows
+
+
+def _listed(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows for a table or CSV: lists and mappings in one cell each (`#3 #7`, `1:0 2:1 …`)."""
+    def cell(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return " ".join(f"{k}:{v}" for k, v in value.items())
+        if isinstance(value, list):
+            return " ".join(f"#{v['ticket']} ({v['stars']}★)" if isinstance(v, Mapping) else f"#{v}" for v in value)
+        return value
+
+    return [{key: cell(value) for key, value in row.items()} for row in rows]
+
+
+@app.command("sla")
+def sla(since: str = SINCE, until: str = UNTIL, tier: list[str] = TIER, priority: list[str] = PRIORITY,
+        tag: list[str] = TAG, staff: list[str] = STAFF, as_json: bool = JSON_OPTION, as_csv: bool = CSV_OPTION) -> None:
+    """The SLA met per priority, tier and clock (as the ticket stood when the clock ended), with the tickets that
+    breached.
+
+    Examples:
+
+      tgesc report sla --since 30d
+
+      tgesc report sla --priority urgent --json | jq '.rows[] | select(.met_pct < 90)'
+    """
+    from tgesc.services.reports.breakdowns import sla_rows
+
+    document = sla_rows(scope(since, until, tier, priority, tag, staff))
+    emit_report(document, _listed(document["rows"]), as_json, as_csv)
+
+
+@app.command("csat")
+def csat(by: str = typer.Option("tier", "--by", metavar="tier|staff|tag|priority",
+                                help="Group the ratings by the ticket's tier, assignee, tags or priority."),
+         since: str = SINCE, until: str = UNTIL, tier: list[str] = TIER, priority: list[str] = PRIORITY,
+         tag: list[str] = TAG, staff: list[str] = STAFF, as_json: bool = JSON_OPTION,
+         as_csv: bool = CSV_OPTION) -> None:
+    """Ratings per group: surveys sent and answered, answer rate, average, distribution, and the low scores (1-2
+    stars) with their tickets: which kind of issue keeps getting low ratings.
+
+    Examples:
+
+      tgesc report csat --by tag --since 30d
+
+      tgesc report csat --by staff --json | jq '.rows[] | {staff, average}'
+    """
+    from tgesc.services.reports.breakdowns import GROUPS, csat_rows
+
+    if by not in GROUPS:
+        raise typer.BadParameter(f"{by!r} is not one of {', '.join(GROUPS)}", param_hint="--by")
+    document = csat_rows(scope(since, until, tier, priority, tag, staff), by)
+    emit_report(document, _listed(document["rows"]), as_json, as_csv)
+
+
+@app.command("triggers")
+def triggers(since: str = SINCE, until: str = UNTIL, tier: list[str] = TIER, priority: list[str] = PRIORITY,
+             tag: list[str] = TAG, staff: list[str] = STAFF, as_json: bool = JSON_OPTION,
+             as_csv: bool = CSV_OPTION) -> None:
+    """Per trigger rule: how often it fired, the escalations it caused, how many of those tickets were sent back
+    down or resolved at the front line anyway (a rule too eager), their median resolution and average rating. Then
+    rehearse deleting a rule with `tgesc simulate --replay`.
+
+    Examples:
+
+      tgesc report triggers --since 30d
+
+      tgesc report triggers --json | jq '.rules[] | select(.sent_back > 0) | .rule'
+    """
+    from tgesc.services.reports.triggers import trigger_rows
+
+    document = trigger_rows(scope(since, until, tier, priority, tag, staff))
+    emit_report(document, _listed(document["rules"]), as_json, as_csv)
+
+
+@app.command("staff")
+def staff_(since: str = SINCE, until: str = UNTIL, tier: list[str] = TIER, priority: list[str] = PRIORITY,
+           tag: list[str] = TAG, staff: list[str] = STAFF, as_json: bool = JSON_OPTION,
+           as_csv: bool = CSV_OPTION) -> None:
+    """Per staff member: tickets they answered, the median of their first answers, their resolutions and the
+    average rating of the tickets they resolved.
+
+    Examples:
+
+      tgesc report staff --since 30d
+
+      tgesc report staff --staff carol --json
+    """
+    from tgesc.services.reports.breakdowns import staff_rows
+
+    document = staff_rows(scope(since, until, tier, priority, tag, staff))
+    emit_report(document, _listed(document["rows"]), as_json, as_csv)

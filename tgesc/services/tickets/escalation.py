@@ -73,7 +73,7 @@ def escalate(db: peewee.Database, ticket: Ticket, *, to: str | None, reason: str
     sla.take_policy(db, ticket, now)
     schedule_unresolved(db, ticket)
     event(ticket, "ticket.escalated", actor, now, **{"from": source.code}, to=target.code, trigger=trigger,
-          reason=reason.strip(), quick=quick, priority=ticket.priority)
+          reason=reason.strip(), quick=quick, priority=ticket.priority, down=target.level < source.level)
     if notice:
         notify(db, ticket, target, now)
     return target
