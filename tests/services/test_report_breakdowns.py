@@ -3,9 +3,12 @@ numbers worked out by hand (both backends)."""
 
 from __future__ import annotations
 
-from report_support import WEEK, report_desk
+from zoneinfo import ZoneInfo
+
+from report_support import MON_10, WEEK, report_desk
 
 from tgesc.services.reports.breakdowns import csat_rows, sla_rows, staff_rows
+from tgesc.services.reports.page import page
 from tgesc.services.reports.triggers import trigger_rows
 
 desk = report_desk
@@ -50,3 +53,16 @@ def test_staff_handled_answered_resolved_and_rated(desk):
         "handled": 2, "first_responses": 2, "first_response_median_s": 450, "resolved": 2, "average_rating": 3.5}
     assert (rows["carol"]["handled"], rows["carol"]["first_response_median_s"], rows["carol"]["resolved"],
             rows["carol"]["average_rating"]) == (1, 2100, 1, 4.0)
+
+
+def test_the_html_reports_document(desk):
+    document = page(WEEK, ZoneInfo("Asia/Shanghai"), MON_10)
+    assert document["per_day"] == [{"day": "2026-03-02", "opened": 3, "resolved": 3, "escalated": 1}]
+    assert sorted(d["seconds"] for d in document["durations"]["first_response"]) == [180, 720, 2100]
+    assert {(d["priority"], d["budget_s"], d["breached"]) for d in document["durations"]["first_response"]} == {
+        ("medium", 300, False), ("medium", 300, True), ("high", 1800, True)}
+    assert document["sla_by_priority"][0] == {"priority": "high", "clock": "first_response", "met": 0,
+                                              "breached": 1, "met_pct": 0.0}
+    assert [(r["tier"], r["average"]) for r in document["ratings_by_tier"]] == [("L1", 3.5), ("L2", 4.0)]
+    assert document["escalations_by_trigger"] == {"keyword": 1} and document["zone"] == "Asia/Shanghai"
+    assert document["summary"]["tickets"]["opened"] == 3 and "since" not in document["summary"]

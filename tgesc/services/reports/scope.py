@@ -47,11 +47,21 @@ class Scope:
         return query
 
 
+def postgres() -> bool:
+    """Whether the desk's database is PostgreSQL (else SQLite): the few SQL functions that differ."""
+    return isinstance(getattr(database, "obj", None) or database, peewee.PostgresqlDatabase)
+
+
 def json_text(column: peewee.Field, key: str) -> peewee.Node:
     """SQL: the text of `key` in a JSON object stored as text in `column`."""
-    if isinstance(getattr(database, "obj", None) or database, peewee.PostgresqlDatabase):
+    if postgres():
         return fn.json_extract_path_text(peewee.Cast(column, "json"), key)
     return fn.json_extract(column, f"$.{key}")
+
+
+def hour_of(column: peewee.Field) -> peewee.Node:
+    """SQL: the UTC hour an instant column falls in (SQLite: its text `YYYY-MM-DD HH`; PostgreSQL: a timestamp)."""
+    return fn.date_trunc("hour", column) if postgres() else fn.strftime("%Y-%m-%d %H", column)
 
 
 def percentiles(query: peewee.ModelSelect, column: peewee.Node, fractions: Sequence[float]) -> list[float | None]:

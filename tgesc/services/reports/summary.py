@@ -77,7 +77,7 @@ def escalations(scope: Scope) -> dict[str, Any]:
     """The period's escalations, in all and by trigger (docs/simulate.md's names: keyword, manual, quick, ...)."""
     trigger, quick = json_text(Event.details, "trigger"), json_text(Event.details, "quick")
     counts = events(scope, "ticket.escalated", trigger, quick, fn.COUNT(Event.id)).group_by(
-        peewee.SQL("1"), peewee.SQL("2")).tuples()  # by position: PostgreSQL sees two parameters as two expressions
+        peewee.SQL("1"), peewee.SQL("2")).tuples()  # by position: PostgreSQL sees a parameter twice as two expressions
     kinds = dict(TriggerRule.select(TriggerRule.name, TriggerRule.kind).tuples())
     by_trigger: dict[str, int] = {}
     for raw, fast, count in counts:
