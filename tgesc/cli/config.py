@@ -107,7 +107,7 @@ def render_document(doc: dict, as_json: bool) -> None:
 
     views = {"calendars": calendar.summary, "tiers": tier.summary, "staff": staff.summary, "sla": sla.summary,
              "templates": _template_summary, "rules": rule.summary, "faq": faq.summary,
-             "snippets": snippet.summary, "lifecycle": _lifecycle_summary}
+             "snippets": snippet.summary, "lifecycle": _settings_summary, "reports": _settings_summary}
     for section, entries in doc.items():
         if entries:
             print(f"[{section}]")
@@ -115,7 +115,7 @@ def render_document(doc: dict, as_json: bool) -> None:
             print()
 
 
-def _lifecycle_summary(values: dict) -> list[dict]:
+def _settings_summary(values: dict) -> list[dict]:
     return [{"setting": key, "value": value} for key, value in values.items()]
 
 

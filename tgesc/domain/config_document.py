@@ -22,7 +22,7 @@ from tgesc.domain.config_schema import (
     language_code,
     normalize_calendars,
     normalize_entry,
-    normalize_lifecycle,
+    normalize_settings,
     rule_problems,
     sla_problems,
 )
@@ -76,8 +76,8 @@ def _normalize_section(name: str, raw: Mapping[str, Any]) -> tuple[dict[str, Any
         return normalize_calendars(raw)
     if name == "templates":
         return _normalize_templates(raw)
-    if name == "lifecycle":
-        return normalize_lifecycle(raw)
+    if name in FLAT_SECTIONS:
+        return normalize_settings(name, raw)
     section = SECTIONS[name]
     entries, problems = {}, []
     for key in _ordered_keys(name, raw):

@@ -33,6 +33,7 @@ from tgesc.domain.limits import (
 )
 from tgesc.domain.templates import SNIPPET, check_body
 from tgesc.domain.vocabulary import ASSIGN_MODES, BREACH_ACTIONS, EMOTIONS, PRIORITIES, ROLES, RULE_KINDS
+from tgesc.domain.weekly import Weekly, WeeklyError
 
 Problems = list[str]
 
@@ -312,8 +313,9 @@ SNIPPETS = Section("snippets", (
 ), key_help="snippet key")
 
 SECTIONS: dict[str, Section] = {s.name: s for s in (TIERS, STAFF, SLA, RULES, FAQ, SNIPPETS)}
-SECTION_ORDER = ("calendars", "tiers", "staff", "sla", "templates", "rules", "faq", "snippets", "lifecycle")
-FLAT_SECTIONS = ("lifecycle",)  # a table of settings: its "entries" are values, written `key = value`
+SECTION_ORDER = ("calendars", "tiers", "staff", "sla", "templates", "rules", "faq", "snippets", "lifecycle",
+                 "reports")
+FLAT_SECTIONS = ("lifecycle", "reports")  # tables of settings: their "entries" are values, written `key = value`
 
 LIFECYCLE: dict[str, tuple[str, str]] = {  # key: (default, help)
     "waiting_remind_after": ("1d", "a ticket waiting on the customer: the customer is reminded after this long"),
@@ -321,6 +323,25 @@ LIFECYCLE: dict[str, tuple[str, str]] = {  # key: (default, help)
     "faq_resolve_after": ("1d", "an FAQ answer nobody disputes: the ticket is resolved (faq_silence) after this long"),
     "close_after": ("3d", "a resolved ticket closes after this long; a message before then reopens it"),
 }
+
+REPORTS: dict[str, tuple[str, str]] = {  # key: (default, help)
+    "digest": ("", "the weekly digest to leads and admins: a weekday and a time in the desk's zone, e.g. "
+                   "\"mon 09:00\" (empty: none)"),
+}
+SETTINGS = {"lifecycle": LIFECYCLE, "reports": REPORTS}  # each table of settings: its keys, defaults and help
+
+
+def weekly_or_empty(value: Any) -> str:
+    """A weekly instant in canonical form (`mon 09:00`), or "" (none)."""
+    if value == "":
+        return ""
+    try:
+        return Weekly.parse(value).text()
+    except WeeklyError as exc:
+        raise Bad(str(exc)) from None
+
+
+SETTING_CHECKS = {"lifecycle": lambda value: positive_duration(value), "reports": weekly_or_empty}
 
 RULE_REQUIREMENTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # kind: (required fields, fields at least one of which must act)
@@ -389,19 +410,20 @@ def sla_problems(key: str, entry: Mapping[str, Any]) -> Problems:
     return problems
 
 
-def normalize_lifecycle(raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:
-    """`[lifecycle]`: each timing given, a positive duration in canonical form (one not given keeps its default,
-    `LIFECYCLE`, wherever the configuration is read)."""
-    allowed = ", ".join(LIFECYCLE)
-    problems = [f"lifecycle.{key}: unknown key (allowed: {allowed})" for key in raw if key not in LIFECYCLE]
+def normalize_settings(section: str, raw: Mapping[str, Any]) -> tuple[dict[str, Any], Problems]:
+    """A table of settings (`[lifecycle]`: positive durations; `[reports]`: the digest's weekly instant), each value
+    given in canonical form; one not given keeps its default (`SETTINGS`) wherever the configuration is read."""
+    known, check = SETTINGS[section], SETTING_CHECKS[section]
+    allowed = ", ".join(known)
+    problems = [f"{section}.{key}: unknown key (allowed: {allowed})" for key in raw if key not in known]
     result = {}
-    for key in LIFECYCLE:
+    for key in known:
         if key not in raw:
             continue
         try:
-            result[key] = positive_duration(raw[key])
+            result[key] = check(raw[key])
         except Bad as exc:
-            problems.append(f"lifecycle.{key}: {exc}")
+            problems.append(f"{section}.{key}: {exc}")
     return result, problems
 
 

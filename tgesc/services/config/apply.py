@@ -31,7 +31,7 @@ EXPORT_HEADER = (
 )
 SINGULAR = {"calendars": "calendar", "tiers": "tier", "staff": "staff member", "sla": "SLA policy",
             "templates": "template", "rules": "rule", "faq": "FAQ entry", "snippets": "snippet",
-            "lifecycle": "lifecycle setting"}
+            "lifecycle": "lifecycle setting", "reports": "reports setting"}
 
 
 def parse_toml(text: str, source: str) -> dict[str, Any]:

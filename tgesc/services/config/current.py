@@ -17,6 +17,7 @@ import peewee
 from tgesc.domain.durations import parse_duration
 from tgesc.domain.rules import FaqEntry, Rule, faq_from, rules_from
 from tgesc.domain.ticket_rules import LifecyclePolicy
+from tgesc.domain.weekly import Weekly
 from tgesc.models import Staff, StaffTier, Tier
 from tgesc.services.config import store as config_store
 from tgesc.services.config.apply import entry_in
@@ -50,6 +51,12 @@ class Configuration:
         """The `[lifecycle]` timings (a timing not set: its default)."""
         return LifecyclePolicy.from_seconds({key: parse_duration(value)
                                              for key, value in self.sections["lifecycle"].items()})
+
+    @property
+    def digest(self) -> Weekly | None:
+        """When the weekly digest goes out (`[reports] digest`; None: no digest)."""
+        text = self.sections["reports"].get("digest")
+        return Weekly.parse(text) if text else None
 
     @property
     def front_line(self) -> Tier | None:

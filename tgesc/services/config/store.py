@@ -121,22 +121,23 @@ def _load_faq() -> dict[str, Any]:
             for f in FaqEntry.select().order_by(FaqEntry.name)}
 
 
-LIFECYCLE_PREFIX = "lifecycle."  # `[lifecycle]` settings are meta rows: lifecycle.close_after = 3d
+def _settings_loader(section: str) -> Callable[[], dict[str, Any]]:
+    """The loader of a table of settings (`[lifecycle]`, `[reports]`): meta rows `SECTION.KEY` (a setting not set
+    keeps its default)."""
+    def load() -> dict[str, Any]:
+        from tgesc.domain.config_schema import SETTINGS
 
+        prefix = f"{section}."
+        rows = {m.key.removeprefix(prefix): m.value for m in Meta.select().where(Meta.key.startswith(prefix))}
+        return {key: rows[key] for key in SETTINGS[section] if key in rows}
 
-def _load_lifecycle() -> dict[str, Any]:
-    """The `[lifecycle]` timings set (a timing not set keeps its default)."""
-    from tgesc.domain.config_schema import LIFECYCLE
-
-    rows = {m.key.removeprefix(LIFECYCLE_PREFIX): m.value
-            for m in Meta.select().where(Meta.key.startswith(LIFECYCLE_PREFIX))}
-    return {key: rows[key] for key in LIFECYCLE if key in rows}
+    return load
 
 
 LOADERS: dict[str, Callable[[], dict[str, Any]]] = {
     "calendars": _load_calendars, "tiers": _load_tiers, "staff": _load_staff, "sla": _load_sla,
     "templates": _load_templates, "rules": _load_rules, "faq": _load_faq, "snippets": _load_snippets,
-    "lifecycle": _load_lifecycle,
+    "lifecycle": _settings_loader("lifecycle"), "reports": _settings_loader("reports"),
 }
 
 
@@ -222,14 +223,17 @@ def _save_snippet(key: str, e: dict[str, Any]) -> None:
     _upsert(Snippet, Snippet.name, key, {"texts": e["text"]})
 
 
-def _save_lifecycle(key: str, value: Any) -> None:
-    _upsert(Meta, Meta.key, LIFECYCLE_PREFIX + key, {"value": value})
+def _settings_saver(section: str) -> Callable[[str, Any], None]:
+    def save(key: str, value: Any) -> None:
+        _upsert(Meta, Meta.key, f"{section}.{key}", {"value": value})
+
+    return save
 
 
 SAVERS: dict[str, Callable[[str, Any], None]] = {
     "calendars": _save_calendar, "tiers": _save_tier, "staff": _save_staff, "sla": _save_sla,
     "templates": _save_template, "rules": _save_rule, "faq": _save_faq, "snippets": _save_snippet,
-    "lifecycle": _save_lifecycle,
+    "lifecycle": _settings_saver("lifecycle"), "reports": _settings_saver("reports"),
 }
 
 
@@ -263,8 +267,8 @@ def delete_entry(section: str, key: str) -> None:
         in_use = Ticket.select().join(Tier).where(Tier.code == key).count()
         if in_use:
             raise DomainError(f"tier {key!r} cannot be removed: {in_use} ticket(s) are in it; move them first")
-    if section == "lifecycle":
-        Meta.delete().where(Meta.key == LIFECYCLE_PREFIX + key).execute()
+    if section in ("lifecycle", "reports"):
+        Meta.delete().where(Meta.key == f"{section}.{key}").execute()
         return
     model, key_field = DELETE_KEYS[section]
     if section == "staff":

@@ -15,7 +15,7 @@ MAX_INLINE = 100
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 
 
-FLAT_SECTIONS = ("lifecycle",)  # tables of settings, not of entries (config_schema.FLAT_SECTIONS)
+FLAT_SECTIONS = ("lifecycle", "reports")  # tables of settings, not of entries (config_schema.FLAT_SECTIONS)
 
 
 def dumps(document: Mapping[str, Mapping[str, Any]], header: str = "") -> str:
