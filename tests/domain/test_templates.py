@@ -36,6 +36,8 @@ EXPECTED_VARIABLES = {
     "ban_notice_indefinite": set(),
     "sla_warning": {"ticket", "priority", "tier", "clock", "left", "due", "todo"},
     "sla_breach": {"ticket", "priority", "tier", "clock", "late", "due", "todo"},
+    "weekly_digest": {"since", "until", "opened", "resolved", "open_now", "first_response_median",
+                      "resolution_median", "sla_met", "escalations", "csat_average", "csat_answered", "follow_up_rate"},
 }
 
 

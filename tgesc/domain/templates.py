@@ -83,6 +83,9 @@ REGISTRY: Mapping[str, TemplateSpec] = {
               "ticket", "priority", "tier", "clock", "left", "due", "todo"),
         _spec("sla_breach", "staff: an SLA deadline passed (thread, team leads' or admins' private chats)",
               "ticket", "priority", "tier", "clock", "late", "due", "todo"),
+        _spec("weekly_digest", "team leads and admins: the week's numbers (private chat; the HTML report follows)",
+              "since", "until", "opened", "resolved", "open_now", "first_response_median", "resolution_median",
+              "sla_met", "escalations", "csat_average", "csat_answered", "follow_up_rate"),
     )
 }
 TEMPLATE_KEYS: tuple[str, ...] = tuple(REGISTRY)
