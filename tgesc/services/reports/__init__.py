@@ -1,0 +1,1 @@
+"""Reports: what the desk did over a period, as numbers, tables and an HTML page with charts."""
