@@ -6,8 +6,9 @@ Backends
     marker. Use `BACKENDS` (or `backend_params()`) to parametrise a test of your own the same way.
 
 CI
-    With `CI=true` the session fails when any test marked `postgres` or `redis` (or using the
-    `postgres_url` / `redis_url` fixtures) was skipped: a missing server must never look green.
+    With `CI=true` the session fails when any test marked `postgres`, `redis` or `chromium` (or using the
+    `postgres_url` / `redis_url` / `chromium` fixtures) was skipped: a missing server or browser must never
+    look green.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import fcntl
 import hashlib
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -31,7 +33,8 @@ from support import empty_env_file
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_POSTGRES_URL = "postgresql://127.0.0.1/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
-SERVICE_MARKERS = ("postgres", "redis")
+SERVICE_MARKERS = ("postgres", "redis", "chromium")
+SERVICE_FIXTURES = {"postgres": "postgres_url", "redis": "redis_url", "chromium": "chromium"}
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -62,21 +65,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         f"tgesc: postgres={os.environ.get('TGESC_TEST_POSTGRES_URL', DEFAULT_POSTGRES_URL)} "
         f"redis={os.environ.get('TGESC_TEST_REDIS_URL', DEFAULT_REDIS_URL)} "
-        f"(CI={'true: skipped postgres/redis tests fail the run' if in_ci() else 'false'})"
+        f"(CI={'true: skipped postgres/redis/chromium tests fail the run' if in_ci() else 'false'})"
     ]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test using `postgres_url` / `redis_url` directly is marked even if its author forgot."""
+    """A test using `postgres_url` / `redis_url` / `chromium` directly is marked even if its author forgot."""
     for item in items:
         for marker in SERVICE_MARKERS:
-            uses = f"{marker}_url" in getattr(item, "fixturenames", ())
+            uses = SERVICE_FIXTURES[marker] in getattr(item, "fixturenames", ())
             if uses and item.get_closest_marker(marker) is None:
                 item.add_marker(marker)
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    """Runs where the reports arrive (the controller, with xdist): a skipped test that needs a server is noted."""
+    """Runs where the reports arrive (the controller, with xdist): a skipped test that needs a server (or the
+    browser) is noted."""
     if report.skipped:
         needs = [m for m in SERVICE_MARKERS if m in report.keywords]
         if needs:
@@ -94,7 +98,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
     if not skipped:
         return
     verdict = "FAILS the run (CI=true)" if in_ci() else "would fail under CI=true"
-    terminalreporter.section(f"skipped tests needing PostgreSQL or Redis: {len(skipped)} — {verdict}",
+    terminalreporter.section(f"skipped tests needing PostgreSQL, Redis or Chromium: {len(skipped)} — {verdict}",
                              sep="=", red=in_ci(), yellow=not in_ci())
     for reason in dict.fromkeys(reason for _, _, reason in skipped):
         terminalreporter.line(f"reason: {reason}")
@@ -299,6 +303,19 @@ def redis_url(_redis_server: str, request: pytest.FixtureRequest) -> Iterator[st
             client.flushdb()
             client.close()
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+# --- a browser -----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """The path of Debian's `chromium`, for the tests that open a page in headless Chromium (tests/browser.py),
+    or skip (a failure under CI=true: `.ci/run` installs it when it is missing)."""
+    found = shutil.which("chromium")
+    if found is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium; .ci/run installs it)")
+    return found
 
 
 # --- the CLI -------------------------------------------------------------------------------------

@@ -1,1 +1,2 @@
-"""Reports: what happened on the desk in a period, from the stored measures and the audit log (`tgesc report`)."""
+"""Reports: what happened on the desk in a period, from the stored measures and the audit log (`tgesc report`), and
+the HTML page that draws them."""
