@@ -51,3 +51,15 @@ def test_bad_input_is_a_usage_error(cli):
 def ok(result) -> str:
     assert result.exit_code == 0, result
     return result.stdout
+
+
+def test_the_html_report_is_one_private_page(cli, tmp_path):
+    out = tmp_path / "week.html"
+    result = cli("report", "html", *WEEK, "--out", str(out))
+    assert result.exit_code == 0, result
+    assert result.stderr.startswith("Wrote the report of 2026-03-01 00:00 – 2026-03-08 00:00 to ")
+    assert oct(out.stat().st_mode & 0o777) == "0o600"
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "https://" not in page.split("<script", 1)[0]
+    unwritable = cli("report", "html", *WEEK, "--out", str(tmp_path / "missing" / "week.html"))
+    assert unwritable.exit_code == 78 and "cannot create" in unwritable.stderr

@@ -12,12 +12,13 @@ import csv
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import typer
 
 from tgesc.cli.context import current_time, state
-from tgesc.cli.output import JSON_OPTION, emit, table
+from tgesc.cli.output import JSON_OPTION, emit, info, table
 from tgesc.domain.errors import UsageError
 
 app = typer.Typer(help="Reports: the desk's numbers over a period.", no_args_is_help=True)
@@ -221,3 +222,36 @@ def staff_(since: str = SINCE, until: str = UNTIL, tier: list[str] = TIER, prior
 
     document = staff_rows(scope(since, until, tier, priority, tag, staff))
     emit_report(document, _listed(document["rows"]), as_json, as_csv)
+
+
+@app.command("html")
+def html(out: Path = typer.Option(Path("report.html"), "--out", metavar="FILE", dir_okay=False,
+                                  help="Where to write the page (default report.html; created 0600: it holds "
+                                       "customer data)."),
+         since: str = SINCE, until: str = UNTIL, tier: list[str] = TIER, priority: list[str] = PRIORITY,
+         tag: list[str] = TAG, staff: list[str] = STAFF) -> None:
+    """One self-contained HTML page with charts: tickets per day, first-response and resolution times against the
+    SLA, the SLA met per priority, ratings per tier, escalations by trigger (docs/report-html.md). It needs no
+    network to view: open it in any browser, or attach it to a mail.
+
+    Examples:
+
+      tgesc report html --out week.html
+
+      tgesc report html --since 30d --tier L2 --out l2-month.html
+    """
+    from zoneinfo import ZoneInfo
+
+    from tgesc.private_files import creation_error, private_opener
+    from tgesc.services.reports.html import render
+    from tgesc.services.reports.page import page
+
+    chosen = scope(since, until, tier, priority, tag, staff)
+    text = render(page(chosen, ZoneInfo(state().settings().timezone), current_time()))
+    try:
+        with open(out, "w", encoding="utf-8", opener=private_opener) as file:
+            file.write(text)
+    except OSError as error:
+        raise creation_error(out, error) from None
+    info(f"Wrote the report of {chosen.since:%Y-%m-%d %H:%M} – {chosen.until:%Y-%m-%d %H:%M} to {out} "
+         f"({len(text.encode()) // 1024} KB).")
