@@ -228,6 +228,8 @@ SPECS: tuple[SettingSpec, ...] = (
                 "closings)", check=_check_parses(_positive_duration)),
     SettingSpec("assignment_sweep_every", "assignment sweep interval (tickets back from staff whose shift ended, "
                 "tickets nobody holds to staff on shift)", check=_check_parses(_positive_duration)),
+    SettingSpec("digest_check_every", "how often cron looks whether the weekly digest ([reports] digest) is due",
+                check=_check_parses(_positive_duration)),
     SettingSpec("sweep_batch", "due tickets (or surveys) one sweep job claims and handles in one transaction; a "
                 "full batch hands the rest to a follow-up job, so that workers share a backlog (1-10000)",
                 check=_check_parses(_sweep_batch)),
@@ -251,7 +253,8 @@ SPECS: tuple[SettingSpec, ...] = (
 DEFAULTS = {"log_level": "INFO", "flood_limit": "20/1m", "send_rate": "25/1s",
             "chat_rate": "1/1s", "group_rate": "20/1m", "new_tags_by": "leads",
             "sla_sweep_every": "15s", "unresolved_sweep_every": "15s", "survey_sweep_every": "1m",
-            "lifecycle_sweep_every": "1m", "assignment_sweep_every": "1m", "sweep_batch": "100",
+            "lifecycle_sweep_every": "1m", "assignment_sweep_every": "1m", "digest_check_every": "1m",
+            "sweep_batch": "100",
             "relay_every": "30s", "housekeeping_every": "1h", "cron_lock_ttl": "30s",
             "survey_delay": "24h", "survey_hours": "10:00-20:00", "survey_remind_after": "24h",
             "survey_expire_after": "24h", "survey_low_score_tier": "L2"}

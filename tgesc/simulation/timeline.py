@@ -3,10 +3,11 @@ would run, as real RQ jobs.
 
 RQ's cron runs an interval job when the scheduler starts and every interval after: here, at the scenario's
 start plus whole intervals (`sla_sweep_every`, `unresolved_sweep_every`, `survey_sweep_every`,
-`lifecycle_sweep_every`, `assignment_sweep_every`). A tick at which
+`lifecycle_sweep_every`, `assignment_sweep_every`, `digest_check_every`). A tick at which
 a sweep's due query finds nothing changes nothing, so time jumps from one tick with work to the next: the first
 tick at or after the earliest timer the sweep reads (services.sweeps.next_due), or, for the assignment sweep, at or
-after the next instant it has work (at once, or when a shift opens or closes). Every warning, breach, unresolved
+after the next instant it has work (at once, or when a shift opens or closes), and for the digest at each
+`[reports] digest` instant. Every warning, breach, unresolved
 escalation, survey, reminder, expiry, hand-back and assignment fires at the instant it would in production.
 """
 
@@ -40,6 +41,7 @@ PERIODIC = (
     Periodic("survey", jobs.survey_sweep, "survey_sweep_every", _timer(next_due.next_survey_step)),
     Periodic("lifecycle", jobs.lifecycle_sweep, "lifecycle_sweep_every", _timer(next_due.next_lifecycle_step)),
     Periodic("assignment", jobs.assignment_sweep, "assignment_sweep_every", next_due.next_assignment_check),
+    Periodic("digest", jobs.digest, "digest_check_every", jobs.next_digest),
 )
 
 

@@ -58,6 +58,7 @@ PERIODIC = (
     Periodic(jobs.survey_sweep, "survey_sweep_every", 300),
     Periodic(jobs.lifecycle_sweep, "lifecycle_sweep_every", 300),
     Periodic(jobs.assignment_sweep, "assignment_sweep_every", 300),
+    Periodic(jobs.digest, "digest_check_every", 300),
     Periodic(jobs.outbox_relay, "relay_every", 300),
     Periodic(jobs.housekeeping, "housekeeping_every", 1800),
 )

@@ -185,6 +185,30 @@ def assignment_sweep(dry_run: bool = False, after: Key | None = None) -> list[di
     return _sweeping(ASSIGNMENT_SWEEP, assignment_sweep, dry_run, after)
 
 
+def digest() -> list[str]:
+    """The weekly digest to team leads and admins, when one is due and not sent yet (services.reports.digest)."""
+    from zoneinfo import ZoneInfo
+
+    from tgesc.services.outbox.store import recording
+    from tgesc.services.reports.digest import send_due
+
+    with recording() as rows:
+        sent = _on_database(lambda db, now: send_due(db, now, ZoneInfo(_settings.timezone)))
+    if _wake and sent:
+        wake_for(rows, lambda _rows: _redis())
+    return sent
+
+
+def next_digest(now: datetime) -> datetime | None:
+    """When the weekly digest is next due after `now`, in this process's zone (None: none is configured)."""
+    from zoneinfo import ZoneInfo
+
+    from tgesc.services.reports.digest import next_at
+
+    db, _ = _context()
+    return next_at(db, now, ZoneInfo(_settings.timezone))
+
+
 def outbox_relay() -> int:
     """Pending outbox rows due by now whose `telegram` job is gone get one again; how many."""
     from tgesc.adapters.jobs import enqueue_deliveries

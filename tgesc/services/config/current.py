@@ -64,7 +64,7 @@ class Configuration:
         return min(self.tiers.values(), key=lambda tier: tier.level, default=None)
 
 
-PARSED_SECTIONS = ("sla", "calendars", "templates", "tiers", "lifecycle")
+PARSED_SECTIONS = ("sla", "calendars", "templates", "tiers", "lifecycle", "reports")
 _parsed: dict[str, Configuration] = {}
 _checked: dict[str, tuple[Any, int]] = {}  # database → (its transaction, config_store.bumps) at the last check
 

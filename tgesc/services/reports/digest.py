@@ -5,7 +5,8 @@ When: `tgesc worker cron` runs `send_due` every `digest_check_every` (1 min); `t
 instant of its timeline. It sends the digest of the latest digest instant at or before now, if that instant is
 less than `LATE` ago (a desk down over a whole week does not send an old digest when it comes back). Exactly once
 per week and person however many schedulers or runs: each message's outbox row has a dedupe key made of the week
-and the person, so a second run (or a second scheduler) writes nothing. The HTML page is rendered when the bot
+and the person, so a second run (or a second scheduler) writes nothing. The audit log's `report.digest` says when a
+week was done and who got it (`simulate --json`: `report_digest`). The HTML page is rendered when the bot
 sends the file (kind `document`), from the week the row names.
 """
 
@@ -18,7 +19,7 @@ import peewee
 
 from tgesc.db import write_transaction
 from tgesc.domain.humanize import duration_text
-from tgesc.models import Staff
+from tgesc.models import Event, Staff
 from tgesc.services.config.current import current
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.reports.scope import Scope
@@ -30,13 +31,20 @@ RECIPIENT_ROLES = ("lead", "admin")
 
 
 def next_at(db: peewee.Database, now: datetime, zone: tzinfo) -> datetime | None:
-    """The next digest instant after `now` (None: no digest is configured)."""
+    """When the digest is next due: the latest digest instant while it is less than LATE ago and its week was not
+    done yet, else the next one (None: no digest is configured)."""
     weekly = current(db).digest
-    return None if weekly is None else weekly.latest(now, zone) + timedelta(days=7)
+    if weekly is None:
+        return None
+    latest = weekly.latest(now, zone)
+    if now - latest <= LATE and not _done(latest):
+        return latest
+    return latest + timedelta(days=7)  # the same wall-clock time in `zone` a week on
 
 
-def send_due(db: peewee.Database, now: datetime, zone: tzinfo) -> list[dict[str, Any]]:
-    """Queue the digest of the latest digest instant to every lead and admin who has not had it; who got it now."""
+def send_due(db: peewee.Database, now: datetime, zone: tzinfo) -> list[str]:
+    """Queue the digest of the latest digest instant to every lead and admin who has not had it; who got it now.
+    The first run that does a week records `report.digest` (the week, and who was sent it)."""
     weekly = current(db).digest
     if weekly is None:
         return []
@@ -46,14 +54,18 @@ def send_due(db: peewee.Database, now: datetime, zone: tzinfo) -> list[dict[str,
     since, until = weekly.week_before(end)
     scope = Scope(since.astimezone(UTC), until.astimezone(UTC))
     numbers = summary(scope)
-    sent = []
-    for person in Staff.select().where(Staff.role.in_(RECIPIENT_ROLES) & Staff.active).order_by(Staff.handle):
-        with write_transaction(db):
-            if _queued(person, scope, numbers, zone, now):
-                event(None, "report.digest_sent", "system", now, to=person.handle, since=scope.since.isoformat(),
-                      until=scope.until.isoformat())
-                sent.append({"to": person.handle, "since": scope.since.isoformat(), "until": scope.until.isoformat()})
+    people = list(Staff.select().where(Staff.role.in_(RECIPIENT_ROLES) & Staff.active).order_by(Staff.handle))
+    with write_transaction(db):
+        sent = [person.handle for person in people if _queued(person, scope, numbers, zone, now)]
+        if sent or not _done(end):
+            event(None, "report.digest", "system", now, since=scope.since.isoformat(), until=scope.until.isoformat(),
+                  to=sent)
     return sent
+
+
+def _done(end: datetime) -> bool:
+    """Whether the week ending at `end` was done (its digest sent, or nobody there to send it to)."""
+    return Event.select(Event.id).where((Event.kind == "report.digest") & (Event.at >= end)).exists()
 
 
 def _queued(person: Staff, scope: Scope, numbers: dict[str, Any], zone: tzinfo, now: datetime) -> bool:
