@@ -36,6 +36,15 @@ def _by_actor(scope: Scope, kind: str) -> dict[str, int]:
 
 
 def _row(scope: Scope, name: str, rule: tuple[str, bool] | None, fired: int, escalations: int) -> dict[str, Any]:
+    kind, enabled = rule if rule is not None else (None, None)
+    row = {"rule": name, "kind": kind, "trigger": RULE_TRIGGERS.get(kind or "", kind), "enabled": enabled,
+           "fired": fired, "escalations": escalations, "sent_back": 0, "resolved_front_line": 0,
+           "median_resolution_s": None, "average_rating": None}
+    return {**row, **_after(scope, name)} if escalations else row
+
+
+def _after(scope: Scope, name: str) -> dict[str, Any]:
+    """What became of the tickets the rule escalated in the period."""
     tickets = events(scope, "ticket.escalated", Event.ticket).where(Event.actor == f"rule:{name}")
     down = Event.select(fn.COUNT(fn.DISTINCT(Event.ticket))).where(
         Event.ticket.in_(tickets) & (Event.kind == "ticket.escalated")
@@ -47,8 +56,6 @@ def _row(scope: Scope, name: str, rule: tuple[str, bool] | None, fired: int, esc
     median, = percentiles(resolutions, ClockRun.wall_s, (0.5,))
     rating = Survey.select(fn.AVG(Survey.stars)).where(Survey.ticket.in_(tickets) & Survey.stars.is_null(False)
                                                        ).scalar()
-    kind, enabled = rule if rule is not None else (None, None)
-    return {"rule": name, "kind": kind, "trigger": RULE_TRIGGERS.get(kind or "", kind), "enabled": enabled,
-            "fired": fired, "escalations": escalations, "sent_back": down, "resolved_front_line": at_front,
+    return {"sent_back": down, "resolved_front_line": at_front,
             "median_resolution_s": seconds(median) if median is not None else None,
             "average_rating": round(float(rating), 2) if rating is not None else None}
