@@ -268,6 +268,7 @@ class Ticket(BaseModel):
             (("tier", "status"), False),
             (("status", "next_breach_at", "number"), False),
             (("status", "tier", "assignee"), False),  # the assignment sweep: whose tickets go back, the pool
+            (("created_at",), False),  # reports: the tickets opened in a period
         )
 
 
@@ -373,7 +374,9 @@ class ClockRun(BaseModel):
 
     class Meta:
         table_name = "clock_run"
-        indexes = ((("ticket", "clock", "started_at"), True), (("stopped_at", "clock"), False))
+        # reports read a clock's runs of a period from the second index alone: counts, and the sort of a percentile
+        indexes = ((("ticket", "clock", "started_at"), True),
+                   (("clock", "stopped_at", "met", "breached", "wall_s", "business_s"), False))
 
 
 class Outbox(BaseModel):
@@ -430,7 +433,8 @@ class Survey(BaseModel):
     lease_until = UTCDateTimeField(null=True)  # SQLite: a survey sweep job's claim on it ends (services.sweeps.store)
 
     class Meta:
-        indexes = ((("ticket", "round"), True), (("status", "due_at"), False))
+        indexes = ((("ticket", "round"), True), (("status", "due_at"), False),
+                   (("sent_at",), False), (("answered_at",), False))  # reports: the surveys of a period
 
 
 class DeadLetter(BaseModel):

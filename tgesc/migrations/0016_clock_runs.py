@@ -1,6 +1,7 @@
 """Measures for reports: every run of an SLA clock that ended, with its wall-clock and business-time length, its
-deadline and whether it held (`clock_run`, written when a clock ends: services.clocks.measures), and an index on
-the audit log by kind and time, for the counts of a period (escalations, resolutions, reopenings).
+deadline and whether it held (`clock_run`, written when a clock ends: services.clocks.measures), and the indexes
+that read a period: the audit log by kind and time (escalations, resolutions, reopenings), tickets by opening,
+surveys by sending and by answer.
 
 Existing tickets are backfilled from their own instants and policy snapshots: the first-response and resolution runs
 that have ended (who ended them is not known then). Earlier next-response runs left no trace and stay uncounted."""
@@ -34,11 +35,15 @@ def up(migrator, db):
 
         class Meta:
             table_name = "clock_run"
-            indexes = ((("ticket", "clock", "started_at"), True), (("stopped_at", "clock"), False))
+            indexes = ((("ticket", "clock", "started_at"), True),
+                       (("clock", "stopped_at", "met", "breached", "wall_s", "business_s"), False))
 
     Run._meta.set_database(db)
     Run.create_table()
-    migrator.migrate(migrator.add_index("event", ("kind", "at"), False))
+    migrator.migrate(migrator.add_index("event", ("kind", "at"), False),
+                     migrator.add_index("ticket", ("created_at",), False),
+                     migrator.add_index("survey", ("sent_at",), False),
+                     migrator.add_index("survey", ("answered_at",), False))
     _backfill(db)
 
 
@@ -64,5 +69,6 @@ def _columns(ticket):
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_index("event", "event_kind_at"))
+    migrator.migrate(migrator.drop_index("event", "event_kind_at"), migrator.drop_index("ticket", "ticket_created_at"),
+                     migrator.drop_index("survey", "survey_sent_at"), migrator.drop_index("survey", "survey_answered_at"))
     db.execute_sql("DROP TABLE clock_run")

@@ -34,7 +34,7 @@ def sla_rows(scope: Scope) -> dict[str, Any]:
                        fn.SUM(ClockRun.breached.cast("int"))).join(Tier, on=(ClockRun.tier == Tier.id)).group_by(
             ClockRun.priority, Tier.code).order_by(ClockRun.priority, Tier.code).tuples()
         for priority, tier, total, breached in grouped:
-            late = runs(scope, clock, Ticket.number).join(Tier, on=(ClockRun.tier == Tier.id)).where(
+            late = runs(scope, clock, Ticket.number, with_tickets=True).join(Tier, on=(ClockRun.tier == Tier.id)).where(
                 ClockRun.breached & (ClockRun.priority == priority) & (Tier.code == tier)).order_by(Ticket.number)
             rows.append({"priority": priority, "tier": tier, "clock": clock, "met": total - (breached or 0),
                          "breached": breached or 0, "met_pct": percent(total - (breached or 0), total),
@@ -47,12 +47,12 @@ def csat_rows(scope: Scope, by: str) -> dict[str, Any]:
     the average rating and its distribution, and the low scores with their tickets."""
     groups: dict[str, dict[str, Any]] = defaultdict(lambda: {"sent": 0, "ratings": [], "low": []})
     sent = scope.kept(_grouped(Survey.select(Ticket.id, Ticket.tags, *_group_columns(by)).join(Ticket))
-                      .where(scope.period(Survey.sent_at))).tuples()
+                      .where(scope.period(Survey.sent_at))).tuples()  # joined: the groups read the ticket
     for _, tags, *key in sent:
         for group in _groups(by, tags, key):
             groups[group]["sent"] += 1
-    rated = _grouped(answered_surveys(scope).select(Survey.stars, Survey.comment, Ticket.number, Ticket.tags,
-                                                    *_group_columns(by))).tuples()
+    rated = _grouped(answered_surveys(scope, with_tickets=True).select(
+        Survey.stars, Survey.comment, Ticket.number, Ticket.tags, *_group_columns(by))).tuples()
     for stars, comment, number, tags, *key in rated:
         for group in _groups(by, tags, key):
             groups[group]["ratings"].append(stars)

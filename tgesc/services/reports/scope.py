@@ -32,10 +32,13 @@ class Scope:
         """`column` falls in the period."""
         return (column >= self.since) & (column < self.until)
 
-    def kept(self, query: peewee.ModelSelect, tier: peewee.Field = Ticket.tier,
+    def kept(self, query: peewee.ModelSelect, ticket: peewee.Field | None = None, tier: peewee.Field = Ticket.tier,
              priority: peewee.Field = Ticket.priority) -> peewee.ModelSelect:
-        """`query` (which has Ticket in it) narrowed to the filters; `tier` and `priority` are the columns the tier
-        and priority filters look at (a clock run's own, or the ticket's)."""
+        """`query` narrowed to the filters; `tier` and `priority` are the columns the tier and priority filters look
+        at (a clock run's own, or the ticket's). `ticket`: the column of `query` naming its ticket, joined to the
+        ticket only when a filter reads the ticket (None: `query` is of tickets, or has them joined already)."""
+        if ticket is not None and self.reads_tickets(tier, priority):
+            query = query.join(Ticket, on=(ticket == Ticket.id))
         if self.tiers:
             query = query.where(tier.in_(Tier.select(Tier.id).where(Tier.code.in_(self.tiers))))
         if self.priorities:
@@ -45,6 +48,13 @@ class Scope:
         if self.staff:
             query = query.where(Ticket.assignee.in_(Staff.select(Staff.id).where(Staff.handle.in_(self.staff))))
         return query
+
+
+    def reads_tickets(self, tier: peewee.Field, priority: peewee.Field) -> bool:
+        """Whether a filter reads the ticket's own columns (its tags, assignee, and tier or priority unless those
+        are the query's own)."""
+        return bool(self.tags or self.staff or (self.tiers and tier is Ticket.tier)
+                    or (self.priorities and priority is Ticket.priority))
 
 
 def postgres() -> bool:
@@ -64,22 +74,32 @@ def hour_of(column: peewee.Field) -> peewee.Node:
     return fn.date_trunc("hour", column) if postgres() else fn.strftime("%Y-%m-%d %H", column)
 
 
-def percentiles(query: peewee.ModelSelect, column: peewee.Node, fractions: Sequence[float]) -> list[float | None]:
+def percentiles(query: peewee.ModelSelect, column: peewee.Field, fractions: Sequence[float]) -> list[float | None]:
     """The percentiles `fractions` (0.5: the median) of `column` over `query`'s rows, interpolated between the two
-    nearest ranks as PostgreSQL's percentile_cont does (None for no rows); read in the database, two rows each."""
-    count = query.select(fn.COUNT(column)).scalar() or 0
-    found: list[float | None] = []
-    for fraction in fractions:
-        if not count:
-            found.append(None)
-            continue
-        position = fraction * (count - 1)
-        low = math.floor(position)
-        values = [v for (v,) in query.select(column).where(column.is_null(False)).order_by(column)
-                  .offset(low).limit(2).tuples()]
-        high = values[1] if len(values) > 1 else values[0]
-        found.append(values[0] + (high - values[0]) * (position - low))
-    return found
+    nearest ranks as PostgreSQL's percentile_cont does (None for no rows). One query on PostgreSQL (percentile_cont
+    itself); on SQLite the count, then one sort that numbers the rows and keeps the ranks wanted."""
+    if postgres():
+        found = query.select(*(peewee.NodeList((peewee.SQL("percentile_cont(%s) WITHIN GROUP (ORDER BY", [f]),
+                                                column, peewee.SQL(")"))) for f in fractions)).tuples()
+        return [None if value is None else float(value) for value in found[0]]
+    present = query.where(column.is_null(False))
+    count = present.select(fn.COUNT(column)).scalar() or 0
+    if not count:
+        return [None for _ in fractions]
+    positions = [fraction * (count - 1) for fraction in fractions]
+    ranks = sorted({rank for p in positions for rank in (math.floor(p) + 1, min(math.floor(p) + 2, count))})
+    ranked = present.select(column.alias("v"), fn.ROW_NUMBER().over(order_by=[column]).alias("rn"))
+    values = dict((rn, v) for v, rn in database.execute(
+        peewee.Select([ranked.alias("ranked")], [peewee.SQL("v"), peewee.SQL("rn")])
+        .where(peewee.SQL("rn").in_(ranks))).fetchall())
+    return [_between(values, p, count) for p in positions]
+
+
+def _between(values: dict[int, float], position: float, count: int) -> float:
+    """The value at 0-based `position` among the sorted ones, interpolated (`values` by 1-based rank)."""
+    low = math.floor(position)
+    below, above = values[low + 1], values[min(low + 2, count)]
+    return below + (above - below) * (position - low)
 
 
 def seconds(value: float | None) -> float | int:

@@ -47,13 +47,17 @@ def happened(scope: Scope, kind: str) -> int:
 
 def events(scope: Scope, kind: str, *columns: Any) -> peewee.ModelSelect:
     """The period's audit events of `kind` on the tickets in scope, selecting `columns`."""
-    return scope.kept(Event.select(*columns).join(Ticket).where((Event.kind == kind) & scope.period(Event.at)))
+    return scope.kept(Event.select(*columns).where((Event.kind == kind) & scope.period(Event.at)), Event.ticket)
 
 
-def runs(scope: Scope, clock: str, *columns: Any) -> peewee.ModelSelect:
-    """The runs of `clock` that ended in the period on the tickets in scope."""
-    return scope.kept(ClockRun.select(*columns).join(Ticket, on=(ClockRun.ticket == Ticket.id)).where(
-        (ClockRun.clock == clock) & scope.period(ClockRun.stopped_at)), ClockRun.tier, ClockRun.priority)
+def runs(scope: Scope, clock: str, *columns: Any, with_tickets: bool = False) -> peewee.ModelSelect:
+    """The runs of `clock` that ended in the period on the tickets in scope (`with_tickets`: joined to them whatever
+    the filters, for a caller that reads them)."""
+    ended = ClockRun.select(*columns).where((ClockRun.clock == clock) & scope.period(ClockRun.stopped_at))
+    if with_tickets:
+        return scope.kept(ended.join(Ticket, on=(ClockRun.ticket == Ticket.id)), None, ClockRun.tier,
+                          ClockRun.priority)
+    return scope.kept(ended, ClockRun.ticket, ClockRun.tier, ClockRun.priority)
 
 
 def durations(scope: Scope, clock: str) -> dict[str, Any]:
@@ -88,7 +92,7 @@ def escalations(scope: Scope) -> dict[str, Any]:
 
 def csat(scope: Scope) -> dict[str, Any]:
     """Return-visit surveys sent in the period, answered in it, their average rating and the 1-5 distribution."""
-    sent = scope.kept(Survey.select(fn.COUNT(Survey.id)).join(Ticket).where(scope.period(Survey.sent_at))).scalar()
+    sent = scope.kept(Survey.select(fn.COUNT(Survey.id)).where(scope.period(Survey.sent_at)), Survey.ticket).scalar()
     answered = answered_surveys(scope)
     distribution = dict.fromkeys(STARS, 0)
     for stars, count in answered.select(Survey.stars, fn.COUNT(Survey.id)).group_by(Survey.stars).tuples():
@@ -98,18 +102,22 @@ def csat(scope: Scope) -> dict[str, Any]:
     return {"sent": sent, "answered": total, "average": round(average, 2), "distribution": distribution}
 
 
-def answered_surveys(scope: Scope) -> peewee.ModelSelect:
-    """The surveys answered (with a rating) in the period, on the tickets in scope."""
-    return scope.kept(Survey.select().join(Ticket).where(scope.period(Survey.answered_at)
-                                                         & Survey.stars.is_null(False)))
+def answered_surveys(scope: Scope, *, with_tickets: bool = False) -> peewee.ModelSelect:
+    """The surveys answered (with a rating) in the period, on the tickets in scope (`with_tickets`: joined to them
+    whatever the filters, for a caller that reads them)."""
+    answered = Survey.select().where(scope.period(Survey.answered_at) & Survey.stars.is_null(False))
+    if with_tickets:
+        return scope.kept(answered.join(Ticket))
+    return scope.kept(answered, Survey.ticket)
 
 
 def follow_up(scope: Scope) -> dict[str, Any]:
-    """Of the tickets resolved in the period that had been escalated, how many customers answered a return visit."""
-    escalated = Event.select(Event.id).where((Event.ticket == Ticket.id) & (Event.kind == "ticket.escalated"))
-    resolved = Event.select(Event.id).where((Event.ticket == Ticket.id) & (Event.kind == "ticket.resolved")
-                                           & scope.period(Event.at))
-    rated = Survey.select(Survey.id).where((Survey.ticket == Ticket.id) & Survey.stars.is_null(False))
-    base = scope.kept(Ticket.select(fn.COUNT(Ticket.id)).where(fn.EXISTS(resolved) & fn.EXISTS(escalated)))
+    """Of the tickets resolved in the period that had been escalated, how many customers answered a return visit
+    (driven by the period's resolutions, each ticket looked up by its own index)."""
+    Escalated, Rated = Event.alias(), Survey.alias()
+    escalated = Escalated.select(Escalated.id).where((Escalated.ticket == Event.ticket)
+                                                     & (Escalated.kind == "ticket.escalated"))
+    rated = Rated.select(Rated.id).where((Rated.ticket == Event.ticket) & Rated.stars.is_null(False))
+    base = events(scope, "ticket.resolved", fn.COUNT(fn.DISTINCT(Event.ticket))).where(fn.EXISTS(escalated))
     total, answered = base.scalar(), base.where(fn.EXISTS(rated)).scalar()
     return {"escalated_resolved": total, "answered": answered, "rate_pct": percent(answered, total)}
