@@ -3,6 +3,7 @@ functions out (a fake server at the session layer, tgesc/adapters/telegram/wire.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import select
 import signal
@@ -383,6 +384,24 @@ def test_copy_message_forwards_without_the_author(connect, wire):
     assert isinstance(request.to_peer, raw.types.InputPeerChannel)
     assert (request.id, request.top_msg_id) == ([photo.updates[0].message.id], topic)
     assert copied > topic
+
+
+def test_the_wire_refuses_an_upload_with_a_missing_part_or_a_wrong_md5(wire):
+    ann = wire.user()
+    peer = raw.types.InputPeerUser(user_id=ann.id, access_hash=ann.access_hash)
+
+    def send(file_id: int, parts: int, md5: str) -> object:
+        upload = raw.types.InputMediaUploadedDocument(
+            file=raw.types.InputFile(id=file_id, parts=parts, name="a.txt", md5_checksum=md5), mime_type="text/plain",
+            attributes=[raw.types.DocumentAttributeFilename(file_name="a.txt")])
+        return wire.answer(raw.functions.messages.SendMedia(peer=peer, media=upload, message="", random_id=file_id))
+
+    for part, chunk in enumerate((b"abc", b"def")):
+        assert wire.answer(raw.functions.upload.SaveFilePart(file_id=1, file_part=part, bytes=chunk)) is True
+    assert send(1, 3, "").error_message == "FILE_PART_2_MISSING"
+    assert send(1, 2, "0" * 32).error_message == "MD5_CHECKSUM_INVALID"
+    sent = send(1, 2, hashlib.md5(b"abcdef").hexdigest())
+    assert wire.uploaded(ann.id, sent.updates[0].id) == b"abcdef"
 
 
 def test_create_topic_returns_its_thread_id(connect, wire):
