@@ -3,6 +3,7 @@ functions out (a fake server at the session layer, tgesc/adapters/telegram/wire.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import select
 import signal
@@ -22,6 +23,7 @@ from pyrogram import errors, raw
 from pyrogram.file_id import FileId, FileType
 
 from tgesc.adapters.telegram import DurableStorage, TelegramConnection
+from tgesc.adapters.telegram.journal import journal_since
 from tgesc.adapters.telegram.wire import MEDIA_KINDS, FakeWire
 from tgesc.domain.errors import ConfigInvalid, DependencyUnavailable
 from tgesc.domain.telegram import BotRights, Button, ButtonPress, IncomingMessage, RetryAfter, Undeliverable
@@ -383,6 +385,56 @@ def test_copy_message_forwards_without_the_author(connect, wire):
     assert isinstance(request.to_peer, raw.types.InputPeerChannel)
     assert (request.id, request.top_msg_id) == ([photo.updates[0].message.id], topic)
     assert copied > topic
+
+
+def test_send_document_uploads_the_bytes_in_parts_and_sends_the_named_file_once(connect, wire):
+    conn = connect()
+    ann = wire.user()
+    conn.feed(wire.private_text(ann, "hi"))
+    data = bytes(range(256)) * 4100  # 1,049,600 bytes: three parts of at most 512 KiB
+    message_id = conn.send_document(ann.id, "tgesc-report-2026-03-02.html", data, caption="<b>Week</b> 10",
+                                    random_id=-77)
+
+    parts = wire.sent(raw.functions.upload.SaveFilePart)
+    assert [(p.file_part, len(p.bytes)) for p in parts] == [(0, 524_288), (1, 524_288), (2, 1024)]
+    request = wire.last(raw.functions.messages.SendMedia)
+    media = request.media
+    assert isinstance(media, raw.types.InputMediaUploadedDocument) and media.mime_type == "text/html"
+    assert media.attributes == [raw.types.DocumentAttributeFilename(file_name="tgesc-report-2026-03-02.html")]
+    assert media.file.id == parts[0].file_id != request.random_id == -77 and {p.file_id for p in parts} == {
+        media.file.id}
+    assert (request.message, [type(e).__name__ for e in request.entities]) == ("Week 10", ["MessageEntityBold"])
+    assert request.peer == raw.types.InputPeerUser(user_id=ann.id, access_hash=ann.access_hash)
+    assert wire.uploaded(ann.id, message_id) == data
+    [entry] = [e for e in journal_since(wire, 0)[0] if e["message_id"] == message_id]
+    assert (entry["media"], entry["file_name"], entry["text"], entry["outgoing"]) == (
+        "document", "tgesc-report-2026-03-02.html", "Week 10", True)
+
+    again = conn.send_document(ann.id, "tgesc-report-2026-03-02.html", data, random_id=-77)  # e.g. after a crash
+    assert again == message_id and wire.duplicates == 1
+    assert {p.file_id for p in wire.sent(raw.functions.upload.SaveFilePart)} == {media.file.id}  # the same file id
+    assert [e["message_id"] for e in journal_since(wire, 0)[0] if e["outgoing"]] == [message_id]
+    other = conn.send_document(ann.id, "b.txt", b"other")
+    assert other != message_id and wire.uploaded(ann.id, other) == b"other"
+    assert wire.last(raw.functions.upload.SaveFilePart).file_id != media.file.id
+
+
+def test_the_wire_refuses_an_upload_with_a_missing_part_or_a_wrong_md5(wire):
+    ann = wire.user()
+    peer = raw.types.InputPeerUser(user_id=ann.id, access_hash=ann.access_hash)
+
+    def send(file_id: int, parts: int, md5: str) -> object:
+        upload = raw.types.InputMediaUploadedDocument(
+            file=raw.types.InputFile(id=file_id, parts=parts, name="a.txt", md5_checksum=md5), mime_type="text/plain",
+            attributes=[raw.types.DocumentAttributeFilename(file_name="a.txt")])
+        return wire.answer(raw.functions.messages.SendMedia(peer=peer, media=upload, message="", random_id=file_id))
+
+    for part, chunk in enumerate((b"abc", b"def")):
+        assert wire.answer(raw.functions.upload.SaveFilePart(file_id=1, file_part=part, bytes=chunk)) is True
+    assert send(1, 3, "").error_message == "FILE_PART_2_MISSING"
+    assert send(1, 2, "0" * 32).error_message == "MD5_CHECKSUM_INVALID"
+    sent = send(1, 2, hashlib.md5(b"abcdef").hexdigest())
+    assert wire.uploaded(ann.id, sent.updates[0].id) == b"abcdef"
 
 
 def test_create_topic_returns_its_thread_id(connect, wire):

@@ -10,8 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tgesc.domain.errors import ConfigInvalid
+from tgesc.domain.weekly import Weekly
 from tgesc.models import Event, Staff, Tier
 from tgesc.services.config.apply import apply_config, export_toml, parse_toml
+from tgesc.services.config.current import current
 from tgesc.services.config.defaults import initialise, shipped_defaults
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -27,6 +29,13 @@ def test_defaults_export_apply_export_is_byte_identical(db):
     assert apply(db, parse_toml(first, "export")) == []
     assert export_toml(db) == first
     assert "[tiers.L2]" in first and 'first_response = "15m"' in first
+
+
+def test_the_digest_in_force_is_the_reports_setting(db):
+    initialise(db, now=NOW, actor="test")
+    assert current(db).digest is None
+    apply(db, {"reports": {"digest": "mon 09:00"}})
+    assert current(db).digest == Weekly.parse("mon 09:00")
 
 
 def test_init_twice_changes_nothing(db):

@@ -16,6 +16,7 @@ import pytest
 from tgesc.cli.main import run
 from tgesc.domain.scenario import load_scenario
 from tgesc.simulation.runner import run_scenario
+from tgesc.simulation.transcript import message_line
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 NAMES = ("1-refund-to-l2", "2-three-manager-requests", "3-outage-to-l3", "4-low-rating-second-escalation",
@@ -171,6 +172,14 @@ def test_l2s_forum_gets_a_topic_with_the_card_the_photo_and_carols_answer_reache
     assert (relayed["at"], relayed["text"]) == ("2026-03-02T10:12:00+00:00", answer["text"])
     assert (notice["at"], notice["text"][:33]) == ("2026-03-02T10:20:00+00:00", "Your ticket #1 has been resolved.")
     assert (resolved["at"], resolved["text"]) == ("2026-03-02T10:20:00+00:00", "#1 resolved.")
+
+
+def test_a_file_the_bot_sends_shows_its_name_in_the_transcript():
+    report = {"direction": "out", "chat": "dave", "chat_id": 5003, "thread": None, "from": "bot", "text": "",
+              "attachment": "document", "file_name": "tgesc-report-2026-03-02.html", "buttons": []}
+    assert message_line(report, {}).split() == ["bot", "→", "dave", "[document", "tgesc-report-2026-03-02.html]"]
+    assert message_line({**report, "attachment": "photo", "file_name": None, "text": "the receipt"}, {}).split()[3:] \
+        == ["[photo]", "the", "receipt"]
 
 
 def test_carols_answer_stops_the_first_response_clock_before_any_warning(play):

@@ -155,6 +155,12 @@ class TelegramPort(Protocol):
                      reply_to: int | None = None, random_id: int | None = None) -> int:
         """Copy a message (media included, without the forward header); the new message's id."""
 
+    def send_document(self, chat_id: int, filename: str, data: bytes, *, caption: str = "",
+                      thread_id: int | None = None, reply_to: int | None = None, random_id: int | None = None) -> int:
+        """Upload `data` and send it as a file named `filename`, with a caption (HTML, at most CAPTION_LIMIT
+        characters) or none; the new message's id. A repeated random_id uploads the file again and sends nothing
+        new."""
+
     def create_topic(self, chat_id: int, title: str, *, random_id: int | None = None) -> int:
         """Open a forum topic in a forum supergroup; its thread id."""
 

@@ -163,6 +163,7 @@ class Simulation:
             "from": "bot" if entry["outgoing"] else names.get(entry["sender_id"], str(entry["sender_id"])),
             "text": entry["text"],
             "attachment": entry["media"],
+            "file_name": entry["file_name"],
             "buttons": entry["buttons"] or [],
         }
 

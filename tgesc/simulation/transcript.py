@@ -120,9 +120,15 @@ def message_line(message: Mapping[str, Any], threads: Mapping[tuple[Any, Any], i
         who = f"bot → {chat}"
     else:
         who = f"{sender} → {chat}" if sender and sender != message.get("chat") else f"{chat} → bot"
-    attachment = f"[{message['attachment']}]" if message.get("attachment") else ""
-    parts = (attachment, first_line(message.get("text")), buttons_text(message.get("buttons")))
+    parts = (attachment_text(message), first_line(message.get("text")), buttons_text(message.get("buttons")))
     return f"{who:<{WHO_WIDTH}}  " + "  ".join(part for part in parts if part)
+
+
+def attachment_text(message: Mapping[str, Any]) -> str:
+    """`[photo]`, `[document tgesc-report-2026-02-23.html]` (with the file's name when it has one); "" for a text."""
+    if not message.get("attachment"):
+        return ""
+    return "[" + " ".join(str(part) for part in (message["attachment"], message.get("file_name")) if part) + "]"
 
 
 def action_line(action: Mapping[str, Any]) -> str:

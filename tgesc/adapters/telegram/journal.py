@@ -21,7 +21,8 @@ def journal_since(wire: FakeWire, position: int) -> tuple[list[dict[str, Any]], 
 
 
 def entry(wire: FakeWire, chat_id: int, message: raw.types.Message) -> dict[str, Any]:
-    """One message: chat, id, sender, direction, Unix date, text, media kind, buttons and thread."""
+    """One message: chat, id, sender, direction, Unix date, text (a media message's caption), media kind, the file's
+    name (a document's, such as the weekly digest's report), buttons and thread."""
     sender = getattr(message.from_id, "user_id", None) or (chat_id if chat_id > 0 else None)
     return {
         "chat_id": chat_id,
@@ -31,6 +32,7 @@ def entry(wire: FakeWire, chat_id: int, message: raw.types.Message) -> dict[str,
         "date": message.date,
         "text": message.message or "",
         "media": media_kind(message.media),
+        "file_name": file_name(message.media),
         "buttons": buttons(message.reply_markup),
         "thread": thread_of(message),
     }
@@ -47,6 +49,15 @@ def media_kind(media: Any) -> str | None:
                 return {"round": "video_note"}.get(flag, flag)
         return "document"
     return type(media).__name__.removeprefix("MessageMedia").lower()
+
+
+def file_name(media: Any) -> str | None:
+    """The file name a document carries (its DocumentAttributeFilename); None for other media and none."""
+    document = getattr(media, "document", None)
+    for attribute in getattr(document, "attributes", None) or []:
+        if isinstance(attribute, raw.types.DocumentAttributeFilename):
+            return attribute.file_name
+    return None
 
 
 def buttons(markup: Any) -> list[list[list[str]]] | None:

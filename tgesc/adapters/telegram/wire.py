@@ -18,6 +18,10 @@ What the wire does, like the server:
   (messages.getMessages takes bare ids), one per supergroup;
 - checks access hashes: a peer it never showed the client, or a wrong hash, is PEER_ID_INVALID;
 - keeps the messages, so getMessages, forwardMessages (copy) and callback queries work on them;
+- takes uploads as the server does: upload.saveFilePart keeps each part under its file id, and messages.sendMedia
+  with an uploaded document assembles them (FILE_PART_<n>_MISSING for a part it lacks, MD5_CHECKSUM_INVALID when
+  the client's md5 does not match) into a document with its file name and size; `uploaded(chat_id, message_id)`
+  gives back the bytes a file message carries;
 - dedupes by random_id as Telegram does: a send, forward or topic creation repeating a random_id already used
   towards the same chat makes nothing new and answers what the first call made (`duplicates` counts them);
 - knows the bot's place in each group (`set_bot_rights`: an administrator with every right unless told otherwise)
@@ -121,6 +125,8 @@ class FakeWire(ServerMethods):
         self._topics: set[tuple[int, int]] = set()  # (chat id, topic id)
         self._standings: dict[int, _Standing] = {}  # chat id -> the bot's place there (absent: an admin, every right)
         self._media: dict[int, Any] = {}  # photo / document id -> raw MessageMedia
+        self._parts: dict[int, dict[int, bytes]] = {}  # file id -> part number -> bytes (uploaded, not sent yet)
+        self._files: dict[int, bytes] = {}  # document id -> the bytes uploaded for it
         self._queries: set[int] = set()
         self._by_random_id: dict[tuple[int, int], Any] = {}  # (chat id, random_id) -> the first call's answer
         self.duplicates = 0  # calls answered from _by_random_id
@@ -157,6 +163,12 @@ class FakeWire(ServerMethods):
         found = self.sent(kind)
         assert found, f"no {kind.__name__} was sent; requests: {[type(q).__name__ for q in self.requests]}"
         return found[-1]
+
+    def uploaded(self, chat_id: int, message_id: int) -> bytes:
+        """The bytes of the file message `message_id` in `chat_id` carries (one the client uploaded)."""
+        with self._lock:
+            media = self._box(chat_id).messages[message_id].media
+            return self._files[media.document.id]
 
     # --- peers ------------------------------------------------------------------------------------------------
 
@@ -459,12 +471,33 @@ class FakeWire(ServerMethods):
         self.duplicates += 1
         return self._by_random_id[chat_id, random_id]
 
+    def _file_fields(self) -> dict[str, Any]:
+        """What every new photo or document has: a fresh id, its access hash, a file reference, date and data center."""
+        file_id = next(self._ids)
+        return {"id": file_id, "access_hash": self._hash(file_id), "file_reference": b"\x01ref", "date": self.clock(),
+                "dc_id": 2}
+
+    def _kept_media(self, media: Any) -> Any:
+        """`media` (a new MessageMedia) as decoded from the wire, kept under its photo's or document's id."""
+        media = roundtrip(media)
+        with self._lock:
+            self._media[(media.photo if isinstance(media, raw.types.MessageMediaPhoto) else media.document).id] = media
+        return media
+
+    def _uploaded_document(self, upload: Any, data: bytes) -> Any:
+        """The document an InputMediaUploadedDocument of `data` makes (its mime type and attributes, such as the
+        file name), its bytes kept for `uploaded`."""
+        document = raw.types.Document(**self._file_fields(), mime_type=upload.mime_type, size=len(data),
+                                      attributes=upload.attributes)
+        media = self._kept_media(raw.types.MessageMediaDocument(document=document))
+        with self._lock:
+            self._files[document.id] = data
+        return media
+
     def _new_media(self, kind: str) -> Any:
         if kind not in MEDIA_KINDS:
             raise ValueError(f"unknown media kind {kind!r}: one of {', '.join(MEDIA_KINDS)}")
-        file_id = next(self._ids)
-        common = {"id": file_id, "access_hash": self._hash(file_id), "file_reference": b"\x01ref", "date": self.clock(),
-                  "dc_id": 2}
+        common = self._file_fields()
         if kind == "photo":
             photo = raw.types.Photo(**common, sizes=[raw.types.PhotoSize(type="y", w=1280, h=960, size=200_000)])
             media = raw.types.MessageMediaPhoto(photo=photo)
@@ -486,10 +519,7 @@ class FakeWire(ServerMethods):
             }[kind]
             document = raw.types.Document(**common, mime_type=mime, size=50_000, attributes=attributes)
             media = raw.types.MessageMediaDocument(document=document, **flags)
-        media = roundtrip(media)
-        with self._lock:
-            self._media[file_id] = media
-        return media
+        return self._kept_media(media)
 
 
 def _banned(*, send: bool, pin: bool, manage_topics: bool) -> raw.types.ChatBannedRights:

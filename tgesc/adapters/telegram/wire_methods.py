@@ -8,6 +8,7 @@ does not know is answered FAKE_WIRE_UNSUPPORTED_METHOD and kept in `unhandled`, 
 
 from __future__ import annotations
 
+from hashlib import md5
 from io import BytesIO
 from typing import Any
 
@@ -116,12 +117,47 @@ class ServerMethods:
         return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
                           reply_markup=q.reply_markup)
 
+    def _on_functions_upload_SaveFilePart(self, q: Any) -> Any:
+        """One part of a file being uploaded, kept under its file id (a part sent again replaces it)."""
+        self._parts.setdefault(q.file_id, {})[q.file_part] = q.bytes
+        return True
+
+    _on_functions_upload_SaveBigFilePart = _on_functions_upload_SaveFilePart
+
     def _on_functions_messages_SendMedia(self, q: Any) -> Any:
+        if isinstance(q.media, raw.types.InputMediaUploadedDocument):
+            return self._send_upload(q)
         media = self._media.get(getattr(getattr(q.media, "id", None), "id", None))
         if media is None:
             return rpc_error("MEDIA_INVALID")
         return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
                           reply_markup=q.reply_markup, media=media)
+
+    def _send_upload(self, q: Any) -> Any:
+        """A sendMedia of a document just uploaded: its parts assembled into the file (the parts are used up), sent
+        as a document message; a repeated random_id answers the first call's message, as `_send` does."""
+        chat_id = self._chat_of(q.peer)
+        if (chat_id, q.random_id) in self._by_random_id:
+            self._parts.pop(q.media.file.id, None)  # uploaded again for nothing
+            return self._repeated(chat_id, q.random_id)
+        data = self._assembled(q.media.file)
+        if isinstance(data, raw.types.RpcError):
+            return data
+        return self._send(q.peer, q.random_id, q.reply_to, text=q.message, entities=q.entities,
+                          reply_markup=q.reply_markup, media=self._uploaded_document(q.media, data))
+
+    def _assembled(self, file: Any) -> bytes | raw.types.RpcError:
+        """The bytes of an uploaded InputFile / InputFileBig from its parts, checked against the md5 the client
+        sent (if it sent one); the error Telegram gives when a part is missing or the md5 differs."""
+        parts = self._parts.get(file.id, {})
+        missing = [number for number in range(file.parts) if number not in parts]
+        if missing:
+            return rpc_error(f"FILE_PART_{missing[0]}_MISSING")
+        data = b"".join(parts[number] for number in range(file.parts))
+        if getattr(file, "md5_checksum", "") and md5(data).hexdigest() != file.md5_checksum:
+            return rpc_error("MD5_CHECKSUM_INVALID")
+        del self._parts[file.id]
+        return data
 
     def _on_functions_messages_ForwardMessages(self, q: Any) -> Any:
         source = self._chat_of(q.from_peer)

@@ -2,9 +2,9 @@
 
 `current(db)` checks the generation (one query) and returns the parsed rules and FAQ entries, the tiers by id and
 code, the active staff by Telegram id (the bot asks for every private message) and the tiers each works in (asked
-for every staff message), the SLA policies and calendars, the template overrides and the lifecycle timings; it is
-rebuilt only after a configuration change, by any process. The configuration is shared between calls: do not modify
-it, its tiers, staff or entries."""
+for every staff message), the SLA policies and calendars, the template overrides, the lifecycle timings and the
+weekly digest's instant; it is rebuilt only after a configuration change, by any process. The configuration is shared
+between calls: do not modify it, its tiers, staff or entries."""
 
 from __future__ import annotations
 

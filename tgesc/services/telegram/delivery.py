@@ -6,7 +6,8 @@ Every Telegram message sent is recorded (`sent_message`) as soon as it is sent, 
 finds its ticket, and a card interrupted by a crash after opening its topic does not open another.
 (Long texts were split into several rows when queued: `outbox.queue`.) The answer to /bind (a `rights` row,
 telegram.binding) is completed here: the bot's rights in the group, asked of Telegram when it is sent; when the bot
-may not post there, it goes to the admin who asked, in private. A flood wait postpones the row
+may not post there, it goes to the admin who asked, in private. A `document` row's file (the weekly digest's HTML
+report, telegram.documents) is built when it is sent, not before. A flood wait postpones the row
 (never drops it); a blocked or deleted user makes the row dead, the customer unreachable, and the ticket's
 staff thread is told.
 """
@@ -29,6 +30,7 @@ from tgesc.domain.telegram_text import check_callback_data
 from tgesc.models import Customer, Outbox, Ticket
 from tgesc.services.outbox import rows as outbox
 from tgesc.services.outbox import store as outbox_store
+from tgesc.services.telegram.documents import attachment
 from tgesc.services.tickets import cards
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import event
@@ -159,6 +161,8 @@ class Delivery:
             return self._part(row, 0, lambda random_id: self.port.copy_message(
                 row.chat_id, row.payload["from_chat"], row.payload["message_id"], thread_id=thread_id,
                 reply_to=reply_to, random_id=random_id))
+        if row.kind == "document":
+            return self._part(row, 0, lambda random_id: self._document(row, thread_id, reply_to, random_id))
         buttons = [[Button(b["text"], check_callback_data(b["data"])) for b in line] for line in row.buttons or []]
         message_id = self._part(row, 0, lambda random_id: self.port.send_message(
             row.chat_id, row.text, thread_id=thread_id, reply_to=reply_to, buttons=buttons or None,
@@ -168,6 +172,12 @@ class Delivery:
         elif row.kind == "card" and row.payload.get("forum"):
             self.port.pin_message(row.chat_id, message_id)  # at the top of its topic (again, when resumed)
         return message_id
+
+    def _document(self, row: Outbox, thread_id: int | None, reply_to: int | None, random_id: int) -> int:
+        """A `document` row: the file it names, built now (telegram.documents), with the row's text as its caption."""
+        filename, data = attachment(self.db, row.payload, self.clock())
+        return self.port.send_document(row.chat_id, filename, data, caption=row.text, thread_id=thread_id,
+                                       reply_to=reply_to, random_id=random_id)
 
     def _edit(self, row: Outbox) -> None:
         """An edit of the message an earlier row (`payload.edits`, same chat: sent before it) made; nothing when
