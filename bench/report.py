@@ -51,13 +51,13 @@ GOAL_S = 2.0
 ANSWER = "((t.id * 37) % 3600)"
 DERIVED = [
     "INSERT INTO clock_run (ticket_id, clock, started_at, stopped_at, due_at, budget_s, wall_s, business_s, met, "
-    "breached, tier_id, priority, by) SELECT t.id, 'first_response', t.created_at, {later:" + ANSWER + "}, "
-    "{later:3240}, 3240, " + ANSWER + ", " + ANSWER + " / 2, {true}, " + ANSWER + " > 3240, t.tier_id, t.priority, "
-    "'bob' FROM ticket t",
+    "breached, escalated, tier_id, priority, by) SELECT t.id, 'first_response', t.created_at, {later:" + ANSWER +
+    "}, {later:3240}, 3240, " + ANSWER + ", " + ANSWER + " / 2, {true}, " + ANSWER + " > 3240, t.id % 5 = 0, "
+    "t.tier_id, t.priority, 'bob' FROM ticket t",
     "INSERT INTO clock_run (ticket_id, clock, started_at, stopped_at, due_at, budget_s, wall_s, business_s, met, "
-    "breached, tier_id, priority, by) SELECT t.id, 'resolution', t.created_at, {later:((t.id * 91) % 86400)}, "
-    "{later:86400}, 86400, (t.id * 91) % 86400, (t.id * 91) % 43200, {true}, {false}, t.tier_id, t.priority, 'bob' "
-    "FROM ticket t",
+    "breached, escalated, tier_id, priority, by) SELECT t.id, 'resolution', t.created_at, "
+    "{later:((t.id * 91) % 86400)}, {later:86400}, 86400, (t.id * 91) % 86400, (t.id * 91) % 43200, {true}, {false}, "
+    "t.id % 5 = 0, t.tier_id, t.priority, 'bob' FROM ticket t",
     "INSERT INTO event (ticket_id, kind, actor, at, details) SELECT t.id, 'ticket.resolved', 'bob', "
     "{later:((t.id * 91) % 86400)}, '{{\"reason\": \"staff\", \"survey\": true}}' FROM ticket t",
     "INSERT INTO event (ticket_id, kind, actor, at, details) SELECT t.id, 'rule.fired', 'rule:refund', t.created_at, "

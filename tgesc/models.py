@@ -368,15 +368,19 @@ class ClockRun(BaseModel):
     business_s = IntegerField()  # the SLA's own count: business hours, waits on the customer left out
     met = BooleanField()  # ended by what it measures (a staff answer, the resolution), not by the ticket ending first
     breached = BooleanField()  # ended after its deadline
+    escalated = BooleanField(default=False)  # the ticket had been escalated when it ended (the follow-up rate)
     tier = ForeignKeyField(Tier, on_delete="CASCADE")  # the ticket's tier when it ended
     priority = CharField(max_length=16)
     by = CharField(max_length=128, null=True)  # who ended it (the staff member answering or resolving), if anyone
 
     class Meta:
         table_name = "clock_run"
-        # reports read a clock's runs of a period from the second index alone: counts, and the sort of a percentile
+        # reports read a clock's runs of a period from an index alone: counts by the end, percentiles by the value (a
+        # rank is an offset along it, never a sort)
         indexes = ((("ticket", "clock", "started_at"), True),
-                   (("clock", "stopped_at", "met", "breached", "wall_s", "business_s"), False))
+                   (("clock", "stopped_at", "met", "breached", "escalated"), False),
+                   (("clock", "wall_s", "stopped_at", "met"), False),
+                   (("clock", "business_s", "stopped_at", "met"), False))
 
 
 class Outbox(BaseModel):
@@ -434,7 +438,7 @@ class Survey(BaseModel):
 
     class Meta:
         indexes = ((("ticket", "round"), True), (("status", "due_at"), False),
-                   (("sent_at",), False), (("answered_at",), False))  # reports: the surveys of a period
+                   (("sent_at",), False), (("answered_at", "stars"), False))  # reports: the surveys of a period
 
 
 class DeadLetter(BaseModel):

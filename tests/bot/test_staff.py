@@ -78,7 +78,7 @@ def test_escalate_is_refused_while_the_checklist_is_incomplete_and_quick_opens_a
     ticket = Ticket.get()
     assert (ticket.tier.code, ticket.staff_chat_id) == ("L3", bot.chats["L3"])
     assert events("ticket.escalated")[-1] == ("carol", {
-        "from": "L2", "to": "L3", "trigger": "manual", "quick": True, "priority": "high",
+        "from": "L2", "to": "L3", "trigger": "manual", "quick": True, "priority": "high", "down": False,
         "reason": "the payment provider double-charges everyone"})
     topics = bot.wire.sent(raw.functions.messages.CreateForumTopic)
     assert len(topics) == topics_before + 1 and topics[-1].title == "#1 · Alice · billing"

@@ -79,7 +79,7 @@ def test_escalation_writes_one_event_the_customer_notice_and_the_staff_card(desk
     at = escalated.at
     assert (escalated.actor, escalated.details) == ("bob", {"from": "L1", "to": "L2", "trigger": "manual",
                                                             "reason": "billing dispute", "quick": False,
-                                                            "priority": "medium"})
+                                                            "priority": "medium", "down": False})
     eta = f"2 小时（{zh_instant(at + timedelta(hours=2))}前）"
     rows = outbox()
     assert rows[0] == {"chat_id": 1001, "kind": "message", "thread_id": None,
@@ -130,7 +130,8 @@ def test_quick_escalation_goes_to_the_top_tier_without_the_checklist(desk, db):
                          "--json"))
     assert (quick["tier"], quick["priority"]) == ("L3", "urgent")
     assert events(kind="ticket.escalated")[0].details == {"from": "L1", "to": "L3", "trigger": "manual",
-                                                          "reason": "data leak", "quick": True, "priority": "urgent"}
+                                                          "reason": "data leak", "quick": True, "priority": "urgent",
+                                                          "down": False}
     assert ticket().first_response_due == ticket().created_at + timedelta(minutes=15)  # the urgent policy
     assert [(r["chat_id"], r["kind"], r["payload"]) for r in outbox()] == [
         (1001, "message", {"template": "escalation_notice"})]  # L3: no staff chat, no calendar

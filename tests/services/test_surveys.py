@@ -261,7 +261,7 @@ def test_two_stars_reopen_escalate_to_l2_notify_the_staff_and_the_next_message_i
     assert ticket.first_response_due is not None  # the clocks run again
     escalated = Event.get(Event.kind == "ticket.escalated")
     assert escalated.details == {"from": "L1", "to": "L2", "trigger": "survey", "quick": True, "priority": "medium",
-                                 "reason": "return-visit survey: the customer rated 2/5"}
+                                 "down": False, "reason": "return-visit survey: the customer rated 2/5"}
     assert [e.kind for e in Event.select().where(Event.at == at).order_by(Event.id)] == [
         "survey.answered", "ticket.reopened", "ticket.escalated"]
     assert rows(before) == [(ALICE, "survey_thanks"), (ALICE, "low_score_followup"), (ALICE, "escalation_notice"),

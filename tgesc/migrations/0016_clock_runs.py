@@ -29,6 +29,7 @@ def up(migrator, db):
         business_s = IntegerField()
         met = BooleanField()
         breached = BooleanField()
+        escalated = BooleanField(default=False)
         tier = ForeignKeyField(Ticket.tier.rel_model, on_delete="CASCADE")
         priority = CharField(max_length=16)
         by = CharField(max_length=128, null=True)
@@ -36,15 +37,18 @@ def up(migrator, db):
         class Meta:
             table_name = "clock_run"
             indexes = ((("ticket", "clock", "started_at"), True),
-                       (("clock", "stopped_at", "met", "breached", "wall_s", "business_s"), False))
+                       (("clock", "stopped_at", "met", "breached", "escalated"), False),
+                       (("clock", "wall_s", "stopped_at", "met"), False),
+                       (("clock", "business_s", "stopped_at", "met"), False))
 
     Run._meta.set_database(db)
     Run.create_table()
     migrator.migrate(migrator.add_index("event", ("kind", "at"), False),
                      migrator.add_index("ticket", ("created_at",), False),
                      migrator.add_index("survey", ("sent_at",), False),
-                     migrator.add_index("survey", ("answered_at",), False))
+                     migrator.add_index("survey", ("answered_at", "stars"), False))
     _backfill(db)
+    _mark_escalated(db)
 
 
 def _backfill(db):
@@ -58,10 +62,19 @@ def _backfill(db):
                      .bind(db))
         if not batch:
             return
-        rows = [row for ticket in batch for row in ended_runs(_columns(ticket), None)]
+        rows = [row for ticket in batch for row in ended_runs(_columns(ticket), None, escalated=False)]
         if rows:
             ClockRun.insert_many(rows).on_conflict_ignore().execute(db)
         after = batch[-1].id
+
+
+def _mark_escalated(db):
+    """The runs of tickets that had been escalated (before measures, their escalations are all in the past)."""
+    db.execute_sql("UPDATE clock_run SET escalated = %s WHERE EXISTS (SELECT 1 FROM event WHERE event.ticket_id = "
+                   "clock_run.ticket_id AND event.kind = 'ticket.escalated')" % ("true" if _postgres(db) else "1"))
+
+def _postgres(db):
+    return "postgres" in type(getattr(db, "obj", None) or db).__name__.lower()
 
 
 def _columns(ticket):
@@ -70,5 +83,5 @@ def _columns(ticket):
 
 def down(migrator, db):
     migrator.migrate(migrator.drop_index("event", "event_kind_at"), migrator.drop_index("ticket", "ticket_created_at"),
-                     migrator.drop_index("survey", "survey_sent_at"), migrator.drop_index("survey", "survey_answered_at"))
+                     migrator.drop_index("survey", "survey_sent_at"), migrator.drop_index("survey", "survey_answered_at_stars"))
     db.execute_sql("DROP TABLE clock_run")

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from tgesc.domain.sla import Clock, Policy, clocks, report
-from tgesc.models import Ticket, database
+from tgesc.models import Event, Ticket, database
 from tgesc.services.clocks import store
 from tgesc.services.clocks.sla import calendar_for, ticket_times
 
@@ -27,7 +27,7 @@ ENDED_BY_STOPS = ("first_response", "resolution")  # the clocks the ticket's own
 
 def ended(ticket: Ticket, by: str | None) -> None:
     """Record the ticket's first-response and resolution runs that have ended (`by`: who ended them, if anyone)."""
-    for row in ended_runs(ticket, by):
+    for row in ended_runs(ticket, by, escalated=_escalated(ticket)):
         store.record_run(database, row)
 
 
@@ -36,19 +36,21 @@ def answered(ticket: Ticket, now: datetime, by: str | None) -> None:
     the answer clears `awaiting_reply_since`)."""
     if ticket.awaiting_reply_since is None or ticket.first_responded_at is None or not ticket.sla_policy:
         return
-    for row in _runs(ticket, by, lambda clock: clock.name == "next_response" and clock.stopped_at is None, now):
+    for row in _runs(ticket, by, lambda clock: clock.name == "next_response" and clock.stopped_at is None, now,
+                     _escalated(ticket)):
         store.record_run(database, row)
 
 
-def ended_runs(ticket: Any, by: str | None) -> list[dict[str, Any]]:
+def ended_runs(ticket: Any, by: str | None, *, escalated: bool) -> list[dict[str, Any]]:
     """The rows of the ticket's first-response and resolution runs that have ended (`ticket`: a Ticket or any object
-    with its clock columns, `tier_id` and `priority`)."""
+    with its clock columns, `tier_id` and `priority`; `escalated`: whether it had been escalated)."""
     if not ticket.sla_policy:
         return []
-    return _runs(ticket, by, lambda clock: clock.name in ENDED_BY_STOPS and clock.stopped_at is not None, None)
+    return _runs(ticket, by, lambda clock: clock.name in ENDED_BY_STOPS and clock.stopped_at is not None, None,
+                 escalated)
 
 
-def _runs(ticket: Any, by: str | None, chosen, now: datetime | None) -> list[dict[str, Any]]:
+def _runs(ticket: Any, by: str | None, chosen, now: datetime | None, escalated: bool) -> list[dict[str, Any]]:
     """The rows of the ticket's clocks `chosen` picks, each ended at its own stop or else at `now`."""
     policy = Policy.from_json(ticket.sla_policy)
     calendar = calendar_for(policy)
@@ -60,14 +62,21 @@ def _runs(ticket: Any, by: str | None, chosen, now: datetime | None) -> list[dic
         if chosen(clock):
             end = clock.stopped_at or now
             measured = report(clock, end, calendar, pauses, paused_since)
-            rows.append(_row(ticket, clock, end, int(measured["used"].total_seconds()), by))
+            rows.append(_row(ticket, clock, end, int(measured["used"].total_seconds()), by, escalated))
     return rows
 
 
-def _row(ticket: Any, clock: Clock, end: datetime, business_s: int, by: str | None) -> dict[str, Any]:
+def _row(ticket: Any, clock: Clock, end: datetime, business_s: int, by: str | None,
+         escalated: bool) -> dict[str, Any]:
     met = clock.met or clock.stopped_at is None  # a run ended here by an answer is met
     return {"ticket": ticket.id, "clock": clock.name, "started_at": clock.started_at, "stopped_at": end,
             "due_at": clock.due, "budget_s": int(clock.budget.total_seconds()),
             "wall_s": max(0, int((end - clock.started_at).total_seconds())), "business_s": business_s,
-            "met": met, "breached": clock.due is not None and end > clock.due, "tier": ticket.tier_id,
+            "met": met, "breached": clock.due is not None and end > clock.due, "escalated": escalated,
+            "tier": ticket.tier_id,
             "priority": ticket.priority, "by": by if met else None}
+
+
+def _escalated(ticket: Any) -> bool:
+    """Whether the ticket was escalated before (a ticket being measured has its id)."""
+    return Event.select(Event.id).where((Event.ticket == ticket.id) & (Event.kind == "ticket.escalated")).exists()

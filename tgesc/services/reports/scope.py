@@ -76,30 +76,21 @@ def hour_of(column: peewee.Field) -> peewee.Node:
 
 def percentiles(query: peewee.ModelSelect, column: peewee.Field, fractions: Sequence[float]) -> list[float | None]:
     """The percentiles `fractions` (0.5: the median) of `column` over `query`'s rows, interpolated between the two
-    nearest ranks as PostgreSQL's percentile_cont does (None for no rows). One query on PostgreSQL (percentile_cont
-    itself); on SQLite the count, then one sort that numbers the rows and keeps the ranks wanted."""
-    if postgres():
-        found = query.select(*(peewee.NodeList((peewee.SQL("percentile_cont(%s) WITHIN GROUP (ORDER BY", [f]),
-                                                column, peewee.SQL(")"))) for f in fractions)).tuples()
-        return [None if value is None else float(value) for value in found[0]]
+    nearest ranks as PostgreSQL's percentile_cont does (None for no rows). The count, then per fraction the two rows
+    at its rank: an offset along an index in `column`'s order (clock runs have one per measure), never a sort."""
     present = query.where(column.is_null(False))
     count = present.select(fn.COUNT(column)).scalar() or 0
-    if not count:
-        return [None for _ in fractions]
-    positions = [fraction * (count - 1) for fraction in fractions]
-    ranks = sorted({rank for p in positions for rank in (math.floor(p) + 1, min(math.floor(p) + 2, count))})
-    ranked = present.select(column.alias("v"), fn.ROW_NUMBER().over(order_by=[column]).alias("rn"))
-    values = dict((rn, v) for v, rn in database.execute(
-        peewee.Select([ranked.alias("ranked")], [peewee.SQL("v"), peewee.SQL("rn")])
-        .where(peewee.SQL("rn").in_(ranks))).fetchall())
-    return [_between(values, p, count) for p in positions]
-
-
-def _between(values: dict[int, float], position: float, count: int) -> float:
-    """The value at 0-based `position` among the sorted ones, interpolated (`values` by 1-based rank)."""
-    low = math.floor(position)
-    below, above = values[low + 1], values[min(low + 2, count)]
-    return below + (above - below) * (position - low)
+    found: list[float | None] = []
+    for fraction in fractions:
+        if not count:
+            found.append(None)
+            continue
+        position = fraction * (count - 1)
+        low = math.floor(position)
+        values = [v for (v,) in present.select(column).order_by(column).offset(low).limit(2).tuples()]
+        high = values[1] if len(values) > 1 else values[0]
+        found.append(values[0] + (high - values[0]) * (position - low))
+    return found
 
 
 def seconds(value: float | None) -> float | int:

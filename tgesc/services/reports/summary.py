@@ -113,11 +113,8 @@ def answered_surveys(scope: Scope, *, with_tickets: bool = False) -> peewee.Mode
 
 def follow_up(scope: Scope) -> dict[str, Any]:
     """Of the tickets resolved in the period that had been escalated, how many customers answered a return visit
-    (driven by the period's resolutions, each ticket looked up by its own index)."""
-    Escalated, Rated = Event.alias(), Survey.alias()
-    escalated = Escalated.select(Escalated.id).where((Escalated.ticket == Event.ticket)
-                                                     & (Escalated.kind == "ticket.escalated"))
-    rated = Rated.select(Rated.id).where((Rated.ticket == Event.ticket) & Rated.stars.is_null(False))
-    base = events(scope, "ticket.resolved", fn.COUNT(fn.DISTINCT(Event.ticket))).where(fn.EXISTS(escalated))
+    (each ticket's resolution run says whether it had been escalated)."""
+    rated = Survey.select(Survey.id).where((Survey.ticket == ClockRun.ticket) & Survey.stars.is_null(False))
+    base = runs(scope, "resolution", fn.COUNT(fn.DISTINCT(ClockRun.ticket))).where(ClockRun.met & ClockRun.escalated)
     total, answered = base.scalar(), base.where(fn.EXISTS(rated)).scalar()
     return {"escalated_resolved": total, "answered": answered, "rate_pct": percent(answered, total)}
