@@ -378,7 +378,7 @@ class ClockRun(BaseModel):
         # reports read a clock's runs of a period from an index alone: counts by the end, percentiles by the value (a
         # rank is an offset along it, never a sort)
         indexes = ((("ticket", "clock", "started_at"), True),
-                   (("clock", "stopped_at", "met", "breached", "escalated"), False),
+                   (("clock", "stopped_at", "met", "breached", "escalated", "ticket"), False),
                    (("clock", "wall_s", "stopped_at", "met"), False),
                    (("clock", "business_s", "stopped_at", "met"), False))
 

@@ -37,7 +37,7 @@ def up(migrator, db):
         class Meta:
             table_name = "clock_run"
             indexes = ((("ticket", "clock", "started_at"), True),
-                       (("clock", "stopped_at", "met", "breached", "escalated"), False),
+                       (("clock", "stopped_at", "met", "breached", "escalated", "ticket"), False),
                        (("clock", "wall_s", "stopped_at", "met"), False),
                        (("clock", "business_s", "stopped_at", "met"), False))
 

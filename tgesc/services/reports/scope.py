@@ -28,8 +28,11 @@ class Scope:
     tags: tuple[str, ...] = ()
     staff: tuple[str, ...] = ()
 
-    def period(self, column: peewee.Field) -> peewee.Expression:
-        """`column` falls in the period."""
+    def period(self, column: peewee.Field, *, indexed: bool = True) -> peewee.Expression:
+        """`column` falls in the period. `indexed` False: SQLite is not to read it from an index on `column` (a
+        unary plus), so that a query ordered by another column walks that column's index instead of sorting."""
+        if not indexed and not postgres():
+            column = peewee.NodeList((peewee.SQL("+"), column), glue="")
         return (column >= self.since) & (column < self.until)
 
     def kept(self, query: peewee.ModelSelect, ticket: peewee.Field | None = None, tier: peewee.Field = Ticket.tier,
@@ -74,12 +77,15 @@ def hour_of(column: peewee.Field) -> peewee.Node:
     return fn.date_trunc("hour", column) if postgres() else fn.strftime("%Y-%m-%d %H", column)
 
 
-def percentiles(query: peewee.ModelSelect, column: peewee.Field, fractions: Sequence[float]) -> list[float | None]:
+def percentiles(query: peewee.ModelSelect, column: peewee.Field, fractions: Sequence[float],
+                count: int | None = None) -> list[float | None]:
     """The percentiles `fractions` (0.5: the median) of `column` over `query`'s rows, interpolated between the two
-    nearest ranks as PostgreSQL's percentile_cont does (None for no rows). The count, then per fraction the two rows
-    at its rank: an offset along an index in `column`'s order (clock runs have one per measure), never a sort."""
-    present = query.where(column.is_null(False))
-    count = present.select(fn.COUNT(column)).scalar() or 0
+    nearest ranks as PostgreSQL's percentile_cont does (None for no rows). The count (unless given), then per
+    fraction the two rows at its rank: an offset along an index in `column`'s order where the query lets one be
+    used (clock runs have one per measure: `runs(..., by_value=True)`), never a sort."""
+    present = query.where(column.is_null(False)) if column.null else query  # (no NULL test to read from the table)
+    if count is None:
+        count = present.select(fn.COUNT(peewee.SQL("*"))).scalar() or 0
     found: list[float | None] = []
     for fraction in fractions:
         if not count:

@@ -50,10 +50,12 @@ def events(scope: Scope, kind: str, *columns: Any) -> peewee.ModelSelect:
     return scope.kept(Event.select(*columns).where((Event.kind == kind) & scope.period(Event.at)), Event.ticket)
 
 
-def runs(scope: Scope, clock: str, *columns: Any, with_tickets: bool = False) -> peewee.ModelSelect:
+def runs(scope: Scope, clock: str, *columns: Any, with_tickets: bool = False, by_value: bool = False
+         ) -> peewee.ModelSelect:
     """The runs of `clock` that ended in the period on the tickets in scope (`with_tickets`: joined to them whatever
-    the filters, for a caller that reads them)."""
-    ended = ClockRun.select(*columns).where((ClockRun.clock == clock) & scope.period(ClockRun.stopped_at))
+    the filters, for a caller that reads them; `by_value`: to be read in the order of a measure, along its index)."""
+    ended = ClockRun.select(*columns).where(
+        (ClockRun.clock == clock) & scope.period(ClockRun.stopped_at, indexed=not by_value))
     if with_tickets:
         return scope.kept(ended.join(Ticket, on=(ClockRun.ticket == Ticket.id)), None, ClockRun.tier,
                           ClockRun.priority)
@@ -63,11 +65,11 @@ def runs(scope: Scope, clock: str, *columns: Any, with_tickets: bool = False) ->
 def durations(scope: Scope, clock: str) -> dict[str, Any]:
     """The runs of `clock` met in the period (answered, resolved): count, median and 90th percentile in wall-clock
     seconds, median in business seconds."""
-    met = runs(scope, clock).where(ClockRun.met)
-    median, p90 = percentiles(met, ClockRun.wall_s, (0.5, 0.9))
-    [business] = percentiles(met, ClockRun.business_s, (0.5,))
-    return {"count": met.select(fn.COUNT(ClockRun.id)).scalar(), "median_s": seconds(median), "p90_s": seconds(p90),
-            "business_median_s": seconds(business)}
+    count = runs(scope, clock, fn.COUNT(peewee.SQL("*"))).where(ClockRun.met).scalar()
+    met = runs(scope, clock, by_value=True).where(ClockRun.met)
+    median, p90 = percentiles(met, ClockRun.wall_s, (0.5, 0.9), count)
+    [business] = percentiles(met, ClockRun.business_s, (0.5,), count)
+    return {"count": count, "median_s": seconds(median), "p90_s": seconds(p90), "business_median_s": seconds(business)}
 
 
 def sla(scope: Scope, clock: str) -> dict[str, Any]:
