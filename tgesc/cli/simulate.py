@@ -4,7 +4,6 @@ replay the desk's own history under a candidate configuration (`--replay`) and s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,8 @@ def simulate(
     replay: bool = typer.Option(False, "--replay",
                                 help="Replay the customer messages of your database (read-only) under the current "
                                      "configuration and under --config, and show what would have changed."),
-    since: str = typer.Option(None, "--since", help=f"With --replay: how far back, e.g. 7d or 36h (default "
-                                                    f"{DEFAULT_SINCE})."),
+    since: str = typer.Option(None, "--since", help=f"With --replay: since when: how far back, e.g. 7d or 36h "
+                                                    f"(default {DEFAULT_SINCE}), or an instant or date."),
     prune: bool = typer.Option(False, "--prune", help="With --replay: entries the candidate leaves out are removed, "
                                                       "as with `tgesc config apply --prune`."),
     as_json: bool = typer.Option(False, "--json", help="One JSON document (a list with several scenarios)."),
@@ -102,19 +101,20 @@ def _replay(scenarios: list[Path], candidate: Path | None, since: str, prune: bo
     from zoneinfo import ZoneInfo
 
     from tgesc.cli.context import current_time, state
+    from tgesc.cli.parsing import moment_or_ago
     from tgesc.simulation.replay import replay
 
     if scenarios:
         raise UsageError("--replay replays your database's history: give no SCENARIO files with it")
     if candidate is None:
         raise UsageError("--replay needs --config CANDIDATE.toml: the configuration to compare with the current one")
-    window = _window(since)
+    zone = state().settings().timezone
+    until = current_time().astimezone(ZoneInfo(zone))
+    since_at = moment_or_ago(since, "--since", zone, until)
+    if since_at >= until:
+        raise UsageError(f"--since {since}: the window to replay is empty; give a positive duration such as 30d, or "
+                         "an instant before now")
     state().database()  # the models are bound to your database: the replay only reads it
-    until = current_time().astimezone(ZoneInfo(state().settings().timezone))
-    try:
-        since_at = until - window
-    except OverflowError:
-        raise UsageError(f"--since: {since} reaches back before the year 1") from None
     document = replay(since_at, until, candidate, redis_url, prune=prune)
     if as_json:
         emit(document, True)
@@ -122,18 +122,6 @@ def _replay(scenarios: list[Path], candidate: Path | None, since: str, prune: bo
         print(f"No customer messages since {document['since']} (--since {since}): nothing to replay.")
     else:
         print(render_replay(document, candidate))
-
-
-def _window(since: str) -> timedelta:
-    from tgesc.domain.durations import DurationError, parse_duration
-
-    try:
-        seconds = parse_duration(since)
-    except DurationError as error:
-        raise UsageError(f"--since: {error}") from None
-    if seconds <= 0:
-        raise UsageError(f"--since: {since!r} is no time at all; give a positive duration such as 30d")
-    return timedelta(seconds=seconds)
 
 
 def render_replay(document: Mapping[str, Any], candidate: Path) -> str:
