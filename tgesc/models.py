@@ -268,6 +268,7 @@ class Ticket(BaseModel):
             (("tier", "status"), False),
             (("status", "next_breach_at", "number"), False),
             (("status", "tier", "assignee"), False),  # the assignment sweep: whose tickets go back, the pool
+            (("status", "created_at"), False),  # `ticket list --since / --until`: the tickets opened in a window
         )
 
 
