@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import cells, ok_json
+from support import cells, ok_json, unboxed
 from ticket_support import OPENED, add_message, events, iso, kinds, open_ticket, shown, ticket
 
 from tgesc.domain.survey_time import survey_due
@@ -335,11 +335,6 @@ def test_list_refuses_unknown_filter_values(desk, args, code, message):
     result = desk("ticket", "list", *args)
     assert (result.exit_code, result.stdout) == (code, "")
     assert (result.stderr == message) if code == 1 else (message in unboxed(result.stderr))
-
-
-def unboxed(text: str) -> str:
-    """Click's usage error as one line, without the box Rich draws around it."""
-    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
 
 
 # --- transitions ----------------------------------------------------------------------------------
