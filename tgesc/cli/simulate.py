@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tgesc.cli.output import emit, progress, table
 from tgesc.domain.errors import UsageError
+
+if TYPE_CHECKING:
+    from tgesc.domain.scenario import Scenario
+    from tgesc.simulation.keep import Homes
 
 app = typer.Typer(add_completion=False)
 JSON_KEYS = ("scenario", "messages", "tickets", "events")
@@ -25,6 +29,9 @@ def simulate(
                                 help="Configuration applied over the shipped defaults (instead of each "
                                      "scenario's own `config`). With --replay: the candidate, applied over the "
                                      "current configuration as `tgesc config apply` would."),
+    keep: Path = typer.Option(None, "--keep", metavar="DIR", file_okay=False,
+                              help="Keep the simulated desk as a data directory: DIR for one desk, DIR/<file stem> "
+                                   "for several (TGESC_HOME=DIR tgesc ticket list). DIR must be new or empty."),
     replay: bool = typer.Option(False, "--replay",
                                 help="Replay the customer messages of your database (read-only) under the current "
                                      "configuration and under --config, and show what would have changed."),
@@ -46,6 +53,10 @@ def simulate(
     TGESC_* variables nor a .env file reach the simulated desk. A run in which the bot fails to handle a
     message or a sweep fails stops there: exit 1, naming the step.
 
+    --keep DIR keeps the desk as a data directory (its SQLite
+    database, tgesc.db, and its virtual clock's last instant, clock): TGESC_HOME=DIR tgesc ... reads it, on
+    the real clock (TGESC_CLOCK=file:DIR/clock: as of the simulation's end).
+
     With --replay, the customers' messages of the last --since (30d), the staff replies, resolutions and
     survey answers are played again, at their original instants, on two temporary copies of the desk: one with
     the current configuration, one with the candidate --config applied over it. The summary counts
@@ -59,38 +70,72 @@ def simulate(
 
       tgesc simulate refund.toml --config candidate.toml --json
 
+      tgesc simulate examples/1-refund-to-l2.toml --keep refund-desk
+
       tgesc config export > candidate.toml   # then disable or delete rules in it
 
       tgesc simulate --replay --since 30d --config candidate.toml --prune
     """
     if replay:
+        _refuse_with_replay(keep=keep)
         _replay(scenarios or [], config, since or DEFAULT_SINCE, prune, as_json, redis_url)
         return
     if since is not None or prune:
         raise UsageError(f"{'--since' if since is not None else '--prune'} goes with --replay only")
     if not scenarios:
         raise UsageError("give one or more SCENARIO files, or --replay --config CANDIDATE.toml")
-    _scenarios(scenarios, config, as_json, redis_url)
+    _scenarios(scenarios, config, as_json, redis_url, keep)
 
 
-def _scenarios(scenarios: list[Path], config: Path | None, as_json: bool, redis_url: str | None) -> None:
-    from tgesc.cli.main import run
-    from tgesc.domain.scenario import load_scenario
-    from tgesc.simulation.runner import check_commands, redis_for_run, run_scenario
-    from tgesc.simulation.transcript import render_text
+def _refuse_with_replay(**given: object) -> None:
+    """A usage error for the first option of `given` that was given: each goes with scenario files."""
+    for name, value in given.items():
+        if value:
+            raise UsageError(f"--{name} goes with scenario files, not with --replay")
 
-    loaded = [load_scenario(path) for path in scenarios]
-    for scenario in loaded:
-        check_commands(scenario)
-    with redis_for_run(redis_url) as url:
-        results = [run_scenario(scenario, config=config, redis_url=url, run_command=run)
-                   for scenario in progress("simulating")(loaded, len(loaded))]
+
+def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url: str | None,
+               keep: Path | None) -> None:
+    from tgesc.simulation.keep import plan
+
+    desks = _desks(paths)
+    homes = plan(keep, [path.stem for path in paths]) if keep else None
+    results = _play(desks, config, redis_url, homes)
     if as_json:
         documents = [{key: result[key] for key in JSON_KEYS} for result in results]
         emit(documents[0] if len(documents) == 1 else documents, True)
         return
-    print("\n\n".join(render_text(result, scenario.start.tzinfo) for result, scenario in zip(results, loaded,
-                                                                                              strict=True)))
+    from tgesc.simulation.transcript import render_text
+
+    print("\n\n".join(render_text(result, desk.start.tzinfo) for result, desk in zip(results, desks, strict=True)))
+
+
+def _desks(paths: list[Path]) -> list[Scenario]:
+    """The scenarios to play, each file on a desk of its own; every file checked first."""
+    from tgesc.domain.scenario import load_scenario
+    from tgesc.simulation.runner import check_commands
+
+    stories = [load_scenario(path) for path in paths]
+    for story in stories:
+        check_commands(story)
+    return stories
+
+
+def _play(desks: list[Scenario], config: Path | None, redis_url: str | None, homes: Homes | None) -> list[dict]:
+    """Each desk played (and kept in its home); what a failed run had kept is taken away."""
+    from tgesc.cli.main import run
+    from tgesc.simulation.keep import discard
+    from tgesc.simulation.runner import redis_for_run, run_scenario
+
+    try:
+        with redis_for_run(redis_url) as url:
+            return [run_scenario(desk, config=config, redis_url=url, run_command=run,
+                                 keep_in=homes.homes[index] if homes else None)
+                    for index, desk in enumerate(progress("simulating")(desks, len(desks)))]
+    except BaseException:
+        if homes is not None:
+            discard(homes)
+        raise
 
 
 # --- --replay -------------------------------------------------------------------------------------------------

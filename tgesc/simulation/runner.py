@@ -23,6 +23,7 @@ from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.models import database
 from tgesc.services.tickets import store as tickets
 from tgesc.simulation.desk import SimulatedDesk
+from tgesc.simulation.keep import keep
 from tgesc.simulation.report import event_rows, ticket_rows
 from tgesc.simulation.timeline import PERIODIC, SweepTicker
 
@@ -31,16 +32,19 @@ STEP_FIELD = {"customer": "customer", "staff": "staff", "press": "press", "cli":
 
 
 def run_scenario(scenario: Scenario, *, config: Path | None = None, redis_url: str | None = None,
-                 run_command: Callable[[list[str]], int] | None = None) -> dict[str, Any]:
+                 run_command: Callable[[list[str]], int] | None = None, keep_in: Path | None = None) -> dict[str, Any]:
     """Play `scenario` on a fresh desk (`config` instead of the scenario's own; `run_command` runs its `cli`
-    steps, see SimulatedDesk); the result document. ScenarioError names the step and field that could not be
-    carried out."""
+    steps, see SimulatedDesk; `keep_in`: the home the played desk is kept in, see simulation.keep); the result
+    document. ScenarioError names the step and field that could not be carried out."""
     check_commands(scenario)
     desk = SimulatedDesk(scenario, config=config or scenario.config, redis_url=redis_url,
                          run_command=run_command).open()
     try:
         check_staff(desk, scenario)
-        return Simulation(desk, scenario).run()
+        result = Simulation(desk, scenario).run()
+        if keep_in is not None:
+            keep(desk, keep_in)
+        return result
     finally:
         desk.close()
 
