@@ -70,6 +70,14 @@ def test_several_scenarios_are_kept_one_per_file_stem(cli, tmp_path):
         assert [row["customer"]["username"] for row in rows] == [who]
 
 
+def test_scenarios_played_together_are_kept_as_one_desk(cli, tmp_path):
+    home = tmp_path / "together"
+    assert cli("simulate", str(REFUND), str(OUTAGE), "--together", "--keep", str(home)).exit_code == 0
+    assert {path.name for path in home.iterdir()} == KEPT
+    rows = ok_json(on_desk(cli, home, "ticket", "list", "--status", "all", "--json"))
+    assert sorted((row["number"], row["customer"]["username"]) for row in rows) == [(1, "alice"), (2, "dan")]
+
+
 @pytest.mark.parametrize("make", ["a file", "a directory"])
 def test_a_directory_that_is_not_empty_is_refused_before_anything_plays(cli, tmp_path, make):
     home = tmp_path / "kept"
@@ -111,8 +119,8 @@ def test_two_files_of_one_stem_cannot_share_a_home(cli, tmp_path):
     assert not (tmp_path / "kept").exists()
 
 
-@pytest.mark.parametrize("option", [["--keep", "kept"]])
-def test_keeping_goes_with_scenario_files_not_with_replay(cli, tmp_path, option):
+@pytest.mark.parametrize("option", [["--keep", "kept"], ["--together"]])
+def test_keeping_and_playing_together_go_with_scenario_files_not_with_replay(cli, tmp_path, option):
     candidate = rule_file(tmp_path / "c.toml", enabled="false")
     result = cli("simulate", "--replay", "--config", str(candidate), *option)
     assert result.exit_code == 2 and f"{option[0]} goes with scenario files, not with --replay" in result.stderr

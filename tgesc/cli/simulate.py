@@ -32,6 +32,8 @@ def simulate(
     keep: Path = typer.Option(None, "--keep", metavar="DIR", file_okay=False,
                               help="Keep the simulated desk as a data directory: DIR for one desk, DIR/<file stem> "
                                    "for several (TGESC_HOME=DIR tgesc ticket list). DIR must be new or empty."),
+    play_together: bool = typer.Option(False, "--together",
+                                       help="Play the scenario files on one desk, in one timeline."),
     replay: bool = typer.Option(False, "--replay",
                                 help="Replay the customer messages of your database (read-only) under the current "
                                      "configuration and under --config, and show what would have changed."),
@@ -53,7 +55,8 @@ def simulate(
     TGESC_* variables nor a .env file reach the simulated desk. A run in which the bot fails to handle a
     message or a sweep fails stops there: exit 1, naming the step.
 
-    --keep DIR keeps the desk as a data directory (its SQLite
+    --together plays the files on one desk: their steps in one timeline, each file's `ticket = N` still the
+    Nth ticket it opened. --keep DIR keeps the desk as a data directory (its SQLite
     database, tgesc.db, and its virtual clock's last instant, clock): TGESC_HOME=DIR tgesc ... reads it, on
     the real clock (TGESC_CLOCK=file:DIR/clock: as of the simulation's end).
 
@@ -72,19 +75,21 @@ def simulate(
 
       tgesc simulate examples/1-refund-to-l2.toml --keep refund-desk
 
+      tgesc simulate examples/[1-6]-*.toml --together --keep demo-desk > transcript.txt
+
       tgesc config export > candidate.toml   # then disable or delete rules in it
 
       tgesc simulate --replay --since 30d --config candidate.toml --prune
     """
     if replay:
-        _refuse_with_replay(keep=keep)
+        _refuse_with_replay(keep=keep, together=play_together)
         _replay(scenarios or [], config, since or DEFAULT_SINCE, prune, as_json, redis_url)
         return
     if since is not None or prune:
         raise UsageError(f"{'--since' if since is not None else '--prune'} goes with --replay only")
     if not scenarios:
         raise UsageError("give one or more SCENARIO files, or --replay --config CANDIDATE.toml")
-    _scenarios(scenarios, config, as_json, redis_url, keep)
+    _scenarios(scenarios, config, as_json, redis_url, keep, play_together)
 
 
 def _refuse_with_replay(**given: object) -> None:
@@ -94,12 +99,12 @@ def _refuse_with_replay(**given: object) -> None:
             raise UsageError(f"--{name} goes with scenario files, not with --replay")
 
 
-def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url: str | None,
-               keep: Path | None) -> None:
+def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url: str | None, keep: Path | None,
+               one_desk: bool) -> None:
     from tgesc.simulation.keep import plan
 
-    desks = _desks(paths)
-    homes = plan(keep, [path.stem for path in paths]) if keep else None
+    desks = _desks(paths, config, one_desk)
+    homes = plan(keep, [] if one_desk else [path.stem for path in paths]) if keep else None
     results = _play(desks, config, redis_url, homes)
     if as_json:
         documents = [{key: result[key] for key in JSON_KEYS} for result in results]
@@ -110,15 +115,19 @@ def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url:
     print("\n\n".join(render_text(result, desk.start.tzinfo) for result, desk in zip(results, desks, strict=True)))
 
 
-def _desks(paths: list[Path]) -> list[Scenario]:
-    """The scenarios to play, each file on a desk of its own; every file checked first."""
+def _desks(paths: list[Path], config: Path | None, one_desk: bool) -> list[Scenario]:
+    """The scenarios to play, each file on a desk of its own, or (`one_desk`) all of them on one; every file checked
+    first."""
     from tgesc.domain.scenario import load_scenario
     from tgesc.simulation.runner import check_commands
+    from tgesc.simulation.together import together
 
     stories = [load_scenario(path) for path in paths]
     for story in stories:
         check_commands(story)
-    return stories
+    if not one_desk:
+        return stories
+    return [together(stories, name=" + ".join(story.name for story in stories), config=config)]
 
 
 def _play(desks: list[Scenario], config: Path | None, redis_url: str | None, homes: Homes | None) -> list[dict]:

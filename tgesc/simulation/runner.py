@@ -26,6 +26,7 @@ from tgesc.simulation.desk import SimulatedDesk
 from tgesc.simulation.keep import keep
 from tgesc.simulation.report import event_rows, ticket_rows
 from tgesc.simulation.timeline import PERIODIC, SweepTicker
+from tgesc.simulation.together import StoryTickets
 
 REFUSED_COMMANDS = {"simulate": "a simulation cannot start another", "worker": "workers run for good"}
 STEP_FIELD = {"customer": "customer", "staff": "staff", "press": "press", "cli": "cli", "wait": "at"}
@@ -96,6 +97,7 @@ class Simulation:
         self.messages: list[dict[str, Any]] = []
         self.actions: list[dict[str, Any]] = []  # presses and command lines, for the transcript
         self.threads: dict[tuple[int, int], int] = {}  # (staff chat, thread) -> ticket number
+        self.stories = StoryTickets() if any(step.story for step in scenario.steps) else None
 
     def run(self) -> dict[str, Any]:
         for step in self.scenario.steps:
@@ -104,13 +106,15 @@ class Simulation:
                 "tickets": ticket_rows(self.desk.names), "events": event_rows(self.zone), "actions": self.actions}
 
     def play(self, step: Step) -> None:
-        """Move the clock to the step, carry it out, deliver; ScenarioError naming the step if a job or the bot's
-        handler failed on the way."""
+        """Move the clock to the step, carry it out (its story's ticket numbers made the desk's), deliver;
+        ScenarioError naming the step if a job or the bot's handler failed on the way."""
         try:
             self.advance_to(step.at)
         except JobFailed as failed:
             raise self.desk.step_error(step, "at", f"on the way to {self._at(step.at)} the job "
                                                    f"{failed.description} failed ({failed.reason})") from None
+        if self.stories is not None:
+            step = self.stories.translated(step)
         try:
             self.carry_out(step)
             self.settle()
@@ -119,6 +123,8 @@ class Simulation:
                                                                     f"({failed.reason})") from None
         if self.desk.failures:
             raise self.desk.step_error(step, STEP_FIELD[step.kind], "; ".join(self.desk.failures))
+        if self.stories is not None:  # the tickets the step opened are its story's
+            self.stories.learn(step, tickets.numbers_after(database, self.stories.last))
 
     def advance_to(self, target: datetime) -> None:
         """Move the clock to `target`, running every sweep at each of its ticks with work on the way."""

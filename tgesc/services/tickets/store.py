@@ -199,6 +199,12 @@ def number_of_staff_thread(db: peewee.Database, chat_id: int, thread: int) -> in
         (Ticket.topic_id == P.thread) | (Ticket.card_message_id == P.thread))), chat=chat_id, thread=thread)
 
 
+def numbers_after(db: peewee.Database, number: int) -> list[int]:
+    """The numbers of the tickets numbered above `number`, in order (those opened since it, as numbers go up)."""
+    return [row[0] for row in statements.tuples(db, lambda: Ticket.select(Ticket.number).where(
+        Ticket.number > P.number).order_by(Ticket.number), number=number)]
+
+
 def staff_thread(db: peewee.Database, ticket_id: int) -> tuple[int | None, int | None, int | None]:
     """The ticket's staff chat, the topic its card opened there and the card's message id."""
     return statements.tuples(db, lambda: Ticket.select(Ticket.staff_chat_id, Ticket.topic_id, Ticket.card_message_id)
