@@ -119,7 +119,7 @@ def test_two_files_of_one_stem_cannot_share_a_home(cli, tmp_path):
     assert not (tmp_path / "kept").exists()
 
 
-@pytest.mark.parametrize("option", [["--keep", "kept"], ["--together"]])
+@pytest.mark.parametrize("option", [["--keep", "kept"], ["--together"], ["--crowd", "5"]])
 def test_keeping_and_playing_together_go_with_scenario_files_not_with_replay(cli, tmp_path, option):
     candidate = rule_file(tmp_path / "c.toml", enabled="false")
     result = cli("simulate", "--replay", "--config", str(candidate), *option)

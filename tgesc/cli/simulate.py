@@ -4,13 +4,16 @@ replay the desk's own history under a candidate configuration (`--replay`) and s
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tgesc.cli.output import emit, progress, table
+from tgesc.cli.parsing import whole_number
 from tgesc.domain.errors import UsageError
+from tgesc.domain.limits import CROWD, SEED
 
 if TYPE_CHECKING:
     from tgesc.domain.scenario import Scenario
@@ -19,6 +22,7 @@ if TYPE_CHECKING:
 app = typer.Typer(add_completion=False)
 JSON_KEYS = ("scenario", "messages", "tickets", "events")
 DEFAULT_SINCE = "30d"
+DEFAULT_SEED = 1
 
 
 @app.command("simulate")
@@ -34,6 +38,12 @@ def simulate(
                                    "for several (TGESC_HOME=DIR tgesc ticket list). DIR must be new or empty."),
     play_together: bool = typer.Option(False, "--together",
                                        help="Play the scenario files on one desk, in one timeline."),
+    crowd_size: int = typer.Option(None, "--crowd", metavar="N", parser=whole_number(CROWD),
+                                   help="Play them (on one desk, as --together) among N generated customers: a "
+                                        "week of everyday conversations from the first story's start."),
+    seed: int = typer.Option(None, "--seed", metavar="S", parser=whole_number(SEED),
+                             help=f"With --crowd: which crowd (default {DEFAULT_SEED}); the same seed, the same "
+                                  "crowd."),
     replay: bool = typer.Option(False, "--replay",
                                 help="Replay the customer messages of your database (read-only) under the current "
                                      "configuration and under --config, and show what would have changed."),
@@ -56,7 +66,8 @@ def simulate(
     message or a sweep fails stops there: exit 1, naming the step.
 
     --together plays the files on one desk: their steps in one timeline, each file's `ticket = N` still the
-    Nth ticket it opened. --keep DIR keeps the desk as a data directory (its SQLite
+    Nth ticket it opened. --crowd N adds N generated customers (the same for the same --seed) and the crowd's
+    staff, with a week of everyday conversations. --keep DIR keeps the desk as a data directory (its SQLite
     database, tgesc.db, and its virtual clock's last instant, clock): TGESC_HOME=DIR tgesc ... reads it, on
     the real clock (TGESC_CLOCK=file:DIR/clock: as of the simulation's end).
 
@@ -75,21 +86,33 @@ def simulate(
 
       tgesc simulate examples/1-refund-to-l2.toml --keep refund-desk
 
-      tgesc simulate examples/[1-6]-*.toml --together --keep demo-desk > transcript.txt
+      tgesc simulate examples/[1-6]-*.toml --crowd 150 --keep demo-desk > transcript.txt
 
       tgesc config export > candidate.toml   # then disable or delete rules in it
 
       tgesc simulate --replay --since 30d --config candidate.toml --prune
     """
     if replay:
-        _refuse_with_replay(keep=keep, together=play_together)
+        _refuse_with_replay(keep=keep, together=play_together, crowd=crowd_size, seed=seed)
         _replay(scenarios or [], config, since or DEFAULT_SINCE, prune, as_json, redis_url)
         return
     if since is not None or prune:
         raise UsageError(f"{'--since' if since is not None else '--prune'} goes with --replay only")
-    if not scenarios:
-        raise UsageError("give one or more SCENARIO files, or --replay --config CANDIDATE.toml")
-    _scenarios(scenarios, config, as_json, redis_url, keep, play_together)
+    if seed is not None and crowd_size is None:
+        raise UsageError("--seed picks a crowd: it goes with --crowd N")
+    if not scenarios and crowd_size is None:
+        raise UsageError("give one or more SCENARIO files (or a --crowd), or --replay --config CANDIDATE.toml")
+    _scenarios(scenarios or [], config, as_json, redis_url, keep,
+               Crowd(crowd_size, DEFAULT_SEED if seed is None else seed) if crowd_size else None,
+               play_together or crowd_size is not None)
+
+
+@dataclass(frozen=True)
+class Crowd:
+    """`--crowd N --seed S`: how many generated customers, and which."""
+
+    size: int
+    seed: int
 
 
 def _refuse_with_replay(**given: object) -> None:
@@ -100,10 +123,10 @@ def _refuse_with_replay(**given: object) -> None:
 
 
 def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url: str | None, keep: Path | None,
-               one_desk: bool) -> None:
+               crowd: Crowd | None, one_desk: bool) -> None:
     from tgesc.simulation.keep import plan
 
-    desks = _desks(paths, config, one_desk)
+    desks = _desks(paths, crowd, config, one_desk)
     homes = plan(keep, [] if one_desk else [path.stem for path in paths]) if keep else None
     results = _play(desks, config, redis_url, homes)
     if as_json:
@@ -115,10 +138,11 @@ def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url:
     print("\n\n".join(render_text(result, desk.start.tzinfo) for result, desk in zip(results, desks, strict=True)))
 
 
-def _desks(paths: list[Path], config: Path | None, one_desk: bool) -> list[Scenario]:
-    """The scenarios to play, each file on a desk of its own, or (`one_desk`) all of them on one; every file checked
-    first."""
+def _desks(paths: list[Path], crowd: Crowd | None, config: Path | None, one_desk: bool) -> list[Scenario]:
+    """The scenarios to play, each file on a desk of its own, or (`one_desk`) all of them and the crowd, from the first
+    story's start, on one; every file checked first."""
     from tgesc.domain.scenario import load_scenario
+    from tgesc.simulation import crowd as crowds
     from tgesc.simulation.runner import check_commands
     from tgesc.simulation.together import together
 
@@ -127,6 +151,9 @@ def _desks(paths: list[Path], config: Path | None, one_desk: bool) -> list[Scena
         check_commands(story)
     if not one_desk:
         return stories
+    if crowd is not None:
+        start = min((story.start for story in stories), default=crowds.DEFAULT_START)
+        stories.append(crowds.crowd(crowd.size, seed=crowd.seed, start=start))
     return [together(stories, name=" + ".join(story.name for story in stories), config=config)]
 
 
