@@ -5,8 +5,10 @@ throwaway database `tgesc_bench_<random>` created and dropped by this script) an
 is initialised with the shipped defaults and filled by bench/desks.py (one server-side statement per 100,000
 rows): open urgent tickets at L1 with a real policy snapshot, their first-response deadlines spread evenly over
 30 days from 7 hours ago (so about 1 % are breaching) and their resolution deadlines a day after that, and the
-stored next breach when the schema has one. PostgreSQL is then VACUUMed and ANALYZEd (autovacuum does this
-soon after such a load).
+stored next breach when the schema has one; each opened in the last 30 days, as much later than the first as its
+deadline is (so the most recently opened come last in the queue's order), all by one customer but for FEW tickets
+of a second.
+PostgreSQL is then VACUUMed and ANALYZEd (autovacuum does this soon after such a load).
 
 Then each command runs as a fresh process (`python -m tgesc ...`, stdout to /dev/null), --repeats times, the
 three commands in turn: the wall time (median) and the peak resident memory (the largest, from the child's
@@ -14,12 +16,15 @@ rusage) of
 
 - `ticket list`: the first page;
 - `ticket list --breaching`;
-- `ticket list --all --json`: every open ticket.
+- `ticket list --all --json`: every open ticket;
+- `ticket list --since 1d`: the tickets opened in the last day (about 1 in 30), the last in the queue's order;
+- `ticket list --customer @bea`: the FEW tickets of the second customer among them.
 
 A command that runs past --timeout seconds is stopped and shown as such (`ticket list` before issue 16 took
 minutes at 1,000,000; run against that code, with PYTHONPATH naming its checkout, `ticket list --json` stands in
 for --all --json: it listed every ticket). Goals (issue 16): the first page and --breaching at most 0.5 s and 100 MB at
-1,000,000, and at most 1.5x their 10,000 figure; --all --json at 1,000,000 in at most 150 MB (memory flat). This is
+1,000,000, and at most 1.5x their 10,000 figure, and the same for --since and --customer (issue 18); --all --json at
+1,000,000 in at most 150 MB (memory flat). This is
 a benchmark, not a test: it prints PASS or MISS and exits 0 either way.
 
     python bench/lists.py [--backend sqlite|postgres|both] [--sizes 10000,1000000] [--repeats 3]
@@ -54,7 +59,10 @@ NOW = datetime.now(UTC).replace(microsecond=0)
 SPREAD_S = 30 * 86_400
 BREACHED_FOR = timedelta(hours=7)  # of 30 days: about 1 % of the tickets are breaching
 COMMANDS = {"first page": ["ticket", "list"], "--breaching": ["ticket", "list", "--breaching"],
-            "--all --json": ["ticket", "list", "--all", "--json"]}
+            "--all --json": ["ticket", "list", "--all", "--json"], "--since": ["ticket", "list", "--since", "1d"],
+            "--customer": ["ticket", "list", "--customer", "@bea"]}
+PAGED = ("first page", "--breaching", "--since", "--customer")  # the commands held to the first page's goals
+FEW = 5
 GOAL_S, GOAL_MB, GOAL_RATIO, GOAL_ALL_MB = 0.5, 100.0, 1.5, 150.0
 
 
@@ -93,10 +101,13 @@ def fill(db: peewee.Database, size: int) -> float:
               "next_check_at": (first_due, SPREAD_S)}
     if "next_breach_at" in {c.name for c in db.get_columns("ticket")}:
         spread["next_breach_at"] = (first_due, SPREAD_S)  # the earlier of the two: the same offset per row
-    opened = NOW - timedelta(days=1)
-    fill_tickets(db, size, first_number=1, progress=progress, spread=spread, fixed={
-        "customer_id": customer.id, "tier_id": tier.id, "created_at": opened, "updated_at": opened,
-        "clocks_started_at": opened, "sla_policy": policy})
+    opened = {name: (NOW - timedelta(seconds=SPREAD_S), SPREAD_S) for name in ("created_at", "clocks_started_at")}
+    fixed = {"tier_id": tier.id, "updated_at": NOW, "sla_policy": policy}
+    fill_tickets(db, size - FEW, first_number=1, progress=progress, spread={**spread, **opened},
+                 fixed={**fixed, "customer_id": customer.id})
+    other = Customer.create(telegram_id=1002, username="bea", first_name="Bea", created_at=NOW, updated_at=NOW)
+    fill_tickets(db, FEW, first_number=size - FEW + 1, spread={**spread, **opened},
+                 fixed={**fixed, "customer_id": other.id})
     if not isinstance(db, peewee.SqliteDatabase):
         db.execute_sql("VACUUM ANALYZE ticket")
     return time.perf_counter() - began
@@ -174,7 +185,7 @@ def report(backend: str, detail: str, results: list[tuple[int, float, dict[str, 
     (small, _, few), (large, _, many) = results[0], results[-1]
     if large < 1_000_000:
         return
-    for name in ("first page", "--breaching"):
+    for name in PAGED:
         run, base = many[name], few[name]
         print(f"  goal: {name} at {large:,} <= {GOAL_S:g} s and <= {GOAL_MB:g} MB: {run.wall:.3f} s, "
               f"{run.peak:.1f} MB   {verdict(run.wall <= GOAL_S and run.peak <= GOAL_MB)}")

@@ -21,6 +21,11 @@ def run(cli, *args: str):
     return result
 
 
+def unboxed(text: str) -> str:
+    """Click's usage error as one line, without the box Rich draws around it."""
+    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
+
+
 def cells(line: str) -> list[str]:
     """The cells of one row of a plain-text table (columns are separated by two or more spaces)."""
     return re.split(r"\s{2,}", line.strip())

@@ -10,6 +10,8 @@ a mistyped path elsewhere is an error naming it (exit 78), never a new empty dat
 A write transaction on PostgreSQL may be pipelined (`write_transaction(db, pipelined=True)`, tgesc.store.pipeline):
 BEGIN, the writes whose outcome nobody reads and the COMMIT then wait for no answer of their own.
 
+`copy_sqlite` copies a SQLite database while it is open, as one file (what `tgesc simulate --keep` keeps).
+
 A failure that passes (`passing_failure`: the connection lost or refused, a lock held past the busy timeout, a
 full disk, a server restarting, a serialization conflict) is told apart from one that does not (a constraint, a
 missing table, a bug): long-running processes retry the first kind on a new connection (`reconnect`) and never
@@ -123,6 +125,20 @@ def reconnect(db: peewee.Database) -> None:
     on first use). Call it outside any transaction (a failed one has already been rolled back)."""
     with contextlib.suppress(Exception):  # closing a connection the server already closed may fail: it is gone
         db.close()
+
+
+def copy_sqlite(db: peewee.Database, path: Path) -> None:
+    """The SQLite database `db` as it is now, its write-ahead log included, copied to the new file `path` (0600, in
+    a 0700 directory): SQLite's online backup, one file that needs nothing beside it."""
+    import sqlite3
+
+    private_directory(path.parent)
+    create_private_file(path)
+    target = sqlite3.connect(path)
+    try:
+        db.connection().backup(target)
+    finally:
+        target.close()
 
 
 def _sqlite_file(path: Path, *, create: bool) -> None:

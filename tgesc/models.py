@@ -269,6 +269,7 @@ class Ticket(BaseModel):
             (("status", "next_breach_at", "number"), False),
             (("status", "tier", "assignee"), False),  # the assignment sweep: whose tickets go back, the pool
             (("created_at",), False),  # reports: the tickets opened in a period
+            (("status", "created_at"), False),  # `ticket list --since / --until`: the tickets opened in a window
         )
 
 

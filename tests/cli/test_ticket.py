@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from support import cells, ok_json
+from support import cells, ok_json, unboxed
 from ticket_support import OPENED, add_message, events, iso, kinds, open_ticket, shown, ticket
 
 from tgesc.domain.survey_time import survey_due
@@ -190,6 +190,9 @@ def queue(desk, db):
     return desk
 
 
+NOT_YET = {"first_response_at": None, "resolved_at": None, "closed_at": None}
+
+
 def numbers(cli, *args: str) -> list[int]:
     return [row["number"] for row in ok_json(cli("ticket", "list", *args, "--json"))]
 
@@ -207,13 +210,15 @@ def test_list_is_sorted_by_the_most_urgent_deadline_with_exact_columns(queue):
     assert [r.pop("age") for r in rows[:2]] and rows == [
         {"number": 2, "status": "open", "tier": "L3", "priority": "urgent", "emotion": "calm",
          "customer": {"id": 1002, "username": None}, "assignee": None, "tags": ["refund"],
-         "next_deadline": "2026-03-02T09:15:00+00:00", "breaching": True, "created_at": "2026-03-02T09:00:00+00:00"},
+         "next_deadline": "2026-03-02T09:15:00+00:00", "breaching": True, "created_at": "2026-03-02T09:00:00+00:00",
+         "opened_at": "2026-03-02T09:00:00+00:00", **NOT_YET},
         {"number": 1, "status": "open", "tier": "L1", "priority": "medium", "emotion": "calm",
          "customer": {"id": 1001, "username": "ana"}, "assignee": "bob", "tags": [],
-         "next_deadline": "2026-03-02T10:00:00+00:00", "breaching": True, "created_at": "2026-03-02T08:00:00+00:00"},
+         "next_deadline": "2026-03-02T10:00:00+00:00", "breaching": True, "created_at": "2026-03-02T08:00:00+00:00",
+         "opened_at": "2026-03-02T08:00:00+00:00", **NOT_YET},
         {"number": 3, "status": "open", "tier": "L1", "priority": "low", "emotion": "calm",
          "customer": {"id": 1003, "username": "cy"}, "assignee": None, "tags": [], "breaching": False,
-         "created_at": rows[2]["created_at"]}]
+         "created_at": rows[2]["created_at"], "opened_at": rows[2]["created_at"], **NOT_YET}]
     table = run(queue, "--tz", "Asia/Shanghai", "ticket", "list").stdout.splitlines()
     assert cells(table[0]) == ["number", "status", "tier", "priority", "emotion", "customer", "assignee", "tags",
                                "next deadline", "age"]
@@ -254,6 +259,62 @@ def test_list_pages_follow_the_command_printed_under_each(queue):
     assert [cells(line)[0] for line in table[2:-1]] == ["2", "1"] and table[-1] == "2 of 2 breaching tickets."
 
 
+def test_list_keeps_a_customer_and_a_window_of_openings(queue):
+    """#1 and #4 opened at 08:00Z (ana, dee), #2 at 09:00Z, #3 now: --since and --until are instants, dates or
+    durations back from now, in the viewer's zone; --customer a Telegram id or @username."""
+    assert numbers(queue, "--status", "all", "--customer", "@ana") == [1]
+    assert numbers(queue, "--status", "all", "--customer", "@DEE") == [4]
+    assert numbers(queue, "--status", "all", "--customer", "1002") == [2]
+    assert numbers(queue, "--status", "all", "--since", "2026-03-02T08:30Z") == [2, 3]
+    assert numbers(queue, "--status", "all", "--until", "2026-03-02T09:00Z") == [1, 4]
+    assert numbers(queue, "--status", "all", "--since", "2026-03-02T08:00Z", "--until", "2026-03-02T09:00:01Z") \
+        == [2, 1, 4]
+    assert numbers(queue, "--since", "1h") == [3]
+    shanghai = queue("--tz", "Asia/Shanghai", "ticket", "list", "--status", "all", "--since", "2026-03-02 16:30",
+                     "--json")
+    assert [row["number"] for row in ok_json(shanghai)] == [2, 3]
+    assert numbers(queue, "--status", "all", "--until", "2026-03-02") == []
+
+
+def test_list_json_has_the_lifecycle_instants(queue):
+    run(queue, "ticket", "reply", "1", "On it.", "--as", "bob")
+    run(queue, "ticket", "close", "4")
+    rows = {row["number"]: row for row in ok_json(queue("--tz", "Asia/Shanghai", "ticket", "list", "--status",
+                                                        "all", "--json"))}
+    assert rows[1]["opened_at"] == rows[1]["created_at"] == "2026-03-02T16:00:00+08:00"
+    first, resolved, closed = (datetime.fromisoformat(rows[n][key]) for n, key in (
+        (1, "first_response_at"), (4, "resolved_at"), (4, "closed_at")))
+    assert first.utcoffset() == timedelta(hours=8) and datetime.now(UTC) - first < timedelta(minutes=1)
+    assert OPENED < resolved <= closed
+    assert (rows[1]["resolved_at"], rows[1]["closed_at"], rows[4]["first_response_at"]) == (None, None, None)
+
+
+def test_a_window_and_a_customer_carry_over_to_the_next_page(queue):
+    first = queue("ticket", "list", "--status", "all", "--since", "2026-03-02 08:00", "--customer", "@ana",
+                  "--limit", "1", "--json", env={"TGESC_TIMEZONE": "Europe/Berlin"})
+    assert first.stderr == "1 of 1 tickets.\n"
+    first = queue("ticket", "list", "--status", "all", "--since", "2026-03-02 08:00", "--until", "2d", "--limit", "1",
+                  "--json", env={"TGESC_TIMEZONE": "Europe/Berlin"})
+    until = (datetime.now(UTC) - timedelta(days=2)).replace(tzinfo=None)
+    command = first.stderr.split("next: ", 1)[1]
+    assert command.startswith("tgesc ticket list --status all --since 2026-03-02T07:00:00Z --until ")
+    assert abs(datetime.fromisoformat(command.split("--until ")[1].split("Z")[0]) - until) < timedelta(minutes=1)
+
+
+@pytest.mark.parametrize(("args", "code", "message"), [
+    (["--since", "yesterday"], 2, "Error: --since: 'yesterday' is not an instant"),
+    (["--until", "400d"], 2, "Error: --until: '400d' is longer than 365d"),
+    (["--since", "2h", "--until", "3h"], 2, "Error: --since 2h is not before --until 3h: no ticket can be opened"),
+    (["--customer", "ana"], 2, "Error: 'ana' is neither a Telegram user id (like 1001) nor an @username"),
+    (["--customer", "@zed"], 1, "Error: no customer @zed has written to the desk; `tgesc customer list` shows"),
+    (["--limit", "-1"], 2, "Invalid value for '--limit': '-1' is not a limit"),
+    (["--limit", "ten"], 2, "Invalid value for '--limit': 'ten' is not a limit"),
+])
+def test_list_refuses_a_window_customer_or_limit_it_cannot_read(desk, args, code, message):
+    result = desk("ticket", "list", *args)
+    assert (result.exit_code, result.stdout) == (code, "") and message in unboxed(result.stderr), result
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--all", "--limit", "5"], "--all lists every ticket"),
     (["--after", "2"], "is not a place in the queue"),
@@ -274,11 +335,6 @@ def test_list_refuses_unknown_filter_values(desk, args, code, message):
     result = desk("ticket", "list", *args)
     assert (result.exit_code, result.stdout) == (code, "")
     assert (result.stderr == message) if code == 1 else (message in unboxed(result.stderr))
-
-
-def unboxed(text: str) -> str:
-    """Click's usage error as one line, without the box Rich draws around it."""
-    return " ".join(re.sub(r"[│╭╮╰╯─]", " ", text).split())
 
 
 # --- transitions ----------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Instants, pauses and minute budgets from the command line: accepted forms, refusals, and properties
 (isoformat round trips, junk only ever raising InstantError, exact Decimal minutes)."""
 
+import re
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -16,6 +17,7 @@ from tgesc.domain.instants import (
     monday_of,
     parse_instant,
     parse_minutes,
+    parse_moment_or_ago,
     parse_pause,
 )
 
@@ -140,6 +142,33 @@ def test_parse_minutes_refuses(text, reason):
 def test_format_minutes_and_seconds(us, minutes, seconds):
     assert format_minutes(timedelta(microseconds=us)) == minutes
     assert format_seconds(timedelta(microseconds=us)) == seconds
+
+
+MOMENT_NOW = datetime(2026, 12, 8, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("text", "utc"), [
+    ("30d", MOMENT_NOW - timedelta(days=30)),
+    ("1h30m", MOMENT_NOW - timedelta(minutes=90)),
+    (" 0s ", MOMENT_NOW),
+    ("2026-03-02", datetime(2026, 3, 1, 23, 0, tzinfo=UTC)),  # midnight in Berlin
+    ("2026-03-02T10:00", datetime(2026, 3, 2, 9, 0, tzinfo=UTC)),
+    ("2026-03-02T10:00Z", datetime(2026, 3, 2, 10, 0, tzinfo=UTC)),
+])
+def test_a_window_end_is_a_duration_back_from_now_or_a_moment(text, utc):
+    assert parse_moment_or_ago(text, BERLIN, MOMENT_NOW) == utc
+
+
+@pytest.mark.parametrize(("text", "reason"), [
+    ("400d", "longer than 365d, the longest duration tgesc accepts; or give an instant"),
+    ("30", "is not an instant: it is not of the form DATE T TIME [OFFSET]"),
+    ("-5d", "or a duration back from now, e.g. 30d, 36h or 1h30m"),
+    ("yesterday", "or a duration back from now"),
+    ("2026-02-30", "is not a date"),
+])
+def test_a_window_end_that_is_neither_is_refused(text, reason):
+    with pytest.raises(InstantError, match=re.escape(reason)):
+        parse_moment_or_ago(text, BERLIN, MOMENT_NOW)
 
 
 def test_monday_of():

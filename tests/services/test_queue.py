@@ -1,5 +1,6 @@
 """The ticket queue (tickets.queue) on both backends: keyset pages put together are the whole ordered queue, with
-any page size, ties in the sort key, filters and tickets changing between pages; --breaching agrees with the
+any page size, ties in the sort key, filters (read by their own index or along the queue's) and tickets changing
+between pages; --breaching agrees with the
 definition it replaces; the stored next breach is kept current by every service that moves a clock, and the
 migration that added it fills it for the tickets already there."""
 
@@ -38,35 +39,42 @@ def desk(db):
 
 # a few deadlines (so that many tickets share one), some past NOW, some to come; None: no running clock
 DEADLINES = st.none() | st.sampled_from([NOW - HOUR, NOW - MINUTE, NOW, NOW + MINUTE, NOW + 3 * HOUR])
+# when a ticket was opened: a few instants, so that many share one and a window's ends fall on some
+OPENED = [NOW - 3 * HOUR, NOW - 2 * HOUR, NOW - HOUR, NOW - MINUTE]
+CUSTOMERS = {"@ana": 1001, "@bea": 1002, "1002": 1002}  # who --customer names -> their Telegram id
 ROWS = st.lists(st.tuples(DEADLINES, st.sampled_from(TICKET_STATUSES), st.sampled_from(["L1", "L2"]),
                           st.sampled_from(["urgent", "low"]), st.sets(st.sampled_from(["refund", "vip", "a b"])),
-                          st.booleans()), max_size=30)
+                          st.booleans(), st.sampled_from([1001, 1002]), st.sampled_from(OPENED)), max_size=30)
 WANTED = st.builds(queue.Wanted,
                    statuses=st.lists(st.sampled_from(TICKET_STATUSES), min_size=1, max_size=3, unique=True)
                    | st.just(OPEN_STATUSES),
                    tiers=st.lists(st.sampled_from(["L1", "L2"]), max_size=1), priorities=st.lists(
                        st.sampled_from(["urgent", "low"]), max_size=1),
                    tags=st.lists(st.sampled_from(["refund", "a b"]), max_size=2, unique=True),
-                   assignee=st.none() | st.just("bob"), breaching=st.booleans())
+                   assignee=st.none() | st.just("bob"), breaching=st.booleans(),
+                   customer=st.none() | st.sampled_from(sorted(CUSTOMERS)),
+                   since=st.none() | st.sampled_from(OPENED), until=st.none() | st.sampled_from(OPENED))
 
 
 def put(rows) -> list[dict]:
-    """The desk's tickets are `rows` (deadline, status, tier, priority, tags, assigned to bob) numbered from 1
-    in a shuffled order (a resolved or closed ticket has no running clock); what was written, as the
-    queue's rows would tell it."""
+    """The desk's tickets are `rows` (deadline, status, tier, priority, tags, assigned to bob, the customer's
+    Telegram id, opened when) numbered from 1 in a shuffled order (a resolved or closed ticket has no running
+    clock); what was written, as the queue's rows would tell it."""
     Ticket.delete().execute()
-    customer = Customer.get_or_none(Customer.telegram_id == 1001) or Customer.create(
-        telegram_id=1001, username="ana", created_at=NOW, updated_at=NOW)
+    customers = {telegram_id: Customer.get_or_none(Customer.telegram_id == telegram_id) or Customer.create(
+        telegram_id=telegram_id, username=name, created_at=NOW, updated_at=NOW)
+        for telegram_id, name in ((1001, "ana"), (1002, "bea"))}
     tiers, bob = {t.code: t.id for t in Tier.select()}, Staff.get(Staff.handle == "bob").id
     written = []
-    for index, (deadline, status, tier, priority, tags, assigned) in enumerate(rows):
+    for index, (deadline, status, tier, priority, tags, assigned, customer, opened) in enumerate(rows):
         number = (index * 7) % 31 + 1 + 31 * (index // 31)
         deadline = deadline if status in OPEN_STATUSES else None
-        Ticket.create(number=number, customer=customer, status=status, tier=tiers[tier], priority=priority,
-                      tags=sorted(tags), assignee=bob if assigned else None, next_breach_at=deadline,
-                      created_at=NOW - HOUR, updated_at=NOW - HOUR)
+        Ticket.create(number=number, customer=customers[customer], status=status, tier=tiers[tier],
+                      priority=priority, tags=sorted(tags), assignee=bob if assigned else None,
+                      next_breach_at=deadline, created_at=opened, updated_at=opened)
         written.append({"number": number, "status": status, "tier": tier, "priority": priority, "tags": tags,
-                        "assignee": "bob" if assigned else None, "deadline": deadline})
+                        "assignee": "bob" if assigned else None, "deadline": deadline, "customer": customer,
+                        "opened": opened})
     return written
 
 
@@ -76,7 +84,10 @@ def expected(written: list[dict], wanted: queue.Wanted) -> list[int]:
             and (not wanted.tiers or row["tier"] in wanted.tiers)
             and (not wanted.priorities or row["priority"] in wanted.priorities)
             and set(wanted.tags) <= row["tags"] and (wanted.assignee is None or row["assignee"] == wanted.assignee)
-            and (not wanted.breaching or (row["deadline"] is not None and row["deadline"] <= NOW))]
+            and (not wanted.breaching or (row["deadline"] is not None and row["deadline"] <= NOW))
+            and (wanted.customer is None or row["customer"] == CUSTOMERS[wanted.customer])
+            and (wanted.since is None or row["opened"] >= wanted.since)
+            and (wanted.until is None or row["opened"] < wanted.until)]
     kept.sort(key=lambda row: (row["deadline"] is None, row["deadline"] or NOW, row["number"]))
     return [row["number"] for row in kept]
 
@@ -95,8 +106,11 @@ def all_pages(db, wanted: queue.Wanted, size: int, between=lambda page: None) ->
 
 
 @FIXTURES
-@given(rows=ROWS, wanted=WANTED, size=st.integers(1, 12))
-def test_pages_put_together_are_the_whole_ordered_queue(desk, rows, wanted, size):
+@given(rows=ROWS, wanted=WANTED, size=st.integers(1, 12), sorted_up_to=st.sampled_from([0, 3, 100_000]))
+def test_pages_put_together_are_the_whole_ordered_queue(desk, rows, wanted, size, sorted_up_to, monkeypatch):
+    """`sorted_up_to`: how many tickets a customer or window may keep for a page to read only them by their index
+    (0: never, the queue's order is walked; 3: either, as the page finds)."""
+    monkeypatch.setattr(queue, "SORTED_UP_TO", sorted_up_to)
     written = put(rows)
     want = expected(written, wanted)
     pages = all_pages(desk, wanted, size)
@@ -138,7 +152,7 @@ def test_tickets_changing_between_pages_never_break_the_order(desk, rows, size, 
 
 def test_a_stream_reads_one_snapshot_while_tickets_change(desk, db_url):
     """`--all` reads in chunks, in one snapshot: tickets changed after it began are seen as they were."""
-    written = put([(NOW + i * MINUTE, "open", "L1", "low", set(), False) for i in range(7)])
+    written = put([(NOW + i * MINUTE, "open", "L1", "low", set(), False, 1001, NOW) for i in range(7)])
     stream = queue.stream(desk, now=NOW, chunk=2)
     first = next(stream)
     other = tgesc_db._make_database(db_url, create=False)
@@ -148,6 +162,43 @@ def test_a_stream_reads_one_snapshot_while_tickets_change(desk, db_url):
     other.close()
     assert [first["number"], *(row["number"] for row in stream)] == [row["number"] for row in written]
     assert queue.page(desk, now=NOW, limit=10).rows[-1]["next_deadline"] is None  # the change was committed
+
+
+def plans(db, run) -> list[str]:
+    """The SQLite query plan of each statement on the ticket table that `run()` makes, as one line each."""
+    found, execute = [], db.execute_sql
+
+    def explained(sql, params=(), *args, **kwargs):
+        if sql.startswith("SELECT") and '"ticket"' in sql and "ORDER BY" in sql:
+            found.append(" | ".join(row[-1] for row in execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()))
+        return execute(sql, params, *args, **kwargs)
+
+    db.execute_sql = explained
+    try:
+        run()
+    finally:
+        del db.execute_sql
+    return found
+
+
+@pytest.mark.parametrize(("wanted", "index"), [
+    (queue.Wanted(customer="@bea"), "ticket_customer_id_status"),
+    (queue.Wanted(since=NOW - MINUTE), "ticket_status_created_at"),
+    (queue.Wanted(until=NOW - 2 * HOUR, statuses=TICKET_STATUSES), "ticket_status_created_at"),
+    (queue.Wanted(customer="@ana"), "ticket_status_next_breach_at_number"),  # more than SORTED_UP_TO: walked
+    (queue.Wanted(since=NOW - 3 * HOUR), "ticket_status_next_breach_at_number"),
+])
+def test_a_customer_or_a_window_is_read_by_its_index_when_it_keeps_few(sqlite_url, wanted, index, monkeypatch):
+    """SQLite, without statistics, would take either index for either: each statement names the one it means."""
+    db = tgesc_db.open_database(sqlite_url, create=True)
+    initialise(db, now=NOW - timedelta(days=1), actor="test")
+    add_entry(db, "staff", "bob", {"id": 5002, "tiers": ["L1"]}, actor="test", now=NOW)
+    put([(NOW + i * MINUTE, "open", "L1", "low", set(), False, 1001 if i % 10 else 1002, OPENED[i % 4])
+         for i in range(40)])
+    monkeypatch.setattr(queue, "SORTED_UP_TO", 10)
+    found = plans(db, lambda: queue.page(db, wanted, now=NOW, limit=3))
+    assert found and all(f"INDEX {index} " in plan for plan in found), found
+    assert all("TEMP B-TREE" in plan for plan in found) == (index != "ticket_status_next_breach_at_number")
 
 
 @pytest.mark.parametrize("text", ["", "12", "x@none", "0@none", "12@2026-03-02T10:05:00", "12@yesterday",

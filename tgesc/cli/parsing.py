@@ -4,12 +4,15 @@ Each returns a parser function for `typer.Option(..., parser=...)`; an empty str
 unchanged where the option allows '' (meaning "unset" or "clear" in `set` commands). Whole numbers go
 through `whole_number` (ASCII digits, the range of docs/limits.md); `check_arguments` refuses, before
 any command runs, an argument that is not text (a control character, bytes that were not UTF-8) or too long.
+`moment_or_ago` reads the ends of a window (`--since`, `--until`) in the command, where the viewer's zone and
+the clock are known.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 import typer
 
@@ -113,3 +116,18 @@ def name(limit: int = MAX_NAME) -> Callable[[str], str]:
         return value
 
     return parse
+
+
+def moment_or_ago(text: str | None, option: str, zone: str, now: datetime) -> datetime | None:
+    """`option`'s value (None: not given) as `instants.parse_moment_or_ago` reads it: a duration back from `now`
+    (30d, 36h) or an ISO 8601 instant or date in the viewer's `zone`; a usage error naming the option otherwise."""
+    if text is None:
+        return None
+    from zoneinfo import ZoneInfo
+
+    from tgesc.domain.instants import InstantError, parse_moment_or_ago
+
+    try:
+        return parse_moment_or_ago(text, ZoneInfo(zone), now)
+    except InstantError as exc:
+        raise UsageError(f"{option}: {exc}") from None

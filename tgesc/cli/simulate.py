@@ -4,18 +4,25 @@ replay the desk's own history under a candidate configuration (`--replay`) and s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from tgesc.cli.output import emit, progress, table
+from tgesc.cli.parsing import whole_number
 from tgesc.domain.errors import UsageError
+from tgesc.domain.limits import CROWD, SEED
+
+if TYPE_CHECKING:
+    from tgesc.domain.scenario import Scenario
+    from tgesc.simulation.keep import Homes
 
 app = typer.Typer(add_completion=False)
 JSON_KEYS = ("scenario", "messages", "tickets", "events")
 DEFAULT_SINCE = "30d"
+DEFAULT_SEED = 1
 
 
 @app.command("simulate")
@@ -26,11 +33,22 @@ def simulate(
                                 help="Configuration applied over the shipped defaults (instead of each "
                                      "scenario's own `config`). With --replay: the candidate, applied over the "
                                      "current configuration as `tgesc config apply` would."),
+    keep: Path = typer.Option(None, "--keep", metavar="DIR", file_okay=False,
+                              help="Keep the simulated desk as a data directory: DIR for one desk, DIR/<file stem> "
+                                   "for several (TGESC_HOME=DIR tgesc ticket list). DIR must be new or empty."),
+    play_together: bool = typer.Option(False, "--together",
+                                       help="Play the scenario files on one desk, in one timeline."),
+    crowd_size: int = typer.Option(None, "--crowd", metavar="N", parser=whole_number(CROWD),
+                                   help="Play them (on one desk, as --together) among N generated customers: a "
+                                        "week of everyday conversations from the first story's start."),
+    seed: int = typer.Option(None, "--seed", metavar="S", parser=whole_number(SEED),
+                             help=f"With --crowd: which crowd (default {DEFAULT_SEED}); the same seed, the same "
+                                  "crowd."),
     replay: bool = typer.Option(False, "--replay",
                                 help="Replay the customer messages of your database (read-only) under the current "
                                      "configuration and under --config, and show what would have changed."),
-    since: str = typer.Option(None, "--since", help=f"With --replay: how far back, e.g. 7d or 36h (default "
-                                                    f"{DEFAULT_SINCE})."),
+    since: str = typer.Option(None, "--since", help=f"With --replay: since when: how far back, e.g. 7d or 36h "
+                                                    f"(default {DEFAULT_SINCE}), or an instant or date."),
     prune: bool = typer.Option(False, "--prune", help="With --replay: entries the candidate leaves out are removed, "
                                                       "as with `tgesc config apply --prune`."),
     as_json: bool = typer.Option(False, "--json", help="One JSON document (a list with several scenarios)."),
@@ -47,6 +65,12 @@ def simulate(
     TGESC_* variables nor a .env file reach the simulated desk. A run in which the bot fails to handle a
     message or a sweep fails stops there: exit 1, naming the step.
 
+    --together plays the files on one desk: their steps in one timeline, each file's `ticket = N` still the
+    Nth ticket it opened. --crowd N adds N generated customers (the same for the same --seed) and the crowd's
+    staff, with a week of everyday conversations. --keep DIR keeps the desk as a data directory (its SQLite
+    database, tgesc.db, and its virtual clock's last instant, clock): TGESC_HOME=DIR tgesc ... reads it, on
+    the real clock (TGESC_CLOCK=file:DIR/clock: as of the simulation's end).
+
     With --replay, the customers' messages of the last --since (30d), the staff replies, resolutions and
     survey answers are played again, at their original instants, on two temporary copies of the desk: one with
     the current configuration, one with the candidate --config applied over it. The summary counts
@@ -60,38 +84,94 @@ def simulate(
 
       tgesc simulate refund.toml --config candidate.toml --json
 
+      tgesc simulate examples/1-refund-to-l2.toml --keep refund-desk
+
+      tgesc simulate examples/[1-6]-*.toml --crowd 150 --keep demo-desk > transcript.txt
+
       tgesc config export > candidate.toml   # then disable or delete rules in it
 
       tgesc simulate --replay --since 30d --config candidate.toml --prune
     """
     if replay:
+        _refuse_with_replay(keep=keep, together=play_together, crowd=crowd_size, seed=seed)
         _replay(scenarios or [], config, since or DEFAULT_SINCE, prune, as_json, redis_url)
         return
     if since is not None or prune:
         raise UsageError(f"{'--since' if since is not None else '--prune'} goes with --replay only")
-    if not scenarios:
-        raise UsageError("give one or more SCENARIO files, or --replay --config CANDIDATE.toml")
-    _scenarios(scenarios, config, as_json, redis_url)
+    if seed is not None and crowd_size is None:
+        raise UsageError("--seed picks a crowd: it goes with --crowd N")
+    if not scenarios and crowd_size is None:
+        raise UsageError("give one or more SCENARIO files (or a --crowd), or --replay --config CANDIDATE.toml")
+    _scenarios(scenarios or [], config, as_json, redis_url, keep,
+               Crowd(crowd_size, DEFAULT_SEED if seed is None else seed) if crowd_size else None,
+               play_together or crowd_size is not None)
 
 
-def _scenarios(scenarios: list[Path], config: Path | None, as_json: bool, redis_url: str | None) -> None:
-    from tgesc.cli.main import run
-    from tgesc.domain.scenario import load_scenario
-    from tgesc.simulation.runner import check_commands, redis_for_run, run_scenario
-    from tgesc.simulation.transcript import render_text
+@dataclass(frozen=True)
+class Crowd:
+    """`--crowd N --seed S`: how many generated customers, and which."""
 
-    loaded = [load_scenario(path) for path in scenarios]
-    for scenario in loaded:
-        check_commands(scenario)
-    with redis_for_run(redis_url) as url:
-        results = [run_scenario(scenario, config=config, redis_url=url, run_command=run)
-                   for scenario in progress("simulating")(loaded, len(loaded))]
+    size: int
+    seed: int
+
+
+def _refuse_with_replay(**given: object) -> None:
+    """A usage error for the first option of `given` that was given: each goes with scenario files."""
+    for name, value in given.items():
+        if value:
+            raise UsageError(f"--{name} goes with scenario files, not with --replay")
+
+
+def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url: str | None, keep: Path | None,
+               crowd: Crowd | None, one_desk: bool) -> None:
+    from tgesc.simulation.keep import plan
+
+    desks = _desks(paths, crowd, config, one_desk)
+    homes = plan(keep, [] if one_desk else [path.stem for path in paths]) if keep else None
+    results = _play(desks, config, redis_url, homes)
     if as_json:
         documents = [{key: result[key] for key in JSON_KEYS} for result in results]
         emit(documents[0] if len(documents) == 1 else documents, True)
         return
-    print("\n\n".join(render_text(result, scenario.start.tzinfo) for result, scenario in zip(results, loaded,
-                                                                                              strict=True)))
+    from tgesc.simulation.transcript import render_text
+
+    print("\n\n".join(render_text(result, desk.start.tzinfo) for result, desk in zip(results, desks, strict=True)))
+
+
+def _desks(paths: list[Path], crowd: Crowd | None, config: Path | None, one_desk: bool) -> list[Scenario]:
+    """The scenarios to play, each file on a desk of its own, or (`one_desk`) all of them and the crowd, from the first
+    story's start, on one; every file checked first."""
+    from tgesc.domain.scenario import load_scenario
+    from tgesc.simulation import crowd as crowds
+    from tgesc.simulation.runner import check_commands
+    from tgesc.simulation.together import together
+
+    stories = [load_scenario(path) for path in paths]
+    for story in stories:
+        check_commands(story)
+    if not one_desk:
+        return stories
+    if crowd is not None:
+        start = min((story.start for story in stories), default=crowds.DEFAULT_START)
+        stories.append(crowds.crowd(crowd.size, seed=crowd.seed, start=start))
+    return [together(stories, name=" + ".join(story.name for story in stories), config=config)]
+
+
+def _play(desks: list[Scenario], config: Path | None, redis_url: str | None, homes: Homes | None) -> list[dict]:
+    """Each desk played (and kept in its home); what a failed run had kept is taken away."""
+    from tgesc.cli.main import run
+    from tgesc.simulation.keep import discard
+    from tgesc.simulation.runner import redis_for_run, run_scenario
+
+    try:
+        with redis_for_run(redis_url) as url:
+            return [run_scenario(desk, config=config, redis_url=url, run_command=run,
+                                 keep_in=homes.homes[index] if homes else None)
+                    for index, desk in enumerate(progress("simulating")(desks, len(desks)))]
+    except BaseException:
+        if homes is not None:
+            discard(homes)
+        raise
 
 
 # --- --replay -------------------------------------------------------------------------------------------------
@@ -102,19 +182,20 @@ def _replay(scenarios: list[Path], candidate: Path | None, since: str, prune: bo
     from zoneinfo import ZoneInfo
 
     from tgesc.cli.context import current_time, state
+    from tgesc.cli.parsing import moment_or_ago
     from tgesc.simulation.replay import replay
 
     if scenarios:
         raise UsageError("--replay replays your database's history: give no SCENARIO files with it")
     if candidate is None:
         raise UsageError("--replay needs --config CANDIDATE.toml: the configuration to compare with the current one")
-    window = _window(since)
+    zone = state().settings().timezone
+    until = current_time().astimezone(ZoneInfo(zone))
+    since_at = moment_or_ago(since, "--since", zone, until)
+    if since_at >= until:
+        raise UsageError(f"--since {since}: the window to replay is empty; give a positive duration such as 30d, or "
+                         "an instant before now")
     state().database()  # the models are bound to your database: the replay only reads it
-    until = current_time().astimezone(ZoneInfo(state().settings().timezone))
-    try:
-        since_at = until - window
-    except OverflowError:
-        raise UsageError(f"--since: {since} reaches back before the year 1") from None
     document = replay(since_at, until, candidate, redis_url, prune=prune)
     if as_json:
         emit(document, True)
@@ -122,18 +203,6 @@ def _replay(scenarios: list[Path], candidate: Path | None, since: str, prune: bo
         print(f"No customer messages since {document['since']} (--since {since}): nothing to replay.")
     else:
         print(render_replay(document, candidate))
-
-
-def _window(since: str) -> timedelta:
-    from tgesc.domain.durations import DurationError, parse_duration
-
-    try:
-        seconds = parse_duration(since)
-    except DurationError as error:
-        raise UsageError(f"--since: {error}") from None
-    if seconds <= 0:
-        raise UsageError(f"--since: {since!r} is no time at all; give a positive duration such as 30d")
-    return timedelta(seconds=seconds)
 
 
 def render_replay(document: Mapping[str, Any], candidate: Path) -> str:

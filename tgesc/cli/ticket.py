@@ -18,7 +18,8 @@ import typer
 from tgesc.cli.context import current_time, state
 from tgesc.cli.entries import AS_OPTION, TAG_ADD, TAG_CHANGES, TAG_REMOVE
 from tgesc.cli.output import JSON_OPTION, emit
-from tgesc.cli.parsing import choice, choices_metavar, free_text, language, name, whole_number
+from tgesc.cli.parsing import choice, choices_metavar, free_text, language, moment_or_ago, name, whole_number
+from tgesc.domain.errors import UsageError
 from tgesc.domain.limits import LIMIT, TELEGRAM_MESSAGE_ID, TELEGRAM_USER_ID, TICKET_NUMBER
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, TICKET_STATUSES
 
@@ -175,6 +176,12 @@ def list_(
     assignee: str = typer.Option(None, "--assignee", help="Only tickets assigned to this staff handle."),
     breaching: bool = typer.Option(False, "--breaching",
                                    help="Only open or waiting tickets with a clock past its deadline, not met yet."),
+    customer: str = typer.Option(None, "--customer", metavar="WHO",
+                                 help="Only this customer's tickets: a Telegram user id or @username."),
+    since: str = typer.Option(None, "--since", metavar="WHEN",
+                              help="Only tickets opened at or after WHEN: an instant or date, or a duration back "
+                                   "from now (7d, 36h)."),
+    until: str = typer.Option(None, "--until", metavar="WHEN", help="Only tickets opened before WHEN (as --since)."),
     limit: int = typer.Option(None, "--limit", parser=whole_number(LIMIT), metavar="N",
                               help="At most this many tickets (default 50; 0: all, as --all)."),
     after: str = typer.Option(None, "--after", metavar="PLACE",
@@ -189,13 +196,23 @@ def list_(
     tickets (--limit); under the table, how many match in all and the command for the next page (--after the
     last one's place): a ticket appears once however the queue changes between pages, unless its own deadline
     moved behind the page. --all writes every ticket as it is read (--json: one a line). With --json the rows
-    are one JSON array; the count and the next command go to stderr.
+    are one JSON array; the count and the next command go to stderr. Each JSON row has the ticket's
+    lifecycle instants, null until they happen: opened_at, first_response_at, resolved_at and closed_at
+    (a reopened ticket's clocks start again: its first response, resolution and closing are those since).
+
+    --since and --until keep the tickets opened in that window: WHEN is an ISO 8601 instant or date (a date
+    is midnight, a time without an offset is in the viewer's zone), or a duration back from now (30d, 36h,
+    1h30m). The next page's command carries them as instants, so the window holds still.
 
     Examples:
 
       tgesc ticket list
 
       tgesc ticket list --tier L2 --priority urgent --priority high --breaching
+
+      tgesc ticket list --status all --since 7d --customer @alice
+
+      tgesc ticket list --status all --since 2026-03-02 --until 2026-03-09 --limit 200 --json
 
       tgesc ticket list --limit 20 --after 1042@2026-03-02T10:05:00Z
 
@@ -207,11 +224,15 @@ def list_(
 
     if all_ and limit:
         raise typer.BadParameter("--all lists every ticket: leave --limit out (or use --limit N alone)")
+    zone, now = state().settings().timezone, current_time()
+    opened = [moment_or_ago(since, "--since", zone, now), moment_or_ago(until, "--until", zone, now)]
+    if None not in opened and opened[0] >= opened[1]:
+        raise UsageError(f"--since {since} is not before --until {until}: no ticket can be opened in between")
     wanted = queue.Wanted(statuses=TICKET_STATUSES if "all" in (status or []) else (status or OPEN_STATUSES),
                           tiers=tier or (), priorities=priority or (), tags=tag or (), assignee=assignee,
-                          breaching=breaching)
+                          breaching=breaching, customer=customer, since=opened[0], until=opened[1])
     place = queue.Position.parse(after) if after is not None else None
-    zone, database, now = state().settings().timezone, state().database(), current_time()
+    database = state().database()
     if all_ or limit == 0:
         _stream_list(queue.stream(database, wanted, now=now, after=place), wanted, zone, as_json)
         return

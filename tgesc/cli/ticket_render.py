@@ -143,21 +143,24 @@ def age_text(seconds: float) -> str:
 
 
 def list_row(row: Mapping[str, Any], zone: str, as_json: bool) -> dict[str, Any]:
-    """A queue row for output: deadlines in the viewer's zone, ages as durations (`1h30m`)."""
+    """A queue row for output: instants in the viewer's zone (ISO 8601 with --json), ages as durations (`1h30m`)."""
     tz = _zone(zone)
-    due = row["next_deadline"].astimezone(tz).isoformat(timespec="seconds") if row["next_deadline"] else None
-    age = row["age"].total_seconds()
+    age = max(row["age"].total_seconds(), 0)  # a clock behind the ticket's opening (TGESC_CLOCK): no age yet
     if as_json:
-        return {**{k: v for k, v in row.items() if k not in ("created_at", "age")}, "next_deadline": due,
-                "created_at": row["created_at"].astimezone(tz).isoformat(timespec="seconds"),
+        return {**{k: _iso(v, tz) if isinstance(v, datetime) else v for k, v in row.items() if k != "age"},
                 "age": age_text(age), "age_seconds": int(age)}
-    customer = row["customer"]
+    customer, due = row["customer"], _iso(row["next_deadline"], tz)
     return {"number": row["number"], "status": row["status"], "tier": row["tier"],
             "priority": row["priority"], "emotion": row["emotion"],
             "customer": f"@{customer['username']}" if customer["username"] else str(customer["id"]),
             "assignee": row["assignee"], "tags": row["tags"],
             "next deadline": (when(due) + (" overdue" if row["breaching"] else "")) if due else "-",
             "age": age_text(age)}
+
+
+def _iso(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    """`moment` in `tz` as ISO 8601 to the second (None stays None)."""
+    return moment.astimezone(tz).isoformat(timespec="seconds") if moment is not None else None
 
 
 @functools.cache
@@ -189,12 +192,16 @@ def list_footer(wanted: Any, shown: int, total: int, after: Any, limit: int | No
 def _list_options(wanted: Any, limit: int | None, as_json: bool) -> list[str]:
     """The options of `ticket list` that ask for `wanted` again (each followed by a space)."""
     from tgesc.domain.vocabulary import OPEN_STATUSES, TICKET_STATUSES
+    from tgesc.services.tickets.queue import utc_text
 
     statuses = ["all"] if tuple(wanted.statuses) == TICKET_STATUSES else \
         [] if tuple(wanted.statuses) == OPEN_STATUSES else list(wanted.statuses)
     pairs = [*(("--status", s) for s in statuses), *(("--tier", t) for t in wanted.tiers),
              *(("--priority", p) for p in wanted.priorities), *(("--tag", t) for t in wanted.tags),
              *([("--assignee", wanted.assignee)] if wanted.assignee else []),
+             *([("--customer", wanted.customer)] if wanted.customer else []),
+             *([("--since", utc_text(wanted.since))] if wanted.since else []),
+             *([("--until", utc_text(wanted.until))] if wanted.until else []),
              *([("--limit", str(limit))] if limit else [])]
     flags = [*(["--breaching"] if wanted.breaching else []), *(["--json"] if as_json else [])]
     return [f"{option} {shlex.quote(value)} " for option, value in pairs] + [f"{flag} " for flag in flags]

@@ -39,6 +39,11 @@ def parse_duration(text: str) -> int:
     raise DurationError(f"{text!r} is not a duration: {_reason(stripped)}; {_FORM}")
 
 
+def looks_like_duration(text: str) -> bool:
+    """Whether `text` is written as a duration (digits, each followed by a unit), whether or not it is too long."""
+    return bool(text.strip()) and _PATTERN.fullmatch(text.strip()) is not None
+
+
 def _seconds(numbers: tuple[str | None, ...]) -> int:
     """The seconds the numbers of the d, h, m and s parts denote (one of more than 12 digits is too long
     anyway: it counts as one second over MAX_DURATION, never as a huge int to multiply)."""

@@ -9,10 +9,12 @@ read with the offset in force before the jump, so it lands that far past the jum
 instant and is refused, as are more than six decimals of a second (tgesc counts whole microseconds) and
 instants outside the range of docs/limits.md (1970 up to the year 9000, `tgesc.domain.limits`).
 
-`parse_moment` reads either, a bare date being local midnight. `parse_date` reads a calendar date, `YYYY-MM-DD`,
-within the same years. `parse_pause` reads `START/END`, two such instants; `parse_minutes` reads a decimal number of
-minutes (`90`, `1.5`, `0.25`; at most 365 days' worth) into an exact timedelta. `format_minutes` and
-`format_seconds` write a duration as a plain decimal number without float noise (`90`, `90.5`).
+`parse_moment` reads either, a bare date being local midnight. `parse_moment_or_ago` reads one end of a window of
+time (`--since`, `--until`): a moment, or a duration back from now (`30d`, `36h`, `1h30m`). `parse_date` reads a
+calendar date, `YYYY-MM-DD`, within the same years. `parse_pause` reads `START/END`, two such instants;
+`parse_minutes` reads a decimal number of minutes (`90`, `1.5`, `0.25`; at most 365 days' worth) into an exact
+timedelta. `format_minutes` and `format_seconds` write a duration as a plain decimal number without float noise
+(`90`, `90.5`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import re
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 
+from tgesc.domain.durations import DurationError, looks_like_duration, parse_duration
 from tgesc.domain.limits import MAX_DURATION, date_problem, instant_problem
 
 US_PER_MINUTE = 60_000_000
@@ -84,6 +87,22 @@ def parse_moment(text: str, zone: tzinfo) -> datetime:
         return parse_instant(stripped, zone)
     except InstantError as exc:
         raise InstantError(f"{exc} (or a date such as 2026-03-02)") from None
+
+
+def parse_moment_or_ago(text: str, zone: tzinfo, now: datetime) -> datetime:
+    """One end of a window of time as people type it: a duration back from `now` (`30d`, `36h`, `1h30m`; `0s` is
+    now; at most 365d) or a moment (`parse_moment`: an instant, or a date read as local midnight in `zone`).
+    What `ticket list --since / --until` and `simulate --replay --since` read; InstantError says what is wrong."""
+    stripped = text.strip() if isinstance(text, str) else text
+    if isinstance(stripped, str) and looks_like_duration(stripped):
+        try:
+            return now - timedelta(seconds=parse_duration(stripped))
+        except DurationError as exc:
+            raise InstantError(f"{exc}; or give an instant, e.g. 2026-03-02T09:30") from None
+    try:
+        return parse_moment(text, zone)
+    except InstantError as exc:
+        raise InstantError(f"{exc}; or a duration back from now, e.g. 30d, 36h or 1h30m") from None
 
 
 def _instant_reason(text: str) -> str:

@@ -89,6 +89,8 @@ COUNT = WholeNumbers("a count", 1, INT32_MAX)
 CAPACITY = WholeNumbers("a capacity of open tickets", 1, 100_000)
 LIMIT = WholeNumbers("a limit", 0, INT32_MAX)
 PERCENT = WholeNumbers("a percentage", 1, 99)
+CROWD = WholeNumbers("a crowd size", 1, 10_000)  # `simulate --crowd`: generated customers
+SEED = WholeNumbers("a seed", 0, INT32_MAX)  # `simulate --seed`: which crowd
 
 
 def _short(value: object) -> str:

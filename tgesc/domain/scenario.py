@@ -105,6 +105,7 @@ class Step:
     attachment: str | None = None
     cli: tuple[str, ...] | None = None
     cli_line: str | None = None
+    story: str | None = None  # played with other stories on one desk: its name (its ticket numbers are its own)
 
     @property
     def kind(self) -> str:

@@ -320,7 +320,7 @@ class SimulatedDesk:
         return entries
 
     def step_error(self, step: Step, field: str, reason: str) -> ScenarioError:
-        return ScenarioError(f"{self.scenario.name}: step {step.number}: field '{field}': {reason}")
+        return ScenarioError(f"{step.story or self.scenario.name}: step {step.number}: field '{field}': {reason}")
 
     def advance(self, seconds: float) -> None:
         self.clock.move_to(self.clock() + timedelta(seconds=seconds))

@@ -23,24 +23,29 @@ from tgesc.domain.scenario import Scenario, ScenarioError, Step
 from tgesc.models import database
 from tgesc.services.tickets import store as tickets
 from tgesc.simulation.desk import SimulatedDesk
+from tgesc.simulation.keep import keep
 from tgesc.simulation.report import event_rows, ticket_rows
 from tgesc.simulation.timeline import PERIODIC, SweepTicker
+from tgesc.simulation.together import StoryTickets
 
 REFUSED_COMMANDS = {"simulate": "a simulation cannot start another", "worker": "workers run for good"}
 STEP_FIELD = {"customer": "customer", "staff": "staff", "press": "press", "cli": "cli", "wait": "at"}
 
 
 def run_scenario(scenario: Scenario, *, config: Path | None = None, redis_url: str | None = None,
-                 run_command: Callable[[list[str]], int] | None = None) -> dict[str, Any]:
+                 run_command: Callable[[list[str]], int] | None = None, keep_in: Path | None = None) -> dict[str, Any]:
     """Play `scenario` on a fresh desk (`config` instead of the scenario's own; `run_command` runs its `cli`
-    steps, see SimulatedDesk); the result document. ScenarioError names the step and field that could not be
-    carried out."""
+    steps, see SimulatedDesk; `keep_in`: the home the played desk is kept in, see simulation.keep); the result
+    document. ScenarioError names the step and field that could not be carried out."""
     check_commands(scenario)
     desk = SimulatedDesk(scenario, config=config or scenario.config, redis_url=redis_url,
                          run_command=run_command).open()
     try:
         check_staff(desk, scenario)
-        return Simulation(desk, scenario).run()
+        result = Simulation(desk, scenario).run()
+        if keep_in is not None:
+            keep(desk, keep_in)
+        return result
     finally:
         desk.close()
 
@@ -92,6 +97,7 @@ class Simulation:
         self.messages: list[dict[str, Any]] = []
         self.actions: list[dict[str, Any]] = []  # presses and command lines, for the transcript
         self.threads: dict[tuple[int, int], int] = {}  # (staff chat, thread) -> ticket number
+        self.stories = StoryTickets() if any(step.story for step in scenario.steps) else None
 
     def run(self) -> dict[str, Any]:
         for step in self.scenario.steps:
@@ -100,13 +106,15 @@ class Simulation:
                 "tickets": ticket_rows(self.desk.names), "events": event_rows(self.zone), "actions": self.actions}
 
     def play(self, step: Step) -> None:
-        """Move the clock to the step, carry it out, deliver; ScenarioError naming the step if a job or the bot's
-        handler failed on the way."""
+        """Move the clock to the step, carry it out (its story's ticket numbers made the desk's), deliver;
+        ScenarioError naming the step if a job or the bot's handler failed on the way."""
         try:
             self.advance_to(step.at)
         except JobFailed as failed:
             raise self.desk.step_error(step, "at", f"on the way to {self._at(step.at)} the job "
                                                    f"{failed.description} failed ({failed.reason})") from None
+        if self.stories is not None:
+            step = self.stories.translated(step)
         try:
             self.carry_out(step)
             self.settle()
@@ -115,6 +123,8 @@ class Simulation:
                                                                     f"({failed.reason})") from None
         if self.desk.failures:
             raise self.desk.step_error(step, STEP_FIELD[step.kind], "; ".join(self.desk.failures))
+        if self.stories is not None:  # the tickets the step opened are its story's
+            self.stories.learn(step, tickets.numbers_after(database, self.stories.last))
 
     def advance_to(self, target: datetime) -> None:
         """Move the clock to `target`, running every sweep at each of its ticks with work on the way."""

@@ -29,11 +29,12 @@ class Scope:
     staff: tuple[str, ...] = ()
 
     def period(self, column: peewee.Field, *, indexed: bool = True) -> peewee.Expression:
-        """`column` falls in the period. `indexed` False: SQLite is not to read it from an index on `column` (a
-        unary plus), so that a query ordered by another column walks that column's index instead of sorting."""
-        if not indexed and not postgres():
-            column = peewee.NodeList((peewee.SQL("+"), column), glue="")
-        return (column >= self.since) & (column < self.until)
+        """`column` falls in the period. `indexed` False: not to be read from an index on `column` (COALESCE(x, x)
+        is x, but no index serves it), so that a query ordered by another column walks that column's index instead
+        of sorting what this one's index found."""
+        since, until = (peewee.Value(moment, converter=column.db_value) for moment in (self.since, self.until))
+        value = column if indexed else fn.COALESCE(column, column)
+        return (value >= since) & (value < until)
 
     def kept(self, query: peewee.ModelSelect, ticket: peewee.Field | None = None, tier: peewee.Field = Ticket.tier,
              priority: peewee.Field = Ticket.priority) -> peewee.ModelSelect:

@@ -5,7 +5,11 @@ tgesc.domain.sla.next_breach), earliest first, then the tickets without one; tie
 at a time from a keyset position (`Position`: the last row's next breach and number), never by an offset, so a
 page costs the same with a million open tickets as with ten: for each status asked for, one range of the
 (status, next_breach_at, number) index (or of the partial (status, number) one for the tickets without a
-deadline), the statuses merged in order. `--breaching` is the part of that range up to now. Rows are read as
+deadline), the statuses merged in order. `--breaching` is the part of that range up to now. A customer
+(`--customer`) and a window of when tickets were opened (`--since`, `--until`) have indexes of their own,
+(customer, status) and (status, created_at): when they keep at most SORTED_UP_TO tickets (the page counts them
+anyway), the page reads only those by that index and sorts them, else it walks the queue's range, where that
+many matches come soon (tickets.store.queue_rows). Rows are read as
 tuples of the columns shown (and each chunk's customers by one query), never as model objects. The total a page
 shows is counted up to COUNTED_UP_TO ("more than 100,000"), which bounds its cost too.
 
@@ -27,10 +31,13 @@ from tgesc.db import COUNTED_UP_TO, snapshot
 from tgesc.domain.errors import NotFound, UsageError
 from tgesc.domain.limits import TICKET_NUMBER, instant_problem
 from tgesc.domain.vocabulary import OPEN_STATUSES, TICKET_STATUSES
+from tgesc.services.customers import directory
 from tgesc.services.tickets import store as tickets
 from tgesc.services.tickets.store import QueueFilter
 
 PAGE = 50  # rows of a page unless asked otherwise
+SORTED_UP_TO = COUNTED_UP_TO  # a customer's or window's tickets up to this many: a page reads and sorts only them
+INSTANTS = ("opened_at", "first_response_at", "resolved_at", "closed_at")  # a row's lifecycle instants (None: not yet)
 CHUNK = 1000  # rows a stream reads at a time (per status)
 
 
@@ -43,10 +50,7 @@ class Position:
     number: int
 
     def __str__(self) -> str:
-        if self.deadline is None:
-            return f"{self.number}@none"
-        moment = self.deadline.astimezone(UTC).replace(tzinfo=None)
-        return f"{self.number}@{moment.isoformat(timespec='microseconds' if moment.microsecond else 'seconds')}Z"
+        return f"{self.number}@{'none' if self.deadline is None else utc_text(self.deadline)}"
 
     @classmethod
     def parse(cls, text: str) -> Position:
@@ -63,10 +67,18 @@ class Position:
         return cls(moment.astimezone(UTC) if moment else None, found.number)
 
 
+def utc_text(moment: datetime) -> str:
+    """`moment` in UTC as `2026-03-02T10:05:00Z` (with microseconds when it has some): how a page's command line
+    writes an instant, the same whatever the viewer's zone."""
+    moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return f"{moment.isoformat(timespec='microseconds' if moment.microsecond else 'seconds')}Z"
+
+
 @dataclass(frozen=True)
 class Wanted:
     """Which tickets: each list keeps any of its values (tags: all of them); `breaching`: only tickets with a
-    running clock past its deadline."""
+    running clock past its deadline; `customer`: a Telegram user id or @username; `since` / `until`: opened at
+    or after, before that instant."""
 
     statuses: Sequence[str] = OPEN_STATUSES
     tiers: Sequence[str] = ()
@@ -74,6 +86,9 @@ class Wanted:
     tags: Sequence[str] = ()
     assignee: str | None = None
     breaching: bool = False
+    customer: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -99,11 +114,12 @@ class _Query:
 def page(db: peewee.Database, wanted: Wanted = Wanted(), *, now: datetime, after: Position | None = None,
          limit: int = PAGE) -> Page:
     """Up to `limit` tickets after `after`, the total that match, and the next page's position.
-    NotFound for an unknown tier or staff handle, UsageError for an unknown status."""
+    NotFound for an unknown tier, staff handle or customer, UsageError for an unknown status."""
     with db.atomic():
         query = _query(db, wanted, now)
-        rows = list(_take(_merged(db, query, after, limit + 1), limit + 1))
         total = tickets.queue_count(db, query.statuses, query.where, COUNTED_UP_TO)
+        first = query.where.indexed and total <= SORTED_UP_TO
+        rows = list(_take(_merged(db, query, after, limit + 1, matches_first=first), limit + 1))
     following = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, min(total, COUNTED_UP_TO), _position(rows[-1]) if following else None,
@@ -132,23 +148,27 @@ def _query(db: peewee.Database, wanted: Wanted, now: datetime) -> _Query:
         if code not in ids:
             raise NotFound(f"there is no tier {code!r}; `tgesc tier list` shows them")
     person = tickets.staff_member(wanted.assignee) if wanted.assignee else None
+    customer = directory.find(db, wanted.customer) if wanted.customer else None
     where = QueueFilter(tier_ids=tuple(ids[code] for code in wanted.tiers), priorities=tuple(wanted.priorities),
                         tags=tuple(wanted.tags), assignee_id=person.id if person else None,
-                        breaching_at=now if wanted.breaching else None)
+                        customer_id=customer.id if customer else None, breaching_at=now if wanted.breaching else None,
+                        opened_from=wanted.since, opened_before=wanted.until)
     return _Query(tuple(dict.fromkeys(wanted.statuses)), where, tiers, tickets.staff_handles(db), now)
 
 
-def _merged(db: peewee.Database, query: _Query, after: Position | None, chunk: int) -> Iterator[dict[str, Any]]:
-    """The queue after `after`: each status's rows in order, merged."""
-    return heapq.merge(*(_of_status(db, query, status, after, chunk) for status in query.statuses), key=_order)
+def _merged(db: peewee.Database, query: _Query, after: Position | None, chunk: int, *,
+            matches_first: bool = False) -> Iterator[dict[str, Any]]:
+    """The queue after `after`: each status's rows in order, merged (`matches_first`: see tickets.queue_rows)."""
+    return heapq.merge(*(_of_status(db, query, status, after, chunk, matches_first)
+                         for status in query.statuses), key=_order)
 
 
-def _of_status(db: peewee.Database, query: _Query, status: str, after: Position | None,
-               chunk: int) -> Iterator[dict[str, Any]]:
+def _of_status(db: peewee.Database, query: _Query, status: str, after: Position | None, chunk: int,
+               matches_first: bool) -> Iterator[dict[str, Any]]:
     """The tickets of one status after `after`, in order, read `chunk` at a time."""
     position = (after.deadline, after.number) if after else None
     while True:
-        found = tickets.queue_rows(db, status, query.where, position, chunk)
+        found = tickets.queue_rows(db, status, query.where, position, chunk, matches_first=matches_first)
         customers = tickets.queue_names(db, (row[5] for row in found))
         yield from (_row(values, customers, query) for values in found)
         if len(found) < chunk:
@@ -166,10 +186,11 @@ def _position(row: dict[str, Any]) -> Position:
 
 
 def _row(values: tuple, customers: dict[int, tuple[int, str | None]], query: _Query) -> dict[str, Any]:
-    number, status, tier, priority, emotion, customer, assignee, tags, deadline, created_at = values
+    number, status, tier, priority, emotion, customer, assignee, tags, deadline, created_at, *instants = values
     telegram_id, username = customers[customer]
     return {"number": number, "status": status, "tier": query.tiers[tier], "priority": priority, "emotion": emotion,
             "customer": {"id": telegram_id, "username": username},
             "assignee": query.staff.get(assignee) if assignee is not None else None, "tags": tags,
             "next_deadline": deadline, "breaching": deadline is not None and deadline <= query.now,
-            "created_at": created_at, "age": query.now - created_at}
+            "created_at": created_at, "age": query.now - created_at,
+            **dict(zip(INSTANTS, (created_at, *instants), strict=True))}

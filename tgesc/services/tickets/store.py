@@ -199,6 +199,12 @@ def number_of_staff_thread(db: peewee.Database, chat_id: int, thread: int) -> in
         (Ticket.topic_id == P.thread) | (Ticket.card_message_id == P.thread))), chat=chat_id, thread=thread)
 
 
+def numbers_after(db: peewee.Database, number: int) -> list[int]:
+    """The numbers of the tickets numbered above `number`, in order (those opened since it, as numbers go up)."""
+    return [row[0] for row in statements.tuples(db, lambda: Ticket.select(Ticket.number).where(
+        Ticket.number > P.number).order_by(Ticket.number), number=number)]
+
+
 def staff_thread(db: peewee.Database, ticket_id: int) -> tuple[int | None, int | None, int | None]:
     """The ticket's staff chat, the topic its card opened there and the card's message id."""
     return statements.tuples(db, lambda: Ticket.select(Ticket.staff_chat_id, Ticket.topic_id, Ticket.card_message_id)
@@ -353,36 +359,52 @@ def cancel_scheduled_surveys(db: peewee.Database, ticket_id: int) -> None:
 # --- the queue ----------------------------------------------------------------------------------------
 
 QUEUE_COLUMNS = (Ticket.number, Ticket.status, Ticket.tier, Ticket.priority, Ticket.emotion, Ticket.customer,
-                 Ticket.assignee, Ticket.tags, Ticket.next_breach_at, Ticket.created_at)
+                 Ticket.assignee, Ticket.tags, Ticket.next_breach_at, Ticket.created_at, Ticket.first_responded_at,
+                 Ticket.resolved_at, Ticket.closed_at)
 
 
 @dataclass(frozen=True)
 class QueueFilter:
     """What `ticket list` keeps besides the status: tiers and priorities (any of them), tags (all of them), an
-    assignee, and `breaching_at`: only tickets whose next breach is at or before that instant."""
+    assignee, a customer (their row id), `breaching_at`: only tickets whose next breach is at or before that
+    instant, and `opened_from` / `opened_before`: only tickets opened at or after, before that instant."""
 
     tier_ids: tuple[int, ...] = ()
     priorities: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
     assignee_id: int | None = None
+    customer_id: int | None = None
     breaching_at: datetime | None = None
+    opened_from: datetime | None = None
+    opened_before: datetime | None = None
+
+    @property
+    def indexed(self) -> bool:
+        """Whether the filter has an index of its own, besides the queue's: a customer's tickets (customer,
+        status), those opened in a window (status, created_at)."""
+        return self.customer_id is not None or self.opened_from is not None or self.opened_before is not None
 
 
 def queue_rows(db: peewee.Database, status: str, where: QueueFilter, after: tuple[datetime | None, int] | None,
-               limit: int) -> list[tuple]:
+               limit: int, *, matches_first: bool = False) -> list[tuple]:
     """Up to `limit` tickets of `status` (QUEUE_COLUMNS as tuples) in the queue's order, the next breach
     first (NULLs last), then the number, after the (next breach, number) position `after`. Each part is a
-    range of one index: (status, next_breach_at, number), or the partial (status, number) without one."""
+    range of one index: (status, next_breach_at, number), or the partial (status, number) without one.
+    `matches_first`: read the tickets `where` keeps by the index of its customer or window instead, and sort only
+    those (for a filter that keeps few of many tickets: the queue's index would be walked past all the others)."""
+    read_by = "filter" if matches_first else "queue"
+    deadline, number = (_unindexed(Ticket.next_breach_at), Ticket.number + 0) if matches_first else \
+        (Ticket.next_breach_at, Ticket.number)
     rows: list[tuple] = []
     if after is None or after[0] is not None:
-        rows = _queue_tuples(db, _filtered(db, where, Ticket.status == status).where(
-            _after_deadline(after)).order_by(Ticket.next_breach_at, Ticket.number).limit(limit))
+        rows = _queue_tuples(db, _filtered(db, where, Ticket.status == status, read_by=read_by).where(
+            _after_deadline(after, deadline, number)).order_by(deadline, number).limit(limit))
         if where.breaching_at is not None or len(rows) == limit:
             return rows
     since = after[1] if after is not None and after[0] is None else 0  # numbers start at 1
-    undated = Ticket.next_breach_at.is_null() & (Ticket.number > since)
-    return rows + _queue_tuples(db, _filtered(db, where, (Ticket.status == status) & undated)
-                                .order_by(Ticket.number).limit(limit - len(rows)))
+    undated = deadline.is_null() & (number > since)
+    return rows + _queue_tuples(db, _filtered(db, where, (Ticket.status == status) & undated, read_by=read_by)
+                                .order_by(number).limit(limit - len(rows)))
 
 
 def _queue_tuples(db: peewee.Database, query: peewee.ModelSelect) -> list[tuple]:
@@ -399,14 +421,15 @@ def _queue_tuples(db: peewee.Database, query: peewee.ModelSelect) -> list[tuple]
     return found
 
 
-_CONVERTED = (Ticket.tags, Ticket.next_breach_at, Ticket.created_at)
+_CONVERTED = (Ticket.tags, Ticket.next_breach_at, Ticket.created_at, Ticket.first_responded_at, Ticket.resolved_at,
+              Ticket.closed_at)
 
 
-def _after_deadline(after: tuple[datetime | None, int] | None) -> peewee.Expression:
+def _after_deadline(after: tuple[datetime | None, int] | None, deadline: peewee.Node,
+                    number: peewee.Node) -> peewee.Expression:
     if after is None:
-        return Ticket.next_breach_at.is_null(False)
-    moment = peewee.Value(after[0], converter=Ticket.next_breach_at.db_value)
-    return peewee.Tuple(Ticket.next_breach_at, Ticket.number) > peewee.Tuple(moment, after[1])
+        return deadline.is_null(False)
+    return peewee.Tuple(deadline, number) > peewee.Tuple(_instant(after[0]), after[1])
 
 
 def queue_count(db: peewee.Database, statuses: Sequence[str], where: QueueFilter, up_to: int) -> int:
@@ -415,8 +438,13 @@ def queue_count(db: peewee.Database, statuses: Sequence[str], where: QueueFilter
     return count_up_to(_filtered(db, where, Ticket.status.in_(list(statuses)), Ticket.id), up_to)
 
 
-def _filtered(db: peewee.Database, where: QueueFilter, status: peewee.Expression,
-              *columns: peewee.Node) -> peewee.ModelSelect:
+def _filtered(db: peewee.Database, where: QueueFilter, status: peewee.Expression, *columns: peewee.Node,
+              read_by: str | None = None) -> peewee.ModelSelect:
+    """The tickets of `status` that `where` keeps (`columns`, else QUEUE_COLUMNS). `read_by` names the index the
+    statement is meant to read, the others' columns written as `_unindexed` expressions: "queue" (the queue's
+    order), "filter" (the customer's or the window's index), None (the database's choice: a count)."""
+    queue_column = _unindexed if read_by == "filter" else _as_is
+    filter_column = _unindexed if read_by == "queue" else _as_is
     query = Ticket.select(*(columns or QUEUE_COLUMNS)).where(status)
     if where.tier_ids:
         query = query.where(Ticket.tier.in_(list(where.tier_ids)))
@@ -424,11 +452,32 @@ def _filtered(db: peewee.Database, where: QueueFilter, status: peewee.Expression
         query = query.where(Ticket.priority.in_(list(where.priorities)))
     if where.assignee_id is not None:
         query = query.where(Ticket.assignee == where.assignee_id)
+    if where.customer_id is not None:
+        query = query.where(filter_column(Ticket.customer) == where.customer_id)
     if where.breaching_at is not None:
-        query = query.where(Ticket.next_breach_at <= where.breaching_at)
+        query = query.where(queue_column(Ticket.next_breach_at) <= _instant(where.breaching_at))
+    if where.opened_from is not None:
+        query = query.where(filter_column(Ticket.created_at) >= _instant(where.opened_from))
+    if where.opened_before is not None:
+        query = query.where(filter_column(Ticket.created_at) < _instant(where.opened_before))
     for tag in where.tags:
         query = query.where(has_tag(db, tag))
     return query
+
+
+def _unindexed(column: peewee.Field) -> peewee.Node:
+    """`column`'s value in an expression no index serves (COALESCE(x, x) is x, on SQLite and PostgreSQL alike): what
+    keeps the planner on the index a statement is meant to read (SQLite, without statistics, may prefer another)."""
+    return fn.COALESCE(column, column)
+
+
+def _as_is(column: peewee.Field) -> peewee.Node:
+    return column
+
+
+def _instant(moment: datetime) -> peewee.Value:
+    """`moment` as a parameter stored as the instant columns store it (whatever the expression it is compared to)."""
+    return peewee.Value(moment, converter=Ticket.created_at.db_value)
 
 
 def has_tag(db: peewee.Database, tag: str) -> peewee.Node:
