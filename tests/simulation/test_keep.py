@@ -125,3 +125,22 @@ def test_keeping_and_playing_together_go_with_scenario_files_not_with_replay(cli
     result = cli("simulate", "--replay", "--config", str(candidate), *option)
     assert result.exit_code == 2 and f"{option[0]} goes with scenario files, not with --replay" in result.stderr
     assert not (Path(os.getcwd()) / "kept").exists()
+
+
+def test_recent_moves_a_week_on_to_end_before_now_keeping_weekdays(cli, tmp_path):
+    """--recent: the kept desk's instants are moved on by whole weeks, ending in the week before now."""
+    from datetime import UTC, datetime, timedelta
+
+    from tgesc.domain.scenario import load_scenario
+
+    story = load_scenario(EXAMPLES / "1-refund-to-l2.toml")
+    now = datetime(2026, 12, 8, 3, 0, tzinfo=UTC)
+    moved = story.in_week_before(now)
+    assert now - timedelta(days=7) < moved.last_instant() <= now
+    assert (moved.start - story.start) % timedelta(days=7) == timedelta(0) and moved.start.weekday() == 0
+    assert moved.in_week_before(now) == moved and story.in_week_before(story.start) == story
+    home = tmp_path / "desk"
+    result = cli("simulate", str(EXAMPLES / "1-refund-to-l2.toml"), "--recent", "--keep", str(home))
+    assert result.exit_code == 0, result
+    listed = cli("ticket", "list", "--status", "all", "--since", "8d", "--json", env={"TGESC_HOME": str(home)})
+    assert listed.exit_code == 0 and len(json.loads(listed.stdout)) == 1, listed

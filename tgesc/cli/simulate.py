@@ -36,6 +36,9 @@ def simulate(
     keep: Path = typer.Option(None, "--keep", metavar="DIR", file_okay=False,
                               help="Keep the simulated desk as a data directory: DIR for one desk, DIR/<file stem> "
                                    "for several (TGESC_HOME=DIR tgesc ticket list). DIR must be new or empty."),
+    recent: bool = typer.Option(False, "--recent",
+                                help="Move each desk's timeline on by whole weeks (weekdays and times of day kept) "
+                                     "so that it ends in the week before now: a kept desk then reads as current."),
     play_together: bool = typer.Option(False, "--together",
                                        help="Play the scenario files on one desk, in one timeline."),
     crowd_size: int = typer.Option(None, "--crowd", metavar="N", parser=whole_number(CROWD),
@@ -93,7 +96,7 @@ def simulate(
       tgesc simulate --replay --since 30d --config candidate.toml --prune
     """
     if replay:
-        _refuse_with_replay(keep=keep, together=play_together, crowd=crowd_size, seed=seed)
+        _refuse_with_replay(keep=keep, together=play_together, crowd=crowd_size, seed=seed, recent=recent)
         _replay(scenarios or [], config, since or DEFAULT_SINCE, prune, as_json, redis_url)
         return
     if since is not None or prune:
@@ -104,7 +107,7 @@ def simulate(
         raise UsageError("give one or more SCENARIO files (or a --crowd), or --replay --config CANDIDATE.toml")
     _scenarios(scenarios or [], config, as_json, redis_url, keep,
                Crowd(crowd_size, DEFAULT_SEED if seed is None else seed) if crowd_size else None,
-               play_together or crowd_size is not None)
+               play_together or crowd_size is not None, recent)
 
 
 @dataclass(frozen=True)
@@ -123,10 +126,15 @@ def _refuse_with_replay(**given: object) -> None:
 
 
 def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url: str | None, keep: Path | None,
-               crowd: Crowd | None, one_desk: bool) -> None:
+               crowd: Crowd | None, one_desk: bool, recent: bool = False) -> None:
     from tgesc.simulation.keep import plan
 
     desks = _desks(paths, crowd, config, one_desk)
+    if recent:
+        from tgesc.cli.context import current_time
+
+        now = current_time()
+        desks = [desk.in_week_before(now) for desk in desks]
     homes = plan(keep, [] if one_desk else [path.stem for path in paths]) if keep else None
     results = _play(desks, config, redis_url, homes)
     if as_json:

@@ -28,7 +28,7 @@ import reprlib
 import shlex
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,19 @@ class Scenario:
     staff: dict[str, ScenarioStaff]
     steps: tuple[Step, ...]
     description: str = ""
+
+    def last_instant(self) -> datetime:
+        """When its last step happens (its start when it has none)."""
+        return max((step.at for step in self.steps), default=self.start)
+
+    def in_week_before(self, now: datetime) -> Scenario:
+        """The scenario moved on by whole weeks (weekdays and times of day kept) so that its last step falls in the
+        week before `now`; as it is when it is that recent already, or later."""
+        weeks = (now - self.last_instant()) // timedelta(days=7)
+        if weeks <= 0:
+            return self
+        by = timedelta(days=7 * weeks)
+        return replace(self, start=self.start + by, steps=tuple(replace(step, at=step.at + by) for step in self.steps))
 
 
 class _Invalid(Exception):
