@@ -340,7 +340,8 @@ class Event(BaseModel):
     details = JSONField(default=dict)
 
     class Meta:
-        indexes = ((("ticket", "at"), False), (("kind", "at"), False))
+        # reports read a period's events of a kind from the second index alone (counts, by actor, their tickets)
+        indexes = ((("ticket", "at"), False), (("kind", "at", "actor", "ticket"), False))
 
 
 class Firing(BaseModel):
@@ -439,7 +440,8 @@ class Survey(BaseModel):
 
     class Meta:
         indexes = ((("ticket", "round"), True), (("status", "due_at"), False),
-                   (("sent_at",), False), (("answered_at", "stars"), False))  # reports: the surveys of a period
+                   (("sent_at",), False), (("answered_at", "stars"), False),  # reports: the surveys of a period,
+                   (("ticket", "stars"), False))  # and whether a ticket's customer rated it
 
 
 class DeadLetter(BaseModel):

@@ -43,10 +43,11 @@ def up(migrator, db):
 
     Run._meta.set_database(db)
     Run.create_table()
-    migrator.migrate(migrator.add_index("event", ("kind", "at"), False),
+    migrator.migrate(migrator.add_index("event", ("kind", "at", "actor", "ticket_id"), False),
                      migrator.add_index("ticket", ("created_at",), False),
                      migrator.add_index("survey", ("sent_at",), False),
-                     migrator.add_index("survey", ("answered_at", "stars"), False))
+                     migrator.add_index("survey", ("answered_at", "stars"), False),
+                     migrator.add_index("survey", ("ticket_id", "stars"), False))
     _backfill(db)
     _mark_escalated(db)
 
@@ -82,6 +83,7 @@ def _columns(ticket):
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.drop_index("event", "event_kind_at"), migrator.drop_index("ticket", "ticket_created_at"),
-                     migrator.drop_index("survey", "survey_sent_at"), migrator.drop_index("survey", "survey_answered_at_stars"))
+    migrator.migrate(migrator.drop_index("event", "event_kind_at_actor_ticket_id"), migrator.drop_index("ticket", "ticket_created_at"),
+                     migrator.drop_index("survey", "survey_sent_at"), migrator.drop_index("survey", "survey_answered_at_stars"),
+                     migrator.drop_index("survey", "survey_ticket_id_stars"))
     db.execute_sql("DROP TABLE clock_run")
