@@ -70,7 +70,7 @@ def test_sending_a_ticket_back_down_needs_a_reason_not_the_checklist(at_l2):
     [_, back] = events(kind="ticket.escalated")
     assert (back.actor, back.details) == ("carol", {"from": "L2", "to": "L1", "trigger": "manual",
                                                     "reason": "answered; L1 follows up", "quick": False,
-                                                    "priority": "medium"})
+                                                    "priority": "medium", "down": True})
     unreasoned = at_l2("ticket", "escalate", "1", "--down")
     assert unreasoned.exit_code == 2 and "--reason" in unreasoned.stderr
     bottom = at_l2("ticket", "escalate", "1", "--down", "--reason", "x")

@@ -96,7 +96,7 @@ def test_one_escalation_writes_exactly_its_event_and_outbox_rows(desk):
     escalated = Event.get(Event.kind == "ticket.escalated")
     assert (escalated.actor, escalated.details) == ("bob", {
         "from": "L1", "to": "L2", "trigger": "manual", "reason": "needs a replacement", "quick": False,
-        "priority": "medium"})
+        "priority": "medium", "down": False})
     assert Event.select().where(Event.kind == "ticket.escalated").count() == 1
 
 

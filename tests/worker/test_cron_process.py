@@ -58,7 +58,7 @@ def test_two_cron_processes_enqueue_once_and_the_standby_takes_over_after_kill_9
     assert [s.pid for s in CronScheduler.all(client)] == [first.pid]
     assert ACTIVE not in second.log()
     default_queue_jobs = client.llen("rq:queue:default")
-    assert default_queue_jobs == enqueued(client) + 6  # + one of each other periodic job, at the start
+    assert default_queue_jobs == enqueued(client) + 7  # + one of each other periodic job, at the start
 
     first.signal(signal.SIGKILL)
     first.wait(10)
@@ -96,10 +96,10 @@ def test_a_cron_that_lost_its_lock_to_a_redis_flush_takes_it_again_and_fires_eve
     wait_until(lambda: cron.log().count(ACTIVE) == 2, 10, "the cron to take its lock again")
     assert "the cron lock was lost" in cron.log()
     assert client.exists(CRON_LOCK)
-    wait_until(lambda: client.llen("rq:queue:default") >= 7, 5, "every periodic job enqueued again at once")
+    wait_until(lambda: client.llen("rq:queue:default") >= 8, 5, "every periodic job enqueued again at once")
     jobs = {j.func_name.rsplit(".", 1)[-1] for j in Queue("default", connection=client).jobs}
     assert jobs == {"sla_sweep", "unresolved_sweep", "survey_sweep", "lifecycle_sweep", "assignment_sweep",
-                    "outbox_relay", "housekeeping"}
+                    "digest", "outbox_relay", "housekeeping"}
     cron.signal(signal.SIGTERM)
     assert cron.wait(5) == 0
     assert "Traceback" not in cron.log(), cron.log()[-3000:]
