@@ -152,24 +152,30 @@ def measure(url: str, size: int, opts) -> tuple[float, dict[str, Run]]:
         filled = fill(db, size)
     finally:
         db.close()
-    runs = {name: Run() for name in COMMANDS}
-    chosen = commands()
+    return filled, time_commands(url, commands(), opts.repeats, opts.timeout)
+
+
+def time_commands(url: str, chosen: dict[str, list[str]], repeats: int, timeout: float) -> dict[str, Run]:
+    """Each of `chosen` as a fresh `python -m tgesc ...` on the desk at `url` (a throwaway home, no settings of
+    the caller's), all in turn, `repeats` times: their wall times and peak memory; one stopped at `timeout` is
+    not run again."""
+    runs = {name: Run() for name in chosen}
     with tempfile.TemporaryDirectory(prefix="tgesc-bench-home-") as home:
         (Path(home) / "empty.env").touch()
         env = {k: v for k, v in os.environ.items() if not k.startswith("TGESC_")}
         env.update(TGESC_HOME=home, TGESC_ENV_FILE=str(Path(home) / "empty.env"), TGESC_DATABASE_URL=url,
                    PYTHONPATH=os.pathsep.join(sys.path[1:]))
-        for _ in range(opts.repeats):
+        for _ in range(repeats):
             for name, args in chosen.items():
                 if runs[name].stopped:
                     continue
-                result = run_once(args, env, opts.timeout)
+                result = run_once(args, env, timeout)
                 if result is None:
                     runs[name].stopped = True
                     continue
                 runs[name].wall_s.append(result[0])
                 runs[name].peak_mb.append(result[1])
-    return filled, runs
+    return runs
 
 
 def verdict(ok: bool) -> str:

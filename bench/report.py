@@ -25,14 +25,12 @@ import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import peewee
 from desks import CHUNK, desk_arguments, each_backend, fill_tickets
-from lists import Run, progress, run_once, verdict
+from lists import Run, progress, time_commands, verdict
 
 from tgesc.db import open_database, write_transaction
 from tgesc.models import Customer, Tier
@@ -125,21 +123,7 @@ def measure(url: str, size: int, opts) -> tuple[int, float, dict[str, Run]]:
         filled = fill(db, size)
     finally:
         db.close()
-    runs = {name: Run() for name in COMMANDS}
-    with tempfile.TemporaryDirectory(prefix="tgesc-bench-home-") as home:
-        (Path(home) / "empty.env").touch()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("TGESC_")}
-        env.update(TGESC_HOME=home, TGESC_ENV_FILE=str(Path(home) / "empty.env"), TGESC_DATABASE_URL=url,
-                   PYTHONPATH=os.pathsep.join(sys.path[1:]))
-        for _ in range(opts.repeats):
-            for name, args in COMMANDS.items():
-                result = run_once(args, env, opts.timeout)
-                if result is None:
-                    runs[name].stopped = True
-                    continue
-                runs[name].wall_s.append(result[0])
-                runs[name].peak_mb.append(result[1])
-    return size, filled, runs
+    return size, filled, time_commands(url, COMMANDS, opts.repeats, opts.timeout)
 
 
 def report(backend: str, detail: str, results: list[tuple[int, float, dict[str, Run]]]) -> None:
