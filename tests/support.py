@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import peewee
+
+T = TypeVar("T")
 
 
 def ok_json(result) -> Any:
@@ -79,3 +85,28 @@ def private_message(user_id: int, message_id: int, sent_at, text: str = "", **fi
     sender = User(id=user_id, **{k: v for k, v in fields.items() if k in user_fields})
     return IncomingMessage(chat_id=user_id, chat_type="private", message_id=message_id, sender=sender,
                            sent_at=sent_at, text=text, **{k: v for k, v in fields.items() if k not in user_fields})
+
+
+def at_once(work: Callable[[], T], db: peewee.Database, *, count: int = 2, timeout: float = 120) -> list[T]:
+    """`work()` in `count` threads released together (a barrier), each on its own connection of `db` (peewee's are
+    per thread; closed after): their results, once all are done; the first failure of any is raised."""
+    start, results, failures = threading.Barrier(count), [], []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(work())
+        except Exception as exc:  # noqa: BLE001 - raised below, in the test's thread
+            failures.append(exc)
+        finally:
+            db.close()  # this thread's connection
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    if failures:
+        raise failures[0]
+    assert len(results) == count, f"{count - len(results)} of the {count} runs did not finish in {timeout} s"
+    return results

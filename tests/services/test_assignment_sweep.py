@@ -6,13 +6,12 @@ once; two sweeps at once give every ticket exactly one assignee, once, within ca
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import private_message
+from support import at_once, private_message
 
 from tgesc.domain.assignment import INACTIVE, NOT_IN_TIER, OFF_SHIFT, Holder, hand_back_reason
 from tgesc.models import Event, Outbox, Staff, Ticket, Tier
@@ -166,24 +165,7 @@ def test_two_sweeps_at_once_give_every_ticket_one_assignee_once_within_capacitie
     pool = [opened(desk, 2001 + n, at(10, 1)) for n in range(40)]
     staff(desk, "bob", active=True)
     assert [holders()[n] for n in pool] == [None] * 40
-    results: list[list[dict]] = []
-    start, failures = threading.Barrier(2), []
-
-    def sweep() -> None:
-        start.wait()
-        try:
-            results.append(ASSIGNMENT_SWEEP.run(desk, now=at(12), size=8).done)  # batches of 8: they interleave
-        except Exception as exc:  # noqa: BLE001 - shown by the assertion below
-            failures.append(exc)
-        finally:
-            desk.close()  # this thread's connection
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    assert failures == [] and len(results) == 2
+    results = at_once(lambda: ASSIGNMENT_SWEEP.run(desk, now=at(12), size=8).done, desk)  # batches of 8: interleaved
     done = actions_of(results[0] + results[1])
     assert sorted(n for n, action, _, _ in done if action == "hand-back") == backs  # each once
     given = {n: who for n, action, who, _ in done if action == "assign"}

@@ -4,12 +4,12 @@ PostgreSQL; nothing when it is not configured, nor for an instant more than a da
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from report_support import report_desk
+from support import at_once
 
 from tgesc.models import Event, Outbox
 from tgesc.services.config.apply import add_entry, apply_config, parse_toml
@@ -60,21 +60,6 @@ def test_nothing_unconfigured_or_too_late(desk):
 def test_two_schedulers_at_once_send_it_once(desk):
     """Two runs at once, each on its own connection (peewee's are per thread), both after the same week."""
     digest_on(desk)
-    start, results, failures = threading.Barrier(2), [], []
-
-    def run() -> None:
-        start.wait()
-        try:
-            results.append(send_due(desk, NEXT_MON_9 + timedelta(minutes=1), BERLIN))
-        except Exception as exc:  # noqa: BLE001 - shown by the assertion below
-            failures.append(exc)
-        finally:
-            desk.close()  # this thread's connection
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert failures == [] and sorted(sum(results, [])) == ["dave", "lena"]
+    results = at_once(lambda: send_due(desk, NEXT_MON_9 + timedelta(minutes=1), BERLIN), desk, timeout=30)
+    assert sorted(sum(results, [])) == ["dave", "lena"]
     assert [len(rows(chat)) for chat in (5003, 5010)] == [2, 2]

@@ -5,11 +5,10 @@ the unresolved-for rules."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from support import private_message
+from support import at_once, private_message
 
 from tgesc.db import write_transaction
 from tgesc.models import Customer, Event, Firing, Outbox, Ticket
@@ -154,22 +153,7 @@ def test_a_late_sweep_sends_the_breach_without_the_warnings_before_it(desk):
 def test_two_sweeps_at_once_fire_each_milestone_once(desk):
     for n in range(12):
         open_ticket(desk, "urgent", telegram_id=2000 + n)
-    results: list[list[dict]] = []
-    start = threading.Barrier(2)
-
-    def sweep() -> None:
-        start.wait()
-        try:
-            results.append(sweep_sla(desk, now=at(10, 15)))
-        finally:
-            desk.close()  # this thread's connection
-
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert len(results) == 2
+    results = at_once(lambda: sweep_sla(desk, now=at(10, 15)), desk, timeout=60)
     rows = results[0] + results[1]
     assert sorted((r["ticket"], r["level"]) for r in rows) == sorted(
         (n, level) for n in range(1, 13) for level in ("warn-50", "warn-80", "breach"))
