@@ -13,7 +13,7 @@ from typing import Any
 from peewee import JOIN, fn
 
 from tgesc.models import ClockRun, Event, Staff, Survey, Ticket, Tier
-from tgesc.services.reports.scope import Scope, percent, percentiles, seconds
+from tgesc.services.reports.scope import Scope, percent, ranks, seconds
 from tgesc.services.reports.summary import STARS, answered_surveys, events, runs
 
 LOW = 2  # a rating at or below this is a low score, shown with its ticket
@@ -97,8 +97,7 @@ def staff_rows(scope: Scope) -> dict[str, Any]:
         handled = events(scope, "ticket.replied", fn.COUNT(fn.DISTINCT(Event.ticket))).where(
             Event.actor == handle).scalar()
         firsts = runs(scope, "first_response").where(ClockRun.met & (ClockRun.by == handle))
-        median, = percentiles(firsts, ClockRun.wall_s, (0.5,))
-        business, = percentiles(firsts, ClockRun.business_s, (0.5,))
+        median, business = ranks(firsts, [(ClockRun.wall_s, 0.5), (ClockRun.business_s, 0.5)])
         resolved = events(scope, "ticket.resolved", fn.COUNT(Event.id)).where(Event.actor == handle).scalar()
         theirs = ClockRun.select(ClockRun.ticket).where((ClockRun.clock == "resolution") & (ClockRun.by == handle))
         rating = answered_surveys(scope).select(fn.AVG(Survey.stars)).where(Survey.ticket.in_(theirs)).scalar()

@@ -80,21 +80,31 @@ def hour_of(column: peewee.Field) -> peewee.Node:
 
 def percentiles(query: peewee.ModelSelect, column: peewee.Field, fractions: Sequence[float],
                 count: int | None = None) -> list[float | None]:
-    """The percentiles `fractions` (0.5: the median) of `column` over `query`'s rows, interpolated between the two
-    nearest ranks as PostgreSQL's percentile_cont does (None for no rows). The count (unless given), then per
-    fraction the two rows at its rank: an offset along an index in `column`'s order where the query lets one be
-    used (clock runs have one per measure: `runs(..., by_value=True)`), never a sort."""
-    present = query.where(column.is_null(False)) if column.null else query  # (no NULL test to read from the table)
+    """The percentiles `fractions` (0.5: the median) of `column` over `query`'s rows (`ranks`)."""
+    return ranks(query, [(column, fraction) for fraction in fractions], count)
+
+
+def ranks(query: peewee.ModelSelect, wanted: Sequence[tuple[peewee.Field, float]],
+          count: int | None = None) -> list[float | None]:
+    """Each (column, fraction)'s percentile over `query`'s rows, interpolated between the two nearest ranks as
+    PostgreSQL's percentile_cont does (None for no rows). PostgreSQL: percentile_cont, all of them in one query.
+    SQLite: the count (unless given), then per percentile the two rows at its rank: an offset along an index in the
+    column's order where the query lets one be used (clock runs have one per measure: `runs(..., by_value=True)`),
+    never a sort. The columns are NOT NULL ones."""
+    if postgres():
+        found = query.select(*(peewee.NodeList((peewee.SQL("percentile_cont(%s) WITHIN GROUP (ORDER BY", [f]),
+                                                column, peewee.SQL(")"))) for column, f in wanted)).tuples()
+        return [None if value is None else float(value) for value in found[0]]
     if count is None:
-        count = present.select(fn.COUNT(peewee.SQL("*"))).scalar() or 0
+        count = query.select(fn.COUNT(peewee.SQL("*"))).scalar() or 0
     found: list[float | None] = []
-    for fraction in fractions:
+    for column, fraction in wanted:
         if not count:
             found.append(None)
             continue
         position = fraction * (count - 1)
         low = math.floor(position)
-        values = [v for (v,) in present.select(column).order_by(column).offset(low).limit(2).tuples()]
+        values = [v for (v,) in query.select(column).order_by(column).offset(low).limit(2).tuples()]
         high = values[1] if len(values) > 1 else values[0]
         found.append(values[0] + (high - values[0]) * (position - low))
     return found

@@ -17,7 +17,7 @@ from peewee import fn
 from tgesc.domain.triggers import escalation_trigger
 from tgesc.domain.vocabulary import OPEN_STATUSES
 from tgesc.models import ClockRun, Event, Survey, Ticket, TriggerRule
-from tgesc.services.reports.scope import Scope, json_text, percent, percentiles, seconds
+from tgesc.services.reports.scope import Scope, json_text, percent, ranks, seconds
 
 CLOCKS = ("first_response", "next_response", "resolution")
 STARS = ("1", "2", "3", "4", "5")
@@ -67,8 +67,8 @@ def durations(scope: Scope, clock: str) -> dict[str, Any]:
     seconds, median in business seconds."""
     count = runs(scope, clock, fn.COUNT(peewee.SQL("*"))).where(ClockRun.met).scalar()
     met = runs(scope, clock, by_value=True).where(ClockRun.met)
-    median, p90 = percentiles(met, ClockRun.wall_s, (0.5, 0.9), count)
-    [business] = percentiles(met, ClockRun.business_s, (0.5,), count)
+    median, p90, business = ranks(met, [(ClockRun.wall_s, 0.5), (ClockRun.wall_s, 0.9), (ClockRun.business_s, 0.5)],
+                                  count)
     return {"count": count, "median_s": seconds(median), "p90_s": seconds(p90), "business_median_s": seconds(business)}
 
 
