@@ -77,6 +77,22 @@ app = typer.Typer(
 )
 
 
+def version_text() -> str:
+    """`tgesc 0.1.0`: the installed package's version (what `--version`, and later `doctor` and `status`, say)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return f"tgesc {version('tgesc')}"
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "tgesc (not installed: no version)"
+
+
+def _print_version(given: bool) -> None:
+    if given:
+        print(version_text())
+        raise typer.Exit(0)
+
+
 @app.callback()
 def root(
     home: str = typer.Option(None, "--home", help="Data directory (env TGESC_HOME)."),
@@ -85,6 +101,8 @@ def root(
     timezone: str = typer.Option(None, "--tz", help="Zone for shown times (env TGESC_TIMEZONE)."),
     env_file: Path = typer.Option(None, "--env-file", dir_okay=False,
                                   help="Settings file; it must exist (default: ./.env when there)."),
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_print_version,
+                                 help="Print tgesc's version and exit."),
 ) -> None:
     reset({"home": home, "database_url": database_url, "redis_url": redis_url, "timezone": timezone},
           env_file)
