@@ -397,7 +397,7 @@ class Outbox(BaseModel):
     buttons = JSONField(null=True)
     payload = JSONField(default=dict)
     dedupe_key = CharField(max_length=128, null=True, unique=True)
-    status = CharField(max_length=8, default="pending")  # pending | sent | failed | dead
+    status = CharField(max_length=12, default="pending")  # pending | sent | failed | dead | cancelled
     attempts = IntegerField(default=0)
     not_before = UTCDateTimeField()
     created_at = UTCDateTimeField()

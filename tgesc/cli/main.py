@@ -41,6 +41,7 @@ NOUNS = {
     "survey": "tgesc.cli.survey:app",
     "customer": "tgesc.cli.customer:app",
     "dead-letter": "tgesc.cli.dead_letter:app",
+    "outbox": "tgesc.cli.outbox:app",
     "worker": "tgesc.cli.worker:app",
     "simulate": "tgesc.cli.simulate:app",
     "report": "tgesc.cli.report:app",

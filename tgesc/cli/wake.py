@@ -16,6 +16,7 @@ from tgesc.cli.output import info
 from tgesc.services.outbox import store as outbox
 from tgesc.settings import mask_url_password
 from tgesc.worker.wake import wake_bot as wake
+from tgesc.worker.wake import wake_for
 
 if TYPE_CHECKING:
     import peewee
@@ -34,6 +35,11 @@ def waking_bot() -> Iterator[None]:
 def wake_bot(db: peewee.Database, after_row: int) -> None:
     """Enqueue a `telegram` job for each pending outbox row written after `after_row`."""
     wake(db, after_row, _running_redis)
+
+
+def wake_bot_for(rows: list[int]) -> None:
+    """Enqueue a `telegram` job for each of the outbox rows `rows` (pending again: `tgesc outbox retry`)."""
+    wake_for(rows, _running_redis)
 
 
 def _running_redis(rows: int) -> redis.Redis | None:
