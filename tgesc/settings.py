@@ -188,6 +188,13 @@ def _check_new_tags_by(value: str) -> str | None:
     return None if value in NEW_TAGS_BY else f"use one of {', '.join(NEW_TAGS_BY)}"
 
 
+LOG_FORMATS = ("text", "json")
+
+
+def _check_log_format(value: str) -> str | None:
+    return None if value in LOG_FORMATS else f"use one of {', '.join(LOG_FORMATS)}"
+
+
 def _check_log_level(value: str) -> str | None:
     levels = ("DEBUG", "INFO", "WARNING", "ERROR")
     return None if value.upper() in levels else f"use one of {', '.join(levels)}"
@@ -204,6 +211,8 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("actor", "staff member (Telegram id or name) recorded for CLI changes when --as is not given",
                 check=name_problem),
     SettingSpec("log_level", "DEBUG, INFO, WARNING or ERROR", check=_check_log_level),
+    SettingSpec("log_format", "the workers' log lines: text, or json (one JSON object a line)",
+                check=_check_log_format),
     SettingSpec("api_id", "Telegram API id (my.telegram.org), needed by the bot worker",
                 check=_check_parses(TELEGRAM_API_ID.parse)),
     SettingSpec("api_hash", "Telegram API hash, needed by the bot worker", secret=True),
@@ -250,7 +259,7 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("survey_low_score_tier", "the tier a ticket rated 1-3 stars is escalated to (code)",
                 check=_check_parses(_tier_code)),
 )
-DEFAULTS = {"log_level": "INFO", "flood_limit": "20/1m", "send_rate": "25/1s",
+DEFAULTS = {"log_level": "INFO", "log_format": "text", "flood_limit": "20/1m", "send_rate": "25/1s",
             "chat_rate": "1/1s", "group_rate": "20/1m", "new_tags_by": "leads",
             "sla_sweep_every": "15s", "unresolved_sweep_every": "15s", "survey_sweep_every": "1m",
             "lifecycle_sweep_every": "1m", "assignment_sweep_every": "1m", "digest_check_every": "1m",

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 import typer
 
 from tgesc.cli.context import state
@@ -16,15 +14,12 @@ def worker() -> None:
     """Worker processes: `bot` (Telegram), `run` (RQ jobs: sweeps, relay, housekeeping), `cron` (schedules them)."""
 
 
-def _logging(settings) -> None:
-    """Log lines to stderr at the configured level, no secret of the settings in any of them (invariant 7)."""
-    from tgesc.domain.redaction import RedactingFilter
+def _logging(settings, process: str) -> None:
+    """Log lines to stderr at the configured level and format, no secret of the settings in any of them
+    (invariant 7)."""
+    from tgesc.adapters.log_lines import configure
 
-    logging.basicConfig(level=settings.get("log_level").upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    secrets = state().secrets()
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactingFilter(secrets))
+    configure(settings.get("log_level"), settings.get("log_format"), process, state().secrets())
 
 
 @app.command("bot")
@@ -44,7 +39,7 @@ def bot() -> None:
       systemctl start tgesc-bot   # see systemd/tgesc-bot.service
     """
     settings = state().settings()
-    _logging(settings)
+    _logging(settings, "bot")
     settings.require("api_id", "api_hash", "bot_token", purpose="tgesc worker bot")
     from tgesc.worker.bot import run_bot
 
@@ -80,7 +75,7 @@ def run(
         raise UsageError("the telegram queue is worked by `tgesc worker bot` (it holds the Telegram connection); "
                          "leave it out")
     settings = state().settings()
-    _logging(settings)
+    _logging(settings, "run")
     from tgesc.worker.run import run_worker
 
     run_worker(settings, chosen, simple=simple, burst=burst)
@@ -106,7 +101,7 @@ def cron() -> None:
       systemctl start tgesc-cron   # see systemd/tgesc-cron.service
     """
     settings = state().settings()
-    _logging(settings)
+    _logging(settings, "cron")
     from tgesc.worker.cron import run_cron
 
     run_cron(settings)
