@@ -53,10 +53,12 @@ def test_list_show_retry_and_cancel(desk, db):
 def test_what_may_not_be_done_is_refused(desk, db):
     failed, pending = rows_of_two_tickets(db)
     again = desk("outbox", "retry", str(pending))
-    assert again.exit_code == 1 and f"outbox row {pending} is pending: only a row that is failed or dead" in again.stderr
+    assert again.exit_code == 1
+    assert f"outbox row {pending} is pending: only a row that is failed or dead" in again.stderr
     assert desk("outbox", "cancel", str(failed)).exit_code == 0
     twice = desk("outbox", "cancel", str(failed))
-    assert twice.exit_code == 1 and "is cancelled: only a row that is pending or failed can be cancelled" in twice.stderr
+    assert twice.exit_code == 1
+    assert "is cancelled: only a row that is pending or failed can be cancelled" in twice.stderr
     missing = desk("outbox", "show", "999999")
     assert missing.exit_code == 1 and "there is no outbox row 999999" in missing.stderr
     bad = desk("outbox", "list", "--status", "lost")
