@@ -144,3 +144,15 @@ def test_recent_moves_a_week_on_to_end_before_now_keeping_weekdays(cli, tmp_path
     assert result.exit_code == 0, result
     listed = cli("ticket", "list", "--status", "all", "--since", "8d", "--json", env={"TGESC_HOME": str(home)})
     assert listed.exit_code == 0 and len(json.loads(listed.stdout)) == 1, listed
+
+
+def test_the_kept_desk_is_named_with_the_period_to_report_on(cli, tmp_path):
+    home = tmp_path / "refund"
+    result = cli("simulate", str(EXAMPLES / "1-refund-to-l2.toml"), "--keep", str(home))
+    assert result.exit_code == 0, result
+    assert f"Kept the desk in {home}: TGESC_HOME={home} tgesc ticket list; its days: tgesc report summary " \
+           "--since 2026-03-01 --until 2026-03-04" in result.stderr
+    summary = cli("report", "summary", "--since", "2026-03-01", "--until", "2026-03-04", "--json",
+                  env={"TGESC_HOME": str(home)})
+    assert summary.exit_code == 0, summary
+    assert json.loads(summary.stdout)["escalations"] == {"total": 1, "by_trigger": {"keyword": 1}}

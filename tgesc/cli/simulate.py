@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from tgesc.cli.output import emit, progress, table
+from tgesc.cli.output import emit, info, progress, table
 from tgesc.cli.parsing import whole_number
 from tgesc.domain.errors import UsageError
 from tgesc.domain.limits import CROWD, SEED
@@ -137,6 +137,9 @@ def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url:
         desks = [desk.in_week_before(now) for desk in desks]
     homes = plan(keep, [] if one_desk else [path.stem for path in paths]) if keep else None
     results = _play(desks, config, redis_url, homes)
+    if homes is not None:
+        for desk, home in zip(desks, homes.homes, strict=True):
+            _kept(desk, home)
     if as_json:
         documents = [{key: result[key] for key in JSON_KEYS} for result in results]
         emit(documents[0] if len(documents) == 1 else documents, True)
@@ -144,6 +147,16 @@ def _scenarios(paths: list[Path], config: Path | None, as_json: bool, redis_url:
     from tgesc.simulation.transcript import render_text
 
     print("\n\n".join(render_text(result, desk.start.tzinfo) for result, desk in zip(results, desks, strict=True)))
+
+
+def _kept(desk: Scenario, home: Path) -> None:
+    """Where a desk was kept, and how to report on its own days (its instants are the simulation's)."""
+    from datetime import timedelta
+
+    day = timedelta(days=1)  # a day's margin each side: the viewer's zone may put an instant on another date
+    first, last = desk.start.date() - day, desk.last_instant().date() + 2 * day
+    info(f"Kept the desk in {home}: TGESC_HOME={home} tgesc ticket list; its days: tgesc report summary "
+         f"--since {first} --until {last} (or TGESC_CLOCK=file:{home / 'clock'}: the desk as of its end).")
 
 
 def _desks(paths: list[Path], crowd: Crowd | None, config: Path | None, one_desk: bool) -> list[Scenario]:
