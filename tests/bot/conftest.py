@@ -3,6 +3,7 @@ and delivery, with a virtual clock. Telegram itself is the only fake (tgesc/adap
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -69,6 +70,17 @@ class Bot:
         if self.connection is not None:
             self.connection.stop()
             self.connection = None
+
+    def restart_forgetting_updates(self) -> None:
+        """Stop, lose the client's update state (pts back to 0) and start again: the catch-up hands every update
+        over again, as after a lost session file."""
+        self.stop()
+        session = sqlite3.connect(self.data_dir / "desk.session")
+        with session:
+            session.execute("UPDATE update_state SET pts = 0")
+        session.close()
+        self.start()
+        self.connection.drain()
 
     def person(self, name: str, user_id: int, language: str = "en") -> raw.types.User:
         if name not in self.people:

@@ -4,8 +4,6 @@ Telegram when the answer is sent). Everyone else, and every other place, is refu
 
 from __future__ import annotations
 
-import sqlite3
-
 import pytest
 from bot_support import escalated_to_l2, last_message_id, replied_to, to_chat
 from pyrogram import raw
@@ -146,13 +144,7 @@ def test_a_bind_handed_over_again_by_a_catch_up_is_carried_out_and_answered_once
     set_entry(bot.db, "tiers", "L2", {"staff_chat": old}, actor="test", now=bot.clock())  # then moved back (CLI)
     rows, events, asked = Outbox.select().count(), config_events(), len(bot.wire.sent())
 
-    bot.stop()  # the client loses its update state: the catch-up hands every update over again
-    session = sqlite3.connect(bot.data_dir / "desk.session")
-    with session:
-        session.execute("UPDATE update_state SET pts = 0")
-    session.close()
-    bot.start()
-    bot.connection.drain()
+    bot.restart_forgetting_updates()  # the catch-up hands every update over again
     bot.deliver()
 
     assert (Outbox.select().count(), config_events(), tier("L2")) == (rows, events, (old, True))

@@ -16,9 +16,10 @@ from typing import Any
 import typer
 
 from tgesc.cli.context import current_time, state
-from tgesc.cli.entries import AS_OPTION, TAG_ADD, TAG_CHANGES, TAG_REMOVE
+from tgesc.cli.entries import AS_OPTION, DRY_RUN_OPTION, TAG_ADD, TAG_CHANGES, TAG_REMOVE
 from tgesc.cli.output import JSON_OPTION, emit
 from tgesc.cli.parsing import choice, choices_metavar, free_text, language, moment_or_ago, name, whole_number
+from tgesc.cli.sweeping import ONCE_OPTION
 from tgesc.domain.errors import UsageError
 from tgesc.domain.limits import LIMIT, TELEGRAM_MESSAGE_ID, TELEGRAM_USER_ID, TICKET_NUMBER
 from tgesc.domain.vocabulary import EMOTIONS, PRIORITIES, TICKET_STATUSES
@@ -572,9 +573,8 @@ def wait(
 
 @app.command("sweep")
 def sweep(
-    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` runs the "
-                                                    "periodic sweep)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen, change nothing."),
+    once: bool = ONCE_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The lifecycle sweep, once: remind customers a ticket waits on, resolve the tickets they never answered
@@ -601,9 +601,8 @@ def sweep(
 
 @app.command("assign-sweep")
 def assign_sweep(
-    once: bool = typer.Option(False, "--once", help="Sweep once and exit (required: `tgesc worker cron` runs the "
-                                                    "periodic sweep)."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Say what would happen, change nothing."),
+    once: bool = ONCE_OPTION,
+    dry_run: bool = DRY_RUN_OPTION,
     as_json: bool = JSON_OPTION,
 ) -> None:
     """The assignment sweep, once: in the tiers that assign by themselves, hand the open tickets of staff whose
